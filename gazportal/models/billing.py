@@ -1,0 +1,58 @@
+"""Tariffs, monthly charges and payments. Money is Numeric(12, 2), read back as Decimal."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from gazportal.models._base import MONEY, PRICE, VOLUME, UTCDateTime, utcnow
+
+
+class Tariff(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_tariff_service_from", "service", "valid_from"),)
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=12)
+    name: str = Field(max_length=120)
+    valid_from: date
+    valid_to: date | None = None  # inclusive; None = still in force
+
+
+class TariffStep(SQLModel, table=True):
+    """One step of a stepped tariff: volume in a month up to ``up_to`` costs ``price`` a unit."""
+
+    __tablename__ = "tariff_step"
+    __table_args__ = (sa.UniqueConstraint("tariff_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    tariff_id: int = Field(foreign_key="tariff.id", index=True)
+    position: int
+    up_to: Decimal | None = Field(default=None, sa_type=VOLUME)  # None = no upper bound
+    price: Decimal = Field(sa_type=PRICE)
+
+
+class Charge(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "period", "service", name="uq_charge_account_period_service"),
+        sa.Index("ix_charge_period", "period"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    period: str = Field(max_length=7)  # YYYY-MM
+    service: str = Field(max_length=12)
+    volume: Decimal = Field(sa_type=VOLUME)
+    amount: Decimal = Field(sa_type=MONEY)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Payment(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index("ix_payment_account_paid", "account_id", "paid_at"),
+        sa.CheckConstraint("amount > 0", name="ck_payment_amount"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    paid_at: datetime = Field(sa_type=UTCDateTime)
+    amount: Decimal = Field(sa_type=MONEY)
+    receipt_no: str = Field(max_length=40, sa_column_kwargs={"unique": True})
+    channel: str = Field(max_length=20)  # bank | kaspi | card | cash | post | portal

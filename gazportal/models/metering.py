@@ -1,0 +1,82 @@
+"""Meters, their readings, and buildings' common-house meters."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from gazportal.models._base import UTCDateTime, utcnow
+
+SERVICES = ("gas", "water", "electricity")
+SOURCES = ("customer", "inspector", "controller", "estimate")
+
+
+class Meter(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "serial"),
+        sa.CheckConstraint("service IN ('gas', 'water', 'electricity')", name="ck_meter_service"),
+        sa.CheckConstraint("unit IN ('m3', 'kWh')", name="ck_meter_unit"),
+        sa.CheckConstraint("digits BETWEEN 3 AND 12", name="ck_meter_digits"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    service: str = Field(max_length=12)
+    serial: str = Field(max_length=40)
+    unit: str = Field(max_length=4)
+    digits: int = Field(default=6)  # capacity: the counter shows values up to 10**digits - 1
+    installed_on: date
+    is_active: bool = Field(default=True)
+
+
+class Reading(SQLModel, table=True):
+    """A meter reading. Customers' own submissions take slot 1 or 2 of their period (month);
+
+    the unique (meter_id, period, slot) makes the database itself refuse a third one. Readings
+    by inspectors, controllers or estimates have no slot.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("meter_id", "period", "slot", name="uq_reading_meter_period_slot"),
+        sa.CheckConstraint("slot IS NULL OR slot IN (1, 2)", name="ck_reading_slot"),
+        sa.CheckConstraint("(source = 'customer') = (slot IS NOT NULL)", name="ck_reading_slot_source"),
+        sa.CheckConstraint(
+            "source IN ('customer', 'inspector', 'controller', 'estimate')", name="ck_reading_source"
+        ),
+        sa.CheckConstraint("value >= 0", name="ck_reading_value"),
+        sa.Index("ix_reading_meter_taken", "meter_id", "taken_at"),
+        sa.Index("ix_reading_period", "period"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    meter_id: int = Field(foreign_key="meter.id")
+    value: int = Field(sa_type=sa.BigInteger)
+    taken_at: datetime = Field(sa_type=UTCDateTime)
+    period: str = Field(max_length=7)  # YYYY-MM, in the profile's time zone
+    source: str = Field(max_length=12)
+    slot: int | None = None
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BuildingMeter(SQLModel, table=True):
+    """A common-house meter measuring what a whole building takes (seed KS)."""
+
+    __tablename__ = "building_meter"
+    __table_args__ = (sa.UniqueConstraint("house_id", "service", "serial"),)
+    id: int | None = Field(default=None, primary_key=True)
+    house_id: int = Field(foreign_key="house.id", index=True)
+    service: str = Field(max_length=12)
+    serial: str = Field(max_length=40)
+    unit: str = Field(max_length=4)
+    digits: int = Field(default=8)
+    installed_on: date
+
+
+class BuildingReading(SQLModel, table=True):
+    __tablename__ = "building_reading"
+    __table_args__ = (sa.UniqueConstraint("building_meter_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    building_meter_id: int = Field(foreign_key="building_meter.id", index=True)
+    value: int = Field(sa_type=sa.BigInteger)
+    taken_at: datetime = Field(sa_type=UTCDateTime)
+    period: str = Field(max_length=7)

@@ -1,0 +1,37 @@
+"""People who sign in: customers and staff."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from gazportal.models._base import UTCDateTime, utcnow
+
+
+class UserBase(SQLModel):
+    surname: str = Field(max_length=100)
+    name: str = Field(max_length=100)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    phone: str | None = Field(default=None, max_length=20, index=True)  # E.164
+    kind: str = Field(default="person", max_length=10)  # person | legal
+    bin: str | None = Field(default=None, max_length=12)  # legal entity's business id
+    language: str = Field(default="ru", max_length=2)
+    birth_date: date | None = None
+    gender: str | None = Field(default=None, max_length=10)  # female | male
+
+
+class User(UserBase, table=True):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('person', 'legal')", name="ck_user_kind"),
+        sa.CheckConstraint("role IN ('customer', 'operator')", name="ck_user_role"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The identifier the profile signs in with (e-mail, phone or account number), normalised.
+    login: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default="customer", max_length=10)
+    is_active: bool = Field(default=False)  # confirmed
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,214 @@
+"""Settings from the environment and the utility profile, as one typed object.
+
+The profile is a TOML data file (``gazportal/profiles/<id>.toml`` or any path) chosen by the
+``GAZPORTAL_PROFILE`` environment variable. It is validated at start-up; a bad file stops the
+portal with an error that names the file and the bad field.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+LANGUAGES = ("kk", "ru", "uk", "en")
+
+Service = Literal["gas", "water", "electricity"]
+UNITS: dict[str, str] = {"gas": "m3", "water": "m3", "electricity": "kWh"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(_Strict):
+    """A text in each of the portal's languages."""
+
+    kk: str
+    ru: str
+    uk: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return getattr(self, lang if lang in LANGUAGES else "en")
+
+
+class Colors(_Strict):
+    primary: str
+    accent: str
+
+    @field_validator("primary", "accent")
+    @classmethod
+    def _hex(cls, v: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", v):
+            raise ValueError("must be a colour like #1a5fb4")
+        return v
+
+
+class Currency(_Strict):
+    code: Literal["KZT", "UAH"]
+    symbol: str
+    minor_unit: str  # tiyn / kopiyka
+
+
+class PasswordPolicy(_Strict):
+    min_length: int = Field(ge=6, le=64)
+    require_upper_and_lower: bool = False
+    require_digit: bool = False
+    require_symbol: bool = False
+    reject_common: bool = True
+
+
+class ReadingWindow(_Strict):
+    """Days of the month (in the profile's time zone) on which customers may submit readings."""
+
+    from_day: int = Field(ge=1, le=28)
+    to_day: int = Field(ge=1, le=31)
+
+    @model_validator(mode="after")
+    def _order(self) -> "ReadingWindow":
+        if self.to_day < self.from_day:
+            raise ValueError("to_day must not be before from_day")
+        return self
+
+
+class Phone(_Strict):
+    label: Localized
+    number: str
+
+
+class Contacts(_Strict):
+    address: Localized
+    phones: list[Phone] = Field(min_length=1)
+    email: str
+    website: str = ""
+    opening_hours: Localized
+
+
+class Profile(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: Localized
+    short_name: str
+    logo: str  # path under assets/
+    colors: Colors
+    services: list[Service] = Field(min_length=1)
+    login_identifier: Literal["email", "phone", "account"]
+    confirmation: Literal["email_link", "sms_code", "none"]
+    captcha: bool
+    max_failed_logins: int = Field(ge=1, le=100)
+    lockout_minutes: int = Field(ge=1, le=24 * 60)
+    reading_window: ReadingWindow
+    submissions_per_month: int = Field(ge=1, le=10)
+    jump_warning_factor: Decimal = Field(gt=1)
+    payment_from_day: int = Field(ge=1, le=28)
+    account_number_pattern: str
+    account_number_example: str
+    legal_entities: bool
+    proof_by_last_payment: bool
+    user_agreement: bool
+    add_account_by: list[Literal["payment_proof", "address_picker"]] = Field(min_length=1)
+    common_house_meters: bool
+    languages: list[Literal["kk", "ru", "uk", "en"]] = Field(min_length=1)
+    default_language: Literal["kk", "ru", "uk", "en"]
+    timezone: str
+    currency: Currency
+    phone_region: Literal["KZ", "UA"]
+    password_policy: PasswordPolicy
+    contacts: Contacts
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    @field_validator("account_number_pattern")
+    @classmethod
+    def _regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as e:
+            raise ValueError(f"not a regular expression: {e}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Profile":
+        if self.default_language not in self.languages:
+            raise ValueError("default_language must be one of languages")
+        if not re.fullmatch(self.account_number_pattern, self.account_number_example):
+            raise ValueError("account_number_example does not match account_number_pattern")
+        if self.login_identifier == "phone" and self.confirmation == "email_link":
+            raise ValueError("confirmation: a phone login is confirmed by sms_code or none")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def valid_account_number(self, number: str) -> bool:
+        return bool(re.fullmatch(self.account_number_pattern, number))
+
+
+class ProfileError(RuntimeError):
+    """A utility profile that cannot be used; the message names the file and the field."""
+
+
+def load_profile(name_or_path: str) -> Profile:
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PROFILES_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
+        raise ProfileError(f"utility profile {name_or_path!r} not found (known: {known})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ProfileError(f"{path}: not valid TOML: {e}") from None
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"field '{'.'.join(str(p) for p in err['loc']) or '(root)'}': {err['msg']}" for err in e.errors()
+        )
+        raise ProfileError(f"{path}: invalid utility profile: {problems}") from None
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILES_DIR.glob("*.toml"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: Profile
+    db_url: str
+    redis_url: str | None
+    public_url: str
+    outbox_dir: Path
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{ROOT / 'gazportal.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the environment once. Raises ProfileError on a bad profile."""
+    return Settings(
+        profile=load_profile(os.environ.get("GAZPORTAL_PROFILE", "default")),
+        db_url=os.environ.get("GAZPORTAL_DB_URL") or default_db_url(),
+        redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
+        public_url=os.environ.get("GAZPORTAL_PUBLIC_URL", "http://localhost:3000").rstrip("/"),
+        outbox_dir=Path(os.environ.get("GAZPORTAL_OUTBOX", ROOT / "outbox")),
+    )

@@ -1,0 +1,26 @@
+"""Reflex configuration. Everything that differs between machines comes from the environment
+(see README.md, "Configuration"); the utility profile is validated here, at start-up."""
+import os
+from pathlib import Path
+
+import reflex as rx
+
+from gazportal.settings import get_settings
+
+settings = get_settings()  # raises ProfileError naming the bad field of a bad profile
+
+_bun = Path(__file__).parent / ".tools" / "node_modules" / ".bin" / "bun"
+_extra = {"bun_path": _bun} if _bun.exists() else {}
+
+config = rx.Config(
+    app_name="gazportal",
+    db_url=settings.db_url,
+    redis_url=settings.redis_url,
+    deploy_url=settings.public_url,
+    cors_allowed_origins=[settings.public_url],
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    default_color_mode="light",
+    disable_plugins=[rx.plugins.SitemapPlugin],
+    **_extra,
+)

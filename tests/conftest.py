@@ -1,0 +1,104 @@
+"""Shared fixtures: a migrated database on SQLite (always) and PostgreSQL (when reachable).
+
+Tests that take the ``engine`` fixture run once per backend. PostgreSQL is the local server on
+127.0.0.1:5432, database ``test`` (GAZPORTAL_TEST_PG_URL overrides); each test gets a schema of
+its own so parallel runs and leftovers never collide. Set GAZPORTAL_REQUIRE_PG=1 (the test
+command does, and CI) to fail instead of skip when PostgreSQL is not there.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from gazportal.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("GAZPORTAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> bool:
+    try:
+        eng = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with eng.connect():
+            pass
+        eng.dispose()
+        return True
+    except Exception:
+        return False
+
+
+PG_AVAILABLE = _pg_available()
+
+
+def migrate(engine: sa.engine.Engine) -> None:
+    """Apply the Alembic migrations (the same scripts `reflex db migrate` applies)."""
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def _sqlite_engine(tmp_path: Path) -> sa.engine.Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    migrate(engine)
+    return engine
+
+
+def _pg_engine():
+    schema = "t_" + secrets.token_hex(6)
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_size=25, max_overflow=10)
+    migrate(engine)
+    return engine, admin, schema
+
+
+def _backends():
+    params = [pytest.param("sqlite", id="sqlite")]
+    marks = []
+    if not PG_AVAILABLE and not os.environ.get("GAZPORTAL_REQUIRE_PG"):
+        marks = [pytest.mark.skip(reason="PostgreSQL is not reachable at " + PG_URL)]
+    params.append(pytest.param("postgresql", id="postgresql", marks=marks))
+    return params
+
+
+@pytest.fixture(params=_backends())
+def engine(request, tmp_path):
+    """A freshly migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        eng = _sqlite_engine(tmp_path)
+        yield eng
+        eng.dispose()
+        return
+    if not PG_AVAILABLE:
+        pytest.fail("PostgreSQL is required (GAZPORTAL_REQUIRE_PG=1) but not reachable at " + PG_URL)
+    eng, admin, schema = _pg_engine()
+    yield eng
+    eng.dispose()
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    """A migrated file-backed SQLite database only (for tests that need just one backend)."""
+    eng = _sqlite_engine(tmp_path)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    from gazportal.db import write_session
+
+    with write_session(engine) as s:
+        yield s
