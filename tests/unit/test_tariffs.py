@@ -1,0 +1,62 @@
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from gazportal.db import read_session, write_session
+from gazportal.models import Tariff, TariffStep
+from gazportal.services.errors import InvalidInput
+from gazportal.services.tariffs import NoTariff, Step, calculate, tariff_at
+
+STEPS = [Step(D("100"), D("20.5000")), Step(D("300"), D("25.1250")), Step(None, D("31.0000"))]
+
+
+def test_volume_within_first_step():
+    c = calculate(STEPS, D("42.5"))
+    assert c.amount == D("871.25") and len(c.parts) == 1
+
+
+def test_volume_over_all_steps_is_split_and_each_part_rounded():
+    c = calculate(STEPS, D("350.333"))
+    assert [p.volume for p in c.parts] == [D("100"), D("200"), D("50.333")]
+    assert [p.amount for p in c.parts] == [D("2050.00"), D("5025.00"), D("1560.32")]
+    assert c.amount == D("8635.32")
+
+
+def test_zero_volume_costs_nothing():
+    assert calculate(STEPS, D(0)).amount == D("0.00")
+
+
+@pytest.mark.parametrize("bad", [D(-1), D("NaN"), D("Infinity")])
+def test_bad_volume_refused(bad):
+    with pytest.raises(InvalidInput):
+        calculate(STEPS, bad)
+
+
+@pytest.mark.parametrize("steps", [
+    [], [Step(D(10), D(1))], [Step(None, D(1)), Step(D(10), D(2))],
+    [Step(D(10), D(1)), Step(D(5), D(2)), Step(None, D(3))], [Step(None, D(-1))],
+])
+def test_malformed_tariffs_refused(steps):
+    with pytest.raises(InvalidInput):
+        calculate(steps, D(1))
+
+
+def test_tariff_in_force_on_a_day(engine):
+    with write_session(engine) as s:
+        old = Tariff(service="gas", name="2025", valid_from=date(2025, 1, 1), valid_to=date(2025, 12, 31))
+        new = Tariff(service="gas", name="2026", valid_from=date(2026, 1, 1))
+        s.add_all([old, new])
+        s.flush()
+        s.add_all([TariffStep(tariff_id=old.id, position=1, price=D("10")),
+                   TariffStep(tariff_id=new.id, position=2, price=D("15")),
+                   TariffStep(tariff_id=new.id, position=1, up_to=D("100"), price=D("12"))])
+    with read_session(engine) as s:
+        t, steps = tariff_at(s, "gas", date(2025, 6, 1))
+        assert t.name == "2025" and steps == [Step(None, D("10.0000"))]
+        t, steps = tariff_at(s, "gas", date(2026, 2, 1))
+        assert [st.price for st in steps] == [D("12"), D("15")]
+        with pytest.raises(NoTariff):
+            tariff_at(s, "gas", date(2024, 12, 31))
+        with pytest.raises(NoTariff):
+            tariff_at(s, "water", date(2026, 2, 1))
