@@ -107,7 +107,7 @@ class Profile(_Strict):
     max_failed_logins: int = Field(ge=1, le=100)
     lockout_minutes: int = Field(ge=1, le=24 * 60)
     reading_window: ReadingWindow
-    submissions_per_month: int = Field(ge=1, le=10)
+    submissions_per_month: int = Field(ge=1, le=2)  # the schema has slots 1 and 2
     jump_warning_factor: Decimal = Field(gt=1)
     payment_from_day: int = Field(ge=1, le=28)
     account_number_pattern: str
@@ -180,7 +180,7 @@ def load_profile(name_or_path: str) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as e:
         problems = "; ".join(
-            f"field '{'.'.join(str(p) for p in err['loc']) or '(root)'}': {err['msg']}" for err in e.errors()
+            f"field '{'.'.join(str(p) for p in err['loc']) or '(profile)'}': {err['msg']}" for err in e.errors()
         )
         raise ProfileError(f"{path}: invalid utility profile: {problems}") from None
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set up everything and run the portal in production mode at http://localhost:3000
+# (SQLite by default, with demo data when the database is empty). See README.md.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/setup.sh run
+say "loading demo data if the database is empty"
+python -m gazportal.cli demo --if-empty --accounts "${GAZPORTAL_DEMO_ACCOUNTS:-200}" --seed 1
+say "starting the portal at ${GAZPORTAL_PUBLIC_URL:-http://localhost:3000}"
+exec reflex run --env prod
