@@ -22,7 +22,7 @@ REQ=requirements.txt; [ "$MODE" = dev ] && REQ=requirements-dev.txt
 stamp=".venv/.installed-$(cat requirements.txt "$REQ" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   say "installing Python packages from $REQ"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$REQ"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$REQ" 2>&1 | { grep -v "^WARNING: Location" || true; }
   touch "$stamp"
 fi
 # shellcheck disable=SC1091
@@ -44,4 +44,4 @@ export REFLEX_TELEMETRY_ENABLED=false
 
 # 3. The database: migrations (SQLite file gazportal.db unless GAZPORTAL_DB_URL says otherwise).
 say "applying database migrations"
-reflex db migrate --loglevel warning
+reflex db migrate
