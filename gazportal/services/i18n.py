@@ -1,0 +1,193 @@
+"""Translations and locale-aware formatting. Pure Python (no ``import reflex``).
+
+Messages live in ``locales/<lang>.json`` as nested objects (``{"index": {"title": ...}}``) and
+are addressed by dotted keys (``"index.title"``). python-i18n loads the files; a missing
+translation falls back to English and then to the key itself, so a screen never breaks on a
+missing text (``tests/unit/test_locales.py`` makes sure none is missing).
+
+Placeholders are written ``{name}`` and filled by :func:`t`; an unknown placeholder is left as
+it is rather than raising. Numbers, money, dates and volumes are formatted with Babel in the
+language's locale (kk_KZ, ru_RU, uk_UA, en_GB).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import i18n
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from i18n import resource_loader, translations
+
+from gazportal.settings import LANGUAGES, ROOT, UNITS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gazportal.settings import Profile
+
+LOCALES_DIR = ROOT / "locales"
+FALLBACK = "en"
+BABEL_LOCALES: dict[str, str] = {"kk": "kk_KZ", "ru": "ru_RU", "uk": "uk_UA", "en": "en_GB"}
+# Babel spells some currencies with their ISO code outside their home locale ("KZT12.00" in
+# en_GB); customers know the sign.
+CURRENCY_SIGNS: dict[str, str] = {"KZT": "₸", "UAH": "₴"}
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_lock = threading.Lock()
+_loaded_from: Path | None = None
+
+
+def _load(directory: Path | None = None) -> None:
+    """Load every language's file into python-i18n: once, or again from another ``directory``."""
+    global _loaded_from
+    if directory is None:
+        if _loaded_from is not None:
+            return
+        directory = LOCALES_DIR
+    if _loaded_from == directory:
+        return
+    with _lock:
+        if _loaded_from == directory:
+            return
+        i18n.set("file_format", "json")
+        i18n.set("filename_format", "{locale}.{format}")
+        i18n.set("skip_locale_root_data", True)
+        i18n.set("fallback", FALLBACK)
+        i18n.set("available_locales", list(LANGUAGES))
+        if str(directory) not in i18n.load_path:
+            i18n.load_path.append(str(directory))
+        resource_loader.init_loaders()
+        translations.container.clear()
+        for lang in LANGUAGES:
+            if (directory / f"{lang}.json").is_file():
+                resource_loader.load_translation_file(f"{lang}.json", str(directory), lang)
+        _messages.cache_clear()
+        _loaded_from = directory
+
+
+def language(lang: Any) -> str:
+    """``lang`` if it is one of the portal's languages, else English."""
+    return lang if isinstance(lang, str) and lang in LANGUAGES else FALLBACK
+
+
+def fill(template: str, **params: Any) -> str:
+    """Put ``params`` into the ``{name}`` placeholders of ``template``; unknown ones stay."""
+    if not params:
+        return template
+    return _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), template)
+
+
+def t(key: str, lang: str, /, **params: Any) -> str:
+    """The text for ``key`` in ``lang`` (else English, else the key), placeholders filled."""
+    _load()
+    lang = language(lang)
+    for candidate in (lang, FALLBACK):
+        value = translations.container.get(candidate, {}).get(key)
+        if isinstance(value, str) and value:
+            return fill(value, **params)
+    return key
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _messages(lang: str) -> tuple[tuple[str, str], ...]:
+    merged: dict[str, str] = {}
+    for candidate in (FALLBACK, lang):
+        for key, value in translations.container.get(candidate, {}).items():
+            if isinstance(value, str) and value:
+                merged[key] = value
+    return tuple(sorted(merged.items()))
+
+
+def messages(lang: str) -> dict[str, str]:
+    """Every key of the language (English where it has none) -> its unfilled template."""
+    _load()
+    return dict(_messages(language(lang)))
+
+
+
+def raw_messages(lang: str) -> dict[str, Any]:
+    """Exactly what ``locales/<lang>.json`` holds, flattened (no fallback); for the tests."""
+    _load()
+    return dict(translations.container.get(lang, {}))
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def babel_locale(lang: str) -> str:
+    return BABEL_LOCALES[language(lang)]
+
+
+def format_number(value: int | Decimal, lang: str, places: int | None = None) -> str:
+    """A number with the language's grouping and decimal sign (``places`` fixes the decimals)."""
+    fmt = None if places is None else "#,##0" + ("." + "0" * places if places else "")
+    return babel_numbers.format_decimal(value, format=fmt, locale=babel_locale(lang), decimal_quantization=True)
+
+
+def format_money(amount: Decimal, currency_code: str, lang: str) -> str:
+    """``Decimal('12345.6'), 'KZT', 'ru'`` -> ``'12 345,60 ₸'`` (two places, the currency sign)."""
+    loc = babel_locale(lang)
+    sign = CURRENCY_SIGNS.get(currency_code)
+    if sign is None:
+        return babel_numbers.format_currency(amount, currency_code, locale=loc)
+    pattern = babel_numbers.Locale.parse(loc).currency_formats["standard"].pattern
+    pattern = pattern.split(";")[0].replace("¤", f"'{sign}'")
+    return babel_numbers.format_decimal(Decimal(amount).quantize(Decimal("0.01")), format=pattern, locale=loc)
+
+
+def format_volume(volume: Decimal, service: str, lang: str, places: int = 3) -> str:
+    """``Decimal('12.5'), 'gas', 'en'`` -> ``'12.500 m³'`` (kWh for electricity)."""
+    unit = t("units." + UNITS.get(service, "m3"), lang)
+    return f"{format_number(volume, lang, places)}\u00a0{unit}"
+
+
+def format_date(value: date | datetime, lang: str, fmt: str = "medium") -> str:
+    """A date in the language: ``fmt`` is short|medium|long|full or a CLDR pattern."""
+    if isinstance(value, datetime):
+        value = value.date()
+    return babel_dates.format_date(value, format=fmt, locale=babel_locale(lang))
+
+
+def format_period(period: str, lang: str) -> str:
+    """``'2026-11'`` -> ``'November 2026'`` / ``'ноябрь 2026'`` (stand-alone month name)."""
+    from gazportal.services.periods import period_start
+
+    text = babel_dates.format_date(period_start(period), format="LLLL yyyy", locale=babel_locale(lang))
+    return text[:1].upper() + text[1:]
+
+
+# --- profile texts --------------------------------------------------------------------------
+
+
+def reading_window_text(profile: "Profile", lang: str) -> str:
+    """When readings are accepted, in a sentence (from the profile's reading window)."""
+    w = profile.reading_window
+    if w.from_day <= 1 and w.to_day >= 31:
+        return t("index.window.any_day", lang)
+    if w.to_day >= 31:
+        return t("index.window.from_to_end", lang, from_day=w.from_day)
+    return t("index.window.from_to", lang, from_day=w.from_day, to_day=w.to_day)
+
+
+def profile_messages(profile: "Profile", lang: str) -> dict[str, str]:
+    """The profile's own texts in ``lang`` under ``profile.*`` keys (for the UI's message map)."""
+    lang = language(lang)
+    out = {
+        "profile.name": profile.name.get(lang),
+        "profile.address": profile.contacts.address.get(lang),
+        "profile.opening_hours": profile.contacts.opening_hours.get(lang),
+        "profile.reading_window": reading_window_text(profile, lang),
+        "profile.services": ", ".join(t(f"services.{s}", lang) for s in profile.services),
+    }
+    for i, phone in enumerate(profile.contacts.phones):
+        out[f"profile.phone.{i}"] = phone.label.get(lang)
+    return out
+
+
+def ui_messages(profile: "Profile", lang: str) -> dict[str, str]:
+    """Everything a screen needs in one map: the locale's messages plus the profile's texts."""
+    return messages(lang) | profile_messages(profile, lang)

@@ -1,0 +1,103 @@
+"""gazportal.services.i18n: look-up with fallback, placeholders, formatting per language."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from gazportal.services import i18n
+from gazportal.settings import LANGUAGES, load_profile
+
+
+def test_translates_per_language():
+    assert i18n.t("index.contacts.title", "en") == "Contacts"
+    assert i18n.t("index.contacts.title", "ru") == "Контакты"
+    assert i18n.t("index.contacts.title", "uk") == "Контакти"
+    assert i18n.t("index.contacts.title", "kk") == "Байланыс"
+
+
+def test_fills_placeholders_and_keeps_unknown_ones():
+    assert i18n.t("errors.bad_period", "en", period="2026-13") == "“2026-13” is not a month (expected YYYY-MM)."
+    assert "{period}" in i18n.t("errors.bad_period", "en")
+    assert i18n.fill("{a} and {b}", a=1) == "1 and {b}"
+    assert i18n.fill("{a}", a="{b}", b="x") == "{b}"  # no second pass over the values
+
+
+@pytest.mark.parametrize("bad", ["xx", "", None, 5, ["en"], {"en": 1}, "EN", "en "])
+def test_unknown_language_falls_back_to_english(bad):
+    assert i18n.language(bad) == "en"
+    assert i18n.t("index.contacts.title", bad) == "Contacts"
+
+
+def test_missing_key_falls_back_to_english_then_to_the_key(tmp_path, monkeypatch):
+    (tmp_path / "en.json").write_text('{"a": {"b": "English {x}", "c": "only English"}}', encoding="utf-8")
+    (tmp_path / "ru.json").write_text('{"a": {"b": "Русский {x}", "c": ""}}', encoding="utf-8")
+    try:
+        i18n._load(tmp_path)
+        assert i18n.t("a.b", "ru", x=1) == "Русский 1"
+        assert i18n.t("a.c", "ru") == "only English"  # empty counts as missing
+        assert i18n.t("a.c", "kk") == "only English"  # no kk.json at all
+        assert i18n.t("a.zzz", "ru") == "a.zzz"
+        assert i18n.messages("ru") == {"a.b": "Русский {x}", "a.c": "only English"}
+    finally:
+        i18n._load(i18n.LOCALES_DIR)
+    assert i18n.t("index.contacts.title", "ru") == "Контакты"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_messages_is_flat_and_complete(lang):
+    msgs = i18n.messages(lang)
+    assert msgs.keys() == i18n.messages("en").keys()
+    assert all(isinstance(v, str) and v for v in msgs.values())
+    assert msgs["index.title"] == i18n.t("index.title", lang)
+    msgs["index.title"] = "changed"  # a copy: callers cannot spoil the cache
+    assert i18n.messages(lang)["index.title"] != "changed"
+
+
+@pytest.mark.parametrize(
+    "lang, expected",
+    [("kk", "12\u00a0345,60\u00a0₸"), ("ru", "12\u00a0345,60\u00a0₸"), ("uk", "12\u00a0345,60\u00a0₸"), ("en", "₸12,345.60")],
+)
+def test_format_money_kzt(lang, expected):
+    assert i18n.format_money(Decimal("12345.6"), "KZT", lang) == expected
+
+
+def test_format_money_uah_negative_and_rounding():
+    assert i18n.format_money(Decimal("-0.5"), "UAH", "uk") == "-0,50\u00a0₴"
+    assert i18n.format_money(Decimal("1.005"), "UAH", "en") == "₴1.00"  # banker's rounding of a half
+    assert i18n.format_money(Decimal("7"), "USD", "en") == "US$7.00"  # a currency we have no sign for
+
+
+def test_format_volume_number_and_date():
+    assert i18n.format_volume(Decimal("1234.5"), "gas", "ru") == "1\u00a0234,500\u00a0м³"
+    assert i18n.format_volume(Decimal("12"), "electricity", "en") == "12.000\u00a0kWh"
+    assert i18n.format_volume(Decimal("12"), "electricity", "uk").endswith("кВт·год")
+    assert i18n.format_number(1234567, "en") == "1,234,567"
+    assert i18n.format_number(Decimal("2.5"), "kk", places=2) == "2,50"
+    assert i18n.format_date(date(2026, 11, 3), "ru", "long") .replace("\u202f", " ") == "3 ноября 2026 г."
+    assert i18n.format_date(datetime(2026, 11, 3, 12, tzinfo=UTC), "en", "long") == "3 November 2026"
+    assert "қараша" in i18n.format_date(date(2026, 11, 3), "kk", "long")
+    assert i18n.format_period("2026-11", "uk") == "Листопад 2026"
+
+
+def test_reading_window_text_follows_the_profile():
+    assert i18n.reading_window_text(load_profile("almaty_gas"), "en") == (
+        "Meter readings are accepted from day 20 until the end of each month."
+    )
+    assert i18n.reading_window_text(load_profile("kremenchukgaz"), "uk") == (
+        "Показники лічильників приймаються з 1-го по 5-е число кожного місяця."
+    )
+    assert i18n.reading_window_text(load_profile("karaganda_su"), "ru") == (
+        "Показания счётчиков принимаются в любой день месяца."
+    )
+
+
+def test_ui_messages_carry_the_profile_texts():
+    p = load_profile("kremenchukgaz")
+    msgs = i18n.ui_messages(p, "uk")
+    assert msgs["profile.name"] == "ТОВ «Кременчукгаз-постачання»"
+    assert msgs["profile.phone.1"] == "Гадяч"
+    assert msgs["profile.services"] == "Газопостачання"
+    assert msgs["index.title"] == i18n.t("index.title", "uk")
+    assert i18n.ui_messages(p, "en")["profile.address"] == "12 Maiboroda St, Kremenchuk"
