@@ -182,6 +182,7 @@ def profile_messages(profile: "Profile", lang: str) -> dict[str, str]:
         "profile.opening_hours": profile.contacts.opening_hours.get(lang),
         "profile.reading_window": reading_window_text(profile, lang),
         "profile.services": ", ".join(t(f"services.{s}", lang) for s in profile.services),
+        "profile.copyright": t("footer.rights", lang, year=date.today().year, name=profile.name.get(lang)),
     }
     for i, phone in enumerate(profile.contacts.phones):
         out[f"profile.phone.{i}"] = phone.label.get(lang)

@@ -1,0 +1,177 @@
+"""The profile's colours turned into a Radix accent and a small stylesheet (CSS variables).
+
+Colours come from ``profile.colors``; text colours are derived so that they keep WCAG AA
+contrast (4.5:1) whatever a utility puts in its profile.
+"""
+from __future__ import annotations
+
+from gazportal.settings import Profile
+
+# Radix Themes accent colours (step 9, light appearance).
+_RADIX = {
+    "tomato": "#e54d2e", "red": "#e5484d", "ruby": "#e54666", "crimson": "#e93d82", "pink": "#d6409f",
+    "plum": "#ab4aba", "purple": "#8e4ec6", "violet": "#6e56cf", "iris": "#5b5bd6", "indigo": "#3e63dd",
+    "blue": "#0090ff", "cyan": "#00a2c7", "teal": "#12a594", "jade": "#29a383", "green": "#30a46c",
+    "grass": "#46a758", "brown": "#ad7f58", "orange": "#f76b15", "amber": "#ffc53d", "gold": "#978365",
+    "bronze": "#a18072",
+}
+
+
+def _rgb(hex_colour: str) -> tuple[float, float, float]:
+    h = hex_colour.lstrip("#")
+    return tuple(int(h[i : i + 2], 16) / 255 for i in (0, 2, 4))  # type: ignore[return-value]
+
+
+def _hex(rgb: tuple[float, float, float]) -> str:
+    return "#" + "".join(f"{round(max(0.0, min(1.0, c)) * 255):02x}" for c in rgb)
+
+
+def luminance(hex_colour: str) -> float:
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(c) for c in _rgb(hex_colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def mix(a: str, b: str, share_of_b: float) -> str:
+    ra, rb = _rgb(a), _rgb(b)
+    return _hex(tuple(x + (y - x) * share_of_b for x, y in zip(ra, rb)))  # type: ignore[arg-type]
+
+
+def readable_on(background: str, colour: str, minimum: float = 4.5) -> str:
+    """``colour`` darkened (or lightened, on a dark background) until it reads on ``background``."""
+    target = "#000000" if luminance(background) > 0.18 else "#ffffff"
+    out, step = colour, 0.0
+    while contrast(out, background) < minimum and step < 1:
+        step += 0.05
+        out = mix(colour, target, step)
+    return out
+
+
+def radix_accent(hex_colour: str) -> str:
+    """The Radix accent colour nearest to ``hex_colour``."""
+    import colorsys
+
+    h, light, s = colorsys.rgb_to_hls(*_rgb(hex_colour))
+
+    def distance(candidate: str) -> float:
+        ch, cl, cs = colorsys.rgb_to_hls(*_rgb(candidate))
+        dh = min(abs(h - ch), 1 - abs(h - ch))
+        return dh * 4 + abs(s - cs) + abs(light - cl) * 0.5
+
+    return min(_RADIX, key=lambda name: distance(_RADIX[name]))
+
+
+def palette(profile: Profile) -> dict[str, str]:
+    p, a = profile.colors.primary, profile.colors.accent
+    on_primary = "#ffffff" if contrast("#ffffff", p) >= 4.5 else "#111111"
+    hero = p if on_primary == "#ffffff" else readable_on("#ffffff", p, 7)
+    return {
+        "--gp-primary": p,
+        "--gp-accent": a,
+        "--gp-hero": hero,
+        "--gp-hero-deep": mix(hero, "#000000", 0.25),
+        "--gp-on-hero": "#ffffff" if contrast("#ffffff", hero) >= 4.5 else "#111111",
+        "--gp-ink": "#1c2024",
+        "--gp-muted": "#4a5159",  # 7.9:1 on white
+        "--gp-link": readable_on("#ffffff", p, 4.5),
+        "--gp-tint": mix(p, "#ffffff", 0.92),
+        "--gp-tint-strong": mix(p, "#ffffff", 0.82),
+        "--gp-line": mix(p, "#ffffff", 0.8),
+        "--gp-page": mix(p, "#ffffff", 0.965),
+    }
+
+
+def stylesheet(profile: Profile) -> str:
+    variables = ";".join(f"{k}:{v}" for k, v in palette(profile).items())
+    return f":root{{{variables}}}\n{_CSS}"
+
+
+_CSS = """
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
+.gp-page{min-height:100vh;display:flex;flex-direction:column;background:var(--gp-page);color:var(--gp-ink);
+  font-family:var(--default-font-family);line-height:1.5;overflow-wrap:anywhere}
+.gp-container{width:100%;max-width:72rem;margin:0 auto;padding:0 1.25rem;box-sizing:border-box}
+.gp-skip{position:absolute;left:-9999px;top:0;z-index:10;background:#fff;color:var(--gp-link);padding:.75rem 1rem;
+  font-weight:600;border-radius:0 0 .5rem 0}
+.gp-skip:focus{left:0}
+.gp-header{background:#fff;border-top:4px solid var(--gp-accent);border-bottom:1px solid var(--gp-line)}
+.gp-header-row{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.75rem 1.5rem;
+  padding-top:.85rem;padding-bottom:.85rem}
+.gp-brand{display:flex;align-items:center;gap:.8rem;text-decoration:none;color:var(--gp-ink);min-width:0}
+.gp-brand img{width:48px;height:48px;flex:none;border-radius:12px}
+.gp-brand-text{display:flex;flex-direction:column;min-width:0}
+.gp-brand-name{font-weight:700;font-size:1.125rem;line-height:1.25}
+.gp-brand-sub{font-size:.875rem;color:var(--gp-muted)}
+.gp-lang{display:flex;align-items:center;gap:.5rem;flex-wrap:wrap}
+.gp-lang-icon{color:var(--gp-muted);flex:none}
+.gp-lang-list{display:flex;flex-wrap:wrap;gap:.25rem;padding:.25rem;margin:0;border-radius:999px;
+  background:var(--gp-tint);border:1px solid var(--gp-line)}
+.gp-lang-btn{appearance:none;border:0;background:transparent;color:var(--gp-ink);font:inherit;font-size:.875rem;
+  font-weight:500;line-height:1;padding:.6rem .8rem;min-height:2.25rem;border-radius:999px;cursor:pointer}
+.gp-lang-btn:hover{background:var(--gp-tint-strong)}
+.gp-lang-btn[aria-pressed="true"]{background:var(--gp-hero);color:var(--gp-on-hero);font-weight:600}
+.gp-lang-btn:focus-visible,.gp-page a:focus-visible{outline:3px solid var(--gp-accent);outline-offset:2px}
+.gp-main{flex:1}
+.gp-hero{background:linear-gradient(135deg,var(--gp-hero) 0%,var(--gp-hero-deep) 100%);color:var(--gp-on-hero)}
+.gp-hero-grid{display:grid;grid-template-columns:minmax(0,1fr);gap:1.75rem;padding-top:2.5rem;padding-bottom:2.75rem}
+.gp-chips{display:flex;flex-wrap:wrap;gap:.5rem;margin:0 0 1rem;padding:0;list-style:none}
+.gp-chip{display:inline-flex;align-items:center;gap:.4rem;font-size:.8125rem;font-weight:600;letter-spacing:.02em;
+  padding:.3rem .75rem;border-radius:999px;background:rgba(255,255,255,.14);border:1px solid rgba(255,255,255,.35)}
+.gp-chip svg{color:var(--gp-accent)}
+.gp-h1{font-size:2rem;line-height:1.15;margin:0 0 1rem;font-weight:750;letter-spacing:-.01em}
+.gp-lead{font-size:1.0625rem;line-height:1.6;margin:0;max-width:40rem;opacity:.95}
+.gp-window{background:#fff;color:var(--gp-ink);border-radius:1rem;padding:1.25rem 1.35rem;
+  box-shadow:0 10px 30px rgba(0,0,0,.18);border-left:6px solid var(--gp-accent)}
+.gp-window-head{display:flex;align-items:center;gap:.6rem;margin-bottom:.5rem}
+.gp-window-head svg{color:var(--gp-link);flex:none}
+.gp-h2{font-size:1.375rem;line-height:1.25;margin:0 0 1.25rem;font-weight:700}
+.gp-window .gp-h2{font-size:1.0625rem;margin:0}
+.gp-window p{margin:0;font-size:1.0625rem;line-height:1.55}
+.gp-section{padding-top:2.5rem;padding-bottom:.5rem}
+.gp-cards{display:grid;grid-template-columns:minmax(0,1fr);gap:1rem;margin:0;padding:0;list-style:none}
+.gp-card{background:#fff;border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;display:flex;gap:1rem;
+  align-items:flex-start}
+.gp-card-icon{flex:none;display:flex;align-items:center;justify-content:center;width:2.75rem;height:2.75rem;
+  border-radius:.75rem;background:var(--gp-tint-strong);color:var(--gp-link)}
+.gp-h3{font-size:1.0625rem;line-height:1.3;margin:0 0 .35rem;font-weight:650}
+.gp-card p{margin:0;color:var(--gp-muted);font-size:.9375rem}
+.gp-contacts{background:#fff;border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;display:grid;
+  grid-template-columns:minmax(0,1fr);gap:1.25rem;margin:0}
+.gp-contact{margin:0;min-width:0}
+.gp-contact dt{display:flex;align-items:center;gap:.6rem;font-size:.8125rem;font-weight:600;text-transform:uppercase;
+  letter-spacing:.04em;color:var(--gp-muted);margin:0 0 .35rem}
+.gp-contact dt svg{flex:none;color:var(--gp-link)}
+.gp-contact dd{margin:0;padding-left:calc(22px + .6rem);font-size:1rem}
+.gp-phones{list-style:none;margin:0;padding:0;display:grid;gap:.35rem}
+.gp-phone-label{display:block;font-size:.875rem;color:var(--gp-muted)}
+.gp-page a.gp-link{color:var(--gp-link);font-weight:600;text-decoration:underline;text-underline-offset:3px}
+.gp-footer{margin-top:3rem;background:#fff;border-top:1px solid var(--gp-line);color:var(--gp-muted);font-size:.875rem}
+.gp-footer .gp-container{padding-top:1.25rem;padding-bottom:1.25rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;
+  justify-content:space-between}
+@media (max-width:35.99rem){
+  .gp-lang{width:100%;flex-wrap:nowrap}
+  .gp-lang-list{flex:1;flex-wrap:nowrap;justify-content:space-between}
+  .gp-lang-btn{flex:1 1 auto;padding:.6rem .45rem;font-size:.8125rem}
+  .gp-h1{font-size:1.75rem}
+}
+@media (min-width:48rem){
+  .gp-h1{font-size:2.75rem}
+  .gp-hero-grid{grid-template-columns:minmax(0,1.6fr) minmax(0,1fr);gap:3rem;padding-top:4rem;padding-bottom:4rem;
+    align-items:center}
+  .gp-cards{grid-template-columns:repeat(2,minmax(0,1fr))}
+  .gp-contacts{grid-template-columns:repeat(2,minmax(0,1fr));padding:1.75rem}
+}
+@media (min-width:64rem){
+  .gp-cards{grid-template-columns:repeat(4,minmax(0,1fr))}
+  .gp-card{flex-direction:column}
+  .gp-contacts{grid-template-columns:repeat(auto-fit,minmax(11rem,1fr))}
+}
+"""

@@ -1,0 +1,128 @@
+"""The first page: what the portal is for, when readings are accepted, how to reach the utility."""
+from __future__ import annotations
+
+import re
+
+import reflex as rx
+
+from gazportal.components.layout import layout
+from gazportal.settings import get_settings
+from gazportal.state.i18n import I18nState
+
+T = I18nState.t
+
+SERVICE_ICONS = {"gas": "flame", "water": "droplet", "electricity": "zap"}
+FEATURES = (
+    ("readings", "gauge"),
+    ("balance", "wallet"),
+    ("statistics", "chart-column"),
+    ("messages", "message-square-text"),
+)
+
+
+def _icon(name: str, size: int = 22) -> rx.Component:
+    return rx.icon(name, size=size, aria_hidden="true")
+
+
+def hero() -> rx.Component:
+    profile = get_settings().profile
+    return rx.el.section(
+        rx.el.div(
+            rx.el.div(
+                rx.el.ul(
+                    *[
+                        rx.el.li(_icon(SERVICE_ICONS[s], 16), T[f"services.{s}"], class_name="gp-chip")
+                        for s in profile.services
+                    ],
+                    class_name="gp-chips",
+                    aria_label=T["index.services_label"],
+                ),
+                rx.el.h1(T["index.title"], class_name="gp-h1"),
+                rx.el.p(T["index.lead"], class_name="gp-lead"),
+            ),
+            rx.el.aside(
+                rx.el.div(
+                    _icon("calendar-days", 24),
+                    rx.el.h2(T["index.window.title"], class_name="gp-h2"),
+                    class_name="gp-window-head",
+                ),
+                rx.el.p(T["profile.reading_window"], id="reading-window"),
+                class_name="gp-window",
+                aria_label=T["index.window.title"],
+            ),
+            class_name="gp-container gp-hero-grid",
+        ),
+        class_name="gp-hero",
+    )
+
+
+def features() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(T["index.features.title"], class_name="gp-h2", id="features-title"),
+        rx.el.ul(
+            *[
+                rx.el.li(
+                    rx.el.div(_icon(icon), class_name="gp-card-icon"),
+                    rx.el.div(
+                        rx.el.h3(T[f"index.features.{key}.title"], class_name="gp-h3"),
+                        rx.el.p(T[f"index.features.{key}.text"]),
+                    ),
+                    class_name="gp-card",
+                )
+                for key, icon in FEATURES
+            ],
+            class_name="gp-cards",
+        ),
+        class_name="gp-container gp-section",
+        aria_labelledby="features-title",
+    )
+
+
+def _contact(icon: str, label_key: str, *value: rx.Component) -> rx.Component:
+    return rx.el.div(
+        rx.el.dt(_icon(icon), T[label_key]),
+        rx.el.dd(*value),
+        class_name="gp-contact",
+    )
+
+
+def _tel(number: str) -> str:
+    return "tel:" + re.sub(r"[^\d+]", "", number)
+
+
+def contacts() -> rx.Component:
+    c = get_settings().profile.contacts
+    items = [
+        _contact("map-pin", "index.contacts.address", T["profile.address"]),
+        _contact(
+            "phone",
+            "index.contacts.phones",
+            rx.el.ul(
+                *[
+                    rx.el.li(
+                        rx.el.span(T[f"profile.phone.{i}"], class_name="gp-phone-label"),
+                        rx.el.a(p.number, href=_tel(p.number), class_name="gp-link"),
+                    )
+                    for i, p in enumerate(c.phones)
+                ],
+                class_name="gp-phones",
+            ),
+        ),
+        _contact("clock", "index.contacts.hours", T["profile.opening_hours"]),
+        _contact("mail", "index.contacts.email", rx.el.a(c.email, href=f"mailto:{c.email}", class_name="gp-link")),
+    ]
+    if c.website:
+        shown = re.sub(r"^https?://", "", c.website).rstrip("/")
+        items.append(
+            _contact("globe", "index.contacts.website", rx.el.a(shown, href=c.website, class_name="gp-link"))
+        )
+    return rx.el.section(
+        rx.el.h2(T["index.contacts.title"], class_name="gp-h2", id="contacts-title"),
+        rx.el.dl(*items, class_name="gp-contacts"),
+        class_name="gp-container gp-section",
+        aria_labelledby="contacts-title",
+    )
+
+
+def index() -> rx.Component:
+    return layout(hero(), features(), contacts())

@@ -1,0 +1,194 @@
+"""End-to-end fixtures: the real portal in production mode, driven by Debian's Chromium.
+
+Run them on their own (the sync Playwright API and pytest-asyncio do not mix)::
+
+    python -m pytest -q tests/e2e -p no:asyncio
+
+Each profile in GAZPORTAL_E2E_PROFILES (default "default,kremenchukgaz") gets its own build,
+because the profile is baked into the compiled pages. For each one the fixture migrates a fresh
+SQLite file and starts::
+
+    reflex run --env prod --frontend-port <free port>
+
+(frontend and backend on that one port) with GAZPORTAL_PROFILE, GAZPORTAL_DB_URL,
+GAZPORTAL_PUBLIC_URL=http://127.0.0.1:<port>, REFLEX_WEB_WORKDIR (a per-profile build directory
+kept between runs under GAZPORTAL_E2E_CACHE, default /tmp/gazportal-e2e, so node_modules are
+reused), REFLEX_STATES_WORKDIR, and PATH starting with .tools/node_modules/.bin (bun). It waits
+until the page and the backend answer, and kills the whole process group at the end.
+Screenshots go to tests/e2e/screenshots/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS_BIN = ROOT / ".tools" / "node_modules" / ".bin"
+AXE_JS = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CACHE = Path(os.environ.get("GAZPORTAL_E2E_CACHE", Path(tempfile.gettempdir()) / "gazportal-e2e"))
+PROFILES = [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz").split(",") if p.strip()]
+START_TIMEOUT = float(os.environ.get("GAZPORTAL_E2E_START_TIMEOUT", "600"))
+CHROMIUM = os.environ.get("GAZPORTAL_E2E_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.pluginmanager.hasplugin("asyncio"):
+        skip = pytest.mark.skip(reason="e2e runs on its own: python -m pytest tests/e2e -p no:asyncio")
+        for item in items:
+            if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+                item.add_marker(skip)
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+@dataclass
+class Portal:
+    profile_id: str
+    url: str
+    log: Path
+    started_in: float
+
+    def html(self, path: str = "/") -> str:
+        with urllib.request.urlopen(self.url + path, timeout=10) as r:
+            return r.read().decode("utf-8")
+
+
+def _lockfiles() -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in (ROOT / "reflex.lock").glob("*") if p.is_file()}
+
+
+def _restore_lock_formatting(before: dict[Path, bytes]) -> None:
+    """A fresh build directory makes Reflex copy its package.json back to reflex.lock/ as one
+    line of JSON; put the committed bytes back when the content is the same (a real change of
+    the pins is left for a human to see)."""
+    for path, old in before.items():
+        try:
+            new = path.read_bytes()
+            if new != old and path.suffix == ".json" and json.loads(new) == json.loads(old):
+                path.write_bytes(old)
+        except (OSError, ValueError):
+            pass
+
+
+def _migrate(db_file: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from gazportal.db import make_engine
+    from tests.conftest import migrate
+
+    engine = make_engine(f"sqlite:///{db_file}")
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", params=PROFILES)
+def portal(request, tmp_path_factory):
+    """The portal for one profile, running in production mode on a free port."""
+    profile_id = request.param
+    tmp = tmp_path_factory.mktemp(f"portal-{profile_id}")
+    db_file = tmp / "portal.db"
+    _migrate(db_file)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REFLEX_", "GAZPORTAL_"))}
+    env.update(
+        PATH=f"{TOOLS_BIN}{os.pathsep}{env.get('PATH', '')}",
+        GAZPORTAL_PROFILE=profile_id,
+        GAZPORTAL_DB_URL=f"sqlite:///{db_file}",
+        GAZPORTAL_PUBLIC_URL=url,
+        GAZPORTAL_OUTBOX=str(tmp / "outbox"),
+        REFLEX_WEB_WORKDIR=str(CACHE / profile_id / "web"),
+        REFLEX_STATES_WORKDIR=str(tmp / "states"),
+        PYTHONUNBUFFERED="1",
+    )
+    (CACHE / profile_id).mkdir(parents=True, exist_ok=True)
+    log = tmp / "reflex.log"
+    lockfiles = _lockfiles()
+    started = time.monotonic()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: we end all of it, and only it
+        )
+    try:
+        while not (_answers(url + "/") and _answers(url + "/ping")):
+            if proc.poll() is not None:
+                pytest.fail(f"reflex exited with {proc.returncode}:\n{log.read_text(errors='replace')[-4000:]}")
+            if time.monotonic() - started > START_TIMEOUT:
+                pytest.fail(f"the portal did not answer in {START_TIMEOUT:.0f} s:\n{log.read_text(errors='replace')[-4000:]}")
+            time.sleep(1)
+        took = time.monotonic() - started
+        _restore_lock_formatting(lockfiles)
+        print(f"\n[e2e] {profile_id}: portal up at {url} after {took:.1f} s")
+        yield Portal(profile_id=profile_id, url=url, log=log, started_in=took)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_JS.is_file():
+        pytest.fail(f"axe-core is not installed: npm install --prefix {ROOT / '.tools'} axe-core@4")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

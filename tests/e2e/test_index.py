@@ -1,0 +1,111 @@
+"""The first page in a real browser: translated, switchable, fits a phone, no serious axe findings.
+
+Run: python -m pytest -q tests/e2e -p no:asyncio   (see conftest.py)
+"""
+from __future__ import annotations
+
+import html
+import json
+
+import pytest
+
+from gazportal.services import i18n
+from gazportal.settings import load_profile
+
+VIEWPORTS = {
+    "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
+    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
+}
+TIMEOUT = 15_000
+
+
+def _axe(page, axe_source: str) -> list[dict]:
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations'],"
+        " runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa','best-practice']}})"
+    )
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def _expect_language(page, profile, lang: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("h1")).to_have_text(i18n.t("index.title", lang), timeout=TIMEOUT)
+    expect(page.locator("html")).to_have_attribute("lang", lang, timeout=TIMEOUT)
+    expect(page.locator(".gp-brand-name")).to_have_text(profile.name.get(lang))
+    expect(page.locator("#reading-window")).to_have_text(i18n.reading_window_text(profile, lang))
+    expect(page.locator("#contacts-title")).to_have_text(i18n.t("index.contacts.title", lang))
+    expect(page.locator(f"button[data-lang={lang}]")).to_have_attribute("aria-pressed", "true")
+    assert profile.name.get(lang) in page.title()
+
+
+def test_prerendered_html_is_in_the_default_language(portal):
+    profile = load_profile(portal.profile_id)
+    lang = profile.default_language
+    page = html.unescape(portal.html("/"))
+    assert f'<html lang="{lang}"' in page
+    assert i18n.t("index.title", lang) in page
+    assert profile.name.get(lang) in page
+    assert i18n.reading_window_text(profile, lang) in page
+    assert f'<meta content="{profile.colors.primary}" name="theme-color"/>' in page
+    assert 'name="description"' in page
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_index_in_every_language(portal, browser, axe_source, screenshots, device):
+    profile = load_profile(portal.profile_id)
+    context = browser.new_context(**VIEWPORTS[device])
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(portal.url + "/")
+        _expect_language(page, profile, profile.default_language)
+
+        # The switch lists exactly the profile's languages, each named in its own language.
+        buttons = page.locator("[role=group] button[data-lang]")
+        assert buttons.evaluate_all("bs => bs.map(b => b.dataset.lang)") == profile.languages
+        group_name = page.locator("[role=group]").get_attribute("aria-label")
+        assert group_name == i18n.t("lang.switch_label", profile.default_language)
+
+        others = [lang for lang in profile.languages if lang != profile.default_language]
+        for lang in [*others, profile.default_language]:
+            page.locator(f"button[data-lang={lang}]").click()
+            _expect_language(page, profile, lang)
+            width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            assert width[0] <= width[1], f"{lang}: the page scrolls sideways ({width[0]} > {width[1]} px)"
+            page.screenshot(path=screenshots / f"{profile.id}-index-{lang}-{device}.png", full_page=True)
+            bad = _axe(page, axe_source)
+            assert not bad, f"{lang}: axe found:\n" + json.dumps(
+                [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]} for v in bad],
+                indent=1,
+            )
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_language_choice_survives_a_reload_and_a_bad_stored_value_falls_back(portal, browser):
+    profile = load_profile(portal.profile_id)
+    other = next((lang for lang in profile.languages if lang != profile.default_language), None)
+    if other is None:
+        pytest.skip("the profile has one language")
+    context = browser.new_context(**VIEWPORTS["desktop"])
+    try:
+        page = context.new_page()
+        page.goto(portal.url + "/")
+        page.locator(f"button[data-lang={other}]").click()
+        _expect_language(page, profile, other)
+        page.reload()
+        _expect_language(page, profile, other)
+
+        # The browser's storage is the user's to write: a language the profile lacks means
+        # the default one.
+        for bad in ("xx", "ru" if "ru" not in profile.languages else "zz", '{"a":1}'):
+            page.evaluate("v => localStorage.setItem('gazportal_lang', v)", bad)
+            page.reload()
+            _expect_language(page, profile, profile.default_language)
+    finally:
+        context.close()
