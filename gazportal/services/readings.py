@@ -1,0 +1,622 @@
+"""Meter readings: check a customer's reading (while typing and at submit), store it safely under
+concurrency, record staff readings, and read a meter's history.
+
+The rules (SPEC "Meter readings"; every refusal says why, with values a customer can read):
+
+* the reading is ASCII digits only (surrounding whitespace is ignored, leading zeros are fine);
+* it fits the meter's counter: ``value <= 10**meter.digits - 1``;
+* it is not below the **base**: the latest reading of the meter that is not a customer submission
+  of the current period. A second submission in a month corrects the first, so it may be lower
+  than the first, never lower than the base. Equal to the base is valid (zero use);
+* it is made on a day of the profile's reading window (the local day in ``profile.tz``);
+* at most ``profile.submissions_per_month`` customer submissions per meter and period (never
+  more than the two slots the database has room for);
+* the meter is active;
+* a volume far above the meter's usual monthly use is a *warning* that must be confirmed.
+
+Writes run in one transaction that first locks the meter row (``SELECT ... FOR UPDATE`` on
+PostgreSQL; on SQLite ``write_session`` already holds the write lock from ``BEGIN IMMEDIATE``),
+so two submissions for one meter are decided one after the other. The unique
+``(meter_id, period, slot)`` in the schema is the last line: if it fires, the customer is told
+the limit is reached. A result is returned only after the commit.
+"""
+from __future__ import annotations
+
+import calendar
+import random
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, NamedTuple, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from gazportal.db import write_session
+from gazportal.models import Meter, Reading
+from gazportal.services import periods
+from gazportal.services.errors import DomainError, InvalidInput, NotFound
+from gazportal.services.tariffs import Calculation, NoTariff, calculate, tariff_at
+from gazportal.settings import Profile
+
+# The database has room for two customer submissions per meter and month (slot IN (1, 2)).
+MAX_SLOTS = 2
+STAFF_SOURCES = ("inspector", "controller", "estimate")
+
+# Usual monthly use: growth over (at most) the last HISTORY_DAYS before the base reading,
+# divided by the months elapsed; without MIN_HISTORY_DAYS of history there is no estimate.
+HISTORY_DAYS = 365
+MIN_HISTORY_DAYS = 55
+DAYS_PER_MONTH = Decimal("30.4375")  # 365.25 / 12
+# A jump warning needs a volume above this many units, whatever the usual use.
+JUMP_FLOOR = 5
+
+# Bounded retries of a whole write transaction on PostgreSQL serialization failure, deadlock
+# or lock timeout (and SQLite "database is locked" after its busy timeout).
+MAX_ATTEMPTS = 5
+_RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
+_SLOT_CONSTRAINT = "uq_reading_meter_period_slot"
+_MAX_INT_ID = 2**31 - 1
+
+_DIGITS = re.compile(r"[0-9]+")
+_VOLUME_PLACES = Decimal("0.001")
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------------------------
+# Results and errors
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message key from locales/ with the values it needs (an error or a warning)."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class ReadingRefused(DomainError):
+    """A reading was not accepted. ``key``/``params`` say why; ``check`` is the full check."""
+
+    key = "errors.reading_refused"
+
+    def __init__(self, key: str | None = None, /, *, check: "ReadingCheck | None" = None, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.check = check
+
+
+@dataclass(frozen=True)
+class Window:
+    """The reading window of the local day's month (if open or still to come) or of the next."""
+
+    open: bool
+    opens_on: date  # first day of this window
+    closes_on: date  # last day of this window (inclusive)
+
+
+@dataclass(frozen=True)
+class ReadingCheck:
+    """Everything the reading form needs, and whether the reading may be submitted."""
+
+    meter_id: int
+    period: str  # the period a reading made now belongs to
+    error: Notice | None
+    warning: Notice | None  # needs the customer's confirmation; only when there is no error
+    value: int | None  # the parsed reading (None when not given or not readable)
+    volume: int | None  # value - base (None without a value or without a base)
+    base_value: int | None  # what the reading may not be below (None: first reading of the meter)
+    base_taken_at: datetime | None
+    base_date: date | None  # local date of the base reading
+    base_source: str | None  # customer | inspector | controller | estimate
+    usual_monthly: Decimal | None  # the meter's usual use a month (3 places), if known
+    cost: Decimal | None  # estimated cost of the volume (2 places); None without a tariff
+    calculation: Calculation | None
+    submissions_limit: int
+    submissions_used: int
+    submissions_left: int
+    next_slot: int | None  # the slot a submission now would take
+    window: Window
+    meter_active: bool
+    digits: int
+    max_value: int
+    unit: str
+
+    @property
+    def ok(self) -> bool:
+        """No error (a warning may still need confirming)."""
+        return self.error is None
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.error is None and self.warning is not None
+
+    @property
+    def can_submit(self) -> bool:
+        """Whether the form should be shown at all: active meter, window open, a slot left."""
+        return self.meter_active and self.window.open and self.submissions_left > 0
+
+    @property
+    def window_open(self) -> bool:
+        return self.window.open
+
+    @property
+    def window_opens_on(self) -> date | None:
+        """When the window opens next (None while it is open)."""
+        return None if self.window.open else self.window.opens_on
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A stored customer reading (returned after the commit) and the check it passed."""
+
+    reading: Reading
+    check: ReadingCheck
+
+    @property
+    def submissions_used(self) -> int:
+        return self.check.submissions_used + 1
+
+    @property
+    def submissions_left(self) -> int:
+        return max(0, self.check.submissions_left - 1)
+
+
+class HistoryEntry(NamedTuple):
+    value: int
+    taken_at: datetime
+    source: str
+    period: str
+    slot: int | None
+
+
+# --------------------------------------------------------------------------------------------
+# Pure helpers
+
+
+def reading_window(profile: Profile, now: datetime) -> Window:
+    """Is the reading window open on the local day of ``now``; if not, when does it open next.
+
+    A ``to_day`` beyond the month's length means "to the end of the month".
+    """
+    _require_aware(now, "now")
+    day = now.astimezone(profile.tz).date()
+    w = profile.reading_window
+
+    def bounds(y: int, m: int) -> tuple[date, date]:
+        return date(y, m, w.from_day), date(y, m, min(w.to_day, calendar.monthrange(y, m)[1]))
+
+    start, end = bounds(day.year, day.month)
+    if day < start:
+        return Window(False, start, end)
+    if day <= end:
+        return Window(True, start, end)
+    nxt = periods.next_period_start(f"{day.year:04d}-{day.month:02d}")
+    start, end = bounds(nxt.year, nxt.month)
+    return Window(False, start, end)
+
+
+def submissions_limit(profile: Profile) -> int:
+    return min(profile.submissions_per_month, MAX_SLOTS)
+
+
+def parse_reading(raw: Any, digits: int) -> int:
+    """The reading typed by a customer as an int, or ReadingRefused saying why not.
+
+    Accepts a str of ASCII digits (surrounding whitespace ignored, leading zeros fine) or a
+    plain non-negative int; refuses everything else (None, bool, float, '12.5', '-3', '١٢٣', ...).
+    """
+    value, error = _parse(raw, digits)
+    if error is not None:
+        raise ReadingRefused(error.key, **error.params)
+    return value  # type: ignore[return-value]
+
+
+def _parse(raw: Any, digits: int) -> tuple[int | None, Notice | None]:
+    cap = 10**digits - 1
+    too_big = Notice("errors.reading_above_capacity", {"max": cap, "digits": digits})
+    not_digits = Notice("errors.reading_not_digits", {"digits": digits})
+    if raw is None:
+        return None, Notice("errors.reading_required")
+    if isinstance(raw, bool):
+        return None, not_digits
+    if isinstance(raw, int):
+        if raw < 0:
+            return None, not_digits
+        return (None, too_big) if raw > cap else (raw, None)
+    if not isinstance(raw, str):
+        return None, not_digits
+    text = raw.strip()
+    if not text:
+        return None, Notice("errors.reading_required")
+    if not _DIGITS.fullmatch(text):
+        return None, not_digits
+    significant = text.lstrip("0") or "0"
+    if len(significant) > digits:  # decided before int(): a huge string never becomes an int
+        return None, too_big
+    return int(significant), None
+
+
+def _require_aware(moment: Any, name: str) -> None:
+    if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime (UTC)")
+
+
+# --------------------------------------------------------------------------------------------
+# Queries
+
+
+def _effective():
+    """Readings that count: all but a customer submission corrected by a later one."""
+    later = aliased(Reading)
+    return sa.or_(
+        Reading.source != "customer",
+        ~sa.exists().where(
+            later.meter_id == Reading.meter_id,
+            later.period == Reading.period,
+            later.source == "customer",
+            later.slot > Reading.slot,
+        ),
+    )
+
+
+def _others(meter_id: int, exclude_customer_period: str | None):
+    conds = [Reading.meter_id == meter_id, _effective()]
+    if exclude_customer_period is not None:
+        conds.append(sa.or_(Reading.source != "customer", Reading.period != exclude_customer_period))
+    return conds
+
+
+def _before(session: Session, meter_id: int, moment: datetime, exclude: str | None) -> Reading | None:
+    """The latest effective reading taken at or before ``moment``."""
+    return session.exec(
+        select(Reading)
+        .where(*_others(meter_id, exclude), Reading.taken_at <= moment)
+        .order_by(Reading.taken_at.desc(), Reading.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _after(session: Session, meter_id: int, moment: datetime, exclude: str | None) -> Reading | None:
+    """The earliest effective reading taken after ``moment`` (a back-dated insert must fit)."""
+    return session.exec(
+        select(Reading)
+        .where(*_others(meter_id, exclude), Reading.taken_at > moment)
+        .order_by(Reading.taken_at.asc(), Reading.id.asc())
+        .limit(1)
+    ).first()
+
+
+def _usual_monthly(session: Session, meter_id: int, base: Reading, exclude: str | None) -> Decimal | None:
+    """Usual use a month: growth from the earliest reading of the last year up to the base,
+    divided by the months between them; None with less than MIN_HISTORY_DAYS of history."""
+    first = session.exec(
+        select(Reading)
+        .where(
+            *_others(meter_id, exclude),
+            Reading.taken_at >= base.taken_at - timedelta(days=HISTORY_DAYS),
+            Reading.taken_at <= base.taken_at,
+        )
+        .order_by(Reading.taken_at.asc(), Reading.id.asc())
+        .limit(1)
+    ).first()
+    if first is None:
+        return None
+    seconds = int((base.taken_at - first.taken_at).total_seconds())
+    growth = base.value - first.value
+    if seconds < MIN_HISTORY_DAYS * 86400 or growth < 0:
+        return None
+    months = Decimal(seconds) / (86400 * DAYS_PER_MONTH)
+    return (Decimal(growth) / months).quantize(_VOLUME_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _load_meter(session: Session, meter_id: Any, allowed_account_ids: Iterable[int] | None, *, lock: bool) -> Meter:
+    """The meter, or NotFound — the same for a missing meter and one the caller may not see."""
+    if isinstance(meter_id, bool) or not isinstance(meter_id, int) or not 1 <= meter_id <= _MAX_INT_ID:
+        raise NotFound("errors.meter_not_found")
+    stmt = select(Meter).where(Meter.id == meter_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    meter = session.exec(stmt).first()
+    if meter is None:
+        raise NotFound("errors.meter_not_found")
+    if allowed_account_ids is not None and meter.account_id not in set(allowed_account_ids):
+        raise NotFound("errors.meter_not_found")
+    return meter
+
+
+def _customer_slots(session: Session, meter_id: int, period: str) -> tuple[int, int]:
+    """(number of customer submissions, highest slot used) for a meter and period."""
+    count, top = session.exec(
+        sa.select(sa.func.count(Reading.id), sa.func.max(Reading.slot)).where(
+            Reading.meter_id == meter_id, Reading.period == period, Reading.source == "customer"
+        )
+    ).one()
+    return int(count or 0), int(top or 0)
+
+
+# --------------------------------------------------------------------------------------------
+# The check
+
+
+def _evaluate(session: Session, profile: Profile, meter: Meter, raw: Any, now: datetime, *, parse: bool) -> ReadingCheck:
+    _require_aware(now, "now")
+    tz = profile.tz
+    period = periods.period_of(now, tz)
+    window = reading_window(profile, now)
+    limit = submissions_limit(profile)
+    used, top_slot = _customer_slots(session, meter.id, period)
+    left = max(0, limit - used)
+    next_slot = top_slot + 1 if used < limit and top_slot < limit else None
+    cap = 10**meter.digits - 1
+
+    base = _before(session, meter.id, now, period)
+    base_date = base.taken_at.astimezone(tz).date() if base else None
+
+    # What is wrong with the meter or the moment (shown before anything is typed).
+    state_error: Notice | None = None
+    if not meter.is_active:
+        state_error = Notice("errors.meter_inactive", {"serial": meter.serial})
+    elif not window.open:
+        state_error = Notice(
+            "errors.reading_window_closed",
+            {"opens": window.opens_on.isoformat(), "closes": window.closes_on.isoformat()},
+        )
+    elif next_slot is None:
+        state_error = Notice("errors.reading_limit_reached", {"limit": limit, "used": used})
+
+    value: int | None = None
+    value_error: Notice | None = None
+    volume: int | None = None
+    usual: Decimal | None = None
+    cost: Decimal | None = None
+    calc: Calculation | None = None
+    warning: Notice | None = None
+    if parse:
+        value, value_error = _parse(raw, meter.digits)
+        if value_error is None and base is not None and value < base.value:
+            value_error = Notice(
+                "errors.reading_below_previous", {"previous": base.value, "date": base_date.isoformat()}
+            )
+        if value_error is None:
+            nxt = _after(session, meter.id, now, period)
+            if nxt is not None and value > nxt.value:
+                value_error = Notice(
+                    "errors.reading_above_next",
+                    {"next": nxt.value, "date": nxt.taken_at.astimezone(tz).date().isoformat()},
+                )
+        if value_error is None and base is not None:
+            volume = value - base.value
+            try:
+                _tariff, steps = tariff_at(session, meter.service, now.astimezone(tz).date())
+            except NoTariff:
+                pass
+            else:
+                calc = calculate(steps, Decimal(volume))
+                cost = calc.amount
+            usual = _usual_monthly(session, meter.id, base, period)
+            if usual is not None and volume > JUMP_FLOOR:
+                months = max(Decimal(1), Decimal(int((now - base.taken_at).total_seconds())) / (86400 * DAYS_PER_MONTH))
+                if Decimal(volume) > profile.jump_warning_factor * usual * months:
+                    warning = Notice(
+                        "warnings.reading_jump",
+                        {
+                            "volume": volume,
+                            "usual": usual,
+                            "unit": meter.unit,
+                            "since": base_date.isoformat(),
+                            "factor": profile.jump_warning_factor,
+                        },
+                    )
+    error = state_error or value_error
+    return ReadingCheck(
+        meter_id=meter.id,
+        period=period,
+        error=error,
+        warning=None if error else warning,
+        value=value,
+        volume=volume,
+        base_value=base.value if base else None,
+        base_taken_at=base.taken_at if base else None,
+        base_date=base_date,
+        base_source=base.source if base else None,
+        usual_monthly=usual,
+        cost=cost,
+        calculation=calc,
+        submissions_limit=limit,
+        submissions_used=used,
+        submissions_left=left,
+        next_slot=next_slot,
+        window=window,
+        meter_active=bool(meter.is_active),
+        digits=meter.digits,
+        max_value=cap,
+        unit=meter.unit,
+    )
+
+
+def meter_status(
+    session: Session, profile: Profile, meter_id: Any, *, now: datetime,
+    allowed_account_ids: Iterable[int] | None = None,
+) -> ReadingCheck:
+    """The reading form's state before anything is typed: base reading, window, submissions
+    used/left, and the error that hides the form (inactive meter, window closed, limit reached).
+    No writes."""
+    meter = _load_meter(session, meter_id, allowed_account_ids, lock=False)
+    return _evaluate(session, profile, meter, None, now, parse=False)
+
+
+def check_reading(
+    session: Session, profile: Profile, meter_id: Any, raw: Any, *, now: datetime,
+    allowed_account_ids: Iterable[int] | None = None,
+) -> ReadingCheck:
+    """Check a typed reading (live, while typing): no writes. NotFound for a meter the caller
+    may not see."""
+    meter = _load_meter(session, meter_id, allowed_account_ids, lock=False)
+    return _evaluate(session, profile, meter, raw, now, parse=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Writes
+
+
+def _sqlstate(exc: sa.exc.DBAPIError) -> str | None:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+def _retryable(exc: sa.exc.DBAPIError) -> bool:
+    if _sqlstate(exc) in _RETRY_SQLSTATES:
+        return True
+    msg = str(exc.orig).lower()
+    return "database is locked" in msg or "database is busy" in msg
+
+
+def _is_slot_conflict(exc: sa.exc.IntegrityError) -> bool:
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    if diag is not None and getattr(diag, "constraint_name", None) == _SLOT_CONSTRAINT:
+        return True
+    msg = str(orig)
+    return _SLOT_CONSTRAINT in msg or "reading.meter_id, reading.period, reading.slot" in msg
+
+
+def _with_retry(work: Callable[[], T]) -> T:
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return work()
+        except sa.exc.DBAPIError as e:
+            if isinstance(e, sa.exc.IntegrityError) or not _retryable(e):
+                raise
+            if attempt == MAX_ATTEMPTS:
+                raise ReadingRefused("errors.reading_busy") from e
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def submit_reading(
+    engine: Engine, profile: Profile, meter_id: Any, raw: Any, *, user_id: int | None = None,
+    now: datetime, confirm: bool = False, allowed_account_ids: Iterable[int] | None = None,
+) -> Submission:
+    """Check and store a customer's reading in one write transaction that locks the meter.
+
+    Raises NotFound (missing meter, or not among ``allowed_account_ids``) or ReadingRefused
+    (the error's key; or the warning's key when ``confirm`` is not True). Returns after the
+    commit, so a returned Submission is stored.
+    """
+    _require_aware(now, "now")
+    allowed = None if allowed_account_ids is None else frozenset(allowed_account_ids)
+
+    def attempt() -> Submission:
+        try:
+            with write_session(engine) as s:
+                meter = _load_meter(s, meter_id, allowed, lock=True)
+                check = _evaluate(s, profile, meter, raw, now, parse=True)
+                if check.error is not None:
+                    raise ReadingRefused(check.error.key, check=check, **check.error.params)
+                if check.warning is not None and confirm is not True:
+                    raise ReadingRefused(check.warning.key, check=check, **check.warning.params)
+                reading = Reading(
+                    meter_id=meter.id, value=check.value, taken_at=now, period=check.period,
+                    source="customer", slot=check.next_slot, user_id=user_id,
+                )
+                s.add(reading)
+                s.flush()
+        except sa.exc.IntegrityError as e:
+            if not _is_slot_conflict(e):
+                raise
+            limit = submissions_limit(profile)
+            raise ReadingRefused("errors.reading_limit_reached", limit=limit, used=limit) from None
+        return Submission(reading, check)
+
+    return _with_retry(attempt)
+
+
+def _record(session: Session, profile: Profile, meter_id: Any, value: Any, source: str, taken_at: datetime,
+            user_id: int | None) -> Reading:
+    meter = _load_meter(session, meter_id, None, lock=True)
+    parsed, error = _parse(value, meter.digits)
+    if error is not None:
+        raise ReadingRefused(error.key, **error.params)
+    tz = profile.tz
+    prev = _before(session, meter.id, taken_at, None)
+    if prev is not None and parsed < prev.value:
+        raise ReadingRefused(
+            "errors.reading_below_previous",
+            previous=prev.value, date=prev.taken_at.astimezone(tz).date().isoformat(),
+        )
+    nxt = _after(session, meter.id, taken_at, None)
+    if nxt is not None and parsed > nxt.value:
+        raise ReadingRefused(
+            "errors.reading_above_next", next=nxt.value, date=nxt.taken_at.astimezone(tz).date().isoformat()
+        )
+    reading = Reading(
+        meter_id=meter.id, value=parsed, taken_at=taken_at, period=periods.period_of(taken_at, tz),
+        source=source, slot=None, user_id=user_id,
+    )
+    session.add(reading)
+    session.flush()
+    return reading
+
+
+def record_reading(
+    engine: Engine | None, profile: Profile, meter_id: int, value: int, *, source: str, taken_at: datetime,
+    user_id: int | None = None, session: Session | None = None,
+) -> Reading:
+    """Store a reading by staff or an import (inspector | controller | estimate): no slot, no
+    window, no monthly limit, but never below the latest earlier reading nor above the next later
+    one (by ``taken_at``), and within the meter's capacity. Same locking as submit_reading.
+
+    With ``session`` the work joins the caller's transaction (no commit, no retry); otherwise
+    it commits its own and returns after the commit.
+    """
+    if source not in STAFF_SOURCES:
+        raise InvalidInput("errors.reading_bad_source", source=str(source)[:20])
+    _require_aware(taken_at, "taken_at")
+    if session is not None:
+        return _record(session, profile, meter_id, value, source, taken_at, user_id)
+    if engine is None:
+        raise ValueError("record_reading needs an engine or a session")
+
+    def attempt() -> Reading:
+        with write_session(engine) as s:
+            reading = _record(s, profile, meter_id, value, source, taken_at, user_id)
+        return reading
+
+    return _with_retry(attempt)
+
+
+# --------------------------------------------------------------------------------------------
+# Reads
+
+
+def history(session: Session, meter_id: int, limit: int = 12) -> list[HistoryEntry]:
+    """A meter's readings, newest first: (value, taken_at, source, period, slot).
+
+    Checks no ownership: call meter_status/check_reading with ``allowed_account_ids`` first."""
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise InvalidInput("errors.invalid_input")
+    if isinstance(meter_id, bool) or not isinstance(meter_id, int) or not 1 <= meter_id <= _MAX_INT_ID:
+        raise NotFound("errors.meter_not_found")
+    limit = max(1, min(limit, 1000))
+    rows = session.exec(
+        sa.select(Reading.value, Reading.taken_at, Reading.source, Reading.period, Reading.slot)
+        .where(Reading.meter_id == meter_id)
+        .order_by(Reading.taken_at.desc(), Reading.id.desc())
+        .limit(limit)
+    ).all()
+    return [HistoryEntry(*row) for row in rows]
+
+
+def last_reading(session: Session, meter_id: int) -> Reading | None:
+    """The meter's latest reading by time taken (any source), or None."""
+    if isinstance(meter_id, bool) or not isinstance(meter_id, int) or not 1 <= meter_id <= _MAX_INT_ID:
+        raise NotFound("errors.meter_not_found")
+    return session.exec(
+        select(Reading).where(Reading.meter_id == meter_id).order_by(Reading.taken_at.desc(), Reading.id.desc()).limit(1)
+    ).first()

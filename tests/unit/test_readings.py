@@ -1,0 +1,631 @@
+"""Meter readings: every rule of gazportal.services.readings, on SQLite and PostgreSQL."""
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal as D
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from gazportal.db import read_session, write_session
+from gazportal.models import Account, Meter, Reading, Tariff, TariffStep, User
+from gazportal.services import readings as rd
+from gazportal.services.errors import InvalidInput, NotFound
+from gazportal.services.readings import (
+    ReadingRefused, check_reading, history, last_reading, meter_status, parse_reading, reading_window,
+    record_reading, submit_reading,
+)
+from gazportal.settings import load_profile
+
+AG = load_profile("almaty_gas")  # Asia/Almaty (UTC+5), window 20..31, 2 submissions
+KG = load_profile("kremenchukgaz")  # Europe/Kyiv, window 1..5, 2 submissions
+KS = load_profile("karaganda_su")  # window 1..31, 1 submission
+ALMATY = ZoneInfo("Asia/Almaty")
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def local(y, m, d, h=12, mi=0, tz=ALMATY) -> datetime:
+    """A local wall-clock time as an aware UTC datetime."""
+    return datetime(y, m, d, h, mi, tzinfo=tz).astimezone(UTC)
+
+
+NOW = local(2026, 11, 22)  # inside AG's window
+
+
+def make_meter(engine, *, digits=6, active=True, service="gas", number="1000000001", serial="S1") -> tuple[int, int]:
+    with write_session(engine) as s:
+        acc = s.exec(sa.select(Account).where(Account.number == number)).scalar_one_or_none()
+        if acc is None:
+            acc = Account(number=number, holder_name="Test Holder", address="Almaty, Abay 1")
+            s.add(acc)
+            s.flush()
+        m = Meter(account_id=acc.id, service=service, serial=serial, unit="kWh" if service == "electricity" else "m3",
+                  digits=digits, installed_on=date(2020, 1, 1), is_active=active)
+        s.add(m)
+        s.flush()
+        return acc.id, m.id
+
+
+def add(engine, meter_id, value, when, source="inspector", slot=None, tz=ALMATY):
+    local_when = when.astimezone(tz)
+    with write_session(engine) as s:
+        s.add(Reading(meter_id=meter_id, value=value, taken_at=when, period=f"{local_when:%Y-%m}",
+                      source=source, slot=slot))
+
+
+def stored(engine, meter_id):
+    with read_session(engine) as s:
+        return s.exec(sa.select(Reading.value, Reading.source, Reading.period, Reading.slot)
+                      .where(Reading.meter_id == meter_id).order_by(Reading.taken_at, Reading.id)).all()
+
+
+def refused(fn, *args, **kwargs) -> ReadingRefused:
+    with pytest.raises(ReadingRefused) as e:
+        fn(*args, **kwargs)
+    return e.value
+
+
+def check(engine, meter_id, raw, *, profile=AG, now=NOW, **kw):
+    with read_session(engine) as s:
+        return check_reading(s, profile, meter_id, raw, now=now, **kw)
+
+
+# ---------------------------------------------------------------- input (pure)
+
+NOT_DIGITS = [
+    True, False, 12.5, 12.0, float("nan"), D("12"), b"123", [1], {"v": 1}, object(),
+    "12.5", "12,5", "-3", -3, "+12", "NaN", "nan", "inf", "1e3", "0x1F", "12 3", "1_000",
+    "١٢٣", "१२३", "１２３", "²", "12a", "\x0012", "12\x00", "١2", "½",
+]
+
+
+@pytest.mark.parametrize("raw", NOT_DIGITS, ids=lambda r: repr(r)[:20])
+def test_anything_but_ascii_digits_is_refused(raw):
+    e = refused(parse_reading, raw, 6)
+    assert e.key == "errors.reading_not_digits" and e.params == {"digits": 6}
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", "\t\n", "\u00a0"])
+def test_nothing_typed_is_refused_as_required(raw):
+    assert refused(parse_reading, raw, 6).key == "errors.reading_required"
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("123", 123), (" 123 ", 123), ("\t000123\n", 123), ("000000", 0), ("0", 0), ("999999", 999999),
+    (123, 123), (0, 0), ("0000000000000123", 123),  # leading zeros are only what the meter shows
+])
+def test_ascii_digits_are_read(raw, value):
+    assert parse_reading(raw, 6) == value
+
+
+@pytest.mark.parametrize("raw", ["1000000", 1000000, "9" * 100_000, 10**5000, "0001000000"],
+                         ids=["7 digits", "int", "100k digits", "huge int", "leading zeros"])
+def test_above_capacity_is_refused_even_when_huge(raw):
+    e = refused(parse_reading, raw, 6)
+    assert e.key == "errors.reading_above_capacity" and e.params == {"max": 999999, "digits": 6}
+
+
+# ---------------------------------------------------------------- window (pure)
+
+@pytest.mark.parametrize("now, is_open, opens, closes", [
+    (local(2026, 11, 19, 23, 59), False, date(2026, 11, 20), date(2026, 11, 30)),
+    (local(2026, 11, 20, 0, 0), True, date(2026, 11, 20), date(2026, 11, 30)),
+    # explicit UTC moments: Almaty is UTC+5, so 18:59 UTC is still the 19th there, 19:00 the 20th
+    (datetime(2026, 11, 19, 18, 59, tzinfo=UTC), False, date(2026, 11, 20), date(2026, 11, 30)),
+    (datetime(2026, 11, 19, 19, 0, tzinfo=UTC), True, date(2026, 11, 20), date(2026, 11, 30)),
+    # to_day 31 means "to the end of the month"; the next window is next month's
+    (local(2026, 11, 30, 23, 59), True, date(2026, 11, 20), date(2026, 11, 30)),
+    (datetime(2026, 11, 30, 19, 0, tzinfo=UTC), False, date(2026, 12, 20), date(2026, 12, 31)),
+    (local(2027, 2, 28, 23, 0), True, date(2027, 2, 20), date(2027, 2, 28)),
+    (local(2026, 12, 31, 23, 59), True, date(2026, 12, 20), date(2026, 12, 31)),
+    (local(2027, 1, 1, 0, 0), False, date(2027, 1, 20), date(2027, 1, 31)),
+])
+def test_almaty_gas_window_edges_in_local_time(now, is_open, opens, closes):
+    w = reading_window(AG, now)
+    assert (w.open, w.opens_on, w.closes_on) == (is_open, opens, closes)
+
+
+@pytest.mark.parametrize("now, is_open, opens", [
+    (datetime(2026, 11, 30, 21, 59, tzinfo=UTC), False, date(2026, 12, 1)),  # 23:59 Kyiv (UTC+2)
+    (datetime(2026, 11, 30, 22, 0, tzinfo=UTC), True, date(2026, 12, 1)),  # 00:00 on the 1st
+    (local(2026, 12, 5, 23, 59, tz=KYIV), True, date(2026, 12, 1)),
+    (datetime(2026, 12, 5, 22, 0, tzinfo=UTC), False, date(2027, 1, 1)),  # the 6th in Kyiv
+    (datetime(2026, 12, 5, 21, 59, tzinfo=UTC), True, date(2026, 12, 1)),
+    (datetime(2026, 7, 5, 20, 59, tzinfo=UTC), True, date(2026, 7, 1)),  # summer time, UTC+3
+    (datetime(2026, 7, 5, 21, 0, tzinfo=UTC), False, date(2026, 8, 1)),
+])
+def test_kremenchukgaz_window_first_to_fifth_in_kyiv(now, is_open, opens):
+    w = reading_window(KG, now)
+    assert (w.open, w.opens_on) == (is_open, opens)
+
+
+def test_naive_now_is_a_programming_error():
+    with pytest.raises(ValueError):
+        reading_window(AG, datetime(2026, 11, 22, 12, 0))
+
+
+# ---------------------------------------------------------------- check and submit (DB)
+
+def test_bad_inputs_are_refused_through_check_and_submit_and_nothing_is_stored(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 500, local(2026, 10, 25))
+    for raw in [None, "", True, 12.5, "12.5", "-3", -3, "١٢٣", "NaN", {"x": 1}, "9" * 10_000, 10**100]:
+        c = check(engine, mid, raw)
+        assert not c.ok and c.value is None and c.error.key in {
+            "errors.reading_required", "errors.reading_not_digits", "errors.reading_above_capacity"}
+        e = refused(submit_reading, engine, AG, mid, raw, now=NOW)
+        assert e.key == c.error.key and e.params == c.error.params and e.check is not None
+    assert stored(engine, mid) == [(500, "inspector", "2026-10", None)]
+
+
+def test_capacity_follows_the_meters_digits(engine):
+    _, mid = make_meter(engine, digits=4)
+    assert check(engine, mid, "9999").ok
+    c = check(engine, mid, "10000")
+    assert c.error.key == "errors.reading_above_capacity" and c.error.params == {"max": 9999, "digits": 4}
+    assert c.max_value == 9999 and c.digits == 4
+    assert submit_reading(engine, AG, mid, " 09999 ", now=NOW).reading.value == 9999
+
+
+def test_below_the_previous_reading_says_which_and_when(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 12345, local(2026, 11, 1, 10))
+    c = check(engine, mid, "12344")
+    assert not c.ok and c.error.key == "errors.reading_below_previous"
+    assert c.error.params == {"previous": 12345, "date": "2026-11-01"}
+    e = refused(submit_reading, engine, AG, mid, "12344", now=NOW)
+    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 12345, "date": "2026-11-01"})
+
+
+def test_base_date_is_the_local_day(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 100, datetime(2026, 10, 31, 20, 0, tzinfo=UTC))  # 1 Nov 01:00 in Almaty
+    c = check(engine, mid, "99")
+    assert c.error.params == {"previous": 100, "date": "2026-11-01"}
+    assert c.base_date == date(2026, 11, 1) and c.base_source == "inspector"
+
+
+def test_equal_to_the_base_is_zero_use(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 777, local(2026, 10, 21))
+    c = check(engine, mid, "000777")
+    assert c.ok and c.warning is None and c.volume == 0 and c.base_value == 777
+    sub = submit_reading(engine, AG, mid, "777", now=NOW)
+    assert sub.reading.value == 777 and sub.reading.slot == 1 and sub.check.volume == 0
+
+
+def test_first_reading_of_a_new_meter_has_no_base(engine):
+    _, mid = make_meter(engine)
+    c = check(engine, mid, "42")
+    assert c.ok and c.base_value is None and c.volume is None and c.cost is None and c.warning is None
+    assert submit_reading(engine, AG, mid, "42", now=NOW).reading.value == 42
+
+
+def test_correction_may_be_lower_than_the_first_submission_but_not_below_the_base(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 1000, local(2026, 10, 25), source="customer", slot=1)  # last month's = base
+    first = submit_reading(engine, AG, mid, "1100", now=local(2026, 11, 20, 9))
+    assert (first.reading.slot, first.reading.period, first.submissions_used, first.submissions_left) == (1, "2026-11", 1, 1)
+    c = check(engine, mid, "999", now=local(2026, 11, 21))
+    assert c.error.params == {"previous": 1000, "date": "2026-10-25"}  # the base, not 1100
+    c = check(engine, mid, "1050", now=local(2026, 11, 21))
+    assert c.ok and c.base_value == 1000 and c.volume == 50 and c.next_slot == 2 and c.submissions_left == 1
+    second = submit_reading(engine, AG, mid, "1050", now=local(2026, 11, 21))
+    assert second.reading.slot == 2 and second.submissions_left == 0
+    e = refused(submit_reading, engine, AG, mid, "1060", now=local(2026, 11, 22))
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2})
+    st = meter_status_of(engine, mid, now=local(2026, 11, 23))
+    assert not st.can_submit and st.submissions_left == 0 and st.error.key == "errors.reading_limit_reached"
+    assert [r[0] for r in stored(engine, mid)] == [1000, 1100, 1050]
+
+
+def test_a_reading_by_staff_after_the_first_submission_becomes_the_base(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 1000, local(2026, 10, 25))
+    submit_reading(engine, AG, mid, "1100", now=local(2026, 11, 20, 9))
+    record_reading(engine, AG, mid, 1120, source="inspector", taken_at=local(2026, 11, 21))
+    c = check(engine, mid, "1110", now=local(2026, 11, 22))
+    assert c.error.params == {"previous": 1120, "date": "2026-11-21"}
+    assert submit_reading(engine, AG, mid, "1120", now=local(2026, 11, 22)).reading.slot == 2
+
+
+def test_last_months_customer_submission_is_the_base_of_this_month(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 900, local(2026, 10, 21), source="customer", slot=1)
+    add(engine, mid, 950, local(2026, 10, 22), source="customer", slot=2)
+    c = check(engine, mid, "940")
+    assert c.error.params == {"previous": 950, "date": "2026-10-22"} and c.submissions_used == 0
+
+
+def test_window_closed_refuses_with_the_opening_date(engine):
+    _, mid = make_meter(engine)
+    now = datetime(2026, 11, 19, 18, 59, tzinfo=UTC)  # 23:59 on the 19th in Almaty
+    c = check(engine, mid, "5", now=now)
+    assert c.error.key == "errors.reading_window_closed"
+    assert c.error.params == {"opens": "2026-11-20", "closes": "2026-11-30"}
+    assert not c.window_open and c.window_opens_on == date(2026, 11, 20) and not c.can_submit
+    e = refused(submit_reading, engine, AG, mid, "5", now=now)
+    assert e.params["opens"] == "2026-11-20"
+    sub = submit_reading(engine, AG, mid, "5", now=now + timedelta(minutes=1))  # 00:00 on the 20th
+    assert sub.reading.period == "2026-11"
+    assert len(stored(engine, mid)) == 1
+
+
+def test_kremenchukgaz_window_and_period_in_kyiv(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 100, local(2026, 11, 2, tz=KYIV), tz=KYIV)
+    e = refused(submit_reading, engine, KG, mid, "110", now=datetime(2026, 11, 30, 21, 59, tzinfo=UTC))
+    assert (e.key, e.params["opens"]) == ("errors.reading_window_closed", "2026-12-01")
+    sub = submit_reading(engine, KG, mid, "110", now=datetime(2026, 11, 30, 22, 0, tzinfo=UTC))  # 1 Dec, Kyiv
+    assert (sub.reading.period, sub.reading.slot) == ("2026-12", 1)
+    e = refused(submit_reading, engine, KG, mid, "120", now=datetime(2026, 12, 5, 22, 0, tzinfo=UTC))  # the 6th
+    assert (e.key, e.params["opens"]) == ("errors.reading_window_closed", "2027-01-01")
+
+
+def test_period_is_the_local_month_so_a_new_month_has_fresh_slots(engine):
+    _, mid = make_meter(engine)
+    submit_reading(engine, KG, mid, "10", now=local(2026, 11, 2, tz=KYIV))
+    submit_reading(engine, KG, mid, "11", now=local(2026, 11, 3, tz=KYIV))
+    assert refused(submit_reading, engine, KG, mid, "12", now=local(2026, 11, 4, tz=KYIV)).key == "errors.reading_limit_reached"
+    # 30 Nov 22:30 UTC is already 1 December in Kyiv
+    sub = submit_reading(engine, KG, mid, "12", now=datetime(2026, 11, 30, 22, 30, tzinfo=UTC))
+    assert (sub.reading.period, sub.reading.slot, sub.check.base_value) == ("2026-12", 1, 11)
+
+
+def test_one_submission_a_month_profile(engine):
+    _, mid = make_meter(engine, number="100200300")
+    assert submit_reading(engine, KS, mid, "10", now=NOW).submissions_left == 0
+    e = refused(submit_reading, engine, KS, mid, "10", now=NOW + timedelta(hours=1))
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 1, "used": 1})
+
+
+def test_limit_never_exceeds_the_two_slots_of_the_database(engine):
+    _, mid = make_meter(engine)
+    generous = AG.model_copy(update={"submissions_per_month": 5})
+    for i in range(2):
+        submit_reading(engine, generous, mid, str(10 + i), now=NOW + timedelta(hours=i))
+    e = refused(submit_reading, engine, generous, mid, "20", now=NOW + timedelta(hours=3))
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2})
+
+
+def test_limit_is_per_meter(engine):
+    acc, m1 = make_meter(engine, serial="A")
+    _, m2 = make_meter(engine, serial="B")
+    submit_reading(engine, KS, m1, "1", now=NOW)
+    assert submit_reading(engine, KS, m2, "1", now=NOW).reading.slot == 1
+
+
+def test_inactive_meter_is_refused(engine):
+    _, mid = make_meter(engine, active=False, serial="OLD-7")
+    c = check(engine, mid, "5")
+    assert (c.error.key, c.error.params) == ("errors.meter_inactive", {"serial": "OLD-7"}) and not c.can_submit
+    assert refused(submit_reading, engine, AG, mid, "5", now=NOW).key == "errors.meter_inactive"
+    assert stored(engine, mid) == []
+
+
+def meter_status_of(engine, mid, *, profile=AG, now=NOW, **kw):
+    with read_session(engine) as s:
+        return meter_status(s, profile, mid, now=now, **kw)
+
+
+def test_meter_status_before_typing(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 321, local(2026, 11, 2))
+    st = meter_status_of(engine, mid)
+    assert st.ok and st.can_submit and st.value is None and st.base_value == 321
+    assert (st.submissions_limit, st.submissions_used, st.submissions_left, st.next_slot) == (2, 0, 2, 1)
+    assert st.period == "2026-11" and st.window.closes_on == date(2026, 11, 30) and st.unit == "m3"
+
+
+def test_check_while_typing_writes_nothing(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 10, local(2026, 10, 20))
+    for raw in ["1", "12", "120"]:
+        check(engine, mid, raw)
+    assert len(stored(engine, mid)) == 1
+
+
+# ---------------------------------------------------------------- jump warning
+
+def monthly_history(engine, mid, *, start=100, per_month=100, months=12, last=local(2026, 11, 1)):
+    for k in range(months, -1, -1):  # a reading a month, the last on `last`
+        add(engine, mid, start + (months - k) * per_month, last - timedelta(days=round(30.4375 * k)))
+    return start + months * per_month
+
+
+def test_jump_far_above_usual_needs_confirmation(engine):
+    _, mid = make_meter(engine)
+    base = monthly_history(engine, mid)
+    ok = check(engine, mid, str(base + 250))
+    assert ok.ok and ok.warning is None and D(99) < ok.usual_monthly < D(101)
+    c = check(engine, mid, str(base + 400))
+    assert c.ok and c.needs_confirmation and c.warning.key == "warnings.reading_jump"
+    assert c.warning.params["volume"] == 400 and c.warning.params["usual"] == c.usual_monthly
+    assert c.warning.params["since"] == "2026-11-01" and c.warning.params["unit"] == "m3"
+    e = refused(submit_reading, engine, AG, mid, str(base + 400), now=NOW)
+    assert e.key == "warnings.reading_jump" and e.params["volume"] == 400
+    assert len(stored(engine, mid)) == 13
+    e = refused(submit_reading, engine, AG, mid, str(base + 400), now=NOW, confirm="yes")  # only True confirms
+    assert e.key == "warnings.reading_jump"
+    sub = submit_reading(engine, AG, mid, str(base + 400), now=NOW, confirm=True)
+    assert sub.reading.value == base + 400 and sub.check.warning is not None
+
+
+def test_no_jump_warning_without_two_months_of_history(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 100, local(2026, 10, 1))
+    add(engine, mid, 110, local(2026, 11, 1))  # one month: usual unknown
+    c = check(engine, mid, "5000")
+    assert c.ok and c.warning is None and c.usual_monthly is None
+    assert submit_reading(engine, AG, mid, "5000", now=NOW).reading.value == 5000
+
+
+def test_jump_is_measured_against_the_months_since_the_base(engine):
+    _, mid = make_meter(engine)
+    base = monthly_history(engine, mid, last=local(2026, 8, 1))  # nothing since August
+    c = check(engine, mid, str(base + 500))  # ~3.7 months of usual use: not a jump
+    assert c.ok and c.warning is None
+    assert check(engine, mid, str(base + 1500)).warning.key == "warnings.reading_jump"
+
+
+def test_jump_floor_when_nothing_was_used(engine):
+    _, mid = make_meter(engine)
+    monthly_history(engine, mid, start=50, per_month=0, months=6)
+    c = check(engine, mid, "55")
+    assert c.usual_monthly == D("0.000") and c.warning is None  # 5 units: under the floor
+    assert check(engine, mid, "80").warning.key == "warnings.reading_jump"
+
+
+def test_superseded_submission_does_not_shape_the_usual_use(engine):
+    _, mid = make_meter(engine)
+    base = monthly_history(engine, mid, months=3, last=local(2026, 10, 1))
+    add(engine, mid, base + 5000, local(2026, 10, 20), source="customer", slot=1)  # typo, corrected
+    add(engine, mid, base + 100, local(2026, 10, 21), source="customer", slot=2)
+    c = check(engine, mid, str(base + 200))
+    assert c.base_value == base + 100 and c.ok and c.warning is None and D(100) < c.usual_monthly < D(115)
+
+
+# ---------------------------------------------------------------- cost estimate
+
+def add_tariff(engine, service="gas", valid_from=date(2026, 1, 1), valid_to=None, steps=None):
+    steps = steps or [(D("100"), D("20.5")), (D("300"), D("25.125")), (None, D("31"))]
+    with write_session(engine) as s:
+        t = Tariff(service=service, name=f"{service} {valid_from}", valid_from=valid_from, valid_to=valid_to)
+        s.add(t)
+        s.flush()
+        for i, (up_to, price) in enumerate(steps, 1):
+            s.add(TariffStep(tariff_id=t.id, position=i, up_to=up_to, price=price))
+
+
+def test_cost_estimate_with_a_stepped_tariff(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 1000, local(2026, 10, 25))
+    add_tariff(engine, valid_to=date(2026, 11, 21))
+    add_tariff(engine, valid_from=date(2026, 11, 22), steps=[(None, D("10"))])
+    c = check(engine, mid, "1350", now=local(2026, 11, 21))
+    # 100 × 20.50 + 200 × 25.125 + 50 × 31.00
+    assert c.volume == 350 and c.cost == D("8625.00")
+    assert [p.amount for p in c.calculation.parts] == [D("2050.00"), D("5025.00"), D("1550.00")]
+    assert check(engine, mid, "1350", now=local(2026, 11, 22)).cost == D("3500.00")  # the tariff of the day
+    assert check(engine, mid, "1000", now=local(2026, 11, 21)).cost == D("0.00")
+    assert check(engine, mid, "999", now=local(2026, 11, 21)).cost is None  # refused: no estimate
+
+
+def test_no_tariff_for_the_service_means_no_estimate(engine):
+    _, mid = make_meter(engine, service="water")
+    add(engine, mid, 10, local(2026, 10, 25))
+    add_tariff(engine, service="gas")
+    c = check(engine, mid, "20")
+    assert c.ok and c.volume == 10 and c.cost is None and c.calculation is None
+
+
+# ---------------------------------------------------------------- ownership
+
+def test_meter_of_another_account_is_not_found_like_a_missing_one(engine):
+    acc, mid = make_meter(engine)
+    other, _ = make_meter(engine, number="2000000002")
+    with read_session(engine) as s:
+        with pytest.raises(NotFound) as missing:
+            check_reading(s, AG, 987654, "5", now=NOW, allowed_account_ids=[other])
+        with pytest.raises(NotFound) as foreign:
+            check_reading(s, AG, mid, "5", now=NOW, allowed_account_ids=[other])
+        with pytest.raises(NotFound):
+            meter_status(s, AG, mid, now=NOW, allowed_account_ids=[])
+    assert (missing.value.key, missing.value.params) == (foreign.value.key, foreign.value.params) == ("errors.meter_not_found", {})
+    with pytest.raises(NotFound) as e:
+        submit_reading(engine, AG, mid, "5", now=NOW, allowed_account_ids={other})
+    assert e.value.key == "errors.meter_not_found"
+    assert stored(engine, mid) == []
+    assert submit_reading(engine, AG, mid, "5", now=NOW, allowed_account_ids=[other, acc]).reading.value == 5
+
+
+@pytest.mark.parametrize("bad_id", [str, "x", None, True, 1.0, -1, 0, 2**40, [1]])
+def test_meter_ids_from_the_browser_that_are_not_ids(engine, bad_id):
+    _, mid = make_meter(engine)
+    if bad_id is str:
+        bad_id = str(mid)
+    with pytest.raises(NotFound):
+        submit_reading(engine, AG, bad_id, "5", now=NOW)
+    with read_session(engine) as s, pytest.raises(NotFound):
+        check_reading(s, AG, bad_id, "5", now=NOW)
+
+
+def test_submission_is_stored_with_the_user_and_read_back_after_commit(engine):
+    _, mid = make_meter(engine)
+    with write_session(engine) as s:
+        u = User(surname="T", name="U", login="u@example.com", password_hash="x", is_active=True)
+        s.add(u)
+        s.flush()
+        uid = u.id
+    sub = submit_reading(engine, AG, mid, "7", now=NOW, user_id=uid)
+    with read_session(engine) as s:
+        r = s.get(Reading, sub.reading.id)
+        assert (r.value, r.user_id, r.source, r.slot, r.taken_at) == (7, uid, "customer", 1, NOW)
+
+
+def test_a_unique_slot_conflict_becomes_limit_reached(engine, monkeypatch):
+    """If the slot count was ever wrong, the database's unique slot still refuses, in words."""
+    _, mid = make_meter(engine)
+    submit_reading(engine, AG, mid, "5", now=NOW)
+    monkeypatch.setattr(rd, "_customer_slots", lambda s, m, p: (0, 0))  # pretend nothing is there
+    e = refused(submit_reading, engine, AG, mid, "6", now=NOW)
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2})
+    assert [r[0] for r in stored(engine, mid)] == [5]
+
+
+# ---------------------------------------------------------------- staff readings
+
+def test_record_reading_has_no_slot_window_or_limit(engine):
+    _, mid = make_meter(engine)
+    for i, day in enumerate([3, 4, 5]):  # outside AG's window, three in a month
+        r = record_reading(engine, AG, mid, 100 + i, source="inspector", taken_at=local(2026, 11, day))
+        assert (r.slot, r.period, r.source) == (None, "2026-11", "inspector")
+    r = record_reading(engine, AG, mid, "000105", source="estimate", taken_at=local(2026, 11, 6))
+    assert r.value == 105
+    # the period is the local month of taken_at
+    r = record_reading(engine, AG, mid, 106, source="controller", taken_at=datetime(2026, 11, 30, 19, 30, tzinfo=UTC))
+    assert r.period == "2026-12"
+
+
+def test_record_reading_refuses_below_the_previous_and_above_capacity(engine):
+    _, mid = make_meter(engine, digits=5)
+    record_reading(engine, AG, mid, 500, source="inspector", taken_at=local(2026, 10, 1))
+    e = refused(record_reading, engine, AG, mid, 499, source="controller", taken_at=local(2026, 11, 1))
+    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 500, "date": "2026-10-01"})
+    e = refused(record_reading, engine, AG, mid, 100000, source="controller", taken_at=local(2026, 11, 1))
+    assert (e.key, e.params) == ("errors.reading_above_capacity", {"max": 99999, "digits": 5})
+    assert refused(record_reading, engine, AG, mid, -1, source="inspector", taken_at=local(2026, 11, 1)).key == "errors.reading_not_digits"
+    assert refused(record_reading, engine, AG, mid, 5.5, source="inspector", taken_at=local(2026, 11, 1)).key == "errors.reading_not_digits"
+    # a back-dated reading must fit between its neighbours
+    record_reading(engine, AG, mid, 700, source="inspector", taken_at=local(2026, 12, 1))
+    e = refused(record_reading, engine, AG, mid, 701, source="inspector", taken_at=local(2026, 11, 1))
+    assert (e.key, e.params) == ("errors.reading_above_next", {"next": 700, "date": "2026-12-01"})
+    assert record_reading(engine, AG, mid, 600, source="inspector", taken_at=local(2026, 11, 1)).value == 600
+    assert [r[0] for r in stored(engine, mid)] == [500, 600, 700]
+
+
+def test_record_reading_refuses_a_customer_source_and_naive_times(engine):
+    _, mid = make_meter(engine)
+    with pytest.raises(InvalidInput) as e:
+        record_reading(engine, AG, mid, 1, source="customer", taken_at=NOW)
+    assert e.value.key == "errors.reading_bad_source"
+    with pytest.raises(ValueError):
+        record_reading(engine, AG, mid, 1, source="inspector", taken_at=datetime(2026, 11, 1))
+    with pytest.raises(NotFound):
+        record_reading(engine, AG, 424242, 1, source="inspector", taken_at=NOW)
+
+
+def test_record_reading_in_the_callers_transaction(engine):
+    _, mid = make_meter(engine)
+    with pytest.raises(RuntimeError):
+        with write_session(engine) as s:
+            record_reading(None, AG, mid, 1, source="estimate", taken_at=local(2026, 10, 1), session=s)
+            record_reading(None, AG, mid, 2, source="estimate", taken_at=local(2026, 10, 2), session=s)
+            raise RuntimeError("import failed half-way")
+    assert stored(engine, mid) == []
+    with write_session(engine) as s:
+        record_reading(None, AG, mid, 1, source="estimate", taken_at=local(2026, 10, 1), session=s)
+        record_reading(None, AG, mid, 2, source="estimate", taken_at=local(2026, 10, 2), session=s)
+    assert [r[0] for r in stored(engine, mid)] == [1, 2]
+
+
+def test_customer_reading_must_not_exceed_a_later_staff_reading(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 100, local(2026, 10, 1))
+    add(engine, mid, 200, local(2026, 11, 25))  # taken after the customer's moment
+    c = check(engine, mid, "201", now=local(2026, 11, 22))
+    assert (c.error.key, c.error.params) == ("errors.reading_above_next", {"next": 200, "date": "2026-11-25"})
+    assert check(engine, mid, "150", now=local(2026, 11, 22)).ok
+
+
+# ---------------------------------------------------------------- read helpers
+
+def test_history_and_last_reading_newest_first(engine):
+    _, mid = make_meter(engine)
+    with read_session(engine) as s:
+        assert history(s, mid) == [] and last_reading(s, mid) is None
+    for k in range(15):
+        add(engine, mid, 100 + k, local(2025, 9, 1) + timedelta(days=30 * k))
+    sub = submit_reading(engine, AG, mid, "116", now=NOW)
+    with read_session(engine) as s:
+        h = history(s, mid)
+        assert len(h) == 12 and h[0] == (116, NOW, "customer", "2026-11", 1)
+        assert [e.value for e in h] == [116] + list(range(114, 103, -1))
+        assert h[1].source == "inspector" and h[1].slot is None
+        assert len(history(s, mid, limit=3)) == 3 and len(history(s, mid, limit=100)) == 16
+        last = last_reading(s, mid)
+        assert last.id == sub.reading.id and last.value == 116
+        with pytest.raises(InvalidInput):
+            history(s, mid, limit="12")
+        with pytest.raises(NotFound):
+            history(s, "1; drop table reading")
+        with pytest.raises(NotFound):
+            last_reading(s, 2**40)
+
+
+# ---------------------------------------------------------------- failures of the database
+
+def test_other_integrity_errors_are_not_mistaken_for_the_limit(engine):
+    _, mid = make_meter(engine)
+    with pytest.raises(sa.exc.IntegrityError):
+        submit_reading(engine, AG, mid, "5", now=NOW, user_id=987654)  # no such user: foreign key
+    assert stored(engine, mid) == []
+
+
+def test_real_lock_conflicts_are_recognised_as_retryable(engine):
+    """A real serialization failure (PostgreSQL) or 'database is locked' (SQLite) from the driver
+    is what the retry loop looks for."""
+    _, mid = make_meter(engine)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as a, engine.connect() as b:
+            for c in (a, b):
+                c.exec_driver_sql("PRAGMA busy_timeout=0")  # fail at once instead of waiting
+                c.commit()
+                c.info["write"] = True  # db.py's BEGIN IMMEDIATE
+            with a.begin():
+                a.exec_driver_sql("UPDATE meter SET serial = 'A' WHERE id = ?", (mid,))
+                with pytest.raises(sa.exc.OperationalError) as e:
+                    with b.begin():
+                        b.exec_driver_sql("UPDATE meter SET serial = 'B' WHERE id = ?", (mid,))
+            assert "database is locked" in str(e.value)
+            a.invalidate()  # never hand these connections (busy_timeout 0) back to the pool
+            b.invalidate()
+    else:
+        with engine.connect() as a, engine.connect() as b:
+            b = b.execution_options(isolation_level="REPEATABLE READ")
+            with b.begin():
+                b.exec_driver_sql("SELECT serial FROM meter WHERE id = %s", (mid,)).all()  # snapshot
+                with a.begin():
+                    a.exec_driver_sql("UPDATE meter SET serial = 'A' WHERE id = %s", (mid,))
+                with pytest.raises(sa.exc.OperationalError) as e:
+                    b.exec_driver_sql("UPDATE meter SET serial = 'B' WHERE id = %s", (mid,))
+        assert rd._sqlstate(e.value) == "40001"
+    assert rd._retryable(e.value)
+
+
+class _Orig(Exception):
+    def __init__(self, sqlstate):
+        super().__init__(f"sqlstate {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def test_retry_is_bounded_and_only_for_lock_conflicts(monkeypatch):
+    monkeypatch.setattr(rd.time, "sleep", lambda _s: None)
+    calls = []
+
+    def flaky(fail_times, sqlstate="40001"):
+        def work():
+            calls.append(1)
+            if len(calls) <= fail_times:
+                raise sa.exc.OperationalError("UPDATE ...", {}, _Orig(sqlstate))
+            return "stored"
+        return work
+
+    assert rd._with_retry(flaky(rd.MAX_ATTEMPTS - 1)) == "stored" and len(calls) == rd.MAX_ATTEMPTS
+    calls.clear()
+    with pytest.raises(ReadingRefused) as e:
+        rd._with_retry(flaky(rd.MAX_ATTEMPTS, "40P01"))
+    assert e.value.key == "errors.reading_busy" and len(calls) == rd.MAX_ATTEMPTS
+    calls.clear()
+    with pytest.raises(sa.exc.OperationalError):  # not a lock conflict: no retry
+        rd._with_retry(flaky(1, "08006"))
+    assert len(calls) == 1
