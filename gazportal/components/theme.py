@@ -112,10 +112,11 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
 .gp-brand-sub{font-size:.875rem;color:var(--gp-muted)}
 .gp-lang{display:flex;align-items:center;gap:.5rem;flex-wrap:wrap}
 .gp-lang-icon{color:var(--gp-muted);flex:none}
-.gp-lang-list{display:flex;flex-wrap:wrap;gap:.25rem;padding:.25rem;margin:0;border-radius:999px;
+.gp-lang-list{display:flex;flex-wrap:wrap;gap:.25rem;padding:.25rem;margin:0;border-radius:1.4rem;
   background:var(--gp-tint);border:1px solid var(--gp-line)}
 .gp-lang-btn{appearance:none;border:0;background:transparent;color:var(--gp-ink);font:inherit;font-size:.875rem;
-  font-weight:500;line-height:1;padding:.6rem .8rem;min-height:2.25rem;border-radius:999px;cursor:pointer}
+  font-weight:500;line-height:1;padding:.6rem .8rem;min-height:2.25rem;border-radius:999px;cursor:pointer;
+  white-space:nowrap;overflow-wrap:normal}
 .gp-lang-btn:hover{background:var(--gp-tint-strong)}
 .gp-lang-btn[aria-pressed="true"]{background:var(--gp-hero);color:var(--gp-on-hero);font-weight:600}
 .gp-lang-btn:focus-visible,.gp-page a:focus-visible{outline:3px solid var(--gp-accent);outline-offset:2px}
@@ -157,9 +158,10 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
 .gp-footer .gp-container{padding-top:1.25rem;padding-bottom:1.25rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;
   justify-content:space-between}
 @media (max-width:35.99rem){
-  .gp-lang{width:100%;flex-wrap:nowrap}
-  .gp-lang-list{flex:1;flex-wrap:nowrap;justify-content:space-between}
-  .gp-lang-btn{flex:1 1 auto;padding:.6rem .45rem;font-size:.8125rem}
+  .gp-lang{width:100%}
+  .gp-lang-icon{display:none}
+  .gp-lang-list{flex:1;justify-content:space-between}
+  .gp-lang-btn{flex:1 1 auto;padding:.6rem .5rem}
   .gp-h1{font-size:1.75rem}
 }
 @media (min-width:48rem){

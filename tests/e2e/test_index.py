@@ -76,6 +76,8 @@ def test_index_in_every_language(portal, browser, axe_source, screenshots, devic
             _expect_language(page, profile, lang)
             width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
             assert width[0] <= width[1], f"{lang}: the page scrolls sideways ({width[0]} > {width[1]} px)"
+            heights = buttons.evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
+            assert max(heights) < 48, f"{lang}: a language button wraps its name ({heights})"
             page.screenshot(path=screenshots / f"{profile.id}-index-{lang}-{device}.png", full_page=True)
             bad = _axe(page, axe_source)
             assert not bad, f"{lang}: axe found:\n" + json.dumps(

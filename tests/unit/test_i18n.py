@@ -101,3 +101,34 @@ def test_ui_messages_carry_the_profile_texts():
     assert msgs["profile.services"] == "Газопостачання"
     assert msgs["index.title"] == i18n.t("index.title", "uk")
     assert i18n.ui_messages(p, "en")["profile.address"] == "12 Maiboroda St, Kremenchuk"
+
+
+# --- the Reflex state over this service (handlers called directly, as a browser would) --------
+
+
+@pytest.mark.parametrize("bad", ["xx", "", None, 7, ["kk"], {"lang": "kk"}, "kk ", "KK"])
+def test_state_set_language_refuses_anything_but_a_profile_language(bad):
+    from gazportal.settings import get_settings
+    from gazportal.state.i18n import I18nState
+
+    profile = get_settings().profile
+    s = I18nState()
+    assert s.lang == profile.default_language
+    assert s.set_language(bad) is None
+    assert s.lang_pref == "" and s.lang == profile.default_language
+
+
+def test_state_switches_language_and_messages():
+    from gazportal.settings import get_settings
+    from gazportal.state.i18n import I18nState
+
+    profile = get_settings().profile
+    s = I18nState()
+    assert s.t["index.title"] == i18n.t("index.title", profile.default_language)
+    for lang in profile.languages:
+        assert s.set_language(lang) is not None  # the <html lang> script
+        assert s.lang == lang
+        assert s.t["index.title"] == i18n.t("index.title", lang)
+        assert s.t["profile.name"] == profile.name.get(lang)
+    s.lang_pref = "zz"  # what a browser may have stored
+    assert s.lang == profile.default_language
