@@ -1,0 +1,231 @@
+"""Command line: demo data, billing CSV import and export.
+
+    python -m gazportal.cli [--db-url URL] [--profile ID] demo [--accounts N] [--months M] [--seed S] [--if-empty]
+    python -m gazportal.cli [--db-url URL] [--profile ID] import {accounts,charges,payments} FILE
+    python -m gazportal.cli [--db-url URL] [--profile ID] export-readings --period YYYY-MM [--out FILE]
+
+The database comes from --db-url, else GAZPORTAL_DB_URL, else the SQLite file gazportal.db in the
+project root; it must already be migrated (``reflex db migrate``). The profile comes from
+--profile, else GAZPORTAL_PROFILE, else "default".
+
+Exit codes: 0 done (or nothing to do with --if-empty), 1 refused or failed (bad rows, database
+not empty, not migrated), 2 bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db-url", default=argparse.SUPPRESS,
+                        help="database URL (default: $GAZPORTAL_DB_URL or sqlite:///<project>/gazportal.db)")
+    common.add_argument("--profile", default=argparse.SUPPRESS,
+                        help="utility profile id or TOML path (default: $GAZPORTAL_PROFILE or 'default')")
+
+    p = argparse.ArgumentParser(prog="python -m gazportal.cli", description="gazportal command line",
+                                parents=[common])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser("demo", parents=[common], help="generate demo data into an empty database")
+    d.add_argument("--accounts", type=_int, default=200, help="number of accounts, 10..1000000 (200)")
+    d.add_argument("--months", type=_int, default=24, help="months of readings and charges (24)")
+    d.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same data (1)")
+    d.add_argument("--last-period", default=None, metavar="YYYY-MM",
+                   help="last month with readings and charges (default: last month)")
+    d.add_argument("--batch", type=_int, default=5000, help="accounts per transaction (5000)")
+    d.add_argument("--if-empty", action="store_true",
+                   help="do nothing (exit 0) when the database already has data")
+
+    i = sub.add_parser("import", parents=[common], help="import accounts, charges or payments from CSV")
+    i.add_argument("kind", choices=["accounts", "charges", "payments"])
+    i.add_argument("file", help="UTF-8 CSV file with a header line")
+    i.add_argument("--max-errors", type=_int, default=200, help="bad rows to list at most (200)")
+
+    e = sub.add_parser("export-readings", parents=[common],
+                       help="export customers' readings of a period as CSV for the billing system")
+    e.add_argument("--period", required=True, metavar="YYYY-MM")
+    e.add_argument("--out", default=None, help="output file (default: standard output)")
+    return p
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _db_url(args) -> str:
+    from gazportal.settings import default_db_url
+
+    return getattr(args, "db_url", None) or os.environ.get("GAZPORTAL_DB_URL") or default_db_url()
+
+
+def _profile(args):
+    from gazportal.settings import load_profile
+
+    return load_profile(getattr(args, "profile", None) or os.environ.get("GAZPORTAL_PROFILE") or "default")
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def _engine(url: str):
+    from gazportal.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        tables = set(sa.inspect(engine).get_table_names())
+    except Exception as e:  # cannot connect
+        raise _Fail(f"cannot open the database {_hide_password(url)}: {e.__class__.__name__}: {e}") from None
+    if "account" not in tables:
+        raise _Fail(f"the database {_hide_password(url)} has no tables yet: migrate it first "
+                    f"(reflex db migrate)")
+    return engine
+
+
+class _Fail(Exception):
+    pass
+
+
+def _domain_text(err) -> str:
+    import re
+
+    from gazportal.services import billing_io, demo
+
+    texts = {**demo.MESSAGES, **billing_io.MESSAGES,
+             "errors.bad_period": "Period {period} is not a month like 2025-01."}
+    text = texts.get(err.key, err.key + " {params}")
+    params = {**err.params, "params": err.params}
+    return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), text)
+
+
+def cmd_demo(args) -> int:
+    from gazportal.services.demo import generate_demo
+    from gazportal.services.periods import parse_period
+
+    profile = _profile(args)
+    if args.last_period:
+        parse_period(args.last_period)
+    url = _db_url(args)
+    engine = _engine(url)
+    big = args.accounts >= 50_000
+
+    def progress(done: int, total: int) -> None:
+        if big:
+            _say(f"  {done:,}/{total:,} accounts")
+
+    res = generate_demo(engine, profile, accounts=args.accounts, months=args.months, seed=args.seed,
+                        if_empty=args.if_empty, last_period=args.last_period, batch_size=args.batch,
+                        progress=progress)
+    engine.dispose()
+    if res.skipped:
+        print(f"demo: the database {_hide_password(url)} already has data; nothing done (--if-empty)")
+        return EXIT_OK
+    c = res.counts
+    print(f"demo: profile {profile.id}, seed {args.seed}, periods {res.first_period}..{res.last_period}: "
+          f"{c['account']:,} accounts, {c['meter']:,} meters, {c['reading']:,} readings, "
+          f"{c['charge']:,} charges, {c['payment']:,} payments, {c['house']:,} houses, "
+          f"{c['building_meter']:,} building meters; {res.rows:,} rows in {res.elapsed:.1f} s "
+          f"({res.rows / max(res.elapsed, 1e-9):,.0f} rows/s)")
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from gazportal.services.billing_io import ImportRejected, import_file
+
+    profile = _profile(args)
+    path = Path(args.file)
+    if not path.is_file():
+        raise _Fail(f"no such file: {path}")
+    engine = _engine(_db_url(args))
+    started = time.perf_counter()
+    try:
+        res = import_file(engine, profile, args.kind, path, max_errors=args.max_errors)
+    except ImportRejected as e:
+        for err in e.errors:
+            print(f"{path}:{err.line}: {err.key}: {err.text}", file=sys.stderr)
+        if e.count > len(e.errors):
+            print(f"... and {e.count - len(e.errors)} more", file=sys.stderr)
+        _say(f"import {args.kind}: nothing imported: {e.count} bad row(s) in {path}")
+        return EXIT_FAILED
+    finally:
+        engine.dispose()
+    print(f"import {args.kind}: {res.rows:,} rows: {res.inserted:,} added, {res.updated:,} updated, "
+          f"{res.unchanged:,} unchanged, in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from gazportal.services.billing_io import export_readings
+    from gazportal.services.periods import parse_period
+
+    profile = _profile(args)
+    parse_period(args.period)
+    engine = _engine(_db_url(args))
+    started = time.perf_counter()
+    try:
+        if args.out:
+            with open(args.out, "w", encoding="utf-8", newline="") as f:
+                n = export_readings(engine, profile, args.period, f)
+        else:
+            n = export_readings(engine, profile, args.period, sys.stdout)
+            sys.stdout.flush()
+    finally:
+        engine.dispose()
+    _say(f"export-readings: {n:,} readings for {args.period} to {args.out or 'standard output'} "
+         f"in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
+COMMANDS = {"demo": cmd_demo, "import": cmd_import, "export-readings": cmd_export}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from gazportal.services.errors import DomainError
+    from gazportal.settings import ProfileError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ProfileError as e:
+        _say(f"error: {e}")
+        return EXIT_USAGE
+    except DomainError as e:
+        _say(f"error: {e.key}: {_domain_text(e)}")
+        return EXIT_USAGE if e.key in ("errors.bad_period", "errors.demo_bad_size", "errors.demo_bad_months") \
+            else EXIT_FAILED
+    except _Fail as e:
+        _say(f"error: {e}")
+        return EXIT_FAILED
+    except BrokenPipeError:  # e.g. `export-readings | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except sa.exc.SQLAlchemyError as e:
+        _say(f"error: database: {e.__class__.__name__}: {str(e).splitlines()[0]}")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""Billing CSV import/export on real databases, and the CLI end to end."""
+import csv
+import io
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from gazportal.db import read_session, write_session
+from gazportal.models import Account, Charge, Meter, Payment, Reading
+from gazportal.services.billing_io import (
+    EXPORT_COLUMNS, ImportRejected, export_readings, import_file, import_text, iter_readings,
+)
+from gazportal.services.errors import InvalidInput
+from gazportal.settings import load_profile
+
+ROOT = Path(__file__).resolve().parents[2]
+AG = load_profile("almaty_gas")  # 10-digit numbers, legal entities, gas, Asia/Almaty (UTC+5)
+
+ACCOUNTS = """number,holder_name,kind,bin,address
+1000000001,Ахметов Ерлан Серикович,person,,"г. Алматы, ул. Жандосова, д. 6, кв. 1"
+1000000002,ТОО «Береке»,legal,971240001315,"г. Алматы, пр. Достык, д. 12"
+1000000003,Иванова Ольга Петровна,,,"г. Алматы, ул. Абая, д. 3, кв. 7"
+"""
+CHARGES = """account_number,period,service,volume,amount
+1000000001,2025-01,gas,120.5,4398.25
+1000000001,2025-02,gas,98,3577
+1000000002,2025-01,gas,0,0.00
+"""
+PAYMENTS = """account_number,paid_at,amount,receipt_no,channel
+1000000001,2025-02-15T10:30:00+05:00,4398.25,KSP-1,kaspi
+1000000001,2025-03-14 09:05,3577.00,BNK-2,BANK
+1000000002,2025-03-01,100,CSH-3,cash
+"""
+
+
+def _file(tmp_path, name, text, encoding="utf-8"):
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return p
+
+
+def _count(engine, model):
+    with read_session(engine) as s:
+        return s.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+
+
+def _load_all(engine, tmp_path):
+    r1 = import_file(engine, AG, "accounts", _file(tmp_path, "a.csv", ACCOUNTS))
+    r2 = import_file(engine, AG, "charges", _file(tmp_path, "c.csv", CHARGES))
+    r3 = import_file(engine, AG, "payments", _file(tmp_path, "p.csv", PAYMENTS))
+    return r1, r2, r3
+
+
+def test_import_happy_path(engine, tmp_path):
+    r1, r2, r3 = _load_all(engine, tmp_path)
+    assert (r1.rows, r1.inserted, r2.inserted, r3.inserted) == (3, 3, 3, 3)
+    with read_session(engine) as s:
+        accs = {a.number: a for a in s.execute(sa.select(Account)).scalars()}
+        assert accs["1000000002"].kind == "legal" and accs["1000000002"].bin == "971240001315"
+        assert accs["1000000003"].kind == "person" and accs["1000000003"].bin is None
+        assert accs["1000000001"].address == "г. Алматы, ул. Жандосова, д. 6, кв. 1"
+        ch = {(c.account_id, c.period): c for c in s.execute(sa.select(Charge)).scalars()}
+        c = ch[(accs["1000000001"].id, "2025-01")]
+        assert (c.volume, c.amount, c.service) == (D("120.500"), D("4398.25"), "gas")
+        pays = {p.receipt_no: p for p in s.execute(sa.select(Payment)).scalars()}
+        assert pays["KSP-1"].paid_at == datetime(2025, 2, 15, 5, 30, tzinfo=UTC)
+        assert pays["BNK-2"].paid_at == datetime(2025, 3, 14, 4, 5, tzinfo=UTC)  # local time, UTC+5
+        assert pays["BNK-2"].channel == "bank" and pays["BNK-2"].amount == D("3577.00")
+        assert pays["CSH-3"].paid_at == datetime(2025, 2, 28, 19, 0, tzinfo=UTC)  # local midnight
+
+
+def test_reimport_is_idempotent_and_upserts(engine, tmp_path):
+    _load_all(engine, tmp_path)
+    r1, r2, r3 = _load_all(engine, tmp_path)
+    assert (r1.inserted, r1.updated, r1.unchanged) == (0, 0, 3)
+    assert (r2.inserted, r2.updated, r2.unchanged) == (0, 0, 3)
+    assert (r3.inserted, r3.unchanged) == (0, 3)
+    assert (_count(engine, Account), _count(engine, Charge), _count(engine, Payment)) == (3, 3, 3)
+    # a changed holder and a recalculated charge are updated in place, a new row is added
+    r = import_text(engine, AG, "accounts", ACCOUNTS.replace("Иванова Ольга Петровна", "Иванова Ольга"))
+    assert (r.inserted, r.updated, r.unchanged) == (0, 1, 2)
+    r = import_text(engine, AG, "charges", CHARGES.replace("98,3577", "99,3613.50")
+                    + "1000000003,2025-01,gas,10,365\n")
+    assert (r.inserted, r.updated, r.unchanged) == (1, 1, 2)
+    with read_session(engine) as s:
+        assert s.execute(sa.select(Account.holder_name).where(Account.number == "1000000003")).scalar_one() \
+            == "Иванова Ольга"
+        assert s.execute(sa.select(Charge.amount).where(Charge.period == "2025-02")).scalar_one() == D("3613.50")
+    assert _count(engine, Charge) == 4
+
+
+def _rejected(engine, kind, text):
+    with pytest.raises(ImportRejected) as e:
+        import_text(engine, AG, kind, text)
+    return [(x.line, x.key) for x in e.value.errors], e.value
+
+
+def test_malformed_accounts_are_reported_by_line_and_nothing_is_imported(engine):
+    text = (ACCOUNTS
+            + "12345,Short Number,person,,addr\n"                         # 5
+            + "1000000005,,person,,addr\n"                                # 6
+            + "1000000006,X,company,,addr\n"                              # 7
+            + "1000000007,ТОО «Ромашка»,legal,971240001316,addr\n"        # 8 bad check digit
+            + "1000000008,ТОО «Ромашка»,legal,,addr\n"                    # 9 no BIN
+            + "1000000009,Person,person,971240001315,addr\n"              # 10 BIN for a person
+            + "1000000001,Again,person,,addr\n"                           # 11 duplicate of line 2
+            + "1000000010,Too,many,fields,here,extra\n"                   # 12
+            + '1000000011,"Multi\nline",person,,""\n'                     # 13-14: empty address
+            + "1000000012,Fine,person,,addr\n")                           # 15 good
+    errors, exc = _rejected(engine, "accounts", text)
+    assert errors == [
+        (5, "errors.csv_bad_account_number"), (6, "errors.csv_required"), (7, "errors.csv_bad_kind"),
+        (8, "errors.csv_bad_bin"), (9, "errors.csv_required"), (10, "errors.csv_bin_for_person"),
+        (11, "errors.csv_duplicate"), (12, "errors.csv_field_count"), (13, "errors.csv_required"),
+    ]
+    assert exc.count == 9 and exc.key == "errors.import_rejected"
+    assert exc.errors[6].params == {"value": "1000000001", "first_line": 2}
+    assert "1000000001 is already on line 2" in exc.errors[6].text
+    assert "12345" in exc.errors[0].text and "1000234567" in exc.errors[0].text
+    assert _count(engine, Account) == 0
+
+
+def test_legal_entities_refused_where_the_profile_has_none(engine):
+    ks = load_profile("karaganda_su")
+    with pytest.raises(ImportRejected) as e:
+        import_text(engine, ks, "accounts", "number,holder_name,kind,bin,address\n"
+                                            "300000001,ТОО «Су»,legal,971240001315,addr\n")
+    assert [(x.line, x.key) for x in e.value.errors] == [(2, "errors.csv_legal_not_allowed")]
+
+
+def test_malformed_charges_and_payments(engine):
+    import_text(engine, AG, "accounts", ACCOUNTS)
+    errors, _ = _rejected(engine, "charges", CHARGES
+                          + "1000000009,2025-01,gas,1,1\n"           # 5 unknown account
+                          + "1000000001,2025-13,gas,1,1\n"           # 6
+                          + "1000000001,2025-03,water,1,1\n"         # 7 not a service of the profile
+                          + "1000000001,2025-03,gas,-1,1\n"          # 8
+                          + "1000000001,2025-03,gas,1,1.005\n"       # 9 three places of money
+                          + "1000000001,2025-03,gas,1.2345,1\n"      # 10 four places of volume
+                          + "1000000001,2025-03,gas,1,\"1,5\"\n"     # 11 comma decimal
+                          + "1000000001,2025-03,gas,1,1e3\n"         # 12
+                          + "1000000001,2025-01,gas,1,1\n"           # 13 duplicate of line 2
+                          + "1000000001,2025-03,gas,1,99999999999\n")  # 14 too large
+    assert errors == [
+        (6, "errors.csv_bad_period"), (7, "errors.csv_bad_service"), (8, "errors.csv_negative"),
+        (9, "errors.csv_too_many_decimals"), (10, "errors.csv_too_many_decimals"), (11, "errors.csv_bad_number"),
+        (12, "errors.csv_bad_number"), (13, "errors.csv_duplicate"), (14, "errors.csv_too_large"),
+        (5, "errors.csv_unknown_account"),  # references are checked per chunk, after the fields
+    ]
+    assert _count(engine, Charge) == 0
+
+    errors, _ = _rejected(engine, "payments", PAYMENTS
+                          + "1000000001,yesterday,1,R5,bank\n"                   # 5
+                          + "1000000001,2025-03-01,0,R6,bank\n"                  # 6
+                          + "1000000001,2025-03-01,1,R7,barter\n"                # 7
+                          + "1000000001,2025-03-01,1,,bank\n"                    # 8
+                          + "1000000001,2025-03-01,1,KSP-1,kaspi\n"              # 9 duplicate receipt
+                          + "1000000001,2999-03-01,1,R10,bank\n"                 # 10 future
+                          + "1000000001,2025-03-01,-5,R11,bank\n")               # 11
+    assert errors == [
+        (5, "errors.csv_bad_datetime"), (6, "errors.csv_not_positive"), (7, "errors.csv_bad_channel"),
+        (8, "errors.csv_required"), (9, "errors.csv_duplicate"), (10, "errors.csv_future"),
+        (11, "errors.csv_not_positive"),
+    ]
+    assert _count(engine, Payment) == 0
+
+
+def test_a_conflicting_receipt_is_an_error_and_nothing_is_imported(engine):
+    import_text(engine, AG, "accounts", ACCOUNTS)
+    import_text(engine, AG, "payments", PAYMENTS)
+    text = ("account_number,paid_at,amount,receipt_no,channel\n"
+            "1000000003,2025-04-01 10:00,50,NEW-1,card\n"
+            "1000000001,2025-02-15T10:30:00+05:00,4398.26,KSP-1,kaspi\n")
+    errors, exc = _rejected(engine, "payments", text)
+    assert errors == [(3, "errors.csv_receipt_conflict")]
+    assert exc.errors[0].params["account"] == "1000000001" and exc.errors[0].params["amount"] == "4398.25"
+    assert _count(engine, Payment) == 3  # NEW-1 was not kept either
+
+
+@pytest.mark.parametrize("raw,line,key", [
+    (b"", 1, "errors.csv_empty"),
+    (b"number,holder,kind,bin,address\n", 1, "errors.csv_bad_header"),
+    ("number,holder_name,kind,bin,address\n1000000001,Ахметов,person,,addr\n".encode("cp1251"), 2,
+     "errors.csv_not_utf8"),
+    (b'number,holder_name,kind,bin,address\n1000000001,"open quote,person,,addr\n', 2, "errors.csv_malformed"),
+])
+def test_unreadable_files(engine, tmp_path, raw, line, key):
+    with pytest.raises(ImportRejected) as e:
+        import_file(engine, AG, "accounts", _file(tmp_path, "x.csv", raw))
+    assert [(x.line, x.key) for x in e.value.errors] == [(line, key)]
+
+
+def test_a_bom_and_blank_lines_are_fine(engine, tmp_path):
+    r = import_file(engine, AG, "accounts", _file(tmp_path, "x.csv", "\ufeff" + ACCOUNTS.replace("\n1000000003", "\n\n1000000003")))
+    assert r.inserted == 3
+
+
+def test_unknown_kind(engine):
+    with pytest.raises(InvalidInput):
+        import_text(engine, AG, "meters", "a\n")
+
+
+def _meter_with_readings(s, number, serial, readings):
+    acc = s.execute(sa.select(Account).where(Account.number == number)).scalar_one_or_none()
+    if acc is None:
+        acc = Account(number=number, holder_name="H", address="A")
+        s.add(acc)
+        s.flush()
+    m = Meter(account_id=acc.id, service="gas", serial=serial, unit="m3", digits=6, installed_on=date(2020, 1, 1))
+    s.add(m)
+    s.flush()
+    for value, taken_at, period, source, slot in readings:
+        s.add(Reading(meter_id=m.id, value=value, taken_at=taken_at, period=period, source=source, slot=slot))
+
+
+def test_export_gives_the_latest_customer_slot_per_meter(engine):
+    t = lambda d, h: datetime(2025, 3, d, h, tzinfo=UTC)  # noqa: E731
+    with write_session(engine) as s:
+        _meter_with_readings(s, "1000000002", "B-2", [(100, t(21, 4), "2025-03", "customer", 1),
+                                                      (105, t(21, 6), "2025-03", "customer", 2),
+                                                      (110, t(25, 8), "2025-03", "inspector", None)])
+        _meter_with_readings(s, "1000000002", "A-1", [(50, t(22, 19), "2025-03", "customer", 1),
+                                                      (40, datetime(2025, 2, 21, tzinfo=UTC), "2025-02", "customer", 1)])
+        _meter_with_readings(s, "1000000001", "Z-9", [(7, t(20, 0), "2025-03", "customer", 1)])
+        _meter_with_readings(s, "1000000001", "Y-8", [(9, t(20, 0), "2025-03", "estimate", None)])
+    out = io.StringIO()
+    n = export_readings(engine, AG, "2025-03", out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert n == 3 and rows[0] == list(EXPORT_COLUMNS)
+    assert rows[1:] == [
+        ["1000000001", "Z-9", "gas", "2025-03", "7", "2025-03-20T05:00:00+05:00", "customer", "1"],
+        ["1000000002", "A-1", "gas", "2025-03", "50", "2025-03-23T00:00:00+05:00", "customer", "1"],
+        ["1000000002", "B-2", "gas", "2025-03", "105", "2025-03-21T11:00:00+05:00", "customer", "2"],
+    ]
+    with read_session(engine) as s:
+        assert list(iter_readings(s, AG, "2025-04")) == []
+        with pytest.raises(InvalidInput):
+            list(iter_readings(s, AG, "2025-3"))
+
+
+def test_export_of_demo_data_has_one_row_per_meter_read_by_its_customer(sqlite_engine):
+    from gazportal.services.demo import generate_demo
+
+    generate_demo(sqlite_engine, AG, accounts=50, months=3, seed=2, last_period="2025-06")
+    with read_session(sqlite_engine) as s:
+        rows = list(iter_readings(s, AG, "2025-05"))
+        expected = s.execute(sa.select(sa.func.count(sa.distinct(Reading.meter_id)))
+                             .where(Reading.period == "2025-05", Reading.source == "customer")).scalar_one()
+    assert len(rows) == expected > 30
+    assert rows == sorted(rows, key=lambda r: (r[0], r[1]))
+    assert all(r[5].endswith("+05:00") and r[6] == "customer" for r in rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# The CLI, end to end in a subprocess
+# ---------------------------------------------------------------------------------------------
+
+def _cli(*args, env_extra=None):
+    env = {**os.environ, **(env_extra or {})}
+    env.pop("GAZPORTAL_PROFILE", None)
+    return subprocess.run([sys.executable, "-m", "gazportal.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_end_to_end(sqlite_engine, tmp_path):
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    p = _cli("--db-url", url, "demo", "--if-empty", "--accounts", "30", "--seed", "1", "--months", "3")
+    assert p.returncode == 0, p.stderr
+    assert "30 accounts" in p.stdout
+    assert _count(sqlite_engine, Account) == 30
+
+    p = _cli("--db-url", url, "demo", "--if-empty", "--accounts", "30")
+    assert p.returncode == 0 and "nothing done" in p.stdout
+    p = _cli("--db-url", url, "demo", "--accounts", "30")
+    assert p.returncode == 1 and "errors.demo_database_not_empty" in p.stderr
+    p = _cli("--db-url", url, "demo", "--accounts", "3")
+    assert p.returncode == 2 and "errors.demo_bad_size" in p.stderr
+    assert _count(sqlite_engine, Account) == 30
+
+    bad = _file(tmp_path, "bad.csv", "number,holder_name,kind,bin,address\n1,X,person,,a\n")
+    p = _cli("--db-url", url, "import", "accounts", str(bad))
+    assert p.returncode == 1 and f"{bad}:2: errors.csv_bad_account_number" in p.stderr
+    good = _file(tmp_path, "good.csv", "number,holder_name,kind,bin,address\n999999999,X,person,,a\n")
+    p = _cli("--db-url", url, "import", "accounts", str(good))
+    assert p.returncode == 0 and "1 added" in p.stdout, p.stderr
+    assert _count(sqlite_engine, Account) == 31
+
+    with read_session(sqlite_engine) as s:
+        period = s.execute(sa.select(sa.func.max(Reading.period))).scalar_one()
+    out = tmp_path / "r.csv"
+    p = _cli("--db-url", url, "export-readings", "--period", period, "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ",".join(EXPORT_COLUMNS) and len(lines) > 20
+    p = _cli("--db-url", url, "export-readings", "--period", period)
+    assert p.returncode == 0 and p.stdout.splitlines() == lines
+    p = _cli("--db-url", url, "export-readings", "--period", "2025/01")
+    assert p.returncode == 2 and "errors.bad_period" in p.stderr
+
+
+def test_cli_refuses_an_unmigrated_database_and_an_unknown_profile(tmp_path):
+    p = _cli("--db-url", f"sqlite:///{tmp_path / 'empty.db'}", "demo")
+    assert p.returncode == 1 and "migrate" in p.stderr
+    p = _cli("--db-url", f"sqlite:///{tmp_path / 'empty.db'}", "--profile", "nope", "demo")
+    assert p.returncode == 2 and "nope" in p.stderr
