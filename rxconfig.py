@@ -5,6 +5,7 @@ from pathlib import Path
 
 import reflex as rx
 
+from gazportal.components.theme import radix_accent
 from gazportal.settings import get_settings
 
 settings = get_settings()  # raises ProfileError naming the bad field of a bad profile
@@ -22,5 +23,10 @@ config = rx.Config(
     show_built_with_reflex=False,
     default_color_mode="light",
     disable_plugins=[rx.plugins.SitemapPlugin],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="light", accent_color=radix_accent(settings.profile.colors.primary), radius="large")
+        ),
+    ],
     **_extra,
 )

@@ -25,5 +25,5 @@ say "unit, data-layer and security tests"
 status=0
 python -m pytest -q tests --ignore=tests/e2e "$@" || status=$?
 say "end-to-end tests in Chromium"
-python -m pytest -q tests/e2e -p no:asyncio "$@" || status=$?
+python -m pytest -q tests/e2e -p no:asyncio -W ignore::pytest.PytestConfigWarning "$@" || status=$?
 exit $status

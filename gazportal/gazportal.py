@@ -2,7 +2,7 @@
 import reflex as rx
 
 import gazportal.models  # noqa: F401  (registers every table for `reflex db`)
-from gazportal.components.theme import radix_accent, stylesheet
+from gazportal.components.theme import stylesheet
 from gazportal.pages.index import index
 from gazportal.services.i18n import t
 from gazportal.settings import get_settings
@@ -12,7 +12,6 @@ profile = get_settings().profile
 lang = profile.default_language
 
 app = rx.App(
-    theme=rx.theme(appearance="light", accent_color=radix_accent(profile.colors.primary), radius="large"),
     html_lang=lang,
     head_components=[
         rx.el.meta(name="description", content=t("index.meta_description", lang)),
