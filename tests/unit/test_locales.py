@@ -2,7 +2,8 @@
 
 * every key in one language exists, non-empty, in every other language;
 * a key has the same ``{placeholders}`` in every language;
-* every message key the code uses (``"errors.…"`` literals, ``t("…")`` calls) is in the locales.
+* every message key the code uses (``"errors.…"`` and ``"warnings.…"`` literals, ``t("…")`` calls)
+  is in the locales.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from gazportal.settings import LANGUAGES, ROOT
 LOCALES = ROOT / "locales"
 CODE = ROOT / "gazportal"
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-ERROR_KEY = re.compile(r"""["'](errors\.[a-z0-9_.]*[a-z0-9_])["']""")
+ERROR_KEY = re.compile(r"""["']((?:errors|warnings)\.[a-z0-9_.]*[a-z0-9_])["']""")
 T_CALL = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.]+)["']""")
 STATE_T = re.compile(r"""\.t\[\s*["']([A-Za-z0-9_.]+)["']\s*\]""")
 # Keys the UI composes from the profile at run time (gazportal.services.i18n.profile_messages).
@@ -91,6 +92,7 @@ def _keys_used_in_code() -> dict[str, str]:
 def test_the_scan_finds_keys():
     used = _keys_used_in_code()
     assert "errors.generic" in used  # gazportal/services/errors.py
+    assert "warnings.reading_jump" in used  # gazportal/services/readings.py
     assert any(k.startswith("index.") for k in used)  # the first page
 
 
