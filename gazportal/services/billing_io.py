@@ -319,22 +319,11 @@ class _Importer:
             if old is None:
                 inserts.append({**r, "created_at": now})
             elif (old.holder_name, old.kind, old.bin, old.address) != (r["holder_name"], r["kind"], r["bin"], r["address"]):
-                updates.append({"b_id": old.id, "b_holder": r["holder_name"], "b_kind": r["kind"],
+                updates.append({"b_id": old.id, "b_holder_name": r["holder_name"], "b_kind": r["kind"],
                                 "b_bin": r["bin"], "b_address": r["address"]})
             else:
                 self.result.unchanged += 1
-        if not self.writing:
-            return
-        if inserts:
-            self.s.execute(sa.insert(t), inserts)
-        if updates:
-            self.s.execute(
-                sa.update(t).where(t.c.id == sa.bindparam("b_id")).values(
-                    holder_name=sa.bindparam("b_holder"), kind=sa.bindparam("b_kind"),
-                    bin=sa.bindparam("b_bin"), address=sa.bindparam("b_address")),
-                updates, execution_options={"synchronize_session": False})
-        self.result.inserted += len(inserts)
-        self.result.updated += len(updates)
+        self._write(t, inserts, updates, ("holder_name", "kind", "bin", "address"))
 
     def _resolve(self, recs: list[tuple[int, dict]]) -> list[tuple[int, dict, int]]:
         ids = self._account_ids(r["account_number"] for _, r in recs)
@@ -367,6 +356,10 @@ class _Importer:
                 updates.append({"b_id": old.id, "b_volume": r["volume"], "b_amount": r["amount"]})
             else:
                 self.result.unchanged += 1
+        self._write(t, inserts, updates, ("volume", "amount"))
+
+    def _write(self, t, inserts: list[dict], updates: list[dict], columns: tuple[str, ...]) -> None:
+        """Insert new rows and update changed ones (``b_id`` + ``b_<column>`` per update)."""
         if not self.writing:
             return
         if inserts:
@@ -374,7 +367,7 @@ class _Importer:
         if updates:
             self.s.execute(
                 sa.update(t).where(t.c.id == sa.bindparam("b_id")).values(
-                    volume=sa.bindparam("b_volume"), amount=sa.bindparam("b_amount")),
+                    **{c: sa.bindparam(f"b_{c}") for c in columns}),
                 updates, execution_options={"synchronize_session": False})
         self.result.inserted += len(inserts)
         self.result.updated += len(updates)
