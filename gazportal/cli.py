@@ -109,15 +109,9 @@ class _Fail(Exception):
 
 
 def _domain_text(err) -> str:
-    import re
+    from gazportal.services import i18n
 
-    from gazportal.services import billing_io, demo
-
-    texts = {**demo.MESSAGES, **billing_io.MESSAGES,
-             "errors.bad_period": "Period {period} is not a month like 2025-01."}
-    text = texts.get(err.key, err.key + " {params}")
-    params = {**err.params, "params": err.params}
-    return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), text)
+    return i18n.t(err.key, "en", **err.params)
 
 
 def cmd_demo(args) -> int:

@@ -36,6 +36,7 @@ from sqlmodel import Session
 from gazportal.db import read_session, write_session
 from gazportal.models import Account, Charge, Meter, Payment, Reading
 from gazportal.models._base import utcnow
+from gazportal.services import i18n
 from gazportal.services.errors import InvalidInput
 from gazportal.services.identifiers import bin_is_valid
 from gazportal.services.periods import parse_period
@@ -53,44 +54,9 @@ MAX_MONEY = Decimal("10000000000")  # Numeric(12, 2)
 MAX_VOLUME = Decimal("100000000000")  # Numeric(14, 3)
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
-# English texts of every key used here; placeholders are {name}. locales/ holds translations.
-MESSAGES: dict[str, str] = {
-    "errors.import_rejected": "Nothing was imported: {count} row(s) have errors.",
-    "errors.import_unknown_kind": "Unknown import kind {kind}; use one of: {kinds}.",
-    "errors.csv_empty": "The file is empty: the first line must be the header.",
-    "errors.csv_bad_header": "The header must be: {expected} (missing: {missing}; unknown: {unknown}).",
-    "errors.csv_not_utf8": "The text is not valid UTF-8.",
-    "errors.csv_malformed": "The line is not valid CSV: {detail}.",
-    "errors.csv_field_count": "Expected {expected} fields, found {found}.",
-    "errors.csv_required": "{field} is required.",
-    "errors.csv_too_long": "{field} is longer than {max} characters.",
-    "errors.csv_bad_account_number": "Account number {value} does not match the format (example: {example}).",
-    "errors.csv_unknown_account": "There is no account {value}.",
-    "errors.csv_bad_kind": "Kind must be person or legal, not {value}.",
-    "errors.csv_legal_not_allowed": "This utility has no legal-entity accounts.",
-    "errors.csv_bad_bin": "BIN {value} is not valid (12 digits with a correct check digit).",
-    "errors.csv_bin_for_person": "A BIN is given only for a legal entity.",
-    "errors.csv_bad_period": "Period {value} is not a month like 2025-01.",
-    "errors.csv_bad_service": "Service {value} is not one of: {services}.",
-    "errors.csv_bad_number": "{field} must be a number like 1234.50, not {value}.",
-    "errors.csv_too_many_decimals": "{field} has more than {places} decimal places: {value}.",
-    "errors.csv_negative": "{field} must not be negative: {value}.",
-    "errors.csv_not_positive": "{field} must be greater than zero: {value}.",
-    "errors.csv_too_large": "{field} is too large: {value}.",
-    "errors.csv_bad_datetime":
-        "{value} is not a date and time like 2025-01-31 14:05 or 2025-01-31T14:05:00+05:00.",
-    "errors.csv_future": "{value} is in the future.",
-    "errors.csv_bad_channel": "Channel {value} is not one of: {channels}.",
-    "errors.csv_duplicate": "{value} is already on line {first_line} of this file.",
-    "errors.csv_receipt_conflict":
-        "Receipt {value} is already recorded with other details (account {account}, {amount}, {paid_at}).",
-}
-
-
 def message_text(key: str, params: dict[str, Any]) -> str:
-    """The English text of a key with its values filled in (unknown placeholders stay)."""
-    text = MESSAGES.get(key, key)
-    return re.sub(r"\{(\w+)\}", lambda m: str(params.get(m.group(1), m.group(0))), text)
+    """The English text of a key (from locales/) with its values filled in."""
+    return i18n.t(key, "en", **params)
 
 
 @dataclass(frozen=True)

@@ -52,16 +52,6 @@ MAX_MONTHS = 240
 TABLES = [t.__table__ for t in (Branch, Settlement, Street, House, Flat, Account, Meter, Reading,
                                 BuildingMeter, BuildingReading, Tariff, TariffStep, Charge, Payment)]
 
-MESSAGES = {  # English texts of the keys raised here (locales/ holds the translations)
-    "errors.demo_database_not_empty":
-        "The database already has data ({tables}); demo data is only generated into an empty one.",
-    "errors.demo_bad_size": "The number of accounts must be from {min} to {max} (got {value}).",
-    "errors.demo_bad_months": "The number of months must be from 1 to {max} (got {value}).",
-    "errors.demo_account_pattern_unsupported":
-        "Cannot make account numbers for the pattern {pattern} of profile {profile}.",
-}
-
-
 class DemoDatabaseNotEmpty(DomainError):
     key = "errors.demo_database_not_empty"
 
