@@ -190,25 +190,111 @@ def available_profiles() -> list[str]:
 
 
 @dataclass(frozen=True)
+class Smtp:
+    """Outgoing mail. Without a host, messages are written to the outbox folder and the log."""
+
+    host: str | None
+    port: int
+    username: str | None
+    password: str | None
+    starttls: bool
+    use_tls: bool
+    sender: str
+
+
+@dataclass(frozen=True)
+class Oidc:
+    """Optional single sign-on through an OpenID Connect provider (off without an issuer)."""
+
+    issuer: str | None
+    client_id: str | None
+    client_secret: str | None
+    scopes: str
+
+
+@dataclass(frozen=True)
 class Settings:
     profile: Profile
     db_url: str
     redis_url: str | None
     public_url: str
     outbox_dir: Path
+    upload_dir: Path
+    secret_key: bytes  # HMAC key for one-time codes and identifiers at rest
+    smtp: Smtp
+    sms_provider: str  # "outbox" (local default) or a registered provider name
+    oidc: Oidc
+    session_idle_minutes: int
+    session_absolute_hours: int  # without "remember me"
+    session_remember_days: int  # with "remember me"
 
 
 def default_db_url() -> str:
     return f"sqlite:///{ROOT / 'gazportal.db'}"
 
 
+def _int(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ProfileError(f"environment variable {name}={raw!r}: not a whole number") from None
+    if not low <= value <= high:
+        raise ProfileError(f"environment variable {name}={value}: must be from {low} to {high}")
+    return value
+
+
+def _secret_key() -> bytes:
+    """GAZPORTAL_SECRET_KEY (hex or text), else a random key kept in var/secret_key."""
+    raw = os.environ.get("GAZPORTAL_SECRET_KEY")
+    if raw:
+        if len(raw) < 32:
+            raise ProfileError("environment variable GAZPORTAL_SECRET_KEY: use at least 32 characters")
+        return raw.encode()
+    path = Path(os.environ.get("GAZPORTAL_VAR", ROOT / "var")) / "secret_key"
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip().encode()
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Read the environment once. Raises ProfileError on a bad profile."""
+    """Read the environment once. Raises ProfileError on a bad profile or setting."""
+    env = os.environ.get
+    var = Path(env("GAZPORTAL_VAR", ROOT / "var"))
     return Settings(
-        profile=load_profile(os.environ.get("GAZPORTAL_PROFILE", "default")),
-        db_url=os.environ.get("GAZPORTAL_DB_URL") or default_db_url(),
-        redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
-        public_url=os.environ.get("GAZPORTAL_PUBLIC_URL", "http://localhost:3000").rstrip("/"),
-        outbox_dir=Path(os.environ.get("GAZPORTAL_OUTBOX", ROOT / "outbox")),
+        profile=load_profile(env("GAZPORTAL_PROFILE", "default")),
+        db_url=env("GAZPORTAL_DB_URL") or default_db_url(),
+        redis_url=env("REFLEX_REDIS_URL") or None,
+        public_url=env("GAZPORTAL_PUBLIC_URL", "http://localhost:3000").rstrip("/"),
+        outbox_dir=Path(env("GAZPORTAL_OUTBOX", ROOT / "outbox")),
+        upload_dir=Path(env("GAZPORTAL_UPLOAD_DIR", var / "uploads")),
+        secret_key=_secret_key(),
+        smtp=Smtp(
+            host=env("GAZPORTAL_SMTP_HOST") or None,
+            port=_int("GAZPORTAL_SMTP_PORT", 587, 1, 65535),
+            username=env("GAZPORTAL_SMTP_USER") or None,
+            password=env("GAZPORTAL_SMTP_PASSWORD") or None,
+            starttls=env("GAZPORTAL_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
+            use_tls=env("GAZPORTAL_SMTP_TLS", "0") in ("1", "true", "yes"),
+            sender=env("GAZPORTAL_MAIL_FROM", "no-reply@localhost"),
+        ),
+        sms_provider=env("GAZPORTAL_SMS_PROVIDER", "outbox"),
+        oidc=Oidc(
+            issuer=(env("GAZPORTAL_OIDC_ISSUER") or "").rstrip("/") or None,
+            client_id=env("GAZPORTAL_OIDC_CLIENT_ID") or None,
+            client_secret=env("GAZPORTAL_OIDC_CLIENT_SECRET") or None,
+            scopes=env("GAZPORTAL_OIDC_SCOPES", "openid email profile"),
+        ),
+        session_idle_minutes=_int("GAZPORTAL_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        session_absolute_hours=_int("GAZPORTAL_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 7),
+        session_remember_days=_int("GAZPORTAL_SESSION_REMEMBER_DAYS", 30, 1, 365),
     )

@@ -34,4 +34,9 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=255)
     role: str = Field(default="customer", max_length=10)
     is_active: bool = Field(default=False)  # confirmed
+    email_verified: bool = Field(default=False)
+    phone_verified: bool = Field(default=False)
+    oidc_subject: str | None = Field(default=None, max_length=300, sa_column_kwargs={"unique": True})
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,99 @@
+"""Sign-in machinery: server-side sessions, one-time codes and links, login throttling, and
+account re-registration requests with their documents."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from gazportal.models._base import UTCDateTime, utcnow
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser. The browser holds an opaque random token; only its SHA-256 is here."""
+
+    __tablename__ = "auth_session"
+    __table_args__ = (sa.Index("ix_auth_session_user_active", "user_id", "revoked_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    remember: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)  # absolute end
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    user_agent: str = Field(default="", max_length=300)
+
+
+class OneTimeSecret(SQLModel, table=True):
+    """An e-mail link or an SMS/e-mail code: confirmation, password reset, e-mail change.
+
+    ``secret_hash`` is an HMAC of the link token or the 6-digit code (keyed with the portal's
+    secret key, so a leaked table does not give the codes away). Single use, expiring, with a
+    limited number of attempts.
+    """
+
+    __tablename__ = "one_time_secret"
+    __table_args__ = (
+        sa.Index("ix_one_time_secret_user_purpose", "user_id", "purpose"),
+        sa.CheckConstraint(
+            "purpose IN ('confirm', 'reset', 'email_change', 'phone_change')", name="ck_ots_purpose"
+        ),
+        sa.CheckConstraint("channel IN ('email', 'sms')", name="ck_ots_channel"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    purpose: str = Field(max_length=16)
+    channel: str = Field(max_length=8)
+    kind: str = Field(max_length=8)  # link | code
+    secret_hash: str = Field(max_length=64, index=True)
+    target: str | None = Field(default=None, max_length=254)  # the new e-mail for email_change
+    attempts: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per login identifier (known or not: an unknown one locks the same way)."""
+
+    __tablename__ = "login_throttle"
+    id: int | None = Field(default=None, primary_key=True)
+    identifier_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    failures: int = Field(default=0)
+    last_failure_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReregistrationRequest(SQLModel, table=True):
+    """A request to re-register a personal account to a new owner (seed KS)."""
+
+    __tablename__ = "reregistration_request"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('draft', 'submitted', 'in_review', 'done', 'rejected')", name="ck_rereg_status"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    account_number: str = Field(max_length=20)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    new_owner_name: str = Field(max_length=200)
+    phone: str = Field(max_length=20)
+    comment: str = Field(default="", max_length=2000)
+    status: str = Field(default="draft", max_length=12)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RequestDocument(SQLModel, table=True):
+    __tablename__ = "request_document"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="reregistration_request.id", index=True)
+    filename: str = Field(max_length=200)  # as the customer named it (sanitised), for display
+    stored_name: str = Field(max_length=80, sa_column_kwargs={"unique": True})  # random
+    content_type: str = Field(max_length=40)  # from the content, not from the browser
+    size: int
+    sha256: str = Field(max_length=64)
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
