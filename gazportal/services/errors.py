@@ -2,6 +2,7 @@
 the browser, the CLI and a future bot can all say *why* in the customer's language."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -22,3 +23,24 @@ class NotFound(DomainError):
 
 class InvalidInput(DomainError):
     key = "errors.invalid_input"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for one form field: a locales/ key and the values it needs."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+
+
+class FormErrors(DomainError):
+    """Several fields of a form are wrong. ``fields`` maps a field name to its :class:`Notice`;
+    the web layer marks exactly those fields red and keeps the values of the others."""
+
+    key = "errors.form_invalid"
+
+    def __init__(self, fields: dict[str, Notice]) -> None:
+        self.fields: dict[str, Notice] = dict(fields)
+        super().__init__(self.key)
+        # DomainError.__init__ sets params={}; keep the field names readable in logs
+        self.args = (f"{self.key} {sorted(self.fields)}",)
