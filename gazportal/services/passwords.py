@@ -1,0 +1,143 @@
+"""Password hashing (argon2id through argon2-cffi) and each profile's password policy.
+
+Production parameters follow OWASP's Password Storage Cheat Sheet for argon2id (at least 19 MiB
+of memory, 2 passes, 1 lane). Tests may make hashing cheaper with :func:`use_parameters`; a hash
+made with other parameters than the current ones verifies and reports ``needs_rehash`` so that
+sign-in replaces it.
+"""
+from __future__ import annotations
+
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from gazportal.services.errors import InvalidInput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gazportal.settings import Profile
+
+MAX_LENGTH = 256  # characters; no truncation below this (argon2 hashes any length)
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
+
+PRODUCTION_PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1, "hash_len": 32, "salt_len": 16}
+
+_lock = threading.Lock()
+_hasher = PasswordHasher(type=Type.ID, **PRODUCTION_PARAMETERS)
+_dummy_hashes: dict[tuple, str] = {}
+
+
+def hasher() -> PasswordHasher:
+    """The PasswordHasher in use (argon2id)."""
+    return _hasher
+
+
+def use_parameters(**params: int) -> PasswordHasher:
+    """Replace the hashing parameters (tests use a cheaper cost; production keeps the defaults).
+    Returns the previous hasher so a caller can put it back with :func:`use_hasher`."""
+    merged = {**PRODUCTION_PARAMETERS, **params}
+    return use_hasher(PasswordHasher(type=Type.ID, **merged))
+
+
+def use_hasher(new: PasswordHasher) -> PasswordHasher:
+    global _hasher
+    with _lock:
+        old, _hasher = _hasher, new
+    return old
+
+
+def _as_text(password: Any) -> str | None:
+    if not isinstance(password, str) or len(password) > MAX_LENGTH * 4:
+        return None
+    return unicodedata.normalize("NFC", password)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (NFC-normalised), in the PHC string format."""
+    text = _as_text(password)
+    if text is None or not text:
+        raise InvalidInput("errors.password_required")
+    return _hasher.hash(text)
+
+
+def verify_password(password_hash: Any, password: Any) -> tuple[bool, bool]:
+    """``(ok, needs_rehash)``. Never raises: a malformed hash or a non-string is simply not ok
+    (and still costs one argon2 verification, so timing does not tell)."""
+    text = _as_text(password)
+    if text is None or not isinstance(password_hash, str) or not password_hash.startswith("$argon2"):
+        dummy_verify(password if isinstance(password, str) else "")
+        return False, False
+    h = _hasher
+    try:
+        h.verify(password_hash, text)
+    except VerifyMismatchError:
+        return False, False
+    except (VerificationError, InvalidHashError, ValueError, TypeError):
+        dummy_verify("")
+        return False, False
+    try:
+        return True, h.check_needs_rehash(password_hash)
+    except (InvalidHashError, ValueError):  # pragma: no cover - verified hashes parse
+        return True, True
+
+
+def dummy_verify(password: Any = "") -> None:
+    """Spend the same time as verifying a real hash (for unknown users)."""
+    h = _hasher
+    key = (h.time_cost, h.memory_cost, h.parallelism, h.hash_len, h.salt_len)
+    dummy = _dummy_hashes.get(key)
+    if dummy is None:
+        dummy = _dummy_hashes.setdefault(key, h.hash("dummy password that nobody has"))
+    text = _as_text(password) or ""
+    try:
+        h.verify(dummy, text)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def is_common(password: str) -> bool:
+    return unicodedata.normalize("NFC", password).lower() in common_passwords()
+
+
+def check_password_policy(profile: "Profile", password: Any, related: Iterable[Any] = ()) -> None:
+    """Raise InvalidInput("errors.password_*") when ``password`` breaks the profile's policy.
+
+    ``related`` are the customer's own values (login, name, phone...): a password that is one of
+    them, or contains one of at least 4 characters, is refused.
+    """
+    policy = profile.password_policy
+    if password is None or password == "":
+        raise InvalidInput("errors.password_required")
+    if not isinstance(password, str):
+        raise InvalidInput("errors.invalid_input")
+    if len(password) > MAX_LENGTH:
+        raise InvalidInput("errors.password_too_long", max=MAX_LENGTH)
+    text = unicodedata.normalize("NFC", password)
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+        raise InvalidInput("errors.invalid_characters")
+    if len(text) < policy.min_length:
+        raise InvalidInput("errors.password_too_short", min=policy.min_length)
+    if policy.require_upper_and_lower and not (any(c.isupper() for c in text) and any(c.islower() for c in text)):
+        raise InvalidInput("errors.password_needs_upper_lower")
+    if policy.require_digit and not any(c.isdigit() for c in text):
+        raise InvalidInput("errors.password_needs_digit")
+    if policy.require_symbol and all(c.isalnum() for c in text):
+        raise InvalidInput("errors.password_needs_symbol")
+    if policy.reject_common and is_common(text):
+        raise InvalidInput("errors.password_common")
+    low = text.lower()
+    for value in related:
+        if isinstance(value, str):
+            v = value.strip().lower()
+            if v and (v == low or (len(v) >= 4 and v in low)):
+                raise InvalidInput("errors.password_like_personal")
