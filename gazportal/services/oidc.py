@@ -22,7 +22,6 @@ handler should call the blocking methods in a worker thread (``asyncio.to_thread
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import logging
 import secrets
@@ -526,6 +525,8 @@ def _find_or_link(session, profile, claims: Mapping[str, Any], *, now: datetime)
         # None, or several accounts share the address: the customer links it by registering.
         raise OidcRegisterFirst("no_unique_user")
     user = candidates[0]
+    if user.oidc_subject == subject:  # a parallel first sign-in linked it while we waited
+        return user
     if user.oidc_subject is not None:  # already linked to another identity at the provider
         raise OidcRegisterFirst("linked_elsewhere")
     user.oidc_subject = subject
@@ -555,37 +556,31 @@ def sign_in_oidc(engine, profile, claims: Mapping[str, Any], *, now: datetime, u
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@dataclass(frozen=True)
-class SignIn:
-    """As auth.SignIn (the contract): the browser keeps ``token``; the DB keeps its SHA-256."""
+def _create_session(session, user: User, *, now: datetime, user_agent: str):
+    """Open a portal session for ``user`` in the caller's transaction -> auth.SignIn.
 
-    token: str
-    user_id: int
-    expires_at: datetime
-    remember: bool
-
-
-def _create_session(session, user: User, *, now: datetime, user_agent: str) -> SignIn:
-    """Open a portal session for ``user`` in the caller's transaction.
-
-    Call-point for auth's session creation (helper A): until services/auth.py offers one, this
-    follows the contract exactly (opaque 256-bit token, SHA-256 at rest, absolute expiry from
-    settings.session_absolute_hours, no "remember me" for single sign-on).
+    The call-point for auth's session creation: the token and its hash at rest are auth's own
+    (``auth._token_hash(settings, "session", token)``) so that ``auth.resolve_session`` accepts
+    it. When auth offers a public ``create_session(session, user, *, remember, now, user_agent)``
+    (the same lines sign_in runs), this body becomes that one call.
     """
-    token = secrets.token_urlsafe(32)
-    expires_at = now + timedelta(hours=get_settings().session_absolute_hours)
+    from gazportal.services import auth  # lazy: auth pulls in mail, SMS and captcha
+
+    settings = get_settings()
+    token = secrets.token_urlsafe(32)  # 256 bits
+    expires_at = now + timedelta(hours=settings.session_absolute_hours)  # SSO: no "remember me"
     session.add(
         AuthSession(
             user_id=user.id,
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            token_hash=auth._token_hash(settings, "session", token),
             remember=False,
             created_at=now,
             last_seen_at=now,
             expires_at=expires_at,
-            user_agent=(user_agent or "")[:300],
+            user_agent=user_agent[: auth.MAX_USER_AGENT] if isinstance(user_agent, str) else "",
         )
     )
     user.last_login_at = now
     session.add(user)
     session.flush()
-    return SignIn(token=token, user_id=user.id, expires_at=expires_at, remember=False)
+    return auth.SignIn(token=token, user_id=user.id, expires_at=expires_at, remember=False)

@@ -114,8 +114,12 @@ def test_full_flow_end_to_end(engine, provider, client):
     assert signed.user_id == uid and not signed.remember and len(signed.token) >= 32
     with read_session(engine) as s:
         row = s.exec(select(AuthSession).where(AuthSession.user_id == uid)).one()
-        assert row.token_hash == hashlib.sha256(signed.token.encode()).hexdigest()
-        assert row.revoked_at is None and row.user_agent == "pytest"
+        assert signed.token not in row.token_hash and row.revoked_at is None and row.user_agent == "pytest"
+    # a real portal session: the session gate (auth.resolve_session) accepts the token
+    from gazportal.services.auth import resolve_session
+
+    who = resolve_session(engine, signed.token, now=now())
+    assert who is not None and who.user_id == uid and who.session_id == row.id and not who.remember
     user = get_user(engine, uid)
     assert user.oidc_subject == f"{provider.issuer}|user-1" and user.last_login_at is not None
 
@@ -467,3 +471,15 @@ def test_same_sub_from_another_issuer_is_another_identity(engine, provider):
     add_user(engine, verified=False, login="1234567", subject=f"{provider.issuer}|user-1")
     with pytest.raises(OidcRegisterFirst):
         sign_in_oidc(engine, ACCOUNT_PROFILE, claims_for(provider, iss="https://other-idp"), now=now())
+
+
+def test_parallel_first_sign_ins_link_once(engine, provider):
+    from concurrent.futures import ThreadPoolExecutor
+
+    uid = add_user(engine)
+    claims = claims_for(provider)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: sign_in_oidc(engine, PROFILE, claims, now=now()), range(4)))
+    assert {r.user_id for r in results} == {uid} and len({r.token for r in results}) == 4
+    assert get_user(engine, uid).oidc_subject == f"{provider.issuer}|user-1"
+    assert count(engine, AuthSession) == 4
