@@ -1,0 +1,51 @@
+"""The ALTCHA proof-of-work widget (npm ``altcha``, a web component) as a Reflex component.
+
+The challenge comes from the server inline (``challengejson``: JSON made by
+services.captcha.new_challenge), so the widget never fetches anything. Solving runs in the
+browser; the widget then puts its payload into a hidden ``<input name="altcha">`` inside the
+surrounding form, and the form's submit carries it to the server, where
+services.captcha.verify_solution checks it (signature, expiry, single use).
+
+The custom element is registered by importing the package in the browser only (an effect), so
+the server-side prerender never evaluates it.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import reflex as rx
+
+ALTCHA_NPM = "altcha@2.3.0"
+
+
+class AltchaWidget(rx.Component):
+    """``<altcha-widget>``."""
+
+    tag = "altcha-widget"
+    library = None
+    _is_tag_in_global_scope: ClassVar[bool] = True
+    lib_dependencies: list[str] = [ALTCHA_NPM]
+
+    challengejson: rx.Var[str]
+    name: rx.Var[str]
+    strings: rx.Var[str]
+    hidelogo: rx.Var[bool]
+    hidefooter: rx.Var[bool]
+    auto: rx.Var[str]
+
+    def add_imports(self) -> dict[str, Any]:
+        return {"react": [rx.ImportVar(tag="useEffect")]}
+
+    def add_hooks(self) -> list[str]:
+        return ['useEffect(() => { import("altcha"); }, []);']
+
+
+def altcha_widget(challenge: Any, strings: Any, **props: Any) -> rx.Component:
+    return AltchaWidget.create(
+        challengejson=challenge,
+        name="altcha",
+        strings=strings,
+        hidelogo=True,
+        hidefooter=True,
+        **props,
+    )

@@ -1,0 +1,79 @@
+"""/confirm: the e-mail link lands here (?token=...), or the customer types the SMS code; either
+way a new link or code can be asked for."""
+from __future__ import annotations
+
+import reflex as rx
+
+from gazportal.components.auth_page import auth_page, link, login_input_attrs, login_label_key
+from gazportal.components.forms import alert, button, field
+from gazportal.settings import get_settings
+from gazportal.state.confirm import ConfirmState
+from gazportal.state.i18n import I18nState
+
+T = I18nState.t
+S = ConfirmState
+
+
+def _resend_form() -> rx.Component:
+    return rx.el.form(
+        rx.el.h2(T["auth.confirm.resend_title"], class_name="gp-panel-h"),
+        field("resend", "login", login_label_key(), S.field_errors, default_value=S.login_hint, required=True,
+              **login_input_attrs()),
+        button(T["auth.confirm.resend"], icon="send", type="submit", kind="ghost", id="resend-submit"),
+        on_submit=S.resend,
+        no_validate=True,
+        class_name="gp-form gp-auth-sub",
+    )
+
+
+def _code_form() -> rx.Component:
+    return rx.el.form(
+        field("code", "login", login_label_key(), S.field_errors, default_value=S.login_hint, required=True,
+              **login_input_attrs()),
+        field("code", "code", "auth.field.code", S.field_errors, hint=T["auth.field.code_hint"], input_mode="numeric",
+              auto_complete="one-time-code", max_length=6, required=True),
+        button(T["auth.confirm.submit_code"], icon="check", type="submit", id="code-submit"),
+        on_submit=S.submit_code,
+        no_validate=True,
+        class_name="gp-form",
+    )
+
+
+def _done() -> rx.Component:
+    return rx.el.div(
+        alert("ok", S.notice, id="confirm-done"),
+        link(T["auth.confirm.to_signin"], "/signin", id="to-signin"),
+        class_name="gp-form",
+    )
+
+
+def confirm() -> rx.Component:
+    p = get_settings().profile
+    if p.confirmation == "none":
+        body = rx.el.div(
+            rx.el.p(T["auth.confirm.not_needed"]), link(T["auth.confirm.to_signin"], "/signin"), class_name="gp-form"
+        )
+    elif p.confirmation == "sms_code":
+        body = rx.cond(
+            S.confirmed,
+            _done(),
+            rx.fragment(
+                alert("err", S.error, id="confirm-error"),
+                rx.cond(S.notice != "", alert("info", S.notice, id="confirm-notice")),
+                _code_form(),
+                _resend_form(),
+            ),
+        )
+    else:
+        body = rx.cond(
+            S.confirmed,
+            _done(),
+            rx.fragment(
+                alert("err", S.error, id="confirm-error"),
+                rx.cond(S.notice != "", alert("info", S.notice, id="confirm-notice")),
+                rx.cond(~S.had_link, rx.el.p(T["auth.confirm.check_mail"], class_name="gp-auth-text")),
+                _resend_form(),
+            ),
+        )
+    lead = "auth.confirm.lead_sms" if p.confirmation == "sms_code" else "auth.confirm.lead_email"
+    return auth_page("auth.confirm.title", lead, body, icon="mail-check")

@@ -1,0 +1,104 @@
+"""Registration: the fields the profile asks for, checked by auth.register in one go.
+
+Field errors come back as FormErrors and are shown on their fields; the inputs are uncontrolled,
+so what the customer typed stays where it was. The ALTCHA challenge is made on the server
+(services.captcha) and handed to the widget inline; after any refusal a fresh one is made, since
+a solved challenge is single use.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import reflex as rx
+
+from gazportal.services import auth, captcha
+from gazportal.services.errors import DomainError
+from gazportal.state.auth_forms import AuthFormState, BadForm, call, engine, now, profile, read_form
+from gazportal.state.gate import public
+
+TEXT_FIELDS = ("login", "email", "surname", "name", "phone", "kind", "bin", "account_number", "last_payment")
+SECRET_FIELDS = ("password", "password2")
+CAPTCHA_FIELD = "altcha"  # the name under which the widget puts its payload into the form
+
+RESET_WIDGET = "document.querySelectorAll('altcha-widget').forEach(w => w.reset && w.reset())"
+
+
+def _challenge_json() -> str:
+    return json.dumps(captcha.new_challenge()) if profile().captcha else ""
+
+
+class RegisterState(AuthFormState):
+    kind: str = "person"  # person | legal: shows the BIN field
+    challenge: str = ""  # the ALTCHA challenge JSON for the widget
+    done: bool = False  # registered: the form gives way to "what next"
+
+    @rx.event
+    @public
+    def load(self):
+        """on_load: a fresh form and a fresh challenge."""
+        self._reset_messages()
+        self.busy = False
+        self.done = False
+        self.kind = "person"
+        self.challenge = _challenge_json()
+
+    @rx.event
+    @public
+    def set_kind(self, value: Any):
+        if isinstance(value, str) and value in ("person", "legal") and profile().legal_entities:
+            self.kind = value
+
+    @rx.event
+    @public
+    def new_challenge(self):
+        """The widget's challenge expired (10 minutes): a fresh one."""
+        if profile().captcha:
+            self.challenge = _challenge_json()
+
+    @rx.event
+    @public
+    async def submit(self, form_data: Any):
+        self._reset_messages()
+        try:
+            data = read_form(
+                form_data,
+                TEXT_FIELDS + SECRET_FIELDS + (CAPTCHA_FIELD,),
+                checkboxes=("agreement",),
+                secrets=SECRET_FIELDS + (CAPTCHA_FIELD,),
+            )
+        except BadForm as e:
+            await self._refuse(e)
+            return
+        p = profile()
+        data["captcha"] = data.pop(CAPTCHA_FIELD)
+        if p.login_identifier == "account" and p.proof_by_last_payment:
+            data["account_number"] = data["login"]  # the login is the account to prove
+        data["language"] = await self._lang()
+        if p.login_identifier == "phone" and not data["phone"]:
+            data["phone"] = data["login"]  # the login is the phone number
+        if not p.legal_entities:
+            data["kind"] = "person"
+        if data["kind"] not in ("person", "legal"):
+            data["kind"] = "person"
+        self.kind = data["kind"]
+        self.busy = True
+        yield
+        try:
+            await call(auth.register, engine(), p, data, now=now())
+        except DomainError as e:
+            await self._refuse(e)
+            if p.captcha:
+                self.challenge = _challenge_json()
+                yield rx.call_script(RESET_WIDGET)
+            return
+        finally:
+            self.busy = False
+        self.done = True
+        if p.confirmation == "none":
+            self.notice = await self._say("auth.register.done_none")
+        elif p.confirmation == "sms_code":
+            self.notice = await self._say("auth.register.done_sms")
+            yield rx.redirect("/confirm")
+        else:
+            self.notice = await self._say("auth.register.done_email")
