@@ -1,0 +1,759 @@
+"""Which personal accounts a customer sees, how they add and remove them, and requests to
+re-register an account to a new owner (with uploaded documents).
+
+Rules (the tests pin each of them down):
+
+* A **person** sees the accounts linked to them (``UserAccountLink``). A **legal entity** sees the
+  fixed list of its company's accounts (``Account.bin == User.bin``) and can neither add nor
+  remove one.
+* Every function that takes an account id answers a missing id, another customer's id and an id
+  that is not a plain positive integer (a string, a bool, a float, a number too big for the
+  database) with the same ``NotFound("errors.account_not_found")``: existence is never revealed.
+* **Adding by payment**: the account number and the exact amount of the account's *latest*
+  payment (greatest ``paid_at``, then id), to the tiyn. "No such account", "wrong amount" and
+  "not an account you may add" give the same message on both fields. **Adding by address**
+  (branch -> settlement -> street -> house -> flat, then the number): the account must be at that
+  house and flat.
+* Failed proofs (by payment or by address) are limited per customer: after ``MAX_LINK_FAILURES``
+  failures with less than an hour between one and the next, adding is refused for
+  ``LINK_LOCK_MINUTES`` minutes, even with the right answer. The counter lives in
+  ``LoginThrottle`` under an identifier of its own (sha256 of ``accounts.link:<user id>``), so it
+  never mixes with sign-in throttling. The row is locked (``FOR UPDATE`` / ``BEGIN IMMEDIATE``)
+  so parallel guesses cannot slip past the limit.
+* **Re-registration** (draft -> submitted -> in_review -> done | rejected): a draft takes documents
+  one by one; a document is recognised by its bytes (PDF, JPEG, PNG, HEIC), never by its name or
+  the browser's type; at most ``MAX_DOCUMENT_BYTES`` each and ``MAX_DOCUMENTS`` a request. It is
+  stored under the upload folder with a random name; the customer's file name is kept only for
+  display, sanitised. A request is submitted with at least one document.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from gazportal.db import write_session
+from gazportal.models import (
+    Account, Branch, Flat, House, LoginThrottle, Payment, RequestDocument, ReregistrationRequest,
+    Settlement, Street, User, UserAccountLink,
+)
+from gazportal.models._base import money
+from gazportal.services.errors import DomainError, FormErrors, InvalidInput, NotFound, Notice
+from gazportal.services.identity import clean_text, normalize_account_number, validate_phone
+from gazportal.settings import Profile
+
+MAX_ID = 2**63 - 1  # BIGINT; anything larger never reaches the database
+MAX_LINK_FAILURES = 10
+LINK_FAILURE_WINDOW = timedelta(hours=1)
+LINK_LOCK_MINUTES = 60
+MAX_MONEY = Decimal("10000000000")  # Numeric(12, 2) holds less than this
+MAX_AMOUNT_INPUT = 32
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENTS = 20
+MAX_OPEN_REQUESTS = 10
+MAX_OWNER_NAME = 200
+MAX_COMMENT = 2000
+MAX_FILENAME = 120
+
+REQUEST_STATUSES = ("draft", "submitted", "in_review", "done", "rejected")
+# What staff may move a request to, from each status (the customer only submits a draft).
+STAFF_TRANSITIONS = {"submitted": ("in_review", "rejected"), "in_review": ("done", "rejected")}
+
+# --------------------------------------------------------------------------- errors
+
+
+class AccountNotFound(NotFound):
+    key = "errors.account_not_found"
+
+
+class AccountsFixed(DomainError):
+    """A legal entity's list of accounts is set by the utility."""
+
+    key = "errors.accounts_fixed_for_legal"
+
+
+class LinkMethodUnavailable(DomainError):
+    key = "errors.link_method_unavailable"
+
+
+class AccountAlreadyLinked(DomainError):
+    key = "errors.account_already_linked"
+
+
+class LinkAttemptsExceeded(DomainError):
+    """Too many failed proofs; ``params["minutes"]`` until the next try."""
+
+    key = "errors.link_attempts_exceeded"
+
+
+class RequestNotFound(NotFound):
+    key = "errors.request_not_found"
+
+
+class DocumentNotFound(NotFound):
+    key = "errors.document_not_found"
+
+
+class RequestNotEditable(DomainError):
+    key = "errors.request_not_editable"
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class AccountCard:
+    id: int
+    number: str
+    holder_name: str
+    address: str
+    kind: str  # person | legal
+
+
+@dataclass(frozen=True)
+class Option:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: int
+    filename: str  # sanitised, for display
+    content_type: str
+    size: int
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    id: int
+    account_number: str
+    new_owner_name: str
+    phone: str
+    comment: str
+    status: str
+    created_at: datetime
+    submitted_at: datetime | None
+    documents: list[DocumentInfo] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_id(value: Any) -> int | None:
+    """A database id: a plain int (not a bool) from 1 to BIGINT max; anything else is None."""
+    if type(value) is int and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
+def _user(session: Session, user_id: Any) -> User:
+    uid = _as_id(user_id)
+    user = session.get(User, uid) if uid is not None else None
+    if user is None:
+        raise NotFound("errors.not_found")
+    return user
+
+
+def _card(acc: Account) -> AccountCard:
+    return AccountCard(id=acc.id, number=acc.number, holder_name=acc.holder_name, address=acc.address,
+                       kind=acc.kind)
+
+
+def _visible(user: User):
+    """A select of the accounts ``user`` may see."""
+    if user.kind == "legal":
+        if not user.bin:
+            return select(Account).where(sa.false())
+        return select(Account).where(Account.bin == user.bin)
+    return (select(Account).join(UserAccountLink, UserAccountLink.account_id == Account.id)
+            .where(UserAccountLink.user_id == user.id))
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _natural(text: str) -> tuple:
+    """Sort key so that house 2 comes before house 10 and 10а after 10."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold())
+                 for p in re.split(r"(\d+)", text) if p)
+
+
+# --------------------------------------------------------------------------- the list
+
+
+def list_accounts(session: Session, user_id: int) -> list[AccountCard]:
+    """The accounts the customer sees, by number (empty for an unknown user)."""
+    try:
+        user = _user(session, user_id)
+    except NotFound:
+        return []
+    rows = session.exec(_visible(user).order_by(Account.number)).all()
+    return [_card(a) for a in rows]
+
+
+def require_account(session: Session, user_id: int, account_id: Any) -> Account:
+    """The account if the customer may see it; NotFound("errors.account_not_found") for a missing
+    or foreign id and for anything that is not a positive int (the same answer every time)."""
+    aid = _as_id(account_id)
+    if aid is None:
+        raise AccountNotFound()
+    try:
+        user = _user(session, user_id)
+    except NotFound:
+        raise AccountNotFound() from None
+    acc = session.exec(_visible(user).where(Account.id == aid)).first()
+    if acc is None:
+        raise AccountNotFound()
+    return acc
+
+
+def can_add_accounts(session: Session, user_id: int) -> bool:
+    """False for legal entities (their company's list is fixed) and for unknown users."""
+    try:
+        user = _user(session, user_id)
+    except NotFound:
+        return False
+    return user.kind != "legal"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+_SPACES = re.compile(r"[ \u00a0\u2007\u2009\u202f]")
+_AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def parse_amount(value: Any) -> Decimal:
+    """An amount of money the customer typed, as Decimal with two places.
+
+    Takes an int, a finite Decimal or a string such as ``"1234.5"``, ``"1 234,50"`` (spaces as
+    thousands separators, a comma or a point before the tiyn). Floats, NaN, infinities, negative
+    or zero amounts, more than two decimals and amounts a money column cannot hold are refused
+    with ``InvalidInput`` and a key.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput("errors.payment_amount_required")
+    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+        raise InvalidInput("errors.payment_amount_format")
+    if isinstance(value, int):
+        d = Decimal(value) if abs(value) < MAX_MONEY else None
+        if d is None:
+            raise InvalidInput("errors.payment_amount_too_large")
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidInput("errors.payment_amount_format")
+        d = value
+    else:
+        if len(value) > MAX_AMOUNT_INPUT:
+            raise InvalidInput("errors.payment_amount_format")
+        s = _SPACES.sub("", value.strip())
+        if "," in s:
+            if "." in s or s.count(",") > 1:
+                raise InvalidInput("errors.payment_amount_format")
+            s = s.replace(",", ".")
+        if not _AMOUNT.fullmatch(s):
+            raise InvalidInput("errors.payment_amount_format")
+        try:
+            d = Decimal(s)
+        except InvalidOperation:  # pragma: no cover - the pattern admits plain numbers only
+            raise InvalidInput("errors.payment_amount_format") from None
+    if d <= 0:
+        raise InvalidInput("errors.payment_amount_not_positive")
+    if d >= MAX_MONEY:
+        raise InvalidInput("errors.payment_amount_too_large")
+    if d.as_tuple().exponent < -2:  # "1234.567" (and "1234.500": the tiyn have two digits)
+        raise InvalidInput("errors.payment_amount_decimals")
+    return money(d)
+
+
+def _field_error(fields: dict[str, Notice], name: str, fn, *args) -> Any:
+    try:
+        return fn(*args)
+    except InvalidInput as e:
+        fields[name] = Notice(e.key, dict(e.params))
+        return None
+
+
+# --------------------------------------------------------------------------- throttling
+
+
+def _throttle_id(user_id: int) -> str:
+    return hashlib.sha256(f"accounts.link:{user_id}".encode()).hexdigest()
+
+
+def _throttle_row(session: Session, user_id: int) -> LoginThrottle:
+    """The customer's failure counter, created if needed and locked for this transaction."""
+    ident = _throttle_id(user_id)
+    insert = pg_insert if _is_postgres(session) else sqlite_insert
+    session.execute(insert(LoginThrottle.__table__).values(identifier_hash=ident, failures=0)
+                    .on_conflict_do_nothing(index_elements=["identifier_hash"]))
+    stmt = select(LoginThrottle).where(LoginThrottle.identifier_hash == ident).execution_options(
+        populate_existing=True)
+    if _is_postgres(session):
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).one()
+
+
+def _check_throttle(row: LoginThrottle, now: datetime) -> None:
+    if row.locked_until is not None:
+        if now < row.locked_until:
+            minutes = max(1, math.ceil((row.locked_until - now).total_seconds() / 60))
+            raise LinkAttemptsExceeded(minutes=minutes)
+        row.failures, row.locked_until = 0, None
+    if row.last_failure_at is not None and now - row.last_failure_at >= LINK_FAILURE_WINDOW:
+        row.failures = 0
+
+
+def _record_failure(session: Session, row: LoginThrottle, now: datetime) -> None:
+    row.failures += 1
+    row.last_failure_at = now
+    if row.failures >= MAX_LINK_FAILURES:
+        row.locked_until = now + timedelta(minutes=LINK_LOCK_MINUTES)
+    session.add(row)
+
+
+def link_attempts_left(session: Session, user_id: int, *, now: datetime) -> int:
+    """How many failed proofs the customer may still make before adding is locked."""
+    uid = _as_id(user_id)
+    if uid is None:
+        return 0
+    row = session.exec(select(LoginThrottle).where(LoginThrottle.identifier_hash == _throttle_id(uid))).first()
+    if row is None:
+        return MAX_LINK_FAILURES
+    if row.locked_until is not None:
+        return 0 if now < row.locked_until else MAX_LINK_FAILURES
+    if row.last_failure_at is not None and now - row.last_failure_at >= LINK_FAILURE_WINDOW:
+        return MAX_LINK_FAILURES
+    return max(0, MAX_LINK_FAILURES - row.failures)
+
+
+# --------------------------------------------------------------------------- adding and removing
+
+
+def _start_link(session: Session, profile: Profile, user_id: int, method: str, now: datetime):
+    user = _user(session, user_id)
+    if user.kind == "legal":
+        raise AccountsFixed()
+    if method not in profile.add_account_by:
+        raise LinkMethodUnavailable()
+    row = _throttle_row(session, user.id)
+    _check_throttle(row, now)
+    return user, row
+
+
+def _linked(session: Session, user: User, acc: Account) -> bool:
+    return session.exec(select(UserAccountLink.id).where(
+        UserAccountLink.user_id == user.id, UserAccountLink.account_id == acc.id)).first() is not None
+
+
+def latest_payment(session: Session, account_id: int) -> Payment | None:
+    """The account's latest payment: the greatest ``paid_at``, then the greatest id."""
+    return session.exec(select(Payment).where(Payment.account_id == account_id)
+                        .order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(1)).first()
+
+
+def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any, last_payment: Any, *,
+                    now: datetime) -> AccountCard:
+    """Add an account by its number and the exact amount of its latest payment.
+
+    Field errors (FormErrors on ``number`` / ``last_payment``): a malformed number or amount,
+    and, the same message on both fields, a number that is not an account, an account with no
+    payments or another amount, or a legal entity's account. Raises AccountsFixed for a legal
+    entity, LinkMethodUnavailable when the profile does not add accounts this way,
+    AccountAlreadyLinked, LinkAttemptsExceeded after too many failures.
+    """
+    fields: dict[str, Notice] = {}
+    number_s = _field_error(fields, "number", normalize_account_number, profile, number)
+    amount = _field_error(fields, "last_payment", parse_amount, last_payment)
+    failure: FormErrors | None = None
+    with write_session(engine) as session:
+        user, row = _start_link(session, profile, user_id, "payment_proof", now)
+        if fields:
+            raise FormErrors(fields)
+        acc = session.exec(select(Account).where(Account.number == number_s)).first()
+        if acc is not None and _linked(session, user, acc):
+            raise AccountAlreadyLinked()
+        latest = latest_payment(session, acc.id) if acc is not None else None
+        if acc is None or acc.kind != "person" or latest is None or money(latest.amount) != amount:
+            _record_failure(session, row, now)
+            notice = Notice("errors.account_proof_failed")
+            failure = FormErrors({"number": notice, "last_payment": notice})
+        else:
+            session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
+            card = _card(acc)
+    if failure is not None:
+        raise failure  # raised after the commit, so the failure is counted
+    return card
+
+
+def link_by_address(engine: Engine, profile: Profile, user_id: int, house_id: Any, flat_id: Any, number: Any,
+                    *, now: datetime) -> AccountCard:
+    """Add an account chosen through the address picker: it must be at that house (and flat).
+
+    Field errors: ``house`` (no such house), ``flat`` (not a flat of that house), ``number``
+    (malformed, or no such account at this address — counted as a failed proof).
+    """
+    fields: dict[str, Notice] = {}
+    number_s = _field_error(fields, "number", normalize_account_number, profile, number)
+    hid = _as_id(house_id)
+    fid = None if flat_id is None else _as_id(flat_id)
+    failure: FormErrors | None = None
+    with write_session(engine) as session:
+        user, row = _start_link(session, profile, user_id, "address_picker", now)
+        house = session.get(House, hid) if hid is not None else None
+        if house is None:
+            fields["house"] = Notice("errors.house_not_found")
+        elif flat_id is not None:
+            flat = session.get(Flat, fid) if fid is not None else None
+            if flat is None or flat.house_id != house.id:
+                fields["flat"] = Notice("errors.flat_not_in_house")
+        if fields:
+            raise FormErrors(fields)
+        acc = session.exec(select(Account).where(Account.number == number_s)).first()
+        if acc is not None and acc.house_id == house.id and acc.flat_id == fid and _linked(session, user, acc):
+            raise AccountAlreadyLinked()
+        if acc is None or acc.kind != "person" or acc.house_id != house.id or acc.flat_id != fid:
+            _record_failure(session, row, now)
+            failure = FormErrors({"number": Notice("errors.account_not_at_address")})
+        else:
+            session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
+            card = _card(acc)
+    if failure is not None:
+        raise failure
+    return card
+
+
+def unlink(engine: Engine, user_id: int, account_id: Any, *, now: datetime) -> None:
+    """Remove an account from the customer's list (AccountsFixed for a legal entity)."""
+    aid = _as_id(account_id)
+    with write_session(engine) as session:
+        try:
+            user = _user(session, user_id)
+        except NotFound:
+            raise AccountNotFound() from None
+        if user.kind == "legal":
+            if aid is not None and session.exec(_visible(user).where(Account.id == aid)).first() is not None:
+                raise AccountsFixed()
+            raise AccountNotFound()
+        link = None
+        if aid is not None:
+            link = session.exec(select(UserAccountLink).where(
+                UserAccountLink.user_id == user.id, UserAccountLink.account_id == aid)).first()
+        if link is None:
+            raise AccountNotFound()
+        session.delete(link)
+
+
+# --------------------------------------------------------------------------- address directory
+
+
+def branches(session: Session) -> list[Option]:
+    rows = session.exec(select(Branch)).all()
+    return sorted((Option(b.id, b.name) for b in rows), key=lambda o: _natural(o.name))
+
+
+def settlements(session: Session, branch_id: Any) -> list[Option]:
+    bid = _as_id(branch_id)
+    if bid is None:
+        return []
+    rows = session.exec(select(Settlement).where(Settlement.branch_id == bid)).all()
+    return sorted((Option(s.id, s.name) for s in rows), key=lambda o: _natural(o.name))
+
+
+def streets(session: Session, settlement_id: Any) -> list[Option]:
+    sid = _as_id(settlement_id)
+    if sid is None:
+        return []
+    rows = session.exec(select(Street).where(Street.settlement_id == sid)).all()
+    return sorted((Option(s.id, s.name) for s in rows), key=lambda o: _natural(o.name))
+
+
+def houses(session: Session, street_id: Any) -> list[Option]:
+    sid = _as_id(street_id)
+    if sid is None:
+        return []
+    rows = session.exec(select(House).where(House.street_id == sid)).all()
+    return sorted((Option(h.id, h.number) for h in rows), key=lambda o: _natural(o.name))
+
+
+def flats(session: Session, house_id: Any) -> list[Option]:
+    hid = _as_id(house_id)
+    if hid is None:
+        return []
+    rows = session.exec(select(Flat).where(Flat.house_id == hid)).all()
+    return sorted((Option(f.id, f.number) for f in rows), key=lambda o: _natural(o.name))
+
+
+# --------------------------------------------------------------------------- documents
+
+
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+_PDF_HEADER = re.compile(rb"%PDF-[12]\.[0-9]")
+
+
+def _image_ok(data: bytes, fmt: str) -> bool:
+    from PIL import Image  # Pillow (a dependency of fpdf2)
+
+    try:
+        with Image.open(io.BytesIO(data), formats=[fmt]) as im:
+            im.verify()
+        return True
+    except Exception:  # noqa: BLE001 - any parse failure (or a decompression bomb) means "not an image"
+        return False
+
+
+def detect_document_type(data: bytes) -> tuple[str, str] | None:
+    """(content type, file extension) recognised from the bytes, or None.
+
+    PDF: the ``%PDF-1.x`` / ``%PDF-2.x`` header at the start and ``%%EOF`` near the end. JPEG and
+    PNG: Pillow parses the file structure. HEIC/HEIF: an ISO-BMFF ``ftyp`` box with a HEIF brand.
+    """
+    if _PDF_HEADER.match(data[:8]) and b"%%EOF" in data[-2048:]:
+        return "application/pdf", ".pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and _image_ok(data, "PNG"):
+        return "image/png", ".png"
+    if data.startswith(b"\xff\xd8\xff") and _image_ok(data, "JPEG"):
+        return "image/jpeg", ".jpg"
+    if len(data) >= 16 and data[4:8] == b"ftyp":
+        box = int.from_bytes(data[:4], "big")
+        brands = {data[8:12]} | {data[i:i + 4] for i in range(16, min(box, len(data), 64), 4)}
+        if 16 <= box <= 4096 and brands & _HEIF_BRANDS:
+            return "image/heic", ".heic"
+    return None
+
+
+def sanitize_filename(name: Any, ext: str) -> str:
+    """A display name: the last path component, letters/digits/space/._()- only, no leading
+    dots, at most MAX_FILENAME characters, with the extension of the detected type."""
+    raw = name if isinstance(name, str) else ""
+    raw = unicodedata.normalize("NFC", raw[:1000]).replace("\\", "/").rsplit("/", 1)[-1]
+    stem = raw.rsplit(".", 1)[0] if "." in raw.lstrip(".") else raw
+    stem = "".join(c if (c.isalnum() or c in " ._()-") else "_" for c in stem)
+    stem = re.sub(r"[._ ]{2,}", "_", stem).strip(" ._-")
+    if stem.lower().endswith(ext):  # "invoice.pdf.exe" -> "invoice", not "invoice.pdf.pdf"
+        stem = stem[: -len(ext)].strip(" ._-")
+    stem = stem[: MAX_FILENAME - len(ext)] or "document"
+    return stem + ext
+
+
+def _upload_dir(upload_dir: Path | str | None) -> Path:
+    if upload_dir is None:
+        from gazportal.settings import get_settings
+
+        upload_dir = get_settings().upload_dir
+    path = Path(upload_dir)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def document_path(doc: RequestDocument, upload_dir: Path | str | None = None) -> Path:
+    """Where the document's bytes are (for staff screens)."""
+    return _upload_dir(upload_dir) / doc.stored_name
+
+
+# --------------------------------------------------------------------------- re-registration
+
+
+def _own_request(session: Session, user_id: Any, request_id: Any, *, lock: bool = False) -> ReregistrationRequest:
+    rid, uid = _as_id(request_id), _as_id(user_id)
+    if rid is None or uid is None:
+        raise RequestNotFound()
+    stmt = select(ReregistrationRequest).where(ReregistrationRequest.id == rid,
+                                               ReregistrationRequest.user_id == uid)
+    if lock and _is_postgres(session):
+        stmt = stmt.with_for_update()
+    req = session.exec(stmt).first()
+    if req is None:
+        raise RequestNotFound()
+    return req
+
+
+def create_request(engine: Engine, profile: Profile, user_id: int, account_number: Any, new_owner_name: Any,
+                   phone: Any, comment: Any = "", *, now: datetime) -> int:
+    """A draft request to re-register an account to a new owner; returns its id.
+
+    Field errors on ``account_number``, ``new_owner_name``, ``phone``, ``comment``. The account
+    need not be one of the customer's (the new owner may ask); staff check it.
+    """
+    fields: dict[str, Notice] = {}
+    number_s = _field_error(fields, "account_number", normalize_account_number, profile, account_number)
+    name = _field_error(fields, "new_owner_name", lambda v: clean_text(v, max_len=MAX_OWNER_NAME), new_owner_name)
+    phone_s = _field_error(fields, "phone", validate_phone, profile, phone)
+    if comment is None or (isinstance(comment, str) and not comment.strip()):
+        comment_s = ""
+    else:
+        comment_s = _field_error(fields, "comment", _clean_comment, comment)
+    with write_session(engine) as session:
+        user = _user(session, user_id)
+        if fields:
+            raise FormErrors(fields)
+        open_count = session.exec(select(sa.func.count()).select_from(ReregistrationRequest).where(
+            ReregistrationRequest.user_id == user.id,
+            ReregistrationRequest.status.in_(("draft", "submitted", "in_review")))).one()
+        if open_count >= MAX_OPEN_REQUESTS:
+            raise DomainError("errors.request_limit", max=MAX_OPEN_REQUESTS)
+        acc = session.exec(_visible(user).where(Account.number == number_s)).first()
+        req = ReregistrationRequest(user_id=user.id, account_number=number_s, account_id=acc.id if acc else None,
+                                    new_owner_name=name, phone=phone_s, comment=comment_s, status="draft",
+                                    created_at=now)
+        session.add(req)
+        session.flush()
+        return req.id
+
+
+def _clean_comment(value: Any) -> str:
+    """Free text of several lines: like clean_text, but line breaks and tabs are allowed."""
+    if not isinstance(value, str):
+        raise InvalidInput("errors.invalid_input")
+    if len(value) > MAX_COMMENT * 4:
+        raise InvalidInput("errors.field_too_long", max=MAX_COMMENT)
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n")).strip()
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") and c not in "\n\t" for c in text):
+        raise InvalidInput("errors.invalid_characters")
+    if len(text) > MAX_COMMENT:
+        raise InvalidInput("errors.field_too_long", max=MAX_COMMENT)
+    return text
+
+
+def add_document(engine: Engine, user_id: int, request_id: Any, filename: Any, data: Any, *, now: datetime,
+                 upload_dir: Path | str | None = None) -> DocumentInfo:
+    """Attach one document to the customer's draft request.
+
+    FormErrors on ``file``: empty, larger than 10 MB, not a PDF / JPEG / PNG / HEIC by its bytes,
+    or the request already has 20 documents. RequestNotFound for another customer's (or a
+    missing) request; RequestNotEditable once it is submitted.
+    """
+    if isinstance(data, (bytearray, memoryview)):
+        data = bytes(data)
+    if not isinstance(data, bytes):
+        raise FormErrors({"file": Notice("errors.document_bad_type")})
+    if not data:
+        raise FormErrors({"file": Notice("errors.document_empty")})
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise FormErrors({"file": Notice("errors.document_too_large", {"max_mb": MAX_DOCUMENT_BYTES // 2**20})})
+    kind = detect_document_type(data)
+    if kind is None:
+        raise FormErrors({"file": Notice("errors.document_bad_type")})
+    content_type, ext = kind
+    folder = _upload_dir(upload_dir)
+    stored = secrets.token_hex(16) + ext
+    path = folder / stored
+    written = False
+    try:
+        with write_session(engine) as session:
+            req = _own_request(session, user_id, request_id, lock=True)
+            if req.status != "draft":
+                raise RequestNotEditable()
+            count = session.exec(select(sa.func.count()).select_from(RequestDocument).where(
+                RequestDocument.request_id == req.id)).one()
+            if count >= MAX_DOCUMENTS:
+                raise FormErrors({"file": Notice("errors.document_limit", {"max": MAX_DOCUMENTS})})
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            written = True
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            doc = RequestDocument(request_id=req.id, filename=sanitize_filename(filename, ext), stored_name=stored,
+                                  content_type=content_type, size=len(data),
+                                  sha256=hashlib.sha256(data).hexdigest(), uploaded_at=now)
+            session.add(doc)
+            session.flush()
+            info = _doc_info(doc)
+    except BaseException:
+        if written:
+            path.unlink(missing_ok=True)
+        raise
+    return info
+
+
+def _doc_info(doc: RequestDocument) -> DocumentInfo:
+    return DocumentInfo(id=doc.id, filename=doc.filename, content_type=doc.content_type, size=doc.size,
+                        uploaded_at=doc.uploaded_at)
+
+
+def remove_document(engine: Engine, user_id: int, document_id: Any, *, now: datetime,
+                    upload_dir: Path | str | None = None) -> None:
+    """Remove a document from the customer's draft request (and its file)."""
+    did = _as_id(document_id)
+    with write_session(engine) as session:
+        doc = session.get(RequestDocument, did) if did is not None else None
+        if doc is None:
+            raise DocumentNotFound()
+        try:
+            req = _own_request(session, user_id, doc.request_id, lock=True)
+        except RequestNotFound:
+            raise DocumentNotFound() from None
+        if req.status != "draft":
+            raise RequestNotEditable()
+        stored = doc.stored_name
+        session.delete(doc)
+    (_upload_dir(upload_dir) / stored).unlink(missing_ok=True)
+
+
+def submit_request(engine: Engine, user_id: int, request_id: Any, *, now: datetime) -> None:
+    """Send a draft to staff; it needs at least one document (FormErrors on ``file``)."""
+    with write_session(engine) as session:
+        req = _own_request(session, user_id, request_id, lock=True)
+        if req.status != "draft":
+            raise RequestNotEditable()
+        count = session.exec(select(sa.func.count()).select_from(RequestDocument).where(
+            RequestDocument.request_id == req.id)).one()
+        if count < 1:
+            raise FormErrors({"file": Notice("errors.request_needs_document")})
+        req.status = "submitted"
+        req.submitted_at = now
+        session.add(req)
+
+
+def set_request_status(engine: Engine, request_id: Any, status: str, *, now: datetime) -> None:
+    """Staff move a submitted request on: submitted -> in_review | rejected, in_review -> done |
+    rejected. Anything else is refused with errors.request_bad_status."""
+    rid = _as_id(request_id)
+    with write_session(engine) as session:
+        stmt = select(ReregistrationRequest).where(ReregistrationRequest.id == (rid or 0))
+        if _is_postgres(session):
+            stmt = stmt.with_for_update()
+        req = session.exec(stmt).first()
+        if req is None:
+            raise RequestNotFound()
+        if status not in STAFF_TRANSITIONS.get(req.status, ()):
+            raise InvalidInput("errors.request_bad_status", status=str(status)[:20])
+        req.status = status
+        session.add(req)
+
+
+def list_requests(session: Session, user_id: int) -> list[RequestInfo]:
+    """The customer's requests, newest first, each with its documents in upload order."""
+    uid = _as_id(user_id)
+    if uid is None:
+        return []
+    reqs = session.exec(select(ReregistrationRequest).where(ReregistrationRequest.user_id == uid)
+                        .order_by(ReregistrationRequest.created_at.desc(), ReregistrationRequest.id.desc())).all()
+    if not reqs:
+        return []
+    docs = session.exec(select(RequestDocument).where(RequestDocument.request_id.in_([r.id for r in reqs]))
+                        .order_by(RequestDocument.id)).all()
+    by_req: dict[int, list[DocumentInfo]] = {}
+    for d in docs:
+        by_req.setdefault(d.request_id, []).append(_doc_info(d))
+    return [RequestInfo(id=r.id, account_number=r.account_number, new_owner_name=r.new_owner_name, phone=r.phone,
+                        comment=r.comment, status=r.status, created_at=r.created_at, submitted_at=r.submitted_at,
+                        documents=by_req.get(r.id, [])) for r in reqs]
