@@ -1,0 +1,250 @@
+"""The frame of the signed-in pages: header (logo, name, navigation, language switch), main,
+footer. On a phone the navigation is a tab bar at the bottom of the screen, in reach of a thumb;
+from 48rem up it sits in the header."""
+from __future__ import annotations
+
+import reflex as rx
+
+from gazportal.components.lang_switch import lang_switch
+from gazportal.settings import get_settings
+from gazportal.state.i18n import I18nState
+
+T = I18nState.t
+
+# (name, route, icon, message key)
+NAV = (
+    ("accounts", "/accounts", "wallet-cards", "nav.accounts"),
+    ("profile", "/profile", "user-round", "nav.profile"),
+    ("password", "/password", "key-round", "nav.password"),
+)
+
+
+def _sign_out_event():
+    """Helper D's sign-out handler (ends the session on the server, back to /signin)."""
+    try:
+        from gazportal.state.session import SessionState
+    except ImportError:  # pragma: no cover - until the session state lands
+        return rx.redirect("/signin")
+    handler = getattr(SessionState, "sign_out", None)
+    return handler if handler is not None else rx.redirect("/signin")
+
+
+def _nav_link(name: str, route: str, icon: str, key: str, active: str) -> rx.Component:
+    current = {"aria_current": "page"} if name == active else {}
+    return rx.el.li(
+        rx.el.a(
+            rx.icon(icon, size=22, aria_hidden="true"),
+            rx.el.span(T[key]),
+            href=route,
+            class_name="gp-nav-link",
+            data_nav=name,
+            **current,
+        ),
+    )
+
+
+def nav(active: str) -> rx.Component:
+    return rx.el.nav(
+        rx.el.ul(
+            *[_nav_link(*item, active=active) for item in NAV],
+            rx.el.li(
+                rx.el.button(
+                    rx.icon("log-out", size=22, aria_hidden="true"),
+                    rx.el.span(T["nav.sign_out"]),
+                    type="button",
+                    class_name="gp-nav-link",
+                    data_nav="sign_out",
+                    on_click=_sign_out_event(),
+                ),
+            ),
+            class_name="gp-nav-list",
+        ),
+        aria_label=T["nav.label"],
+        class_name="gp-nav",
+    )
+
+
+def app_header(active: str) -> rx.Component:
+    profile = get_settings().profile
+    return rx.el.header(
+        rx.el.div(
+            rx.el.a(
+                rx.el.img(src=profile.logo, alt="", width="40", height="40"),
+                rx.el.span(
+                    rx.el.span(T["profile.name"], class_name="gp-brand-name"),
+                    rx.el.span(T["app.product"], class_name="gp-brand-sub"),
+                    class_name="gp-brand-text",
+                ),
+                href="/accounts",
+                class_name="gp-brand gp-app-brand",
+            ),
+            nav(active),
+            lang_switch(),
+            class_name="gp-container gp-app-header-row",
+        ),
+        class_name="gp-header gp-app-header",
+    )
+
+
+def page_title(title_key: str, lead_key: str | None = None, *extra: rx.Component) -> rx.Component:
+    return rx.el.div(
+        rx.el.div(
+            rx.el.h1(T[title_key], class_name="gp-app-h1"),
+            rx.el.p(T[lead_key], class_name="gp-app-lead") if lead_key else rx.fragment(),
+        ),
+        *extra,
+        class_name="gp-app-title",
+    )
+
+
+def app_layout(active: str, *children: rx.Component) -> rx.Component:
+    return rx.el.div(
+        rx.el.style(APP_CSS),
+        rx.el.a(T["app.skip_to_content"], href="#main", class_name="gp-skip"),
+        app_header(active),
+        rx.el.main(
+            rx.el.div(*children, class_name="gp-container gp-app-main"),
+            id="main",
+            tab_index=-1,
+            class_name="gp-main",
+        ),
+        rx.el.footer(
+            rx.el.div(
+                rx.el.span(T["profile.copyright"]),
+                rx.el.span(T["profile.address"]),
+                class_name="gp-container",
+            ),
+            class_name="gp-footer gp-app-footer",
+        ),
+        class_name="gp-page gp-app",
+    )
+
+
+APP_CSS = """
+.gp-app-header{position:sticky;top:0;z-index:5}
+.gp-app-header-row{display:flex;align-items:center;gap:.75rem 1.25rem;flex-wrap:wrap;padding-top:.6rem;padding-bottom:.6rem}
+.gp-app-brand img{width:40px;height:40px;border-radius:10px}
+.gp-app-brand{flex:1 1 auto}
+.gp-app-brand .gp-brand-name{font-size:1rem}
+.gp-app-brand .gp-brand-sub{font-size:.8125rem}
+.gp-nav-list{display:flex;gap:.25rem;list-style:none;margin:0;padding:0}
+.gp-nav-link{display:flex;align-items:center;gap:.45rem;padding:.55rem .8rem;border-radius:.75rem;color:var(--gp-ink);
+  text-decoration:none;font:inherit;font-size:.9375rem;font-weight:550;background:transparent;border:0;cursor:pointer;
+  min-height:2.75rem;white-space:nowrap;overflow-wrap:normal}
+.gp-nav-link svg{color:var(--gp-muted);flex:none}
+.gp-nav-link:hover{background:var(--gp-tint)}
+.gp-nav-link[aria-current="page"]{background:var(--gp-tint-strong);color:var(--gp-ink);font-weight:700}
+.gp-nav-link[aria-current="page"] svg{color:var(--gp-link)}
+.gp-nav-link:focus-visible,.gp-app button:focus-visible,.gp-app select:focus-visible,.gp-app input:focus-visible,
+.gp-app textarea:focus-visible{outline:3px solid var(--gp-accent);outline-offset:2px}
+.gp-app-main{padding-top:1.5rem;padding-bottom:2rem;display:flex;flex-direction:column;gap:1.25rem}
+.gp-app-title{display:flex;flex-wrap:wrap;align-items:flex-end;justify-content:space-between;gap:.75rem 1rem}
+.gp-app-h1{font-size:1.625rem;line-height:1.2;margin:0;font-weight:750;letter-spacing:-.01em}
+.gp-app-lead{margin:.35rem 0 0;color:var(--gp-muted);max-width:44rem}
+.gp-panel{background:#fff;border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;box-sizing:border-box;min-width:0}
+.gp-panel-h{font-size:1.125rem;line-height:1.3;margin:0 0 .25rem;font-weight:700;display:flex;align-items:center;gap:.5rem}
+.gp-panel-h svg{color:var(--gp-link);flex:none}
+.gp-panel-sub{margin:0 0 1rem;color:var(--gp-muted);font-size:.9375rem}
+.gp-grid2{display:grid;grid-template-columns:minmax(0,1fr);gap:1.25rem;align-items:start}
+.gp-acc-list{display:grid;grid-template-columns:minmax(0,1fr);gap:.9rem;margin:0;padding:0;list-style:none}
+.gp-acc{background:#fff;border:1px solid var(--gp-line);border-left:5px solid var(--gp-hero);border-radius:1rem;
+  padding:1rem 1.1rem;display:flex;flex-direction:column;gap:.6rem;min-width:0}
+.gp-acc-top{display:flex;align-items:center;justify-content:space-between;gap:.75rem}
+.gp-acc-num{font-size:1.25rem;font-weight:750;letter-spacing:.04em;font-variant-numeric:tabular-nums;margin:0}
+.gp-acc-label{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--gp-muted);font-weight:600}
+.gp-acc dl{margin:0;display:grid;gap:.35rem}
+.gp-acc dt{font-size:.8125rem;color:var(--gp-muted);margin:0}
+.gp-acc dd{margin:0;font-weight:500}
+.gp-acc-row{display:flex;gap:.6rem;align-items:flex-start}
+.gp-acc-row svg{color:var(--gp-muted);flex:none;margin-top:.15rem}
+.gp-badge{display:inline-flex;align-items:center;gap:.3rem;font-size:.75rem;font-weight:650;padding:.2rem .6rem;
+  border-radius:999px;background:var(--gp-tint);border:1px solid var(--gp-line);color:var(--gp-ink);white-space:nowrap}
+.gp-badge[data-status="submitted"],.gp-badge[data-status="in_review"]{background:#fff4d6;border-color:#f0d58a}
+.gp-badge[data-status="done"]{background:#ddf3e4;border-color:#9fd6b0}
+.gp-badge[data-status="rejected"]{background:#fde2e1;border-color:#f2aaa6}
+.gp-form{display:flex;flex-direction:column;gap:1rem}
+.gp-form-grid{display:grid;grid-template-columns:minmax(0,1fr);gap:1rem}
+.gp-field{display:flex;flex-direction:column;gap:.35rem;min-width:0}
+.gp-label{font-weight:600;font-size:.9375rem}
+.gp-hint{font-size:.8125rem;color:var(--gp-muted);margin:0}
+.gp-input{font:inherit;font-size:1rem;padding:.7rem .85rem;border:1.5px solid #8b96a3;border-radius:.7rem;background:#fff;
+  color:var(--gp-ink);min-height:2.9rem;width:100%;box-sizing:border-box}
+.gp-input:disabled{background:#eef0f2;color:var(--gp-muted)}
+textarea.gp-input{min-height:5.5rem;resize:vertical}
+.gp-input[aria-invalid="true"]{border-color:#c62828;background:#fff7f7}
+.gp-field-error{color:#b71c1c;font-size:.875rem;font-weight:600;margin:0;display:flex;gap:.35rem;align-items:flex-start}
+.gp-actions{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center}
+.gp-btn{display:inline-flex;align-items:center;justify-content:center;gap:.45rem;font:inherit;font-weight:650;font-size:1rem;
+  padding:.7rem 1.15rem;min-height:2.9rem;border-radius:.75rem;border:1.5px solid var(--gp-hero);background:var(--gp-hero);
+  color:var(--gp-on-hero);cursor:pointer;text-decoration:none;white-space:nowrap}
+.gp-btn:hover{background:var(--gp-hero-deep)}
+.gp-btn:disabled{opacity:.55;cursor:not-allowed}
+.gp-btn-ghost{background:#fff;color:var(--gp-link);border-color:var(--gp-line)}
+.gp-btn-ghost:hover{background:var(--gp-tint)}
+.gp-btn-danger{background:#fff;color:#b42318;border-color:#f0b5b0}
+.gp-btn-danger:hover{background:#fff1f0}
+.gp-btn-danger-solid{background:#b42318;border-color:#b42318;color:#fff}
+.gp-btn-danger-solid:hover{background:#8f1c13}
+.gp-btn-sm{padding:.45rem .75rem;min-height:2.5rem;font-size:.9rem}
+.gp-alert{display:flex;gap:.6rem;align-items:flex-start;padding:.85rem 1rem;border-radius:.8rem;border:1px solid;margin:0}
+.gp-alert svg{flex:none;margin-top:.1rem}
+.gp-alert-ok{background:#e9f7ee;border-color:#9fd6b0;color:#14532d}
+.gp-alert-err{background:#fdecea;border-color:#f2aaa6;color:#8a1c12}
+.gp-alert-info{background:var(--gp-tint);border-color:var(--gp-line);color:var(--gp-ink)}
+.gp-tabs{display:flex;gap:.25rem;padding:.25rem;background:var(--gp-tint);border:1px solid var(--gp-line);border-radius:.9rem;
+  margin-bottom:1rem}
+.gp-tab{flex:1;font:inherit;font-weight:600;font-size:.9375rem;padding:.6rem .5rem;min-height:2.75rem;border:0;border-radius:.7rem;
+  background:transparent;color:var(--gp-ink);cursor:pointer}
+.gp-tab[aria-pressed="true"]{background:#fff;box-shadow:0 1px 3px rgba(0,0,0,.12);color:var(--gp-ink)}
+.gp-empty{color:var(--gp-muted);margin:0;padding:.5rem 0}
+.gp-docs{list-style:none;margin:0;padding:0;display:grid;gap:.5rem}
+.gp-doc{display:flex;align-items:center;gap:.6rem;padding:.6rem .75rem;border:1px solid var(--gp-line);border-radius:.7rem;
+  background:var(--gp-page);min-width:0}
+.gp-doc-name{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-weight:550}
+.gp-doc svg{color:var(--gp-link);flex:none}
+.gp-drop{display:flex;flex-direction:column;align-items:center;gap:.4rem;padding:1.1rem;border:2px dashed #8b96a3;
+  border-radius:.9rem;background:var(--gp-page);text-align:center;cursor:pointer;color:var(--gp-ink)}
+.gp-drop svg{color:var(--gp-link)}
+.gp-reqs{list-style:none;margin:0;padding:0;display:grid;gap:.6rem}
+.gp-req{display:flex;justify-content:space-between;gap:.75rem;align-items:flex-start;padding:.75rem .9rem;border:1px solid var(--gp-line);
+  border-radius:.8rem;background:#fff}
+.gp-req-main{min-width:0;display:flex;flex-direction:column;gap:.15rem}
+.gp-req-meta{font-size:.8125rem;color:var(--gp-muted)}
+.gp-dialog-overlay{position:fixed;inset:0;background:rgba(15,23,42,.45);z-index:40}
+.gp-dialog{position:fixed;z-index:41;left:50%;top:50%;transform:translate(-50%,-50%);width:min(28rem,calc(100vw - 2rem));
+  background:#fff;border-radius:1rem;padding:1.4rem;box-shadow:0 20px 50px rgba(0,0,0,.3);box-sizing:border-box}
+.gp-dialog h2{margin:0 0 .5rem;font-size:1.25rem}
+.gp-dialog p{margin:0 0 1.1rem;color:var(--gp-muted)}
+.gp-dialog .gp-actions{justify-content:flex-end}
+.gp-kv{display:grid;grid-template-columns:minmax(0,1fr);gap:.2rem;margin:0}
+@media (max-width:47.99rem){
+  .gp-app{padding-bottom:calc(4.6rem + env(safe-area-inset-bottom))}
+  .gp-app-header{position:static}
+  .gp-app-header .gp-lang{width:100%}
+  .gp-app-header .gp-lang-icon{display:none}
+  .gp-app-header .gp-lang-list{flex:1;justify-content:space-between}
+  .gp-app-header .gp-lang-btn{flex:1 1 auto;padding:.6rem .5rem}
+  .gp-nav{position:fixed;left:0;right:0;bottom:0;z-index:30;background:#fff;border-top:1px solid var(--gp-line);
+    box-shadow:0 -4px 16px rgba(0,0,0,.08);padding:.3rem .3rem calc(.3rem + env(safe-area-inset-bottom))}
+  .gp-nav-list{justify-content:space-around}
+  .gp-nav-list li{flex:1;min-width:0}
+  .gp-nav-link{flex-direction:column;gap:.15rem;font-size:.75rem;padding:.4rem .2rem;min-height:3.5rem;width:100%;
+    justify-content:center;white-space:normal;text-align:center;line-height:1.15}
+  .gp-nav-link span{max-width:100%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+  .gp-app-h1{font-size:1.5rem}
+  .gp-actions .gp-btn{flex:1 1 auto}
+  .gp-app-footer{margin-top:1rem}
+}
+@media (min-width:48rem){
+  .gp-app-brand{flex:0 1 auto}
+  .gp-nav{flex:1 1 auto;display:flex;justify-content:center}
+  .gp-form-grid{grid-template-columns:repeat(2,minmax(0,1fr))}
+  .gp-form-grid .gp-span2{grid-column:1/-1}
+  .gp-acc-list{grid-template-columns:repeat(2,minmax(0,1fr))}
+  .gp-panel{padding:1.5rem}
+}
+@media (min-width:64rem){
+  .gp-acc-list{grid-template-columns:repeat(3,minmax(0,1fr))}
+  .gp-grid2{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}
+}
+"""

@@ -1,0 +1,87 @@
+"""Form pieces shared by the signed-in pages: a labelled field with its error, alerts, buttons.
+
+A field's error comes from a ``dict[str, str]`` state var (field name -> translated message);
+the input is marked ``aria-invalid`` and described by the message, so a screen reader says why.
+Inputs are plain <input>s tied to their <label for>, uncontrolled: what the customer typed stays
+when the server refuses another field.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from gazportal.state.i18n import I18nState
+
+T = I18nState.t
+
+
+def field(
+    form: str,
+    name: str,
+    label_key: str,
+    errors: Any,
+    *,
+    hint: Any = None,
+    control: str = "input",
+    options: list[tuple[str, Any]] | None = None,
+    span2: bool = False,
+    **attrs: Any,
+) -> rx.Component:
+    """``<label>`` + control + error. ``errors`` is the state's dict var of field errors."""
+    fid = f"{form}-{name}"
+    has_error = errors.contains(name)
+    described = [f"{fid}-err"] + ([f"{fid}-hint"] if hint is not None else [])
+    common = dict(
+        id=fid,
+        name=name,
+        class_name="gp-input",
+        aria_invalid=rx.cond(has_error, "true", "false"),
+        aria_describedby=" ".join(described),
+        **attrs,
+    )
+    if control == "select":
+        ctl = rx.el.select(*[rx.el.option(label, value=value) for value, label in (options or [])], **common)
+    elif control == "textarea":
+        ctl = rx.el.textarea(**common)
+    else:
+        ctl = rx.el.input(**common)
+    return rx.el.div(
+        rx.el.label(T[label_key], html_for=fid, class_name="gp-label"),
+        rx.el.p(hint, id=f"{fid}-hint", class_name="gp-hint") if hint is not None else rx.fragment(),
+        ctl,
+        rx.el.p(
+            rx.cond(has_error, rx.fragment(rx.icon("circle-alert", size=16, aria_hidden="true"), errors[name])),
+            id=f"{fid}-err",
+            class_name="gp-field-error",
+            aria_live="polite",
+        ),
+        class_name="gp-field gp-span2" if span2 else "gp-field",
+    )
+
+
+def alert(kind: str, text: Any, **attrs: Any) -> rx.Component:
+    icon = {"ok": "circle-check", "err": "circle-alert", "info": "info"}[kind]
+    return rx.cond(
+        text != "",
+        rx.el.p(
+            rx.icon(icon, size=18, aria_hidden="true"),
+            rx.el.span(text),
+            class_name=f"gp-alert gp-alert-{kind}",
+            role="alert" if kind == "err" else "status",
+            **attrs,
+        ),
+    )
+
+
+def button(label: Any, *, icon: str | None = None, kind: str = "", **attrs: Any) -> rx.Component:
+    attrs.setdefault("type", "button")
+    cls = "gp-btn" + (f" gp-btn-{kind}" if kind else "")
+    if "class_name" in attrs:
+        cls += " " + attrs.pop("class_name")
+    return rx.el.button(
+        rx.icon(icon, size=18, aria_hidden="true") if icon else rx.fragment(),
+        rx.el.span(label),
+        class_name=cls,
+        **attrs,
+    )

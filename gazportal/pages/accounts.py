@@ -1,0 +1,357 @@
+"""/accounts: the customer's personal accounts, adding and removing them, re-registration requests."""
+from __future__ import annotations
+
+import reflex as rx
+
+from gazportal.components.app_layout import app_layout, page_title
+from gazportal.components.forms import alert, button, field
+from gazportal.settings import get_settings
+from gazportal.state.accounts import UPLOAD_ID, AccountsState as S
+from gazportal.state.i18n import I18nState
+
+T = I18nState.t
+
+
+def _row(icon: str, label_key: str, value) -> rx.Component:
+    return rx.el.div(
+        rx.icon(icon, size=18, aria_hidden="true"),
+        rx.el.div(rx.el.dt(T[label_key]), rx.el.dd(value)),
+        class_name="gp-acc-row",
+    )
+
+
+def account_card(card) -> rx.Component:
+    return rx.el.li(
+        rx.el.article(
+            rx.el.div(
+                rx.el.div(
+                    rx.el.span(T["accounts.card.number"], class_name="gp-acc-label"),
+                    rx.el.h3(card["number"], class_name="gp-acc-num"),
+                ),
+                rx.cond(
+                    card["kind"] == "legal",
+                    rx.el.span(rx.icon("building-2", size=14, aria_hidden="true"), T["accounts.card.legal"],
+                               class_name="gp-badge"),
+                ),
+                class_name="gp-acc-top",
+            ),
+            rx.el.dl(
+                _row("user-round", "accounts.card.holder", card["holder"]),
+                _row("map-pin", "accounts.card.address", card["address"]),
+            ),
+            rx.cond(
+                S.can_add,
+                rx.el.div(
+                    button(
+                        T["accounts.unlink"],
+                        icon="unlink",
+                        kind="danger",
+                        class_name="gp-btn-sm",
+                        on_click=S.ask_unlink(card["id"]),
+                        aria_label=T["accounts.unlink"] + " " + card["number"],
+                        data_unlink=card["number"],
+                    ),
+                    class_name="gp-actions",
+                ),
+            ),
+            class_name="gp-acc",
+            data_account=card["number"],
+        ),
+    )
+
+
+def cards() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(rx.icon("wallet-cards", size=20, aria_hidden="true"), T["accounts.list_title"],
+                 class_name="gp-panel-h", id="accounts-list-title"),
+        rx.cond(
+            S.cards.length() > 0,
+            rx.el.ul(rx.foreach(S.cards, account_card), class_name="gp-acc-list"),
+            rx.cond(S.loaded, rx.el.p(T["accounts.empty"], class_name="gp-empty")),
+        ),
+        rx.cond(
+            S.loaded & ~S.can_add,
+            rx.el.p(rx.icon("info", size=18, aria_hidden="true"), rx.el.span(T["accounts.legal_fixed"]),
+                    class_name="gp-alert gp-alert-info"),
+        ),
+        aria_labelledby="accounts-list-title",
+        class_name="gp-form",
+    )
+
+
+def _payment_form() -> rx.Component:
+    profile = get_settings().profile
+    return rx.el.form(
+        rx.el.div(
+            field("add", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
+                  auto_complete="off", placeholder=profile.account_number_example, max_length=20),
+            field("add", "last_payment", "accounts.add.last_payment", S.add_errors, input_mode="decimal",
+                  auto_complete="off", placeholder="0.00", max_length=20,
+                  hint=T["accounts.add.last_payment_hint"]),
+            class_name="gp-form-grid",
+        ),
+        rx.el.div(button(T["accounts.add.submit"], icon="plus", type="submit"), class_name="gp-actions"),
+        on_submit=S.add_by_payment,
+        reset_on_submit=False,
+        key=S.add_form_key.to_string(),
+        class_name="gp-form",
+        id="add-by-payment",
+    )
+
+
+def _select(level: str, label_key: str, items, value, handler, disabled) -> rx.Component:
+    fid = f"pick-{level}"
+    has_error = S.add_errors.contains(level)
+    return rx.el.div(
+        rx.el.label(T[label_key], html_for=fid, class_name="gp-label"),
+        rx.el.select(
+            rx.el.option(T["accounts.picker.choose"], value=""),
+            rx.foreach(items, lambda o: rx.el.option(o["name"], value=o["id"])),
+            id=fid,
+            value=value,
+            on_change=handler,
+            disabled=disabled,
+            class_name="gp-input",
+            aria_invalid=rx.cond(has_error, "true", "false"),
+            aria_describedby=f"{fid}-err",
+        ),
+        rx.el.p(rx.cond(has_error, S.add_errors[level], ""), id=f"{fid}-err", class_name="gp-field-error"),
+        class_name="gp-field",
+    )
+
+
+def _address_form() -> rx.Component:
+    profile = get_settings().profile
+    return rx.el.div(
+        rx.el.div(
+            _select("branch", "accounts.picker.branch", S.branches, S.sel_branch, S.pick_branch, False),
+            _select("settlement", "accounts.picker.settlement", S.settlements, S.sel_settlement,
+                    S.pick_settlement, S.sel_branch == ""),
+            _select("street", "accounts.picker.street", S.streets, S.sel_street, S.pick_street,
+                    S.sel_settlement == ""),
+            _select("house", "accounts.picker.house", S.houses, S.sel_house, S.pick_house, S.sel_street == ""),
+            rx.cond(
+                S.flats.length() > 0,
+                _select("flat", "accounts.picker.flat", S.flats, S.sel_flat, S.pick_flat, S.sel_house == ""),
+            ),
+            class_name="gp-form-grid",
+        ),
+        rx.el.form(
+            rx.el.div(
+                field("pick", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
+                      auto_complete="off", placeholder=profile.account_number_example, max_length=20,
+                      disabled=S.sel_house == ""),
+                class_name="gp-form-grid",
+            ),
+            rx.el.div(
+                button(T["accounts.add.submit"], icon="plus", type="submit", disabled=S.sel_house == ""),
+                class_name="gp-actions",
+            ),
+            on_submit=S.add_by_address,
+            reset_on_submit=False,
+            key=S.add_form_key.to_string(),
+            class_name="gp-form",
+            id="add-by-address",
+        ),
+        class_name="gp-form",
+    )
+
+
+def add_panel() -> rx.Component:
+    methods = list(get_settings().profile.add_account_by)
+    tabs = rx.fragment()
+    if len(methods) > 1:
+        tabs = rx.el.div(
+            *[
+                rx.el.button(
+                    T[f"accounts.add.by_{m}"],
+                    type="button",
+                    class_name="gp-tab",
+                    aria_pressed=rx.cond(S.add_mode == m, "true", "false"),
+                    on_click=S.set_add_mode(m),
+                    data_mode=m,
+                )
+                for m in methods
+            ],
+            role="group",
+            aria_label=T["accounts.add.how"],
+            class_name="gp-tabs",
+        )
+    body = {
+        "payment_proof": (_payment_form, "accounts.add.payment_intro"),
+        "address_picker": (_address_form, "accounts.add.address_intro"),
+    }
+    if len(methods) == 1:
+        content = rx.fragment(rx.el.p(T[body[methods[0]][1]], class_name="gp-panel-sub"), body[methods[0]][0]())
+    else:
+        content = rx.match(
+            S.add_mode,
+            *[(m, rx.fragment(rx.el.p(T[body[m][1]], class_name="gp-panel-sub"), body[m][0]())) for m in methods],
+            rx.fragment(),
+        )
+    return rx.cond(
+        S.can_add,
+        rx.el.section(
+            rx.el.h2(rx.icon("circle-plus", size=20, aria_hidden="true"), T["accounts.add.title"],
+                     class_name="gp-panel-h", id="add-title"),
+            tabs,
+            alert("err", S.error),
+            content,
+            class_name="gp-panel",
+            aria_labelledby="add-title",
+        ),
+    )
+
+
+def _doc(doc) -> rx.Component:
+    return rx.el.li(
+        rx.icon(rx.cond(doc["type"] == "application/pdf", "file-text", "image"), size=20, aria_hidden="true"),
+        rx.el.span(doc["name"], class_name="gp-doc-name"),
+        rx.el.span(doc["size"], class_name="gp-req-meta"),
+        rx.el.button(
+            rx.icon("trash-2", size=18, aria_hidden="true"),
+            type="button",
+            class_name="gp-btn gp-btn-danger gp-btn-sm",
+            aria_label=T["accounts.docs.remove"] + " " + doc["name"],
+            on_click=S.remove_document(doc["id"]),
+        ),
+        class_name="gp-doc",
+    )
+
+
+def _request_form() -> rx.Component:
+    return rx.el.form(
+        rx.el.div(
+            field("rereg", "account_number", "accounts.rereg.account_number", S.req_errors, input_mode="numeric",
+                  auto_complete="off", max_length=20),
+            field("rereg", "new_owner_name", "accounts.rereg.new_owner_name", S.req_errors, auto_complete="off",
+                  max_length=200),
+            field("rereg", "phone", "accounts.rereg.phone", S.req_errors, type="tel", auto_complete="tel",
+                  max_length=30),
+            field("rereg", "comment", "accounts.rereg.comment", S.req_errors, control="textarea",
+                  max_length=2000, span2=True),
+            class_name="gp-form-grid",
+        ),
+        rx.el.div(button(T["accounts.rereg.start"], icon="file-plus", type="submit"), class_name="gp-actions"),
+        on_submit=S.start_request,
+        reset_on_submit=False,
+        key=S.req_form_key.to_string(),
+        class_name="gp-form",
+        id="rereg-form",
+    )
+
+
+def _draft() -> rx.Component:
+    has_error = S.req_errors.contains("file")
+    return rx.el.div(
+        rx.el.dl(
+            rx.el.div(rx.el.dt(T["accounts.rereg.account_number"], class_name="gp-hint"),
+                      rx.el.dd(S.draft_number, class_name="gp-label"), class_name="gp-kv"),
+            rx.el.div(rx.el.dt(T["accounts.rereg.new_owner_name"], class_name="gp-hint"),
+                      rx.el.dd(S.draft_owner, class_name="gp-label"), class_name="gp-kv"),
+            class_name="gp-form-grid",
+            style={"margin": "0"},
+        ),
+        rx.el.h3(T["accounts.docs.title"], class_name="gp-h3"),
+        rx.el.p(T["accounts.docs.rules"], class_name="gp-hint", id="docs-rules"),
+        rx.cond(
+            S.docs.length() > 0,
+            rx.el.ul(rx.foreach(S.docs, _doc), class_name="gp-docs", aria_label=T["accounts.docs.title"]),
+            rx.el.p(T["accounts.docs.none"], class_name="gp-empty"),
+        ),
+        rx.upload.root(
+            rx.el.div(
+                rx.icon("upload", size=26, aria_hidden="true"),
+                rx.el.span(T["accounts.docs.choose"], class_name="gp-label"),
+                rx.el.span(T["accounts.docs.choose_hint"], class_name="gp-hint"),
+                class_name="gp-drop",
+            ),
+            id=UPLOAD_ID,
+            multiple=False,
+            max_files=1,
+            no_keyboard=False,
+            accept={
+                "application/pdf": [".pdf"],
+                "image/jpeg": [".jpg", ".jpeg"],
+                "image/png": [".png"],
+                "image/heic": [".heic", ".heif"],
+            },
+            on_drop=S.upload_document(rx.upload_files(upload_id=UPLOAD_ID)),
+            aria_label=T["accounts.docs.choose"],
+            aria_describedby="docs-rules docs-err",
+        ),
+        rx.el.p(
+            rx.cond(has_error, rx.fragment(rx.icon("circle-alert", size=16, aria_hidden="true"), S.req_errors["file"])),
+            id="docs-err",
+            class_name="gp-field-error",
+            aria_live="polite",
+        ),
+        alert("ok", S.req_notice),
+        rx.el.div(button(T["accounts.rereg.submit"], icon="send", on_click=S.submit_request, id="rereg-submit"),
+                  class_name="gp-actions"),
+        class_name="gp-form",
+    )
+
+
+def _request_item(r) -> rx.Component:
+    return rx.el.li(
+        rx.el.div(
+            rx.el.span(r["number"], " · ", r["owner"], class_name="gp-label"),
+            rx.el.span(r["date"], " · ", r["docs"], class_name="gp-req-meta"),
+            class_name="gp-req-main",
+        ),
+        rx.el.span(r["status_text"], class_name="gp-badge", data_status=r["status"]),
+        class_name="gp-req",
+    )
+
+
+def rereg_panel() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(rx.icon("file-pen-line", size=20, aria_hidden="true"), T["accounts.rereg.title"],
+                 class_name="gp-panel-h", id="rereg-title"),
+        rx.el.p(T["accounts.rereg.intro"], class_name="gp-panel-sub"),
+        alert("err", S.req_error),
+        rx.cond(S.draft_id != "", _draft(), rx.fragment(alert("ok", S.req_notice), _request_form())),
+        rx.cond(
+            S.requests.length() > 0,
+            rx.el.div(
+                rx.el.h3(T["accounts.rereg.list_title"], class_name="gp-h3", style={"margin_top": "1.25rem"}),
+                rx.el.ul(rx.foreach(S.requests, _request_item), class_name="gp-reqs"),
+            ),
+        ),
+        class_name="gp-panel",
+        aria_labelledby="rereg-title",
+    )
+
+
+def unlink_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(T["accounts.unlink_confirm.title"]),
+            rx.alert_dialog.description(
+                T["accounts.unlink_confirm.text"], " ", rx.el.strong(S.unlink_number),
+            ),
+            rx.el.div(
+                rx.alert_dialog.cancel(button(T["accounts.unlink_confirm.cancel"], kind="ghost",
+                                              on_click=S.cancel_unlink)),
+                rx.alert_dialog.action(button(T["accounts.unlink_confirm.ok"], kind="danger-solid", icon="unlink",
+                                              on_click=S.confirm_unlink, id="unlink-confirm")),
+                class_name="gp-actions",
+                style={"justify_content": "flex-end", "margin_top": "1rem"},
+            ),
+            style={"max_width": "28rem"},
+        ),
+        open=S.unlink_id != "",
+    )
+
+
+def accounts_page() -> rx.Component:
+    return app_layout(
+        "accounts",
+        page_title("accounts.title", "accounts.lead"),
+        alert("ok", S.notice, id="accounts-notice"),
+        rx.cond(~S.can_add, alert("err", S.error)),
+        cards(),
+        rx.el.div(add_panel(), rereg_panel(), class_name="gp-grid2"),
+        unlink_dialog(),
+    )

@@ -1,0 +1,61 @@
+"""/password: change the password (the current one, the new one twice)."""
+from __future__ import annotations
+
+import reflex as rx
+
+from gazportal.components.app_layout import app_layout, page_title
+from gazportal.components.forms import alert, button, field
+from gazportal.settings import get_settings
+from gazportal.state.change_password import PasswordState as S
+from gazportal.state.i18n import I18nState
+
+T = I18nState.t
+
+
+def _policy() -> rx.Component:
+    p = get_settings().profile.password_policy
+    items = [rx.el.li(T["change_password.policy.min_length"].replace("{min}", str(p.min_length)))]
+    for flag, key in (
+        (p.require_upper_and_lower, "upper_lower"),
+        (p.require_digit, "digit"),
+        (p.require_symbol, "symbol"),
+        (p.reject_common, "common"),
+    ):
+        if flag:
+            items.append(rx.el.li(T[f"change_password.policy.{key}"]))
+    return rx.el.div(
+        rx.el.p(T["change_password.policy.title"], class_name="gp-label", style={"margin": "0"}),
+        rx.el.ul(*items, style={"margin": ".25rem 0 0", "padding_left": "1.25rem"}, class_name="gp-hint"),
+        id="password-policy",
+        class_name="gp-alert gp-alert-info",
+        style={"flex_direction": "column", "gap": "0"},
+    )
+
+
+def password_page() -> rx.Component:
+    pw = dict(type="password", max_length=128, required=True)
+    return app_layout(
+        "password",
+        page_title("change_password.title", "change_password.lead"),
+        rx.el.section(
+            rx.el.h2(rx.icon("key-round", size=20, aria_hidden="true"), T["change_password.form_title"],
+                     class_name="gp-panel-h", id="password-title"),
+            rx.el.form(
+                field("pw", "current", "change_password.current", S.errors, auto_complete="current-password", **pw),
+                _policy(),
+                field("pw", "password", "change_password.new", S.errors, auto_complete="new-password", **pw),
+                field("pw", "password2", "change_password.new2", S.errors, auto_complete="new-password", **pw),
+                alert("err", S.error),
+                alert("ok", S.notice, id="password-notice"),
+                rx.el.div(button(T["change_password.submit"], icon="check", type="submit"), class_name="gp-actions"),
+                on_submit=S.change,
+                reset_on_submit=False,
+                key=S.form_key.to_string(),
+                class_name="gp-form",
+                id="password-form",
+            ),
+            class_name="gp-panel",
+            aria_labelledby="password-title",
+            style={"max_width": "36rem"},
+        ),
+    )
