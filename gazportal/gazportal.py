@@ -63,3 +63,8 @@ app.add_page(recover, route="/reset", title=_title("auth.recover.title"),  # the
              on_load=[I18nState.sync_document, RecoverState.load])
 app.add_page(agreement, route="/agreement", title=_title("auth.agreement.title"),
              on_load=I18nState.sync_document)
+
+# Signed-in pages: accounts, profile, password; the e-mail change link (gazportal/pages/signed_in.py).
+from gazportal.pages.signed_in import add_pages as add_signed_in_pages  # noqa: E402
+
+add_signed_in_pages(app)

@@ -6,7 +6,6 @@ import reflex as rx
 from gazportal.components.app_layout import APP_CSS, app_layout, page_title
 from gazportal.components.forms import alert, button, field
 from gazportal.components.layout import layout
-from gazportal.services.i18n import t as translate
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 from gazportal.state.user_profile import ConfirmEmailState, ProfileState as S
@@ -22,7 +21,7 @@ def profile_form() -> rx.Component:
     profile = get_settings().profile
     genders = [("", T["my_profile.gender_unset"]), ("female", T["my_profile.gender_female"]),
                ("male", T["my_profile.gender_male"])]
-    languages = [(code, translate(f"lang.{code}", code)) for code in profile.languages]
+    languages = [(code, T[f"lang.{code}"]) for code in profile.languages]  # each in its own language
     return rx.el.form(
         rx.el.div(
             field("prof", "surname", "my_profile.surname", S.errors, default_value=_v("surname"),
