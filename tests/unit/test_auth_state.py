@@ -1,0 +1,405 @@
+"""The sign-in, registration, confirmation, recovery and session states, called directly as a
+browser (or an attacker speaking Reflex's protocol) would call them, on a real SQLite database
+with the real auth service behind them."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from reflex.istate.data import ReflexURL, RouterData
+from reflex.state import State
+from sqlmodel import func, select
+
+from gazportal.db import read_session, write_session
+from gazportal.models import AuthSession, User
+from gazportal.models._base import utcnow
+from gazportal.services import auth, i18n, notify, passwords
+
+PASSWORD = "Sturdy-Lantern-42"
+LOGIN = "anna@example.kz"
+
+JUNK = [None, 5, math.nan, "x", [["login", LOGIN]], {"login": 5, "password": PASSWORD},
+        {"login": LOGIN, "password": "p" * 5000}, {"login": ["a"], "password": PASSWORD},
+        {"login": {"$ne": ""}, "password": {"$ne": ""}}, {"login": LOGIN, "password": math.nan},
+        {"login": "a" * 100_000, "password": PASSWORD}]
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2():
+    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords.use_hasher(old)
+
+
+@pytest.fixture
+def app_db(sqlite_engine, monkeypatch, tmp_path):
+    """Point the app (settings, get_engine) at the test database; default profile."""
+    from gazportal import db, settings
+
+    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("GAZPORTAL_PUBLIC_URL", "https://portal.example")
+    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
+    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield sqlite_engine
+    notify.wait_idle()
+    monkeypatch.undo()
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+
+def make_user(engine, login=LOGIN, *, active=True) -> int:
+    with write_session(engine) as s:
+        u = User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname="Иванова",
+                 name="Анна", kind="person", is_active=active, email_verified=active, language="en")
+        s.add(u)
+        s.flush()
+        return u.id
+
+
+async def states(*classes, token: str = "", url: str = ""):
+    from gazportal.state.session import SessionState
+
+    root = State()
+    if url:
+        root.router = dataclasses.replace(RouterData(), url=ReflexURL(url))
+    (await root.get_state(SessionState)).token = token
+    return [await root.get_state(c) for c in classes]
+
+
+async def drain(gen):
+    """Run an event handler (plain, coroutine or async generator); return what it yielded."""
+    out = []
+    if hasattr(gen, "__anext__"):
+        async for item in gen:
+            out.append(item)
+    elif hasattr(gen, "__await__"):
+        out.append(await gen)
+    else:
+        out.append(gen)
+    return [o for o in out if o is not None]
+
+
+def redirects(events) -> list[str]:
+    from reflex_base.event import Event
+
+    paths = []
+    for ev in events:
+        for e in Event.from_event_type(ev):
+            if e.name == "_redirect":
+                paths.append(e.payload["path"])
+    return paths
+
+
+def sessions(engine) -> int:
+    with read_session(engine) as s:
+        return s.exec(select(func.count()).select_from(AuthSession).where(AuthSession.revoked_at.is_(None))).one()
+
+
+def en(key, **kw):
+    return i18n.t(key, "en", **kw)
+
+
+# --- sign-in ----------------------------------------------------------------------------------
+
+
+async def test_sign_in_sets_the_session_cookie_and_goes_to_the_accounts(app_db):
+    from gazportal.state.session import SessionState
+    from gazportal.state.signin import SignInState
+
+    uid = make_user(app_db)
+    s, sess = await states(SignInState, SessionState)
+    out = await drain(s.submit({"login": "Anna@Example.KZ", "password": PASSWORD}))
+    assert redirects(out) == ["/accounts"]
+    assert s.error == "" and s.field_errors == {} and not s.busy
+    assert len(sess.token) >= 43 and sess.token_kept == ""  # 256-bit token_urlsafe
+    user = await sess._user()
+    assert user.user_id == uid
+    with read_session(app_db) as db:  # stored hashed, never in clear
+        assert db.exec(select(AuthSession).where(AuthSession.token_hash == sess.token)).first() is None
+
+
+async def test_remember_me_uses_the_long_lived_cookie(app_db):
+    from gazportal.state.session import SessionState
+    from gazportal.state.signin import SignInState
+
+    make_user(app_db)
+    s, sess = await states(SignInState, SessionState)
+    await drain(s.submit({"login": LOGIN, "password": PASSWORD, "remember": "on"}))
+    assert sess.token == "" and len(sess.token_kept) >= 43
+    assert (await sess._user()).remember is True
+
+
+async def test_wrong_password_and_unknown_login_get_the_same_answer(app_db):
+    from gazportal.state.session import SessionState
+    from gazportal.state.signin import SignInState
+
+    make_user(app_db)
+    answers = []
+    for login in (LOGIN, "nobody@example.kz"):
+        s, sess = await states(SignInState, SessionState)
+        out = await drain(s.submit({"login": login, "password": "wrong-password-1"}))
+        assert redirects(out) == [] and sess.token == "" and sess.token_kept == ""
+        answers.append((s.error, s.locked, s.field_errors))
+    assert answers[0] == answers[1] == (en("errors.sign_in_failed"), False, {})
+    assert sessions(app_db) == 0
+
+
+async def test_lock_points_to_recovery(app_db):
+    from gazportal.settings import get_settings
+    from gazportal.state.signin import SignInState
+
+    make_user(app_db)
+    limit = get_settings().profile.max_failed_logins
+    for _ in range(limit):
+        (s,) = await states(SignInState)
+        await drain(s.submit({"login": LOGIN, "password": "wrong-password-1"}))
+    (s,) = await states(SignInState)
+    await drain(s.submit({"login": LOGIN, "password": PASSWORD}))  # even the right one now
+    assert s.locked is True
+    assert s.error == en("errors.sign_in_locked", minutes=get_settings().profile.lockout_minutes)
+    assert sessions(app_db) == 0
+
+
+@pytest.mark.parametrize("junk", JUNK, ids=range(len(JUNK)))
+async def test_sign_in_with_junk_fails_cleanly(app_db, junk):
+    from gazportal.state.session import SessionState
+    from gazportal.state.signin import SignInState
+
+    make_user(app_db)
+    s, sess = await states(SignInState, SessionState)
+    out = await drain(s.submit(junk))
+    assert redirects(out) == []
+    assert s.error in (en("errors.form_invalid"), en("errors.sign_in_failed"))
+    assert sess.token == "" and sessions(app_db) == 0
+
+
+async def test_extra_fields_are_ignored_and_cannot_pick_the_user(app_db):
+    from gazportal.state.session import SessionState
+    from gazportal.state.signin import SignInState
+
+    uid = make_user(app_db)
+    other = make_user(app_db, "boris@example.kz")
+    s, sess = await states(SignInState, SessionState)
+    await drain(s.submit({"login": LOGIN, "password": PASSWORD, "user_id": other, "token": "x" * 43}))
+    assert (await sess._user()).user_id == uid
+
+
+# --- the session ------------------------------------------------------------------------------
+
+
+async def test_user_is_resolved_on_every_call_and_sign_out_revokes(app_db):
+    from gazportal.state.session import NotSignedIn, SessionState
+
+    make_user(app_db)
+    signed = auth.sign_in(app_db, _profile(), LOGIN, PASSWORD, remember=False, now=utcnow())
+    (sess,) = await states(SessionState, token=signed.token)
+    assert (await sess._user()).login == LOGIN
+    out = await drain(sess.sign_out())
+    assert redirects(out) == ["/signin"]
+    assert sess.token == "" and sess.token_kept == "" and not sess.signed_in
+    assert auth.resolve_session(app_db, signed.token, now=utcnow()) is None
+    sess.token = signed.token  # a copied cookie is worth nothing now
+    with pytest.raises(NotSignedIn):
+        await sess._user()
+
+
+def _profile():
+    from gazportal.settings import get_settings
+
+    return get_settings().profile
+
+
+@pytest.mark.parametrize("token", ["", "short", "a" * 43, secrets.token_urlsafe(32), None, 5, {"a": 1}, ["x"],
+                                   "../../etc/passwd", "' OR 1=1 --"])
+async def test_forged_tokens_are_not_a_user(app_db, token):
+    from gazportal.state.session import NotSignedIn, SessionState
+
+    make_user(app_db)
+    (sess,) = await states(SessionState)
+    sess.token = token
+    sess.token_kept = token
+    with pytest.raises(NotSignedIn):
+        await sess._user()
+
+
+async def test_idle_and_absolute_timeouts_end_the_session(app_db):
+    from gazportal.settings import get_settings
+    from gazportal.state.session import NotSignedIn, SessionState
+
+    make_user(app_db)
+    st = get_settings()
+    idle = auth.sign_in(app_db, st.profile, LOGIN, PASSWORD, remember=False,
+                        now=utcnow() - timedelta(minutes=st.session_idle_minutes + 1))
+    old = auth.sign_in(app_db, st.profile, LOGIN, PASSWORD, remember=True,
+                       now=utcnow() - timedelta(days=st.session_remember_days, minutes=1))
+    fresh = auth.sign_in(app_db, st.profile, LOGIN, PASSWORD, remember=False, now=utcnow())
+    for token in (idle.token, old.token):
+        (sess,) = await states(SessionState, token=token)
+        with pytest.raises(NotSignedIn):
+            await sess._user()
+    (sess,) = await states(SessionState, token=fresh.token)
+    assert (await sess._user()).login == LOGIN
+
+
+async def test_guest_pages_send_a_signed_in_user_on_and_clear_a_dead_cookie(app_db):
+    from gazportal.state.session import SessionState
+
+    make_user(app_db)
+    signed = auth.sign_in(app_db, _profile(), LOGIN, PASSWORD, remember=False, now=utcnow())
+    (sess,) = await states(SessionState, token=signed.token)
+    assert redirects(await drain(sess.load_guest())) == ["/accounts"]
+    assert sess.signed_in and sess.display_name
+    auth.sign_out(app_db, signed.token, now=utcnow())
+    assert redirects(await drain(sess.load_guest())) == []
+    assert sess.token == "" and not sess.signed_in
+    assert redirects(await drain(sess.require_user())) == ["/signin"]
+
+
+# --- registration, confirmation, recovery -------------------------------------------------------
+
+
+def _seed_account(engine, number="100200300", amount="4520.50") -> None:
+    from gazportal.models.accounts import Account
+    from gazportal.models.billing import Payment
+
+    with write_session(engine) as s:
+        acc = Account(number=number, holder_name="Иванова А.", kind="person", address="Алматы, Абая 1")
+        s.add(acc)
+        s.flush()
+        s.add(Payment(account_id=acc.id, paid_at=utcnow() - timedelta(days=20), amount=Decimal(amount),
+                      receipt_no="R" + secrets.token_hex(5), channel="bank"))
+
+
+def _form(**changes) -> dict:
+    f = {"login": "Dana@Example.kz", "password": PASSWORD, "password2": PASSWORD, "surname": "Ахметова",
+         "name": "Дана", "phone": "+7 701 234 5678", "kind": "person", "bin": "", "account_number": "100200300",
+         "last_payment": "4520.50", "agreement": "on"}
+    f.update(changes)
+    return f
+
+
+def _link(text: str, path: str) -> str:
+    m = re.search(re.escape("https://portal.example" + path) + r"\?token=([A-Za-z0-9_\-]+)", text)
+    assert m, text
+    return m.group(1)
+
+
+async def test_register_confirm_by_link_then_sign_in(app_db):
+    from gazportal.settings import get_settings
+    from gazportal.state.confirm import ConfirmState
+    from gazportal.state.register import RegisterState
+    from gazportal.state.session import SessionState
+    from gazportal.state.signin import SignInState
+
+    _seed_account(app_db)
+    (r,) = await states(RegisterState)
+    r.load()
+    await drain(r.submit(_form()))
+    assert r.done and r.error == "" and r.field_errors == {}
+    assert r.notice == en("auth.register.done_email")
+    notify.wait_idle()
+    mails = notify.read_outbox(kind="mail", settings=get_settings())
+    token = _link(mails[-1].text, "/confirm")
+
+    (s,) = await states(SignInState)
+    await drain(s.submit({"login": "dana@example.kz", "password": PASSWORD}))
+    assert s.not_confirmed and s.error == en("errors.sign_in_not_confirmed")
+
+    (c,) = await states(ConfirmState, url=f"https://portal.example/confirm?token={token}")
+    await c.load()
+    assert c.confirmed and c.notice == en("auth.confirm.done")
+    (c2,) = await states(ConfirmState, url=f"https://portal.example/confirm?token={token}")
+    await c2.load()  # a used link is refused
+    assert not c2.confirmed and c2.error
+
+    s, sess = await states(SignInState, SessionState)
+    assert redirects(await drain(s.submit({"login": "dana@example.kz", "password": PASSWORD}))) == ["/accounts"]
+    assert (await sess._user()).login == "dana@example.kz"
+
+
+async def test_register_marks_the_wrong_fields_only(app_db):
+    from gazportal.state.register import RegisterState
+
+    _seed_account(app_db)
+    (r,) = await states(RegisterState)
+    await drain(r.submit(_form(password2="something-else-1", last_payment="4520.51", phone="12", agreement="")))
+    assert not r.done
+    assert r.error == en("errors.form_invalid")
+    assert set(r.field_errors) == {"password2", "phone", "agreement"}
+    assert r.field_errors["password2"] == en("errors.password_mismatch")
+    assert "login" not in r.field_errors and "surname" not in r.field_errors
+    with read_session(app_db) as db:
+        assert db.exec(select(func.count()).select_from(User)).one() == 0
+
+
+@pytest.mark.parametrize("junk", JUNK, ids=range(len(JUNK)))
+async def test_register_with_junk_fails_cleanly(app_db, junk):
+    from gazportal.state.register import RegisterState
+
+    (r,) = await states(RegisterState)
+    await drain(r.submit(junk))
+    assert not r.done and r.error
+    with read_session(app_db) as db:
+        assert db.exec(select(func.count()).select_from(User)).one() == 0
+
+
+async def test_set_kind_takes_only_known_values(app_db):
+    from gazportal.state.register import RegisterState
+
+    (r,) = await states(RegisterState)
+    for junk in (None, 1, "admin", ["legal"], {"k": "legal"}, math.nan):
+        r.set_kind(junk)
+        assert r.kind == "person"
+    r.set_kind("legal")
+    assert r.kind == "legal"
+
+
+async def test_recovery_answers_alike_and_resets_by_link(app_db):
+    from gazportal.settings import get_settings
+    from gazportal.state.recover import RecoverState
+
+    uid = make_user(app_db)
+    signed = auth.sign_in(app_db, _profile(), LOGIN, PASSWORD, remember=False, now=utcnow())
+    notices = []
+    for login in ("nobody@example.kz", LOGIN):
+        (r,) = await states(RecoverState)
+        await drain(r.request({"login": login}))
+        notices.append((r.notice, r.stage, r.error))
+    assert notices[0] == notices[1] == (en("auth.recover.sent_email"), "sent", "")
+    notify.wait_idle()
+    mails = notify.read_outbox(kind="mail", to=LOGIN, settings=get_settings())
+    token = _link(mails[-1].text, "/reset")
+
+    (r,) = await states(RecoverState, url=f"https://portal.example/reset?token={token}")
+    await r.load()
+    assert r.stage == "link" and r.error == ""
+    await r.reset_with_link({"password": "short", "password2": "short"})
+    assert "password" in r.field_errors and not r.done
+    new = "Quiet-Harbour-77"
+    await r.reset_with_link({"password": new, "password2": new})
+    assert r.done and r.notice == en("auth.recover.done")
+    assert auth.resolve_session(app_db, signed.token, now=utcnow()) is None  # all sessions ended
+    assert auth.sign_in(app_db, _profile(), LOGIN, new, remember=False, now=utcnow()).user_id == uid
+
+    (r2,) = await states(RecoverState, url=f"https://portal.example/reset?token={token}")
+    await r2.load()
+    await r2.reset_with_link({"password": "Another-Pass-99", "password2": "Another-Pass-99"})
+    assert not r2.done and r2.error  # single use
+
+
+async def test_recover_link_handlers_without_a_token_do_nothing(app_db):
+    from gazportal.state.recover import RecoverState
+
+    (r,) = await states(RecoverState, url="https://portal.example/reset?token=%3Cscript%3E")
+    await r.load()
+    assert r.stage == "request" and r.error == en("errors.link_invalid")
+    await r.reset_with_link({"password": "Quiet-Harbour-77", "password2": "Quiet-Harbour-77"})
+    assert not r.done and r.error == en("errors.link_invalid")
