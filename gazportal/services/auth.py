@@ -336,6 +336,17 @@ def _check_code(engine: "Engine", settings: "Settings", user_id: int | None, pur
     return result
 
 
+def _queue(session: Session, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Send a message once this transaction has committed (see :func:`_send_queued`)."""
+    session.info.setdefault("outgoing", []).append((fn, args, kwargs))
+
+
+def _send_queued(session: Session) -> None:
+    """Hand the committed transaction's messages to the background sender."""
+    for fn, args, kwargs in session.info.pop("outgoing", []):
+        notify.deliver_later(fn, *args, **kwargs)
+
+
 # --- messages ---------------------------------------------------------------------------------------
 
 
@@ -350,14 +361,14 @@ def _send_confirmation(session: Session, settings: "Settings", profile: "Profile
             code = _issue_code(session, settings, user.id, "confirm", now)
             text = t("sms.confirm_code", lang, code=code, minutes=int(CODE_TTL.total_seconds() // 60),
                      portal=profile.short_name)
-            notify.deliver_later(notify.send_sms, phone, text, settings=settings)
+            _queue(session, notify.send_sms, phone, text, settings=settings)
         return _mask_phone(phone)
     address = user.email or ""
     if _sends_in_last_hour(session, user.id, "confirm", now) < SENDS_PER_HOUR and address:
         token = _issue_link(session, settings, user.id, "confirm", CONFIRM_LINK_TTL, now)
         link = notify.public_link("/confirm", settings=settings, token=token)
-        notify.deliver_later(
-            notify.send_mail, address,
+        _queue(
+            session, notify.send_mail, address,
             t("mail.confirm_subject", lang, portal=profile.short_name),
             t("mail.confirm_body", lang, name=user.name, link=link,
               hours=int(CONFIRM_LINK_TTL.total_seconds() // 3600), portal=profile.short_name),
@@ -366,16 +377,16 @@ def _send_confirmation(session: Session, settings: "Settings", profile: "Profile
     return _mask_email(address)
 
 
-def _tell_owner_already_registered(settings: "Settings", profile: "Profile", user: User) -> None:
+def _tell_owner_already_registered(session: Session, settings: "Settings", profile: "Profile", user: User) -> None:
     lang = _lang(profile, user.language)
     signin = notify.public_link("/signin", settings=settings)
     recover = notify.public_link("/recover", settings=settings)
     if profile.login_identifier == "phone" or (not user.email and user.phone):
-        notify.deliver_later(notify.send_sms, user.phone or user.login,
-                             t("sms.already_registered", lang, portal=profile.short_name), settings=settings)
+        _queue(session, notify.send_sms, user.phone or user.login,
+               t("sms.already_registered", lang, portal=profile.short_name), settings=settings)
     elif user.email:
-        notify.deliver_later(
-            notify.send_mail, user.email,
+        _queue(
+            session, notify.send_mail, user.email,
             t("mail.already_registered_subject", lang, portal=profile.short_name),
             t("mail.already_registered_body", lang, name=user.name, signin=signin, recover=recover,
               portal=profile.short_name),
@@ -551,7 +562,7 @@ def register(engine: "Engine", profile: "Profile", form: Any, *, now: datetime |
                 if not existing.is_active and profile.confirmation != "none":
                     _send_confirmation(session, s, profile, existing, now)
                 else:
-                    _tell_owner_already_registered(s, profile, existing)
+                    _tell_owner_already_registered(session, s, profile, existing)
             else:
                 user = User(
                     login=login, password_hash=password_hash, surname=surname, name=name,
@@ -569,6 +580,7 @@ def register(engine: "Engine", profile: "Profile", form: Any, *, now: datetime |
                         session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
                     if profile.confirmation != "none":
                         _send_confirmation(session, s, profile, user, now)
+    _send_queued(session)
     if proof_locked:
         raise FormErrors({"account_number": Notice("errors.proof_locked",
                                                   {"minutes": _minutes_left(throttle.locked_until, now)})})
@@ -640,6 +652,7 @@ def resend_confirmation(engine: "Engine", profile: "Profile", login: Any, *, now
         user = _user_by_login(session, norm)
         if user is not None and not user.is_active and profile.confirmation != "none":
             sent_to = _send_confirmation(session, s, profile, user, now)
+    _send_queued(session)
     if not sent_to:
         sent_to = _destination(profile, norm, norm if profile.login_identifier == "email" else None,
                                norm if profile.login_identifier == "phone" else None)
@@ -815,35 +828,39 @@ def _recovery_channel(profile: "Profile") -> str:
 def request_reset(engine: "Engine", profile: "Profile", login: Any, *, now: datetime | None = None,
                   settings: "Settings | None" = None) -> str:
     """Send a reset link (e-mail) or code (SMS) if the identifier is registered. Returns the
-    channel ("email" | "sms"), the same whether or not it is. Works on a locked account."""
+    channel ("email" | "sms"), the same whether or not it is. Works on a locked account.
+
+    The lookup, the new secret and the message are all done in the background
+    (:func:`notify.deliver_later`): the answer takes the same time for every identifier."""
     s = _settings(settings)
     now = _now(now)
     norm = identity.normalize_login(profile, login)  # a malformed identifier is a field error
+    notify.deliver_later(_reset_job, engine, profile, norm, now, s)
+    return _recovery_channel(profile)
+
+
+def _reset_job(engine: "Engine", profile: "Profile", norm: str, now: datetime, s: "Settings") -> None:
     channel = _recovery_channel(profile)
     with write_session(engine) as session:
-        # the same write for every identifier: the answer's timing must not tell
-        row = _throttle_row(session, _identifier_hash(s, profile, "reset", norm))
-        row.last_failure_at = now
-        session.add(row)
         user = _user_by_login(session, norm)
         if user is None or _sends_in_last_hour(session, user.id, "reset", now) >= SENDS_PER_HOUR:
-            return channel
+            return
         lang = _lang(profile, user.language)
         if channel == "sms":
             code = _issue_code(session, s, user.id, "reset", now)
-            notify.deliver_later(notify.send_sms, user.phone or user.login,
-                                 t("sms.reset_code", lang, code=code, portal=profile.short_name,
-                                   minutes=int(CODE_TTL.total_seconds() // 60)), settings=s)
+            message: tuple = (notify.send_sms, user.phone or user.login,
+                              t("sms.reset_code", lang, code=code, portal=profile.short_name,
+                                minutes=int(CODE_TTL.total_seconds() // 60)))
         elif user.email:
             token = _issue_link(session, s, user.id, "reset", RESET_LINK_TTL, now)
             link = notify.public_link("/reset", settings=s, token=token)
-            notify.deliver_later(
-                notify.send_mail, user.email, t("mail.reset_subject", lang, portal=profile.short_name),
-                t("mail.reset_body", lang, name=user.name, link=link, portal=profile.short_name,
-                  minutes=int(RESET_LINK_TTL.total_seconds() // 60)),
-                settings=s,
-            )
-    return channel
+            message = (notify.send_mail, user.email, t("mail.reset_subject", lang, portal=profile.short_name),
+                       t("mail.reset_body", lang, name=user.name, link=link, portal=profile.short_name,
+                         minutes=int(RESET_LINK_TTL.total_seconds() // 60)))
+        else:
+            return
+    # sent after the commit: the secret exists before the customer can use it
+    message[0](*message[1:], settings=s)
 
 
 def _new_password_errors(profile: "Profile", password: Any, password2: Any, related=()) -> dict[str, Notice]:
@@ -1043,7 +1060,9 @@ def update_user_profile(engine: "Engine", profile: "Profile", user_id: Any, data
         if new_email and new_email != user.email:
             _request_email_change(session, s, profile, user, new_email, now)
         session.flush()
-        return get_user_profile(session, user_id, now=now)
+        result = get_user_profile(session, user_id, now=now)
+    _send_queued(session)
+    return result
 
 
 def _request_email_change(session: Session, s: "Settings", profile: "Profile", user: User, new_email: str,
@@ -1053,8 +1072,8 @@ def _request_email_change(session: Session, s: "Settings", profile: "Profile", u
     token = _issue_link(session, s, user.id, "email_change", EMAIL_CHANGE_TTL, now, target=new_email)
     lang = _lang(profile, user.language)
     link = notify.public_link("/confirm-email", settings=s, token=token)
-    notify.deliver_later(
-        notify.send_mail, new_email, t("mail.email_change_subject", lang, portal=profile.short_name),
+    _queue(
+        session, notify.send_mail, new_email, t("mail.email_change_subject", lang, portal=profile.short_name),
         t("mail.email_change_body", lang, name=user.name, link=link, portal=profile.short_name,
           hours=int(EMAIL_CHANGE_TTL.total_seconds() // 3600)),
         settings=s,
