@@ -63,7 +63,7 @@ def validate_email(raw: Any) -> str:
     except (EmailNotValidError, ValueError, TypeError):
         raise InvalidInput("errors.email_invalid") from None
     value = info.normalized.lower()
-    if len(value) > MAX_EMAIL:
+    if len(value) > MAX_EMAIL or len(value.rpartition("@")[0]) > 64:  # RFC 5321 limits
         raise InvalidInput("errors.email_invalid")
     return value
 
