@@ -14,10 +14,13 @@ from gazportal.state.signin import SignInState
 
 T = I18nState.t
 S = SignInState
+OIDC_ROUTES = False  # set True once /auth/oidc/start and /auth/oidc/callback are served
 
 
 def _oidc_button() -> rx.Component:
-    if not get_settings().oidc.issuer:
+    # Single sign-on (services/oidc.py) is not wired to /auth/oidc/start and /auth/oidc/callback
+    # yet: no button until those routes exist.
+    if not get_settings().oidc.issuer or not OIDC_ROUTES:
         return rx.fragment()
     return rx.el.a(
         rx.icon("key-round", size=18, aria_hidden="true"),

@@ -1,0 +1,332 @@
+"""Sign-up, confirmation, sign-in and sign-out in Chromium, and the event gate attacked through the
+real server's socket (Reflex's protocol spoken with python-socketio).
+
+Run: python -m pytest -q tests/e2e -p no:asyncio   (see conftest.py)
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import re
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gazportal.services import i18n
+from gazportal.settings import load_profile
+
+VIEWPORTS = {
+    "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
+    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
+}
+TIMEOUT = 20_000
+PASSWORD = "Sturdy-Lantern-42"
+
+
+def _t(key, lang, **kw):
+    return i18n.t(key, lang, **kw)
+
+
+def _axe(page, axe_source: str) -> list[dict]:
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations'],"
+        " runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa','best-practice']}})"
+    )
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def _check(page, axe_source, screenshots, profile_id, name, device):
+    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1], f"{name}: the page scrolls sideways ({width[0]} > {width[1]} px)"
+    page.screenshot(path=screenshots / f"{profile_id}-{name}-{device}.png", full_page=True)
+    bad = _axe(page, axe_source)
+    assert not bad, f"{name}/{device}: axe found:\n" + json.dumps(
+        [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in bad], indent=1
+    )
+
+
+def _free_account(portal):
+    """A demo account (person) nobody has linked, with its latest payment as a customer types it."""
+    from sqlmodel import select
+
+    from gazportal.db import make_engine, read_session
+    from gazportal.models import Account, Payment, UserAccountLink
+
+    engine = make_engine(portal.db_url)
+    try:
+        with read_session(engine) as s:
+            taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
+            for acc in s.exec(select(Account).where(Account.kind == "person").order_by(Account.id.desc())).all():
+                if acc.id in taken:
+                    continue
+                pay = s.exec(select(Payment).where(Payment.account_id == acc.id)
+                             .order_by(Payment.paid_at.desc(), Payment.id.desc())).first()
+                if pay is not None:
+                    return acc.number, f"{pay.amount:.2f}"
+    finally:
+        engine.dispose()
+    pytest.fail("no free demo account with a payment")
+
+
+def _wait_outbox(portal, to: str, since: float, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if portal.outbox and portal.outbox.is_dir():
+            for path in sorted(portal.outbox.iterdir()):
+                if path.stat().st_mtime >= since - 1:
+                    raw = path.read_text(errors="replace")
+                    if to.lower() in raw.lower():
+                        return raw
+        time.sleep(0.3)
+    pytest.fail(f"nothing for {to} arrived in {portal.outbox}")
+
+
+def _link(raw: str, portal, path: str) -> str:
+    import quopri
+
+    text = quopri.decodestring(raw.encode()).decode(errors="replace")
+    m = re.search(re.escape(portal.url + path) + r"\?token=([A-Za-z0-9_\-]+)", text)
+    assert m, text[-2000:]
+    return m.group(1)
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_auth_pages_look_right_and_pass_axe(portal, browser, axe_source, screenshots, device):
+    """Every page of the auth layer, in the default language; wrong registration fields marked red."""
+    from playwright.sync_api import expect
+
+    profile = load_profile(portal.profile_id)
+    lang = profile.default_language
+    context = browser.new_context(**VIEWPORTS[device])
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_default_timeout(TIMEOUT)
+        for route, name, title in [
+            ("/signin", "signin", "auth.signin.title"),
+            ("/register", "register", "auth.register.title"),
+            ("/confirm", "confirm", "auth.confirm.title"),
+            ("/recover", "recover", "auth.recover.title"),
+            ("/agreement", "agreement", "auth.agreement.title"),
+        ]:
+            page.goto(portal.url + route)
+            expect(page.locator("h1")).to_have_text(_t(title, lang))
+            page.wait_for_timeout(300)
+            _check(page, axe_source, screenshots, profile.id, name, device)
+
+        # Registration with wrong fields: the form says so, the wrong ones are red, the rest stay.
+        page.goto(portal.url + "/register")
+        page.locator("#reg-surname").fill("Ахметова")
+        page.locator("#reg-name").fill("Дана")
+        page.locator("#reg-password").fill(PASSWORD)
+        page.locator("#reg-password2").fill(PASSWORD + "x")
+        page.locator("#reg-submit").click()
+        expect(page.locator("#reg-error")).to_have_text(_t("errors.form_invalid", lang))
+        expect(page.locator("#reg-password2")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#reg-password2-err")).to_have_text(_t("errors.password_mismatch", lang))
+        expect(page.locator("#reg-surname")).to_have_attribute("aria-invalid", "false")
+        expect(page.locator("#reg-surname")).to_have_value("Ахметова")
+        _check(page, axe_source, screenshots, profile.id, "register-errors", device)
+
+        # Sign-in refused: a clear message.
+        page.goto(portal.url + "/signin")
+        page.locator("#signin-login").fill("nobody@example.org" if profile.login_identifier == "email"
+                                            else profile.account_number_example if profile.login_identifier == "account"
+                                            else "+380501112233")
+        page.locator("#signin-password").fill("wrong-password-1")
+        page.locator("#signin-submit").click()
+        expect(page.locator("#signin-error")).to_contain_text(_t("errors.sign_in_failed", lang))
+        _check(page, axe_source, screenshots, profile.id, "signin-refused", device)
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screenshots):
+    """The default profile's whole path in Chromium: register with the account proof, open the
+    e-mailed link, sign in, sign out (and the session is then dead on the server)."""
+    from playwright.sync_api import expect
+
+    if portal.profile_id != "default":
+        pytest.skip("the full path is checked on the default profile")
+    profile = load_profile(portal.profile_id)
+    lang = profile.default_language
+    number, payment = _free_account(portal)
+    email = f"flow{uuid.uuid4().hex[:8]}@example.org"
+    context = browser.new_context(**VIEWPORTS["phone"])
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.goto(portal.url + "/register")
+        expect(page.locator("h1")).to_have_text(_t("auth.register.title", lang))
+        since = time.time()
+        page.locator("#reg-login").fill(email)
+        page.locator("#reg-password").fill(PASSWORD)
+        page.locator("#reg-password2").fill(PASSWORD)
+        page.locator("#reg-surname").fill("Ахметова")
+        page.locator("#reg-name").fill("Дана")
+        page.locator("#reg-phone").fill("+7 701 234 5678")
+        page.locator("#reg-account_number").fill(number)
+        page.locator("#reg-last_payment").fill(payment)
+        page.locator("#reg-agreement").check()
+        page.locator("#reg-submit").click()
+        expect(page.locator("#reg-done")).to_have_text(_t("auth.register.done_email", lang))
+        _check(page, axe_source, screenshots, profile.id, "register-done", "phone")
+
+        token = _link(_wait_outbox(portal, email, since), portal, "/confirm")
+        page.goto(f"{portal.url}/confirm?token={token}")
+        expect(page.locator("#confirm-done")).to_have_text(_t("auth.confirm.done", lang))
+        _check(page, axe_source, screenshots, profile.id, "confirm-done", "phone")
+
+        page.locator("#to-signin").click()
+        expect(page).to_have_url(re.compile(r"/signin$"))
+        page.locator("#signin-login").fill(email)
+        page.locator("#signin-password").fill(PASSWORD)
+        page.locator("#signin-submit").click()
+        expect(page).to_have_url(re.compile(r"/accounts$"))
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert cookies["gp_session"]["sameSite"] == "Strict" and len(cookies["gp_session"]["value"]) >= 43
+        assert "gp_session_kept" not in cookies or not cookies["gp_session_kept"]["value"]
+        session_token = cookies["gp_session"]["value"]
+
+        # Sign out (the signed-in pages' navigation calls SessionState.sign_out).
+        page.locator("[data-nav=sign_out]").first.click()
+        expect(page).to_have_url(re.compile(r"/signin$"))
+        from gazportal.db import make_engine
+        from gazportal.services import auth
+
+        engine = make_engine(portal.db_url)
+        try:
+            assert auth.resolve_session(engine, session_token, now=datetime.now(UTC)) is None
+        finally:
+            engine.dispose()
+        page.goto(portal.url + "/accounts")  # back to a signed-in page: not any more
+        expect(page).to_have_url(re.compile(r"/signin$"))
+    finally:
+        context.close()
+
+
+# --- the gate through the real server's socket ---------------------------------------------------
+
+
+async def _socket(url: str, cookie: str = ""):
+    import socketio
+
+    from gazportal.state.session import SessionState
+
+    replies: list[dict] = []
+    sio = socketio.AsyncClient(reconnection=False)
+    sio.on("event", lambda data: replies.append(data), namespace="/_event")
+    vars_ = {f"{SessionState.get_full_name()}.token": cookie} if cookie else {}
+    boot = {"name": "reflex___state____state.hydrate_and_load", "payload": {"vars": vars_},
+            "router_data": {"pathname": "/accounts", "query": {}, "asPath": "/accounts"}}
+    await sio.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
+                      transports=["websocket"], auth={"event": boot})
+    await asyncio.sleep(1.0)
+    return sio, replies
+
+
+async def _send(sio, replies, name: str, payload: dict, wait: float = 1.5) -> list[dict]:
+    start = len(replies)
+    await sio.emit("event", {"name": name, "payload": payload, "router_data": {"pathname": "/accounts"}},
+                   namespace="/_event")
+    await asyncio.sleep(wait)
+    return replies[start:]
+
+
+def _redirects(replies) -> list[str]:
+    return [e.get("payload", {}).get("path") for r in replies for e in r.get("events", []) if e.get("name") == "_redirect"]
+
+
+def _delta_has(replies, var: str) -> list:
+    found = []
+    for r in replies:
+        for state, values in (r.get("delta") or {}).items():
+            for k, v in values.items():
+                if k.startswith(var):
+                    found.append(v)
+    return found
+
+
+def test_gate_refuses_through_the_real_socket(portal):
+    """Without a session a user-only event is dropped (and the client sent to /signin); a signed-in
+    user asking for another customer's account gets nothing; setvar and unknown handlers do nothing."""
+    from sqlmodel import select
+
+    from gazportal.db import make_engine, read_session, write_session
+    from gazportal.models import Account, User, UserAccountLink
+    from gazportal.services.passwords import hash_password
+    from gazportal.state.accounts import AccountsState
+    from gazportal.state.session import SessionState
+    from gazportal.state.signin import SignInState
+
+    profile = load_profile(portal.profile_id)
+    engine = make_engine(portal.db_url)
+    stamp = uuid.uuid4().hex[:6]
+    logins = []
+    try:
+        with write_session(engine) as s:
+            taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
+            free = [a for a in s.exec(select(Account).order_by(Account.id)).all() if a.id not in taken]
+            for i in range(2):
+                login = (f"gate{stamp}{i}@example.org" if profile.login_identifier == "email"
+                         else f"+38050{stamp[:3].encode().hex()[:6]}{i}"[:13])
+                u = User(login=login, email=login if "@" in login else None, phone=None if "@" in login else login,
+                         password_hash=hash_password(PASSWORD), surname="Тест", name="Гейт", is_active=True,
+                         email_verified="@" in login, phone_verified="@" not in login,
+                         language=profile.default_language, created_at=datetime.now(UTC) - timedelta(days=1))
+                s.add(u)
+                s.flush()
+                s.add(UserAccountLink(user_id=u.id, account_id=free[i].id))
+                logins.append(login)
+            victim_account = free[1].id
+    finally:
+        engine.dispose()
+
+    accounts = AccountsState.get_full_name()
+
+    async def attack():
+        # 1. No session at all.
+        sio, replies = await _socket(portal.url)
+        try:
+            got = await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": victim_account})
+            assert "/signin" in _redirects(got), got
+            assert not [v for v in _delta_has(got, "unlink_id") if v]
+            got = await _send(sio, replies, f"{SessionState.get_full_name()}.setvar",
+                              {"var_name": "signed_in", "value": True})
+            assert not _delta_has(got, "signed_in"), got
+            got = await _send(sio, replies, f"{accounts}.no_such_handler", {})
+            assert not any(r.get("delta") for r in got), got
+        finally:
+            await sio.disconnect()
+
+        # 2. Signed in as the first customer (through the sign-in form's handler) ...
+        sio, replies = await _socket(portal.url)
+        try:
+            got = await _send(sio, replies, f"{SignInState.get_full_name()}.submit",
+                              {"form_data": {"login": logins[0], "password": PASSWORD}}, wait=3)
+            assert "/accounts" in _redirects(got), got
+            # ... asking for the second customer's account: refused like a missing one.
+            got = await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": victim_account})
+            assert not [v for v in _delta_has(got, "unlink_id") if v], got
+            await _send(sio, replies, f"{accounts}.confirm_unlink", {})
+            for odd in (str(victim_account), [victim_account], {"id": victim_account}, float("nan"), 10**30, None):
+                await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": odd}, wait=0.4)
+        finally:
+            await sio.disconnect()
+
+    # Playwright's sync API keeps an event loop in this thread: the client runs in its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(attack())).result(timeout=120)
+    engine = make_engine(portal.db_url)
+    try:
+        with read_session(engine) as s:
+            links = s.exec(select(UserAccountLink).where(UserAccountLink.account_id == victim_account)).all()
+            assert len(links) == 1, "the second customer's account was touched"
+    finally:
+        engine.dispose()
