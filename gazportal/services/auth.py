@@ -725,25 +725,38 @@ def sign_in(engine: "Engine", profile: "Profile", login: Any, password: Any, *, 
             raise SignInRefused("errors.sign_in_failed")
         if new_hash is not None and user.password_hash == stored_hash:
             user.password_hash = new_hash
-        if not user.is_active:
-            session.add(user)
-            inactive = True
-        else:
-            inactive = False
-            user.last_login_at = now
-            session.add(user)
-            token = secrets.token_urlsafe(32)
-            lifetime = (timedelta(days=s.session_remember_days) if remember
-                        else timedelta(hours=s.session_absolute_hours))
-            ua = user_agent[:MAX_USER_AGENT] if isinstance(user_agent, str) else ""
-            sess = AuthSession(
-                user_id=user.id, token_hash=_token_hash(s, "session", token), remember=remember,
-                created_at=now, last_seen_at=now, expires_at=now + lifetime, user_agent=ua,
-            )
-            session.add(sess)
+        inactive = not user.is_active
+        session.add(user)
+        if not inactive:
+            signed = open_session(session, user, remember=remember, now=now, user_agent=user_agent, settings=s)
     if inactive:
         raise SignInRefused("errors.sign_in_not_confirmed")
-    return SignIn(token=token, user_id=user_id, expires_at=now + lifetime, remember=remember)
+    return signed
+
+
+def session_token_hash(token: str, *, settings: "Settings | None" = None) -> str:
+    """What the database keeps of a session token (HMAC-SHA256 with the secret key)."""
+    return _token_hash(_settings(settings), "session", token)
+
+
+def open_session(session: Session, user: User, *, remember: bool = False, now: datetime | None = None,
+                 user_agent: Any = "", settings: "Settings | None" = None) -> SignIn:
+    """Start a portal session for an already authenticated, active ``user`` in the caller's
+    transaction (sign-in, single sign-on). Returns the token for the browser."""
+    s = _settings(settings)
+    now = _now(now)
+    remember = remember is True
+    token = secrets.token_urlsafe(32)  # 256 bits
+    lifetime = timedelta(days=s.session_remember_days) if remember else timedelta(hours=s.session_absolute_hours)
+    user.last_login_at = now
+    session.add(user)
+    session.add(AuthSession(
+        user_id=user.id, token_hash=_token_hash(s, "session", token), remember=remember, created_at=now,
+        last_seen_at=now, expires_at=now + lifetime,
+        user_agent=user_agent[:MAX_USER_AGENT] if isinstance(user_agent, str) else "",
+    ))
+    session.flush()
+    return SignIn(token=token, user_id=user.id, expires_at=now + lifetime, remember=remember)
 
 
 def _session_row(session: Session, s: "Settings", token: Any) -> AuthSession | None:
