@@ -165,7 +165,7 @@ class AccountsState(rx.State):
     @rx.event
     async def add_by_payment(self, form_data: Any):
         try:
-            data = si.form(form_data, ("number", "last_payment"), max_len=64)
+            data = si.form(form_data, ("number", "last_payment"), max_len=64, prefix="add")
             user = await self._who()
         except BadArguments:
             return
@@ -256,7 +256,7 @@ class AccountsState(rx.State):
     @rx.event
     async def add_by_address(self, form_data: Any):
         try:
-            data = si.form(form_data, ("number",), max_len=64)
+            data = si.form(form_data, ("number",), max_len=64, prefix="pick")
             user = await self._who()
         except BadArguments:
             return
@@ -346,7 +346,8 @@ class AccountsState(rx.State):
     async def start_request(self, form_data: Any):
         try:
             data = si.form(
-                form_data, ("account_number", "new_owner_name", "phone", "comment"), long=("comment",)
+                form_data, ("account_number", "new_owner_name", "phone", "comment"), long=("comment",),
+                prefix="rereg",
             )
             user = await self._who()
         except BadArguments:

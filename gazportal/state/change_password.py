@@ -34,7 +34,7 @@ class PasswordState(rx.State):
     @rx.event
     async def change(self, form_data: Any):
         try:
-            data = si.form(form_data, FIELDS, max_len=MAX_PASSWORD)
+            data = si.form(form_data, FIELDS, max_len=MAX_PASSWORD, prefix="pw")
             user = await si.current_user(self)
         except BadArguments:
             return None

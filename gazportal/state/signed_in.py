@@ -119,11 +119,22 @@ def ident(value: Any) -> int:
     return out
 
 
-def form(value: Any, fields: Iterable[str], *, max_len: int = MAX_FIELD, long: Iterable[str] = ()) -> dict[str, str]:
-    """A submitted form: a dict with exactly ``fields`` (all strings), nothing more."""
+def form(
+    value: Any, fields: Iterable[str], *, max_len: int = MAX_FIELD, long: Iterable[str] = (), prefix: str = ""
+) -> dict[str, str]:
+    """A submitted form: a dict with exactly ``fields`` (all strings), nothing more.
+
+    Reflex adds the value of every element with an ``id`` under that id as well; our inputs'
+    ids are ``<prefix>-<field>`` (components/forms.py), so those copies are allowed and dropped.
+    """
     wanted = set(fields)
-    if not isinstance(value, dict) or set(value) != wanted:
+    if not isinstance(value, dict) or not wanted <= set(value):
         raise BadArguments
+    copies = {f"{prefix}-{name}" for name in wanted} if prefix else set()
+    for key in set(value) - wanted:
+        if key not in copies:
+            raise BadArguments
+        text(value[key], MAX_TEXT)  # a copy must be a string too
     longer = set(long)
     return {k: text(value[k], MAX_TEXT if k in longer else max_len) for k in wanted}
 

@@ -61,7 +61,7 @@ class ProfileState(rx.State):
     @rx.event
     async def save(self, form_data: Any):
         try:
-            data = si.form(form_data, FIELDS)
+            data = si.form(form_data, FIELDS, prefix="prof")
             user = await si.current_user(self)
         except BadArguments:
             return None

@@ -225,10 +225,26 @@ async def test_add_by_payment_and_field_errors(world, app_db):
     assert "100000003" in s.notice
 
 
+async def test_form_copies_under_the_input_ids_are_accepted(world, app_db):
+    """The browser sends each input twice: by name and by id (Reflex's refs)."""
+    from gazportal.state.accounts import AccountsState
+
+    s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
+    await s.load()
+    before = _snapshot(app_db)
+    await s.add_by_payment({"number": "100000003", "last_payment": "1234.50", "add-number": "100000003",
+                            "add-last_payment": {"x": 1}})  # a copy that is not a string: refused
+    assert _snapshot(app_db) == before
+    await s.add_by_payment({"number": "100000003", "last_payment": "1234.50", "add-number": "100000003",
+                            "add-last_payment": "1234.50"})
+    assert [c["number"] for c in s.cards] == ["100000001", "100000003"]
+
+
 @pytest.mark.parametrize(
     "payload",
     [
         None, "100000003", 5, [], {"number": "100000003"},
+        {"number": "100000003", "last_payment": "1234.50", "pick-number": "1"},  # another form's copy
         {"number": "100000003", "last_payment": "1234.50", "user_id": 2},  # an extra field
         {"number": 100000003, "last_payment": 1234.5},
         {"number": "100000003", "last_payment": math.nan},
