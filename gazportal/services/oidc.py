@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -46,7 +46,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from gazportal.db import write_session
-from gazportal.models.auth import AuthSession
 from gazportal.models.people import User
 from gazportal.services.errors import DomainError
 from gazportal.settings import get_settings
@@ -557,30 +556,7 @@ def sign_in_oidc(engine, profile, claims: Mapping[str, Any], *, now: datetime, u
 
 
 def _create_session(session, user: User, *, now: datetime, user_agent: str):
-    """Open a portal session for ``user`` in the caller's transaction -> auth.SignIn.
-
-    The call-point for auth's session creation: the token and its hash at rest are auth's own
-    (``auth._token_hash(settings, "session", token)``) so that ``auth.resolve_session`` accepts
-    it. When auth offers a public ``create_session(session, user, *, remember, now, user_agent)``
-    (the same lines sign_in runs), this body becomes that one call.
-    """
+    """Open a portal session for ``user`` in the caller's transaction (SSO: no "remember me")."""
     from gazportal.services import auth  # lazy: auth pulls in mail, SMS and captcha
 
-    settings = get_settings()
-    token = secrets.token_urlsafe(32)  # 256 bits
-    expires_at = now + timedelta(hours=settings.session_absolute_hours)  # SSO: no "remember me"
-    session.add(
-        AuthSession(
-            user_id=user.id,
-            token_hash=auth._token_hash(settings, "session", token),
-            remember=False,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=expires_at,
-            user_agent=user_agent[: auth.MAX_USER_AGENT] if isinstance(user_agent, str) else "",
-        )
-    )
-    user.last_login_at = now
-    session.add(user)
-    session.flush()
-    return auth.SignIn(token=token, user_id=user.id, expires_at=expires_at, remember=False)
+    return auth.open_session(session, user, remember=False, now=now, user_agent=user_agent)
