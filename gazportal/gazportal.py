@@ -14,6 +14,7 @@ from gazportal.pages.register import register
 from gazportal.pages.signin import signin
 from gazportal.state.confirm import ConfirmState
 from gazportal.state.gate import EventGate
+from gazportal.state.oidc import OidcState
 from gazportal.state.recover import RecoverState
 from gazportal.state.register import RegisterState
 from gazportal.state.session import SessionState
@@ -52,7 +53,8 @@ def _title(key: str):
 
 # Sign-in, registration, confirmation, recovery (public pages).
 app.add_page(signin, route="/signin", title=_title("auth.signin.title"),
-             on_load=[I18nState.sync_document, SessionState.load_guest, SignInState.clear])
+             on_load=[I18nState.sync_document, SessionState.load_guest, SignInState.clear,
+                      OidcState.reset_messages])
 app.add_page(register, route="/register", title=_title("auth.register.title"),
              on_load=[I18nState.sync_document, SessionState.load_guest, RegisterState.load])
 app.add_page(confirm, route="/confirm", title=_title("auth.confirm.title"),
@@ -63,6 +65,12 @@ app.add_page(recover, route="/reset", title=_title("auth.recover.title"),  # the
              on_load=[I18nState.sync_document, RecoverState.load])
 app.add_page(agreement, route="/agreement", title=_title("auth.agreement.title"),
              on_load=I18nState.sync_document)
+
+# Single sign-on: the provider sends the browser back here (gazportal/state/oidc.py).
+from gazportal.pages.oidc import CALLBACK_ROUTE, oidc_callback  # noqa: E402
+
+app.add_page(oidc_callback, route=CALLBACK_ROUTE, title=_title("auth.oidc.title"),
+             on_load=[I18nState.sync_document, OidcState.callback])
 
 # Signed-in pages: accounts, profile, password; the e-mail change link (gazportal/pages/signed_in.py).
 from gazportal.pages.signed_in import add_pages as add_signed_in_pages  # noqa: E402

@@ -8,25 +8,24 @@ from gazportal.components.auth_page import (
     auth_page, checkbox, link, links, login_input_attrs, login_label_key,
 )
 from gazportal.components.forms import alert, button, field
-from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
+from gazportal.state.oidc import OidcState, oidc_enabled
 from gazportal.state.signin import SignInState
 
 T = I18nState.t
 S = SignInState
-OIDC_ROUTES = False  # set True once /auth/oidc/start and /auth/oidc/callback are served
+OIDC_ROUTES = True  # the button's handler (OidcState.start) and /auth/oidc/callback are served
 
 
 def _oidc_button() -> rx.Component:
-    # Single sign-on (services/oidc.py) is not wired to /auth/oidc/start and /auth/oidc/callback
-    # yet: no button until those routes exist.
-    if not get_settings().oidc.issuer or not OIDC_ROUTES:
+    """Single sign-on (gazportal/state/oidc.py): only when issuer, client id and secret are set."""
+    if not OIDC_ROUTES or not oidc_enabled():
         return rx.fragment()
-    return rx.el.a(
-        rx.icon("key-round", size=18, aria_hidden="true"),
-        rx.el.span(T["auth.signin.oidc"]),
-        href="/auth/oidc/start",
-        class_name="gp-btn gp-btn-ghost",
+    return rx.el.div(
+        alert("err", OidcState.error, id="oidc-error"),
+        button(T["auth.signin.oidc"], icon="key-round", kind="ghost", on_click=OidcState.start,
+               disabled=OidcState.busy, id="oidc-start"),
+        class_name="gp-form",
     )
 
 
