@@ -81,6 +81,8 @@ class Portal:
     url: str
     log: Path
     started_in: float
+    db_url: str = ""  # the portal's database (tests may add users to it)
+    outbox: Path | None = None
 
     def html(self, path: str = "/") -> str:
         with urllib.request.urlopen(self.url + path, timeout=10) as r:
@@ -119,11 +121,22 @@ def _migrate(db_file: Path) -> None:
 @pytest.fixture(scope="session", params=PROFILES)
 def portal(request, tmp_path_factory):
     """The portal for one profile, running in production mode on a free port."""
-    profile_id = request.param
-    tmp = tmp_path_factory.mktemp(f"portal-{profile_id}")
+    yield from run_portal(request.param, tmp_path_factory.mktemp(f"portal-{request.param}"))
+
+
+def run_portal(profile_id: str, tmp: Path, *, port: int | None = None, extra_env: dict[str, str] | None = None,
+               build: str | None = None):
+    """Start a portal; a generator that yields the Portal and stops it when resumed. ``extra_env``
+    adds settings (e.g. GAZPORTAL_OIDC_*); ``build`` names a build directory of its own under CACHE,
+    for pages compiled differently from the profile's usual ones (the SSO button)."""
     db_file = tmp / "portal.db"
     _migrate(db_file)
-    port = _free_port()
+    subprocess.run(  # demo accounts, payments and the address directory
+        [sys.executable, "-m", "gazportal.cli", "--db-url", f"sqlite:///{db_file}", "--profile", profile_id,
+         "demo", "--accounts", "30", "--seed", "1"],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REFLEX_", "GAZPORTAL_"))}
     env.update(
@@ -132,11 +145,12 @@ def portal(request, tmp_path_factory):
         GAZPORTAL_DB_URL=f"sqlite:///{db_file}",
         GAZPORTAL_PUBLIC_URL=url,
         GAZPORTAL_OUTBOX=str(tmp / "outbox"),
-        REFLEX_WEB_WORKDIR=str(CACHE / profile_id / "web"),
+        REFLEX_WEB_WORKDIR=str(CACHE / (build or profile_id) / "web"),
         REFLEX_STATES_WORKDIR=str(tmp / "states"),
         PYTHONUNBUFFERED="1",
     )
-    (CACHE / profile_id).mkdir(parents=True, exist_ok=True)
+    env.update(extra_env or {})
+    (CACHE / (build or profile_id)).mkdir(parents=True, exist_ok=True)
     log = tmp / "reflex.log"
     lockfiles = _lockfiles()
     started = time.monotonic()
@@ -159,7 +173,8 @@ def portal(request, tmp_path_factory):
         took = time.monotonic() - started
         _restore_lock_formatting(lockfiles)
         print(f"\n[e2e] {profile_id}: portal up at {url} after {took:.1f} s")
-        yield Portal(profile_id=profile_id, url=url, log=log, started_in=took)
+        yield Portal(profile_id=profile_id, url=url, log=log, started_in=took, db_url=f"sqlite:///{db_file}",
+                     outbox=tmp / "outbox")
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -169,6 +184,22 @@ def portal(request, tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def portal_factory(tmp_path_factory):
+    """For tests that need a portal with settings of their own: ``portal_factory(profile_id,
+    port=..., extra_env=..., build=...)`` -> Portal (see run_portal); stopped after the module."""
+    running = []
+
+    def start(profile_id: str, **kwargs) -> Portal:
+        gen = run_portal(profile_id, tmp_path_factory.mktemp(f"portal-{profile_id}"), **kwargs)
+        running.append(gen)
+        return next(gen)
+
+    yield start
+    for gen in reversed(running):
+        next(gen, None)
 
 
 @pytest.fixture(scope="session")

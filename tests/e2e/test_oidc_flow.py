@@ -1,0 +1,200 @@
+"""Single sign-on in Chromium: the portal is started with GAZPORTAL_OIDC_* pointing at a local
+OpenID Connect provider this module starts (tests/oidc_provider.py; loopback http is accepted by
+the client), a customer whose e-mail the portal has confirmed presses "Sign in with single sign-on"
+on /signin, the provider approves, and the browser lands on /accounts signed in.
+
+Run: GAZPORTAL_E2E_PROFILES=default python -m pytest -q tests/e2e/test_oidc_flow.py -p no:asyncio
+(the portal gets a build directory of its own, "<profile>-oidc", since its sign-in page differs).
+"""
+from __future__ import annotations
+
+import json
+import re
+import socket
+from datetime import UTC, datetime
+
+import pytest
+
+from gazportal.services import i18n
+from gazportal.settings import load_profile
+from tests.oidc_provider import IdpUser, Provider
+
+VIEWPORTS = {
+    "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
+    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
+}
+TIMEOUT = 20_000
+EMAIL = "sso.anna@example.org"
+
+
+def _t(key, lang, **kw):
+    return i18n.t(key, lang, **kw)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def sso(portal_factory):
+    """(provider, portal): the local provider, and the portal configured to use it."""
+    profile_id = "default" if "default" in _profiles() else _profiles()[0]
+    port = _free_port()
+    provider = Provider(redirect_uri=f"http://127.0.0.1:{port}/auth/oidc/callback").start()
+    try:
+        portal = portal_factory(
+            profile_id,
+            port=port,
+            build=f"{profile_id}-oidc",
+            extra_env={
+                "GAZPORTAL_OIDC_ISSUER": provider.issuer,
+                "GAZPORTAL_OIDC_CLIENT_ID": provider.client_id,
+                "GAZPORTAL_OIDC_CLIENT_SECRET": provider.client_secret,
+            },
+        )
+        yield provider, portal
+    finally:
+        provider.stop()
+
+
+def _profiles() -> list[str]:
+    import os
+
+    return [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz").split(",") if p.strip()]
+
+
+def _engine(portal):
+    from gazportal.db import make_engine
+
+    return make_engine(portal.db_url)
+
+
+def _add_customer(portal, email: str) -> int:
+    """A registered customer whose e-mail the portal has confirmed (what SSO links by)."""
+    from gazportal.db import write_session
+    from gazportal.models import User
+
+    engine = _engine(portal)
+    try:
+        with write_session(engine) as s:
+            u = User(login=email, email=email, password_hash="x", surname="Ахметова", name="Анна", kind="person",
+                     is_active=True, email_verified=True, role="customer")
+            s.add(u)
+            s.flush()
+            return u.id
+    finally:
+        engine.dispose()
+
+
+def _axe(page, axe_source: str) -> list[dict]:
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations'],"
+        " runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa','best-practice']}})"
+    )
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def _check(page, axe_source, screenshots, profile_id, name, device):
+    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1], f"{name}: the page scrolls sideways ({width[0]} > {width[1]} px)"
+    page.screenshot(path=screenshots / f"{profile_id}-{name}-{device}.png", full_page=True)
+    bad = _axe(page, axe_source)
+    assert not bad, f"{name}/{device}: axe found:\n" + json.dumps(
+        [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in bad], indent=1
+    )
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_sign_in_page_offers_single_sign_on(sso, browser, axe_source, screenshots, device):
+    from playwright.sync_api import expect
+
+    provider, portal = sso
+    lang = load_profile(portal.profile_id).default_language
+    context = browser.new_context(**VIEWPORTS[device])
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_default_timeout(TIMEOUT)
+        page.goto(portal.url + "/signin")
+        expect(page.locator("h1")).to_have_text(_t("auth.signin.title", lang))
+        expect(page.locator("#oidc-start")).to_have_text(_t("auth.signin.oidc", lang))
+        expect(page.locator("#oidc-start")).to_be_enabled()
+        page.wait_for_timeout(300)
+        _check(page, axe_source, screenshots, portal.profile_id, "signin-sso", device)
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_customer_signs_in_with_single_sign_on(sso, browser, axe_source, screenshots):
+    """Button -> provider -> /auth/oidc/callback -> /accounts, a real session; the same callback
+    URL opened again is refused with the way back to /signin."""
+    from playwright.sync_api import expect
+
+    from gazportal.db import read_session
+    from gazportal.models import User
+    from gazportal.services import auth
+
+    provider, portal = sso
+    lang = load_profile(portal.profile_id).default_language
+    uid = _add_customer(portal, EMAIL)
+    provider.user = IdpUser(sub="sso-anna", email=EMAIL.upper(), email_verified=True)
+    context = browser.new_context(**VIEWPORTS["phone"])
+    callbacks: list[str] = []
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.on("request", lambda r: callbacks.append(r.url) if "/auth/oidc/callback?" in r.url else None)
+        page.goto(portal.url + "/signin")
+        page.locator("#oidc-start").click()
+        expect(page).to_have_url(re.compile(r"/accounts$"))
+        expect(page.locator("h1")).to_have_text(_t("accounts.title", lang))
+
+        cookies = {c["name"]: c for c in context.cookies()}
+        token = cookies["gp_session"]["value"]
+        assert cookies["gp_session"]["sameSite"] == "Strict" and len(token) >= 43
+        assert "gp_session_kept" not in cookies or not cookies["gp_session_kept"]["value"]
+        engine = _engine(portal)
+        try:
+            who = auth.resolve_session(engine, token, now=datetime.now(UTC))
+            assert who is not None and who.user_id == uid and not who.remember
+            with read_session(engine) as s:
+                assert s.get(User, uid).oidc_subject == f"{provider.issuer}|sso-anna"
+        finally:
+            engine.dispose()
+
+        # The provider's redirect back, replayed: refused (the pending request was used up).
+        assert callbacks and "state=" in callbacks[0] and "code=" in callbacks[0]
+        page.goto(callbacks[0])
+        expect(page.locator("#oidc-error")).to_have_text(_t("errors.oidc_failed", lang))
+        expect(page.locator("#oidc-back")).to_have_attribute("href", "/signin")
+        _check(page, axe_source, screenshots, portal.profile_id, "sso-refused", "phone")
+        assert len(provider.token_requests) == 1  # the replayed code never reached the provider
+    finally:
+        context.close()
+
+
+def test_identity_without_a_portal_account_is_told_to_register(sso, browser):
+    from playwright.sync_api import expect
+
+    provider, portal = sso
+    lang = load_profile(portal.profile_id).default_language
+    provider.user = IdpUser(sub="stranger", email="stranger@example.org", email_verified=True)
+    context = browser.new_context(**VIEWPORTS["desktop"])
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.goto(portal.url + "/signin")
+        page.locator("#oidc-start").click()
+        expect(page).to_have_url(re.compile(r"/auth/oidc/callback/?\?"))
+        expect(page.locator("#oidc-error")).to_have_text(_t("errors.oidc_register_first", lang))
+        page.locator("#oidc-back").click()
+        expect(page).to_have_url(re.compile(r"/signin$"))
+        expect(page.locator("#oidc-error")).to_have_count(0)  # no message left over on /signin
+        assert not any(c["name"] == "gp_session" and c["value"] for c in context.cookies())
+    finally:
+        context.close()
