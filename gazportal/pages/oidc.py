@@ -7,7 +7,7 @@ import reflex as rx
 
 from gazportal.components.auth_page import auth_page, link, links
 from gazportal.state.i18n import I18nState
-from gazportal.state.oidc import CALLBACK_ROUTE, OidcState
+from gazportal.state.oidc import CALLBACK_ROUTE, OidcState  # noqa: F401 (CALLBACK_ROUTE: for add_page)
 
 T = I18nState.t
 S = OidcState
