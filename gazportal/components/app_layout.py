@@ -121,7 +121,6 @@ def app_layout(active: str, *children: rx.Component) -> rx.Component:
 
 
 APP_CSS = """
-.gp-app-header{position:sticky;top:0;z-index:5}
 .gp-app-header-row{display:flex;align-items:center;gap:.75rem 1.25rem;flex-wrap:wrap;padding-top:.6rem;padding-bottom:.6rem}
 .gp-app-brand img{width:40px;height:40px;border-radius:10px}
 .gp-app-brand{flex:1 1 auto}
@@ -155,8 +154,9 @@ APP_CSS = """
 .gp-acc dl{margin:0;display:grid;gap:.35rem}
 .gp-acc dt{font-size:.8125rem;color:var(--gp-muted);margin:0}
 .gp-acc dd{margin:0;font-weight:500}
-.gp-acc-row{display:flex;gap:.6rem;align-items:flex-start}
-.gp-acc-row svg{color:var(--gp-muted);flex:none;margin-top:.15rem}
+.gp-acc-row{display:flex;flex-direction:column;gap:.1rem}
+.gp-acc dt{display:flex;align-items:center;gap:.4rem}
+.gp-acc dt svg{color:var(--gp-muted);flex:none}
 .gp-badge{display:inline-flex;align-items:center;gap:.3rem;font-size:.75rem;font-weight:650;padding:.2rem .6rem;
   border-radius:999px;background:var(--gp-tint);border:1px solid var(--gp-line);color:var(--gp-ink);white-space:nowrap}
 .gp-badge[data-status="submitted"],.gp-badge[data-status="in_review"]{background:#fff4d6;border-color:#f0d58a}
@@ -219,7 +219,6 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
 .gp-kv{display:grid;grid-template-columns:minmax(0,1fr);gap:.2rem;margin:0}
 @media (max-width:47.99rem){
   .gp-app{padding-bottom:calc(4.6rem + env(safe-area-inset-bottom))}
-  .gp-app-header{position:static}
   .gp-app-header .gp-lang{width:100%}
   .gp-app-header .gp-lang-icon{display:none}
   .gp-app-header .gp-lang-list{flex:1;justify-content:space-between}

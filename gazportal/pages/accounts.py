@@ -14,8 +14,8 @@ T = I18nState.t
 
 def _row(icon: str, label_key: str, value) -> rx.Component:
     return rx.el.div(
-        rx.icon(icon, size=18, aria_hidden="true"),
-        rx.el.div(rx.el.dt(T[label_key]), rx.el.dd(value)),
+        rx.el.dt(rx.icon(icon, size=16, aria_hidden="true"), T[label_key]),
+        rx.el.dd(value),
         class_name="gp-acc-row",
     )
 
@@ -297,10 +297,10 @@ def _request_item(r) -> rx.Component:
     return rx.el.li(
         rx.el.div(
             rx.el.span(r["number"], " · ", r["owner"], class_name="gp-label"),
-            rx.el.span(r["date"], " · ", r["docs"], class_name="gp-req-meta"),
+            rx.el.span(r["date"], " · ", T["accounts.docs.title"], ": ", r["count"], class_name="gp-req-meta"),
             class_name="gp-req-main",
         ),
-        rx.el.span(r["status_text"], class_name="gp-badge", data_status=r["status"]),
+        rx.el.span(T["accounts.rereg.status." + r["status"].to(str)], class_name="gp-badge", data_status=r["status"]),
         class_name="gp-req",
     )
 

@@ -111,7 +111,7 @@ class AccountsState(rx.State):
                 "status": r.status,
                 "status_text": i18n.t(f"accounts.rereg.status.{r.status}", lang),
                 "date": i18n.format_date(r.submitted_at or r.created_at, lang, "medium"),
-                "docs": i18n.t("accounts.rereg.docs_count", lang, count=len(r.documents)),
+                "count": str(len(r.documents)),
             }
             for r in reqs
             if r.status != "draft"
@@ -376,8 +376,11 @@ class AccountsState(rx.State):
         await self._reload(user)
 
     @rx.event
-    async def upload_document(self, files: Any):
-        """One file from rx.upload, checked by the service (size, type by content)."""
+    async def upload_document(self, files: list[rx.UploadFile]):
+        """One file from rx.upload, checked by the service (size, type by content).
+
+        The annotation is what Reflex's upload endpoint looks for; it is not enforced, so
+        ``files`` is checked like any other argument."""
         self.uploading = False
         try:
             user = await self._who()
