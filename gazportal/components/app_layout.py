@@ -141,9 +141,9 @@ APP_CSS = """
 .gp-app-h1{font-size:1.625rem;line-height:1.2;margin:0;font-weight:750;letter-spacing:-.01em}
 .gp-app-lead{margin:.35rem 0 0;color:var(--gp-muted);max-width:44rem}
 .gp-panel{background:#fff;border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;box-sizing:border-box;min-width:0}
-.gp-panel-h{font-size:1.125rem;line-height:1.3;margin:0 0 .25rem;font-weight:700;display:flex;align-items:center;gap:.5rem}
+.gp-panel-h{font-size:1.125rem;line-height:1.3;margin:0 0 .75rem;font-weight:700;display:flex;align-items:center;gap:.5rem}
 .gp-panel-h svg{color:var(--gp-link);flex:none}
-.gp-panel-sub{margin:0 0 1rem;color:var(--gp-muted);font-size:.9375rem}
+.gp-panel-sub{margin:-.4rem 0 1rem;color:var(--gp-muted);font-size:.9375rem}
 .gp-grid2{display:grid;grid-template-columns:minmax(0,1fr);gap:1.25rem;align-items:start}
 .gp-acc-list{display:grid;grid-template-columns:minmax(0,1fr);gap:.9rem;margin:0;padding:0;list-style:none}
 .gp-acc{background:#fff;border:1px solid var(--gp-line);border-left:5px solid var(--gp-hero);border-radius:1rem;
@@ -236,7 +236,8 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
 }
 @media (min-width:48rem){
   .gp-app-brand{flex:0 1 auto}
-  .gp-nav{flex:1 1 auto;display:flex;justify-content:center}
+  .gp-app-header .gp-lang{margin-left:auto}
+  .gp-nav{order:3;flex:1 1 100%;border-top:1px solid var(--gp-line);padding-top:.4rem;margin-bottom:-.2rem}
   .gp-form-grid{grid-template-columns:repeat(2,minmax(0,1fr))}
   .gp-form-grid .gp-span2{grid-column:1/-1}
   .gp-acc-list{grid-template-columns:repeat(2,minmax(0,1fr))}
