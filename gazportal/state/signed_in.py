@@ -125,12 +125,13 @@ def form(
     """A submitted form: a dict with exactly ``fields`` (all strings), nothing more.
 
     Reflex adds the value of every element with an ``id`` under that id as well; our inputs'
-    ids are ``<prefix>-<field>`` (components/forms.py), so those copies are allowed and dropped.
+    ids are ``<prefix>-<field>`` (components/forms.py), sent as ``<prefix>_<field>``: those copies are
+    allowed (they must be strings) and dropped.
     """
     wanted = set(fields)
     if not isinstance(value, dict) or not wanted <= set(value):
         raise BadArguments
-    copies = {f"{prefix}-{name}" for name in wanted} if prefix else set()
+    copies = {f"{prefix}_{name}" for name in wanted} if prefix else set()
     for key in set(value) - wanted:
         if key not in copies:
             raise BadArguments

@@ -232,11 +232,11 @@ async def test_form_copies_under_the_input_ids_are_accepted(world, app_db):
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s.load()
     before = _snapshot(app_db)
-    await s.add_by_payment({"number": "100000003", "last_payment": "1234.50", "add-number": "100000003",
-                            "add-last_payment": {"x": 1}})  # a copy that is not a string: refused
+    await s.add_by_payment({"number": "100000003", "last_payment": "1234.50", "add_number": "100000003",
+                            "add_last_payment": {"x": 1}})  # a copy that is not a string: refused
     assert _snapshot(app_db) == before
-    await s.add_by_payment({"number": "100000003", "last_payment": "1234.50", "add-number": "100000003",
-                            "add-last_payment": "1234.50"})
+    await s.add_by_payment({"number": "100000003", "last_payment": "1234.50", "add_number": "100000003",
+                            "add_last_payment": "1234.50"})
     assert [c["number"] for c in s.cards] == ["100000001", "100000003"]
 
 
@@ -244,7 +244,7 @@ async def test_form_copies_under_the_input_ids_are_accepted(world, app_db):
     "payload",
     [
         None, "100000003", 5, [], {"number": "100000003"},
-        {"number": "100000003", "last_payment": "1234.50", "pick-number": "1"},  # another form's copy
+        {"number": "100000003", "last_payment": "1234.50", "pick_number": "1"},  # another form's copy
         {"number": "100000003", "last_payment": "1234.50", "user_id": 2},  # an extra field
         {"number": 100000003, "last_payment": 1234.5},
         {"number": "100000003", "last_payment": math.nan},
