@@ -19,9 +19,13 @@ ALTCHA_NPM = "altcha@2.3.0"
 
 
 class AltchaWidget(rx.Component):
-    """``<altcha-widget>``."""
+    """``<altcha-widget>``.
 
-    tag = "altcha-widget"
+    ``tag`` is a JS identifier on purpose: Reflex names the memo component that wraps this one
+    (it has state props) after the tag, and "altcha-widget" would make that name invalid JS
+    (the production build then fails). The element itself is rendered as "altcha-widget"."""
+
+    tag = "AltchaWidget"
     library = None
     _is_tag_in_global_scope: ClassVar[bool] = True
     lib_dependencies: list[str] = [ALTCHA_NPM]
@@ -32,6 +36,9 @@ class AltchaWidget(rx.Component):
     hidelogo: rx.Var[bool]
     hidefooter: rx.Var[bool]
     auto: rx.Var[str]
+
+    def _get_tag_name(self) -> str:
+        return '"altcha-widget"'
 
     def add_imports(self) -> dict[str, Any]:
         return {"react": [rx.ImportVar(tag="useEffect")]}

@@ -112,6 +112,8 @@ def link(text: Any, href: str, **attrs: Any) -> rx.Component:
 
 
 AUTH_CSS = """
+.gp-alert-body{display:flex;flex-direction:column;gap:.45rem;min-width:0}
+.gp-alert-body .gp-alert-link{align-self:flex-start}
 .gp-auth-wrap{padding-top:2rem;padding-bottom:1rem;display:flex;justify-content:center}
 .gp-auth-card{width:100%;max-width:28rem;background:#fff;border:1px solid var(--gp-line);border-top:5px solid var(--gp-hero);
   border-radius:1.1rem;padding:1.5rem 1.25rem;box-sizing:border-box;box-shadow:0 10px 30px rgba(20,40,70,.08);
@@ -138,6 +140,8 @@ AUTH_CSS = """
 .gp-section-h{font-size:1rem;font-weight:700;margin:.25rem 0 0;grid-column:1/-1;color:var(--gp-ink);
   border-top:1px solid var(--gp-line);padding-top:1rem}
 .gp-captcha{grid-column:1/-1;--altcha-max-width:100%;--altcha-border-radius:.7rem;--altcha-color-border:#8b96a3}
+/* a refusal's CAPTCHA message goes once the widget has solved its fresh challenge */
+.gp-captcha:has(.altcha[data-state=verified]) .gp-field-error{display:none}
 .gp-agreement h2{font-size:1.0625rem;margin:1rem 0 .35rem}
 .gp-agreement p{margin:0 0 .6rem;line-height:1.6}
 .gp-page a.gp-link{color:var(--gp-link);font-weight:600;text-decoration:underline;text-underline-offset:3px}
@@ -160,6 +164,10 @@ def password_hint() -> Any:
     hint = T["auth.field.password_hint"].replace("{min}", str(policy.min_length))
     if policy.require_upper_and_lower:
         hint = hint + " " + T["auth.field.password_hint_case"]
+    if policy.require_digit:
+        hint = hint + " " + T["auth.field.password_hint_digit"]
+    if policy.require_symbol:
+        hint = hint + " " + T["auth.field.password_hint_symbol"]
     return hint
 
 

@@ -15,6 +15,7 @@ import reflex as rx
 from gazportal.services import auth, captcha
 from gazportal.services.errors import DomainError
 from gazportal.state.auth_forms import AuthFormState, BadForm, call, engine, now, profile, read_form
+from gazportal.state.confirm import ConfirmState
 from gazportal.state.gate import public
 
 TEXT_FIELDS = ("login", "email", "surname", "name", "phone", "kind", "bin", "account_number", "last_payment")
@@ -99,6 +100,8 @@ class RegisterState(AuthFormState):
             self.notice = await self._say("auth.register.done_none")
         elif p.confirmation == "sms_code":
             self.notice = await self._say("auth.register.done_sms")
+            # the code form on /confirm starts with the number just registered
+            (await self.get_state(ConfirmState)).login_hint = data["login"]
             yield rx.redirect("/confirm")
         else:
             self.notice = await self._say("auth.register.done_email")
