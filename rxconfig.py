@@ -22,6 +22,9 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     default_color_mode="light",
+    # Every profile builds with the same frontend packages, so reflex.lock/ does not depend on
+    # which profile was built last (only CAPTCHA profiles render the ALTCHA widget).
+    frontend_packages=["altcha@2.3.0"],
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
         rx.plugins.RadixThemesPlugin(
