@@ -1,0 +1,269 @@
+"""Statistics of one account for the portal: the monthly table and plotly figures, ready to show.
+
+Pure Python (no ``import reflex``): figures are plain dicts in plotly's JSON form
+(``{"data": [...], "layout": {...}}``), built with ``template="none"`` and our own compact
+styling (the profile's colours, small margins, no mode bar), so a figure is a few KB and fits a
+390 px phone. Every figure comes with a one-sentence summary for screen readers; the monthly
+table is the accessible alternative to the charts.
+
+:func:`load_statistics` checks ownership (``accounts.require_account``) and the period range
+(``billing``'s rules plus "not after the current month") and formats every text in each of the
+requested languages, so the page can switch language without asking the server again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from sqlmodel import Session
+
+from gazportal.models import Charge
+from gazportal.services import billing, i18n
+from gazportal.services.accounts import require_account
+from gazportal.services.errors import InvalidInput
+from gazportal.services.periods import add_months, parse_period, period_of, period_start
+from gazportal.settings import UNITS, Profile
+
+DEFAULT_MONTHS = 12
+GRID = "#d9dee4"
+INK = "#1f2933"
+MUTED = "#52606d"
+PREVIOUS = "#9aa5b1"
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def current_period(profile: Profile, now: datetime) -> str:
+    return period_of(now, profile.tz)
+
+
+def default_range(profile: Profile, now: datetime, months: int = DEFAULT_MONTHS) -> tuple[str, str]:
+    """The last ``months`` complete months (the current month's charge is not posted yet)."""
+    last = add_months(current_period(profile, now), -1)
+    return add_months(last, -(months - 1)), last
+
+
+def check_period(value: Any, profile: Profile, now: datetime, *, field_name: str = "period") -> str:
+    """A 'YYYY-MM' string not after the current month, or InvalidInput."""
+    if not isinstance(value, str) or len(value) > 20:
+        raise InvalidInput("errors.bad_period", period=str(value)[:20] if isinstance(value, str) else "")
+    value = value.strip()
+    parse_period(value)
+    if value < "1900-01":
+        raise InvalidInput("errors.bad_period", period=value)
+    if value > current_period(profile, now):
+        raise InvalidInput("errors.period_in_future", period=value)
+    return value
+
+
+def check_range(first: Any, last: Any, profile: Profile, now: datetime) -> tuple[str, str]:
+    """Both ends valid, in order, at most ``billing.MAX_MONTHS`` months (billing's message keys)."""
+    a = check_period(first, profile, now)
+    b = check_period(last, profile, now)
+    billing._check_range(a, b)
+    return a, b
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def account_service(session: Session, profile: Profile, account_id: int) -> str:
+    """The service the account is charged for (the most charged one), else the profile's first."""
+    row = session.exec(
+        sa.select(Charge.service, sa.func.count()).where(Charge.account_id == account_id)
+        .group_by(Charge.service).order_by(sa.func.count().desc(), Charge.service).limit(1)
+    ).first()
+    return row[0] if row else profile.services[0]
+
+
+def month_label(period: str, lang: str, *, year: bool = True) -> str:
+    """Short month name: 'Nov 2026' / 'нояб. 2026' (or without the year)."""
+    fmt = "LLL yyyy" if year else "LLL"
+    text = babel_dates.format_date(period_start(period), format=fmt, locale=i18n.babel_locale(lang))
+    return text[:1].upper() + text[1:]
+
+
+def separators(lang: str) -> str:
+    """plotly's ``layout.separators``: the language's decimal sign and group separator."""
+    loc = i18n.babel_locale(lang)
+    dec = babel_numbers.get_decimal_symbol(loc)
+    group = babel_numbers.get_group_symbol(loc)
+    return dec + (" " if group in ("\u00a0", "\u202f") else group)
+
+
+def _unit(service: str, lang: str) -> str:
+    return i18n.t("units." + UNITS.get(service, "m3"), lang)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class ChartStyle:
+    primary: str
+    accent: str
+    lang: str
+    service: str
+
+
+def _layout(style: ChartStyle, *, legend: bool = False) -> dict[str, Any]:
+    return {
+        "template": "none",
+        "autosize": True,
+        "height": 280,
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 12, "color": INK},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "separators": separators(style.lang),
+        "showlegend": legend,
+        "legend": {"orientation": "h", "x": 0, "y": 1.12, "font": {"size": 12}},
+        "bargap": 0.25,
+        "bargroupgap": 0.08,
+        "hovermode": "closest",
+        "dragmode": False,
+        "xaxis": {"type": "category", "automargin": True, "showgrid": False, "fixedrange": True,
+                  "tickfont": {"size": 11, "color": MUTED}, "linecolor": GRID, "showline": True},
+        "yaxis": {"automargin": True, "gridcolor": GRID, "zeroline": False, "fixedrange": True, "rangemode": "tozero",
+                  "tickfont": {"size": 11, "color": MUTED},
+                  "title": {"text": _unit(style.service, style.lang), "font": {"size": 11, "color": MUTED}}},
+    }
+
+
+def _bar(name: str, x: list[str], volumes: list[Decimal], color: str, style: ChartStyle) -> dict[str, Any]:
+    return {
+        "type": "bar",
+        "name": name,
+        "x": x,
+        "y": [float(v) for v in volumes],  # display only; the table shows the exact figures
+        "text": [i18n.format_volume(v, style.service, style.lang) for v in volumes],
+        "textposition": "none",
+        "hovertemplate": "%{x}: %{text}<extra></extra>",
+        "marker": {"color": color},
+    }
+
+
+def monthly_figure(rows: list[billing.MonthVolume], style: ChartStyle) -> dict[str, Any]:
+    x = [month_label(r.period, style.lang) for r in rows]
+    return {"data": [_bar(i18n.t("statistics.chart.volume", style.lang), x, [r.volume for r in rows],
+                          style.primary, style)],
+            "layout": _layout(style)}
+
+
+def yearly_figure(rows: list[billing.YearRow], style: ChartStyle) -> dict[str, Any]:
+    x = [str(r.year) for r in rows]
+    return {"data": [_bar(i18n.t("statistics.chart.volume", style.lang), x, [r.volume for r in rows],
+                          style.primary, style)],
+            "layout": _layout(style)}
+
+
+def comparison_figure(rows: list[billing.MonthComparison], year: int, style: ChartStyle) -> dict[str, Any]:
+    x = [month_label(r.period, style.lang, year=False) for r in rows]
+    return {
+        "data": [
+            _bar(str(year - 1), x, [r.previous_volume for r in rows], PREVIOUS, style),
+            _bar(str(year), x, [r.volume for r in rows], style.primary, style),
+        ],
+        "layout": _layout(style, legend=True),
+    }
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def _vol(v: Decimal, style: ChartStyle) -> str:
+    return i18n.format_volume(v, style.service, style.lang)
+
+
+def monthly_summary(rows: list[billing.MonthVolume], style: ChartStyle) -> str:
+    lang = style.lang
+    total = sum((r.volume for r in rows), billing.ZERO_VOLUME)
+    top = max(rows, key=lambda r: (r.volume, r.period))
+    return i18n.t("statistics.chart.monthly_summary", lang, first=i18n.format_period(rows[0].period, lang),
+                  last=i18n.format_period(rows[-1].period, lang), total=_vol(total, style),
+                  max_period=i18n.format_period(top.period, lang), max=_vol(top.volume, style))
+
+
+def yearly_summary(rows: list[billing.YearRow], style: ChartStyle) -> str:
+    parts = "; ".join(f"{r.year}: {_vol(r.volume, style)}" for r in rows)
+    return i18n.t("statistics.chart.yearly_summary", style.lang, years=parts)
+
+
+def comparison_summary(rows: list[billing.MonthComparison], year: int, style: ChartStyle) -> str:
+    total = sum((r.volume for r in rows), billing.ZERO_VOLUME)
+    previous = sum((r.previous_volume for r in rows), billing.ZERO_VOLUME)
+    return i18n.t("statistics.chart.comparison_summary", style.lang, year=year, total=_vol(total, style),
+                  previous_year=year - 1, previous_total=_vol(previous, style))
+
+
+# --------------------------------------------------------------------------- the page's data
+
+
+@dataclass(frozen=True)
+class Statistics:
+    account_id: int
+    first: str
+    last: str
+    service: str
+    year: int  # the year compared with the one before
+    rows: list[billing.StatementRow]
+    # language -> formatted table rows / figures / summaries
+    table: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    figures: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    summaries: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def table_rows(rows: list[billing.StatementRow], profile: Profile, service: str, lang: str) -> list[dict[str, str]]:
+    code = profile.currency.code
+    return [
+        {
+            "period": r.period,
+            "label": i18n.format_period(r.period, lang),
+            "volume": i18n.format_volume(r.volume, service, lang),
+            "charged": i18n.format_money(r.charged, code, lang),
+            "paid": i18n.format_money(r.paid, code, lang),
+            "balance": i18n.format_money(r.closing, code, lang),
+            "debt": "1" if r.closing < 0 else "",
+        }
+        for r in rows
+    ]
+
+
+def load_statistics(session: Session, profile: Profile, user_id: int, account_id: Any, first: Any, last: Any,
+                    *, now: datetime, languages: list[str] | tuple[str, ...]) -> Statistics:
+    """Table and figures for the customer's account from ``first`` to ``last`` ('YYYY-MM')."""
+    acc = require_account(session, user_id, account_id)
+    first, last = check_range(first, last, profile, now)
+    tz = profile.tz
+    rows = billing.monthly_statement(session, acc.id, first, last, tz)
+    service = account_service(session, profile, acc.id)
+    volumes = [billing.MonthVolume(r.period, r.volume) for r in rows]
+    last_year = parse_period(last)[0]
+    first_year = max(parse_period(first)[0], last_year - billing.MAX_YEARS + 1)
+    years = billing.yearly_summary(session, acc.id, first_year, last_year, tz)
+    comparison = billing.year_comparison(session, acc.id, last_year)
+    out = Statistics(acc.id, first, last, service, last_year, rows)
+    for lang in languages:
+        style = ChartStyle(profile.colors.primary, profile.colors.accent, lang, service)
+        out.table[lang] = table_rows(rows, profile, service, lang)
+        out.figures[lang] = {
+            "monthly": monthly_figure(volumes, style),
+            "yearly": yearly_figure(years, style),
+            "comparison": comparison_figure(comparison, last_year, style),
+        }
+        out.summaries[lang] = {
+            "monthly": monthly_summary(volumes, style),
+            "yearly": yearly_summary(years, style),
+            "comparison": comparison_summary(comparison, last_year, style),
+        }
+    return out
+
+
+def today(profile: Profile, now: datetime) -> date:
+    return now.astimezone(profile.tz).date()

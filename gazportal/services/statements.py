@@ -1,0 +1,201 @@
+"""The account state for a period (opening balance, charges, payments, closing balance, debt), shown
+on /statement and sent to the customer's e-mail on request.
+
+Pure Python (no ``import reflex``). Ownership through ``accounts.require_account``; the period
+must be a month not after the current one. Sending is limited to ``MAX_MAILS_PER_HOUR`` per
+customer (a row of ``login_throttle`` keyed by a hash of "statements.mail:<user id>") and goes
+to the customer's confirmed e-mail only, in the customer's language, as text plus a simple HTML
+table, after the counter is committed.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from gazportal.db import write_session
+from gazportal.models import Account, LoginThrottle, User
+from gazportal.services import billing, i18n, notify
+from gazportal.services.accounts import AccountNotFound, require_account
+from gazportal.services.charts import check_period
+from gazportal.services.errors import DomainError
+from gazportal.settings import Profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gazportal.settings import Settings
+
+MAX_MAILS_PER_HOUR = 5
+WINDOW = timedelta(hours=1)
+
+
+class NoEmail(DomainError):
+    """The customer has no e-mail address in the profile."""
+
+    key = "errors.statement_no_email"
+
+
+class EmailNotConfirmed(DomainError):
+    key = "errors.statement_email_not_confirmed"
+
+
+class TooManyMails(DomainError):
+    """``params["minutes"]`` until the next statement may be sent."""
+
+    key = "errors.statement_mail_limit"
+
+
+@dataclass(frozen=True)
+class Lines:
+    """An account state in words and figures, formatted for one language."""
+
+    lang: str
+    number: str
+    holder: str
+    address: str
+    period: str  # formatted
+    opening: str
+    charges: list[tuple[str, str, str]]  # service, volume, amount
+    charged: str
+    payments: list[tuple[str, str, str]]  # date, amount, receipt
+    paid: str
+    closing: str
+    debt: str  # formatted, "" when there is none
+    in_debt: bool
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Sent:
+    to: str
+    period: str
+
+
+def state_lines(session: Session, profile: Profile, account: Account, period: str, lang: str) -> Lines:
+    """``billing.account_state`` formatted for ``lang`` (money in the profile's currency)."""
+    st = billing.account_state(session, account.id, period, profile.tz)
+    code = profile.currency.code
+    money = lambda v: i18n.format_money(v, code, lang)  # noqa: E731
+    charges = [(i18n.t(f"services.{c.service}", lang), i18n.format_volume(c.volume, c.service, lang), money(c.amount))
+               for c in st.charges]
+    payments = [(i18n.format_date(p.day, lang), money(p.amount), p.receipt_no) for p in st.payments]
+    return Lines(lang=lang, number=account.number, holder=account.holder_name, address=account.address or "",
+                 period=i18n.format_period(period, lang), opening=money(st.opening), charges=charges,
+                 charged=money(st.charged), payments=payments, paid=money(st.paid), closing=money(st.closing),
+                 debt=money(st.debt) if st.in_debt else "", in_debt=st.in_debt)
+
+
+def compose(profile: Profile, lines: Lines, *, to: str, link: str) -> Mail:
+    """The e-mail: a plain-text body and a simple HTML table (every value escaped)."""
+    lang = lines.lang
+    t = lambda key, **kw: i18n.t(key, lang, **kw)  # noqa: E731
+    name = profile.name.get(lang)
+    subject = t("mail.statement.subject", period=lines.period, number=lines.number)
+    rows: list[tuple[str, str]] = [
+        (t("statement.account"), lines.number),
+        (t("statement.holder"), lines.holder),
+        (t("statement.address"), lines.address),
+        (t("statement.opening"), lines.opening),
+    ]
+    for service, volume, amount in lines.charges:
+        rows.append((t("statement.charge_line", service=service, volume=volume), amount))
+    rows.append((t("statement.charged"), lines.charged))
+    for day, amount, receipt in lines.payments:
+        rows.append((t("statement.payment_line", date=day, receipt=receipt), amount))
+    rows.append((t("statement.paid"), lines.paid))
+    rows.append((t("statement.closing"), lines.closing))
+    debt_text = t("statement.debt_text", amount=lines.debt) if lines.in_debt else t("statement.no_debt")
+    intro = t("mail.statement.intro", period=lines.period, number=lines.number)
+    text = "\n".join(
+        [intro, ""]
+        + [f"{label}: {value}" for label, value in rows]
+        + ["", debt_text, "", t("mail.statement.footer", link=link), "", name]
+    ) + "\n"
+    e = html.escape
+    cells = "".join(
+        f'<tr><th scope="row" style="text-align:left;padding:4px 12px 4px 0;font-weight:normal">{e(label)}</th>'
+        f'<td style="text-align:right;padding:4px 0;white-space:nowrap">{e(value)}</td></tr>'
+        for label, value in rows
+    )
+    colour = "#b42318" if lines.in_debt else "#14532d"
+    body = (
+        f'<!doctype html><html lang="{e(lang)}"><head><meta charset="utf-8"><title>{e(subject)}</title></head>'
+        f'<body style="font-family:Arial,sans-serif;color:#1f2933">'
+        f"<p>{e(intro)}</p>"
+        f'<table style="border-collapse:collapse" role="presentation">{cells}</table>'
+        f'<p style="font-weight:bold;color:{colour}">{e(debt_text)}</p>'
+        f'<p>{e(t("mail.statement.footer", link=""))} <a href="{e(link)}">{e(link)}</a></p>'
+        f"<p>{e(name)}</p></body></html>"
+    )
+    return Mail(to=to, subject=subject, text=text, html=body)
+
+
+# --------------------------------------------------------------------------- rate limit
+
+
+def _throttle_row(session: Session, user_id: int) -> LoginThrottle:
+    ident = hashlib.sha256(f"statements.mail:{user_id}".encode()).hexdigest()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    insert = pg_insert if postgres else sqlite_insert
+    session.execute(insert(LoginThrottle.__table__).values(identifier_hash=ident, failures=0)
+                    .on_conflict_do_nothing(index_elements=["identifier_hash"]))
+    stmt = select(LoginThrottle).where(LoginThrottle.identifier_hash == ident).execution_options(
+        populate_existing=True)
+    if postgres:
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).one()
+
+
+def _count_mail(session: Session, user_id: int, now: datetime) -> None:
+    """One more statement in the customer's hour (``last_failure_at`` is when the hour began)."""
+    row = _throttle_row(session, user_id)
+    if row.last_failure_at is None or now - row.last_failure_at >= WINDOW:
+        row.failures, row.last_failure_at = 0, now
+    if row.failures >= MAX_MAILS_PER_HOUR:
+        left = row.last_failure_at + WINDOW - now
+        raise TooManyMails(minutes=max(1, math.ceil(left.total_seconds() / 60)), max=MAX_MAILS_PER_HOUR)
+    row.failures += 1
+    session.add(row)
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def send_statement(engine: Engine, profile: Profile, user_id: Any, account_id: Any, period: Any, *,
+                   now: datetime, settings: "Settings | None" = None) -> Sent:
+    """Send the account state for ``period`` to the customer's confirmed e-mail.
+
+    Raises AccountNotFound (a foreign or missing account), InvalidInput (a bad or future
+    period), NoEmail / EmailNotConfirmed, TooManyMails, notify.DeliveryFailed.
+    """
+    period = check_period(period, profile, now)
+    with write_session(engine) as session:
+        acc = require_account(session, user_id, account_id)
+        user = session.get(User, user_id)
+        if user is None:  # pragma: no cover - require_account has checked it
+            raise AccountNotFound()
+        if not user.email:
+            raise NoEmail()
+        if not user.email_verified:
+            raise EmailNotConfirmed()
+        _count_mail(session, user.id, now)
+        lang = i18n.language(user.language if user.language in profile.languages else profile.default_language)
+        lines = state_lines(session, profile, acc, period, lang)
+        to = user.email
+    mail = compose(profile, lines, to=to, link=notify.public_link("/statement", settings=settings))
+    notify.send_mail(mail.to, mail.subject, mail.text, mail.html, settings=settings)
+    return Sent(to=to, period=period)

@@ -1,0 +1,131 @@
+"""Statistics for the page (gazportal.services.charts): the monthly table, plotly figures as plain
+dicts (compact, no default template), their summaries, the period rules and ownership, on SQLite
+and PostgreSQL."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from gazportal.db import read_session, write_session
+from gazportal.models import Account, Charge, Payment, User, UserAccountLink
+from gazportal.services import billing, charts
+from gazportal.services.errors import InvalidInput, NotFound
+from gazportal.settings import load_profile
+
+NOW = datetime(2026, 3, 15, 6, 0, tzinfo=UTC)  # 11:00 in Almaty
+PROFILE = load_profile("default")
+UA = load_profile("kremenchukgaz")
+
+
+def seed(engine) -> dict:
+    with write_session(engine) as s:
+        mine = Account(number="100000001", holder_name="Ivanova A.", address="Almaty, Abai 1", kind="person")
+        other = Account(number="100000002", holder_name="Bob B.", address="Almaty, Abai 2", kind="person")
+        s.add_all([mine, other])
+        s.flush()
+        for i, period in enumerate([f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01", "2026-02"]):
+            vol = D(10 + i) + D("0.5")
+            s.add(Charge(account_id=mine.id, period=period, service="gas", volume=vol, amount=vol * 100))
+        s.add(Charge(account_id=other.id, period="2026-01", service="gas", volume=D("99"), amount=D("9900")))
+        s.add(Payment(account_id=mine.id, paid_at=datetime(2026, 2, 10, 8, tzinfo=UTC), amount=D("1000.00"),
+                      receipt_no="R-1", channel="bank"))
+        u = User(login="a@example.kz", email="a@example.kz", password_hash="x", surname="I", name="A",
+                 is_active=True, email_verified=True, language="ru")
+        b = User(login="b@example.kz", email="b@example.kz", password_hash="x", surname="B", name="B",
+                 is_active=True, email_verified=True, language="en")
+        s.add_all([u, b])
+        s.flush()
+        s.add_all([UserAccountLink(user_id=u.id, account_id=mine.id),
+                   UserAccountLink(user_id=b.id, account_id=other.id)])
+        return dict(mine=mine.id, other=other.id, alice=u.id, bob=b.id)
+
+
+def test_statistics_table_and_figures(engine):
+    ids = seed(engine)
+    with read_session(engine) as s:
+        st = charts.load_statistics(s, PROFILE, ids["alice"], ids["mine"], "2025-03", "2026-02", now=NOW,
+                                    languages=["en", "ru"])
+    assert (st.first, st.last, st.service, st.year) == ("2025-03", "2026-02", "gas", 2026)
+    assert [r.period for r in st.rows] == [f"2025-{m:02d}" for m in range(3, 13)] + ["2026-01", "2026-02"]
+    feb = st.rows[-1]
+    assert feb.volume == D("23.500") and feb.charged == D("2350.00") and feb.paid == D("1000.00")
+    assert feb.closing == feb.opening + D("1000.00") - D("2350.00")
+    en = st.table["en"][-1]
+    assert en == {"period": "2026-02", "label": "February 2026", "volume": "23.500\u00a0m³",
+                  "charged": "₸2,350.00", "paid": "₸1,000.00", "balance": en["balance"], "debt": "1"}
+    assert en["balance"].startswith("-") and "₸" in en["balance"]
+    ru = st.table["ru"][-1]
+    assert ru["label"] == "Февраль 2026" and ru["charged"].replace("\u00a0", " ").replace("\u202f", " ") == "2 350,00 ₸"
+
+    monthly = st.figures["en"]["monthly"]
+    assert monthly["layout"]["template"] == "none"
+    assert monthly["data"][0]["y"] == [float(r.volume) for r in st.rows]
+    assert monthly["data"][0]["x"][0] == "Mar 2025"
+    assert monthly["data"][0]["marker"]["color"] == PROFILE.colors.primary
+    assert st.figures["ru"]["monthly"]["layout"]["separators"][0] == ","
+    yearly = st.figures["en"]["yearly"]
+    assert yearly["data"][0]["x"] == ["2025", "2026"]
+    assert yearly["data"][0]["y"] == [float(sum(D(10 + i) + D("0.5") for i in range(12))), 22.5 + 23.5]
+    comp = st.figures["en"]["comparison"]
+    assert [t["name"] for t in comp["data"]] == ["2025", "2026"]
+    assert comp["data"][1]["y"][:3] == [22.5, 23.5, 0.0] and comp["data"][0]["y"][:2] == [10.5, 11.5]
+    for fig in st.figures["en"].values():
+        assert len(json.dumps(fig)) < 8000  # compact: no template, a few KB
+
+    assert "February 2026" in st.summaries["en"]["monthly"] and "23.500" in st.summaries["en"]["monthly"]
+    assert "2025:" in st.summaries["en"]["yearly"]
+    assert st.summaries["ru"]["comparison"].startswith("2026: ")
+
+
+def test_foreign_account_is_refused(engine):
+    ids = seed(engine)
+    with read_session(engine) as s:
+        for bad in (ids["other"], 999999, "1", None, True, -1, 1.5):
+            with pytest.raises(NotFound):
+                charts.load_statistics(s, PROFILE, ids["alice"], bad, "2025-03", "2026-02", now=NOW, languages=["en"])
+
+
+@pytest.mark.parametrize("first,last,key", [
+    ("2026-02", "2025-03", "errors.period_range_reversed"),
+    ("2015-01", "2026-02", "errors.period_range_too_long"),
+    ("2026-13", "2026-02", "errors.bad_period"),
+    ("2026-04", "2026-04", "errors.period_in_future"),
+    ("2025-03", "2026-04", "errors.period_in_future"),
+    (202503, "2026-02", "errors.bad_period"),
+    (None, "2026-02", "errors.bad_period"),
+    ("2025-3", "2026-02", "errors.bad_period"),
+    ("0999-01", "2026-02", "errors.bad_period"),
+    ("x" * 500, "2026-02", "errors.bad_period"),
+])
+def test_bad_ranges_are_refused(engine, first, last, key):
+    ids = seed(engine)
+    with read_session(engine) as s:
+        with pytest.raises(InvalidInput) as e:
+            charts.load_statistics(s, PROFILE, ids["alice"], ids["mine"], first, last, now=NOW, languages=["en"])
+    assert e.value.key == key
+
+
+def test_longest_range_and_years_capped(sqlite_engine):
+    ids = seed(sqlite_engine)
+    with read_session(sqlite_engine) as s:
+        st = charts.load_statistics(s, PROFILE, ids["alice"], ids["mine"], "2016-03", "2026-02", now=NOW,
+                                    languages=["en"])
+    assert len(st.rows) == billing.MAX_MONTHS
+    assert len(st.figures["en"]["yearly"]["data"][0]["x"]) == billing.MAX_YEARS
+
+
+def test_default_range_is_last_twelve_complete_months():
+    assert charts.default_range(PROFILE, NOW) == ("2025-03", "2026-02")
+    # 31 Dec 20:00 UTC is already 1 January in Almaty (UTC+5)
+    assert charts.current_period(PROFILE, datetime(2025, 12, 31, 20, tzinfo=UTC)) == "2026-01"
+
+
+def test_ukrainian_money_and_separators(sqlite_engine):
+    ids = seed(sqlite_engine)
+    with read_session(sqlite_engine) as s:
+        st = charts.load_statistics(s, UA, ids["alice"], ids["mine"], "2026-01", "2026-02", now=NOW, languages=["uk"])
+    assert "₴" in st.table["uk"][0]["charged"] and st.table["uk"][0]["label"] == "Січень 2026"
+    assert st.figures["uk"]["monthly"]["layout"]["separators"][0] == ","
