@@ -21,14 +21,14 @@ config = rx.Config(
     cors_allowed_origins=[settings.public_url],
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    default_color_mode="light",
+    default_color_mode="system",  # light or dark as the device says; the header has a switch
     # Every profile builds with the same frontend packages, so reflex.lock/ does not depend on
     # which profile was built last (only CAPTCHA profiles render the ALTCHA widget).
     frontend_packages=["altcha@2.3.0"],
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
         rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(appearance="light", accent_color=radix_accent(settings.profile.colors.primary), radius="large")
+            theme=rx.theme(appearance="inherit", accent_color=radix_accent(settings.profile.colors.primary), radius="large")
         ),
     ],
     **_extra,

@@ -2,6 +2,7 @@
 import reflex as rx
 
 import gazportal.models  # noqa: F401  (registers every table for `reflex db`)
+from gazportal import pwa
 from gazportal.components.theme import stylesheet
 from gazportal.pages.index import index
 from gazportal.services.i18n import t
@@ -22,6 +23,7 @@ from gazportal.state.signin import SignInState
 
 profile = get_settings().profile
 lang = profile.default_language
+pwa.ensure(profile)  # the manifest and icons of this profile (assets/profiles/<id>/)
 
 app = rx.App(
     html_lang=lang,
@@ -29,7 +31,14 @@ app = rx.App(
         rx.el.meta(name="description", content=t("index.meta_description", lang)),
         rx.el.meta(name="theme-color", content=profile.colors.primary),
         rx.el.link(rel="icon", href=profile.logo, type="image/svg+xml"),
-        rx.el.link(rel="apple-touch-icon", href="/apple-touch-icon.png"),
+        rx.el.link(rel="apple-touch-icon", href=pwa.apple_touch_url(profile)),
+        # Installable: manifest, iOS home-screen tags, the service worker (assets/sw.js).
+        rx.el.link(rel="manifest", href=pwa.manifest_url(profile)),
+        rx.el.meta(name="mobile-web-app-capable", content="yes"),
+        rx.el.meta(name="apple-mobile-web-app-capable", content="yes"),
+        rx.el.meta(name="apple-mobile-web-app-title", content=profile.short_name),
+        rx.el.meta(name="apple-mobile-web-app-status-bar-style", content="default"),
+        rx.el.script(pwa.register_script(profile)),
         rx.el.style(stylesheet(profile)),
     ],
 )

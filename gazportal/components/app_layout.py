@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.lang_switch import lang_switch
+from gazportal.components.color_mode import header_tools
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 
@@ -79,7 +79,7 @@ def app_header(active: str) -> rx.Component:
                 class_name="gp-brand gp-app-brand",
             ),
             nav(active),
-            lang_switch(),
+            header_tools(),
             class_name="gp-container gp-app-header-row",
         ),
         class_name="gp-header gp-app-header",
@@ -140,13 +140,13 @@ APP_CSS = """
 .gp-app-title{display:flex;flex-wrap:wrap;align-items:flex-end;justify-content:space-between;gap:.75rem 1rem}
 .gp-app-h1{font-size:1.625rem;line-height:1.2;margin:0;font-weight:750;letter-spacing:-.01em}
 .gp-app-lead{margin:.35rem 0 0;color:var(--gp-muted);max-width:44rem}
-.gp-panel{background:#fff;border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;box-sizing:border-box;min-width:0}
+.gp-panel{background:var(--gp-surface);border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;box-sizing:border-box;min-width:0}
 .gp-panel-h{font-size:1.125rem;line-height:1.3;margin:0 0 .75rem;font-weight:700;display:flex;align-items:center;gap:.5rem}
 .gp-panel-h svg{color:var(--gp-link);flex:none}
 .gp-panel-sub{margin:-.4rem 0 1rem;color:var(--gp-muted);font-size:.9375rem}
 .gp-grid2{display:grid;grid-template-columns:minmax(0,1fr);gap:1.25rem;align-items:start}
 .gp-acc-list{display:grid;grid-template-columns:minmax(0,1fr);gap:.9rem;margin:0;padding:0;list-style:none}
-.gp-acc{background:#fff;border:1px solid var(--gp-line);border-left:5px solid var(--gp-hero);border-radius:1rem;
+.gp-acc{background:var(--gp-surface);border:1px solid var(--gp-line);border-left:5px solid var(--gp-hero);border-radius:1rem;
   padding:1rem 1.1rem;display:flex;flex-direction:column;gap:.6rem;min-width:0}
 .gp-acc-top{display:flex;align-items:center;justify-content:space-between;gap:.75rem}
 .gp-acc-num{font-size:1.25rem;font-weight:750;letter-spacing:.04em;font-variant-numeric:tabular-nums;margin:0}
@@ -167,7 +167,7 @@ APP_CSS = """
 .gp-field{display:flex;flex-direction:column;gap:.35rem;min-width:0}
 .gp-label{font-weight:600;font-size:.9375rem}
 .gp-hint{font-size:.8125rem;color:var(--gp-muted);margin:0}
-.gp-input{font:inherit;font-size:1rem;padding:.7rem .85rem;border:1.5px solid #8b96a3;border-radius:.7rem;background:#fff;
+.gp-input{font:inherit;font-size:1rem;padding:.7rem .85rem;border:1.5px solid #8b96a3;border-radius:.7rem;background:var(--gp-surface);
   color:var(--gp-ink);min-height:2.9rem;width:100%;box-sizing:border-box}
 .gp-input:disabled{background:#eef0f2;color:var(--gp-muted)}
 textarea.gp-input{min-height:5.5rem;resize:vertical}
@@ -179,9 +179,9 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
   color:var(--gp-on-hero);cursor:pointer;text-decoration:none;white-space:nowrap}
 .gp-btn:hover{background:var(--gp-hero-deep)}
 .gp-btn:disabled{opacity:.55;cursor:not-allowed}
-.gp-btn-ghost{background:#fff;color:var(--gp-link);border-color:var(--gp-line)}
+.gp-btn-ghost{background:var(--gp-surface);color:var(--gp-link);border-color:var(--gp-line)}
 .gp-btn-ghost:hover{background:var(--gp-tint)}
-.gp-btn-danger{background:#fff;color:#b42318;border-color:#f0b5b0}
+.gp-btn-danger{background:var(--gp-surface);color:#b42318;border-color:#f0b5b0}
 .gp-btn-danger:hover{background:#fff1f0}
 .gp-btn-danger-solid{background:#b42318;border-color:#b42318;color:#fff}
 .gp-btn-danger-solid:hover{background:#8f1c13}
@@ -195,7 +195,7 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
   margin-bottom:1rem}
 .gp-tab{flex:1;font:inherit;font-weight:600;font-size:.9375rem;padding:.6rem .5rem;min-height:2.75rem;border:0;border-radius:.7rem;
   background:transparent;color:var(--gp-ink);cursor:pointer}
-.gp-tab[aria-pressed="true"]{background:#fff;box-shadow:0 1px 3px rgba(0,0,0,.12);color:var(--gp-ink)}
+.gp-tab[aria-pressed="true"]{background:var(--gp-surface);box-shadow:0 1px 3px rgba(0,0,0,.12);color:var(--gp-ink)}
 .gp-empty{color:var(--gp-muted);margin:0;padding:.5rem 0}
 .gp-docs{list-style:none;margin:0;padding:0;display:grid;gap:.5rem}
 .gp-doc{display:flex;align-items:center;gap:.6rem;padding:.6rem .75rem;border:1px solid var(--gp-line);border-radius:.7rem;
@@ -207,12 +207,12 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
 .gp-drop svg{color:var(--gp-link)}
 .gp-reqs{list-style:none;margin:0;padding:0;display:grid;gap:.6rem}
 .gp-req{display:flex;justify-content:space-between;gap:.75rem;align-items:flex-start;padding:.75rem .9rem;border:1px solid var(--gp-line);
-  border-radius:.8rem;background:#fff}
+  border-radius:.8rem;background:var(--gp-surface)}
 .gp-req-main{min-width:0;display:flex;flex-direction:column;gap:.15rem}
 .gp-req-meta{font-size:.8125rem;color:var(--gp-muted)}
 .gp-dialog-overlay{position:fixed;inset:0;background:rgba(15,23,42,.45);z-index:40}
 .gp-dialog{position:fixed;z-index:41;left:50%;top:50%;transform:translate(-50%,-50%);width:min(28rem,calc(100vw - 2rem));
-  background:#fff;border-radius:1rem;padding:1.4rem;box-shadow:0 20px 50px rgba(0,0,0,.3);box-sizing:border-box}
+  background:var(--gp-surface);border-radius:1rem;padding:1.4rem;box-shadow:0 20px 50px rgba(0,0,0,.3);box-sizing:border-box}
 .gp-dialog h2{margin:0 0 .5rem;font-size:1.25rem}
 .gp-dialog p{margin:0 0 1.1rem;color:var(--gp-muted)}
 .gp-dialog .gp-actions{justify-content:flex-end}
@@ -223,7 +223,7 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
   .gp-app-header .gp-lang-icon{display:none}
   .gp-app-header .gp-lang-list{flex:1;justify-content:space-between}
   .gp-app-header .gp-lang-btn{flex:1 1 auto;padding:.6rem .5rem}
-  .gp-nav{position:fixed;left:0;right:0;bottom:0;z-index:30;background:#fff;border-top:1px solid var(--gp-line);
+  .gp-nav{position:fixed;left:0;right:0;bottom:0;z-index:30;background:var(--gp-surface);border-top:1px solid var(--gp-line);
     box-shadow:0 -4px 16px rgba(0,0,0,.08);padding:.3rem .3rem calc(.3rem + env(safe-area-inset-bottom))}
   .gp-nav-list{justify-content:space-around}
   .gp-nav-list li{flex:1;min-width:0}

@@ -74,13 +74,26 @@ def alert(kind: str, text: Any, **attrs: Any) -> rx.Component:
     )
 
 
-def button(label: Any, *, icon: str | None = None, kind: str = "", **attrs: Any) -> rx.Component:
+def spinner() -> rx.Component:
+    """A small turning circle (decorative: the button says ``aria-busy``)."""
+    return rx.el.span(class_name="gp-spin", aria_hidden="true")
+
+
+def button(label: Any, *, icon: str | None = None, kind: str = "", loading: Any = None, **attrs: Any) -> rx.Component:
+    """A button; with ``loading`` (a bool state var, e.g. the state's ``busy`` while its handler
+    runs) it shows a spinner instead of its icon, says ``aria-busy`` and is disabled meanwhile,
+    so a slow action cannot be sent twice."""
     attrs.setdefault("type", "button")
     cls = "gp-btn" + (f" gp-btn-{kind}" if kind else "")
     if "class_name" in attrs:
         cls += " " + attrs.pop("class_name")
+    glyph = rx.icon(icon, size=18, aria_hidden="true") if icon else rx.fragment()
+    if loading is not None:
+        attrs.setdefault("disabled", loading)
+        attrs["aria_busy"] = rx.cond(loading, "true", "false")
+        glyph = rx.cond(loading, spinner(), glyph)
     return rx.el.button(
-        rx.icon(icon, size=18, aria_hidden="true") if icon else rx.fragment(),
+        glyph,
         rx.el.span(label),
         class_name=cls,
         **attrs,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.lang_switch import lang_switch
+from gazportal.components.color_mode import header_tools
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 
@@ -24,7 +24,7 @@ def header() -> rx.Component:
                 href="/",
                 class_name="gp-brand",
             ),
-            lang_switch(),
+            header_tools(),
             class_name="gp-container gp-header-row",
         ),
         class_name="gp-header",

@@ -85,12 +85,52 @@ def palette(profile: Profile) -> dict[str, str]:
         "--gp-tint-strong": mix(p, "#ffffff", 0.82),
         "--gp-line": mix(p, "#ffffff", 0.8),
         "--gp-page": mix(p, "#ffffff", 0.965),
+        "--gp-surface": "#ffffff",
+        "--gp-error": "#b71c1c",
+        "--gp-danger": "#b42318",
+    }
+
+
+# Text colours of the dark mode are checked against every dark background they sit on.
+DARK_BACKGROUNDS = ("--gp-page", "--gp-surface", "--gp-tint", "--gp-tint-strong")
+
+
+def dark_palette(profile: Profile) -> dict[str, str]:
+    """The same variables for the dark colour mode: dark surfaces tinted with the profile's
+    primary colour; every text colour lightened until it keeps 4.5:1 on all of them."""
+    p = profile.colors.primary
+    light = palette(profile)
+    page = mix(p, "#0d1014", 0.9)
+    surface = mix(p, "#161a20", 0.86)
+    tint = mix(p, surface, 0.78)
+    tint_strong = mix(p, surface, 0.62)
+    backgrounds = (page, surface, tint, tint_strong)
+
+    def text(colour: str) -> str:
+        out = colour
+        for bg in backgrounds:
+            out = readable_on(bg, out, 4.6)
+        return out
+
+    return {
+        **light,
+        "--gp-ink": text("#e8eaed"),
+        "--gp-muted": text("#aab2bb"),
+        "--gp-link": text(mix(p, "#ffffff", 0.55)),
+        "--gp-tint": tint,
+        "--gp-tint-strong": tint_strong,
+        "--gp-line": mix(p, surface, 0.55),
+        "--gp-page": page,
+        "--gp-surface": surface,
+        "--gp-error": text("#ff8a80"),
+        "--gp-danger": text("#ff9b8f"),
     }
 
 
 def stylesheet(profile: Profile) -> str:
     variables = ";".join(f"{k}:{v}" for k, v in palette(profile).items())
-    return f":root{{{variables}}}\n{_CSS}"
+    dark = ";".join(f"{k}:{v}" for k, v in dark_palette(profile).items())
+    return f":root{{{variables}}}\n:root.dark{{{dark}}}\n{_CSS}\n{_DARK_CSS}"
 
 
 _CSS = """
@@ -99,10 +139,10 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
 .gp-page{min-height:100vh;display:flex;flex-direction:column;background:var(--gp-page);color:var(--gp-ink);
   font-family:var(--default-font-family);line-height:1.5;overflow-wrap:anywhere}
 .gp-container{width:100%;max-width:72rem;margin:0 auto;padding:0 1.25rem;box-sizing:border-box}
-.gp-skip{position:absolute;left:-9999px;top:0;z-index:10;background:#fff;color:var(--gp-link);padding:.75rem 1rem;
+.gp-skip{position:absolute;left:-9999px;top:0;z-index:10;background:var(--gp-surface);color:var(--gp-link);padding:.75rem 1rem;
   font-weight:600;border-radius:0 0 .5rem 0}
 .gp-skip:focus{left:0}
-.gp-header{background:#fff;border-top:4px solid var(--gp-accent);border-bottom:1px solid var(--gp-line)}
+.gp-header{background:var(--gp-surface);border-top:4px solid var(--gp-accent);border-bottom:1px solid var(--gp-line)}
 .gp-header-row{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.75rem 1.5rem;
   padding-top:.85rem;padding-bottom:.85rem}
 .gp-brand{display:flex;align-items:center;gap:.8rem;text-decoration:none;color:var(--gp-ink);min-width:0}
@@ -129,7 +169,7 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
 .gp-chip svg{color:var(--gp-accent)}
 .gp-h1{font-size:2rem;line-height:1.15;margin:0 0 1rem;font-weight:750;letter-spacing:-.01em}
 .gp-lead{font-size:1.0625rem;line-height:1.6;margin:0;max-width:40rem;opacity:.95}
-.gp-window{background:#fff;color:var(--gp-ink);border-radius:1rem;padding:1.25rem 1.35rem;
+.gp-window{background:var(--gp-surface);color:var(--gp-ink);border-radius:1rem;padding:1.25rem 1.35rem;
   box-shadow:0 10px 30px rgba(0,0,0,.18);border-left:6px solid var(--gp-accent)}
 .gp-window-head{display:flex;align-items:center;gap:.6rem;margin-bottom:.5rem}
 .gp-window-head svg{color:var(--gp-link);flex:none}
@@ -138,13 +178,13 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
 .gp-window p{margin:0;font-size:1.0625rem;line-height:1.55}
 .gp-section{padding-top:2.5rem;padding-bottom:.5rem}
 .gp-cards{display:grid;grid-template-columns:minmax(0,1fr);gap:1rem;margin:0;padding:0;list-style:none}
-.gp-card{background:#fff;border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;display:flex;gap:1rem;
+.gp-card{background:var(--gp-surface);border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;display:flex;gap:1rem;
   align-items:flex-start}
 .gp-card-icon{flex:none;display:flex;align-items:center;justify-content:center;width:2.75rem;height:2.75rem;
   border-radius:.75rem;background:var(--gp-tint-strong);color:var(--gp-link)}
 .gp-h3{font-size:1.0625rem;line-height:1.3;margin:0 0 .35rem;font-weight:650}
 .gp-card p{margin:0;color:var(--gp-muted);font-size:.9375rem}
-.gp-contacts{background:#fff;border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;display:grid;
+.gp-contacts{background:var(--gp-surface);border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;display:grid;
   grid-template-columns:minmax(0,1fr);gap:1.25rem;margin:0}
 .gp-contact{margin:0;min-width:0}
 .gp-contact dt{display:flex;align-items:center;gap:.6rem;font-size:.8125rem;font-weight:600;text-transform:uppercase;
@@ -154,7 +194,7 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
 .gp-phones{list-style:none;margin:0;padding:0;display:grid;gap:.35rem}
 .gp-phone-label{display:block;font-size:.875rem;color:var(--gp-muted)}
 .gp-page a.gp-link{color:var(--gp-link);font-weight:600;text-decoration:underline;text-underline-offset:3px}
-.gp-footer{margin-top:3rem;background:#fff;border-top:1px solid var(--gp-line);color:var(--gp-muted);font-size:.875rem}
+.gp-footer{margin-top:3rem;background:var(--gp-surface);border-top:1px solid var(--gp-line);color:var(--gp-muted);font-size:.875rem}
 .gp-footer .gp-container{padding-top:1.25rem;padding-bottom:1.25rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;
   justify-content:space-between}
 @media (max-width:35.99rem){
@@ -176,4 +216,32 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
   .gp-card{flex-direction:column}
   .gp-contacts{grid-template-columns:repeat(auto-fit,minmax(11rem,1fr))}
 }
+"""
+
+# The colour-mode switch and the header's tools (language + colour mode), and what the dark mode
+# changes beyond the variables: colours that other stylesheets give as literals.
+_DARK_CSS = """
+.gp-spin{display:inline-block;flex:none;width:1.05em;height:1.05em;border-radius:50%;border:2px solid currentColor;
+  border-right-color:transparent;animation:gp-spin .7s linear infinite}
+@keyframes gp-spin{to{transform:rotate(360deg)}}
+@media (prefers-reduced-motion:reduce){.gp-spin{animation-duration:2s}}
+.gp-tools{display:flex;align-items:center;gap:.5rem;flex-wrap:nowrap;min-width:0}
+.gp-mode-btn{appearance:none;flex:none;display:inline-flex;align-items:center;justify-content:center;width:2.75rem;
+  height:2.75rem;border-radius:999px;border:1px solid var(--gp-line);background:var(--gp-tint);color:var(--gp-ink);
+  cursor:pointer;padding:0}
+.gp-mode-btn:hover{background:var(--gp-tint-strong)}
+.gp-mode-btn:focus-visible{outline:3px solid var(--gp-accent);outline-offset:2px}
+@media (max-width:35.99rem){.gp-tools{width:100%}.gp-tools .gp-lang{width:auto;flex:1 1 auto}}
+@media (max-width:47.99rem){.gp-app-header .gp-tools{width:100%}.gp-app-header .gp-tools .gp-lang{width:auto;flex:1 1 auto}}
+@media (min-width:48rem){.gp-app-header .gp-tools{margin-left:auto}}
+:root.dark .gp-input:disabled{background:var(--gp-tint);color:var(--gp-muted)}
+:root.dark .gp-input[aria-invalid="true"]{background:var(--gp-surface);border-color:var(--gp-error)}
+:root.dark .gp-field-error{color:var(--gp-error)}
+:root.dark .gp-btn-danger{color:var(--gp-danger);border-color:var(--gp-danger)}
+:root.dark .gp-btn-danger:hover{background:var(--gp-tint)}
+:root.dark .gp-badge[data-status]:not([data-status=""]){color:#1c2024}
+:root.dark .gp-nav{background:var(--gp-surface)}
+:root.dark .gp-dialog{background:var(--gp-surface);color:var(--gp-ink)}
+:root.dark .gp-tab[aria-pressed="true"]{background:var(--gp-surface)}
+:root.dark .gp-window{box-shadow:0 10px 30px rgba(0,0,0,.45)}
 """

@@ -26,7 +26,7 @@ def _request_form() -> rx.Component:
     return rx.el.form(
         field("rec", "login", login_label_key(), S.field_errors, default_value=S.login_hint, required=True,
               **login_input_attrs()),
-        button(T["auth.recover.send"], icon="send", type="submit", disabled=S.busy, id="recover-submit"),
+        button(T["auth.recover.send"], icon="send", type="submit", loading=S.busy, id="recover-submit"),
         on_submit=S.request,
         no_validate=True,
         class_name="gp-form",

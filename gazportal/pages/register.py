@@ -93,7 +93,7 @@ def _form() -> rx.Component:
         parts.append(_captcha())
     return rx.el.form(
         rx.el.div(*parts, class_name="gp-form-grid"),
-        button(T["auth.register.submit"], icon="user-plus", type="submit", disabled=S.busy, id="reg-submit"),
+        button(T["auth.register.submit"], icon="user-plus", type="submit", loading=S.busy, id="reg-submit"),
         on_submit=S.submit,
         class_name="gp-form",
         aria_labelledby="page-title",

@@ -53,7 +53,7 @@ def signin() -> rx.Component:
             field("signin", "password", "auth.field.password", S.field_errors, type="password",
                   auto_complete="current-password", required=True),
             checkbox("signin", "remember", T["auth.signin.remember"]),
-            button(T["auth.signin.submit"], icon="log-in", type="submit", disabled=S.busy, id="signin-submit"),
+            button(T["auth.signin.submit"], icon="log-in", type="submit", loading=S.busy, id="signin-submit"),
             on_submit=S.submit,
         no_validate=True,
             class_name="gp-form",

@@ -92,7 +92,7 @@ allow(State, "hydrate", "hydrate_and_load", "set_is_hydrated", access=PUBLIC)
 allow(OnLoadInternalState, "on_load_internal", "set_is_hydrated", access=PUBLIC)
 allow(UpdateVarsInternalState, "update_vars_internal", access=PUBLIC)
 allow(FrontendEventExceptionState, "handle_frontend_exception", access=PUBLIC)
-allow(I18nState, "set_language", "sync_document", access=PUBLIC)
+allow(I18nState, "set_language", "remember_language", "sync_document", access=PUBLIC)
 allow(SessionState, "load_public", "load_guest", "sign_out", "require_user", access=PUBLIC)
 
 

@@ -3,16 +3,26 @@
 ``I18nState.t`` is the map of every message (plus the profile's own texts) in the current
 language; components read ``I18nState.t["index.title"]``. The browser's stored value is only a
 wish: anything that is not one of the profile's languages means the profile's default language.
+
+The language is also the signed-in user's: on sign-in the portal switches to the language saved
+in the user's profile (:meth:`I18nState._adopt`, called by the sign-in states), and a switch
+while signed in is saved to the profile (``auth.update_user_profile``).
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 import reflex as rx
 
-from gazportal.services import i18n
+from gazportal.db import get_engine
+from gazportal.services import auth, i18n
+from gazportal.services.errors import DomainError
 from gazportal.settings import get_settings
+
+log = logging.getLogger("gazportal.web.i18n")
 
 
 def _profile():
@@ -41,7 +51,42 @@ class I18nState(rx.State):
 
     @rx.event
     def set_language(self, lang: Any):
-        """Switch the language; ``lang`` comes from the browser, so anything may arrive."""
+        """Switch the language; ``lang`` comes from the browser, so anything may arrive. The
+        choice is then saved to the profile of whoever is signed in (:meth:`remember_language`)."""
+        if not isinstance(lang, str) or lang not in _profile().languages:
+            return None
+        self.lang_pref = lang
+        return [rx.call_script(_document_script(lang)), I18nState.remember_language(lang)]
+
+    @rx.event
+    async def remember_language(self, lang: Any):
+        """Save ``lang`` as the signed-in user's language (nothing for a guest, nothing for
+        anything but a profile language). The user comes from the session cookie only."""
+        if not isinstance(lang, str) or lang not in _profile().languages:
+            return
+        await self._save_for_user(lang)
+
+    # --- helpers (underscore: not callable from the browser) ---------------------------------
+
+    async def _save_for_user(self, lang: str) -> None:
+        from gazportal.state.session import NotSignedIn, SessionState  # session imports no i18n
+
+        session = await self.get_state(SessionState)
+        try:
+            user = await session._user()
+        except NotSignedIn:
+            return
+        if user.language == lang:
+            return
+        try:
+            await asyncio.to_thread(auth.update_user_profile, get_engine(), _profile(), user.user_id,
+                                    {"language": lang})
+        except DomainError as e:  # the user vanished meanwhile: the browser keeps the choice
+            log.info("language not saved for user %s: %s", user.user_id, e.key)
+
+    def _adopt(self, lang: Any) -> rx.event.EventSpec | None:
+        """Switch to a signed-in user's saved language (a profile's language only); returns the
+        script that puts it on <html lang>, or None when nothing changes."""
         if not isinstance(lang, str) or lang not in _profile().languages:
             return None
         self.lang_pref = lang
@@ -51,3 +96,16 @@ class I18nState(rx.State):
     def sync_document(self):
         """On page load: put the stored language on <html lang>."""
         return rx.call_script(_document_script(self.lang))
+
+
+async def adopt_user_language(state: rx.State) -> None:
+    """Right after a sign-in (the session cookie set): the portal speaks the language saved in
+    the user's profile. Nothing changes when no one is signed in."""
+    from gazportal.state.session import NotSignedIn, SessionState
+
+    session = await state.get_state(SessionState)
+    try:
+        user = await session._user()
+    except NotSignedIn:
+        return
+    (await state.get_state(I18nState))._adopt(user.language)

@@ -27,6 +27,7 @@ from gazportal.services.oidc import OidcClient, OidcError
 from gazportal.settings import get_settings
 from gazportal.state.auth_forms import AuthFormState, call, engine, now, profile
 from gazportal.state.gate import public
+from gazportal.state.i18n import adopt_user_language
 from gazportal.state.session import HOME_ROUTE, SessionState
 
 log = logging.getLogger("gazportal.web.oidc")
@@ -168,5 +169,6 @@ class OidcState(AuthFormState):
             return
         session = await self.get_state(SessionState)
         session._start(signed.token, False)  # single sign-on: no "remember me"
+        await adopt_user_language(self)  # the language saved in the user's profile
         self.working = False
         yield rx.redirect(HOME_ROUTE, replace=True)

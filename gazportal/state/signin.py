@@ -9,6 +9,7 @@ from gazportal.services import auth
 from gazportal.services.errors import DomainError
 from gazportal.state.auth_forms import AuthFormState, BadForm, call, engine, now, profile, read_form
 from gazportal.state.gate import public
+from gazportal.state.i18n import adopt_user_language
 from gazportal.state.session import HOME_ROUTE, SessionState
 
 LOCKED_KEY = "errors.sign_in_locked"
@@ -52,6 +53,7 @@ class SignInState(AuthFormState):
             self.busy = False
         session = await self.get_state(SessionState)
         session._start(result.token, bool(result.remember))
+        await adopt_user_language(self)  # the language saved in the user's profile
         yield rx.redirect(HOME_ROUTE, replace=True)
 
     @rx.event

@@ -1,0 +1,168 @@
+"""The language is the user's: applied on sign-in from the saved profile, saved on a switch while
+signed in; the browser's garbage changes nothing. States called directly on a real SQLite DB."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from reflex.state import State
+
+from gazportal.db import read_session, write_session
+from gazportal.models import User
+from gazportal.services import auth, notify, passwords
+
+PASSWORD = "Sturdy-Lantern-42"
+LOGIN = "olena@example.kz"
+GARBAGE = [None, 5, 1.5, math.nan, "", "RU", "ru ", "de", "zz", ["ru"], {"lang": "ru"}, "r" * 10_000]
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2():
+    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords.use_hasher(old)
+
+
+@pytest.fixture
+def app_db(sqlite_engine, monkeypatch, tmp_path):
+    """The app pointed at the test database; default profile (kk, ru, en...)."""
+    from gazportal import db, settings
+
+    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
+    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield sqlite_engine
+    notify.wait_idle()
+    monkeypatch.undo()
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+
+def _profile():
+    from gazportal.settings import get_settings
+
+    return get_settings().profile
+
+
+def _user(engine, login=LOGIN, language="ru") -> int:
+    with write_session(engine) as s:
+        u = User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname="Коваль",
+                 name="Олена", kind="person", is_active=True, email_verified=True, language=language)
+        s.add(u)
+        s.flush()
+        return u.id
+
+
+def _saved(engine, uid: int) -> str:
+    with read_session(engine) as s:
+        return s.get(User, uid).language
+
+
+async def _states(token: str = ""):
+    from gazportal.state.i18n import I18nState
+    from gazportal.state.session import SessionState
+    from gazportal.state.signin import SignInState
+
+    root = State()
+    sess = await root.get_state(SessionState)
+    sess.token = token
+    return await root.get_state(SignInState), sess, await root.get_state(I18nState)
+
+
+async def _drain(gen):
+    out = []
+    async for item in gen:
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _token(engine, login=LOGIN) -> str:
+    from gazportal.models._base import utcnow
+
+    return auth.sign_in(engine, _profile(), login, PASSWORD, remember=False, now=utcnow()).token
+
+
+def test_the_default_profile_has_the_languages_these_tests_use(app_db):
+    assert {"ru", "en"} <= set(_profile().languages) and _profile().default_language != "ru"
+
+
+async def test_sign_in_switches_to_the_users_saved_language(app_db):
+    _user(app_db, language="ru")
+    signin, sess, i18n = await _states()
+    i18n.lang_pref = "en"  # what the browser had before
+    out = await _drain(signin.submit({"login": LOGIN, "password": PASSWORD}))
+    assert "/accounts" in repr(out)
+    assert sess.token and i18n.lang_pref == "ru" and i18n.lang == "ru"
+
+
+async def test_a_failed_sign_in_leaves_the_language_alone(app_db):
+    _user(app_db, language="ru")
+    signin, sess, i18n = await _states()
+    i18n.lang_pref = "en"
+    await _drain(signin.submit({"login": LOGIN, "password": "wrong-password-1"}))
+    assert sess.token == "" and i18n.lang_pref == "en"
+
+
+async def test_a_saved_language_the_profile_no_longer_has_is_not_adopted(app_db):
+    uid = _user(app_db, language="ru")
+    with write_session(app_db) as s:  # e.g. a language dropped from the profile later
+        s.get(User, uid).language = "uk" if "uk" not in _profile().languages else "zz"
+    signin, sess, i18n = await _states()
+    i18n.lang_pref = "en"
+    await _drain(signin.submit({"login": LOGIN, "password": PASSWORD}))
+    assert sess.token and i18n.lang_pref == "en"
+
+
+async def test_switching_while_signed_in_saves_the_language(app_db):
+    uid = _user(app_db, language="ru")
+    _, _, i18n = await _states(_token(app_db))
+    events = i18n.set_language("en")
+    assert i18n.lang_pref == "en" and "remember_language" in repr(events)
+    await i18n.remember_language("en")  # the chained event, as the browser sends it back
+    assert _saved(app_db, uid) == "en"
+    await i18n.remember_language("ru")
+    assert _saved(app_db, uid) == "ru"
+
+
+async def test_a_guest_switch_saves_nothing(app_db):
+    uid = _user(app_db, language="ru")
+    for token in ("", "not-a-token", "A" * 43):
+        _, _, i18n = await _states(token)
+        assert i18n.set_language("en") is not None and i18n.lang_pref == "en"
+        await i18n.remember_language("en")
+    assert _saved(app_db, uid) == "ru"
+
+
+async def test_a_revoked_session_saves_nothing(app_db):
+    from gazportal.models._base import utcnow
+
+    uid = _user(app_db, language="ru")
+    token = _token(app_db)
+    auth.sign_out(app_db, token, now=utcnow())
+    _, _, i18n = await _states(token)
+    await i18n.remember_language("en")
+    assert _saved(app_db, uid) == "ru"
+
+
+@pytest.mark.parametrize("bad", GARBAGE)
+async def test_garbage_is_refused(app_db, bad):
+    uid = _user(app_db, language="ru")
+    _, _, i18n = await _states(_token(app_db))
+    i18n.lang_pref = "ru"
+    assert i18n.set_language(bad) is None
+    await i18n.remember_language(bad)
+    assert i18n.lang_pref == "ru" and _saved(app_db, uid) == "ru"
+
+
+async def test_the_handlers_are_declared_in_the_gate():
+    from gazportal.state.gate import PUBLIC, access_of
+    from gazportal.state.i18n import I18nState
+
+    for handler in ("set_language", "remember_language"):
+        assert access_of(f"{I18nState.get_full_name()}.{handler}") == PUBLIC
+    assert access_of(f"{I18nState.get_full_name()}._save_for_user") is None
+    assert access_of(f"{I18nState.get_full_name()}._adopt") is None
