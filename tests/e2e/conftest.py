@@ -4,7 +4,7 @@ Run them on their own (the sync Playwright API and pytest-asyncio do not mix)::
 
     python -m pytest -q tests/e2e -p no:asyncio
 
-Each profile in GAZPORTAL_E2E_PROFILES (default "default,kremenchukgaz") gets its own build,
+Each profile in GAZPORTAL_E2E_PROFILES (default "default,kremenchukgaz,shygysenergotrade") gets its own build,
 because the profile is baked into the compiled pages. For each one the fixture migrates a fresh
 SQLite file and starts::
 
@@ -38,7 +38,7 @@ TOOLS_BIN = ROOT / ".tools" / "node_modules" / ".bin"
 AXE_JS = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CACHE = Path(os.environ.get("GAZPORTAL_E2E_CACHE", Path(tempfile.gettempdir()) / "gazportal-e2e"))
-PROFILES = [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz").split(",") if p.strip()]
+PROFILES = [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz,shygysenergotrade").split(",") if p.strip()]
 START_TIMEOUT = float(os.environ.get("GAZPORTAL_E2E_START_TIMEOUT", "600"))
 CHROMIUM = os.environ.get("GAZPORTAL_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

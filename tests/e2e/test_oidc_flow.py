@@ -62,7 +62,7 @@ def sso(portal_factory):
 def _profiles() -> list[str]:
     import os
 
-    return [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz").split(",") if p.strip()]
+    return [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz,shygysenergotrade").split(",") if p.strip()]
 
 
 def _engine(portal):
