@@ -14,6 +14,8 @@ T = I18nState.t
 # (name, route, icon, message key)
 NAV = (
     ("accounts", "/accounts", "wallet-cards", "nav.accounts"),
+    ("statistics", "/statistics", "chart-column", "nav.statistics"),
+    ("statement", "/statement", "receipt-text", "nav.statement"),
     ("profile", "/profile", "user-round", "nav.profile"),
     ("password", "/password", "key-round", "nav.password"),
 )

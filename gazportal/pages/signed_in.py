@@ -31,3 +31,7 @@ def add_pages(app: rx.App) -> None:
                  on_load=[I18nState.sync_document, SessionState.require_user, PasswordState.load])
     app.add_page(confirm_email_page, route="/confirm-email", title=_title("confirm_email.title"),
                  on_load=[I18nState.sync_document, ConfirmEmailState.confirm])
+    # /statistics (table and charts) and /statement (account state, sent by e-mail)
+    from gazportal.pages.statistics import add_pages as add_statistics_pages
+
+    add_statistics_pages(app)

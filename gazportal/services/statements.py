@@ -199,3 +199,31 @@ def send_statement(engine: Engine, profile: Profile, user_id: Any, account_id: A
     mail = compose(profile, lines, to=to, link=notify.public_link("/statement", settings=settings))
     notify.send_mail(mail.to, mail.subject, mail.text, mail.html, settings=settings)
     return Sent(to=to, period=period)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def email_status(session: Session, user_id: Any) -> str:
+    """'ok' (a confirmed e-mail), 'unconfirmed' or 'none' — what the page offers for sending."""
+    user = session.get(User, user_id) if type(user_id) is int else None
+    if user is None or not user.email:
+        return "none"
+    return "ok" if user.email_verified else "unconfirmed"
+
+
+def view(session: Session, profile: Profile, user_id: Any, account_id: Any, period: Any, *, now: datetime,
+         languages: list[str] | tuple[str, ...]) -> dict[str, Lines]:
+    """The account state of the customer's account for ``period``, formatted for each language."""
+    period = check_period(period, profile, now)
+    acc = require_account(session, user_id, account_id)
+    return {lang: state_lines(session, profile, acc, period, lang) for lang in languages}
+
+
+def recent_periods(profile: Profile, now: datetime, count: int = 24) -> list[str]:
+    """The current month and the ``count - 1`` before it, newest first (the page's choice)."""
+    from gazportal.services.charts import current_period
+    from gazportal.services.periods import add_months
+
+    cur = current_period(profile, now)
+    return [add_months(cur, -i) for i in range(count)]

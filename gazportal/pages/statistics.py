@@ -1,0 +1,350 @@
+"""/statistics (a table per month and plotly charts for the months the customer picks) and
+/statement (the account state for one month, "send to my e-mail").
+
+Charts use the light plotly build (``rx.plotly.basic``) with figures made by
+``gazportal.services.charts`` (template "none", the profile's colours); each has a visible
+summary, and the table is the accessible alternative. Every text, number and amount comes from
+the state already formatted for each of the profile's languages and is picked with the page's
+language, so the language switch changes them at once.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from gazportal.components.app_layout import app_layout, page_title
+from gazportal.components.forms import alert, button
+from gazportal.state.i18n import I18nState
+from gazportal.state.statistics import StatementState as M
+from gazportal.state.statistics import StatisticsState as S
+
+T = I18nState.t
+L = I18nState.lang
+PLOT_CONFIG = {"responsive": True, "displayModeBar": False, "staticPlot": False, "scrollZoom": False}
+
+
+def _account_select(state, fid: str) -> rx.Component:
+    return rx.el.div(
+        rx.el.label(T["statistics.account"], html_for=fid, class_name="gp-label"),
+        rx.el.select(
+            rx.foreach(state.accounts, lambda a: rx.el.option(a["label"], value=a["id"])),
+            id=fid,
+            value=state.account_id,
+            on_change=state.pick_account,
+            class_name="gp-input",
+        ),
+        class_name="gp-field",
+    )
+
+
+def _no_accounts(state) -> rx.Component:
+    return rx.cond(
+        state.loaded & (state.accounts.length() == 0),
+        rx.el.div(
+            rx.el.p(T["statistics.no_accounts"], class_name="gp-empty"),
+            rx.el.a(T["statistics.add_account"], href="/accounts", class_name="gp-btn gp-btn-ghost"),
+            class_name="gp-panel gp-form",
+        ),
+    )
+
+
+def _month_input(name: str, label_key: str, value) -> rx.Component:
+    fid = f"stats-{name}"
+    has_error = S.errors.contains(name)
+    return rx.el.div(
+        rx.el.label(T[label_key], html_for=fid, class_name="gp-label"),
+        rx.el.input(
+            id=fid, name=name, type="month", default_value=value, class_name="gp-input", min="1900-01",
+            max="2999-12", pattern=r"[0-9]{4}-[0-9]{2}", placeholder="YYYY-MM",
+            aria_invalid=rx.cond(has_error, "true", "false"), aria_describedby=f"{fid}-err stats-hint",
+        ),
+        rx.el.p(
+            rx.cond(has_error, rx.fragment(rx.icon("circle-alert", size=16, aria_hidden="true"), S.errors[name])),
+            id=f"{fid}-err", class_name="gp-field-error", aria_live="polite",
+        ),
+        class_name="gp-field",
+    )
+
+
+def _controls() -> rx.Component:
+    return rx.el.section(
+        _account_select(S, "stats-account"),
+        rx.el.form(
+            rx.el.div(
+                _month_input("first", "statistics.from", S.first),
+                _month_input("last", "statistics.to", S.last),
+                class_name="gp-stats-range",
+            ),
+            rx.el.p(T["statistics.month_hint"], id="stats-hint", class_name="gp-hint"),
+            rx.el.div(button(T["statistics.apply"], icon="refresh-cw", type="submit", id="stats-apply"),
+                      class_name="gp-actions"),
+            on_submit=S.apply,
+            reset_on_submit=False,
+            key=S.form_key.to_string(),
+            id="stats-form",
+            class_name="gp-form",
+        ),
+        aria_label=T["statistics.title"],
+        class_name="gp-panel gp-form",
+    )
+
+
+def _chart(name: str, title_key: str) -> rx.Component:
+    hid = f"chart-{name}-title"
+    return rx.el.figure(
+        rx.el.h2(rx.icon("chart-column", size=20, aria_hidden="true"), T[title_key], class_name="gp-panel-h", id=hid),
+        rx.el.div(
+            rx.plotly.basic(
+                data=S.figures[L][name].to(go.Figure),
+                template=None,
+                use_resize_handler=True,
+                width="100%",
+                config=PLOT_CONFIG,
+            ),
+            aria_hidden="true",
+            class_name="gp-chart",
+        ),
+        rx.el.figcaption(S.summaries[L][name], class_name="gp-chart-cap", data_summary=name),
+        aria_labelledby=hid,
+        class_name="gp-panel gp-chart-panel",
+        data_chart=name,
+    )
+
+
+def _cell(row, key: str) -> rx.Component:
+    return rx.el.td(row[key], class_name="gp-num")
+
+
+def _row(row) -> rx.Component:
+    return rx.el.tr(
+        rx.el.th(row["label"], scope="row"),
+        _cell(row, "volume"),
+        _cell(row, "charged"),
+        _cell(row, "paid"),
+        rx.el.td(row["balance"], class_name=rx.cond(row["debt"] == "1", "gp-num gp-debt", "gp-num")),
+        data_period=row["period"],
+    )
+
+
+def _table() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(rx.icon("table", size=20, aria_hidden="true"), T["statistics.table_title"], class_name="gp-panel-h",
+                 id="stats-table-title"),
+        rx.el.div(
+            rx.el.table(
+                rx.el.caption(T["statistics.table_caption"]),
+                rx.el.thead(rx.el.tr(
+                    rx.el.th(T["statistics.col.period"], scope="col"),
+                    rx.el.th(T["statistics.col.volume"], scope="col", class_name="gp-num"),
+                    rx.el.th(T["statistics.col.charged"], scope="col", class_name="gp-num"),
+                    rx.el.th(T["statistics.col.paid"], scope="col", class_name="gp-num"),
+                    rx.el.th(T["statistics.col.balance"], scope="col", class_name="gp-num"),
+                )),
+                rx.el.tbody(rx.foreach(S.table[L], _row)),
+                class_name="gp-table",
+                id="stats-table",
+            ),
+            class_name="gp-table-wrap",
+            role="region",
+            aria_labelledby="stats-table-title",
+            tab_index=0,
+        ),
+        aria_labelledby="stats-table-title",
+        class_name="gp-panel",
+    )
+
+
+def statistics_page() -> rx.Component:
+    return app_layout(
+        "statistics",
+        rx.el.style(PAGE_CSS),
+        page_title("statistics.title", "statistics.lead",
+                   rx.el.a(rx.icon("receipt-text", size=18, aria_hidden="true"), rx.el.span(T["statistics.to_statement"]),
+                           href="/statement", class_name="gp-btn gp-btn-ghost")),
+        _no_accounts(S),
+        rx.cond(S.accounts.length() > 0, _controls()),
+        alert("err", S.error, id="stats-error"),
+        rx.cond(
+            S.table.contains(L),
+            rx.fragment(
+                rx.el.div(
+                    _chart("monthly", "statistics.chart.monthly_title"),
+                    _chart("comparison", "statistics.chart.comparison_title"),
+                    class_name="gp-grid2",
+                ),
+                _table(),
+                _chart("yearly", "statistics.chart.yearly_title"),
+            ),
+            rx.cond(~S.loaded, rx.el.p(T["statistics.loading"], class_name="gp-empty", role="status")),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- /statement
+
+
+def _kv(label_key: str, value, **attrs) -> rx.Component:
+    return rx.el.div(rx.el.dt(T[label_key]), rx.el.dd(value, **attrs), class_name="gp-kv-row")
+
+
+def _statement_controls() -> rx.Component:
+    return rx.el.section(
+        rx.el.div(
+            _account_select(M, "statement-account"),
+            rx.el.div(
+                rx.el.label(T["statement.period"], html_for="statement-period", class_name="gp-label"),
+                rx.el.select(
+                    rx.foreach(M.periods[L], lambda p: rx.el.option(p["label"], value=p["value"])),
+                    id="statement-period",
+                    value=M.period,
+                    on_change=M.pick_period,
+                    class_name="gp-input",
+                ),
+                class_name="gp-field",
+            ),
+            class_name="gp-form-grid",
+        ),
+        aria_label=T["statement.title"],
+        class_name="gp-panel gp-form",
+    )
+
+
+def _statement_body() -> rx.Component:
+    info = M.info[L]
+    return rx.el.section(
+        rx.el.h2(rx.icon("receipt-text", size=20, aria_hidden="true"), info["period"], class_name="gp-panel-h",
+                 id="statement-title"),
+        rx.el.dl(
+            _kv("statement.account", info["number"]),
+            _kv("statement.holder", info["holder"]),
+            _kv("statement.address", info["address"]),
+            _kv("statement.opening", info["opening"], class_name="gp-num", id="statement-opening"),
+            class_name="gp-kv gp-statement-kv",
+        ),
+        rx.el.h3(T["statement.charges_title"], class_name="gp-statement-h"),
+        rx.cond(
+            M.charges[L].length() > 0,
+            rx.el.ul(
+                rx.foreach(M.charges[L], lambda c: rx.el.li(
+                    rx.el.span(c["service"] + ", " + c["volume"]), rx.el.span(c["amount"], class_name="gp-num"),
+                    class_name="gp-line")),
+                class_name="gp-lines",
+            ),
+            rx.el.p(T["statement.no_charges"], class_name="gp-empty"),
+        ),
+        rx.el.dl(_kv("statement.charged", info["charged"], class_name="gp-num", id="statement-charged"),
+                 class_name="gp-kv gp-statement-kv"),
+        rx.el.h3(T["statement.payments_title"], class_name="gp-statement-h"),
+        rx.cond(
+            M.payments[L].length() > 0,
+            rx.el.ul(
+                rx.foreach(M.payments[L], lambda p: rx.el.li(
+                    rx.el.span(p["date"] + " · " + p["receipt"]), rx.el.span(p["amount"], class_name="gp-num"),
+                    class_name="gp-line")),
+                class_name="gp-lines",
+            ),
+            rx.el.p(T["statement.no_payments"], class_name="gp-empty"),
+        ),
+        rx.el.dl(
+            _kv("statement.paid", info["paid"], class_name="gp-num", id="statement-paid"),
+            _kv("statement.closing", info["closing"], class_name="gp-num", id="statement-closing"),
+            class_name="gp-kv gp-statement-kv",
+        ),
+        rx.el.p(
+            rx.icon(rx.cond(M.in_debt, "circle-alert", "circle-check"), size=20, aria_hidden="true"),
+            rx.el.span(info["debt"]),
+            class_name=rx.cond(M.in_debt, "gp-debt-line gp-debt", "gp-debt-line gp-no-debt"),
+            id="statement-debt",
+            data_debt=rx.cond(M.in_debt, "1", "0"),
+        ),
+        aria_labelledby="statement-title",
+        class_name="gp-panel gp-form",
+    )
+
+
+def _send() -> rx.Component:
+    return rx.el.section(
+        rx.cond(
+            M.email_status == "ok",
+            rx.el.div(
+                button(rx.cond(M.sending, T["statement.sending"], T["statement.send"]), icon="mail",
+                       on_click=M.send, disabled=M.sending, id="statement-send", aria_busy=rx.cond(M.sending, "true", "false")),
+                class_name="gp-actions",
+            ),
+            rx.el.div(
+                rx.el.p(rx.icon("mail-warning", size=18, aria_hidden="true"), rx.el.span(T["statement.no_email"]),
+                        class_name="gp-alert gp-alert-info"),
+                rx.el.a(rx.icon("user-round", size=18, aria_hidden="true"), rx.el.span(T["statement.to_profile"]),
+                        href="/profile", class_name="gp-btn gp-btn-ghost", id="statement-to-profile"),
+                class_name="gp-form",
+                id="statement-no-email",
+            ),
+        ),
+        alert("ok", M.notice, id="statement-notice"),
+        alert("err", M.error, id="statement-error"),
+        class_name="gp-form",
+    )
+
+
+def statement_page() -> rx.Component:
+    return app_layout(
+        "statement",
+        rx.el.style(PAGE_CSS),
+        page_title("statement.title", "statement.lead",
+                   rx.el.a(rx.icon("chart-column", size=18, aria_hidden="true"), rx.el.span(T["nav.statistics"]),
+                           href="/statistics", class_name="gp-btn gp-btn-ghost")),
+        _no_accounts(M),
+        rx.cond(M.accounts.length() > 0, _statement_controls()),
+        rx.cond(
+            M.info.contains(L),
+            rx.fragment(_statement_body(), _send()),
+            rx.cond(M.loaded, alert("err", M.error), rx.el.p(T["statistics.loading"], class_name="gp-empty",
+                                                              role="status")),
+        ),
+    )
+
+
+PAGE_CSS = """
+.gp-stats-range{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.75rem}
+.gp-chart-panel{margin:0}
+.gp-chart{width:100%;min-height:280px;overflow:hidden}
+.gp-chart .js-plotly-plot,.gp-chart .plot-container,.gp-chart .svg-container{max-width:100%}
+.gp-chart-cap{margin:.5rem 0 0;color:var(--gp-ink);font-size:.9375rem}
+.gp-table-wrap{overflow-x:auto;max-width:100%}
+.gp-table-wrap:focus-visible{outline:3px solid var(--gp-accent);outline-offset:2px}
+.gp-table{border-collapse:collapse;width:100%;font-size:.9375rem}
+.gp-table caption{text-align:left;color:var(--gp-ink);font-size:.875rem;padding:0 0 .6rem}
+.gp-table th,.gp-table td{padding:.5rem .6rem;border-bottom:1px solid var(--gp-line);text-align:left;white-space:nowrap}
+.gp-table thead th{font-size:.8125rem;color:var(--gp-ink);font-weight:700}
+.gp-table tbody th{font-weight:550}
+.gp-table tbody th,.gp-table thead th:first-child{position:sticky;left:0;background:var(--gp-surface,#fff);z-index:1}
+.gp-num{text-align:right !important;font-variant-numeric:tabular-nums}
+.gp-debt{color:#b42318;font-weight:650}
+.gp-kv-row{display:flex;justify-content:space-between;gap:1rem;padding:.35rem 0;border-bottom:1px dashed var(--gp-line)}
+.gp-kv-row dt{color:var(--gp-ink)}
+.gp-kv-row dd{margin:0;font-weight:600;text-align:right;min-width:0;overflow-wrap:anywhere}
+.gp-statement-h{font-size:1rem;margin:.5rem 0 0}
+.gp-lines{list-style:none;margin:0;padding:0;display:grid;gap:.3rem}
+.gp-line{display:flex;justify-content:space-between;gap:1rem}
+.gp-line span:first-child{min-width:0;overflow-wrap:anywhere}
+.gp-debt-line{display:flex;gap:.5rem;align-items:center;padding:.8rem 1rem;border-radius:.8rem;margin:0;font-size:1.05rem}
+.gp-debt-line.gp-debt{background:#fdecea;border:1px solid #f2aaa6;color:#8a1c12}
+.gp-no-debt{background:#e9f7ee;border:1px solid #9fd6b0;color:#14532d;font-weight:650}
+@media (max-width:47.99rem){
+  .gp-table{font-size:.8125rem}
+  .gp-table th,.gp-table td{padding:.45rem .35rem}
+}
+"""
+
+
+def add_pages(app: rx.App) -> None:
+    """/statistics and /statement (called by ``gazportal.pages.signed_in.add_pages``)."""
+    from gazportal.state.session import SessionState
+
+    def title(key: str):
+        return T[key] + " · " + T["profile.name"]
+
+    app.add_page(statistics_page, route="/statistics", title=title("statistics.title"),
+                 on_load=[I18nState.sync_document, SessionState.require_user, S.load])
+    app.add_page(statement_page, route="/statement", title=title("statement.title"),
+                 on_load=[I18nState.sync_document, SessionState.require_user, M.load])

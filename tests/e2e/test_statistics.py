@@ -1,0 +1,165 @@
+"""/statistics and /statement in Chromium for each profile: sign in, see the monthly table and the
+three charts, change the period (and get a refusal for a reversed one), open the account state,
+send it to the e-mail and find it in the portal's outbox. Screenshots of both pages in every
+language of the profile on a desktop and a phone, axe-core clean, no sideways scroll.
+
+Run: python -m pytest -q tests/e2e/test_statistics.py -p no:asyncio   (see conftest.py)
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import itertools
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gazportal.services import charts, i18n
+from gazportal.services.periods import add_months
+from gazportal.settings import load_profile
+from test_accounts import PASSWORD, TIMEOUT, VIEWPORTS, _check_page, _switch
+
+_serial = itertools.count(1)
+
+
+def _customer(portal) -> tuple[str, str, str]:
+    """A confirmed customer with a confirmed e-mail and one demo account that has charges."""
+    from sqlmodel import select
+
+    from gazportal.db import make_engine, write_session
+    from gazportal.models import Account, Charge, User, UserAccountLink
+    from gazportal.services.passwords import hash_password
+
+    profile = load_profile(portal.profile_id)
+    n = next(_serial)
+    stamp = datetime.now(UTC).strftime("%H%M%S")
+    mail = f"stats{stamp}{n}@example.org"
+    login = f"+38067{stamp}{n}"[:13] if profile.login_identifier == "phone" else mail
+    engine = make_engine(portal.db_url)
+    try:
+        with write_session(engine) as s:
+            taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
+            charged = set(s.exec(select(Charge.account_id)).all())
+            acc = next(a for a in s.exec(select(Account).where(Account.kind == "person").order_by(Account.id.desc()))
+                       .all() if a.id not in taken and a.id in charged)
+            user = User(login=login, email=mail, phone=login if login != mail else None,
+                        password_hash=hash_password(PASSWORD), surname="Тестова", name="Анна", is_active=True,
+                        email_verified=True, phone_verified=login != mail, language=profile.default_language,
+                        created_at=datetime.now(UTC) - timedelta(days=1))
+            s.add(user)
+            s.flush()
+            s.add(UserAccountLink(user_id=user.id, account_id=acc.id))
+            return login, mail, acc.number
+    finally:
+        engine.dispose()
+
+
+WIDE_JS = """() => { const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')]
+  .filter(e => !e.closest('.gp-table-wrap') && e.getBoundingClientRect().right > w + 1).slice(0, 8)
+  .map(e => e.tagName + '.' + (e.className && e.className.baseVal === undefined ? e.className : '') + ' ' +
+       Math.round(e.getBoundingClientRect().right)); }"""
+
+
+def _check(page, axe_source, screenshots, profile, name, lang, device):
+    wide = page.evaluate(WIDE_JS)
+    assert not wide, f"{name}/{lang}/{device}: wider than the window: {wide}"
+    _check_page(page, axe_source, screenshots, profile, name, lang, device)
+
+
+def _mails_to(portal, to: str) -> list:
+    if portal.outbox is None or not portal.outbox.is_dir():
+        return []
+    out = []
+    for p in sorted(portal.outbox.glob("*.eml")):
+        msg = email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        if str(msg["To"]) == to:
+            out.append(msg)
+    return out
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_statistics_and_statement(portal, browser, axe_source, screenshots, device):
+    from playwright.sync_api import expect
+
+    profile = load_profile(portal.profile_id)
+    lang = profile.default_language
+    t = lambda key, lg=lang, **kw: i18n.t(key, lg, **kw)  # noqa: E731
+    login, mail, number = _customer(portal)
+    first, last = charts.default_range(profile, datetime.now(UTC))
+    context = browser.new_context(**VIEWPORTS[device])
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_default_timeout(TIMEOUT)
+        page.goto(portal.url + "/signin")
+        page.locator("#signin-login").fill(login)
+        page.locator("#signin-password").fill(PASSWORD)
+        page.locator("#signin-submit").click()
+        expect(page).not_to_have_url(re.compile(r"/signin"), timeout=TIMEOUT)
+
+        # --- statistics: the last twelve complete months by default
+        page.locator("a[data-nav=statistics]").first.click()
+        expect(page).to_have_url(re.compile(r"/statistics$"))
+        expect(page.locator("h1")).to_have_text(t("statistics.title"))
+        rows = page.locator("#stats-table tbody tr")
+        expect(rows).to_have_count(12, timeout=TIMEOUT)
+        expect(rows.last).to_have_attribute("data-period", last)
+        expect(page.locator("#stats-account")).to_contain_text(number)
+        for name in ("monthly", "comparison", "yearly"):
+            chart = page.locator(f"[data-chart={name}]")
+            expect(chart.locator(".main-svg").first).to_be_visible(timeout=30_000)
+            expect(chart.locator("figcaption")).not_to_be_empty()
+        expect(page.locator("[data-chart=comparison] .legendtext").first).to_be_visible()
+
+        # another period: six months
+        six = add_months(last, -5)
+        page.locator("#stats-first").fill(six)
+        page.locator("#stats-apply").click()
+        expect(rows).to_have_count(6)
+        expect(rows.first).to_have_attribute("data-period", six)
+        # a reversed range is refused with a message; the table stays
+        page.locator("#stats-first").fill(last)
+        page.locator("#stats-last").fill(six)
+        page.locator("#stats-apply").click()
+        expect(page.locator("#stats-last-err")).to_contain_text(t("errors.period_range_reversed", first=last, last=six))
+        expect(page.locator("#stats-last")).to_have_attribute("aria-invalid", "true")
+        expect(rows).to_have_count(6)
+        page.locator("#stats-first").fill(six)
+        page.locator("#stats-last").fill(last)
+        page.locator("#stats-apply").click()
+        expect(page.locator("#stats-last")).to_have_attribute("aria-invalid", "false")
+
+        for lg in profile.languages:
+            _switch(page, lg)
+            expect(page.locator("h1")).to_have_text(t("statistics.title", lg))
+            expect(rows.first.locator("th")).to_have_text(i18n.format_period(six, lg))
+            page.wait_for_timeout(300)  # the charts redraw with the language's month names
+            _check(page, axe_source, screenshots, profile, "statistics", lg, device)
+        _switch(page, lang)
+
+        # --- the account state for a month, sent by e-mail
+        page.locator("a[data-nav=statement]").first.click()
+        expect(page).to_have_url(re.compile(r"/statement$"))
+        expect(page.locator("h1")).to_have_text(t("statement.title"))
+        page.locator("#statement-period").select_option(last)
+        expect(page.locator("#statement-title")).to_have_text(i18n.format_period(last, lang))
+        expect(page.locator("#statement-debt")).to_be_visible()
+        for lg in profile.languages:
+            _switch(page, lg)
+            expect(page.locator("h1")).to_have_text(t("statement.title", lg))
+            _check(page, axe_source, screenshots, profile, "statement", lg, device)
+        _switch(page, lang)
+        before = len(_mails_to(portal, mail))
+        page.locator("#statement-send").click()
+        expect(page.locator("#statement-notice")).to_have_text(t("statement.sent", email=mail))
+        sent = _mails_to(portal, mail)
+        assert len(sent) == before + 1
+        msg = sent[-1]
+        assert number in msg["Subject"] and i18n.format_period(last, lang) in msg["Subject"]
+        closing = page.locator("#statement-closing").inner_text()
+        assert closing.strip() in msg.get_body(preferencelist=("plain",)).get_content()
+        assert not errors, errors
+    finally:
+        context.close()

@@ -1,0 +1,182 @@
+"""/statistics and /statement states called directly, as a browser (or an attacker speaking Reflex's
+protocol) would call them, on a real SQLite database: foreign accounts refused, bad periods and
+ranges refused with messages, wrong types ignored, nothing sent unless everything is right."""
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+
+from gazportal.db import write_session
+from gazportal.models import Charge, Payment, User
+from gazportal.services import charts, notify
+from gazportal.services.periods import add_months
+from gazportal.settings import get_settings
+from test_account_states import _cheap_argon2, _is_signin_redirect, _state, _token, app_db, world  # noqa: F401
+
+ODD = [None, True, 1.5, math.nan, -1, 0, 2**70, "abc", "", [1], {"id": 1}, "9" * 40]
+
+
+@pytest.fixture
+def data(world, app_db):
+    profile = get_settings().profile
+    first, last = charts.default_range(profile, datetime.now(UTC))
+    with write_session(app_db) as s:
+        p = first
+        i = 0
+        while p <= last:
+            s.add(Charge(account_id=world["mine"], period=p, service="gas", volume=D(10 + i), amount=D(1000 + i)))
+            p, i = add_months(p, 1), i + 1
+        s.add(Charge(account_id=world["bobs"], period=last, service="gas", volume=D("77"), amount=D("7777")))
+        s.add(Payment(account_id=world["mine"], paid_at=datetime.now(UTC), amount=D("500.00"), receipt_no="R-S1",
+                      channel="bank"))
+    return dict(world, first=first, last=last)
+
+
+def _outbox():
+    return notify.read_outbox()
+
+
+async def _stats(app_db, login="alice@example.kz"):
+    from gazportal.state.statistics import StatisticsState
+
+    return await _state(StatisticsState, _token(app_db, login))
+
+
+async def _statement(app_db, login="alice@example.kz"):
+    from gazportal.state.statistics import StatementState
+
+    return await _state(StatementState, _token(app_db, login))
+
+
+async def test_without_a_session_nothing_loads(data):
+    from gazportal.state.statistics import StatementState, StatisticsState
+
+    for cls in (StatisticsState, StatementState):
+        st = await _state(cls, "")
+        assert _is_signin_redirect(await st.load())
+        assert st.accounts == []
+
+
+async def test_statistics_default_range_and_languages(data, app_db):
+    st = await _stats(app_db)
+    await st.load()
+    assert st.accounts == [{"id": str(data["mine"]), "number": "100000001",
+                            "label": "100000001 · Almaty, Abai Ave 10, 100000001"}]
+    assert st.account_id == str(data["mine"]) and (st.first, st.last) == (data["first"], data["last"])
+    assert set(st.table) == set(get_settings().profile.languages)
+    assert len(st.table["en"]) == 12 and st.table["en"][-1]["period"] == data["last"]
+    assert st.figures["ru"]["monthly"]["layout"]["template"] == "none"
+    assert st.summaries["en"]["monthly"] and st.error == ""
+
+
+async def test_statistics_ranges(data, app_db):
+    st = await _stats(app_db)
+    await st.load()
+    last = data["last"]
+    ok = add_months(last, -2)
+    await st.apply({"first": ok, "last": last})
+    assert st.errors == {} and len(st.table["en"]) == 3 and st.first == ok
+    cases = [
+        ({"first": last, "last": ok}, "last", "is after the last"),
+        ({"first": add_months(last, -130), "last": last}, "last", "at most 120 months"),
+        ({"first": "2025-13", "last": last}, "first", "is not a month"),
+        ({"first": "nonsense", "last": "also"}, "first", "is not a month"),
+        ({"first": ok, "last": add_months(last, 5)}, "last", "has not come yet"),
+    ]
+    for form, field, text in cases:
+        await st.apply(form)
+        assert field in st.errors and text in st.errors[field], (form, st.errors)
+        assert len(st.table["en"]) == 3 and st.first == ok  # what was shown stays
+    # a form with the copies Reflex adds under the input ids is fine
+    await st.apply({"first": ok, "last": last, "stats_first": ok, "stats_last": last})
+    assert st.errors == {}
+
+
+@pytest.mark.parametrize("form", [None, "2025-01", 5, [], {"first": "2025-01"}, {"first": 1, "last": 2},
+                                  {"first": "2025-01", "last": "2025-02", "account_id": "1"},
+                                  {"first": "x" * 5000, "last": "2025-02"}])
+async def test_statistics_odd_forms_change_nothing(data, app_db, form):
+    st = await _stats(app_db)
+    await st.load()
+    before = (st.first, st.last, dict(st.errors), len(st.table["en"]))
+    assert await st.apply(form) is None
+    assert (st.first, st.last, dict(st.errors), len(st.table["en"])) == before
+
+
+async def test_statistics_foreign_account_refused(data, app_db):
+    st = await _stats(app_db)
+    await st.load()
+    table = st.table["en"]
+    for value in [str(data["bobs"]), str(data["free"]), data["bobs"], *ODD]:
+        await st.pick_account(value)
+        assert st.account_id == str(data["mine"]) and st.table["en"] == table
+    # even if the var were forced to a foreign id, the service refuses it
+    st.account_id = str(data["bobs"])
+    await st.apply({"first": data["first"], "last": data["last"]})
+    assert st.error == "Account not found." and st.table["en"] == table
+
+
+async def test_statement_shows_and_sends(data, app_db):
+    st = await _statement(app_db)
+    await st.load()
+    assert st.email_status == "ok" and st.period == charts.current_period(get_settings().profile, datetime.now(UTC))
+    assert st.payments["en"] == [{"date": st.payments["en"][0]["date"], "amount": "₸500.00", "receipt": "R-S1"}]
+    await st.pick_period(data["last"])
+    assert st.period == data["last"] and st.charges["en"][0]["amount"] == "₸1,011.00"
+    assert st.in_debt and st.info["en"]["debt"].startswith("Debt at the end of the month: ₸")
+    async for _ in st.send():
+        pass
+    assert st.error == "" and st.notice == "The account state has been sent to alice@example.kz."
+    (item,) = _outbox()
+    assert item.to == "alice@example.kz" and "₸1,011.00" in item.text and data["last"][:4] in item.subject
+
+
+async def test_statement_refusals_send_nothing(data, app_db):
+    st = await _statement(app_db)
+    await st.load()
+    period = st.period
+    for value in [add_months(period, 1), "2025-13", "1999-01", *ODD]:
+        await st.pick_period(value)
+        assert st.period == period
+    for value in [str(data["bobs"]), data["bobs"], *ODD]:
+        await st.pick_account(value)
+        assert st.account_id == str(data["mine"])
+    st.account_id = str(data["bobs"])  # forced: the service checks ownership
+    async for _ in st.send():
+        pass
+    assert st.error == "Account not found." and st.notice == ""
+    st.account_id, st.period = str(data["mine"]), "2999-01"
+    async for _ in st.send():
+        pass
+    assert "has not come yet" in st.error
+    assert _outbox() == []
+
+
+async def test_statement_without_email_prompts_for_one(data, app_db):
+    with write_session(app_db) as s:
+        u = s.get(User, data["alice"])
+        u.email = None
+        s.add(u)
+    st = await _statement(app_db)
+    await st.load()
+    assert st.email_status == "none"
+    async for _ in st.send():
+        pass
+    assert st.email_status == "none" and "no e-mail address" in st.error
+    assert _outbox() == []
+
+
+async def test_statement_hourly_limit(data, app_db):
+    st = await _statement(app_db)
+    await st.load()
+    for _ in range(5):
+        async for _ in st.send():
+            pass
+        assert st.error == ""
+    async for _ in st.send():
+        pass
+    assert "5 times this hour" in st.error
+    assert len(_outbox()) == 5
