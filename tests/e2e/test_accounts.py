@@ -61,6 +61,8 @@ def _customer(portal) -> Customer:
             free = [a for a in s.exec(select(Account).where(Account.kind == "person").order_by(Account.id)).all()
                     if a.id not in taken and a.house_id]
             own, target = free[0], free[1]
+            if profile.login_identifier == "account":  # e.g. Shygysenergotrade: sign in by account number
+                login = own.number
             user = User(login=login, email=email, phone=login if email is None else None,
                         password_hash=hash_password(PASSWORD), surname="Тестова", name="Анна", is_active=True,
                         email_verified=email is not None, phone_verified=email is None,
