@@ -18,6 +18,7 @@ NAV = (
     ("statement", "/statement", "receipt-text", "nav.statement"),
     ("profile", "/profile", "user-round", "nav.profile"),
     ("password", "/password", "key-round", "nav.password"),
+    ("contacts", "/contacts", "phone", "nav.contacts"),
 )
 
 

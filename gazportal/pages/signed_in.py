@@ -35,3 +35,7 @@ def add_pages(app: rx.App) -> None:
     from gazportal.pages.statistics import add_pages as add_statistics_pages
 
     add_statistics_pages(app)
+    # /contacts, /feedback, /support (public contacts; the form for customers) and /messages
+    from gazportal.pages.messages import add_pages as add_message_pages
+
+    add_message_pages(app)

@@ -1,0 +1,212 @@
+"""The contacts / messages state called directly, as a browser (or an attacker speaking Reflex's
+protocol) would call it, on a real SQLite database: no session -> refused; wrong types, huge
+values, NaN and extra fields -> nothing happens; a foreign account id -> the same field error as a
+missing one; a valid message -> exactly one row, shown in "my messages"."""
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import pytest
+from reflex.state import State
+from sqlmodel import func, select
+
+from gazportal.db import read_session, write_session
+from gazportal.models import Account, CustomerMessage, User, UserAccountLink
+from gazportal.services import auth, passwords
+from gazportal.services.messages import BODY_MAX
+
+PASSWORD = "Sturdy-Lantern-42"
+GOOD = {"kind": "support", "subject": "Chart does not load", "body": "The statistics page stays empty.",
+        "account_id": ""}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2():
+    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords.use_hasher(old)
+
+
+@pytest.fixture
+def app_db(sqlite_engine, monkeypatch, tmp_path):
+    from gazportal import db, settings
+
+    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
+    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield sqlite_engine
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+
+@pytest.fixture
+def world(app_db) -> dict:
+    with write_session(app_db) as s:
+        ids = {}
+        for login in ("alice@example.kz", "bob@example.kz"):
+            u = User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname="S",
+                     name="N", kind="person", is_active=True, email_verified=True, language="en")
+            s.add(u)
+            s.flush()
+            ids[login.split("@")[0]] = u.id
+        for number, owner in (("100000001", "alice"), ("100000002", "bob")):
+            a = Account(number=number, holder_name="H", address="addr")
+            s.add(a)
+            s.flush()
+            s.add(UserAccountLink(user_id=ids[owner], account_id=a.id))
+            ids[f"{owner}_acc"] = a.id
+    return ids
+
+
+def _token(engine, login) -> str:
+    from gazportal.settings import get_settings
+
+    return auth.sign_in(engine, get_settings().profile, login, PASSWORD, remember=False,
+                        now=datetime.now(UTC)).token
+
+
+async def _state(token=""):
+    from gazportal.state.messages import MessagesState
+    from gazportal.state.session import SessionState
+
+    root = State()
+    (await root.get_state(SessionState)).token = token
+    return await root.get_state(MessagesState)
+
+
+def _rows(engine) -> list[tuple]:
+    with read_session(engine) as s:
+        return [(m.user_id, m.account_id, m.kind, m.subject, m.body, m.status)
+                for m in s.exec(select(CustomerMessage).order_by(CustomerMessage.id)).all()]
+
+
+def _is_signin_redirect(result) -> bool:
+    return result is not None and "/signin" in repr(result)
+
+
+@pytest.mark.parametrize("token", ["", "not-a-token", "A" * 43])
+async def test_refused_without_a_session(world, app_db, token):
+    s = await _state(token)
+    assert _is_signin_redirect(await s.send(dict(GOOD)))
+    assert _is_signin_redirect(await s.load_list())
+    assert s.items == []
+    # the contacts page itself is public: a guest sees the contacts and no form
+    s = await _state(token)
+    assert await s.load_contacts("feedback") is None
+    assert (s.loaded, s.signed_in, s.accounts, s.kind) == (True, False, [], "feedback")
+    assert _rows(app_db) == []
+
+
+async def test_a_revoked_session_is_refused(world, app_db):
+    token = _token(app_db, "alice@example.kz")
+    auth.sign_out(app_db, token, now=datetime.now(UTC))
+    s = await _state(token)
+    assert _is_signin_redirect(await s.send(dict(GOOD)))
+    assert _rows(app_db) == []
+
+
+async def test_success_stores_exactly_one_message_and_lists_it(world, app_db):
+    token = _token(app_db, "alice@example.kz")
+    s = await _state(token)
+    await s.load_contacts("contact")
+    assert s.signed_in and s.accounts == [{"id": str(world["alice_acc"]), "number": "100000001"}]
+    key = s.form_key
+    result = await s.send(dict(GOOD, account_id=str(world["alice_acc"])))
+    assert "toast" in repr(result).lower()
+    assert s.errors == {} and s.error == "" and "Chart does not load" in s.notice and s.form_key == key + 1
+    assert _rows(app_db) == [(world["alice"], world["alice_acc"], "support", "Chart does not load",
+                              "The statistics page stays empty.", "new")]
+    await s.load_list()
+    assert len(s.items) == 1
+    item = s.items[0]
+    assert (item["subject"], item["status"], item["kind"], item["account"]) == (
+        "Chart does not load", "new", "support", "100000001")
+    assert item["status_text"] == "New" and item["kind_text"] == "Technical support"
+    # bob sees none of it
+    b = await _state(_token(app_db, "bob@example.kz"))
+    await b.load_list()
+    assert b.items == []
+
+
+async def test_reflex_input_id_copies_are_accepted(world, app_db):
+    s = await _state(_token(app_db, "alice@example.kz"))
+    await s.send(dict(GOOD, msg_subject=GOOD["subject"], msg_body=GOOD["body"], msg_account_id=""))
+    assert len(_rows(app_db)) == 1
+
+
+async def test_foreign_account_refused_as_a_field_error(world, app_db):
+    s = await _state(_token(app_db, "alice@example.kz"))
+    for foreign in (str(world["bob_acc"]), "999999"):
+        result = await s.send(dict(GOOD, account_id=foreign))
+        assert "toast" in repr(result).lower()
+        assert s.errors == {"account_id": "Account not found."}
+    assert _rows(app_db) == []
+
+
+async def test_field_errors_are_shown_inline(world, app_db):
+    s = await _state(_token(app_db, "alice@example.kz"))
+    await s.send({"kind": "spam", "subject": "x", "body": "short", "account_id": ""})
+    assert set(s.errors) == {"kind", "subject", "body"}
+    assert s.errors["subject"] == "Use at least 3 characters."
+    await s.send(dict(GOOD, body="b" * (BODY_MAX + 1)))
+    assert set(s.errors) == {"body"} and s.errors["body"].startswith("Use at most")
+    assert _rows(app_db) == []
+
+
+ODD_FORMS = [
+    None, "form", 1, math.nan, [GOOD], {},
+    {k: v for k, v in GOOD.items() if k != "body"},  # a field missing
+    dict(GOOD, extra="x"),  # a field too many
+    dict(GOOD, subject=None), dict(GOOD, subject=12), dict(GOOD, subject=math.nan), dict(GOOD, body=["x"]),
+    dict(GOOD, body={"$gt": ""}), dict(GOOD, body="x" * 1_000_000), dict(GOOD, subject="s" * 100_000),
+    dict(GOOD, account_id=1.5), dict(GOOD, account_id=math.inf), dict(GOOD, account_id="1e3"),
+    dict(GOOD, account_id="-1"), dict(GOOD, account_id="9" * 40), dict(GOOD, account_id=True),
+    dict(GOOD, msg_subject=123), dict(GOOD, kind="x" * 1000),
+]
+
+
+@pytest.mark.parametrize("form", ODD_FORMS, ids=range(len(ODD_FORMS)))
+async def test_garbage_is_dropped(world, app_db, form):
+    s = await _state(_token(app_db, "alice@example.kz"))
+    assert await s.send(form) is None
+    assert s.notice == "" and s.errors == {}
+    assert _rows(app_db) == []
+
+
+@pytest.mark.parametrize("value", [None, 5, math.nan, ["support"], "reregistration", "x" * 10_000])
+async def test_kind_and_counters_ignore_odd_values(world, app_db, value):
+    s = await _state("")
+    s.set_kind(value)
+    s.count_subject(value)
+    s.count_body(value)
+    assert s.kind == "contact"
+    n = len(value) if isinstance(value, str) else 0  # a counter counts any string, nothing else
+    assert (s.subject_len, s.body_len) == (n, n)
+    s.set_kind("feedback")
+    assert s.kind == "feedback"
+
+
+async def test_rate_limit_is_a_clear_message(world, app_db):
+    from gazportal.services.messages import MAX_PER_HOUR
+
+    s = await _state(_token(app_db, "alice@example.kz"))
+    for _ in range(MAX_PER_HOUR):
+        await s.send(dict(GOOD))
+        assert s.error == ""
+    result = await s.send(dict(GOOD))
+    assert "toast" in repr(result).lower()
+    assert s.error.startswith(f"You can send at most {MAX_PER_HOUR} messages an hour")
+    with read_session(app_db) as db:
+        assert db.exec(select(func.count()).select_from(CustomerMessage)).one() == MAX_PER_HOUR
+
+
+def test_dates_in_the_profile_time_zone_and_language(app_db):
+    from gazportal.state.messages import format_when
+
+    moment = datetime(2026, 3, 12, 9, 5, tzinfo=UTC)  # 14:05 in Almaty (default profile, UTC+5)
+    assert format_when(moment, "en") == "12 Mar 2026, 14:05"
+    assert format_when(moment, "ru").startswith("12 мар. 2026") and format_when(moment, "ru").endswith("14:05")
