@@ -114,6 +114,28 @@ def test_manifest_and_icons(pwa_portal, browser):
         context.close()
 
 
+def test_chromium_finds_the_portal_installable(pwa_portal, browser, tmp_path):
+    """Chromium's own verdict (what Lighthouse's PWA audits used before Lighthouse 12 dropped
+    them): the manifest parses without errors and nothing stands in the way of installing. A
+    persistent profile: Chromium refuses installs in incognito contexts (Playwright's default)."""
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    context = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, **VIEWPORTS["phone"])
+    try:
+        page = context.new_page()
+        page.goto(pwa_portal.url + "/")
+        page.wait_for_function("async () => !!(await navigator.serviceWorker.ready).active", timeout=TIMEOUT)
+        cdp = context.new_cdp_session(page)
+        parsed = cdp.send("Page.getAppManifest")
+        assert parsed["url"].endswith("/manifest.webmanifest"), parsed
+        assert not [e for e in parsed["errors"] if e.get("critical")], parsed["errors"]
+        errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+        assert errors == [], errors
+    finally:
+        context.close()
+
+
 def test_service_worker_controls_the_page_and_keeps_the_shell(pwa_portal, browser):
     from playwright.sync_api import expect
 
