@@ -66,9 +66,26 @@ def _month_input(name: str, label_key: str, value) -> rx.Component:
     )
 
 
+def _service_select() -> rx.Component:
+    return rx.cond(
+        S.services.length() > 1,
+        rx.el.div(
+            rx.el.label(T["statistics.service"], html_for="stats-service", class_name="gp-label"),
+            rx.el.select(
+                rx.foreach(S.services, lambda svc: rx.el.option(T["services." + svc], value=svc)),
+                id="stats-service",
+                value=S.service,
+                on_change=S.pick_service,
+                class_name="gp-input",
+            ),
+            class_name="gp-field",
+        ),
+    )
+
+
 def _controls() -> rx.Component:
     return rx.el.section(
-        _account_select(S, "stats-account"),
+        rx.el.div(_account_select(S, "stats-account"), _service_select(), class_name="gp-stats-range"),
         rx.el.form(
             rx.el.div(
                 _month_input("first", "statistics.from", S.first),
@@ -305,7 +322,7 @@ def statement_page() -> rx.Component:
 
 
 PAGE_CSS = """
-.gp-stats-range{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.75rem}
+.gp-stats-range{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.75rem}
 .gp-chart-panel{margin:0}
 .gp-chart{width:100%;min-height:280px;overflow:hidden}
 .gp-chart .js-plotly-plot,.gp-chart .plot-container,.gp-chart .svg-container{max-width:100%}

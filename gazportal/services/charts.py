@@ -73,13 +73,20 @@ def check_range(first: Any, last: Any, profile: Profile, now: datetime) -> tuple
 # --------------------------------------------------------------------------- formatting
 
 
+def account_services(session: Session, profile: Profile, account_id: int) -> list[str]:
+    """The services the account is charged for, the most charged first (the profile's order on a
+    tie); the profile's first service when nothing is charged yet."""
+    rows = session.exec(
+        sa.select(Charge.service, sa.func.count()).where(Charge.account_id == account_id).group_by(Charge.service)
+    ).all()
+    order = {svc: i for i, svc in enumerate(profile.services)}
+    found = sorted(rows, key=lambda r: (-int(r[1]), order.get(r[0], 99), r[0]))
+    return [r[0] for r in found] or [profile.services[0]]
+
+
 def account_service(session: Session, profile: Profile, account_id: int) -> str:
-    """The service the account is charged for (the most charged one), else the profile's first."""
-    row = session.exec(
-        sa.select(Charge.service, sa.func.count()).where(Charge.account_id == account_id)
-        .group_by(Charge.service).order_by(sa.func.count().desc(), Charge.service).limit(1)
-    ).first()
-    return row[0] if row else profile.services[0]
+    """The account's main service (see :func:`account_services`)."""
+    return account_services(session, profile, account_id)[0]
 
 
 def month_label(period: str, lang: str, *, year: bool = True) -> str:
@@ -156,7 +163,13 @@ def monthly_figure(rows: list[billing.MonthVolume], style: ChartStyle) -> dict[s
             "layout": _layout(style)}
 
 
-def yearly_figure(rows: list[billing.YearRow], style: ChartStyle) -> dict[str, Any]:
+@dataclass(frozen=True)
+class YearVolume:
+    year: int
+    volume: Decimal
+
+
+def yearly_figure(rows: list[YearVolume], style: ChartStyle) -> dict[str, Any]:
     x = [str(r.year) for r in rows]
     return {"data": [_bar(i18n.t("statistics.chart.volume", style.lang), x, [r.volume for r in rows],
                           style.primary, style)],
@@ -190,7 +203,7 @@ def monthly_summary(rows: list[billing.MonthVolume], style: ChartStyle) -> str:
                   max_period=i18n.format_period(top.period, lang), max=_vol(top.volume, style))
 
 
-def yearly_summary(rows: list[billing.YearRow], style: ChartStyle) -> str:
+def yearly_summary(rows: list[YearVolume], style: ChartStyle) -> str:
     parts = "; ".join(f"{r.year}: {_vol(r.volume, style)}" for r in rows)
     return i18n.t("statistics.chart.yearly_summary", style.lang, years=parts)
 
@@ -213,19 +226,22 @@ class Statistics:
     service: str
     year: int  # the year compared with the one before
     rows: list[billing.StatementRow]
+    services: list[str] = field(default_factory=list)  # the account's services, main first
     # language -> formatted table rows / figures / summaries
     table: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     figures: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     summaries: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def table_rows(rows: list[billing.StatementRow], profile: Profile, service: str, lang: str) -> list[dict[str, str]]:
+def table_rows(rows: list[billing.StatementRow], volumes: dict[str, Decimal], profile: Profile, service: str,
+               lang: str) -> list[dict[str, str]]:
+    """The table: the volume of ``service`` (its unit); money over all of the account's services."""
     code = profile.currency.code
     return [
         {
             "period": r.period,
             "label": i18n.format_period(r.period, lang),
-            "volume": i18n.format_volume(r.volume, service, lang),
+            "volume": i18n.format_volume(volumes.get(r.period, billing.ZERO_VOLUME), service, lang),
             "charged": i18n.format_money(r.charged, code, lang),
             "paid": i18n.format_money(r.paid, code, lang),
             "balance": i18n.format_money(r.closing, code, lang),
@@ -236,22 +252,32 @@ def table_rows(rows: list[billing.StatementRow], profile: Profile, service: str,
 
 
 def load_statistics(session: Session, profile: Profile, user_id: int, account_id: Any, first: Any, last: Any,
-                    *, now: datetime, languages: list[str] | tuple[str, ...]) -> Statistics:
-    """Table and figures for the customer's account from ``first`` to ``last`` ('YYYY-MM')."""
+                    *, now: datetime, languages: list[str] | tuple[str, ...], service: Any = None) -> Statistics:
+    """Table and figures for the customer's account from ``first`` to ``last`` ('YYYY-MM').
+
+    Volumes are those of ``service`` (one of the account's services; its main one by default)."""
     acc = require_account(session, user_id, account_id)
     first, last = check_range(first, last, profile, now)
     tz = profile.tz
     rows = billing.monthly_statement(session, acc.id, first, last, tz)
-    service = account_service(session, profile, acc.id)
-    volumes = [billing.MonthVolume(r.period, r.volume) for r in rows]
+    # Volumes of the account's main service only: m³ of gas and kWh must not be added up.
+    services = account_services(session, profile, acc.id)
+    if service is None:
+        service = services[0]
+    elif not isinstance(service, str) or service not in services:
+        raise InvalidInput("errors.bad_service", service=str(service)[:20])
+    volumes = billing.monthly_volumes(session, acc.id, first, last, service)
+    by_period = {v.period: v.volume for v in volumes}
     last_year = parse_period(last)[0]
     first_year = max(parse_period(first)[0], last_year - billing.MAX_YEARS + 1)
-    years = billing.yearly_summary(session, acc.id, first_year, last_year, tz)
-    comparison = billing.year_comparison(session, acc.id, last_year)
-    out = Statistics(acc.id, first, last, service, last_year, rows)
+    year_months = billing.monthly_volumes(session, acc.id, f"{first_year:04d}-01", f"{last_year:04d}-12", service)
+    years = [YearVolume(y, sum((v.volume for v in year_months if v.period.startswith(f"{y:04d}-")),
+                               billing.ZERO_VOLUME)) for y in range(first_year, last_year + 1)]
+    comparison = billing.year_comparison(session, acc.id, last_year, service)
+    out = Statistics(acc.id, first, last, service, last_year, rows, services)
     for lang in languages:
         style = ChartStyle(profile.colors.primary, profile.colors.accent, lang, service)
-        out.table[lang] = table_rows(rows, profile, service, lang)
+        out.table[lang] = table_rows(rows, by_period, profile, service, lang)
         out.figures[lang] = {
             "monthly": monthly_figure(volumes, style),
             "yearly": yearly_figure(years, style),

@@ -64,6 +64,8 @@ class StatisticsState(_AccountChoice, rx.State):
     form_key: int = 0
     errors: dict[str, str] = {}
     year: str = ""
+    service: str = ""
+    services: list[str] = []
     table: dict[str, list[dict[str, str]]] = {}
     figures: dict[str, dict[str, Any]] = {}
     summaries: dict[str, dict[str, str]] = {}
@@ -75,13 +77,14 @@ class StatisticsState(_AccountChoice, rx.State):
         def load():
             with read_session(si.engine()) as s:
                 return charts.load_statistics(s, si.profile(), user.user_id, int(self.account_id), first, last,
-                                              now=si.now(), languages=_languages())
+                                              now=si.now(), languages=_languages(), service=self.service or None)
 
         try:
             st = await si.call(load)
         except DomainError as e:
             return si.error_text(e, lang)
         self.first, self.last, self.year = st.first, st.last, str(st.year)
+        self.service, self.services = st.service, list(st.services)
         self.table, self.figures, self.summaries = st.table, st.figures, st.summaries
         return None
 
@@ -100,6 +103,9 @@ class StatisticsState(_AccountChoice, rx.State):
             self.first, self.last = charts.default_range(si.profile(), si.now())
         if self.account_id:
             err = await self._show(user, self.first, self.last)
+            if err is not None and self.service:  # e.g. a service the account no longer has
+                self.service = ""
+                err = await self._show(user, self.first, self.last)
             if err is not None:  # e.g. a range remembered from another month
                 self.first, self.last = charts.default_range(si.profile(), si.now())
                 self.error = await self._show(user, self.first, self.last) or ""
@@ -119,9 +125,26 @@ class StatisticsState(_AccountChoice, rx.State):
         except si.not_signed_in_errors():
             return si.to_sign_in()
         self.account_id = chosen
+        self.service = ""
         self.error = await self._show(user, self.first, self.last) or ""
         if self.error:
             self._clear()
+        return None
+
+    @rx.event
+    async def pick_service(self, value: Any):
+        """Volumes of another of the account's services (one of those shown)."""
+        if not isinstance(value, str) or value not in self.services:
+            return None
+        try:
+            user = await si.current_user(self)
+        except si.not_signed_in_errors():
+            return si.to_sign_in()
+        previous = self.service
+        self.service = value
+        err = await self._show(user, self.first, self.last)
+        if err is not None:
+            self.service, self.error = previous, err
         return None
 
     @rx.event
@@ -276,5 +299,5 @@ class StatementState(_AccountChoice, rx.State):
 
 from gazportal.state import gate  # noqa: E402
 
-gate.allow(StatisticsState, "load", "pick_account", "apply", access=gate.USER)
+gate.allow(StatisticsState, "load", "pick_account", "pick_service", "apply", access=gate.USER)
 gate.allow(StatementState, "load", "pick_account", "pick_period", "send", access=gate.USER)

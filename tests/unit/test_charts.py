@@ -30,6 +30,8 @@ def seed(engine) -> dict:
             vol = D(10 + i) + D("0.5")
             s.add(Charge(account_id=mine.id, period=period, service="gas", volume=vol, amount=vol * 100))
         s.add(Charge(account_id=other.id, period="2026-01", service="gas", volume=D("99"), amount=D("9900")))
+        # a second, smaller service: its money counts, its volume (another unit) does not
+        s.add(Charge(account_id=mine.id, period="2026-02", service="electricity", volume=D("100"), amount=D("50")))
         s.add(Payment(account_id=mine.id, paid_at=datetime(2026, 2, 10, 8, tzinfo=UTC), amount=D("1000.00"),
                       receipt_no="R-1", channel="bank"))
         u = User(login="a@example.kz", email="a@example.kz", password_hash="x", surname="I", name="A",
@@ -51,18 +53,18 @@ def test_statistics_table_and_figures(engine):
     assert (st.first, st.last, st.service, st.year) == ("2025-03", "2026-02", "gas", 2026)
     assert [r.period for r in st.rows] == [f"2025-{m:02d}" for m in range(3, 13)] + ["2026-01", "2026-02"]
     feb = st.rows[-1]
-    assert feb.volume == D("23.500") and feb.charged == D("2350.00") and feb.paid == D("1000.00")
-    assert feb.closing == feb.opening + D("1000.00") - D("2350.00")
+    assert feb.charged == D("2400.00") and feb.paid == D("1000.00")
+    assert feb.closing == feb.opening + D("1000.00") - D("2400.00")
     en = st.table["en"][-1]
     assert en == {"period": "2026-02", "label": "February 2026", "volume": "23.500\u00a0m³",
-                  "charged": "₸2,350.00", "paid": "₸1,000.00", "balance": en["balance"], "debt": "1"}
+                  "charged": "₸2,400.00", "paid": "₸1,000.00", "balance": en["balance"], "debt": "1"}
     assert en["balance"].startswith("-") and "₸" in en["balance"]
     ru = st.table["ru"][-1]
-    assert ru["label"] == "Февраль 2026" and ru["charged"].replace("\u00a0", " ").replace("\u202f", " ") == "2 350,00 ₸"
+    assert ru["label"] == "Февраль 2026" and ru["charged"].replace("\u00a0", " ").replace("\u202f", " ") == "2 400,00 ₸"
 
     monthly = st.figures["en"]["monthly"]
     assert monthly["layout"]["template"] == "none"
-    assert monthly["data"][0]["y"] == [float(r.volume) for r in st.rows]
+    assert monthly["data"][0]["y"] == [float(D(12 + i) + D("0.5")) for i in range(12)]  # gas only
     assert monthly["data"][0]["x"][0] == "Mar 2025"
     assert monthly["data"][0]["marker"]["color"] == PROFILE.colors.primary
     assert st.figures["ru"]["monthly"]["layout"]["separators"][0] == ","
@@ -129,3 +131,21 @@ def test_ukrainian_money_and_separators(sqlite_engine):
         st = charts.load_statistics(s, UA, ids["alice"], ids["mine"], "2026-01", "2026-02", now=NOW, languages=["uk"])
     assert "₴" in st.table["uk"][0]["charged"] and st.table["uk"][0]["label"] == "Січень 2026"
     assert st.figures["uk"]["monthly"]["layout"]["separators"][0] == ","
+
+
+def test_volumes_of_the_chosen_service(sqlite_engine):
+    ids = seed(sqlite_engine)
+    with read_session(sqlite_engine) as s:
+        main = charts.load_statistics(s, PROFILE, ids["alice"], ids["mine"], "2026-01", "2026-02", now=NOW,
+                                      languages=["en"])
+        assert main.services == ["gas", "electricity"] and main.service == "gas"
+        el = charts.load_statistics(s, PROFILE, ids["alice"], ids["mine"], "2026-01", "2026-02", now=NOW,
+                                    languages=["en"], service="electricity")
+        assert [r["volume"] for r in el.table["en"]] == ["0.000\u00a0kWh", "100.000\u00a0kWh"]
+        assert el.table["en"][1]["charged"] == main.table["en"][1]["charged"] == "₸2,400.00"
+        assert el.figures["en"]["monthly"]["layout"]["yaxis"]["title"]["text"] == "kWh"
+        for bad in ("water", "GAS", 1, ["gas"], {"s": 1}):
+            with pytest.raises(InvalidInput) as e:
+                charts.load_statistics(s, PROFILE, ids["alice"], ids["mine"], "2026-01", "2026-02", now=NOW,
+                                       languages=["en"], service=bad)
+            assert e.value.key == "errors.bad_service"

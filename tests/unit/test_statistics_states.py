@@ -29,6 +29,7 @@ def data(world, app_db):
         while p <= last:
             s.add(Charge(account_id=world["mine"], period=p, service="gas", volume=D(10 + i), amount=D(1000 + i)))
             p, i = add_months(p, 1), i + 1
+        s.add(Charge(account_id=world["mine"], period=last, service="water", volume=D("3"), amount=D("30")))
         s.add(Charge(account_id=world["bobs"], period=last, service="gas", volume=D("77"), amount=D("7777")))
         s.add(Payment(account_id=world["mine"], paid_at=datetime.now(UTC), amount=D("500.00"), receipt_no="R-S1",
                       channel="bank"))
@@ -180,3 +181,16 @@ async def test_statement_hourly_limit(data, app_db):
         pass
     assert "5 times this hour" in st.error
     assert len(_outbox()) == 5
+
+
+async def test_statistics_service_choice(data, app_db):
+    st = await _stats(app_db)
+    await st.load()
+    assert st.services == ["gas", "water"] and st.service == "gas"
+    assert st.table["en"][-1]["volume"] == "21.000\u00a0m³"
+    for value in ["electricity", "GAS", None, 1, ["water"], {"a": 1}, "x" * 100]:
+        await st.pick_service(value)
+        assert st.service == "gas"
+    await st.pick_service("water")
+    assert st.service == "water" and st.table["en"][-1]["volume"] == "3.000\u00a0m³"
+    assert st.table["en"][0]["volume"] == "0.000\u00a0m³"
