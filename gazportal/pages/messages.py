@@ -239,11 +239,11 @@ def _message_item(m) -> rx.Component:
         rx.el.article(
             rx.el.div(
                 rx.el.h2(m["subject"], class_name="gp-msg-subject"),
-                rx.el.span(m["status_text"], class_name="gp-badge", data_status=m["status"]),
+                rx.el.span(T["messages.status." + m["status"]], class_name="gp-badge", data_status=m["status"]),
                 class_name="gp-msg-top",
             ),
             rx.el.p(
-                rx.el.span(m["kind_text"]),
+                rx.el.span(T["messages.kind." + m["kind"]]),
                 rx.el.time(m["date"], date_time=m["date_iso"]),
                 rx.cond(m["account"] != "", rx.el.span(T["messages.list.account"] + " " + m["account"])),
                 class_name="gp-msg-meta",

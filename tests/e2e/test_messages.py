@@ -59,6 +59,11 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
         page.locator("#signin-password").fill(PASSWORD)
         page.locator("#signin-submit").click()
         expect(page).not_to_have_url(re.compile(r"/signin"), timeout=TIMEOUT)
+        # /support and /feedback are the same form with that kind chosen
+        page.goto(portal.url + "/support")
+        expect(page.locator("[data-kind=support] input")).to_be_checked()
+        page.goto(portal.url + "/feedback")
+        expect(page.locator("[data-kind=feedback] input")).to_be_checked()
         page.locator("[data-nav=contacts]").click()
         expect(page).to_have_url(re.compile(r"/contacts$"))
         expect(page.locator("#msg-form")).to_be_visible()
@@ -103,7 +108,8 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
         expect(item.locator("[data-status=new]")).to_have_text(_t("messages.status.new", lang))
         for lang_ in langs:
             _switch(page, lang_)
-            page.reload()  # dates and statuses are formatted on load, in the page's language
+            expect(page.locator("[data-status=new]")).to_have_text(_t("messages.status.new", lang_))
+            page.reload()  # dates are formatted on load, in the page's language
             expect(page.locator("h1")).to_have_text(_t("messages.list.title", lang_))
             expect(page.locator("[data-status=new]")).to_have_text(_t("messages.status.new", lang_))
             _check_page(page, axe_source, screenshots, profile, "messages", lang_, device)
