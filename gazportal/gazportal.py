@@ -27,6 +27,9 @@ pwa.ensure(profile)  # the manifest and icons of this profile (assets/profiles/<
 
 app = rx.App(
     html_lang=lang,
+    # Toasts for results on every page: at the top (the phone's tab bar is at the bottom), with a
+    # close button, in the page's colour mode.
+    toaster=rx.toast.provider(position="top-center", close_button=True),
     head_components=[
         rx.el.meta(name="description", content=t("index.meta_description", lang)),
         rx.el.meta(name="theme-color", content=profile.colors.primary),

@@ -195,6 +195,7 @@ def test_dark_mode_and_the_users_language(pwa_portal, browser, axe_source, scree
         _hydrated(page)
         switch = page.locator("[data-testid=color-mode]")
         assert switch.get_attribute("aria-label")
+        expect(page.locator("section[aria-label*=Notifications]")).to_have_count(1)  # the app-wide Toaster
         expect(page.locator("html")).not_to_have_class(re.compile(r"\bdark\b"))
         expect(switch).to_have_attribute("aria-pressed", "false")
         switch.click()
