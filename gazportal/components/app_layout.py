@@ -13,6 +13,7 @@ T = I18nState.t
 
 # (name, route, icon, message key)
 NAV = (
+    ("dashboard", "/dashboard", "gauge", "nav.dashboard"),
     ("accounts", "/accounts", "wallet-cards", "nav.accounts"),
     ("statistics", "/statistics", "chart-column", "nav.statistics"),
     ("statement", "/statement", "receipt-text", "nav.statement"),
@@ -241,6 +242,7 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
   .gp-app-brand{flex:0 1 auto}
   .gp-app-header .gp-lang{margin-left:auto}
   .gp-nav{order:3;flex:1 1 100%;border-top:1px solid var(--gp-line);padding-top:.4rem;margin-bottom:-.2rem}
+  .gp-nav-list{flex-wrap:wrap}
   .gp-form-grid{grid-template-columns:repeat(2,minmax(0,1fr))}
   .gp-form-grid .gp-span2{grid-column:1/-1}
   .gp-acc-list{grid-template-columns:repeat(2,minmax(0,1fr))}

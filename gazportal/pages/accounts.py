@@ -39,6 +39,14 @@ def account_card(card) -> rx.Component:
                 _row("user-round", "accounts.card.holder", card["holder"]),
                 _row("map-pin", "accounts.card.address", card["address"]),
             ),
+            rx.el.a(
+                rx.icon("gauge", size=18, aria_hidden="true"),
+                rx.el.span(T["accounts.card.open"]),
+                href="/dashboard?account=" + card["id"],
+                class_name="gp-btn gp-btn-ghost gp-btn-sm",
+                aria_label=T["accounts.card.open"] + " " + card["number"],
+                data_open=card["number"],
+            ),
             rx.cond(
                 S.can_add,
                 rx.el.div(

@@ -10,9 +10,11 @@ import reflex as rx
 
 from gazportal.pages.accounts import accounts_page
 from gazportal.pages.change_password import password_page
+from gazportal.pages.dashboard import dashboard_page
 from gazportal.pages.user_profile import confirm_email_page, profile_page
 from gazportal.state.accounts import AccountsState
 from gazportal.state.change_password import PasswordState
+from gazportal.state.dashboard import DashboardState
 from gazportal.state.i18n import I18nState
 from gazportal.state.session import SessionState
 from gazportal.state.user_profile import ConfirmEmailState, ProfileState
@@ -23,6 +25,8 @@ def _title(key: str):
 
 
 def add_pages(app: rx.App) -> None:
+    app.add_page(dashboard_page, route="/dashboard", title=_title("dashboard.title"),
+                 on_load=[I18nState.sync_document, SessionState.require_user, DashboardState.load])
     app.add_page(accounts_page, route="/accounts", title=_title("accounts.title"),
                  on_load=[I18nState.sync_document, SessionState.require_user, AccountsState.load])
     app.add_page(profile_page, route="/profile", title=_title("my_profile.title"),

@@ -1,0 +1,280 @@
+"""/dashboard?account=<id>: one of the customer's accounts (switchable), its balance and last month,
+its meters with their previous readings, and a reading form per meter checked while typing."""
+from __future__ import annotations
+
+import reflex as rx
+
+from gazportal.components.app_layout import app_layout, page_title
+from gazportal.components.forms import alert, button
+from gazportal.state.dashboard import DashboardState as S
+from gazportal.state.i18n import I18nState
+
+T = I18nState.t
+DEBOUNCE_MS = 350
+
+
+def switcher() -> rx.Component:
+    return rx.cond(
+        S.accounts.length() > 1,
+        rx.el.div(
+            rx.el.label(T["dashboard.switch"], html_for="dashboard-account", class_name="gp-label"),
+            rx.el.select(
+                rx.foreach(S.accounts, lambda a: rx.el.option(a["label"], value=a["id"])),
+                id="dashboard-account",
+                value=S.account_id,
+                on_change=S.switch_account,
+                class_name="gp-input",
+            ),
+            class_name="gp-field gp-dash-switch",
+        ),
+    )
+
+
+def _kv(icon: str, label_key: str, value, **attrs) -> rx.Component:
+    return rx.el.div(
+        rx.el.dt(rx.icon(icon, size=16, aria_hidden="true"), T[label_key]),
+        rx.el.dd(value, **attrs),
+        class_name="gp-acc-row",
+    )
+
+
+def summary() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(rx.icon("wallet-cards", size=20, aria_hidden="true"), T["dashboard.account"], " ",
+                 S.info["number"], class_name="gp-panel-h", id="dash-account-h"),
+        rx.el.dl(
+            _kv("user-round", "dashboard.label.holder", S.info["holder"]),
+            _kv("map-pin", "dashboard.label.address", S.info["address"]),
+            _kv(
+                "scale", "dashboard.label.balance",
+                rx.el.span(
+                    rx.cond(S.in_debt, rx.icon("triangle-alert", size=16, aria_hidden="true")),
+                    S.info["balance"],
+                    class_name=rx.cond(S.in_debt, "gp-dash-debt", "gp-dash-ok"),
+                ),
+                id="dash-balance",
+                data_debt=rx.cond(S.in_debt, "true", "false"),
+            ),
+            _kv("calendar", "dashboard.label.last_month", S.info["last_period"]),
+            _kv("gauge", "dashboard.label.last_volume", S.info["last_volume"]),
+            _kv("receipt", "dashboard.label.last_charged", S.info["last_charged"]),
+            class_name="gp-dash-dl",
+        ),
+        rx.el.p(
+            rx.icon(rx.cond(S.window_open, "calendar-check", "calendar-clock"), size=18, aria_hidden="true"),
+            rx.el.span(S.window_text),
+            class_name=rx.cond(S.window_open, "gp-alert gp-alert-ok", "gp-alert gp-alert-info"),
+            id="dash-window",
+            data_open=rx.cond(S.window_open, "true", "false"),
+        ),
+        aria_labelledby="dash-account-h",
+        class_name="gp-panel",
+    )
+
+
+def _history(m) -> rx.Component:
+    rows = S.history[m["id"]]
+    return rx.el.details(
+        rx.el.summary(T["dashboard.history"]),
+        rx.el.table(
+            rx.el.thead(rx.el.tr(
+                rx.el.th(T["dashboard.col.date"], scope="col"),
+                rx.el.th(T["dashboard.col.value"], scope="col"),
+                rx.el.th(T["dashboard.col.source"], scope="col"),
+            )),
+            rx.el.tbody(rx.foreach(rows, lambda h: rx.el.tr(
+                rx.el.td(h["date"]), rx.el.td(h["value"], class_name="gp-num"), rx.el.td(h["source"]),
+            ))),
+            class_name="gp-dash-table",
+        ),
+        class_name="gp-dash-history",
+        open=True,
+    )
+
+
+def _live(m) -> rx.Component:
+    mid = m["id"]
+    has = S.live.contains(mid)
+    return rx.el.div(
+        rx.cond(
+            has,
+            rx.el.p(
+                rx.match(
+                    S.live[mid]["kind"],
+                    ("ok", rx.icon("circle-check", size=16, aria_hidden="true")),
+                    ("warning", rx.icon("triangle-alert", size=16, aria_hidden="true")),
+                    rx.icon("circle-alert", size=16, aria_hidden="true"),
+                ),
+                rx.el.span(S.live[mid]["text"]),
+                class_name="gp-dash-live",
+                data_kind=S.live[mid]["kind"],
+            ),
+        ),
+        rx.cond(
+            has & (S.live[mid]["kind"] == "warning"),
+            rx.fragment(
+                rx.el.p(S.live[mid]["ok"], class_name="gp-hint"),
+                rx.el.label(
+                    rx.el.input(
+                        type="checkbox",
+                        id="cf-" + mid,
+                        checked=S.confirm.contains(mid) & S.confirm[mid].to(bool),
+                        on_change=lambda checked: S.set_confirm(mid, checked),
+                        class_name="gp-check",
+                    ),
+                    rx.el.span(T["dashboard.confirm_jump"]),
+                    html_for="cf-" + mid,
+                    class_name="gp-dash-confirm",
+                ),
+            ),
+        ),
+        id="live-" + mid,
+        aria_live="polite",
+        class_name="gp-dash-live-box",
+    )
+
+
+def _form(m) -> rx.Component:
+    mid = m["id"]
+    invalid = S.live.contains(mid) & (S.live[mid]["kind"] == "error")
+    return rx.el.form(
+        rx.el.input(type="hidden", name="meter", value=mid),
+        rx.el.div(
+            rx.el.label(T["dashboard.new_reading"], html_for="rd-" + mid, class_name="gp-label"),
+            rx.el.p(m["hint"], id="rd-hint-" + mid, class_name="gp-hint"),
+            rx.el.input(
+                id="rd-" + mid,
+                name="reading",
+                input_mode="numeric",
+                auto_complete="off",
+                max_length=40,
+                class_name="gp-input gp-dash-input",
+                aria_invalid=rx.cond(invalid, "true", "false"),
+                aria_describedby="rd-hint-" + mid + " live-" + mid,
+                on_change=lambda v: S.type_reading(mid, v).debounce(DEBOUNCE_MS),
+                on_blur=lambda v: S.type_reading(mid, v),
+            ),
+            _live(m),
+            class_name="gp-field",
+        ),
+        rx.el.div(
+            button(T["dashboard.submit"], icon="send", type="submit", id="rd-submit-" + mid),
+            class_name="gp-actions",
+        ),
+        on_submit=S.submit,
+        reset_on_submit=False,
+        key=S.form_key.to_string() + "-" + mid,
+        class_name="gp-form",
+        id="reading-form-" + mid,
+    )
+
+
+def _result(m) -> rx.Component:
+    mid = m["id"]
+    return rx.cond(
+        S.result.contains(mid),
+        rx.el.p(
+            rx.cond(S.result[mid]["kind"] == "ok", rx.icon("circle-check", size=18, aria_hidden="true"),
+                    rx.icon("circle-alert", size=18, aria_hidden="true")),
+            rx.el.span(S.result[mid]["text"]),
+            class_name=rx.cond(S.result[mid]["kind"] == "ok", "gp-alert gp-alert-ok", "gp-alert gp-alert-err"),
+            role="status",
+            id="result-" + mid,
+            data_kind=S.result[mid]["kind"],
+        ),
+    )
+
+
+def meter_card(m) -> rx.Component:
+    mid = m["id"]
+    return rx.el.li(
+        rx.el.article(
+            rx.el.h3(rx.icon("gauge", size=18, aria_hidden="true"), m["title"], class_name="gp-dash-meter-h"),
+            rx.el.dl(
+                _kv("history", "dashboard.label.last_reading",
+                    rx.cond(m["last_value"] != "",
+                            rx.el.span(rx.el.strong(m["last_value"]), " · ", m["last_date"], " · ", m["last_source"]),
+                            T["dashboard.no_readings"])),
+                _kv("list-checks", "dashboard.label.this_month", m["left"]),
+                class_name="gp-dash-dl",
+            ),
+            _history(m),
+            _result(m),
+            rx.cond(
+                m["can_submit"] == "1",
+                _form(m),
+                rx.el.p(rx.icon("info", size=18, aria_hidden="true"), rx.el.span(m["note"]),
+                        class_name="gp-alert gp-alert-info", id="note-" + mid),
+            ),
+            class_name="gp-dash-meter",
+            data_meter=m["serial"],
+        ),
+    )
+
+
+def meters() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(rx.icon("gauge", size=20, aria_hidden="true"), T["dashboard.meters"], class_name="gp-panel-h",
+                 id="dash-meters-h"),
+        rx.cond(
+            S.meters.length() > 0,
+            rx.el.ul(rx.foreach(S.meters, meter_card), class_name="gp-dash-meters"),
+            rx.el.p(T["dashboard.no_meters"], class_name="gp-empty"),
+        ),
+        aria_labelledby="dash-meters-h",
+        class_name="gp-dash-section",
+    )
+
+
+def dashboard_page() -> rx.Component:
+    return app_layout(
+        "dashboard",
+        rx.el.style(DASH_CSS),
+        # Remounted when the language changes: the server says the page's texts again in it.
+        rx.el.div(key=I18nState.lang, on_mount=S.relang, hidden=True),
+        page_title("dashboard.title", None, switcher()),
+        alert("err", S.error, id="dashboard-error"),
+        rx.cond(
+            S.account_id != "",
+            rx.el.div(summary(), meters(), class_name="gp-dash"),
+            rx.cond(
+                S.loaded & (S.accounts.length() == 0),
+                rx.el.p(rx.icon("info", size=18, aria_hidden="true"),
+                        rx.el.a(T["dashboard.no_accounts"], href="/accounts"),
+                        class_name="gp-alert gp-alert-info"),
+            ),
+        ),
+    )
+
+
+DASH_CSS = """
+.gp-dash{display:grid;grid-template-columns:minmax(0,1fr);gap:1.25rem}
+.gp-dash-switch{max-width:26rem;width:100%}
+.gp-dash-dl{margin:0 0 1rem;display:grid;grid-template-columns:minmax(0,1fr);gap:.6rem}
+.gp-dash-dl dt{font-size:.8125rem;color:var(--gp-muted);display:flex;align-items:center;gap:.4rem;margin:0}
+.gp-dash-dl dd{margin:0;font-weight:550;overflow-wrap:anywhere}
+.gp-dash-debt{color:#b42318;font-weight:750;display:inline-flex;align-items:center;gap:.35rem}
+.gp-dash-ok{color:#14532d;font-weight:650}
+.gp-dash-section{display:flex;flex-direction:column;gap:.5rem;min-width:0}
+.gp-dash-meters{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:minmax(0,1fr);gap:1rem}
+.gp-dash-meter{background:#fff;border:1px solid var(--gp-line);border-left:5px solid var(--gp-hero);border-radius:1rem;
+  padding:1rem 1.1rem;display:flex;flex-direction:column;gap:.75rem;min-width:0}
+.gp-dash-meter-h{margin:0;font-size:1.0625rem;display:flex;align-items:center;gap:.45rem;overflow-wrap:anywhere}
+.gp-dash-meter-h svg{color:var(--gp-link);flex:none}
+.gp-dash-history summary{cursor:pointer;font-weight:600;min-height:2.75rem;display:flex;align-items:center}
+.gp-dash-table{width:100%;border-collapse:collapse;font-size:.9375rem}
+.gp-dash-table th,.gp-dash-table td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--gp-line)}
+.gp-dash-table th{font-size:.8125rem;color:var(--gp-muted);font-weight:600}
+.gp-num{font-variant-numeric:tabular-nums}
+.gp-dash-input{font-size:1.25rem;letter-spacing:.08em;font-variant-numeric:tabular-nums;max-width:16rem}
+.gp-dash-live-box{display:flex;flex-direction:column;gap:.4rem;min-height:1.5rem}
+.gp-dash-live{margin:0;display:flex;gap:.4rem;align-items:flex-start;font-weight:600;font-size:.9375rem}
+.gp-dash-live svg{flex:none;margin-top:.15rem}
+.gp-dash-live[data-kind="ok"]{color:#14532d}
+.gp-dash-live[data-kind="error"]{color:#b71c1c}
+.gp-dash-live[data-kind="warning"]{color:#7a4100}
+.gp-dash-confirm{display:flex;gap:.55rem;align-items:center;font-weight:600;min-height:2.75rem;cursor:pointer}
+.gp-check{width:1.35rem;height:1.35rem;flex:none}
+@media (min-width:48rem){.gp-dash-dl{grid-template-columns:repeat(2,minmax(0,1fr))}}
+@media (min-width:64rem){.gp-dash-meters{grid-template-columns:repeat(2,minmax(0,1fr))}}
+"""

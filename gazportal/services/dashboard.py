@@ -1,0 +1,100 @@
+"""What an account's dashboard shows, in one read: holder, address, balance, last period's volume
+and charge, and each meter with its last readings and what is due this month (reading window,
+submissions left).
+
+Pure composition of ``accounts`` (ownership), ``billing`` (money) and ``readings`` (meters): no
+rules of its own, no writes. Every account and meter id is checked against the customer's own
+accounts (``accounts.require_account`` / ``allowed_account_ids``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, select
+
+from gazportal.models import Meter
+from gazportal.services import accounts, billing, periods, readings
+from gazportal.services.readings import HistoryEntry, ReadingCheck, Window
+from gazportal.settings import Profile
+
+HISTORY_LIMIT = 6
+
+
+@dataclass(frozen=True)
+class MeterView:
+    id: int
+    service: str
+    serial: str
+    unit: str
+    digits: int
+    is_active: bool
+    status: ReadingCheck  # base reading, window, submissions used/left, what hides the form
+    history: tuple[HistoryEntry, ...]  # newest first
+
+    @property
+    def last(self) -> HistoryEntry | None:
+        return self.history[0] if self.history else None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    account: accounts.AccountCard
+    period: str  # the current period (a reading made now belongs to it)
+    balance: Decimal  # at the end of today (local); negative = debt
+    debt: Decimal  # >= 0
+    last_period: str  # the month before ``period``
+    last_volume: Decimal
+    last_charged: Decimal
+    window: Window
+    submissions_limit: int
+    meters: tuple[MeterView, ...]
+
+    @property
+    def in_debt(self) -> bool:
+        return self.debt > 0
+
+
+def allowed_account_ids(session: Session, user_id: int) -> list[int]:
+    """The ids of the accounts the customer sees (what ``readings`` needs as allowed ids)."""
+    return [c.id for c in accounts.list_accounts(session, user_id)]
+
+
+def account_dashboard(
+    session: Session, profile: Profile, user_id: int, account_id: Any, *, now: datetime,
+    history_limit: int = HISTORY_LIMIT,
+) -> Dashboard:
+    """The dashboard of one of the customer's accounts; AccountNotFound for any other id."""
+    acc = accounts.require_account(session, user_id, account_id)
+    allowed = allowed_account_ids(session, user_id)
+    tz = profile.tz
+    today = now.astimezone(tz).date()
+    period = periods.period_of(now, tz)
+    last_period = periods.add_months(period, -1)
+    balance = billing.balance_at(session, acc.id, today, tz)
+    row = billing.monthly_statement(session, acc.id, last_period, last_period, tz)[0]
+    meters = session.exec(select(Meter).where(Meter.account_id == acc.id).order_by(Meter.service, Meter.serial)).all()
+    views = []
+    for m in meters:
+        status = readings.meter_status(session, profile, m.id, now=now, allowed_account_ids=allowed)
+        views.append(
+            MeterView(
+                id=m.id, service=m.service, serial=m.serial, unit=m.unit, digits=m.digits,
+                is_active=bool(m.is_active), status=status,
+                history=tuple(readings.history(session, m.id, history_limit)),
+            )
+        )
+    return Dashboard(
+        account=accounts.AccountCard(acc.id, acc.number, acc.holder_name, acc.address, acc.kind),
+        period=period,
+        balance=balance,
+        debt=-balance if balance < 0 else Decimal("0.00"),
+        last_period=last_period,
+        last_volume=row.volume,
+        last_charged=row.charged,
+        window=readings.reading_window(profile, now),
+        submissions_limit=readings.submissions_limit(profile),
+        meters=tuple(views),
+    )

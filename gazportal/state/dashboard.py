@@ -1,0 +1,394 @@
+"""The account dashboard (/dashboard?account=<id>): one of the customer's accounts with its balance,
+last month, meters and the reading form of each meter, checked while typing.
+
+Thin: every handler checks what the browser sent, takes the user from the session, and calls
+``services.dashboard`` / ``services.readings`` with the customer's own account ids (the services
+enforce ownership, the window, the monthly limit and every rule of a reading). The time comes from
+the module-level :func:`now`, so tests can fix the day.
+"""
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import reflex as rx
+
+from gazportal.db import read_session
+from gazportal.services import dashboard as svc
+from gazportal.services import i18n, readings
+from gazportal.services.errors import DomainError
+from gazportal.services.readings import Notice, ReadingCheck, ReadingRefused
+from gazportal.state import signed_in as si
+from gazportal.state.signed_in import BadArguments
+
+MAX_READING_INPUT = 40  # longer than any meter (12 digits) with spaces around it
+_DATE_PARAMS = ("date", "opens", "closes", "since")
+_NUMBER_PARAMS = ("previous", "next", "max", "volume", "used", "limit")
+_COPY = re.compile(r"^rd_[0-9]{1,12}$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def now() -> datetime:
+    """The clock of this page (tests replace it)."""
+    return datetime.now(UTC)
+
+
+def notice_text(notice: Notice | DomainError, lang: str) -> str:
+    """A notice / refusal in ``lang``, with its dates and numbers formatted for the language."""
+    params = dict(notice.params or {})
+    for k in _DATE_PARAMS:
+        v = params.get(k)
+        if isinstance(v, str) and _ISO.match(v):
+            params[k] = i18n.format_date(date.fromisoformat(v), lang)
+        elif isinstance(v, date):
+            params[k] = i18n.format_date(v, lang)
+    for k in _NUMBER_PARAMS:
+        v = params.get(k)
+        if isinstance(v, int) and not isinstance(v, bool):
+            params[k] = i18n.format_number(v, lang)
+    if isinstance(params.get("usual"), Decimal):
+        params["usual"] = i18n.format_number(params["usual"], lang, places=1)
+    if isinstance(params.get("factor"), Decimal):
+        params["factor"] = i18n.format_number(params["factor"], lang)
+    if "unit" in params:
+        params["unit"] = i18n.t(f"units.{params['unit']}", lang)
+    return i18n.t(notice.key, lang, **params)
+
+
+def _money(amount: Decimal, lang: str) -> str:
+    return i18n.format_money(amount, si.profile().currency.code, lang)
+
+
+def _volume_text(volume: int | Decimal, unit: str, lang: str, places: int = 0) -> str:
+    return f"{i18n.format_number(volume, lang, places=places)}\u00a0{i18n.t(f'units.{unit}', lang)}"
+
+
+def live_result(check: ReadingCheck, lang: str) -> dict[str, str]:
+    """What the form says under the input for a checked value: kind ok|warning|error and texts."""
+    if check.error is not None:
+        return {"kind": "error", "text": notice_text(check.error, lang), "volume": "", "cost": ""}
+    volume = "" if check.volume is None else _volume_text(check.volume, check.unit, lang)
+    cost = "" if check.cost is None else _money(check.cost, lang)
+    if check.volume is None:
+        ok = i18n.t("dashboard.live.ok_first", lang)
+    elif check.cost is None:
+        ok = i18n.t("dashboard.live.ok_volume", lang, volume=volume)
+    else:
+        ok = i18n.t("dashboard.live.ok_cost", lang, volume=volume, cost=cost)
+    if check.warning is not None:
+        return {"kind": "warning", "text": notice_text(check.warning, lang), "volume": volume, "cost": cost,
+                "ok": ok}
+    return {"kind": "ok", "text": ok, "volume": volume, "cost": cost}
+
+
+class DashboardState(rx.State):
+    """What the dashboard shows; nothing here decides who may see or send what."""
+
+    loaded: bool = False
+    accounts: list[dict[str, str]] = []  # id, label
+    account_id: str = ""
+    info: dict[str, str] = {}
+    in_debt: bool = False
+    window_open: bool = False
+    window_text: str = ""
+    meters: list[dict[str, str]] = []
+    history: dict[str, list[dict[str, str]]] = {}
+    live: dict[str, dict[str, str]] = {}  # meter id -> kind/text/volume/cost
+    confirm: dict[str, bool] = {}
+    result: dict[str, dict[str, str]] = {}  # meter id -> kind/text after a submission
+    error: str = ""
+    form_key: int = 0
+    shown_lang: str = ""  # the language the texts above are in
+    _sent: dict[str, str] = {}  # meter id -> the value just stored (backend only)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _meter_ids(self) -> set[str]:
+        return {m["id"] for m in self.meters}
+
+    def _fill(self, cards: list, dash: svc.Dashboard, lang: str) -> None:
+        self.accounts = [{"id": str(c.id), "label": f"{c.number} · {c.address}"} for c in cards]
+        self.account_id = str(dash.account.id)
+        self.shown_lang = lang
+        money = _money(abs(dash.balance), lang)
+        if dash.in_debt:
+            balance = i18n.t("dashboard.balance.debt", lang, amount=money)
+        elif dash.balance > 0:
+            balance = i18n.t("dashboard.balance.credit", lang, amount=money)
+        else:
+            balance = i18n.t("dashboard.balance.zero", lang)
+        self.in_debt = dash.in_debt
+        self.info = {
+            "number": dash.account.number,
+            "holder": dash.account.holder_name,
+            "address": dash.account.address,
+            "balance": balance,
+            "last_period": i18n.t("dashboard.last_period", lang, period=i18n.format_period(dash.last_period, lang)),
+            "last_volume": i18n.format_number(dash.last_volume, lang, places=3),
+            "last_charged": _money(dash.last_charged, lang),
+        }
+        w = dash.window
+        self.window_open = w.open
+        dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang))
+        self.window_text = i18n.t("dashboard.window.open" if w.open else "dashboard.window.closed", lang, **dates)
+        meters, history = [], {}
+        for m in dash.meters:
+            st = m.status
+            last = m.last
+            note = ""
+            if not st.can_submit:
+                if not st.meter_active:
+                    note = i18n.t("errors.meter_inactive", lang, serial=m.serial)
+                elif not st.window.open:
+                    note = i18n.t("dashboard.closed_note", lang, **dates)
+                else:
+                    note = i18n.t("dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
+                                  opens=i18n.format_date(readings.reading_window(si.profile(), _next_month(w)).opens_on,
+                                                         lang))
+            meters.append({
+                "id": str(m.id),
+                "serial": m.serial,
+                "service": i18n.t(f"services.{m.service}", lang),
+                "title": i18n.t("dashboard.meter", lang, service=i18n.t(f"services.{m.service}", lang),
+                                serial=m.serial),
+                "unit": i18n.t(f"units.{m.unit}", lang),
+                "digits": str(m.digits),
+                "hint": i18n.t("dashboard.reading_hint", lang, digits=m.digits),
+                "last_value": str(last.value) if last else "",
+                "last_date": i18n.format_date(last.taken_at.astimezone(si.profile().tz), lang) if last else "",
+                "last_source": i18n.t(f"dashboard.source.{last.source}", lang) if last else "",
+                "left": i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit),
+                "can_submit": "1" if st.can_submit else "",
+                "note": note,
+            })
+            history[str(m.id)] = [
+                {
+                    "value": str(h.value),
+                    "date": i18n.format_date(h.taken_at.astimezone(si.profile().tz), lang),
+                    "source": i18n.t(f"dashboard.source.{h.source}", lang),
+                }
+                for h in m.history
+            ]
+        self.meters, self.history = meters, history
+
+    async def _show(self, user_id: int, account_id: int | None, lang: str) -> bool:
+        """Load the dashboard of ``account_id`` (None: the first account). False when refused."""
+        moment = now()
+
+        def read():
+            with read_session(si.engine()) as s:
+                from gazportal.services import accounts as acc_svc
+
+                cards = acc_svc.list_accounts(s, user_id)
+                aid = account_id if account_id is not None else (cards[0].id if cards else None)
+                if aid is None:
+                    return cards, None
+                return cards, svc.account_dashboard(s, si.profile(), user_id, aid, now=moment)
+
+        try:
+            cards, dash = await si.call(read)
+        except DomainError as e:
+            self.error = si.error_text(e, lang)
+            return False
+        if dash is None:
+            self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, {}
+            return True
+        self._fill(cards, dash, lang)
+        return True
+
+    def _reset_forms(self) -> None:
+        self.live, self.confirm, self.result, self._sent = {}, {}, {}, {}
+        self.form_key += 1
+
+    # --- handlers ---------------------------------------------------------------------------
+
+    @rx.event
+    async def load(self):
+        """on_load of /dashboard: the account from ?account=<id>, else the first one."""
+        try:
+            user = await si.current_user(self)
+        except si.not_signed_in_errors():
+            return si.to_sign_in()
+        lang = await si.language(self)
+        self.error = ""
+        raw = self.router.url.query_parameters.get("account", "") if self.router else ""
+        aid = None
+        if raw:
+            try:
+                aid = si.ident(raw)
+            except BadArguments:
+                aid = -1  # refused by the service like a foreign id
+        self._reset_forms()
+        if not await self._show(user.user_id, aid, lang):
+            # Not one of theirs (or not an id): say so, and show their first account instead.
+            self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, {}
+            error = self.error
+            await self._show(user.user_id, None, lang)
+            self.error = error
+        self.loaded = True
+        return None
+
+    @rx.event
+    async def switch_account(self, account_id: Any):
+        """The account switcher: another of the customer's accounts (a foreign id shows nothing new)."""
+        try:
+            aid = si.ident(account_id)
+            user = await si.current_user(self)
+        except BadArguments:
+            return None
+        except si.not_signed_in_errors():
+            return si.to_sign_in()
+        lang = await si.language(self)
+        self.error = ""
+        before = self.account_id
+        if await self._show(user.user_id, aid, lang):
+            if self.account_id != before:
+                self._reset_forms()
+            return rx.call_script(f"window.history.replaceState(null, '', '/dashboard?account={aid}')")
+        return None
+
+    @rx.event
+    async def relang(self):
+        """The language was switched (the page remounts a marker keyed by the language): say it
+        all again in the new language. Nothing when the texts are already in it."""
+        try:
+            user = await si.current_user(self)
+        except si.not_signed_in_errors():
+            return si.to_sign_in()
+        lang = await si.language(self)
+        if not self.account_id or lang == self.shown_lang:
+            return None
+        self.live, self.result = {}, {}
+        await self._show(user.user_id, int(self.account_id), lang)
+        return None
+
+    @rx.event
+    async def type_reading(self, meter_id: Any, raw: Any):
+        """Live check of what is typed (debounced in the browser); writes nothing."""
+        try:
+            mid = si.ident(meter_id)
+            value = si.text(raw, MAX_READING_INPUT, strip=False)
+            user = await si.current_user(self)
+        except BadArguments:
+            return None
+        except si.not_signed_in_errors():
+            return si.to_sign_in()
+        lang = await si.language(self)
+        key = str(mid)
+        if value == self._sent.get(key):
+            return None  # a late (debounced) echo of what was just sent: the form is fresh again
+        self._sent.pop(key, None)
+        if self.result.get(key, {}).get("kind") == "error":
+            result = dict(self.result)
+            result.pop(key, None)
+            self.result = result
+        if not value.strip():
+            live = dict(self.live)
+            live.pop(key, None)
+            self.live = live
+            return None
+        moment = now()
+
+        def check():
+            with read_session(si.engine()) as s:
+                allowed = svc.allowed_account_ids(s, user.user_id)
+                return readings.check_reading(s, si.profile(), mid, value, now=moment, allowed_account_ids=allowed)
+
+        try:
+            checked = await si.call(check)
+        except DomainError as e:
+            self.error = si.error_text(e, lang)
+            return None
+        self.live = {**self.live, key: live_result(checked, lang)}
+        if checked.warning is None and self.confirm.get(key):
+            self.confirm = {**self.confirm, key: False}
+        return None
+
+    @rx.event
+    def set_confirm(self, meter_id: Any, checked: Any):
+        """The "I have checked this reading" box for an implausible jump."""
+        try:
+            mid = si.ident(meter_id)
+        except BadArguments:
+            return
+        if not isinstance(checked, bool) or str(mid) not in self._meter_ids():
+            return
+        self.confirm = {**self.confirm, str(mid): checked}
+
+    @rx.event
+    async def submit(self, form_data: Any):
+        """Send one meter's reading: the form's ``meter`` and ``reading`` fields."""
+        try:
+            data = _reading_form(form_data)
+            mid = si.ident(data["meter"])
+            user = await si.current_user(self)
+        except BadArguments:
+            return None
+        except si.not_signed_in_errors():
+            return si.to_sign_in()
+        lang = await si.language(self)
+        key = str(mid)
+        moment = now()
+        confirm = self.confirm.get(key) is True
+
+        def send():
+            with read_session(si.engine()) as s:
+                allowed = svc.allowed_account_ids(s, user.user_id)
+            return readings.submit_reading(
+                si.engine(), si.profile(), mid, data["reading"], user_id=user.user_id, now=moment, confirm=confirm,
+                allowed_account_ids=allowed,
+            )
+
+        try:
+            sub = await si.call(send)
+        except ReadingRefused as e:
+            text = notice_text(e, lang)
+            self.result = {**self.result, key: {"kind": "error", "text": text}}
+            if e.check is not None:
+                self.live = {**self.live, key: live_result(e.check, lang)}
+            return rx.toast.error(text)
+        except DomainError as e:
+            text = si.error_text(e, lang)
+            self.error = text
+            return rx.toast.error(text)
+        serial = next((m["serial"] for m in self.meters if m["id"] == key), "")
+        text = i18n.t(
+            "dashboard.sent", lang, value=str(sub.reading.value), serial=serial,
+            left=sub.submissions_left, limit=sub.check.submissions_limit,
+        )
+        if self.account_id:
+            await self._show(user.user_id, int(self.account_id), lang)
+        live, confirm_map = dict(self.live), dict(self.confirm)
+        live.pop(key, None)
+        confirm_map.pop(key, None)
+        self.live, self.confirm = live, confirm_map
+        self.result = {**self.result, key: {"kind": "ok", "text": text}}
+        self._sent = {**self._sent, key: data["reading"]}
+        self.form_key += 1
+        return rx.toast.success(text)
+
+
+def _next_month(w: readings.Window) -> datetime:
+    """A moment in the month after the window's month (to say when the next window opens)."""
+    y, m = w.opens_on.year, w.opens_on.month
+    y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return datetime(y, m, 1, 12, tzinfo=UTC)
+
+
+def _reading_form(value: Any) -> dict[str, str]:
+    """The reading form: ``meter`` and ``reading`` (strings), plus Reflex's copy of the input
+    under its id (``rd_<meter id>``); nothing else."""
+    if not isinstance(value, dict) or not {"meter", "reading"} <= set(value) or len(value) > 4:
+        raise BadArguments
+    for k in set(value) - {"meter", "reading"}:
+        if not isinstance(k, str) or not _COPY.match(k):
+            raise BadArguments
+        si.text(value[k], MAX_READING_INPUT, strip=False)
+    return {"meter": si.text(value["meter"], 20), "reading": si.text(value["reading"], MAX_READING_INPUT, strip=False)}
+
+
+from gazportal.state import gate  # noqa: E402
+
+gate.allow(DashboardState, "load", "relang", "switch_account", "type_reading", "set_confirm", "submit", access=gate.USER)

@@ -1,0 +1,167 @@
+"""The account dashboard and reading entry in Chromium, for each profile: sign in, open the dashboard
+from the account card, type an invalid then a valid reading (the live messages), send one the server
+refuses and one it accepts, see the success; screenshots of the dashboard in each of the profile's
+languages on a desktop and a phone; axe-core finds nothing serious or critical.
+
+The reading window would make this depend on today's date, so the portal runs with a copy of the
+profile (a TOML path in GAZPORTAL_PROFILE, written here) whose window is the whole month; the
+production profiles are untouched.
+
+Run: python -m pytest -q tests/e2e/test_readings.py -p no:asyncio   (see conftest.py)
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gazportal.services import i18n
+from gazportal.settings import PROFILES_DIR, load_profile
+from tests.e2e.conftest import PROFILES
+from tests.e2e.test_accounts import PASSWORD, TIMEOUT, VIEWPORTS, _check_page, _switch
+
+_serial = itertools.count(1)
+
+
+def _whole_month_profile(profile_id: str, folder: Path) -> Path:
+    text = (PROFILES_DIR / f"{profile_id}.toml").read_text(encoding="utf-8")
+    text, n = re.subn(r"(?ms)^\[reading_window\]\s*\nfrom_day\s*=\s*\d+[^\n]*\nto_day\s*=\s*\d+[^\n]*$",
+                      "[reading_window]\nfrom_day = 1\nto_day = 31", text)
+    assert n == 1, "the profile's [reading_window] was not found"
+    path = folder / f"{profile_id}.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_profile(str(path)).reading_window.to_day == 31
+    return path
+
+
+# Profiles whose customers sign in with an e-mail or a phone and a password (no CAPTCHA): the
+# account-number + ALTCHA sign-in is walked in test_auth_profiles.py.
+READING_PROFILES = [p for p in PROFILES
+                    if not load_profile(p).captcha and load_profile(p).login_identifier in ("email", "phone")]
+
+
+@pytest.fixture(scope="module", params=READING_PROFILES)
+def readings_portal(request, portal_factory, tmp_path_factory):
+    path = _whole_month_profile(request.param, tmp_path_factory.mktemp(f"profile-{request.param}"))
+    return portal_factory(request.param, extra_env={"GAZPORTAL_PROFILE": str(path)}, build=f"{request.param}-readings")
+
+
+def _customer(portal) -> dict:
+    """A confirmed customer with an account of their own whose meter has a history."""
+    from gazportal.db import make_engine, write_session
+    from gazportal.models import Account, Meter, Reading, User, UserAccountLink
+    from gazportal.services.passwords import hash_password
+
+    profile = load_profile(portal.profile_id)
+    n = next(_serial)
+    stamp = datetime.now(UTC).strftime("%H%M%S")
+    if profile.login_identifier == "phone":
+        login, email = f"+38067{stamp}{n}"[:13], None
+    else:
+        login = email = f"rd{stamp}{n}@example.org"
+    service = profile.services[0]
+    engine = make_engine(portal.db_url)
+    try:
+        with write_session(engine) as s:
+            number = f"9{stamp}{n:03d}"[:10]
+            acc = Account(number=number, holder_name="Тестова А.", address="Test St 1, flat 2")
+            s.add(acc)
+            s.flush()
+            meter = Meter(account_id=acc.id, service=service, serial=f"E2E-{n}", unit="kWh" if service == "electricity" else "m3",
+                          digits=6, installed_on=date(2020, 1, 1))
+            s.add(meter)
+            s.flush()
+            today = datetime.now(UTC)
+            for i, value in enumerate((1000, 1010, 1020)):
+                when = today - timedelta(days=70 - 30 * i)
+                s.add(Reading(meter_id=meter.id, value=value, taken_at=when,
+                              period=f"{when.astimezone(profile.tz):%Y-%m}", source="inspector"))
+            user = User(login=login, email=email, phone=login if email is None else None,
+                        password_hash=hash_password(PASSWORD), surname="Тестова", name="Анна", is_active=True,
+                        email_verified=email is not None, phone_verified=email is None,
+                        language=profile.default_language, created_at=today - timedelta(days=1))
+            s.add(user)
+            s.flush()
+            s.add(UserAccountLink(user_id=user.id, account_id=acc.id))
+            return dict(login=login, number=number, meter=str(meter.id), serial=meter.serial)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, screenshots, device):
+    from playwright.sync_api import expect
+
+    portal = readings_portal
+    profile = load_profile(portal.profile_id)
+    lang = profile.default_language
+    who = _customer(portal)
+    mid = who["meter"]
+    context = browser.new_context(**VIEWPORTS[device])
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_default_timeout(TIMEOUT)
+
+        page.goto(portal.url + "/dashboard")
+        expect(page).to_have_url(re.compile(r"/signin"))
+        page.locator("#signin-login").fill(who["login"])
+        page.locator("#signin-password").fill(PASSWORD)
+        page.locator("#signin-submit").click()
+        expect(page).to_have_url(re.compile(r"/(accounts|dashboard)$"))
+        page.goto(portal.url + "/accounts")
+
+        # From the account card to its dashboard.
+        page.locator(f"[data-open='{who['number']}']").click()
+        expect(page).to_have_url(re.compile(r"/dashboard\?account=\d+$"))
+        expect(page.locator("h1")).to_have_text(i18n.t("dashboard.title", lang))
+        expect(page.locator("#dash-account-h")).to_contain_text(who["number"])
+        expect(page.locator(f"[data-meter='{who['serial']}']")).to_be_visible()
+        expect(page.locator("#dash-window")).to_have_attribute("data-open", "true")
+
+        # Typed: checked while typing.
+        box = page.locator(f"#rd-{mid}")
+        live = page.locator(f"#live-{mid} .gp-dash-live")
+        box.press_sequentially("12a", delay=30)
+        expect(live).to_have_attribute("data-kind", "error")
+        expect(live).to_contain_text(i18n.t("errors.reading_not_digits", lang, digits=6))
+        expect(box).to_have_attribute("aria-invalid", "true")
+        box.fill("")
+        box.press_sequentially("1000", delay=30)  # below the last reading (1020)
+        expect(live).to_have_attribute("data-kind", "error")
+        box.fill("1025")
+        expect(live).to_have_attribute("data-kind", "ok")
+        unit = i18n.t("units.kWh" if profile.services[0] == "electricity" else "units.m3", lang)
+        expect(live).to_contain_text(f"5\u00a0{unit}")
+        expect(box).to_have_attribute("aria-invalid", "false")
+        _check_page(page, axe_source, screenshots, profile, "dashboard-typing", lang, device)
+
+        # A refused one, then the accepted one.
+        box.fill("999")
+        page.locator(f"#rd-submit-{mid}").click()
+        expect(page.locator(f"#result-{mid}")).to_have_attribute("data-kind", "error")
+        box.fill("1025")
+        page.locator(f"#rd-submit-{mid}").click()
+        result = page.locator(f"#result-{mid}")
+        expect(result).to_have_attribute("data-kind", "ok")
+        expect(page.locator("[data-sonner-toast]").last).to_be_visible()
+        expect(result).to_contain_text("1025")
+        expect(page.locator(f"#rd-{mid}")).to_have_value("")  # a fresh form for a correction
+        history = page.locator(f"[data-meter='{who['serial']}'] tbody tr").first
+        expect(history).to_contain_text("1025")
+
+        # The toasts said the same as the inline messages; axe looks at the page once they are
+        # gone (sonner dims a toast stacked behind another while they are shown).
+        expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)
+        for lang_ in profile.languages:
+            _switch(page, lang_)
+            expect(page.locator("h1")).to_have_text(i18n.t("dashboard.title", lang_))
+            _check_page(page, axe_source, screenshots, profile, "dashboard", lang_, device)
+        _switch(page, lang)
+        assert not errors, errors
+    finally:
+        context.close()

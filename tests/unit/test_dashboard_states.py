@@ -1,0 +1,392 @@
+"""The account dashboard's state (gazportal/state/dashboard.py) called directly, as a browser (or an
+attacker speaking Reflex's protocol) would call it, on a real SQLite database, with the clock fixed
+through ``gazportal.state.dashboard.now`` (so the reading window does not depend on today).
+
+Checked: no session -> sign-in; another customer's account / meter ids refused like missing ones;
+wrong types, NaN, huge values do nothing; the live check says what is wrong (digits, capacity, below
+the previous reading), the volume and cost, and asks to confirm a jump; a submission is stored or
+refused with the reason; after the month's last submission the form gives way to a note; outside
+the window a note says when it opens.
+"""
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal as D
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from reflex.state import State
+
+from gazportal.db import read_session, write_session
+from gazportal.models import Account, Charge, Meter, Payment, Reading, Tariff, TariffStep, User, UserAccountLink
+from gazportal.services import auth, passwords
+from gazportal.state import dashboard as dash_mod
+from gazportal.state.dashboard import DashboardState
+
+PASSWORD = "Sturdy-Lantern-42"
+ALMATY = ZoneInfo("Asia/Almaty")  # the default profile's time zone; window 15..31, 2 submissions
+
+
+def local(y, m, d, h=12) -> datetime:
+    return datetime(y, m, d, h, tzinfo=ALMATY).astimezone(UTC)
+
+
+OPEN = local(2026, 11, 20)
+CLOSED = local(2026, 11, 10)
+ODD = [None, True, 1.5, math.nan, math.inf, -1, 0, 2**70, "1e3", "abc", " 1", "", [1], {"id": 1}, "9" * 40]
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2():
+    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords.use_hasher(old)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Set the page's clock: clock(moment)."""
+    def set_(moment: datetime) -> None:
+        monkeypatch.setattr(dash_mod, "now", lambda: moment)
+
+    set_(OPEN)
+    return set_
+
+
+@pytest.fixture
+def app_db(sqlite_engine, monkeypatch, tmp_path):
+    from gazportal import db, settings
+
+    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
+    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield sqlite_engine
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+
+def _user(s, login) -> int:
+    u = User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname="Иванова",
+             name="Анна", kind="person", is_active=True, email_verified=True, language="en")
+    s.add(u)
+    s.flush()
+    return u.id
+
+
+def _reading(s, meter_id, value, when, source="inspector"):
+    s.add(Reading(meter_id=meter_id, value=value, taken_at=when, period=f"{when.astimezone(ALMATY):%Y-%m}",
+                  source=source, slot=1 if source == "customer" else None))
+
+
+@pytest.fixture
+def world(app_db, clock):
+    with write_session(app_db) as s:
+        def account(number, holder):
+            a = Account(number=number, holder_name=holder, address=f"Almaty, Abai Ave 10, {number}")
+            s.add(a)
+            s.flush()
+            return a.id
+
+        def meter(acc, service, serial, digits=6):
+            m = Meter(account_id=acc, service=service, serial=serial, unit="m3", digits=digits,
+                      installed_on=date(2020, 1, 1))
+            s.add(m)
+            s.flush()
+            return m.id
+
+        mine, second, bobs = account("100000001", "Ivanova A."), account("100000002", "Ivanova A."), \
+            account("100000003", "Bob B.")
+        gas = meter(mine, "gas", "G-1")
+        w1, w2 = meter(mine, "water", "W-1", digits=5), meter(mine, "water", "W-2", digits=5)
+        bob_meter = meter(bobs, "gas", "B-1")
+        # A year of monthly inspector readings: 10 m3 of gas a month; water 3 m3 a month.
+        for i in range(12, 0, -1):
+            when = local(2026, 11, 5) - timedelta(days=30 * i)
+            _reading(s, gas, 1000 - 10 * i, when)
+            _reading(s, w1, 500 - 3 * i, when)
+        _reading(s, gas, 1000, local(2026, 11, 5))
+        _reading(s, w1, 500, local(2026, 11, 5), source="controller")
+        _reading(s, bob_meter, 700, local(2026, 11, 5))
+        for service in ("gas", "water"):
+            t = Tariff(service=service, name=service, valid_from=date(2020, 1, 1))
+            s.add(t)
+            s.flush()
+            s.add(TariffStep(tariff_id=t.id, position=1, up_to=None, price=D("25.5")))
+        s.add(Charge(account_id=mine, period="2026-10", service="gas", volume=D("50"), amount=D("1275.00")))
+        s.add(Payment(account_id=mine, paid_at=local(2026, 10, 1), amount=D("275.00"), receipt_no="R-1",
+                      channel="bank"))
+        alice, bob = _user(s, "alice@example.kz"), _user(s, "bob@example.kz")
+        s.add_all([UserAccountLink(user_id=alice, account_id=mine), UserAccountLink(user_id=alice, account_id=second),
+                   UserAccountLink(user_id=bob, account_id=bobs)])
+    return dict(mine=mine, second=second, bobs=bobs, gas=gas, w1=w1, w2=w2, bob_meter=bob_meter)
+
+
+async def _state(token=""):
+    from gazportal.state.session import SessionState
+
+    root = State()
+    (await root.get_state(SessionState)).token = token
+    return await root.get_state(DashboardState)
+
+
+def _token(engine, login="alice@example.kz") -> str:
+    from gazportal.settings import get_settings
+
+    return auth.sign_in(engine, get_settings().profile, login, PASSWORD, remember=False,
+                        now=datetime.now(UTC)).token
+
+
+async def _alice(app_db):
+    s = await _state(_token(app_db))
+    assert await s.load() is None
+    return s
+
+
+def _stored(engine) -> list[tuple]:
+    with read_session(engine) as s:
+        return s.exec(sa.select(Reading.meter_id, Reading.value, Reading.source, Reading.slot)
+                      .where(Reading.source == "customer").order_by(Reading.id)).all()
+
+
+def _meter(s, meter_id) -> dict:
+    return next(m for m in s.meters if m["id"] == str(meter_id))
+
+
+# ------------------------------------------------------------------------------ the page
+
+
+async def test_without_a_session_every_handler_sends_to_sign_in(app_db, world):
+    for name, args in [("load", ()), ("switch_account", (str(world["mine"]),)),
+                       ("type_reading", (str(world["gas"]), "1001")),
+                       ("submit", ({"meter": str(world["gas"]), "reading": "1001"},))]:
+        s = await _state("")
+        result = await getattr(s, name)(*args)
+        assert result is not None and "/signin" in repr(result), name
+        assert s.meters == [] and s.live == {}
+    assert _stored(app_db) == []
+
+
+async def test_dashboard_shows_the_first_account_with_balance_meters_and_window(app_db, world):
+    s = await _alice(app_db)
+    assert s.account_id == str(world["mine"])
+    assert [a["id"] for a in s.accounts] == [str(world["mine"]), str(world["second"])]
+    assert s.info["number"] == "100000001" and s.info["holder"] == "Ivanova A."
+    assert s.in_debt is True and s.info["balance"].startswith("Debt: ") and "1,000.00" in s.info["balance"]
+    assert s.info["last_period"] == "October 2026" and s.info["last_charged"] == "₸1,275.00"
+    assert s.info["last_volume"] == "50.000"
+    assert s.window_open and "30 Nov 2026" in s.window_text
+    assert [m["serial"] for m in s.meters] == ["G-1", "W-1", "W-2"]  # several water meters, each by serial
+    gas, w1, w2 = (_meter(s, world[k]) for k in ("gas", "w1", "w2"))
+    assert gas["last_value"] == "1000" and gas["last_date"] == "5 Nov 2026" and gas["last_source"] == "taken by an inspector"
+    assert w1["last_source"] == "taken by a controller"
+    assert w2["last_value"] == "" and s.history[str(world["w2"])] == []
+    assert [h["value"] for h in s.history[str(world["gas"])]][:3] == ["1000", "990", "980"]
+    assert all(m["can_submit"] == "1" and m["left"] == "2 of 2 submissions left" for m in s.meters)
+
+
+async def test_switching_accounts_and_foreign_or_odd_ids(app_db, world):
+    s = await _alice(app_db)
+    await s.switch_account(str(world["second"]))
+    assert s.account_id == str(world["second"]) and s.meters == [] and s.in_debt is False
+    assert s.info["balance"] == "Nothing owed"
+    await s.switch_account(str(world["bobs"]))  # Bob's account: refused, nothing of it shown
+    assert s.account_id == str(world["second"]) and s.error == "Account not found."
+    assert "100000003" not in repr(s.info)
+    for odd in ODD:
+        await s.switch_account(odd)
+        assert s.account_id == str(world["second"])
+    await s.switch_account(world["mine"])  # an int id is fine too
+    assert s.account_id == str(world["mine"])
+
+
+# ------------------------------------------------------------------------------ live check
+
+
+async def test_live_check_says_what_is_wrong_and_what_it_costs(app_db, world):
+    s = await _alice(app_db)
+    gas, w1 = str(world["gas"]), str(world["w1"])
+    await s.type_reading(gas, "12a")
+    assert s.live[gas]["kind"] == "error" and s.live[gas]["text"].startswith("Use digits 0–9 only")
+    await s.type_reading(gas, "1234567")
+    assert s.live[gas]["text"] == "This meter shows at most 999,999 (6 digits)."
+    await s.type_reading(gas, "999")
+    assert s.live[gas]["text"] == "The reading cannot be below the last one, 1,000 of 5 Nov 2026."
+    await s.type_reading(gas, " 1012 ")
+    assert s.live[gas] == {"kind": "ok", "volume": "12\u00a0m³", "cost": "₸306.00",
+                           "text": "Looks right: 12\u00a0m³ since the last reading, about ₸306.00."}
+    await s.type_reading(w1, "00503")  # leading zeros as the meter shows them
+    assert s.live[w1]["kind"] == "ok" and s.live[w1]["volume"] == "3\u00a0m³"
+    await s.type_reading(gas, "1200")  # 200 m3 in 15 days against 10 a month: a jump to confirm
+    assert s.live[gas]["kind"] == "warning" and "Check the digits, or confirm" in s.live[gas]["text"]
+    assert "200" in s.live[gas]["text"] and s.live[gas]["cost"]
+    await s.type_reading(gas, "")
+    assert gas not in s.live
+    assert _stored(app_db) == []
+
+
+async def test_live_check_refuses_foreign_meters_and_odd_values(app_db, world):
+    s = await _alice(app_db)
+    await s.type_reading(str(world["bob_meter"]), "701")
+    assert str(world["bob_meter"]) not in s.live and s.error == "Meter not found."
+    s.error = ""
+    for odd in ODD:
+        await s.type_reading(odd, "1001")
+        await s.type_reading(str(world["gas"]), odd if not isinstance(odd, str) else "x" * 41)
+    assert s.live == {} and s.error == ""
+    s.set_confirm(str(world["gas"]), "yes")
+    s.set_confirm(str(world["bob_meter"]), True)
+    s.set_confirm(math.nan, True)
+    assert s.confirm == {}
+
+
+# ------------------------------------------------------------------------------ submitting
+
+
+async def test_submit_stores_the_reading_and_says_so(app_db, world):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    key = s.form_key
+    result = await s.submit({"meter": gas, "reading": "1012", f"rd_{gas}": "1012"})
+    assert "toast" in repr(result).lower() and "success" in repr(result).lower()
+    assert s.result[gas]["kind"] == "ok"
+    assert s.result[gas]["text"] == ("Reading 1012 for meter G-1 received. Submissions left this month: 1 of 2.")
+    assert s.form_key == key + 1 and gas not in s.live
+    assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
+    assert _meter(s, world["gas"])["left"] == "1 of 2 submissions left"
+    assert s.history[gas][0]["value"] == "1012" and s.history[gas][0]["source"] == "sent by you"
+
+
+async def test_submit_refusals_are_shown_and_nothing_is_stored(app_db, world):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    result = await s.submit({"meter": gas, "reading": "999"})
+    assert "error" in repr(result).lower()
+    assert s.result[gas] == {"kind": "error", "text": "The reading cannot be below the last one, 1,000 of 5 Nov 2026."}
+    assert s.live[gas]["kind"] == "error"
+    await s.submit({"meter": gas, "reading": "1200"})  # a jump, not confirmed
+    assert s.result[gas]["kind"] == "error" and "Check the digits, or confirm" in s.result[gas]["text"]
+    assert s.live[gas]["kind"] == "warning"
+    await s.submit({"meter": str(world["bob_meter"]), "reading": "701"})  # Bob's meter
+    assert s.error == "Meter not found."
+    assert _stored(app_db) == []
+    # Confirmed, the jump goes through.
+    s.set_confirm(gas, True)
+    assert s.confirm == {gas: True}
+    await s.submit({"meter": gas, "reading": "1200"})
+    assert s.result[gas]["kind"] == "ok" and _stored(app_db) == [(world["gas"], 1200, "customer", 1)]
+    assert gas not in s.confirm
+
+
+@pytest.mark.parametrize("form", [
+    None, "1012", [1], {"meter": "1"}, {"reading": "1012"},
+    {"meter": "1", "reading": 1012}, {"meter": 1.5, "reading": "1012"}, {"meter": "1", "reading": math.nan},
+    {"meter": "1", "reading": "1012", "confirm": True}, {"meter": "1", "reading": "1012", "user_id": "2"},
+    {"meter": "1", "reading": "9" * 10_000}, {"meter": "9" * 40, "reading": "1012"},
+    {"meter": "1", "reading": "1012", "rd_1": 5},
+])
+async def test_malformed_forms_do_nothing(app_db, world, form):
+    s = await _alice(app_db)
+    if isinstance(form, dict) and form.get("meter") == "1":
+        form = {**form, "meter": str(world["gas"])}
+    before = (s.result, s.live, s.error)
+    assert await s.submit(form) is None
+    assert (s.result, s.live, s.error) == before and _stored(app_db) == []
+
+
+async def test_huge_reading_is_refused_without_parsing(app_db, world):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    await s.submit({"meter": gas, "reading": "9" * 40})
+    assert s.result[gas]["text"] == "This meter shows at most 999,999 (6 digits)."
+    assert _stored(app_db) == []
+
+
+async def test_after_the_last_submission_the_form_gives_way_to_a_note(app_db, world):
+    s = await _alice(app_db)
+    w1 = str(world["w1"])
+    await s.submit({"meter": w1, "reading": "503"})
+    await s.submit({"meter": w1, "reading": "504"})  # the second corrects the first
+    assert _stored(app_db) == [(world["w1"], 503, "customer", 1), (world["w1"], 504, "customer", 2)]
+    m = _meter(s, world["w1"])
+    assert m["can_submit"] == "" and m["left"] == "0 of 2 submissions left"
+    assert m["note"] == ("You have sent 2 of 2 readings for this meter this month. "
+                         "The next window opens on 15 Dec 2026.")
+    await s.submit({"meter": w1, "reading": "505"})  # the server says no all the same
+    assert s.result[w1]["text"] == "You have already sent 2 of 2 readings for this meter this month."
+    assert len(_stored(app_db)) == 2
+    assert _meter(s, world["w2"])["can_submit"] == "1"  # the other water meter is unaffected
+
+
+async def test_outside_the_window_a_note_says_when_it_opens(app_db, world, clock):
+    clock(CLOSED)
+    s = await _alice(app_db)
+    assert not s.window_open
+    assert s.window_text == ("Readings are not accepted now. The window opens on 15 Nov 2026 "
+                             "and closes on 30 Nov 2026.")
+    for m in s.meters:
+        assert m["can_submit"] == "" and m["note"] == (
+            "The reading window is closed. You can send a reading from 15 Nov 2026 to 30 Nov 2026.")
+    gas = str(world["gas"])
+    await s.type_reading(gas, "1012")
+    assert s.live[gas]["text"] == "Readings are accepted from 15 Nov 2026 to 30 Nov 2026."
+    await s.submit({"meter": gas, "reading": "1012"})
+    assert s.result[gas]["kind"] == "error" and _stored(app_db) == []
+    clock(local(2026, 12, 1))  # after the window: the next one is December's
+    await s.load()
+    assert "15 Dec 2026" in s.window_text
+
+
+async def test_language_follows_the_customer(app_db, world):
+    from gazportal.state.i18n import I18nState
+
+    s = await _state(_token(app_db))
+    (await s.get_state(I18nState)).lang_pref = "ru"
+    await s.load()
+    assert s.info["balance"].startswith("Долг: ")
+    await s.type_reading(str(world["gas"]), "999")
+    assert "1 000" in s.live[str(world["gas"])]["text"].replace("\u00a0", " ")
+
+
+async def test_switching_language_says_it_all_again(app_db, world):
+    from gazportal.state.i18n import I18nState
+
+    s = await _alice(app_db)
+    assert s.shown_lang == "en" and s.info["balance"].startswith("Debt: ")
+    await s.type_reading(str(world["gas"]), "1012")
+    await s.relang()  # the same language: nothing to do
+    assert str(world["gas"]) in s.live
+    (await s.get_state(I18nState)).lang_pref = "kk"
+    await s.relang()
+    assert s.shown_lang == "kk" and s.info["balance"].startswith("Қарыз: ") and s.live == {}
+    assert s.account_id == str(world["mine"])
+
+
+async def test_a_late_echo_of_the_sent_value_does_not_undo_the_fresh_form(app_db, world):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    await s.submit({"meter": gas, "reading": "1012"})
+    await s.type_reading(gas, "1012")  # the debounced change of the input arrives after the submit
+    assert gas not in s.live and s.result[gas]["kind"] == "ok"
+    await s.type_reading(gas, "1013")  # typing again: checked as usual (a correction of the first)
+    assert s.live[gas]["kind"] == "ok" and s.result[gas]["kind"] == "ok"
+    await s.type_reading(gas, "99")
+    assert s.live[gas]["kind"] == "error"
+
+
+@pytest.mark.parametrize("query", ["bobs", "abc", "-1", "9" * 40, "mine"])
+async def test_the_account_in_the_address(app_db, world, query):
+    from reflex.istate.data import RouterData
+
+    s = await _state(_token(app_db))
+    value = str(world[query]) if query in world else query
+    s.router = RouterData.from_router_data({"pathname": "/dashboard", "query": {"account": value},
+                                            "asPath": f"/dashboard?account={value}", "headers": {}})
+    await s.load()
+    assert s.account_id == str(world["mine"])  # the first of her own, when the id is not one of hers
+    assert s.error == ("" if query == "mine" else "Account not found.")
+    assert "100000003" not in repr(s.info) + repr(s.accounts)
