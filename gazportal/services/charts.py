@@ -269,7 +269,8 @@ def load_statistics(session: Session, profile: Profile, user_id: int, account_id
     volumes = billing.monthly_volumes(session, acc.id, first, last, service)
     by_period = {v.period: v.volume for v in volumes}
     last_year = parse_period(last)[0]
-    first_year = max(parse_period(first)[0], last_year - billing.MAX_YEARS + 1)
+    # by year: the range's years, and at least the two years before the last (at most MAX_YEARS)
+    first_year = max(min(parse_period(first)[0], last_year - 2), last_year - billing.MAX_YEARS + 1)
     year_months = billing.monthly_volumes(session, acc.id, f"{first_year:04d}-01", f"{last_year:04d}-12", service)
     years = [YearVolume(y, sum((v.volume for v in year_months if v.period.startswith(f"{y:04d}-")),
                                billing.ZERO_VOLUME)) for y in range(first_year, last_year + 1)]

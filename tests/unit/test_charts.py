@@ -69,8 +69,8 @@ def test_statistics_table_and_figures(engine):
     assert monthly["data"][0]["marker"]["color"] == PROFILE.colors.primary
     assert st.figures["ru"]["monthly"]["layout"]["separators"][0] == ","
     yearly = st.figures["en"]["yearly"]
-    assert yearly["data"][0]["x"] == ["2025", "2026"]
-    assert yearly["data"][0]["y"] == [float(sum(D(10 + i) + D("0.5") for i in range(12))), 22.5 + 23.5]
+    assert yearly["data"][0]["x"] == ["2024", "2025", "2026"]  # at least three years
+    assert yearly["data"][0]["y"] == [0.0, float(sum(D(10 + i) + D("0.5") for i in range(12))), 22.5 + 23.5]
     comp = st.figures["en"]["comparison"]
     assert [t["name"] for t in comp["data"]] == ["2025", "2026"]
     assert comp["data"][1]["y"][:3] == [22.5, 23.5, 0.0] and comp["data"][0]["y"][:2] == [10.5, 11.5]
@@ -78,7 +78,7 @@ def test_statistics_table_and_figures(engine):
         assert len(json.dumps(fig)) < 8000  # compact: no template, a few KB
 
     assert "February 2026" in st.summaries["en"]["monthly"] and "23.500" in st.summaries["en"]["monthly"]
-    assert "2025:" in st.summaries["en"]["yearly"]
+    assert "2025: 192.000\u00a0m³; 2026: 46.000\u00a0m³" in st.summaries["en"]["yearly"]
     assert st.summaries["ru"]["comparison"].startswith("2026: ")
 
 
