@@ -54,7 +54,12 @@ def notice_text(notice: Notice | DomainError, lang: str) -> str:
         params["factor"] = i18n.format_number(params["factor"], lang)
     if "unit" in params:
         params["unit"] = i18n.t(f"units.{params['unit']}", lang)
-    return i18n.t(notice.key, lang, **params)
+    return _sentence(i18n.t(notice.key, lang, **params))
+
+
+def _sentence(text: str) -> str:
+    """A sentence ending in a date whose format ends with a dot (uk "30 лист. 2026 р.") gets one dot."""
+    return text[:-1] if text.endswith("..") else text
 
 
 def _money(amount: Decimal, lang: str) -> str:
@@ -132,7 +137,8 @@ class DashboardState(rx.State):
         w = dash.window
         self.window_open = w.open
         dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang))
-        self.window_text = i18n.t("dashboard.window.open" if w.open else "dashboard.window.closed", lang, **dates)
+        self.window_text = _sentence(
+            i18n.t("dashboard.window.open" if w.open else "dashboard.window.closed", lang, **dates))
         meters, history = [], {}
         for m in dash.meters:
             st = m.status
@@ -142,11 +148,11 @@ class DashboardState(rx.State):
                 if not st.meter_active:
                     note = i18n.t("errors.meter_inactive", lang, serial=m.serial)
                 elif not st.window.open:
-                    note = i18n.t("dashboard.closed_note", lang, **dates)
+                    note = _sentence(i18n.t("dashboard.closed_note", lang, **dates))
                 else:
-                    note = i18n.t("dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
-                                  opens=i18n.format_date(readings.reading_window(si.profile(), _next_month(w)).opens_on,
-                                                         lang))
+                    note = _sentence(i18n.t(
+                        "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
+                        opens=i18n.format_date(readings.reading_window(si.profile(), _next_month(w)).opens_on, lang)))
             meters.append({
                 "id": str(m.id),
                 "serial": m.serial,

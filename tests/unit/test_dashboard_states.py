@@ -390,3 +390,12 @@ async def test_the_account_in_the_address(app_db, world, query):
     assert s.account_id == str(world["mine"])  # the first of her own, when the id is not one of hers
     assert s.error == ("" if query == "mine" else "Account not found.")
     assert "100000003" not in repr(s.info) + repr(s.accounts)
+
+
+async def test_a_sentence_ending_in_a_dotted_date_has_one_dot(app_db, world):
+    from gazportal.state.i18n import I18nState
+
+    s = await _state(_token(app_db))
+    (await s.get_state(I18nState)).lang_pref = "uk"
+    await s.load()
+    assert s.window_text.endswith("2026\u202fр.") and not s.window_text.endswith("..")
