@@ -132,7 +132,8 @@ def message_form() -> rx.Component:
         rx.el.h2(rx.icon("send", size=20, aria_hidden="true"), T["messages.form.title"], class_name="gp-panel-h",
                  id="msg-form-title"),
         rx.el.p(T["messages.form.lead"], class_name="gp-panel-sub"),
-        alert("ok", S.notice, id="msg-notice"),
+        alert("ok", rx.cond(S.sent_subject != "", T["messages.sent"].replace("{subject}", S.sent_subject), ""),
+              id="msg-notice"),
         alert("err", S.error, id="msg-error"),
         rx.el.form(
             rx.el.fieldset(

@@ -60,6 +60,7 @@ class MessagesState(rx.State):
     accounts: list[dict[str, str]] = []
     errors: dict[str, str] = {}
     notice: str = ""
+    sent_subject: str = ""  # the page shows messages.sent in the current language with it
     error: str = ""
     form_key: int = 0
     subject_len: int = 0
@@ -73,7 +74,7 @@ class MessagesState(rx.State):
 
     def _reset_form(self) -> None:
         self.errors = {}
-        self.notice = self.error = ""
+        self.notice = self.error = self.sent_subject = ""
         self.subject_len = self.body_len = 0
 
     # --- the contacts page ------------------------------------------------------------------
@@ -128,7 +129,7 @@ class MessagesState(rx.State):
         except si.not_signed_in_errors():
             return si.to_sign_in()
         lang = await si.language(self)
-        self.notice = self.error = ""
+        self.notice = self.error = self.sent_subject = ""
         try:
             msg = await si.call(
                 svc.send_message, si.engine(), si.profile(), user.user_id, data["kind"], data["subject"],
@@ -146,6 +147,7 @@ class MessagesState(rx.State):
         self.subject_len = self.body_len = 0
         self.form_key += 1
         self.notice = i18n.t("messages.sent", lang, subject=msg.subject)
+        self.sent_subject = msg.subject
         return rx.toast.success(self.notice)
 
     # --- my messages ------------------------------------------------------------------------

@@ -95,6 +95,7 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
         for lang_ in langs:
             _switch(page, lang_)
             expect(page.locator("h1")).to_have_text(_t("messages.contacts.title", lang_))
+            expect(page.locator("#msg-notice")).to_have_text(_t("messages.sent", lang_, subject=subject))
             _check_page(page, axe_source, screenshots, profile, "contacts", lang_, device)
         _switch(page, lang)
 

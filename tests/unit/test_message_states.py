@@ -118,6 +118,7 @@ async def test_success_stores_exactly_one_message_and_lists_it(world, app_db):
     result = await s.send(dict(GOOD, account_id=str(world["alice_acc"])))
     assert "toast" in repr(result).lower()
     assert s.errors == {} and s.error == "" and "Chart does not load" in s.notice and s.form_key == key + 1
+    assert s.sent_subject == "Chart does not load"
     assert _rows(app_db) == [(world["alice"], world["alice_acc"], "support", "Chart does not load",
                               "The statistics page stays empty.", "new")]
     await s.load_list()
