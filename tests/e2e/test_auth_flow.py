@@ -275,8 +275,9 @@ def test_gate_refuses_through_the_real_socket(portal):
             free = [a for a in s.exec(select(Account).order_by(Account.id)).all() if a.id not in taken]
             for i in range(2):
                 login = (f"gate{stamp}{i}@example.org" if profile.login_identifier == "email"
+                         else free[i].number if profile.login_identifier == "account"
                          else f"+38050{stamp[:3].encode().hex()[:6]}{i}"[:13])
-                u = User(login=login, email=login if "@" in login else None, phone=None if "@" in login else login,
+                u = User(login=login, email=login if "@" in login else None, phone=login if login.startswith("+") else None,
                          password_hash=hash_password(PASSWORD), surname="Тест", name="Гейт", is_active=True,
                          email_verified="@" in login, phone_verified="@" not in login,
                          language=profile.default_language, created_at=datetime.now(UTC) - timedelta(days=1))

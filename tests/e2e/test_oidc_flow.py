@@ -80,7 +80,8 @@ def _add_customer(portal, email: str) -> int:
     try:
         with write_session(engine) as s:
             u = User(login=email, email=email, password_hash="x", surname="Ахметова", name="Анна", kind="person",
-                     is_active=True, email_verified=True, role="customer")
+                     is_active=True, email_verified=True, role="customer",
+                     language=load_profile(portal.profile_id).default_language)
             s.add(u)
             s.flush()
             return u.id
