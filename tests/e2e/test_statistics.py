@@ -70,6 +70,22 @@ def _check(page, axe_source, screenshots, profile, name, lang, device):
     _check_page(page, axe_source, screenshots, profile, name, lang, device)
 
 
+def _drop_email(portal, mail: str) -> None:
+    from sqlmodel import select
+
+    from gazportal.db import make_engine, write_session
+    from gazportal.models import User
+
+    engine = make_engine(portal.db_url)
+    try:
+        with write_session(engine) as s:
+            user = s.exec(select(User).where(User.email == mail)).one()
+            user.email, user.email_verified = None, False
+            s.add(user)
+    finally:
+        engine.dispose()
+
+
 def _mails_to(portal, to: str) -> list:
     if portal.outbox is None or not portal.outbox.is_dir():
         return []
@@ -179,6 +195,14 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
         assert number in msg["Subject"] and i18n.format_period(last, lang) in msg["Subject"]
         closing = page.locator("#statement-closing").inner_text()
         assert closing.strip() in msg.get_body(preferencelist=("plain",)).get_content()
+
+        # without an e-mail: a prompt with a link to the profile instead of the button
+        _drop_email(portal, mail)
+        page.reload()
+        expect(page.locator("#statement-no-email")).to_contain_text(t("statement.no_email"))
+        expect(page.locator("#statement-send")).to_have_count(0)
+        page.locator("#statement-to-profile").click()
+        expect(page).to_have_url(re.compile(r"/profile$"))
         assert not errors, errors
     finally:
         context.close()
