@@ -264,7 +264,7 @@ DASH_CSS = """
 .gp-dash-history summary{cursor:pointer;font-weight:600;min-height:2.75rem;display:flex;align-items:center}
 .gp-dash-table{width:100%;border-collapse:collapse;font-size:.9375rem}
 .gp-dash-table th,.gp-dash-table td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--gp-line)}
-.gp-dash-table th{font-size:.8125rem;color:var(--gp-muted);font-weight:600}
+.gp-dash-table th{font-size:.8125rem;color:var(--gp-muted);font-weight:600;overflow-wrap:normal;word-break:normal;hyphens:auto}
 .gp-num{font-variant-numeric:tabular-nums}
 .gp-dash-input{font-size:1.25rem;letter-spacing:.08em;font-variant-numeric:tabular-nums;max-width:16rem}
 .gp-dash-live-box{display:flex;flex-direction:column;gap:.4rem;min-height:1.5rem}
