@@ -335,15 +335,17 @@ PAGE_CSS = """
 .gp-table thead th{font-size:.8125rem;color:var(--gp-ink);font-weight:700}
 .gp-table tbody th{font-weight:550}
 .gp-table tbody th,.gp-table thead th:first-child{position:sticky;left:0;background:var(--gp-surface,#fff);z-index:1}
-.gp-num{text-align:right !important;font-variant-numeric:tabular-nums}
+.gp-num{text-align:right !important;font-variant-numeric:tabular-nums;white-space:nowrap}
 .gp-debt{color:#b42318;font-weight:650}
-.gp-kv-row{display:flex;justify-content:space-between;gap:1rem;padding:.35rem 0;border-bottom:1px dashed var(--gp-line)}
-.gp-kv-row dt{color:var(--gp-ink)}
-.gp-kv-row dd{margin:0;font-weight:600;text-align:right;min-width:0;overflow-wrap:anywhere}
+.gp-kv-row{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.15rem 1rem;padding:.35rem 0;
+  border-bottom:1px dashed var(--gp-line)}
+.gp-kv-row dt{color:var(--gp-ink);flex:1 1 9rem;min-width:0}
+.gp-kv-row dd{margin:0 0 0 auto;font-weight:600;text-align:right;min-width:0;overflow-wrap:break-word}
 .gp-statement-h{font-size:1rem;margin:.5rem 0 0}
 .gp-lines{list-style:none;margin:0;padding:0;display:grid;gap:.3rem}
-.gp-line{display:flex;justify-content:space-between;gap:1rem}
-.gp-line span:first-child{min-width:0;overflow-wrap:anywhere}
+.gp-line{display:flex;justify-content:space-between;align-items:baseline;gap:1rem}
+.gp-line span:first-child{min-width:0;flex:1 1 auto;overflow-wrap:break-word}
+.gp-line .gp-num{flex:none}
 .gp-debt-line{display:flex;gap:.5rem;align-items:center;padding:.8rem 1rem;border-radius:.8rem;margin:0;font-size:1.05rem}
 .gp-debt-line.gp-debt{background:#fdecea;border:1px solid #f2aaa6;color:#8a1c12}
 .gp-no-debt{background:#e9f7ee;border:1px solid #9fd6b0;color:#14532d;font-weight:650}
