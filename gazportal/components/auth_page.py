@@ -115,7 +115,7 @@ AUTH_CSS = """
 .gp-alert-body{display:flex;flex-direction:column;gap:.45rem;min-width:0}
 .gp-alert-body .gp-alert-link{align-self:flex-start}
 .gp-auth-wrap{padding-top:2rem;padding-bottom:1rem;display:flex;justify-content:center}
-.gp-auth-card{width:100%;max-width:28rem;background:#fff;border:1px solid var(--gp-line);border-top:5px solid var(--gp-hero);
+.gp-auth-card{width:100%;max-width:28rem;background:var(--gp-surface);border:1px solid var(--gp-line);border-top:5px solid var(--gp-hero);
   border-radius:1.1rem;padding:1.5rem 1.25rem;box-sizing:border-box;box-shadow:0 10px 30px rgba(20,40,70,.08);
   display:flex;flex-direction:column;gap:1.1rem}
 .gp-auth-wide{max-width:46rem}

@@ -88,6 +88,8 @@ def palette(profile: Profile) -> dict[str, str]:
         "--gp-surface": "#ffffff",
         "--gp-error": "#b71c1c",
         "--gp-danger": "#b42318",
+        "--gp-ok": "#14532d",
+        "--gp-warn": "#7a4100",
     }
 
 
@@ -124,6 +126,8 @@ def dark_palette(profile: Profile) -> dict[str, str]:
         "--gp-surface": surface,
         "--gp-error": text("#ff8a80"),
         "--gp-danger": text("#ff9b8f"),
+        "--gp-ok": text("#86d9a0"),
+        "--gp-warn": text("#f5c06a"),
     }
 
 

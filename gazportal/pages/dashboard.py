@@ -253,11 +253,11 @@ DASH_CSS = """
 .gp-dash-dl{margin:0 0 1rem;display:grid;grid-template-columns:minmax(0,1fr);gap:.6rem}
 .gp-dash-dl dt{font-size:.8125rem;color:var(--gp-muted);display:flex;align-items:center;gap:.4rem;margin:0}
 .gp-dash-dl dd{margin:0;font-weight:550;overflow-wrap:anywhere}
-.gp-dash-debt{color:#b42318;font-weight:750;display:inline-flex;align-items:center;gap:.35rem}
-.gp-dash-ok{color:#14532d;font-weight:650}
+.gp-dash-debt{color:var(--gp-danger);font-weight:750;display:inline-flex;align-items:center;gap:.35rem}
+.gp-dash-ok{color:var(--gp-ok);font-weight:650}
 .gp-dash-section{display:flex;flex-direction:column;gap:.5rem;min-width:0}
 .gp-dash-meters{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:minmax(0,1fr);gap:1rem}
-.gp-dash-meter{background:#fff;border:1px solid var(--gp-line);border-left:5px solid var(--gp-hero);border-radius:1rem;
+.gp-dash-meter{background:var(--gp-surface);border:1px solid var(--gp-line);border-left:5px solid var(--gp-hero);border-radius:1rem;
   padding:1rem 1.1rem;display:flex;flex-direction:column;gap:.75rem;min-width:0}
 .gp-dash-meter-h{margin:0;font-size:1.0625rem;display:flex;align-items:center;gap:.45rem;overflow-wrap:anywhere}
 .gp-dash-meter-h svg{color:var(--gp-link);flex:none}
@@ -270,9 +270,9 @@ DASH_CSS = """
 .gp-dash-live-box{display:flex;flex-direction:column;gap:.4rem;min-height:1.5rem}
 .gp-dash-live{margin:0;display:flex;gap:.4rem;align-items:flex-start;font-weight:600;font-size:.9375rem}
 .gp-dash-live svg{flex:none;margin-top:.15rem}
-.gp-dash-live[data-kind="ok"]{color:#14532d}
-.gp-dash-live[data-kind="error"]{color:#b71c1c}
-.gp-dash-live[data-kind="warning"]{color:#7a4100}
+.gp-dash-live[data-kind="ok"]{color:var(--gp-ok)}
+.gp-dash-live[data-kind="error"]{color:var(--gp-error)}
+.gp-dash-live[data-kind="warning"]{color:var(--gp-warn)}
 .gp-dash-confirm{display:flex;gap:.55rem;align-items:center;font-weight:600;min-height:2.75rem;cursor:pointer}
 .gp-check{width:1.35rem;height:1.35rem;flex:none}
 @media (min-width:48rem){.gp-dash-dl{grid-template-columns:repeat(2,minmax(0,1fr))}}

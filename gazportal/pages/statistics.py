@@ -336,7 +336,7 @@ PAGE_CSS = """
 .gp-table tbody th{font-weight:550}
 .gp-table tbody th,.gp-table thead th:first-child{position:sticky;left:0;background:var(--gp-surface,#fff);z-index:1}
 .gp-num{text-align:right !important;font-variant-numeric:tabular-nums;white-space:nowrap}
-.gp-debt{color:#b42318;font-weight:650}
+.gp-debt{color:var(--gp-danger);font-weight:650}
 .gp-kv-row{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.15rem 1rem;padding:.35rem 0;
   border-bottom:1px dashed var(--gp-line)}
 .gp-kv-row dt{color:var(--gp-ink);flex:1 1 9rem;min-width:0}

@@ -101,7 +101,7 @@ def test_register_script_only_in_a_secure_context_and_versioned(profile):
 
 def test_dark_mode_keeps_contrast(profile):
     dark = dark_palette(profile)
-    for text in ("--gp-ink", "--gp-muted", "--gp-link", "--gp-error", "--gp-danger"):
+    for text in ("--gp-ink", "--gp-muted", "--gp-link", "--gp-error", "--gp-danger", "--gp-ok", "--gp-warn"):
         for bg in DARK_BACKGROUNDS:
             assert contrast(dark[text], dark[bg]) >= 4.5, (profile.id, text, bg)
     assert contrast(dark["--gp-on-hero"], dark["--gp-hero"]) >= 4.5
