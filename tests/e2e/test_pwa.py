@@ -3,7 +3,7 @@ load; the service worker registers, controls the page after a reload and serves 
 offline; the colour-mode switch turns the dark mode on (kept after a reload), axe-core is clean in
 it on the start page and on a signed-in page; the signed-in user's saved language is applied.
 
-Screenshots: <profile>-index-dark-<device>.png, <profile>-accounts-dark-<device>.png.
+Screenshots: <profile>-{index,signin,accounts}-dark-<device>.png.
 Run: python -m pytest -q tests/e2e/test_pwa.py -p no:asyncio   (see conftest.py)
 """
 from __future__ import annotations
@@ -211,6 +211,9 @@ def test_dark_mode_and_the_users_language(pwa_portal, browser, axe_source, scree
 
         page.goto(pwa_portal.url + "/signin")
         expect(page.locator("html")).to_have_attribute("lang", profile.default_language)
+        _hydrated(page)
+        expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
+        _check(page, axe_source, screenshots / f"{profile.id}-signin-dark-{device}.png")
         page.locator("#signin-login").fill(login)
         page.locator("#signin-password").fill(PASSWORD)
         page.locator("#signin-submit").click()
