@@ -33,7 +33,11 @@ def _sign_out_event():
     return handler if handler is not None else rx.redirect("/signin")
 
 
-def _nav_link(name: str, route: str, icon: str, key: str, active: str) -> rx.Component:
+# On a phone only these stay in the bottom tab bar; the rest sit under "More".
+PHONE_TABS = ("dashboard", "accounts", "statistics", "contacts")
+
+
+def _nav_link(name: str, route: str, icon: str, key: str, active: str, extra_class: str = "") -> rx.Component:
     current = {"aria_current": "page"} if name == active else {}
     return rx.el.li(
         rx.el.a(
@@ -44,23 +48,57 @@ def _nav_link(name: str, route: str, icon: str, key: str, active: str) -> rx.Com
             data_nav=name,
             **current,
         ),
+        class_name=extra_class,
+    )
+
+
+def _sign_out_button(extra_class: str = "") -> rx.Component:
+    return rx.el.li(
+        rx.el.button(
+            rx.icon("log-out", size=22, aria_hidden="true"),
+            rx.el.span(T["nav.sign_out"]),
+            type="button",
+            class_name="gp-nav-link",
+            data_nav="sign_out",
+            on_click=_sign_out_event(),
+        ),
+        class_name=extra_class,
+    )
+
+
+def _more_menu(active: str) -> rx.Component:
+    """Phone only: the pages that do not fit the tab bar, in a disclosure that opens upwards."""
+    rest = [item for item in NAV if item[0] not in PHONE_TABS]
+    in_menu = active in {item[0] for item in rest}
+    return rx.el.li(
+        rx.el.details(
+            rx.el.summary(
+                rx.icon("ellipsis", size=22, aria_hidden="true"),
+                rx.el.span(T["nav.more"]),
+                class_name="gp-nav-link gp-more-summary",
+                data_nav="more",
+                **({"data_current": "true"} if in_menu else {}),
+            ),
+            rx.el.ul(
+                *[_nav_link(*item, active=active) for item in rest],
+                _sign_out_button(),
+                class_name="gp-more-list",
+            ),
+            class_name="gp-more",
+        ),
+        class_name="gp-nav-phone-only",
     )
 
 
 def nav(active: str) -> rx.Component:
     return rx.el.nav(
         rx.el.ul(
-            *[_nav_link(*item, active=active) for item in NAV],
-            rx.el.li(
-                rx.el.button(
-                    rx.icon("log-out", size=22, aria_hidden="true"),
-                    rx.el.span(T["nav.sign_out"]),
-                    type="button",
-                    class_name="gp-nav-link",
-                    data_nav="sign_out",
-                    on_click=_sign_out_event(),
-                ),
-            ),
+            *[
+                _nav_link(*item, active=active, extra_class="" if item[0] in PHONE_TABS else "gp-nav-wide-only")
+                for item in NAV
+            ],
+            _sign_out_button("gp-nav-wide-only"),
+            _more_menu(active),
             class_name="gp-nav-list",
         ),
         aria_label=T["nav.label"],
@@ -131,6 +169,15 @@ APP_CSS = """
 .gp-app-brand .gp-brand-name{font-size:1rem}
 .gp-app-brand .gp-brand-sub{font-size:.8125rem}
 .gp-nav-list{display:flex;gap:.25rem;list-style:none;margin:0;padding:0}
+.gp-nav-phone-only{display:none}
+.gp-more{position:relative}
+.gp-more-summary{list-style:none}
+.gp-more-summary::-webkit-details-marker{display:none}
+.gp-more-summary[data-current="true"] svg{color:var(--gp-link)}
+.gp-more-list{list-style:none;margin:0;padding:.4rem;position:fixed;right:.5rem;bottom:4.4rem;min-width:13rem;
+  background:var(--gp-surface);border:1px solid var(--gp-line);border-radius:1rem;box-shadow:0 8px 28px rgba(0,0,0,.18);z-index:40}
+.gp-more-list .gp-nav-link{flex-direction:row !important;justify-content:flex-start;font-size:.9375rem !important;gap:.6rem !important;
+  padding:.6rem .8rem !important;min-height:2.75rem !important}
 .gp-nav-link{display:flex;align-items:center;gap:.45rem;padding:.55rem .8rem;border-radius:.75rem;color:var(--gp-ink);
   text-decoration:none;font:inherit;font-size:.9375rem;font-weight:550;background:transparent;border:0;cursor:pointer;
   min-height:2.75rem;white-space:nowrap;overflow-wrap:normal}
@@ -234,6 +281,9 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
   .gp-nav-link{flex-direction:column;gap:.15rem;font-size:.75rem;padding:.4rem .2rem;min-height:3.5rem;width:100%;
     justify-content:center;white-space:normal;text-align:center;line-height:1.15}
   .gp-nav-link span{max-width:100%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+  .gp-nav-wide-only{display:none !important}
+  .gp-nav-phone-only{display:block}
+  .gp-more-list li{flex:none;min-width:0}
   .gp-app-h1{font-size:1.5rem}
   .gp-actions .gp-btn{flex:1 1 auto}
   .gp-app-footer{margin-top:1rem}

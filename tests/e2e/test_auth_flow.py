@@ -17,6 +17,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_profile
+from test_accounts import nav_to
 
 VIEWPORTS = {
     "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
@@ -195,7 +196,7 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
         session_token = cookies["gp_session"]["value"]
 
         # Sign out (the signed-in pages' navigation calls SessionState.sign_out).
-        page.locator("[data-nav=sign_out]").first.click()
+        nav_to(page, "sign_out")
         expect(page).to_have_url(re.compile(r"/signin$"))
         from gazportal.db import make_engine
         from gazportal.services import auth

@@ -31,6 +31,7 @@ from test_auth_flow import VIEWPORTS, _axe, _delta_has, _free_account, _send, _s
 
 from gazportal.services import i18n
 from gazportal.settings import load_profile
+from test_accounts import nav_to
 
 TIMEOUT = 20_000
 # The seeds' policies: Shygysenergotrade 6+ with upper, lower, digit and symbol.
@@ -450,7 +451,7 @@ def test_kremenchukgaz_phone_sms_code_sign_in_and_recovery(portal, browser, axe_
         page.locator("#signin-password").fill(PASSWORD)
         page.locator("#signin-submit").click()
         expect(page).to_have_url(re.compile(r"/accounts/?$"))
-        page.locator("[data-nav=sign_out]").first.click()
+        nav_to(page, "sign_out")
         expect(page).to_have_url(re.compile(r"/signin/?$"))
 
         # 4. Recovery by SMS code.

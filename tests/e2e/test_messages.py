@@ -13,7 +13,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_profile
-from test_accounts import PASSWORD, TIMEOUT, VIEWPORTS, _check_page, _customer, _switch
+from test_accounts import PASSWORD, TIMEOUT, VIEWPORTS, _check_page, _customer, _switch, nav_to
 
 
 def _t(key, lang, **kw):
@@ -64,7 +64,7 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
         expect(page.locator("[data-kind=support] input")).to_be_checked()
         page.goto(portal.url + "/feedback")
         expect(page.locator("[data-kind=feedback] input")).to_be_checked()
-        page.locator("[data-nav=contacts]").click()
+        nav_to(page, "contacts")
         expect(page).to_have_url(re.compile(r"/contacts$"))
         expect(page.locator("#msg-form")).to_be_visible()
         expect(page.locator("#msg-account_id option")).to_have_count(2)  # "none" + the customer's account

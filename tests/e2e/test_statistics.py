@@ -18,7 +18,7 @@ import pytest
 from gazportal.services import charts, i18n
 from gazportal.services.periods import add_months
 from gazportal.settings import load_profile
-from test_accounts import PASSWORD, TIMEOUT, VIEWPORTS, _check_page, _switch
+from test_accounts import PASSWORD, TIMEOUT, VIEWPORTS, _check_page, _switch, nav_to
 
 _serial = itertools.count(1)
 
@@ -119,7 +119,7 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
         expect(page).not_to_have_url(re.compile(r"/signin"), timeout=TIMEOUT)
 
         # --- statistics: the last twelve complete months by default
-        page.locator("a[data-nav=statistics]").first.click()
+        nav_to(page, "statistics")
         expect(page).to_have_url(re.compile(r"/statistics$"))
         expect(page.locator("h1")).to_have_text(t("statistics.title"))
         rows = page.locator("#stats-table tbody tr")
@@ -175,7 +175,7 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
         _switch(page, lang)
 
         # --- the account state for a month, sent by e-mail
-        page.locator("a[data-nav=statement]").first.click()
+        nav_to(page, "statement")
         expect(page).to_have_url(re.compile(r"/statement$"))
         expect(page.locator("h1")).to_have_text(t("statement.title"))
         page.locator("#statement-period").select_option(last)
