@@ -88,6 +88,8 @@ def _customer(portal) -> Customer:
 def nav_to(page, name: str) -> None:
     """Click a navigation entry as a person would: on a phone the less used pages and sign-out
     are under "More" in the bottom tab bar."""
+    # Wait for the navigation to be on the page (right after a redirect it may not be yet).
+    page.locator(f"[data-nav={name}]:visible, [data-nav=more]:visible").first.wait_for()
     link = page.locator(f"[data-nav={name}]:visible")
     if link.count() == 0:
         page.locator("[data-nav=more]:visible").click()
