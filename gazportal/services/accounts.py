@@ -466,41 +466,37 @@ def unlink(engine: Engine, user_id: int, account_id: Any, *, now: datetime) -> N
 # --------------------------------------------------------------------------- address directory
 
 
+def _options(session: Session, model, label: str, parent=None, parent_id: Any = None) -> list[Option]:
+    """One level of the directory: the children of ``parent_id`` (all rows when no parent), in
+    natural order of their names; a bad parent id gives an empty list."""
+    query = select(model)
+    if parent is not None:
+        pid = _as_id(parent_id)
+        if pid is None:
+            return []
+        query = query.where(parent == pid)
+    rows = session.exec(query).all()
+    return sorted((Option(r.id, getattr(r, label)) for r in rows), key=lambda o: _natural(o.name))
+
+
 def branches(session: Session) -> list[Option]:
-    rows = session.exec(select(Branch)).all()
-    return sorted((Option(b.id, b.name) for b in rows), key=lambda o: _natural(o.name))
+    return _options(session, Branch, "name")
 
 
 def settlements(session: Session, branch_id: Any) -> list[Option]:
-    bid = _as_id(branch_id)
-    if bid is None:
-        return []
-    rows = session.exec(select(Settlement).where(Settlement.branch_id == bid)).all()
-    return sorted((Option(s.id, s.name) for s in rows), key=lambda o: _natural(o.name))
+    return _options(session, Settlement, "name", Settlement.branch_id, branch_id)
 
 
 def streets(session: Session, settlement_id: Any) -> list[Option]:
-    sid = _as_id(settlement_id)
-    if sid is None:
-        return []
-    rows = session.exec(select(Street).where(Street.settlement_id == sid)).all()
-    return sorted((Option(s.id, s.name) for s in rows), key=lambda o: _natural(o.name))
+    return _options(session, Street, "name", Street.settlement_id, settlement_id)
 
 
 def houses(session: Session, street_id: Any) -> list[Option]:
-    sid = _as_id(street_id)
-    if sid is None:
-        return []
-    rows = session.exec(select(House).where(House.street_id == sid)).all()
-    return sorted((Option(h.id, h.number) for h in rows), key=lambda o: _natural(o.name))
+    return _options(session, House, "number", House.street_id, street_id)
 
 
 def flats(session: Session, house_id: Any) -> list[Option]:
-    hid = _as_id(house_id)
-    if hid is None:
-        return []
-    rows = session.exec(select(Flat).where(Flat.house_id == hid)).all()
-    return sorted((Option(f.id, f.number) for f in rows), key=lambda o: _natural(o.name))
+    return _options(session, Flat, "number", Flat.house_id, house_id)
 
 
 # --------------------------------------------------------------------------- documents
