@@ -203,6 +203,31 @@ def portal_factory(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def whole_month_portal(tmp_path_factory):
+    """``whole_month_portal(profile_id)`` -> the portal of a copy of that profile whose reading
+    window is the whole month (helpers.whole_month_profile), started on first use and shared by
+    every test of the session (test_readings, test_new_customer); its build is cached as
+    <profile>-readings."""
+    from helpers import whole_month_profile
+
+    running: dict[str, Portal] = {}
+    gens = []
+
+    def get(profile_id: str) -> Portal:
+        if profile_id not in running:
+            path = whole_month_profile(profile_id, tmp_path_factory.mktemp(f"profile-{profile_id}"))
+            gen = run_portal(profile_id, tmp_path_factory.mktemp(f"portal-{profile_id}-readings"),
+                             extra_env={"GAZPORTAL_PROFILE": str(path)}, build=f"{profile_id}-readings")
+            gens.append(gen)
+            running[profile_id] = next(gen)
+        return running[profile_id]
+
+    yield get
+    for gen in reversed(gens):
+        next(gen, None)
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

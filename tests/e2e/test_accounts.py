@@ -8,22 +8,16 @@ Run: python -m pytest -q tests/e2e -p no:asyncio   (see conftest.py)
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gazportal.services import i18n
 from gazportal.settings import load_profile
+from helpers import PASSWORD, VIEWPORTS, add_account, check_page, nav_to, switch_lang, t
 
-VIEWPORTS = {
-    "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
-    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
-}
 TIMEOUT = 15_000
-PASSWORD = "Sturdy-Lantern-42"
 NEW_PASSWORD = "Quiet-Harbour-77"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 _serial = itertools.count(1)
@@ -85,41 +79,6 @@ def _customer(portal) -> Customer:
 
 
 
-def nav_to(page, name: str) -> None:
-    """Click a navigation entry as a person would: on a phone the less used pages and sign-out
-    are under "More" in the bottom tab bar."""
-    # Wait for the navigation to be on the page (right after a redirect it may not be yet).
-    page.locator(f"[data-nav={name}]:visible, [data-nav=more]:visible").first.wait_for()
-    link = page.locator(f"[data-nav={name}]:visible")
-    if link.count() == 0:
-        page.locator("[data-nav=more]:visible").click()
-        link = page.locator(f"[data-nav={name}]:visible")
-    link.first.click()
-
-def _axe(page, axe_source: str) -> list[dict]:
-    page.add_script_tag(content=axe_source)
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations'],"
-        " runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa','best-practice']}})"
-    )
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
-def _check_page(page, axe_source, screenshots, profile, name, lang, device):
-    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert width[0] <= width[1], f"{name}/{lang}: the page scrolls sideways ({width[0]} > {width[1]} px)"
-    page.screenshot(path=screenshots / f"{profile.id}-{name}-{lang}-{device}.png", full_page=True)
-    bad = _axe(page, axe_source)
-    assert not bad, f"{name}/{lang}/{device}: axe found:\n" + json.dumps(
-        [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in bad],
-        indent=1,
-    )
-
-
-def _t(key, lang, **kw):
-    return i18n.t(key, lang, **kw)
-
-
 @pytest.mark.parametrize("device", VIEWPORTS)
 def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
     from playwright.sync_api import expect
@@ -143,36 +102,10 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         page.locator("#signin-submit").click()
         expect(page).to_have_url(re.compile(r"/accounts$"), timeout=TIMEOUT)
         expect(page.locator(f"[data-account='{who.own_number}']")).to_be_visible()
-        expect(page.locator("h1")).to_have_text(_t("accounts.title", lang))
+        expect(page.locator("h1")).to_have_text(t("accounts.title", lang))
 
         # Add an account.
-        if "payment_proof" in profile.add_account_by:
-            if len(profile.add_account_by) > 1:
-                page.locator("button[data-mode=payment_proof]").click()
-            page.locator("#add-number").fill(who.add_number)
-            page.locator("#add-last_payment").fill("1.00")
-            page.locator("#add-by-payment button[type=submit]").click()
-            expect(page.locator("#add-last_payment")).to_have_attribute("aria-invalid", "true")
-            expect(page.locator("#add-number")).to_have_value(who.add_number)  # kept
-            page.locator("#add-last_payment").fill(who.add_payment)
-            page.locator("#add-by-payment button[type=submit]").click()
-        else:
-            a = who.address
-            page.locator("#pick-branch").select_option(label=a["branch"])
-            expect(page.locator("#pick-settlement")).to_be_enabled()
-            page.locator("#pick-settlement").select_option(label=a["settlement"])
-            expect(page.locator("#pick-street")).to_be_enabled()
-            page.locator("#pick-street").select_option(label=a["street"])
-            expect(page.locator("#pick-house")).to_be_enabled()
-            page.locator("#pick-house").select_option(label=a["house"])
-            if a["flat"]:
-                expect(page.locator("#pick-flat")).to_be_enabled()
-                page.locator("#pick-flat").select_option(label=a["flat"])
-            expect(page.locator("#pick-number")).to_be_enabled()
-            page.locator("#pick-number").fill(who.add_number)
-            page.locator("#add-by-address button[type=submit]").click()
-        expect(page.locator(f"[data-account='{who.add_number}']")).to_be_visible()
-        expect(page.locator("#accounts-notice")).to_contain_text(who.add_number)
+        add_account(page, profile, who.add_number, who.add_payment, who.address)
 
         # Unlink it again, through the confirmation dialog.
         page.locator(f"[data-unlink='{who.add_number}']").click()
@@ -196,10 +129,10 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         expect(page.locator(".gp-req [data-status=submitted]")).to_have_count(1)
 
         for lang_ in profile.languages:
-            _switch(page, lang_)
-            expect(page.locator("h1")).to_have_text(_t("accounts.title", lang_))
-            _check_page(page, axe_source, screenshots, profile, "accounts", lang_, device)
-        _switch(page, lang)
+            switch_lang(page, lang_)
+            expect(page.locator("h1")).to_have_text(t("accounts.title", lang_))
+            check_page(page, axe_source, screenshots, profile, "accounts", lang_, device)
+        switch_lang(page, lang)
 
         # Profile: edit a field, the change is kept.
         nav_to(page, "profile")
@@ -208,23 +141,23 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         page.locator("#prof-surname").fill("Новикова")
         page.locator("#prof-birth_date").fill("1990-05-17")
         page.locator("#profile-form button[type=submit]").click()
-        expect(page.locator("#profile-notice")).to_have_text(_t("my_profile.saved", lang))
+        expect(page.locator("#profile-notice")).to_have_text(t("my_profile.saved", lang))
         page.reload()
         expect(page.locator("#prof-surname")).to_have_value("Новикова")
         for lang_ in profile.languages:
-            _switch(page, lang_)
-            expect(page.locator("h1")).to_have_text(_t("my_profile.title", lang_))
-            _check_page(page, axe_source, screenshots, profile, "profile", lang_, device)
-        _switch(page, lang)
+            switch_lang(page, lang_)
+            expect(page.locator("h1")).to_have_text(t("my_profile.title", lang_))
+            check_page(page, axe_source, screenshots, profile, "profile", lang_, device)
+        switch_lang(page, lang)
 
         # Password: a wrong current one is marked, then the change goes through.
         nav_to(page, "password")
         expect(page).to_have_url(re.compile(r"/password$"))
         for lang_ in profile.languages:
-            _switch(page, lang_)
-            expect(page.locator("h1")).to_have_text(_t("change_password.title", lang_))
-            _check_page(page, axe_source, screenshots, profile, "password", lang_, device)
-        _switch(page, lang)
+            switch_lang(page, lang_)
+            expect(page.locator("h1")).to_have_text(t("change_password.title", lang_))
+            check_page(page, axe_source, screenshots, profile, "password", lang_, device)
+        switch_lang(page, lang)
         page.locator("#pw-current").fill("not-my-password-1")
         page.locator("#pw-password").fill(NEW_PASSWORD)
         page.locator("#pw-password2").fill(NEW_PASSWORD)
@@ -234,7 +167,7 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         page.locator("#pw-password").fill(NEW_PASSWORD)
         page.locator("#pw-password2").fill(NEW_PASSWORD)
         page.locator("#password-form button[type=submit]").click()
-        expect(page.locator("#password-notice")).to_have_text(_t("change_password.done", lang))
+        expect(page.locator("#password-notice")).to_have_text(t("change_password.done", lang))
 
         # Sign out: back to sign-in, and the accounts page is closed again.
         nav_to(page, "sign_out")
@@ -245,11 +178,3 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
     finally:
         context.close()
 
-
-def _switch(page, lang: str) -> None:
-    from playwright.sync_api import expect
-
-    button = page.locator(f"button[data-lang={lang}]")
-    if button.count():
-        button.click()
-        expect(button).to_have_attribute("aria-pressed", "true")

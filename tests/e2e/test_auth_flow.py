@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import json
 import re
 import time
 import uuid
@@ -15,39 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gazportal.services import i18n
 from gazportal.settings import load_profile
-from test_accounts import nav_to
+from helpers import PASSWORD, VIEWPORTS, check_and_shoot, nav_to, t
 
-VIEWPORTS = {
-    "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
-    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
-}
 TIMEOUT = 20_000
-PASSWORD = "Sturdy-Lantern-42"
-
-
-def _t(key, lang, **kw):
-    return i18n.t(key, lang, **kw)
-
-
-def _axe(page, axe_source: str) -> list[dict]:
-    page.add_script_tag(content=axe_source)
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations'],"
-        " runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa','best-practice']}})"
-    )
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def _check(page, axe_source, screenshots, profile_id, name, device):
-    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert width[0] <= width[1], f"{name}: the page scrolls sideways ({width[0]} > {width[1]} px)"
-    page.screenshot(path=screenshots / f"{profile_id}-{name}-{device}.png", full_page=True)
-    bad = _axe(page, axe_source)
-    assert not bad, f"{name}/{device}: axe found:\n" + json.dumps(
-        [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in bad], indent=1
-    )
+    check_and_shoot(page, axe_source, screenshots / f"{profile_id}-{name}-{device}.png")
 
 
 def _free_account(portal):
@@ -116,7 +90,7 @@ def test_auth_pages_look_right_and_pass_axe(portal, browser, axe_source, screens
             ("/agreement", "agreement", "auth.agreement.title"),
         ]:
             page.goto(portal.url + route)
-            expect(page.locator("h1")).to_have_text(_t(title, lang))
+            expect(page.locator("h1")).to_have_text(t(title, lang))
             page.wait_for_timeout(300)
             _check(page, axe_source, screenshots, profile.id, name, device)
 
@@ -127,9 +101,9 @@ def test_auth_pages_look_right_and_pass_axe(portal, browser, axe_source, screens
         page.locator("#reg-password").fill(PASSWORD)
         page.locator("#reg-password2").fill(PASSWORD + "x")
         page.locator("#reg-submit").click()
-        expect(page.locator("#reg-error")).to_have_text(_t("errors.form_invalid", lang))
+        expect(page.locator("#reg-error")).to_have_text(t("errors.form_invalid", lang))
         expect(page.locator("#reg-password2")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#reg-password2-err")).to_have_text(_t("errors.password_mismatch", lang))
+        expect(page.locator("#reg-password2-err")).to_have_text(t("errors.password_mismatch", lang))
         expect(page.locator("#reg-surname")).to_have_attribute("aria-invalid", "false")
         expect(page.locator("#reg-surname")).to_have_value("Ахметова")
         _check(page, axe_source, screenshots, profile.id, "register-errors", device)
@@ -141,7 +115,7 @@ def test_auth_pages_look_right_and_pass_axe(portal, browser, axe_source, screens
                                             else "+380501112233")
         page.locator("#signin-password").fill("wrong-password-1")
         page.locator("#signin-submit").click()
-        expect(page.locator("#signin-error")).to_contain_text(_t("errors.sign_in_failed", lang))
+        expect(page.locator("#signin-error")).to_contain_text(t("errors.sign_in_failed", lang))
         _check(page, axe_source, screenshots, profile.id, "signin-refused", device)
         assert not errors, errors
     finally:
@@ -164,7 +138,7 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
         page = context.new_page()
         page.set_default_timeout(TIMEOUT)
         page.goto(portal.url + "/register")
-        expect(page.locator("h1")).to_have_text(_t("auth.register.title", lang))
+        expect(page.locator("h1")).to_have_text(t("auth.register.title", lang))
         since = time.time()
         page.locator("#reg-login").fill(email)
         page.locator("#reg-password").fill(PASSWORD)
@@ -176,12 +150,12 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
         page.locator("#reg-last_payment").fill(payment)
         page.locator("#reg-agreement").check()
         page.locator("#reg-submit").click()
-        expect(page.locator("#reg-done")).to_have_text(_t("auth.register.done_email", lang))
+        expect(page.locator("#reg-done")).to_have_text(t("auth.register.done_email", lang))
         _check(page, axe_source, screenshots, profile.id, "register-done", "phone")
 
         token = _link(_wait_outbox(portal, email, since), portal, "/confirm")
         page.goto(f"{portal.url}/confirm?token={token}")
-        expect(page.locator("#confirm-done")).to_have_text(_t("auth.confirm.done", lang))
+        expect(page.locator("#confirm-done")).to_have_text(t("auth.confirm.done", lang))
         _check(page, axe_source, screenshots, profile.id, "confirm-done", "phone")
 
         page.locator("#to-signin").click()

@@ -27,11 +27,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_auth_flow import VIEWPORTS, _axe, _delta_has, _free_account, _send, _socket
+from helpers import VIEWPORTS, check_and_shoot, link_token, nav_to, new_message, outbox_files, sms_code, t
+from test_auth_flow import _delta_has, _free_account, _send, _socket
 
-from gazportal.services import i18n
 from gazportal.settings import load_profile
-from test_accounts import nav_to
 
 TIMEOUT = 20_000
 # The seeds' policies: Shygysenergotrade 6+ with upper, lower, digit and symbol.
@@ -40,10 +39,6 @@ NEW_PASSWORD = "Ertis#2026"
 WEAK = "kokterek7"  # no upper case, no symbol
 OTHER_LANG = {"shygysenergotrade": "ru", "kremenchukgaz": "en"}
 CASES = [(device, which) for which in ("default", "other") for device in VIEWPORTS]
-
-
-def _t(key, lang, **kw):
-    return i18n.t(key, lang, **kw)
 
 
 def _lang(profile, which: str) -> str:
@@ -70,52 +65,7 @@ def _shot(page, axe_source, screenshots: Path, profile_id: str, name: str, lang:
 
     expect(page.locator("html")).to_have_attribute("lang", lang)
     page.wait_for_timeout(250)  # transitions settle
-    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert width[0] <= width[1], f"{name}/{lang}/{device}: the page scrolls sideways ({width[0]} > {width[1]} px)"
-    page.screenshot(path=screenshots / f"{profile_id}-{name}-{lang}-{device}.png", full_page=True)
-    bad = _axe(page, axe_source)
-    assert not bad, f"{name}/{lang}/{device}: axe found:\n" + json.dumps(
-        [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in bad], indent=1
-    )
-
-
-def _outbox_files(portal) -> set[Path]:
-    return set(portal.outbox.iterdir()) if portal.outbox and portal.outbox.is_dir() else set()
-
-
-def _new_message(portal, to: str, seen: set[Path], timeout: float = 20) -> str:
-    """The (decoded) text of the first message for ``to`` that arrived after ``seen`` was taken:
-    an e-mail's plain-text body, or an SMS."""
-    import email.policy
-    from email.parser import BytesParser
-
-    from gazportal.services.notify import mail_text
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path in sorted(_outbox_files(portal) - seen):
-            if path.name.endswith(".sms.txt"):
-                raw = path.read_text(encoding="utf-8")
-                if raw.startswith(f"To: {to}\n"):
-                    return raw.partition("\n\n")[2]
-            elif path.name.endswith(".eml"):
-                msg = BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())
-                if str(msg["To"]).lower() == to.lower():
-                    return mail_text(msg)
-        time.sleep(0.2)
-    pytest.fail(f"no new message for {to} arrived in {portal.outbox}")
-
-
-def _token(text: str, portal, path: str) -> str:
-    m = re.search(re.escape(portal.url + path) + r"\?token=([A-Za-z0-9_\-]+)", text)
-    assert m, text
-    return m.group(1)
-
-
-def _sms_code(body: str) -> str:
-    m = re.search(r"(?<!\d)(\d{6})(?!\d)", body)
-    assert m, body
-    return m.group(1)
+    check_and_shoot(page, axe_source, screenshots / f"{profile_id}-{name}-{lang}-{device}.png")
 
 
 def _user(portal, login: str):
@@ -174,10 +124,10 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
                                    ("/confirm", "confirm", "auth.confirm.title"),
                                    ("/register", "register", "auth.register.title")]:
             page.goto(portal.url + route)
-            expect(page.locator("h1")).to_have_text(_t(title, lang))
+            expect(page.locator("h1")).to_have_text(t(title, lang))
             shot(name)
         # The login field is the account number; no separate account field on this profile.
-        expect(page.locator("label[for=reg-login]")).to_contain_text(_t("auth.field.login_account", lang))
+        expect(page.locator("label[for=reg-login]")).to_contain_text(t("auth.field.login_account", lang))
         assert page.locator("#reg-account_number").count() == 0
 
         # 1. A weak password and the CAPTCHA not solved: both refused with clear messages, the
@@ -191,8 +141,8 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
         page.locator("#reg-phone").fill("+7 701 234 5678")
         page.locator("#reg-last_payment").fill(payment)
         page.locator("#reg-submit").click()
-        expect(page.locator("#reg-error")).to_have_text(_t("errors.form_invalid", lang))
-        expect(page.locator("#reg-captcha-err")).to_have_text(_t("errors.captcha_failed", lang))
+        expect(page.locator("#reg-error")).to_have_text(t("errors.form_invalid", lang))
+        expect(page.locator("#reg-captcha-err")).to_have_text(t("errors.captcha_failed", lang))
         expect(page.locator("#reg-password")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#reg-password-err")).not_to_be_empty()
         for fid, value in [("reg-login", number), ("reg-surname", "Сейткали"), ("reg-email", email),
@@ -208,48 +158,48 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
         payload = _solve_captcha(page)
         expect(page.locator("#reg-captcha-err")).to_be_hidden()  # the refusal's message went with it
         shot("register-captcha")
-        seen = _outbox_files(portal)
+        seen = outbox_files(portal)
         page.locator("#reg-submit").click()
-        expect(page.locator("#reg-done")).to_have_text(_t("auth.register.done_email", lang))
+        expect(page.locator("#reg-done")).to_have_text(t("auth.register.done_email", lang))
         shot("register-done")
         user = _user(portal, number)
         assert user is not None and not user.is_active and user.email == email
         assert _replayed_captcha_refused(portal, payload, lang)
 
         # 3. The link from the e-mail confirms the account.
-        token = _token(_new_message(portal, email, seen), portal, "/confirm")
+        token = link_token(new_message(portal, email, seen), portal, "/confirm")
         page.goto(f"{portal.url}/confirm?token={token}")
-        expect(page.locator("#confirm-done")).to_have_text(_t("auth.confirm.done", lang))
+        expect(page.locator("#confirm-done")).to_have_text(t("auth.confirm.done", lang))
         shot("confirm-done")
 
         # 4. Three wrong passwords lock the account; the message points to recovery, and even the
         #    right password is refused now.
         page.goto(portal.url + "/signin")
-        expect(page.locator("h1")).to_have_text(_t("auth.signin.title", lang))
+        expect(page.locator("h1")).to_have_text(t("auth.signin.title", lang))
         for i in range(3):
             page.locator("#signin-login").fill(number)
             page.locator("#signin-password").fill(f"Wrong-pass{i}!")
             page.locator("#signin-submit").click()
-            expected = (_t("errors.sign_in_failed", lang) if i < 2
-                        else _t("errors.sign_in_locked", lang, minutes=profile.lockout_minutes))
+            expected = (t("errors.sign_in_failed", lang) if i < 2
+                        else t("errors.sign_in_locked", lang, minutes=profile.lockout_minutes))
             expect(page.locator("#signin-error")).to_contain_text(expected)
         recover_link = page.locator("#signin-error a[href='/recover']")
-        expect(recover_link).to_have_text(_t("auth.signin.locked_recover", lang))
+        expect(recover_link).to_have_text(t("auth.signin.locked_recover", lang))
         shot("signin-locked")
         page.locator("#signin-password").fill(PASSWORD)
         page.locator("#signin-submit").click()
-        expect(page.locator("#signin-error")).to_contain_text(_t("errors.sign_in_locked", lang, minutes=profile.lockout_minutes))
+        expect(page.locator("#signin-error")).to_contain_text(t("errors.sign_in_locked", lang, minutes=profile.lockout_minutes))
         expect(page).to_have_url(re.compile(r"/signin/?$"))
 
         # 5. Recovery by e-mail link works on the locked account.
         recover_link.click()
         expect(page).to_have_url(re.compile(r"/recover/?$"))
-        seen = _outbox_files(portal)
+        seen = outbox_files(portal)
         page.locator("#rec-login").fill(number)
         page.locator("#recover-submit").click()
-        expect(page.locator("#recover-notice")).to_have_text(_t("auth.recover.sent_email", lang))
+        expect(page.locator("#recover-notice")).to_have_text(t("auth.recover.sent_email", lang))
         shot("recover-sent")
-        token = _token(_new_message(portal, email, seen), portal, "/reset")
+        token = link_token(new_message(portal, email, seen), portal, "/reset")
         page.goto(f"{portal.url}/reset?token={token}")
         expect(page.locator("#rl-password")).to_be_visible()
         page.locator("#rl-password").fill(WEAK)
@@ -260,7 +210,7 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
         page.locator("#rl-password").fill(NEW_PASSWORD)
         page.locator("#rl-password2").fill(NEW_PASSWORD)
         page.locator("#reset-submit").click()
-        expect(page.locator("#recover-done")).to_have_text(_t("auth.recover.done", lang))
+        expect(page.locator("#recover-done")).to_have_text(t("auth.recover.done", lang))
         shot("recover-done")
 
         # 6. The lock is gone: sign in with the new password.
@@ -315,7 +265,7 @@ def _replayed_captcha_refused(portal, payload: str, lang: str) -> bool:
     """The payload the browser just used, sent again: single use, so refused."""
     (replies,) = _register_over_socket(portal, {"login": "40000000", "altcha": payload})
     msg = _captcha_error(replies)
-    assert msg == _t("errors.captcha_failed", load_profile(portal.profile_id).default_language), replies
+    assert msg == t("errors.captcha_failed", load_profile(portal.profile_id).default_language), replies
     return True
 
 
@@ -365,9 +315,9 @@ def test_shygysenergotrade_forged_captcha_is_refused_by_the_server(portal):
     forms.append(base)  # no payload at all
     answers = _register_over_socket(portal, *forms)
     for what, replies in zip([*forged, "missing"], answers):
-        assert _captcha_error(replies) == _t("errors.captcha_failed", lang), (what, replies)
+        assert _captcha_error(replies) == t("errors.captcha_failed", lang), (what, replies)
     (replies,) = _register_over_socket(portal, {**base, "altcha": 12345})  # not even a string
-    assert _t("errors.form_invalid", lang) in _delta_has(replies, "error"), replies
+    assert t("errors.form_invalid", lang) in _delta_has(replies, "error"), replies
     assert _user(portal, number) is None, "registered without solving the CAPTCHA"
     # The control: the same form with this server's live challenge solved is accepted.
     (replies,) = _register_over_socket(portal, {**base, "altcha": _solved(live)})
@@ -406,9 +356,9 @@ def test_kremenchukgaz_phone_sms_code_sign_in_and_recovery(portal, browser, axe_
                                    ("/recover", "recover", "auth.recover.title"),
                                    ("/register", "register", "auth.register.title")]:
             page.goto(portal.url + route)
-            expect(page.locator("h1")).to_have_text(_t(title, lang))
+            expect(page.locator("h1")).to_have_text(t(title, lang))
             shot(name)
-        expect(page.locator("label[for=reg-login]")).to_contain_text(_t("auth.field.login_phone", lang))
+        expect(page.locator("label[for=reg-login]")).to_contain_text(t("auth.field.login_phone", lang))
         assert page.locator("altcha-widget").count() == 0  # no CAPTCHA on this profile
 
         # 1. Registration: a number that cannot be a phone is refused, the rest stays.
@@ -418,20 +368,20 @@ def test_kremenchukgaz_phone_sms_code_sign_in_and_recovery(portal, browser, axe_
         page.locator("#reg-surname").fill("Коваленко")
         page.locator("#reg-name").fill("Оксана")
         page.locator("#reg-submit").click()
-        expect(page.locator("#reg-error")).to_have_text(_t("errors.form_invalid", lang))
+        expect(page.locator("#reg-error")).to_have_text(t("errors.form_invalid", lang))
         expect(page.locator("#reg-login")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#reg-surname")).to_have_value("Коваленко")
         shot("register-errors")
 
-        seen = _outbox_files(portal)
+        seen = outbox_files(portal)
         page.locator("#reg-login").fill(typed)
         page.locator("#reg-submit").click()
         expect(page).to_have_url(re.compile(r"/confirm/?$"))
-        expect(page.locator("h1")).to_have_text(_t("auth.confirm.title", lang))
+        expect(page.locator("h1")).to_have_text(t("auth.confirm.title", lang))
         shot("confirm")
 
         # 2. The SMS code: a wrong one is refused, the right one confirms.
-        code = _sms_code(_new_message(portal, e164, seen))
+        code = sms_code(new_message(portal, e164, seen))
         expect(page.locator("#code-login")).to_have_value(typed)  # carried over from the registration
         page.locator("#code-code").fill("000000" if code != "000000" else "111111")
         page.locator("#code-submit").click()
@@ -439,7 +389,7 @@ def test_kremenchukgaz_phone_sms_code_sign_in_and_recovery(portal, browser, axe_
         shot("confirm-errors")
         page.locator("#code-code").fill(code)
         page.locator("#code-submit").click()
-        expect(page.locator("#confirm-done")).to_have_text(_t("auth.confirm.done", lang))
+        expect(page.locator("#confirm-done")).to_have_text(t("auth.confirm.done", lang))
         shot("confirm-done")
         user = _user(portal, e164)
         assert user is not None and user.is_active and user.phone_verified
@@ -456,27 +406,27 @@ def test_kremenchukgaz_phone_sms_code_sign_in_and_recovery(portal, browser, axe_
 
         # 4. Recovery by SMS code.
         page.goto(portal.url + "/recover")
-        expect(page.locator("h1")).to_have_text(_t("auth.recover.title", lang))
-        seen = _outbox_files(portal)
+        expect(page.locator("h1")).to_have_text(t("auth.recover.title", lang))
+        seen = outbox_files(portal)
         page.locator("#rec-login").fill(typed)
         page.locator("#recover-submit").click()
-        expect(page.locator("#recover-notice")).to_have_text(_t("auth.recover.sent_sms", lang))
+        expect(page.locator("#recover-notice")).to_have_text(t("auth.recover.sent_sms", lang))
         expect(page.locator("#rc-code")).to_be_visible()
         shot("recover-code")
-        code = _sms_code(_new_message(portal, e164, seen))
+        code = sms_code(new_message(portal, e164, seen))
         page.locator("#rc-login").fill(typed)
         page.locator("#rc-code").fill(code)
         page.locator("#rc-password").fill(NEW_PASSWORD)
         page.locator("#rc-password2").fill(NEW_PASSWORD)
         page.locator("#reset-submit").click()
-        expect(page.locator("#recover-done")).to_have_text(_t("auth.recover.done", lang))
+        expect(page.locator("#recover-done")).to_have_text(t("auth.recover.done", lang))
         shot("recover-done")
 
         page.locator("#to-signin").click()
         page.locator("#signin-login").fill(e164)
         page.locator("#signin-password").fill(PASSWORD)  # the old one no longer works
         page.locator("#signin-submit").click()
-        expect(page.locator("#signin-error")).to_contain_text(_t("errors.sign_in_failed", lang))
+        expect(page.locator("#signin-error")).to_contain_text(t("errors.sign_in_failed", lang))
         page.locator("#signin-password").fill(NEW_PASSWORD)
         page.locator("#signin-submit").click()
         expect(page).to_have_url(re.compile(r"/accounts/?$"))

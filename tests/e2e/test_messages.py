@@ -13,7 +13,10 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_profile
-from test_accounts import PASSWORD, TIMEOUT, VIEWPORTS, _check_page, _customer, _switch, nav_to
+from helpers import PASSWORD, VIEWPORTS, check_page, nav_to, switch_lang
+from test_accounts import _customer
+
+TIMEOUT = 15_000
 
 
 def _t(key, lang, **kw):
@@ -47,10 +50,10 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
         expect(page.locator("a[href^='tel:']")).to_have_count(len(profile.contacts.phones))
         expect(page.locator(f"a[href='mailto:{profile.contacts.email}']")).to_be_visible()
         for lang_ in langs:
-            _switch(page, lang_)
+            switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(_t("messages.contacts.title", lang_))
-            _check_page(page, axe_source, screenshots, profile, "contacts-guest", lang_, device)
-        _switch(page, lang)
+            check_page(page, axe_source, screenshots, profile, "contacts-guest", lang_, device)
+        switch_lang(page, lang)
         # "my messages" is for customers only
         page.goto(portal.url + "/messages")
         expect(page).to_have_url(re.compile(r"/signin"), timeout=TIMEOUT)
@@ -93,11 +96,11 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
         # the toast (Sonner's, fading in and out) is gone before the page is checked
         expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=TIMEOUT)
         for lang_ in langs:
-            _switch(page, lang_)
+            switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(_t("messages.contacts.title", lang_))
             expect(page.locator("#msg-notice")).to_have_text(_t("messages.sent", lang_, subject=subject))
-            _check_page(page, axe_source, screenshots, profile, "contacts", lang_, device)
-        _switch(page, lang)
+            check_page(page, axe_source, screenshots, profile, "contacts", lang_, device)
+        switch_lang(page, lang)
 
         # My messages: the one just sent, with its status.
         page.locator("#msg-my-link").click()
@@ -108,13 +111,13 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
         expect(item).to_contain_text(who.own_number)
         expect(item.locator("[data-status=new]")).to_have_text(_t("messages.status.new", lang))
         for lang_ in langs:
-            _switch(page, lang_)
+            switch_lang(page, lang_)
             expect(page.locator("[data-status=new]")).to_have_text(_t("messages.status.new", lang_))
             page.reload()  # dates are formatted on load, in the page's language
             expect(page.locator("h1")).to_have_text(_t("messages.list.title", lang_))
             expect(page.locator("[data-status=new]")).to_have_text(_t("messages.status.new", lang_))
-            _check_page(page, axe_source, screenshots, profile, "messages", lang_, device)
-        _switch(page, lang)
+            check_page(page, axe_source, screenshots, profile, "messages", lang_, device)
+        switch_lang(page, lang)
         assert not errors, errors
     finally:
         context.close()

@@ -8,7 +8,6 @@ Run: GAZPORTAL_E2E_PROFILES=default python -m pytest -q tests/e2e/test_oidc_flow
 """
 from __future__ import annotations
 
-import json
 import re
 import socket
 from datetime import UTC, datetime
@@ -17,12 +16,9 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_profile
+from helpers import VIEWPORTS, check_and_shoot
 from tests.oidc_provider import IdpUser, Provider
 
-VIEWPORTS = {
-    "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
-    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
-}
 TIMEOUT = 20_000
 EMAIL = "sso.anna@example.org"
 
@@ -89,26 +85,9 @@ def _add_customer(portal, email: str) -> int:
         engine.dispose()
 
 
-def _axe(page, axe_source: str) -> list[dict]:
-    page.add_script_tag(content=axe_source)
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations'],"
-        " runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa','best-practice']}})"
-    )
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
 def _check(page, axe_source, screenshots, profile_id, name, device):
-    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert width[0] <= width[1], f"{name}: the page scrolls sideways ({width[0]} > {width[1]} px)"
-    page.screenshot(path=screenshots / f"{profile_id}-{name}-{device}.png", full_page=True)
-    bad = _axe(page, axe_source)
-    assert not bad, f"{name}/{device}: axe found:\n" + json.dumps(
-        [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in bad], indent=1
-    )
+    check_and_shoot(page, axe_source, screenshots / f"{profile_id}-{name}-{device}.png")
 
-
-@pytest.mark.parametrize("device", VIEWPORTS)
 def test_sign_in_page_offers_single_sign_on(sso, browser, axe_source, screenshots, device):
     from playwright.sync_api import expect
 

@@ -16,11 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gazportal.settings import load_profile
+from helpers import VIEWPORTS, check_and_shoot
 
-VIEWPORTS = {
-    "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
-    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
-}
 TIMEOUT = 15_000
 PASSWORD = "Sturdy-Lantern-42"
 PROFILES = ("default", "kremenchukgaz")
@@ -55,24 +52,6 @@ def _user(portal, language: str) -> str:
     finally:
         engine.dispose()
     return login
-
-
-def _axe(page, axe_source: str) -> list[dict]:
-    page.add_script_tag(content=axe_source)
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations'],"
-        " runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa','best-practice']}})"
-    )
-    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in bad]
-
-
-def _check(page, axe_source, path):
-    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert width[0] <= width[1], f"the page scrolls sideways ({width[0]} > {width[1]} px)"
-    page.screenshot(path=path, full_page=True)
-    bad = _axe(page, axe_source)
-    assert not bad, f"{path.name}: axe found:\n" + json.dumps(bad, indent=1)
 
 
 def _hydrated(page):
@@ -203,7 +182,7 @@ def test_dark_mode_and_the_users_language(pwa_portal, browser, axe_source, scree
         expect(switch).to_have_attribute("aria-pressed", "true")
         bg = page.evaluate("getComputedStyle(document.querySelector('.gp-page')).backgroundColor")
         assert sum(int(x) for x in re.findall(r"\d+", bg)[:3]) < 150, bg  # a dark page
-        _check(page, axe_source, screenshots / f"{profile.id}-index-dark-{device}.png")
+        check_and_shoot(page, axe_source, screenshots / f"{profile.id}-index-dark-{device}.png")
 
         page.reload()  # the choice is kept
         _hydrated(page)
@@ -213,7 +192,7 @@ def test_dark_mode_and_the_users_language(pwa_portal, browser, axe_source, scree
         expect(page.locator("html")).to_have_attribute("lang", profile.default_language)
         _hydrated(page)
         expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
-        _check(page, axe_source, screenshots / f"{profile.id}-signin-dark-{device}.png")
+        check_and_shoot(page, axe_source, screenshots / f"{profile.id}-signin-dark-{device}.png")
         page.locator("#signin-login").fill(login)
         page.locator("#signin-password").fill(PASSWORD)
         page.locator("#signin-submit").click()
@@ -222,7 +201,7 @@ def test_dark_mode_and_the_users_language(pwa_portal, browser, axe_source, scree
         expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
         expect(page.locator("[data-testid=color-mode]")).to_have_attribute("aria-pressed", "true")
         page.wait_for_load_state("networkidle")
-        _check(page, axe_source, screenshots / f"{profile.id}-accounts-dark-{device}.png")
+        check_and_shoot(page, axe_source, screenshots / f"{profile.id}-accounts-dark-{device}.png")
 
         # back to light with the same switch
         page.locator("[data-testid=color-mode]").click()

@@ -4,7 +4,7 @@ refuses and one it accepts, see the success; screenshots of the dashboard in eac
 languages on a desktop and a phone; axe-core finds nothing serious or critical.
 
 The reading window would make this depend on today's date, so the portal runs with a copy of the
-profile (a TOML path in GAZPORTAL_PROFILE, written here) whose window is the whole month; the
+profile (a TOML path in GAZPORTAL_PROFILE: conftest.whole_month_portal) whose window is the whole month; the
 production profiles are untouched.
 
 Run: python -m pytest -q tests/e2e/test_readings.py -p no:asyncio   (see conftest.py)
@@ -14,39 +14,27 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from gazportal.services import i18n
-from gazportal.settings import PROFILES_DIR, load_profile
+from gazportal.settings import load_profile
+from helpers import PASSWORD, VIEWPORTS, check_page, reading_profiles, switch_lang
 from tests.e2e.conftest import PROFILES
-from tests.e2e.test_accounts import PASSWORD, TIMEOUT, VIEWPORTS, _check_page, _switch
+
+TIMEOUT = 15_000
 
 _serial = itertools.count(1)
 
 
-def _whole_month_profile(profile_id: str, folder: Path) -> Path:
-    text = (PROFILES_DIR / f"{profile_id}.toml").read_text(encoding="utf-8")
-    text, n = re.subn(r"(?ms)^\[reading_window\]\s*\nfrom_day\s*=\s*\d+[^\n]*\nto_day\s*=\s*\d+[^\n]*$",
-                      "[reading_window]\nfrom_day = 1\nto_day = 31", text)
-    assert n == 1, "the profile's [reading_window] was not found"
-    path = folder / f"{profile_id}.toml"
-    path.write_text(text, encoding="utf-8")
-    assert load_profile(str(path)).reading_window.to_day == 31
-    return path
-
-
 # Profiles whose customers sign in with an e-mail or a phone and a password (no CAPTCHA): the
 # account-number + ALTCHA sign-in is walked in test_auth_profiles.py.
-READING_PROFILES = [p for p in PROFILES
-                    if not load_profile(p).captcha and load_profile(p).login_identifier in ("email", "phone")]
+READING_PROFILES = reading_profiles(PROFILES)
 
 
-@pytest.fixture(scope="module", params=READING_PROFILES)
-def readings_portal(request, portal_factory, tmp_path_factory):
-    path = _whole_month_profile(request.param, tmp_path_factory.mktemp(f"profile-{request.param}"))
-    return portal_factory(request.param, extra_env={"GAZPORTAL_PROFILE": str(path)}, build=f"{request.param}-readings")
+@pytest.fixture(params=READING_PROFILES)
+def readings_portal(request, whole_month_portal):
+    return whole_month_portal(request.param)
 
 
 def _customer(portal) -> dict:
@@ -138,7 +126,7 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         unit = i18n.t("units.kWh" if profile.services[0] == "electricity" else "units.m3", lang)
         expect(live).to_contain_text(f"5\u00a0{unit}")
         expect(box).to_have_attribute("aria-invalid", "false")
-        _check_page(page, axe_source, screenshots, profile, "dashboard-typing", lang, device)
+        check_page(page, axe_source, screenshots, profile, "dashboard-typing", lang, device)
 
         # A refused one, then the accepted one.
         box.fill("999")
@@ -158,10 +146,10 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         # gone (sonner dims a toast stacked behind another while they are shown).
         expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)
         for lang_ in profile.languages:
-            _switch(page, lang_)
+            switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(i18n.t("dashboard.title", lang_))
-            _check_page(page, axe_source, screenshots, profile, "dashboard", lang_, device)
-        _switch(page, lang)
+            check_page(page, axe_source, screenshots, profile, "dashboard", lang_, device)
+        switch_lang(page, lang)
         assert not errors, errors
     finally:
         context.close()

@@ -18,7 +18,9 @@ import pytest
 from gazportal.services import charts, i18n
 from gazportal.services.periods import add_months
 from gazportal.settings import load_profile
-from test_accounts import PASSWORD, TIMEOUT, VIEWPORTS, _check_page, _switch, nav_to
+from helpers import PASSWORD, VIEWPORTS, check_page, nav_to, switch_lang
+
+TIMEOUT = 15_000
 
 _serial = itertools.count(1)
 
@@ -67,7 +69,7 @@ WIDE_JS = """() => { const w = document.documentElement.clientWidth; return [...
 def _check(page, axe_source, screenshots, profile, name, lang, device):
     wide = page.evaluate(WIDE_JS)
     assert not wide, f"{name}/{lang}/{device}: wider than the window: {wide}"
-    _check_page(page, axe_source, screenshots, profile, name, lang, device)
+    check_page(page, axe_source, screenshots, profile, name, lang, device)
 
 
 def _drop_email(portal, mail: str) -> None:
@@ -167,12 +169,12 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
         expect(page.locator("#stats-last")).to_have_attribute("aria-invalid", "false")
 
         for lg in profile.languages:
-            _switch(page, lg)
+            switch_lang(page, lg)
             expect(page.locator("h1")).to_have_text(t("statistics.title", lg))
             expect(rows.first.locator("th")).to_have_text(i18n.format_period(six, lg))
             page.wait_for_timeout(300)  # the charts redraw with the language's month names
             _check(page, axe_source, screenshots, profile, "statistics", lg, device)
-        _switch(page, lang)
+        switch_lang(page, lang)
 
         # --- the account state for a month, sent by e-mail
         nav_to(page, "statement")
@@ -182,10 +184,10 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
         expect(page.locator("#statement-title")).to_have_text(i18n.format_period(last, lang))
         expect(page.locator("#statement-debt")).to_be_visible()
         for lg in profile.languages:
-            _switch(page, lg)
+            switch_lang(page, lg)
             expect(page.locator("h1")).to_have_text(t("statement.title", lg))
             _check(page, axe_source, screenshots, profile, "statement", lg, device)
-        _switch(page, lang)
+        switch_lang(page, lang)
         before = len(_mails_to(portal, mail))
         page.locator("#statement-send").click()
         expect(page.locator("#statement-notice")).to_have_text(t("statement.sent", email=mail))

@@ -1,0 +1,211 @@
+"""What the end-to-end tests share: the two screens, the accessibility and layout check every page
+gets, navigation as a person uses it, the language switch, and reading the portal's outbox (the
+e-mails and SMS a customer would receive)."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from gazportal.services import i18n
+from gazportal.settings import PROFILES_DIR, load_profile
+
+VIEWPORTS = {
+    "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
+    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
+}
+PASSWORD = "Sturdy-Lantern-42"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def t(key: str, lang: str, **kw) -> str:
+    return i18n.t(key, lang, **kw)
+
+
+def axe_violations(page, axe_source: str) -> list[dict]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {resultTypes: ['violations'], runOnly: {type: 'tag', values: tags}})",
+        AXE_TAGS,
+    )
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+# A full-page capture stretches the viewport to the page's height, so a bar fixed to the bottom
+# of the screen (the phone's tab bar) would be drawn in the middle of the picture: for the capture
+# it is pinned to the bottom of the page instead, as a person scrolling to the end sees it.
+_PIN_BOTTOM_BARS = """() => {
+  const bars = [...document.querySelectorAll('body *')].filter(e => {
+    const st = getComputedStyle(e);
+    return st.position === 'fixed' && st.bottom === '0px' && st.top !== '0px' && e.getBoundingClientRect().height > 0;
+  });
+  for (const e of bars) { e.dataset.gpPinned = '1'; e.style.position = 'absolute'; }
+  if (bars.length) { document.body.dataset.gpPos = document.body.style.position || ' ';
+                     document.body.style.position = 'relative'; }
+  return bars.length;
+}"""
+_UNPIN_BOTTOM_BARS = """() => {
+  for (const e of document.querySelectorAll('[data-gp-pinned]')) { e.style.position = ''; delete e.dataset.gpPinned; }
+  if (document.body.dataset.gpPos !== undefined) {
+    document.body.style.position = document.body.dataset.gpPos.trim(); delete document.body.dataset.gpPos; }
+}"""
+
+
+def full_page_screenshot(page, path: Path) -> None:
+    page.evaluate(_PIN_BOTTOM_BARS)
+    try:
+        page.screenshot(path=path, full_page=True)
+    finally:
+        page.evaluate(_UNPIN_BOTTOM_BARS)
+
+
+def check_and_shoot(page, axe_source: str, path: Path, label: str = "") -> None:
+    """No sideways scroll, a full-page screenshot at ``path``, and axe-core finds nothing serious."""
+    label = label or path.stem
+    width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1], f"{label}: the page scrolls sideways ({width[0]} > {width[1]} px)"
+    full_page_screenshot(page, path)
+    bad = axe_violations(page, axe_source)
+    assert not bad, f"{label}: axe found:\n" + json.dumps(
+        [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]} for v in bad],
+        indent=1,
+    )
+
+
+def check_page(page, axe_source, screenshots: Path, profile, name: str, lang: str, device: str) -> None:
+    """check_and_shoot, saved as <profile>-<name>-<lang>-<device>.png."""
+    check_and_shoot(page, axe_source, screenshots / f"{profile.id}-{name}-{lang}-{device}.png",
+                    f"{name}/{lang}/{device}")
+
+
+def nav_to(page, name: str) -> None:
+    """Click a navigation entry as a person would: on a phone the less used pages and sign-out
+    are under "More" in the bottom tab bar."""
+    # Wait for the navigation to be on the page (right after a redirect it may not be yet).
+    page.locator(f"[data-nav={name}]:visible, [data-nav=more]:visible").first.wait_for()
+    link = page.locator(f"[data-nav={name}]:visible")
+    if link.count() == 0:
+        page.locator("[data-nav=more]:visible").click()
+        link = page.locator(f"[data-nav={name}]:visible")
+    link.first.click()
+
+
+def switch_lang(page, lang: str) -> None:
+    """Press the language switch's button for ``lang`` (when the profile offers it)."""
+    from playwright.sync_api import expect
+
+    button = page.locator(f"button[data-lang={lang}]")
+    if button.count():
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "true")
+
+
+def sign_in(page, url: str, login: str, password: str = PASSWORD) -> None:
+    """Through the sign-in form; returns once the portal has left /signin."""
+    from playwright.sync_api import expect
+
+    if "/signin" not in page.url:
+        page.goto(url + "/signin")
+    page.locator("#signin-login").fill(login)
+    page.locator("#signin-password").fill(password)
+    page.locator("#signin-submit").click()
+    expect(page).not_to_have_url(re.compile(r"/signin"))
+
+
+def add_account(page, profile, number: str, payment: str, address: dict) -> None:
+    """On /accounts: add the account ``number`` the way the profile lets a customer: by its last
+    payment (a wrong amount first: marked, the number kept) or with the address picker (branch,
+    settlement, street, house, flat names); returns when its card and the notice are shown."""
+    from playwright.sync_api import expect
+
+    if "payment_proof" in profile.add_account_by:
+        if len(profile.add_account_by) > 1:
+            page.locator("button[data-mode=payment_proof]").click()
+        page.locator("#add-number").fill(number)
+        page.locator("#add-last_payment").fill("1.00")
+        page.locator("#add-by-payment button[type=submit]").click()
+        expect(page.locator("#add-last_payment")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#add-number")).to_have_value(number)  # kept
+        page.locator("#add-last_payment").fill(payment)
+        page.locator("#add-by-payment button[type=submit]").click()
+    else:
+        for level in ("branch", "settlement", "street", "house", "flat"):
+            if address.get(level) is None:
+                continue
+            box = page.locator(f"#pick-{level}")
+            expect(box).to_be_enabled()
+            box.select_option(label=address[level])
+        expect(page.locator("#pick-number")).to_be_enabled()
+        page.locator("#pick-number").fill(number)
+        page.locator("#add-by-address button[type=submit]").click()
+    expect(page.locator(f"[data-account='{number}']")).to_be_visible()
+    expect(page.locator("#accounts-notice")).to_contain_text(number)
+
+
+# --- the outbox: what the portal sent -------------------------------------------------------------
+
+
+def outbox_files(portal) -> set[Path]:
+    return set(portal.outbox.iterdir()) if portal.outbox and portal.outbox.is_dir() else set()
+
+
+def new_message(portal, to: str, seen: set[Path], timeout: float = 20) -> str:
+    """The (decoded) text of the first message for ``to`` that arrived after ``seen`` was taken:
+    an e-mail's plain-text body, or an SMS."""
+    import email.policy
+    from email.parser import BytesParser
+
+    from gazportal.services.notify import mail_text
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(outbox_files(portal) - seen):
+            if path.name.endswith(".sms.txt"):
+                raw = path.read_text(encoding="utf-8")
+                if raw.startswith(f"To: {to}\n"):
+                    return raw.partition("\n\n")[2]
+            elif path.name.endswith(".eml"):
+                msg = BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())
+                if str(msg["To"]).lower() == to.lower():
+                    return mail_text(msg)
+        time.sleep(0.2)
+    pytest.fail(f"no new message for {to} arrived in {portal.outbox}")
+
+
+def link_token(text: str, portal, path: str) -> str:
+    """The token of the portal link to ``path`` in a message."""
+    m = re.search(re.escape(portal.url + path) + r"\?token=([A-Za-z0-9_\-]+)", text)
+    assert m, text
+    return m.group(1)
+
+
+def sms_code(body: str) -> str:
+    m = re.search(r"(?<!\d)(\d{6})(?!\d)", body)
+    assert m, body
+    return m.group(1)
+
+
+def reading_profiles(profiles: list[str]) -> list[str]:
+    """Of ``profiles``, those whose customers sign in with an e-mail or a phone and a password and
+    no CAPTCHA: the portals the reading and new-customer walks run on."""
+    return [p for p in profiles if not load_profile(p).captcha and load_profile(p).login_identifier in ("email", "phone")]
+
+
+# --- a profile whose reading window is the whole month ---------------------------------------------
+
+
+def whole_month_profile(profile_id: str, folder: Path) -> Path:
+    """A copy of the profile (a TOML file in ``folder``) whose reading window is the whole month, so
+    that a test of reading entry does not depend on today's date; the production profiles stay."""
+    text = (PROFILES_DIR / f"{profile_id}.toml").read_text(encoding="utf-8")
+    text, n = re.subn(r"(?ms)^\[reading_window\]\s*\nfrom_day\s*=\s*\d+[^\n]*\nto_day\s*=\s*\d+[^\n]*$",
+                      "[reading_window]\nfrom_day = 1\nto_day = 31", text)
+    assert n == 1, "the profile's [reading_window] was not found"
+    path = folder / f"{profile_id}.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_profile(str(path)).reading_window.to_day == 31
+    return path
