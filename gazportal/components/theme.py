@@ -173,6 +173,13 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
 .gp-chip svg{color:var(--gp-accent)}
 .gp-h1{font-size:2rem;line-height:1.15;margin:0 0 1rem;font-weight:750;letter-spacing:-.01em}
 .gp-lead{font-size:1.0625rem;line-height:1.6;margin:0;max-width:40rem;opacity:.95}
+.gp-ctas{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.5rem}
+.gp-cta{display:inline-flex;align-items:center;justify-content:center;min-height:3rem;padding:.7rem 1.4rem;
+  border-radius:.8rem;border:2px solid var(--gp-on-hero);color:var(--gp-on-hero);font-weight:650;font-size:1rem;
+  text-decoration:none;white-space:nowrap}
+.gp-cta:hover{background:rgba(255,255,255,.12)}
+.gp-cta-main{background:var(--gp-on-hero);color:var(--gp-hero)}
+.gp-cta-main:hover{background:var(--gp-on-hero);box-shadow:0 4px 14px rgba(0,0,0,.25)}
 .gp-window{background:var(--gp-surface);color:var(--gp-ink);border-radius:1rem;padding:1.25rem 1.35rem;
   box-shadow:0 10px 30px rgba(0,0,0,.18);border-left:6px solid var(--gp-accent)}
 .gp-window-head{display:flex;align-items:center;gap:.6rem;margin-bottom:.5rem}

@@ -39,6 +39,11 @@ def hero() -> rx.Component:
                 ),
                 rx.el.h1(T["index.title"], class_name="gp-h1"),
                 rx.el.p(T["index.lead"], class_name="gp-lead"),
+                rx.el.div(
+                    rx.el.a(T["auth.signin.submit"], href="/signin", id="index-signin", class_name="gp-cta gp-cta-main"),
+                    rx.el.a(T["auth.signin.register"], href="/register", id="index-register", class_name="gp-cta"),
+                    class_name="gp-ctas",
+                ),
             ),
             rx.el.aside(
                 rx.el.div(

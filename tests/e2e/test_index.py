@@ -5,27 +5,14 @@ Run: python -m pytest -q tests/e2e -p no:asyncio   (see conftest.py)
 from __future__ import annotations
 
 import html
-import json
 
 import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_profile
+from helpers import VIEWPORTS, check_and_shoot
 
-VIEWPORTS = {
-    "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
-    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
-}
 TIMEOUT = 15_000
-
-
-def _axe(page, axe_source: str) -> list[dict]:
-    page.add_script_tag(content=axe_source)
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations'],"
-        " runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa','best-practice']}})"
-    )
-    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def _expect_language(page, profile, lang: str) -> None:
@@ -37,6 +24,8 @@ def _expect_language(page, profile, lang: str) -> None:
     expect(page.locator("#reading-window")).to_have_text(i18n.reading_window_text(profile, lang))
     expect(page.locator("#contacts-title")).to_have_text(i18n.t("index.contacts.title", lang))
     expect(page.locator(f"button[data-lang={lang}]")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#index-signin")).to_have_text(i18n.t("auth.signin.submit", lang))
+    expect(page.locator("#index-register")).to_have_text(i18n.t("auth.signin.register", lang))
     assert profile.name.get(lang) in page.title()
 
 
@@ -78,12 +67,7 @@ def test_index_in_every_language(portal, browser, axe_source, screenshots, devic
             assert width[0] <= width[1], f"{lang}: the page scrolls sideways ({width[0]} > {width[1]} px)"
             heights = buttons.evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
             assert max(heights) < 48, f"{lang}: a language button wraps its name ({heights})"
-            page.screenshot(path=screenshots / f"{profile.id}-index-{lang}-{device}.png", full_page=True)
-            bad = _axe(page, axe_source)
-            assert not bad, f"{lang}: axe found:\n" + json.dumps(
-                [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]} for v in bad],
-                indent=1,
-            )
+            check_and_shoot(page, axe_source, screenshots / f"{profile.id}-index-{lang}-{device}.png")
         assert not errors, errors
     finally:
         context.close()
