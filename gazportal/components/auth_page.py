@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from gazportal.components.app_layout import APP_CSS
+from gazportal.components.forms import field
 from gazportal.components.layout import layout
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
@@ -33,6 +34,18 @@ def login_input_attrs() -> dict[str, Any]:
 def login_hint_key() -> str:
     return {"email": "auth.field.login_email_hint", "phone": "auth.field.login_phone_hint",
             "account": "auth.field.login_account_hint"}[get_settings().profile.login_identifier]
+
+
+def login_field(form: str, state: Any) -> rx.Component:
+    """The login (e-mail, phone or account number, per profile), pre-filled with ``state.login_hint``."""
+    return field(form, "login", login_label_key(), state.field_errors, default_value=state.login_hint, required=True,
+                 **login_input_attrs())
+
+
+def code_field(form: str, state: Any) -> rx.Component:
+    """A 6-digit code from an SMS (the phone's keypad, the OS offers it from the message)."""
+    return field(form, "code", "auth.field.code", state.field_errors, hint=T["auth.field.code_hint"],
+                 input_mode="numeric", auto_complete="one-time-code", max_length=6, required=True)
 
 
 def auth_page(title_key: str, lead_key: str | None, *children: rx.Component, wide: bool = False,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.auth_page import auth_page, link, login_input_attrs, login_label_key
-from gazportal.components.forms import alert, button, field
+from gazportal.components.auth_page import auth_page, code_field, link, login_field
+from gazportal.components.forms import alert, button
 from gazportal.settings import get_settings
 from gazportal.state.confirm import ConfirmState
 from gazportal.state.i18n import I18nState
@@ -17,8 +17,7 @@ S = ConfirmState
 def _resend_form() -> rx.Component:
     return rx.el.form(
         rx.el.h2(T["auth.confirm.resend_title"], class_name="gp-panel-h"),
-        field("resend", "login", login_label_key(), S.field_errors, default_value=S.login_hint, required=True,
-              **login_input_attrs()),
+        login_field("resend", S),
         button(T["auth.confirm.resend"], icon="send", type="submit", kind="ghost", id="resend-submit"),
         on_submit=S.resend,
         no_validate=True,
@@ -28,10 +27,8 @@ def _resend_form() -> rx.Component:
 
 def _code_form() -> rx.Component:
     return rx.el.form(
-        field("code", "login", login_label_key(), S.field_errors, default_value=S.login_hint, required=True,
-              **login_input_attrs()),
-        field("code", "code", "auth.field.code", S.field_errors, hint=T["auth.field.code_hint"], input_mode="numeric",
-              auto_complete="one-time-code", max_length=6, required=True),
+        login_field("code", S),
+        code_field("code", S),
         button(T["auth.confirm.submit_code"], icon="check", type="submit", id="code-submit"),
         on_submit=S.submit_code,
         no_validate=True,

@@ -158,7 +158,10 @@ def _form(m) -> rx.Component:
             class_name="gp-field",
         ),
         rx.el.div(
-            button(T["dashboard.submit"], icon="send", type="submit", id="rd-submit-" + mid),
+            # "Please wait" starts with the click (Enter in the box clicks it too): the form's own
+            # submit chain is compiled outside the meters' loop, where the meter is not known.
+            button(T["dashboard.submit"], icon="send", type="submit", id="rd-submit-" + mid,
+                   loading=S.busy == "reading-" + mid, on_click=S.begin("reading-" + mid)),
             class_name="gp-actions",
         ),
         on_submit=S.submit,

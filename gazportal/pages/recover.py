@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.auth_page import auth_page, link, login_input_attrs, login_label_key, password_hint
+from gazportal.components.auth_page import auth_page, code_field, link, login_field, password_hint
 from gazportal.components.forms import alert, button, field
 from gazportal.state.i18n import I18nState
 from gazportal.state.recover import RecoverState, by_code
@@ -24,8 +24,7 @@ def _new_password_fields(form: str) -> list[rx.Component]:
 
 def _request_form() -> rx.Component:
     return rx.el.form(
-        field("rec", "login", login_label_key(), S.field_errors, default_value=S.login_hint, required=True,
-              **login_input_attrs()),
+        login_field("rec", S),
         button(T["auth.recover.send"], icon="send", type="submit", loading=S.busy, id="recover-submit"),
         on_submit=S.request,
         no_validate=True,
@@ -35,10 +34,8 @@ def _request_form() -> rx.Component:
 
 def _code_form() -> rx.Component:
     return rx.el.form(
-        field("rc", "login", login_label_key(), S.field_errors, default_value=S.login_hint, required=True,
-              **login_input_attrs()),
-        field("rc", "code", "auth.field.code", S.field_errors, hint=T["auth.field.code_hint"], input_mode="numeric",
-              auto_complete="one-time-code", max_length=6, required=True),
+        login_field("rc", S),
+        code_field("rc", S),
         *_new_password_fields("rc"),
         button(T["auth.recover.save"], icon="key-round", type="submit", id="reset-submit"),
         on_submit=S.reset_with_code,

@@ -6,7 +6,7 @@ function of ``gazportal.services.accounts`` (which checks ownership) and sets di
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -15,7 +15,6 @@ from gazportal.services import accounts as svc
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state import signed_in as si
-from gazportal.state.signed_in import BadArguments
 
 UPLOAD_ID = "rereg-doc"
 PICKER_LEVELS = ("branch", "settlement", "street", "house", "flat")
@@ -37,8 +36,10 @@ def _size(n: int, lang: str) -> str:
     return i18n.t("accounts.docs.size_mb", lang, size=i18n.format_number(round(n / 2**20, 1), lang, places=1))
 
 
-class AccountsState(rx.State):
+class AccountsState(si.BusyMixin, rx.State):
     """What the accounts page shows; nothing here decides who may see what."""
+
+    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"add_payment", "add_address", "request", "submit_request"})
 
     loaded: bool = False
     cards: list[dict[str, str]] = []
@@ -137,12 +138,10 @@ class AccountsState(rx.State):
     # --- loading ----------------------------------------------------------------------------
 
     @rx.event
+    @si.handler
     async def load(self):
         """on_load of /accounts."""
-        try:
-            user = await self._who()
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await self._who()
         self._clear_messages()
         self.req_notice = self.req_error = ""
         self.add_errors, self.req_errors = {}, {}
@@ -163,14 +162,10 @@ class AccountsState(rx.State):
     # --- adding by payment ------------------------------------------------------------------
 
     @rx.event
+    @si.handler
     async def add_by_payment(self, form_data: Any):
-        try:
-            data = si.form(form_data, ("number", "last_payment"), max_len=64, prefix="add")
-            user = await self._who()
-        except BadArguments:
-            return
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        data = si.form(form_data, ("number", "last_payment"), max_len=64, prefix="add")
+        user = await self._who()
         lang = await si.language(self)
         self._clear_messages()
         try:
@@ -197,14 +192,8 @@ class AccountsState(rx.State):
         if not isinstance(value, str) or len(value) > 20:
             return None
         if value:
-            try:
-                si.ident(value)
-            except BadArguments:
-                return None
-        try:
-            await self._who()
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+            si.ident(value)
+        await self._who()
         index = PICKER_LEVELS.index(level)
         if index > 0 and not getattr(self, f"sel_{PICKER_LEVELS[index - 1]}"):
             return None  # the parent is not chosen yet
@@ -234,34 +223,35 @@ class AccountsState(rx.State):
                 "flat": "flats"}[level]
 
     @rx.event
+    @si.handler
     async def pick_branch(self, value: Any):
         return await self._pick("branch", value)
 
     @rx.event
+    @si.handler
     async def pick_settlement(self, value: Any):
         return await self._pick("settlement", value)
 
     @rx.event
+    @si.handler
     async def pick_street(self, value: Any):
         return await self._pick("street", value)
 
     @rx.event
+    @si.handler
     async def pick_house(self, value: Any):
         return await self._pick("house", value)
 
     @rx.event
+    @si.handler
     async def pick_flat(self, value: Any):
         return await self._pick("flat", value)
 
     @rx.event
+    @si.handler
     async def add_by_address(self, form_data: Any):
-        try:
-            data = si.form(form_data, ("number",), max_len=64, prefix="pick")
-            user = await self._who()
-        except BadArguments:
-            return
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        data = si.form(form_data, ("number",), max_len=64, prefix="pick")
+        user = await self._who()
         lang = await si.language(self)
         self._clear_messages()
         if not self.sel_house:
@@ -290,15 +280,11 @@ class AccountsState(rx.State):
     # --- unlinking --------------------------------------------------------------------------
 
     @rx.event
+    @si.handler
     async def ask_unlink(self, account_id: Any):
         """Open the confirmation for one of the user's accounts (a foreign id opens nothing)."""
-        try:
-            aid = si.ident(account_id)
-            user = await self._who()
-        except BadArguments:
-            return
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        aid = si.ident(account_id)
+        user = await self._who()
         lang = await si.language(self)
         self._clear_messages()
 
@@ -321,11 +307,9 @@ class AccountsState(rx.State):
         self.unlink_id = self.unlink_number = ""
 
     @rx.event
+    @si.handler
     async def confirm_unlink(self):
-        try:
-            user = await self._who()
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await self._who()
         lang = await si.language(self)
         self._clear_messages()
         if not self.unlink_id:
@@ -343,17 +327,13 @@ class AccountsState(rx.State):
     # --- re-registration --------------------------------------------------------------------
 
     @rx.event
+    @si.handler
     async def start_request(self, form_data: Any):
-        try:
-            data = si.form(
-                form_data, ("account_number", "new_owner_name", "phone", "comment"), long=("comment",),
-                prefix="rereg",
-            )
-            user = await self._who()
-        except BadArguments:
-            return
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        data = si.form(
+            form_data, ("account_number", "new_owner_name", "phone", "comment"), long=("comment",),
+            prefix="rereg",
+        )
+        user = await self._who()
         lang = await si.language(self)
         self.req_notice = self.req_error = ""
         if self.draft_id:
@@ -376,16 +356,14 @@ class AccountsState(rx.State):
         await self._reload(user)
 
     @rx.event
+    @si.handler
     async def upload_document(self, files: list[rx.UploadFile]):
         """One file from rx.upload, checked by the service (size, type by content).
 
         The annotation is what Reflex's upload endpoint looks for; it is not enforced, so
         ``files`` is checked like any other argument."""
         self.uploading = False
-        try:
-            user = await self._who()
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await self._who()
         lang = await si.language(self)
         self.req_notice = self.req_error = ""
         if (
@@ -419,14 +397,10 @@ class AccountsState(rx.State):
         await self._reload(user)
 
     @rx.event
+    @si.handler
     async def remove_document(self, document_id: Any):
-        try:
-            did = si.ident(document_id)
-            user = await self._who()
-        except BadArguments:
-            return
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        did = si.ident(document_id)
+        user = await self._who()
         lang = await si.language(self)
         self.req_notice = self.req_error = ""
         try:
@@ -436,11 +410,9 @@ class AccountsState(rx.State):
         await self._reload(user)
 
     @rx.event
+    @si.handler
     async def submit_request(self):
-        try:
-            user = await self._who()
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await self._who()
         lang = await si.language(self)
         self.req_notice = self.req_error = ""
         if not self.draft_id:
@@ -465,7 +437,7 @@ from gazportal.state import gate  # noqa: E402
 
 gate.allow(
     AccountsState,
-    "load", "set_add_mode", "add_by_payment", "pick_branch", "pick_settlement", "pick_street", "pick_house",
+    "load", "begin", "set_add_mode", "add_by_payment", "pick_branch", "pick_settlement", "pick_street", "pick_house",
     "pick_flat", "add_by_address", "ask_unlink", "cancel_unlink", "confirm_unlink", "start_request",
     "upload_document", "remove_document", "submit_request",
     access=gate.USER,

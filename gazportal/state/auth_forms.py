@@ -8,6 +8,8 @@ short string, and turns a checkbox into a bool. A refusal changes nothing and sa
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -94,6 +96,41 @@ def read_form(
         else:
             raise BadForm
     return out
+
+
+def refusing(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The frame of an auth form's handler (under ``@public``): the messages of the last answer are
+    cleared first; a :class:`BadForm` or :class:`DomainError` raised by the body is shown with
+    ``_refuse`` (the form's message, the fields marked) and ends the handler; ``busy`` is lowered
+    however it ends."""
+
+    if inspect.isasyncgenfunction(fn):
+
+        @functools.wraps(fn)
+        async def run_steps(self, *args: Any, **kwargs: Any) -> Any:
+            self._reset_messages()
+            try:
+                async for step in fn(self, *args, **kwargs):
+                    yield step
+            except (BadForm, DomainError) as e:
+                await self._refuse(e)
+            finally:
+                self.busy = False
+
+        return run_steps
+
+    @functools.wraps(fn)
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        self._reset_messages()
+        try:
+            return await fn(self, *args, **kwargs)
+        except (BadForm, DomainError) as e:
+            await self._refuse(e)
+            return None
+        finally:
+            self.busy = False
+
+    return run
 
 
 class AuthFormState(rx.State):

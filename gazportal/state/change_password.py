@@ -2,7 +2,7 @@
 sessions (the service does it, keeping this one)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -10,36 +10,31 @@ from gazportal.services import auth
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state import signed_in as si
-from gazportal.state.signed_in import BadArguments
 
 FIELDS = ("current", "password", "password2")
 MAX_PASSWORD = 256  # the form's inputs stop at 128; anything longer is not from the page
 
 
-class PasswordState(rx.State):
+class PasswordState(si.BusyMixin, rx.State):
+    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"change"})
+
     errors: dict[str, str] = {}
     notice: str = ""
     error: str = ""
     form_key: int = 0
 
     @rx.event
+    @si.handler
     async def load(self):
-        try:
-            await si.current_user(self)
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        await si.current_user(self)
         self.errors, self.notice, self.error = {}, "", ""
         return None
 
     @rx.event
+    @si.handler
     async def change(self, form_data: Any):
-        try:
-            data = si.form(form_data, FIELDS, max_len=MAX_PASSWORD, prefix="pw")
-            user = await si.current_user(self)
-        except BadArguments:
-            return None
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        data = si.form(form_data, FIELDS, max_len=MAX_PASSWORD, prefix="pw")
+        user = await si.current_user(self)
         lang = await si.language(self)
         self.notice = self.error = ""
         # Passwords are taken as typed (no strip): spaces are part of them.
@@ -80,4 +75,4 @@ def policy_lines(profile, lang: str) -> list[str]:
 
 from gazportal.state import gate  # noqa: E402
 
-gate.allow(PasswordState, "load", "change", access=gate.USER)
+gate.allow(PasswordState, "load", "begin", "change", access=gate.USER)

@@ -88,7 +88,7 @@ def live_result(check: ReadingCheck, lang: str) -> dict[str, str]:
     return {"kind": "ok", "text": ok, "volume": volume, "cost": cost}
 
 
-class DashboardState(rx.State):
+class DashboardState(si.BusyMixin, rx.State):
     """What the dashboard shows; nothing here decides who may see or send what."""
 
     loaded: bool = False
@@ -113,6 +113,10 @@ class DashboardState(rx.State):
     def _meter_ids(self) -> set[str]:
         return {m["id"] for m in self.meters}
 
+    def _may_be_busy(self, what: str) -> bool:
+        """A reading form is busy while it is sent: "reading-<meter id>" of a meter shown."""
+        return what.startswith("reading-") and what.removeprefix("reading-") in self._meter_ids()
+
     def _fill(self, cards: list, dash: svc.Dashboard, lang: str) -> None:
         self.accounts = [{"id": str(c.id), "label": f"{c.number} · {c.address}"} for c in cards]
         self.account_id = str(dash.account.id)
@@ -131,7 +135,7 @@ class DashboardState(rx.State):
             "address": dash.account.address,
             "balance": balance,
             "last_period": i18n.t("dashboard.last_period", lang, period=i18n.format_period(dash.last_period, lang)),
-            "last_volume": i18n.format_number(dash.last_volume, lang, places=3),
+            "last_volume": i18n.format_quantity(dash.last_volume, lang),
             "last_charged": _money(dash.last_charged, lang),
         }
         w = dash.window
@@ -211,12 +215,10 @@ class DashboardState(rx.State):
     # --- handlers ---------------------------------------------------------------------------
 
     @rx.event
+    @si.handler
     async def load(self):
         """on_load of /dashboard: the account from ?account=<id>, else the first one."""
-        try:
-            user = await si.current_user(self)
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await si.current_user(self)
         lang = await si.language(self)
         self.error = ""
         raw = self.router.url.query_parameters.get("account", "") if self.router else ""
@@ -237,15 +239,11 @@ class DashboardState(rx.State):
         return None
 
     @rx.event
+    @si.handler
     async def switch_account(self, account_id: Any):
         """The account switcher: another of the customer's accounts (a foreign id shows nothing new)."""
-        try:
-            aid = si.ident(account_id)
-            user = await si.current_user(self)
-        except BadArguments:
-            return None
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        aid = si.ident(account_id)
+        user = await si.current_user(self)
         lang = await si.language(self)
         self.error = ""
         before = self.account_id
@@ -256,13 +254,11 @@ class DashboardState(rx.State):
         return None
 
     @rx.event
+    @si.handler
     async def relang(self):
         """The language was switched (the page remounts a marker keyed by the language): say it
         all again in the new language. Nothing when the texts are already in it."""
-        try:
-            user = await si.current_user(self)
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await si.current_user(self)
         lang = await si.language(self)
         if not self.account_id or lang == self.shown_lang:
             return None
@@ -271,16 +267,12 @@ class DashboardState(rx.State):
         return None
 
     @rx.event
+    @si.handler
     async def type_reading(self, meter_id: Any, raw: Any):
         """Live check of what is typed (debounced in the browser); writes nothing."""
-        try:
-            mid = si.ident(meter_id)
-            value = si.text(raw, MAX_READING_INPUT, strip=False)
-            user = await si.current_user(self)
-        except BadArguments:
-            return None
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        mid = si.ident(meter_id)
+        value = si.text(raw, MAX_READING_INPUT, strip=False)
+        user = await si.current_user(self)
         lang = await si.language(self)
         key = str(mid)
         if value == self._sent.get(key):
@@ -324,16 +316,12 @@ class DashboardState(rx.State):
         self.confirm = {**self.confirm, str(mid): checked}
 
     @rx.event
+    @si.handler
     async def submit(self, form_data: Any):
         """Send one meter's reading: the form's ``meter`` and ``reading`` fields."""
-        try:
-            data = _reading_form(form_data)
-            mid = si.ident(data["meter"])
-            user = await si.current_user(self)
-        except BadArguments:
-            return None
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        data = _reading_form(form_data)
+        mid = si.ident(data["meter"])
+        user = await si.current_user(self)
         lang = await si.language(self)
         key = str(mid)
         moment = now()
@@ -397,4 +385,5 @@ def _reading_form(value: Any) -> dict[str, str]:
 
 from gazportal.state import gate  # noqa: E402
 
-gate.allow(DashboardState, "load", "relang", "switch_account", "type_reading", "set_confirm", "submit", access=gate.USER)
+gate.allow(DashboardState, "load", "relang", "switch_account", "type_reading", "set_confirm", "begin", "submit",
+           access=gate.USER)

@@ -80,6 +80,7 @@ class MessagesState(rx.State):
     # --- the contacts page ------------------------------------------------------------------
 
     @rx.event
+    @si.handler
     async def load_contacts(self, kind: Any = "contact"):
         """on_load of /contacts, /feedback, /support: anyone sees the contacts; a customer the form."""
         if isinstance(kind, str) and kind in svc.KINDS:
@@ -118,16 +119,12 @@ class MessagesState(rx.State):
             self.body_len = len(value)
 
     @rx.event
+    @si.handler
     async def send(self, form_data: Any):
-        try:
-            data = message_form(form_data)
-            account = data["account_id"].strip()
-            account_id = si.ident(account) if account else None
-            user = await self._who()
-        except BadArguments:
-            return None
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        data = message_form(form_data)
+        account = data["account_id"].strip()
+        account_id = si.ident(account) if account else None
+        user = await self._who()
         lang = await si.language(self)
         self.notice = self.error = self.sent_subject = ""
         try:
@@ -153,12 +150,10 @@ class MessagesState(rx.State):
     # --- my messages ------------------------------------------------------------------------
 
     @rx.event
+    @si.handler
     async def load_list(self):
         """on_load of /messages."""
-        try:
-            user = await self._who()
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await self._who()
         lang = await si.language(self)
 
         def load():

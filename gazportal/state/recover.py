@@ -7,8 +7,7 @@ from typing import Any
 import reflex as rx
 
 from gazportal.services import auth
-from gazportal.services.errors import DomainError
-from gazportal.state.auth_forms import AuthFormState, BadForm, call, engine, now, profile, read_form
+from gazportal.state.auth_forms import AuthFormState, call, engine, now, profile, read_form, refusing
 from gazportal.state.gate import public
 from gazportal.state.session import valid_token
 
@@ -28,9 +27,8 @@ class RecoverState(AuthFormState):
 
     @rx.event
     @public
+    @refusing
     async def load(self):
-        self._reset_messages()
-        self.busy = False
         self.done = False
         token = self.router.url.query_parameters.get("token", "") if self.router else ""
         self._token = valid_token(token) or ""
@@ -40,23 +38,14 @@ class RecoverState(AuthFormState):
 
     @rx.event
     @public
+    @refusing
     async def request(self, form_data: Any):
-        self._reset_messages()
-        try:
-            form = read_form(form_data, ("login",))
-        except BadForm as e:
-            await self._refuse(e)
-            return
+        form = read_form(form_data, ("login",))
         self.login_hint = form["login"]
         self.busy = True
         yield
-        try:
-            await call(auth.request_reset, engine(), profile(), form["login"], now=now())
-        except DomainError as e:
-            await self._refuse(e)
-            return
-        finally:
-            self.busy = False
+        await call(auth.request_reset, engine(), profile(), form["login"], now=now())
+        self.busy = False
         if by_code():
             self.stage = "code"
             self.notice = await self._say("auth.recover.sent_sms")
@@ -66,45 +55,29 @@ class RecoverState(AuthFormState):
 
     @rx.event
     @public
+    @refusing
     async def reset_with_code(self, form_data: Any):
-        self._reset_messages()
-        try:
-            form = read_form(form_data, ("login", "code", "password", "password2"), secrets=("password", "password2"))
-        except BadForm as e:
-            await self._refuse(e)
-            return
+        form = read_form(form_data, ("login", "code", "password", "password2"), secrets=("password", "password2"))
         self.login_hint = form["login"]
-        try:
-            await call(
-                auth.reset_password_with_code, engine(), profile(), form["login"], form["code"],
-                form["password"], form["password2"], now=now(),
-            )
-        except DomainError as e:
-            await self._refuse(e)
-            return
+        await call(
+            auth.reset_password_with_code, engine(), profile(), form["login"], form["code"],
+            form["password"], form["password2"], now=now(),
+        )
         self.done = True
         self.notice = await self._say("auth.recover.done")
 
     @rx.event
     @public
+    @refusing
     async def reset_with_link(self, form_data: Any):
-        self._reset_messages()
         if not self._token:
             self.error = await self._say("errors.link_invalid")
             return
-        try:
-            form = read_form(form_data, ("password", "password2"), secrets=("password", "password2"))
-        except BadForm as e:
-            await self._refuse(e)
-            return
-        try:
-            await call(
-                auth.reset_password_with_link, engine(), profile(), self._token,
-                form["password"], form["password2"], now=now(),
-            )
-        except DomainError as e:
-            await self._refuse(e)
-            return
+        form = read_form(form_data, ("password", "password2"), secrets=("password", "password2"))
+        await call(
+            auth.reset_password_with_link, engine(), profile(), self._token,
+            form["password"], form["password2"], now=now(),
+        )
         self._token = ""
         self.done = True
         self.notice = await self._say("auth.recover.done")

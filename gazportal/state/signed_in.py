@@ -10,11 +10,13 @@ from an argument), and lets the service check ownership (``require_account``).
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
 import math
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import reflex as rx
 
@@ -92,6 +94,74 @@ async def language(state: rx.State) -> str:
 async def call(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """Run a (blocking) service call in a worker thread: argon2 and the DB stay off the loop."""
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+# --- the frame of a handler ---------------------------------------------------------------------
+
+
+def handler(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The frame every signed-in page's handler shares (put it under ``@rx.event``):
+
+    * what the browser sent is checked in the body (:func:`form`, :func:`ident`, ...): on
+      :class:`BadArguments` nothing happens;
+    * the user comes from :func:`current_user` in the body: without a valid session the browser
+      is sent to /signin;
+    * the state's ``busy`` flag (:class:`BusyMixin`), raised when the form was sent, is lowered
+      when the handler ends, however it ends.
+    """
+
+    def lower(self) -> None:
+        if getattr(self, "busy", ""):
+            self.busy = ""
+
+    if inspect.isasyncgenfunction(fn):  # a handler that yields to show progress on the way
+
+        @functools.wraps(fn)
+        async def run_steps(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                async for step in fn(self, *args, **kwargs):
+                    yield step
+            except BadArguments:
+                return
+            except not_signed_in_errors():
+                yield to_sign_in()
+            finally:
+                lower(self)
+
+        return run_steps
+
+    @functools.wraps(fn)
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(self, *args, **kwargs)
+        except BadArguments:
+            return None
+        except not_signed_in_errors():
+            return to_sign_in()
+        finally:
+            lower(self)
+
+    return run
+
+
+class BusyMixin(rx.State, mixin=True):
+    """A "please wait" flag for a page with slow forms. A form's submit chain is
+    ``[S.begin("add"), S.add_by_payment]``: ``begin`` marks that form busy, its delta reaches the
+    browser (events of a client run one after another) and the button shows a spinner and is
+    disabled while the real handler (framed by :func:`handler`) runs; it lowers the flag."""
+
+    busy: str = ""  # the name of the form being sent, "" when none
+
+    # The form names a page may mark busy.
+    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset()
+
+    def _may_be_busy(self, what: str) -> bool:
+        return what in self.BUSY_NAMES
+
+    @rx.event
+    def begin(self, what: Any):
+        if isinstance(what, str) and len(what) <= 40 and self._may_be_busy(what):
+            self.busy = what
 
 
 # --- values from the browser -------------------------------------------------------------------

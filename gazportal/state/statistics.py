@@ -92,12 +92,10 @@ class StatisticsState(_AccountChoice, rx.State):
         self.table, self.figures, self.summaries = {}, {}, {}
 
     @rx.event
+    @si.handler
     async def load(self):
         """on_load: the chosen (or first) account, the last twelve complete months."""
-        try:
-            user = await self._start()
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await self._start()
         self.error, self.errors = "", {}
         if not self.first or not self.last:
             self.first, self.last = charts.default_range(si.profile(), si.now())
@@ -116,14 +114,12 @@ class StatisticsState(_AccountChoice, rx.State):
         return None
 
     @rx.event
+    @si.handler
     async def pick_account(self, value: Any):
         chosen = self._chosen(value)
         if chosen is None:
             return None
-        try:
-            user = await si.current_user(self)
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await si.current_user(self)
         self.account_id = chosen
         self.service = ""
         self.error = await self._show(user, self.first, self.last) or ""
@@ -132,14 +128,12 @@ class StatisticsState(_AccountChoice, rx.State):
         return None
 
     @rx.event
+    @si.handler
     async def pick_service(self, value: Any):
         """Volumes of another of the account's services (one of those shown)."""
         if not isinstance(value, str) or value not in self.services:
             return None
-        try:
-            user = await si.current_user(self)
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await si.current_user(self)
         previous = self.service
         self.service = value
         err = await self._show(user, self.first, self.last)
@@ -148,15 +142,11 @@ class StatisticsState(_AccountChoice, rx.State):
         return None
 
     @rx.event
+    @si.handler
     async def apply(self, form_data: Any):
         """The from/to month inputs: each checked, then the range (reversed, too long)."""
-        try:
-            data = si.form(form_data, ("first", "last"), max_len=20, prefix="stats")
-            user = await si.current_user(self)
-        except BadArguments:
-            return None
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        data = si.form(form_data, ("first", "last"), max_len=20, prefix="stats")
+        user = await si.current_user(self)
         lang = await si.language(self)
         self.error = ""
         errors: dict[str, str] = {}
@@ -224,12 +214,10 @@ class StatementState(_AccountChoice, rx.State):
         self.in_debt = next(iter(views.values())).in_debt
 
     @rx.event
+    @si.handler
     async def load(self):
         """on_load: the chosen (or first) account, the current month."""
-        try:
-            user = await self._start()
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await self._start()
         self.error = self.notice = ""
         self.sending = False
         recent = statements.recent_periods(si.profile(), si.now())
@@ -241,42 +229,35 @@ class StatementState(_AccountChoice, rx.State):
         return None
 
     @rx.event
+    @si.handler
     async def pick_account(self, value: Any):
         chosen = self._chosen(value)
         if chosen is None:
             return None
-        try:
-            user = await si.current_user(self)
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await si.current_user(self)
         self.account_id = chosen
         self.error = self.notice = ""
         await self._show(user)
         return None
 
     @rx.event
+    @si.handler
     async def pick_period(self, value: Any):
         if not isinstance(value, str) or len(value) > 20:
             return None
         if value not in {p["value"] for opts in self.periods.values() for p in opts}:
             return None
-        try:
-            user = await si.current_user(self)
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await si.current_user(self)
         self.period = value
         self.error = self.notice = ""
         await self._show(user)
         return None
 
     @rx.event
+    @si.handler
     async def send(self):
         """Send the shown account state to the customer's e-mail (the service limits it)."""
-        try:
-            user = await si.current_user(self)
-        except si.not_signed_in_errors():
-            yield si.to_sign_in()
-            return
+        user = await si.current_user(self)
         lang = await si.language(self)
         self.error = self.notice = ""
         if not self.account_id or not self.period:

@@ -3,7 +3,7 @@ that confirms a new e-mail address from the link sent to it."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -13,7 +13,6 @@ from gazportal.services import i18n
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state import signed_in as si
 from gazportal.state.i18n import I18nState, _document_script
-from gazportal.state.signed_in import BadArguments
 
 FIELDS = ("surname", "name", "phone", "email", "birth_date", "gender", "language")
 
@@ -26,7 +25,9 @@ def _s(value: Any) -> str:
     return str(value)
 
 
-class ProfileState(rx.State):
+class ProfileState(si.BusyMixin, rx.State):
+    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"save"})
+
     loaded: bool = False
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
@@ -47,11 +48,9 @@ class ProfileState(rx.State):
             return auth.get_user_profile(s, user_id)
 
     @rx.event
+    @si.handler
     async def load(self):
-        try:
-            user = await si.current_user(self)
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        user = await si.current_user(self)
         self.notice = self.error = ""
         self.errors = {}
         self._fill(await si.call(self._read, user.user_id))
@@ -59,14 +58,10 @@ class ProfileState(rx.State):
         return None
 
     @rx.event
+    @si.handler
     async def save(self, form_data: Any):
-        try:
-            data = si.form(form_data, FIELDS, prefix="prof")
-            user = await si.current_user(self)
-        except BadArguments:
-            return None
-        except si.not_signed_in_errors():
-            return si.to_sign_in()
+        data = si.form(form_data, FIELDS, prefix="prof")
+        user = await si.current_user(self)
         lang = await si.language(self)
         self.notice = self.error = ""
         before = await si.call(self._read, user.user_id)
@@ -127,6 +122,6 @@ class ConfirmEmailState(rx.State):
 
 from gazportal.state import gate  # noqa: E402
 
-gate.allow(ProfileState, "load", "save", access=gate.USER)
+gate.allow(ProfileState, "load", "begin", "save", access=gate.USER)
 # The link is the proof (single use, expiring); it may be opened in a browser that is not signed in.
 gate.allow(ConfirmEmailState, "confirm", access=gate.PUBLIC)

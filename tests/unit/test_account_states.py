@@ -19,7 +19,7 @@ from sqlmodel import func, select
 
 from gazportal.db import read_session, write_session
 from gazportal.models import (
-    Account, AuthSession, Branch, Flat, House, Payment, RequestDocument, ReregistrationRequest, Settlement,
+    Account, Branch, Flat, House, Payment, RequestDocument, ReregistrationRequest, Settlement,
     Street, User, UserAccountLink,
 )
 from gazportal.services import auth, passwords
@@ -36,23 +36,6 @@ def _cheap_argon2():
     old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     passwords.use_hasher(old)
-
-
-@pytest.fixture
-def app_db(sqlite_engine, monkeypatch, tmp_path):
-    """Point the app (settings, get_engine) at the test database; default profile."""
-    from gazportal import db, settings
-
-    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
-    monkeypatch.setenv("GAZPORTAL_UPLOAD_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
-    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield sqlite_engine
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
 
 
 def _user(s, login, *, kind="person", bin_=None, surname="Иванова", name="Анна") -> int:
@@ -600,3 +583,58 @@ def test_every_handler_is_declared_in_the_gate():
             assert gate.access_of(f"{cls.get_full_name()}.{name}") == expected, name
     assert gate.access_of(f"{ConfirmEmailState.get_full_name()}.confirm") == gate.PUBLIC
     assert gate.access_of(f"{AccountsState.get_full_name()}.setvar") is None
+
+
+# --- "please wait": the busy flag of the forms ----------------------------------------------------
+
+
+async def test_begin_marks_only_a_known_form_busy_and_every_ending_lowers_it(world, app_db):
+    """``begin`` (the first event of a form's submit chain) raises the flag the page's button shows
+    as a spinner; the handler that follows lowers it whether it succeeds, is refused, gets junk
+    or finds no session."""
+    from gazportal.state.accounts import AccountsState
+    from gazportal.state.change_password import PasswordState
+    from gazportal.state.user_profile import ProfileState
+
+    token = _token(app_db, "alice@example.kz")
+    acc = await _state(AccountsState, token)
+    for odd in ("unknown", "", None, 1, ["add_payment"], {"x": 1}, "add_payment " * 100):
+        acc.begin(odd)
+        assert acc.busy == "", odd
+
+    async def ends(state, name: str, call) -> None:
+        state.begin(name)
+        assert state.busy == name
+        await call()
+        assert state.busy == "", name
+
+    # accounts: refused (a wrong payment), accepted, junk
+    await ends(acc, "add_payment", lambda: acc.add_by_payment({"number": "100000003", "last_payment": "1.00"}))
+    assert "last_payment" in acc.add_errors
+    await ends(acc, "add_payment", lambda: acc.add_by_payment({"number": "100000003", "last_payment": "1234.50"}))
+    assert "100000003" in acc.notice
+    await ends(acc, "add_payment", lambda: acc.add_by_payment({"number": math.nan}))
+    await ends(acc, "request", lambda: acc.start_request({"account_number": "100000001", "new_owner_name": "",
+                                                          "phone": "", "comment": ""}))
+    assert acc.req_errors
+    await ends(acc, "submit_request", acc.submit_request)
+
+    prof = await _state(ProfileState, token)
+    await prof.load()
+    await ends(prof, "save", lambda: prof.save({**prof.values, "surname": ""}))
+    assert "surname" in prof.errors
+    await ends(prof, "save", lambda: prof.save({**prof.values, "surname": "Петрова"}))
+    assert prof.notice and not prof.errors
+
+    pw = await _state(PasswordState, token)
+    await ends(pw, "change", lambda: pw.change({"current": "wrong-one-123", "password": NEW_PASSWORD,
+                                                 "password2": NEW_PASSWORD}))
+    assert "current" in pw.errors
+    await ends(pw, "change", lambda: pw.change("junk"))
+
+    # the session ends meanwhile: sent to sign in, the flag lowered all the same
+    auth.sign_out(app_db, token, now=datetime.now(UTC))
+    pw.begin("change")
+    assert _is_signin_redirect(await pw.change({"current": PASSWORD, "password": NEW_PASSWORD,
+                                                "password2": NEW_PASSWORD}))
+    assert pw.busy == ""

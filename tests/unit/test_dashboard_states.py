@@ -55,21 +55,6 @@ def clock(monkeypatch):
     return set_
 
 
-@pytest.fixture
-def app_db(sqlite_engine, monkeypatch, tmp_path):
-    from gazportal import db, settings
-
-    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
-    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
-    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield sqlite_engine
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-
-
 def _user(s, login) -> int:
     u = User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname="Иванова",
              name="Анна", kind="person", is_active=True, email_verified=True, language="en")
@@ -178,7 +163,7 @@ async def test_dashboard_shows_the_first_account_with_balance_meters_and_window(
     assert s.info["number"] == "100000001" and s.info["holder"] == "Ivanova A."
     assert s.in_debt is True and s.info["balance"].startswith("Debt: ") and "1,000.00" in s.info["balance"]
     assert s.info["last_period"] == "October 2026" and s.info["last_charged"] == "₸1,275.00"
-    assert s.info["last_volume"] == "50.000"
+    assert s.info["last_volume"] == "50"
     assert s.window_open and "30 Nov 2026" in s.window_text
     assert [m["serial"] for m in s.meters] == ["G-1", "W-1", "W-2"]  # several water meters, each by serial
     gas, w1, w2 = (_meter(s, world[k]) for k in ("gas", "w1", "w2"))
@@ -399,3 +384,20 @@ async def test_a_sentence_ending_in_a_dotted_date_has_one_dot(app_db, world):
     (await s.get_state(I18nState)).lang_pref = "uk"
     await s.load()
     assert s.window_text.endswith("2026\u202fр.") and not s.window_text.endswith("..")
+
+
+async def test_a_reading_form_is_busy_while_it_is_sent(app_db, world):
+    """"Please wait" on a reading form: ``begin`` takes only "reading-<id>" of a meter shown (not
+    Bob's, not junk); the submit that follows lowers it, accepted or refused."""
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    for odd in (f"reading-{world['bob_meter']}", "reading-", "reading-abc", gas, "save", None, 7, ["x"]):
+        s.begin(odd)
+        assert s.busy == "", odd
+    s.begin(f"reading-{gas}")
+    assert s.busy == f"reading-{gas}"
+    await s.submit({"meter": gas, "reading": "999"})
+    assert s.busy == "" and s.result[gas]["kind"] == "error"
+    s.begin(f"reading-{gas}")
+    await s.submit({"meter": gas, "reading": "1012"})
+    assert s.busy == "" and s.result[gas]["kind"] == "ok"
