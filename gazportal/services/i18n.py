@@ -139,10 +139,16 @@ def format_money(amount: Decimal, currency_code: str, lang: str) -> str:
     return babel_numbers.format_decimal(Decimal(amount).quantize(Decimal("0.01")), format=pattern, locale=loc)
 
 
-def format_volume(volume: Decimal, service: str, lang: str, places: int = 3) -> str:
-    """``Decimal('12.5'), 'gas', 'en'`` -> ``'12.500 m³'`` (kWh for electricity)."""
+def format_quantity(value: int | Decimal, lang: str) -> str:
+    """A volume's number: up to three decimals, none shown when they are zero (``16``, ``7.5``,
+    ``1,234.567``), so that "16.000" is never read as sixteen thousand."""
+    return babel_numbers.format_decimal(value, format="#,##0.###", locale=babel_locale(lang))
+
+
+def format_volume(volume: Decimal, service: str, lang: str) -> str:
+    """``Decimal('12.500'), 'gas', 'en'`` -> ``'12.5 m³'`` (kWh for electricity)."""
     unit = t("units." + UNITS.get(service, "m3"), lang)
-    return f"{format_number(volume, lang, places)}\u00a0{unit}"
+    return f"{format_quantity(volume, lang)}\u00a0{unit}"
 
 
 def format_date(value: date | datetime, lang: str, fmt: str = "medium") -> str:

@@ -56,7 +56,7 @@ def test_statistics_table_and_figures(engine):
     assert feb.charged == D("2400.00") and feb.paid == D("1000.00")
     assert feb.closing == feb.opening + D("1000.00") - D("2400.00")
     en = st.table["en"][-1]
-    assert en == {"period": "2026-02", "label": "February 2026", "volume": "23.500\u00a0m³",
+    assert en == {"period": "2026-02", "label": "February 2026", "volume": "23.5\u00a0m³",
                   "charged": "₸2,400.00", "paid": "₸1,000.00", "balance": en["balance"], "debt": "1"}
     assert en["balance"].startswith("-") and "₸" in en["balance"]
     ru = st.table["ru"][-1]
@@ -77,8 +77,8 @@ def test_statistics_table_and_figures(engine):
     for fig in st.figures["en"].values():
         assert len(json.dumps(fig)) < 8000  # compact: no template, a few KB
 
-    assert "February 2026" in st.summaries["en"]["monthly"] and "23.500" in st.summaries["en"]["monthly"]
-    assert "2025: 192.000\u00a0m³; 2026: 46.000\u00a0m³" in st.summaries["en"]["yearly"]
+    assert "February 2026" in st.summaries["en"]["monthly"] and "23.5\u00a0" in st.summaries["en"]["monthly"]
+    assert "2025: 192\u00a0m³; 2026: 46\u00a0m³" in st.summaries["en"]["yearly"]
     assert st.summaries["ru"]["comparison"].startswith("2026: ")
 
 
@@ -141,7 +141,7 @@ def test_volumes_of_the_chosen_service(sqlite_engine):
         assert main.services == ["gas", "electricity"] and main.service == "gas"
         el = charts.load_statistics(s, PROFILE, ids["alice"], ids["mine"], "2026-01", "2026-02", now=NOW,
                                     languages=["en"], service="electricity")
-        assert [r["volume"] for r in el.table["en"]] == ["0.000\u00a0kWh", "100.000\u00a0kWh"]
+        assert [r["volume"] for r in el.table["en"]] == ["0\u00a0kWh", "100\u00a0kWh"]
         assert el.table["en"][1]["charged"] == main.table["en"][1]["charged"] == "₸2,400.00"
         assert el.figures["en"]["monthly"]["layout"]["yaxis"]["title"]["text"] == "kWh"
         for bad in ("water", "GAS", 1, ["gas"], {"s": 1}):

@@ -70,8 +70,10 @@ def test_format_money_uah_negative_and_rounding():
 
 
 def test_format_volume_number_and_date():
-    assert i18n.format_volume(Decimal("1234.5"), "gas", "ru") == "1\u00a0234,500\u00a0м³"
-    assert i18n.format_volume(Decimal("12"), "electricity", "en") == "12.000\u00a0kWh"
+    assert i18n.format_volume(Decimal("1234.5"), "gas", "ru") == "1\u00a0234,5\u00a0м³"
+    assert i18n.format_volume(Decimal("12.000"), "electricity", "en") == "12\u00a0kWh"
+    assert i18n.format_volume(Decimal("0.125"), "water", "en") == "0.125\u00a0m³"
+    assert i18n.format_quantity(Decimal("16.000"), "kk") == "16"
     assert i18n.format_volume(Decimal("12"), "electricity", "uk").endswith("кВт·год")
     assert i18n.format_number(1234567, "en") == "1,234,567"
     assert i18n.format_number(Decimal("2.5"), "kk", places=2) == "2,50"
