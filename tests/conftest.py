@@ -97,6 +97,28 @@ def sqlite_engine(tmp_path):
 
 
 @pytest.fixture
+def app_db(sqlite_engine, monkeypatch, tmp_path):
+    """The app itself (settings, ``get_engine``) pointed at a migrated SQLite test database: the
+    default profile, uploads and the outbox under tmp_path, no SMTP server. State tests call the
+    handlers on it as the browser would."""
+    from gazportal import db, settings
+    from gazportal.services import notify
+
+    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("GAZPORTAL_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
+    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    yield sqlite_engine
+    notify.wait_idle()  # mail sent in the background is out before the database goes
+    monkeypatch.undo()
+    settings.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+
+
+@pytest.fixture
 def session(engine):
     from gazportal.db import write_session
 

@@ -37,22 +37,15 @@ def _cheap_argon2():
 
 
 @pytest.fixture
-def app_db(sqlite_engine, monkeypatch, tmp_path):
-    """Point the app (settings, get_engine) at the test database; default profile."""
-    from gazportal import db, settings
+def app_db(app_db, monkeypatch):
+    """The shared app database (tests/conftest.py), with a public https address for the links."""
+    from gazportal import settings
 
-    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
-    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
     monkeypatch.setenv("GAZPORTAL_PUBLIC_URL", "https://portal.example")
-    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
-    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
     settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield sqlite_engine
-    notify.wait_idle()
-    monkeypatch.undo()
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
+    yield app_db
+
+
 
 
 def make_user(engine, login=LOGIN, *, active=True) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
-from zoneinfo import ZoneInfo
 
 import pytest
 

@@ -58,21 +58,6 @@ def _cheap_argon2():
     passwords.use_hasher(old)
 
 
-@pytest.fixture
-def app_db(sqlite_engine, monkeypatch, tmp_path):
-    from gazportal import db, settings
-
-    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
-    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield sqlite_engine
-    monkeypatch.undo()
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-
-
 def make_user(engine) -> int:
     with write_session(engine) as s:
         u = User(login=LOGIN, email=LOGIN, password_hash=passwords.hash_password(PASSWORD), surname="Иванова",

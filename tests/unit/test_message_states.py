@@ -29,21 +29,6 @@ def _cheap_argon2():
 
 
 @pytest.fixture
-def app_db(sqlite_engine, monkeypatch, tmp_path):
-    from gazportal import db, settings
-
-    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
-    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
-    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield sqlite_engine
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-
-
-@pytest.fixture
 def world(app_db) -> dict:
     with write_session(app_db) as s:
         ids = {}

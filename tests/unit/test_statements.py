@@ -3,7 +3,6 @@ SMTP server (aiosmtpd): what arrives has the right amounts in the customer's lan
 accounts, bad periods, customers without a (confirmed) e-mail and the hourly limit send nothing."""
 from __future__ import annotations
 
-import dataclasses
 import email
 import email.policy
 from datetime import UTC, datetime, timedelta

@@ -9,7 +9,7 @@ from reflex.state import State
 
 from gazportal.db import read_session, write_session
 from gazportal.models import User
-from gazportal.services import auth, notify, passwords
+from gazportal.services import auth, passwords
 
 PASSWORD = "Sturdy-Lantern-42"
 LOGIN = "olena@example.kz"
@@ -21,24 +21,6 @@ def _cheap_argon2():
     old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     passwords.use_hasher(old)
-
-
-@pytest.fixture
-def app_db(sqlite_engine, monkeypatch, tmp_path):
-    """The app pointed at the test database; default profile (kk, ru, en...)."""
-    from gazportal import db, settings
-
-    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
-    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
-    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    yield sqlite_engine
-    notify.wait_idle()
-    monkeypatch.undo()
-    settings.get_settings.cache_clear()
-    db.get_engine.cache_clear()
 
 
 def _profile():
