@@ -7,7 +7,7 @@ the hourly limit) and sets display vars. Results are shown inline and as a toast
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from babel import dates as babel_dates
@@ -51,8 +51,10 @@ def format_when(value, lang: str) -> str:
     return f"{babel_dates.format_date(local, 'medium', locale=loc)}, {babel_dates.format_time(local, 'short', locale=loc)}"
 
 
-class MessagesState(rx.State):
+class MessagesState(si.BusyMixin, rx.State):
     """What the contacts and messages pages show; nothing here decides who may see what."""
+
+    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"send"})
 
     loaded: bool = False
     signed_in: bool = False
@@ -186,4 +188,4 @@ from gazportal.state import gate  # noqa: E402
 gate.allow(MessagesState, "load_contacts", "set_kind", "count_subject", "count_body",
            access=gate.PUBLIC)
 # Sending and the list need a signed-in user (the gate checks the session before they run).
-gate.allow(MessagesState, "send", "load_list", access=gate.USER)
+gate.allow(MessagesState, "begin", "send", "load_list", access=gate.USER)

@@ -8,7 +8,7 @@ language shows them at once without another round trip.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
@@ -58,7 +58,9 @@ class _AccountChoice(rx.State, mixin=True):
         return value if value in {a["id"] for a in self.accounts} else None
 
 
-class StatisticsState(_AccountChoice, rx.State):
+class StatisticsState(_AccountChoice, si.BusyMixin, rx.State):
+    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"apply"})
+
     first: str = ""
     last: str = ""
     form_key: int = 0
@@ -280,5 +282,5 @@ class StatementState(_AccountChoice, rx.State):
 
 from gazportal.state import gate  # noqa: E402
 
-gate.allow(StatisticsState, "load", "pick_account", "pick_service", "apply", access=gate.USER)
+gate.allow(StatisticsState, "load", "pick_account", "pick_service", "begin", "apply", access=gate.USER)
 gate.allow(StatementState, "load", "pick_account", "pick_period", "send", access=gate.USER)

@@ -196,3 +196,16 @@ def test_dates_in_the_profile_time_zone_and_language(app_db):
     moment = datetime(2026, 3, 12, 9, 5, tzinfo=UTC)  # 14:05 in Almaty (default profile, UTC+5)
     assert format_when(moment, "en") == "12 Mar 2026, 14:05"
     assert format_when(moment, "ru").startswith("12 мар. 2026") and format_when(moment, "ru").endswith("14:05")
+
+
+async def test_the_message_form_is_busy_while_it_is_sent(world, app_db):
+    """"Please wait" on Send: raised by ``begin("send")`` only, lowered by ``send`` however it ends."""
+    s = await _state(_token(app_db, "alice@example.kz"))
+    await s.load_contacts("contact")
+    s.begin("apply")
+    assert s.busy == ""
+    for form in (dict(GOOD), dict(GOOD, subject=""), "junk"):
+        s.begin("send")
+        assert s.busy == "send"
+        await s.send(form)
+        assert s.busy == "", form

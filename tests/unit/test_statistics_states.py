@@ -194,3 +194,19 @@ async def test_statistics_service_choice(data, app_db):
     await st.pick_service("water")
     assert st.service == "water" and st.table["en"][-1]["volume"] == "3\u00a0m³"
     assert st.table["en"][0]["volume"] == "0\u00a0m³"
+
+
+async def test_the_period_form_is_busy_while_it_is_applied(data, app_db):
+    """"Please wait" on Show: ``begin("apply")`` raises it (other names do nothing), ``apply``
+    lowers it, accepted or refused."""
+    st = await _stats(app_db)
+    await st.load()
+    for odd in ("send", "", None, 1, ["apply"]):
+        st.begin(odd)
+        assert st.busy == "", odd
+    last = data["last"]
+    for form in ({"first": add_months(last, -2), "last": last}, {"first": last, "last": add_months(last, -2)}):
+        st.begin("apply")
+        assert st.busy == "apply"
+        await st.apply(form)
+        assert st.busy == "", form
