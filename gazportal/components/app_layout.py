@@ -278,9 +278,11 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
     box-shadow:0 -4px 16px rgba(0,0,0,.08);padding:.3rem .3rem calc(.3rem + env(safe-area-inset-bottom))}
   .gp-nav-list{justify-content:space-around}
   .gp-nav-list li{flex:1;min-width:0}
-  .gp-nav-link{flex-direction:column;gap:.15rem;font-size:.75rem;padding:.4rem .2rem;min-height:3.5rem;width:100%;
+  .gp-nav-link{flex-direction:column;gap:.15rem;font-size:.6875rem;padding:.35rem .15rem;min-height:3.5rem;width:100%;
     justify-content:center;white-space:normal;text-align:center;line-height:1.15}
-  .gp-nav-link span{max-width:100%;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+  /* a long label (Kazakh "Менің шотым") takes two lines rather than being cut */
+  .gp-nav-link span{max-width:100%;overflow:hidden;display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;
+    white-space:normal;overflow-wrap:break-word}
   .gp-nav-wide-only{display:none !important}
   .gp-nav-phone-only{display:block}
   .gp-more-list li{flex:none;min-width:0}

@@ -245,7 +245,7 @@ def _message_item(m) -> rx.Component:
             ),
             rx.el.p(
                 rx.el.span(T["messages.kind." + m["kind"]]),
-                rx.el.time(m["date"], date_time=m["date_iso"]),
+                rx.el.time(m["date_" + I18nState.lang], date_time=m["date_iso"]),
                 rx.cond(m["account"] != "", rx.el.span(T["messages.list.account"] + " " + m["account"])),
                 class_name="gp-msg-meta",
             ),

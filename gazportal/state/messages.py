@@ -172,7 +172,8 @@ class MessagesState(si.BusyMixin, rx.State):
                 "body": m.body,
                 "status": m.status,
                 "status_text": i18n.t(f"messages.status.{m.status}", lang),
-                "date": format_when(m.created_at, lang),
+                # in every language of the profile: switching the language needs no reload
+                **{f"date_{lg}": format_when(m.created_at, lg) for lg in si.profile().languages},
                 "date_iso": m.created_at.isoformat(),
                 "account": m.account_number or "",
             }

@@ -238,10 +238,12 @@ def test_a_new_customer_from_sign_up_to_sign_out(whole_month_portal, browser, ax
         expect(page.locator("[data-status=new]")).to_have_text(t("messages.status.new", lang))
         expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=TIMEOUT)
 
-        # 8. Another language: the page changes at once and the choice is the customer's.
+        # 8. Another language: the page changes at once (the date too) and the choice is the customer's.
+        sent_at = page.locator("[data-message] time").inner_text()
         switch_lang(page, other)
         expect(page.locator("h1")).to_have_text(t("messages.list.title", other))
         expect(page.locator("[data-status=new]")).to_have_text(t("messages.status.new", other))
+        expect(page.locator("[data-message] time")).not_to_have_text(sent_at)
         shot("messages", other)
 
         # 9. Sign out: back to sign-in, the signed-in pages closed.

@@ -112,6 +112,12 @@ async def test_success_stores_exactly_one_message_and_lists_it(world, app_db):
     assert (item["subject"], item["status"], item["kind"], item["account"]) == (
         "Chart does not load", "new", "support", "100000001")
     assert item["status_text"] == "New" and item["kind_text"] == "Technical support"
+    # the date in each of the profile's languages (the page shows the current one without a reload)
+    from gazportal.settings import get_settings
+
+    langs = get_settings().profile.languages
+    assert {k for k in item if k.startswith("date_") and k != "date_iso"} == {f"date_{lg}" for lg in langs}
+    assert len({item[f"date_{lg}"] for lg in langs}) > 1 and item["date_iso"].endswith("+00:00")
     # bob sees none of it
     b = await _state(_token(app_db, "bob@example.kz"))
     await b.load_list()
