@@ -88,6 +88,8 @@ def _add_customer(portal, email: str) -> int:
 def _check(page, axe_source, screenshots, profile_id, name, device):
     check_and_shoot(page, axe_source, screenshots / f"{profile_id}-{name}-{device}.png")
 
+
+@pytest.mark.parametrize("device", VIEWPORTS)
 def test_sign_in_page_offers_single_sign_on(sso, browser, axe_source, screenshots, device):
     from playwright.sync_api import expect
 
