@@ -17,7 +17,6 @@ import resource
 import secrets
 import sys
 import tempfile
-import time
 import tracemalloc
 from pathlib import Path
 

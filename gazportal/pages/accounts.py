@@ -215,7 +215,8 @@ def add_panel() -> rx.Component:
 
 def _doc(doc) -> rx.Component:
     return rx.el.li(
-        rx.icon(rx.cond(doc["type"] == "application/pdf", "file-text", "image"), size=20, aria_hidden="true"),
+        rx.cond(doc["type"] == "application/pdf",  # two static icons: a dynamic name loads all of lucide
+                rx.icon("file-text", size=20, aria_hidden="true"), rx.icon("image", size=20, aria_hidden="true")),
         rx.el.span(doc["name"], class_name="gp-doc-name"),
         rx.el.span(doc["size"], class_name="gp-req-meta"),
         rx.el.button(

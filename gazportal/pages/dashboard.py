@@ -61,7 +61,8 @@ def summary() -> rx.Component:
             class_name="gp-dash-dl",
         ),
         rx.el.p(
-            rx.icon(rx.cond(S.window_open, "calendar-check", "calendar-clock"), size=18, aria_hidden="true"),
+            rx.cond(S.window_open, rx.icon("calendar-check", size=18, aria_hidden="true"),
+                    rx.icon("calendar-clock", size=18, aria_hidden="true")),
             rx.el.span(S.window_text),
             class_name=rx.cond(S.window_open, "gp-alert gp-alert-ok", "gp-alert gp-alert-info"),
             id="dash-window",

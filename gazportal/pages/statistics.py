@@ -269,7 +269,8 @@ def _statement_body() -> rx.Component:
             class_name="gp-kv gp-statement-kv",
         ),
         rx.el.p(
-            rx.icon(rx.cond(M.in_debt, "circle-alert", "circle-check"), size=20, aria_hidden="true"),
+            rx.cond(M.in_debt, rx.icon("circle-alert", size=20, aria_hidden="true"),
+                    rx.icon("circle-check", size=20, aria_hidden="true")),
             rx.el.span(info["debt"]),
             class_name=rx.cond(M.in_debt, "gp-debt-line gp-debt", "gp-debt-line gp-no-debt"),
             id="statement-debt",
