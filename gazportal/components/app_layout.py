@@ -199,6 +199,10 @@ APP_CSS = """
 .gp-acc-list{display:grid;grid-template-columns:minmax(0,1fr);gap:.9rem;margin:0;padding:0;list-style:none}
 .gp-acc{background:var(--gp-surface);border:1px solid var(--gp-line);border-left:5px solid var(--gp-hero);border-radius:1rem;
   padding:1rem 1.1rem;display:flex;flex-direction:column;gap:.6rem;min-width:0}
+.gp-acc-skeleton{min-height:19.75rem;background:linear-gradient(100deg,var(--gp-surface) 30%,var(--gp-tint) 50%,var(--gp-surface) 70%);
+  background-size:300% 100%;animation:gp-wait 1.6s ease-in-out infinite}
+@keyframes gp-wait{from{background-position:100% 0}to{background-position:0 0}}
+@media (prefers-reduced-motion:reduce){.gp-acc-skeleton{animation:none}}
 .gp-acc-top{display:flex;align-items:center;justify-content:space-between;gap:.75rem}
 .gp-acc-num{font-size:1.25rem;font-weight:750;letter-spacing:.04em;font-variant-numeric:tabular-nums;margin:0}
 .gp-acc-label{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--gp-muted);font-weight:600}

