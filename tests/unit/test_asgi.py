@@ -2,14 +2,19 @@
 serves the prerendered pages in production."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.testclient import TestClient
 
 from gazportal.asgi import serve_pages_without_slash_redirect
+
+with warnings.catch_warnings():  # Starlette would rather have httpx2; httpx is what Reflex brings
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 
 @pytest.fixture
