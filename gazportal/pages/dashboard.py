@@ -234,8 +234,6 @@ def dashboard_page() -> rx.Component:
     return app_layout(
         "dashboard",
         rx.el.style(DASH_CSS),
-        # Remounted when the language changes: the server says the page's texts again in it.
-        rx.el.div(key=I18nState.lang, on_mount=S.relang, hidden=True),
         page_title("dashboard.title", None, switcher()),
         alert("err", S.error, id="dashboard-error"),
         rx.cond(

@@ -15,6 +15,7 @@ from gazportal.services import accounts as svc
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state import signed_in as si
+from gazportal.state.i18n import resay_on_language_change
 
 UPLOAD_ID = "rereg-doc"
 PICKER_LEVELS = ("branch", "settlement", "street", "house", "flat")
@@ -150,6 +151,15 @@ class AccountsState(si.BusyMixin, rx.State):
             self.add_mode = self._methods()[0]
         await self._reload(user)
         self.loaded = True
+        return None
+
+    @rx.event
+    @si.handler
+    async def relang(self):
+        """The language was switched on this page: the requests' dates and statuses again in it."""
+        user = await self._who()
+        if self.loaded:
+            await self._reload(user)
         return None
 
     @rx.event
@@ -432,12 +442,15 @@ class AccountsState(si.BusyMixin, rx.State):
         await self._reload(user)
 
 
+# A language switch on /accounts says the requests' dates and statuses again.
+resay_on_language_change("/accounts", AccountsState.relang)
+
 # Every handler above needs a signed-in user (the gate checks the session before it runs).
 from gazportal.state import gate  # noqa: E402
 
 gate.allow(
     AccountsState,
-    "load", "begin", "set_add_mode", "add_by_payment", "pick_branch", "pick_settlement", "pick_street", "pick_house",
+    "load", "relang", "begin", "set_add_mode", "add_by_payment", "pick_branch", "pick_settlement", "pick_street", "pick_house",
     "pick_flat", "add_by_address", "ask_unlink", "cancel_unlink", "confirm_unlink", "start_request",
     "upload_document", "remove_document", "submit_request",
     access=gate.USER,

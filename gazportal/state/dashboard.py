@@ -21,6 +21,7 @@ from gazportal.services import i18n, readings
 from gazportal.services.errors import DomainError
 from gazportal.services.readings import Notice, ReadingCheck, ReadingRefused
 from gazportal.state import signed_in as si
+from gazportal.state.i18n import resay_on_language_change
 from gazportal.state.signed_in import BadArguments
 
 MAX_READING_INPUT = 40  # longer than any meter (12 digits) with spaces around it
@@ -256,7 +257,7 @@ class DashboardState(si.BusyMixin, rx.State):
     @rx.event
     @si.handler
     async def relang(self):
-        """The language was switched (the page remounts a marker keyed by the language): say it
+        """The language was switched on this page (I18nState.set_language runs this next): say it
         all again in the new language. Nothing when the texts are already in it."""
         user = await si.current_user(self)
         lang = await si.language(self)
@@ -384,6 +385,9 @@ def _reading_form(value: Any) -> dict[str, str]:
 
 
 from gazportal.state import gate  # noqa: E402
+
+# A language switch on the dashboard says its texts again (balance, window, meters, history).
+resay_on_language_change("/dashboard", DashboardState.relang)
 
 gate.allow(DashboardState, "load", "relang", "switch_account", "type_reading", "set_confirm", "begin", "submit",
            access=gate.USER)

@@ -34,6 +34,18 @@ def _document_script(lang: str) -> str:
     return f"document.documentElement.lang = {json.dumps(lang)};"
 
 
+# Pages whose server-made texts (dates, amounts, sentences with numbers) are in the language they
+# were made in: route -> the event handler of that page's state that says them again. The page
+# states register themselves (resay_on_language_change); I18nState knows no page.
+_RESAY: dict[str, Any] = {}
+
+
+def resay_on_language_change(route: str, handler: Any) -> None:
+    """When the language is switched on ``route``, run ``handler`` (an event handler of that page's
+    state, taking no arguments) after the switch, so it says its texts again in the new language."""
+    _RESAY[route.rstrip("/") or "/"] = handler
+
+
 class I18nState(rx.State):
     """Language preference and translated messages."""
 
@@ -56,7 +68,12 @@ class I18nState(rx.State):
         if not isinstance(lang, str) or lang not in _profile().languages:
             return None
         self.lang_pref = lang
-        return [rx.call_script(_document_script(lang)), I18nState.remember_language(lang)]
+        events = [rx.call_script(_document_script(lang)), I18nState.remember_language(lang)]
+        path = (self.router.url.path if self.router else "") or ""
+        resay = _RESAY.get(path.rstrip("/") or "/")
+        if resay is not None:
+            events.append(resay)
+        return events
 
     @rx.event
     async def remember_language(self, lang: Any):

@@ -145,9 +145,14 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         # The toasts said the same as the inline messages; axe looks at the page once they are
         # gone (sonner dims a toast stacked behind another while they are shown).
         expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)
+        said = page.locator("#dash-window").inner_text()  # made on the server, in the page's language
         for lang_ in profile.languages:
             switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(i18n.t("dashboard.title", lang_))
+            if lang_ != lang:  # said again in the new language, without a reload
+                expect(page.locator("#dash-window")).not_to_have_text(said)
+            else:
+                expect(page.locator("#dash-window")).to_have_text(said)
             check_page(page, axe_source, screenshots, profile, "dashboard", lang_, device)
         switch_lang(page, lang)
         assert not errors, errors

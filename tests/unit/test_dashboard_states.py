@@ -401,3 +401,27 @@ async def test_a_reading_form_is_busy_while_it_is_sent(app_db, world):
     s.begin(f"reading-{gas}")
     await s.submit({"meter": gas, "reading": "1012"})
     assert s.busy == "" and s.result[gas]["kind"] == "ok"
+
+
+async def test_a_language_switch_on_the_dashboard_is_followed_by_relang(app_db, world):
+    """The page's texts are made on the server: switching the language on /dashboard (and on
+    /accounts) runs the page's ``relang`` next; elsewhere nothing more."""
+    from reflex.istate.data import RouterData
+
+    import gazportal.state.accounts  # noqa: F401  (registers /accounts, as the app does)
+    from gazportal.state.i18n import I18nState
+
+    s = await _alice(app_db)
+    lang = await s.get_state(I18nState)
+    for path, handler in (("/dashboard", "DashboardState.relang"), ("/dashboard/", "DashboardState.relang"),
+                          ("/accounts", "AccountsState.relang"), ("/statistics", None), ("/", None)):
+        lang.router = RouterData.from_router_data({"pathname": path, "query": {}, "asPath": path, "headers": {}})
+        events = lang.set_language("kk")
+        follow = [e for e in events if "relang" in repr(e)]
+        if handler is None:
+            assert follow == [], path
+        else:
+            assert len(follow) == 1 and follow[0].fn.__qualname__ == handler, (path, follow)
+    assert lang.set_language("xx") is None  # not a profile language: nothing at all
+    await s.relang()
+    assert s.shown_lang == "kk" and s.info["balance"].startswith("Қарыз: ")
