@@ -282,11 +282,12 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
     box-shadow:0 -4px 16px rgba(0,0,0,.08);padding:.3rem .3rem calc(.3rem + env(safe-area-inset-bottom))}
   .gp-nav-list{justify-content:space-around}
   .gp-nav-list li{flex:1;min-width:0}
-  .gp-nav-link{flex-direction:column;gap:.15rem;font-size:.6875rem;padding:.35rem .15rem;min-height:3.5rem;width:100%;
-    justify-content:center;white-space:normal;text-align:center;line-height:1.15}
-  /* a long label (Kazakh "Менің шотым") takes two lines rather than being cut */
+  /* five tabs share the width: the label's size follows it (10 px on a 390 px phone), a label of two
+     words takes two lines ("Менің шотым"), a word is never broken ("Статистика") */
+  .gp-nav-link{flex-direction:column;gap:.15rem;font-size:clamp(.5625rem,2.5vw,.75rem);padding:.35rem .1rem;
+    min-height:3.5rem;width:100%;justify-content:center;white-space:normal;text-align:center;line-height:1.15}
   .gp-nav-link span{max-width:100%;overflow:hidden;display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;
-    white-space:normal;overflow-wrap:break-word}
+    white-space:normal;overflow-wrap:normal;word-break:keep-all}
   .gp-nav-wide-only{display:none !important}
   .gp-nav-phone-only{display:block}
   .gp-more-list li{flex:none;min-width:0}

@@ -55,6 +55,12 @@ _UNPIN_BOTTOM_BARS = """() => {
 }"""
 
 
+# A navigation label wider or taller than its tab (a word clipped, a third line hidden).
+_CUT_NAV_LABELS = """() => [...document.querySelectorAll('.gp-nav-link span')]
+  .filter(e => e.getClientRects().length && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1))
+  .map(e => e.textContent)"""
+
+
 def full_page_screenshot(page, path: Path) -> None:
     page.evaluate(_PIN_BOTTOM_BARS)
     try:
@@ -68,6 +74,8 @@ def check_and_shoot(page, axe_source: str, path: Path, label: str = "") -> None:
     label = label or path.stem
     width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1], f"{label}: the page scrolls sideways ({width[0]} > {width[1]} px)"
+    cut = page.evaluate(_CUT_NAV_LABELS)
+    assert not cut, f"{label}: navigation labels cut: {cut}"
     full_page_screenshot(page, path)
     bad = axe_violations(page, axe_source)
     assert not bad, f"{label}: axe found:\n" + json.dumps(
