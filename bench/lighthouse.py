@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from conftest import _answers, _free_port, run_portal  # noqa: E402  (tests/e2e: the portal as the e2e suite starts it)
+from conftest import _answers, _free_port, run_portal, stop_process_group  # noqa: E402  (tests/e2e: the portal as the e2e suite starts it)
 
 TOOLS = ROOT / ".tools"
 LH_DIR = TOOLS / "lighthouse"
@@ -84,16 +83,6 @@ def start_blank(port: int) -> subprocess.Popen:
             raise SystemExit(f"the blank app did not start:\n{(folder / 'run.log').read_text(errors='replace')[-3000:]}")
         time.sleep(1)
     return proc
-
-
-def stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def customer_session(portal) -> tuple[str, int]:
@@ -159,7 +148,7 @@ class Chromium:
             browser.close()  # disconnects; the browser keeps running
 
     def close(self) -> None:
-        stop(self.proc)
+        stop_process_group(self.proc)
         shutil.rmtree(self.profile_dir, ignore_errors=True)
 
 
@@ -251,7 +240,7 @@ def main() -> None:
             chromium.close()
         if gen is not None:
             next(gen, None)
-        stop(blank)
+        stop_process_group(blank)
 
     print()
     print(f"{'page':<28}{'perf':>6}{'a11y':>6}{'BP':>5}{'SEO':>5}{'FCP s':>7}{'LCP s':>7}{'TBT ms':>8}"

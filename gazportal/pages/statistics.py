@@ -172,13 +172,17 @@ def _table() -> rx.Component:
     )
 
 
+def _to_page(icon: str, label_key: str, href: str) -> rx.Component:
+    """The link in the title row from one of the two pages to the other."""
+    return rx.el.a(rx.icon(icon, size=18, aria_hidden="true"), rx.el.span(T[label_key]), href=href,
+                   class_name="gp-btn gp-btn-ghost")
+
+
 def statistics_page() -> rx.Component:
     return app_layout(
         "statistics",
         rx.el.style(PAGE_CSS),
-        page_title("statistics.title", "statistics.lead",
-                   rx.el.a(rx.icon("receipt-text", size=18, aria_hidden="true"), rx.el.span(T["statistics.to_statement"]),
-                           href="/statement", class_name="gp-btn gp-btn-ghost")),
+        page_title("statistics.title", "statistics.lead", _to_page("receipt-text", "statistics.to_statement", "/statement")),
         _no_accounts(S),
         rx.cond(S.accounts.length() > 0, _controls()),
         alert("err", S.error, id="stats-error"),
@@ -309,9 +313,7 @@ def statement_page() -> rx.Component:
     return app_layout(
         "statement",
         rx.el.style(PAGE_CSS),
-        page_title("statement.title", "statement.lead",
-                   rx.el.a(rx.icon("chart-column", size=18, aria_hidden="true"), rx.el.span(T["nav.statistics"]),
-                           href="/statistics", class_name="gp-btn gp-btn-ghost")),
+        page_title("statement.title", "statement.lead", _to_page("chart-column", "nav.statistics", "/statistics")),
         _no_accounts(M),
         rx.cond(M.accounts.length() > 0, _statement_controls()),
         rx.cond(

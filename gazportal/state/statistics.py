@@ -57,6 +57,16 @@ class _AccountChoice(rx.State, mixin=True):
             return None
         return value if value in {a["id"] for a in self.accounts} else None
 
+    async def _switch_account(self, value: Any):
+        """The account select changed: the signed-in user once ``value`` is taken as the choice,
+        or None (nothing changes) when it is not one of the accounts shown."""
+        chosen = self._chosen(value)
+        if chosen is None:
+            return None
+        user = await si.current_user(self)
+        self.account_id = chosen
+        return user
+
 
 class StatisticsState(_AccountChoice, si.BusyMixin, rx.State):
     BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"apply"})
@@ -118,11 +128,9 @@ class StatisticsState(_AccountChoice, si.BusyMixin, rx.State):
     @rx.event
     @si.handler
     async def pick_account(self, value: Any):
-        chosen = self._chosen(value)
-        if chosen is None:
+        user = await self._switch_account(value)
+        if user is None:
             return None
-        user = await si.current_user(self)
-        self.account_id = chosen
         self.service = ""
         self.error = await self._show(user, self.first, self.last) or ""
         if self.error:
@@ -233,11 +241,9 @@ class StatementState(_AccountChoice, rx.State):
     @rx.event
     @si.handler
     async def pick_account(self, value: Any):
-        chosen = self._chosen(value)
-        if chosen is None:
+        user = await self._switch_account(value)
+        if user is None:
             return None
-        user = await si.current_user(self)
-        self.account_id = chosen
         self.error = self.notice = ""
         await self._show(user)
         return None

@@ -90,6 +90,16 @@ def check_page(page, axe_source, screenshots: Path, profile, name: str, lang: st
                     f"{name}/{lang}/{device}")
 
 
+def new_page(context, timeout: float):
+    """A page of ``context`` with ``timeout`` (ms) as its default, and the list its JavaScript
+    errors are collected in (a test ends with ``assert not errors``)."""
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page, errors
+
+
 def nav_to(page, name: str) -> None:
     """Click a navigation entry as a person would: on a phone the less used pages and sign-out
     are under "More" in the bottom tab bar."""
@@ -122,6 +132,20 @@ def sign_in(page, url: str, login: str, password: str = PASSWORD) -> None:
     page.locator("#signin-password").fill(password)
     page.locator("#signin-submit").click()
     expect(page).not_to_have_url(re.compile(r"/signin"))
+
+
+def picker_address(s, account) -> dict:
+    """The names the address picker shows for ``account`` (branch, settlement, street, house, flat;
+    flat None for a house without flats), read in the session ``s``."""
+    from gazportal.models import Branch, Flat, House, Settlement, Street
+
+    house = s.get(House, account.house_id)
+    street = s.get(Street, house.street_id)
+    settlement = s.get(Settlement, street.settlement_id)
+    branch = s.get(Branch, settlement.branch_id)
+    flat = s.get(Flat, account.flat_id) if account.flat_id else None
+    return dict(branch=branch.name, settlement=settlement.name, street=street.name, house=house.number,
+                flat=flat.number if flat else None)
 
 
 def add_account(page, profile, number: str, payment: str, address: dict) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gazportal.settings import load_profile
-from helpers import PASSWORD, VIEWPORTS, add_account, check_page, nav_to, switch_lang, t
+from helpers import PASSWORD, VIEWPORTS, add_account, check_page, nav_to, new_page, picker_address, switch_lang, t
 
 TIMEOUT = 15_000
 NEW_PASSWORD = "Quiet-Harbour-77"
@@ -37,7 +37,7 @@ def _customer(portal) -> Customer:
     from sqlmodel import select
 
     from gazportal.db import make_engine, write_session
-    from gazportal.models import Account, Branch, Flat, House, Payment, Settlement, Street, User, UserAccountLink
+    from gazportal.models import Account, Payment, User, UserAccountLink
     from gazportal.services.passwords import hash_password
 
     profile = load_profile(portal.profile_id)
@@ -66,13 +66,7 @@ def _customer(portal) -> Customer:
             s.add(UserAccountLink(user_id=user.id, account_id=own.id))
             pay = s.exec(select(Payment).where(Payment.account_id == target.id)
                          .order_by(Payment.paid_at.desc(), Payment.id.desc())).first()
-            house = s.get(House, target.house_id)
-            street = s.get(Street, house.street_id)
-            settlement = s.get(Settlement, street.settlement_id)
-            branch = s.get(Branch, settlement.branch_id)
-            flat = s.get(Flat, target.flat_id) if target.flat_id else None
-            address = dict(branch=branch.name, settlement=settlement.name, street=street.name, house=house.number,
-                           flat=flat.number if flat else None)
+            address = picker_address(s, target)
             return Customer(login, own.number, target.number, f"{pay.amount:.2f}" if pay else "", address)
     finally:
         engine.dispose()
@@ -87,11 +81,8 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
     lang = profile.default_language
     who = _customer(portal)
     context = browser.new_context(**VIEWPORTS[device])
-    errors: list[str] = []
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(TIMEOUT)
+        page, errors = new_page(context, TIMEOUT)
 
         # Not signed in: the accounts page sends the visitor to sign in.
         page.goto(portal.url + "/accounts")

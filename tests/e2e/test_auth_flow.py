@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gazportal.settings import load_profile
-from helpers import PASSWORD, VIEWPORTS, check_and_shoot, nav_to, t
+from helpers import PASSWORD, VIEWPORTS, check_and_shoot, nav_to, new_page, t
 
 TIMEOUT = 20_000
 
@@ -77,11 +77,8 @@ def test_auth_pages_look_right_and_pass_axe(portal, browser, axe_source, screens
     profile = load_profile(portal.profile_id)
     lang = profile.default_language
     context = browser.new_context(**VIEWPORTS[device])
-    errors: list[str] = []
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(TIMEOUT)
+        page, errors = new_page(context, TIMEOUT)
         for route, name, title in [
             ("/signin", "signin", "auth.signin.title"),
             ("/register", "register", "auth.register.title"),

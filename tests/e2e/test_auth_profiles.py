@@ -27,7 +27,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import VIEWPORTS, check_and_shoot, link_token, nav_to, new_message, outbox_files, sms_code, t
+from helpers import VIEWPORTS, check_and_shoot, link_token, nav_to, new_message, new_page, outbox_files, sms_code, t
 from test_auth_flow import _delta_has, _free_account, _send, _socket
 
 from gazportal.settings import load_profile
@@ -50,14 +50,6 @@ def _context(browser, device: str, lang: str):
     context = browser.new_context(**VIEWPORTS[device])
     context.add_init_script(f"try {{ localStorage.setItem('gazportal_lang', {json.dumps(lang)}) }} catch (e) {{}}")
     return context
-
-
-def _page(context):
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return page, errors
 
 
 def _shot(page, axe_source, screenshots: Path, profile_id: str, name: str, lang: str, device: str) -> None:
@@ -118,7 +110,7 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
     shot = lambda name: _shot(page, axe_source, screenshots, profile.id, name, lang, device)  # noqa: E731
     context = _context(browser, device, lang)
     try:
-        page, errors = _page(context)
+        page, errors = new_page(context, TIMEOUT)
         for route, name, title in [("/signin", "signin", "auth.signin.title"),
                                    ("/recover", "recover", "auth.recover.title"),
                                    ("/confirm", "confirm", "auth.confirm.title"),
@@ -351,7 +343,7 @@ def test_kremenchukgaz_phone_sms_code_sign_in_and_recovery(portal, browser, axe_
     shot = lambda name: _shot(page, axe_source, screenshots, profile.id, name, lang, device)  # noqa: E731
     context = _context(browser, device, lang)
     try:
-        page, errors = _page(context)
+        page, errors = new_page(context, TIMEOUT)
         for route, name, title in [("/signin", "signin", "auth.signin.title"),
                                    ("/recover", "recover", "auth.recover.title"),
                                    ("/register", "register", "auth.register.title")]:

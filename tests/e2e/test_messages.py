@@ -13,7 +13,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_profile
-from helpers import PASSWORD, VIEWPORTS, check_page, nav_to, switch_lang
+from helpers import PASSWORD, VIEWPORTS, check_page, nav_to, new_page, switch_lang
 from test_accounts import _customer
 
 TIMEOUT = 15_000
@@ -37,11 +37,8 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
     langs = _two_languages(profile)
     who = _customer(portal)
     context = browser.new_context(**VIEWPORTS[device])
-    errors: list[str] = []
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(TIMEOUT)
+        page, errors = new_page(context, TIMEOUT)
 
         # A guest: the contacts, phones as tel: links, and a prompt to sign in (no form).
         page.goto(portal.url + "/contacts")

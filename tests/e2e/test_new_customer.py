@@ -32,7 +32,9 @@ from helpers import (
     link_token,
     nav_to,
     new_message,
+    new_page,
     outbox_files,
+    picker_address,
     reading_profiles,
     sign_in,
     sms_code,
@@ -60,18 +62,7 @@ def _demo_accounts(portal, n: int) -> list[DemoAccount]:
     from sqlmodel import select
 
     from gazportal.db import make_engine, read_session
-    from gazportal.models import (
-        Account,
-        Branch,
-        Flat,
-        House,
-        Meter,
-        Payment,
-        Reading,
-        Settlement,
-        Street,
-        UserAccountLink,
-    )
+    from gazportal.models import Account, Meter, Payment, Reading, UserAccountLink
 
     engine = make_engine(portal.db_url)
     found: list[DemoAccount] = []
@@ -91,14 +82,8 @@ def _demo_accounts(portal, n: int) -> list[DemoAccount]:
                               .order_by(Reading.taken_at.desc(), Reading.id.desc())).first()
                 if last is None or int(last.value) < 1:  # "below the previous one" needs room below
                     continue
-                house = s.get(House, acc.house_id)
-                street = s.get(Street, house.street_id)
-                settlement = s.get(Settlement, street.settlement_id)
-                branch = s.get(Branch, settlement.branch_id)
-                flat = s.get(Flat, acc.flat_id) if acc.flat_id else None
-                address = dict(branch=branch.name, settlement=settlement.name, street=street.name,
-                               house=house.number, flat=flat.number if flat else None)
-                found.append(DemoAccount(acc.number, f"{pay.amount:.2f}", address, meter.id, meter.serial, int(last.value)))
+                found.append(DemoAccount(acc.number, f"{pay.amount:.2f}", picker_address(s, acc), meter.id, meter.serial,
+                                         int(last.value)))
                 if len(found) == n:
                     return found
     finally:
@@ -124,16 +109,13 @@ def test_a_new_customer_from_sign_up_to_sign_out(whole_month_portal, browser, ax
     else:
         typed = login = f"new{uuid.uuid4().hex[:8]}@example.org"
     context = browser.new_context(**VIEWPORTS[device])
-    errors: list[str] = []
 
     def shot(step: str, lg: str = lang) -> None:
         expect(page.locator("html")).to_have_attribute("lang", lg)
         check_page(page, axe_source, screenshots, profile, f"new-{step}", lg, device)
 
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(TIMEOUT)
+        page, errors = new_page(context, TIMEOUT)
 
         # 1. Sign up, from the first page.
         page.goto(portal.url + "/")

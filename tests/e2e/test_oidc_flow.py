@@ -16,7 +16,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_profile
-from helpers import VIEWPORTS, check_and_shoot
+from helpers import VIEWPORTS, check_and_shoot, new_page
 from tests.oidc_provider import IdpUser, Provider
 
 TIMEOUT = 20_000
@@ -96,11 +96,8 @@ def test_sign_in_page_offers_single_sign_on(sso, browser, axe_source, screenshot
     provider, portal = sso
     lang = load_profile(portal.profile_id).default_language
     context = browser.new_context(**VIEWPORTS[device])
-    errors: list[str] = []
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(TIMEOUT)
+        page, errors = new_page(context, TIMEOUT)
         page.goto(portal.url + "/signin")
         expect(page.locator("h1")).to_have_text(_t("auth.signin.title", lang))
         expect(page.locator("#oidc-start")).to_have_text(_t("auth.signin.oidc", lang))

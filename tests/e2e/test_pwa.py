@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gazportal.settings import load_profile
-from helpers import VIEWPORTS, check_and_shoot
+from helpers import VIEWPORTS, check_and_shoot, new_page
 
 TIMEOUT = 15_000
 PASSWORD = "Sturdy-Lantern-42"
@@ -165,11 +165,8 @@ def test_dark_mode_and_the_users_language(pwa_portal, browser, axe_source, scree
     saved = next(lang for lang in profile.languages if lang != profile.default_language)
     login = _user(pwa_portal, saved)
     context = browser.new_context(**VIEWPORTS[device])
-    errors: list[str] = []
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(TIMEOUT)
+        page, errors = new_page(context, TIMEOUT)
         page.goto(pwa_portal.url + "/")
         _hydrated(page)
         switch = page.locator("[data-testid=color-mode]")

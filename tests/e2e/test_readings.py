@@ -19,7 +19,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_profile
-from helpers import PASSWORD, VIEWPORTS, check_page, reading_profiles, switch_lang
+from helpers import PASSWORD, VIEWPORTS, check_page, new_page, reading_profiles, switch_lang
 from tests.e2e.conftest import PROFILES
 
 TIMEOUT = 15_000
@@ -89,11 +89,8 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
     who = _customer(portal)
     mid = who["meter"]
     context = browser.new_context(**VIEWPORTS[device])
-    errors: list[str] = []
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(TIMEOUT)
+        page, errors = new_page(context, TIMEOUT)
 
         page.goto(portal.url + "/dashboard")
         expect(page).to_have_url(re.compile(r"/signin"))

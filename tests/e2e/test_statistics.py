@@ -18,7 +18,7 @@ import pytest
 from gazportal.services import charts, i18n
 from gazportal.services.periods import add_months
 from gazportal.settings import load_profile
-from helpers import PASSWORD, VIEWPORTS, check_page, nav_to, switch_lang
+from helpers import PASSWORD, VIEWPORTS, check_page, nav_to, new_page, switch_lang
 
 TIMEOUT = 15_000
 
@@ -109,11 +109,8 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
     login, mail, number = _customer(portal)
     first, last = charts.default_range(profile, datetime.now(UTC))
     context = browser.new_context(**VIEWPORTS[device])
-    errors: list[str] = []
     try:
-        page = context.new_page()
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.set_default_timeout(TIMEOUT)
+        page, errors = new_page(context, TIMEOUT)
         page.goto(portal.url + "/signin")
         page.locator("#signin-login").fill(login)
         page.locator("#signin-password").fill(PASSWORD)
