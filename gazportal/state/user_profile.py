@@ -12,7 +12,7 @@ from gazportal.services import auth
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state import signed_in as si
-from gazportal.state.i18n import I18nState, _document_script
+from gazportal.state.i18n import I18nState, _document_script, resay_on_language_change
 
 FIELDS = ("surname", "name", "phone", "email", "birth_date", "gender", "language")
 
@@ -55,6 +55,18 @@ class ProfileState(si.BusyMixin, rx.State):
         self.errors = {}
         self._fill(await si.call(self._read, user.user_id))
         self.loaded = True
+        return None
+
+    @rx.event
+    @si.handler
+    async def relang(self):
+        """The language was switched in the header (and saved as the user's): the form's language
+        field says the same, so that "Save" does not switch it back."""
+        await si.current_user(self)
+        lang = await si.language(self)
+        if self.loaded and self.values.get("language") != lang:
+            self.values = {**self.values, "language": lang}
+            self.form_key += 1
         return None
 
     @rx.event
@@ -122,6 +134,9 @@ class ConfirmEmailState(rx.State):
 
 from gazportal.state import gate  # noqa: E402
 
-gate.allow(ProfileState, "load", "begin", "save", access=gate.USER)
+# A language switch on /profile updates the form's language field.
+resay_on_language_change("/profile", ProfileState.relang)
+
+gate.allow(ProfileState, "load", "relang", "begin", "save", access=gate.USER)
 # The link is the proof (single use, expiring); it may be opened in a browser that is not signed in.
 gate.allow(ConfirmEmailState, "confirm", access=gate.PUBLIC)

@@ -138,6 +138,7 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         for lang_ in profile.languages:
             switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(t("my_profile.title", lang_))
+            expect(page.locator("#prof-language")).to_have_value(lang_)  # the form agrees with the switch
             check_page(page, axe_source, screenshots, profile, "profile", lang_, device)
         switch_lang(page, lang)
 

@@ -638,3 +638,20 @@ async def test_begin_marks_only_a_known_form_busy_and_every_ending_lowers_it(wor
     assert _is_signin_redirect(await pw.change({"current": PASSWORD, "password": NEW_PASSWORD,
                                                 "password2": NEW_PASSWORD}))
     assert pw.busy == ""
+
+
+async def test_a_language_switch_on_the_profile_page_updates_its_language_field(world, app_db):
+    """Switched in the header, the language is the user's; the profile form must say so, or "Save"
+    would switch it back."""
+    from gazportal.state.i18n import I18nState
+    from gazportal.state.user_profile import ProfileState
+
+    prof = await _state(ProfileState, _token(app_db, "alice@example.kz"))
+    await prof.load()
+    assert prof.values["language"] == "en"
+    key = prof.form_key
+    (await prof.get_state(I18nState)).lang_pref = "ru"
+    await prof.relang()
+    assert prof.values["language"] == "ru" and prof.form_key == key + 1
+    await prof.relang()  # already so: the form is left alone
+    assert prof.form_key == key + 1

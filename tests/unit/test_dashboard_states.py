@@ -409,12 +409,14 @@ async def test_a_language_switch_on_the_dashboard_is_followed_by_relang(app_db, 
     from reflex.istate.data import RouterData
 
     import gazportal.state.accounts  # noqa: F401  (registers /accounts, as the app does)
+    import gazportal.state.user_profile  # noqa: F401  (registers /profile)
     from gazportal.state.i18n import I18nState
 
     s = await _alice(app_db)
     lang = await s.get_state(I18nState)
     for path, handler in (("/dashboard", "DashboardState.relang"), ("/dashboard/", "DashboardState.relang"),
-                          ("/accounts", "AccountsState.relang"), ("/statistics", None), ("/", None)):
+                          ("/accounts", "AccountsState.relang"), ("/profile", "ProfileState.relang"),
+                          ("/statistics", None), ("/", None)):
         lang.router = RouterData.from_router_data({"pathname": path, "query": {}, "asPath": path, "headers": {}})
         events = lang.set_language("kk")
         follow = [e for e in events if "relang" in repr(e)]
