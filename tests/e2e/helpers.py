@@ -3,8 +3,11 @@ gets, navigation as a person uses it, the language switch, and reading the porta
 e-mails and SMS a customer would receive)."""
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +21,7 @@ VIEWPORTS = {
     "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
 }
 PASSWORD = "Sturdy-Lantern-42"
+CACHE = Path(os.environ.get("GAZPORTAL_E2E_CACHE", Path(tempfile.gettempdir()) / "gazportal-e2e"))
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
@@ -61,6 +65,40 @@ _CUT_NAV_LABELS = """() => [...document.querySelectorAll('.gp-nav-link span')]
   .map(e => e.textContent)"""
 
 
+# Every Radix class ("rt-…") on the page's elements, and every one the page's stylesheets name.
+_RADIX_CLASSES = """() => {
+  const onPage = new Set(), styled = new Set();
+  for (const e of document.querySelectorAll('[class*="rt-"]'))
+    for (const c of e.classList) if (/^(?:[\\w-]+:)?-?rt-/.test(c)) onPage.add(c);
+  const walk = (rules) => { for (const r of rules) {
+    if (r.selectorText) for (const m of r.selectorText.matchAll(/\\.((?:[\\w-]+\\\\?:)?-?rt-[\\w-]+)/g)) styled.add(m[1].replace('\\\\', ''));
+    if (r.cssRules) walk(r.cssRules); } };
+  for (const sheet of document.styleSheets) { try { walk(sheet.cssRules); } catch (e) { /* another origin */ } }
+  return [[...onPage], [...styled]];
+}"""
+
+
+def radix_package() -> Path:
+    """@radix-ui/themes as the e2e build installed it (the version Reflex pins)."""
+    found = sorted(CACHE.glob("*/web/node_modules/@radix-ui/themes/package.json"))
+    assert found, f"no e2e build with @radix-ui/themes under {CACHE}"
+    return found[0].parent
+
+
+@functools.lru_cache(maxsize=1)
+def radix_styled_classes() -> frozenset[str]:
+    """The Radix classes Radix's whole stylesheet gives rules to."""
+    css = (radix_package() / "styles.css").read_text()
+    return frozenset(c.replace("\\", "") for c in re.findall(r"\.((?:[\w-]+\\:)?-?rt-[\w-]+)", css))
+
+
+def radix_unstyled(page) -> list[str]:
+    """Radix classes on the page that Radix styles but the page's stylesheet does not: a component
+    the portal's cut of Radix's stylesheet (gazportal/components/radix.py) was not made for."""
+    on_page, styled = page.evaluate(_RADIX_CLASSES)
+    return sorted(set(on_page) & radix_styled_classes() - set(styled))
+
+
 def full_page_screenshot(page, path: Path) -> None:
     page.evaluate(_PIN_BOTTOM_BARS)
     try:
@@ -76,6 +114,8 @@ def check_and_shoot(page, axe_source: str, path: Path, label: str = "") -> None:
     assert width[0] <= width[1], f"{label}: the page scrolls sideways ({width[0]} > {width[1]} px)"
     cut = page.evaluate(_CUT_NAV_LABELS)
     assert not cut, f"{label}: navigation labels cut: {cut}"
+    unstyled = radix_unstyled(page)
+    assert not unstyled, f"{label}: Radix classes without their styles (scripts/radix_subset.py): {unstyled}"
     full_page_screenshot(page, path)
     bad = axe_violations(page, axe_source)
     assert not bad, f"{label}: axe found:\n" + json.dumps(
@@ -98,6 +138,17 @@ def new_page(context, timeout: float):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     return page, errors
+
+
+def see_charts(page, names=("monthly", "comparison", "yearly"), timeout: float = 30_000) -> None:
+    """Scroll to each of /statistics' charts, as a person reading the page does (they are loaded and
+    drawn only when they come into view), and wait until plotly has drawn it."""
+    from playwright.sync_api import expect
+
+    for name in names:
+        chart = page.locator(f"[data-chart={name}]")
+        chart.scroll_into_view_if_needed()
+        expect(chart.locator(".main-svg").first).to_be_visible(timeout=timeout)
 
 
 def nav_to(page, name: str) -> None:

@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gazportal.settings import load_profile
-from helpers import PASSWORD, VIEWPORTS, add_account, check_page, nav_to, new_page, picker_address, switch_lang, t
+from helpers import (
+    PASSWORD, VIEWPORTS, add_account, check_and_shoot, check_page, nav_to, new_page, picker_address, switch_lang, t,
+)
 
 TIMEOUT = 15_000
 NEW_PASSWORD = "Quiet-Harbour-77"
@@ -102,7 +104,8 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         page.locator(f"[data-unlink='{who.add_number}']").click()
         dialog = page.get_by_role("alertdialog")
         expect(dialog).to_contain_text(who.add_number)
-        page.screenshot(path=screenshots / f"{profile.id}-accounts-unlink-{lang}-{device}.png")
+        page.wait_for_timeout(300)  # the dialog's opening animation
+        check_and_shoot(page, axe_source, screenshots / f"{profile.id}-accounts-unlink-{lang}-{device}.png")
         page.locator("#unlink-confirm").click()
         expect(page.locator(f"[data-account='{who.add_number}']")).to_have_count(0)
 
