@@ -1,10 +1,11 @@
 """Reflex configuration. Everything that differs between machines comes from the environment
 (see README.md, "Configuration"); the utility profile is validated here, at start-up."""
-import os
 from pathlib import Path
 
 import reflex as rx
 
+from gazportal.components.icon_chunk import IconChunkPlugin
+from gazportal.components.radix import radix_plugin
 from gazportal.components.theme import radix_accent
 from gazportal.settings import get_settings
 
@@ -27,9 +28,9 @@ config = rx.Config(
     frontend_packages=["altcha@2.3.0"],
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
-        rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(appearance="inherit", accent_color=radix_accent(settings.profile.colors.primary), radius="large")
-        ),
+        # Radix Themes with only this profile's colour scales in its stylesheet (components/radix.py)
+        radix_plugin(radix_accent(settings.profile.colors.primary), appearance="inherit", radius="large"),
+        IconChunkPlugin(),  # every icon in one script chunk (components/icon_chunk.py)
     ],
     **_extra,
 )
