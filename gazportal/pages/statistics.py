@@ -14,6 +14,7 @@ import reflex as rx
 
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, button
+from gazportal.components.when_visible import when_visible
 from gazportal.state.i18n import I18nState
 from gazportal.state.statistics import StatementState as M
 from gazportal.state.statistics import StatisticsState as S
@@ -111,7 +112,9 @@ def _chart(name: str, title_key: str) -> rx.Component:
     hid = f"chart-{name}-title"
     return rx.el.figure(
         rx.el.h2(rx.icon("chart-column", size=20, aria_hidden="true"), T[title_key], class_name="gp-panel-h", id=hid),
-        rx.el.div(
+        # Loaded and drawn when scrolled to (components/when_visible.py): the page's first view is
+        # the table; plotly's script and drawing cost a slow phone about a second of blocked input.
+        when_visible(
             rx.plotly.basic(
                 data=S.figures[L][name].to(go.Figure),
                 template=None,
@@ -189,12 +192,12 @@ def statistics_page() -> rx.Component:
         rx.cond(
             S.table.contains(L),
             rx.fragment(
+                _table(),
                 rx.el.div(
                     _chart("monthly", "statistics.chart.monthly_title"),
                     _chart("comparison", "statistics.chart.comparison_title"),
                     class_name="gp-grid2",
                 ),
-                _table(),
                 _chart("yearly", "statistics.chart.yearly_title"),
             ),
             rx.cond(~S.loaded, rx.el.p(T["statistics.loading"], class_name="gp-empty", role="status")),
