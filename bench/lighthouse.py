@@ -45,8 +45,9 @@ LH_DIR = TOOLS / "lighthouse"
 LH_BIN = LH_DIR / "node_modules" / ".bin" / "lighthouse"
 CACHE = Path(os.environ.get("GAZPORTAL_E2E_CACHE", Path(tempfile.gettempdir()) / "gazportal-e2e"))
 CHROMIUM = os.environ.get("GAZPORTAL_E2E_CHROMIUM", "/usr/bin/chromium")
-PUBLIC_PAGES = ["/", "/signin", "/register", "/contacts"]
-SIGNED_IN_PAGES = ["/accounts", "/dashboard", "/statistics", "/statement", "/messages", "/profile"]
+PUBLIC_PAGES = ["/", "/signin", "/register", "/confirm", "/recover", "/agreement", "/contacts"]
+SIGNED_IN_PAGES = ["/accounts", "/dashboard", "/statistics", "/statement", "/messages", "/feedback", "/support",
+                   "/profile", "/password"]
 PASSWORD = "Sturdy-Lantern-42"
 
 
