@@ -172,6 +172,7 @@ def lighthouse(chromium: Chromium, url: str, *, keep_storage: bool) -> dict:
         "lcp": audits["largest-contentful-paint"]["numericValue"] / 1000,
         "tbt": audits["total-blocking-time"]["numericValue"],
         "si": audits["speed-index"]["numericValue"] / 1000,
+        "cls": audits["cumulative-layout-shift"]["numericValue"],
         "kib": audits["total-byte-weight"]["numericValue"] / 1024,
         "failed": sorted(k for k, a in audits.items()
                          if a.get("score") is not None and a["score"] < 1 and a.get("scoreDisplayMode") == "binary"
@@ -245,11 +246,11 @@ def main() -> None:
 
     print()
     print(f"{'page':<28}{'perf':>6}{'a11y':>6}{'BP':>5}{'SEO':>5}{'FCP s':>7}{'LCP s':>7}{'TBT ms':>8}"
-          f"{'SI s':>6}{'KiB':>7}{'perf/blank':>12}  runs")
+          f"{'SI s':>6}{'CLS':>6}{'KiB':>7}{'perf/blank':>12}  runs")
     for name, r in rows:
         ratio = r["perf"] / base["perf"] if base["perf"] else float("nan")
         print(f"{name:<28}{r['perf']:>6.0f}{r['a11y']:>6.0f}{r['bp']:>5.0f}{r['seo']:>5.0f}{r['fcp']:>7.2f}"
-              f"{r['lcp']:>7.2f}{r['tbt']:>8.0f}{r['si']:>6.2f}{r['kib']:>7.0f}{ratio:>12.2f}  "
+              f"{r['lcp']:>7.2f}{r['tbt']:>8.0f}{r['si']:>6.2f}{r['cls']:>6.3f}{r['kib']:>7.0f}{ratio:>12.2f}  "
               f"{','.join(f'{p:.0f}' for p in r['perf_runs'])}")
         if r["failed"]:
             print(f"{'':<28}failed audits: {', '.join(r['failed'])}")

@@ -184,7 +184,7 @@ def add_panel() -> rx.Component:
                     T[f"accounts.add.by_{m}"],
                     type="button",
                     class_name="gp-tab",
-                    aria_pressed=rx.cond(S.add_mode == m, "true", "false"),
+                    aria_pressed=rx.cond((S.add_mode == m) | ((S.add_mode == "") & (m == methods[0])), "true", "false"),
                     on_click=S.set_add_mode(m),
                     data_mode=m,
                 )
@@ -198,16 +198,17 @@ def add_panel() -> rx.Component:
         "payment_proof": (_payment_form, "accounts.add.payment_intro"),
         "address_picker": (_address_form, "accounts.add.address_intro"),
     }
-    if len(methods) == 1:
-        content = rx.fragment(rx.el.p(T[body[methods[0]][1]], class_name="gp-panel-sub"), body[methods[0]][0]())
-    else:
-        content = rx.match(
-            S.add_mode,
-            *[(m, rx.fragment(rx.el.p(T[body[m][1]], class_name="gp-panel-sub"), body[m][0]())) for m in methods],
-            rx.fragment(),
-        )
+    def method(m: str) -> rx.Component:
+        return rx.fragment(rx.el.p(T[body[m][1]], class_name="gp-panel-sub"), body[m][0]())
+
+    # The first method is the default one (also before the page has loaded: no jump when it does).
+    content = method(methods[0]) if len(methods) == 1 else rx.match(
+        S.add_mode, *[(m, method(m)) for m in methods[1:]], method(methods[0]))
+    # Shown while the page loads too (most customers may add accounts): appearing above the
+    # re-registration panel after the first paint, it pushed that panel down (layout shift 0.13).
+    # The server refuses additions to a fixed (legal entity's) list whatever the page shows.
     return rx.cond(
-        S.can_add,
+        S.can_add | ~S.loaded,
         rx.el.section(
             rx.el.h2(rx.icon("circle-plus", size=20, aria_hidden="true"), T["accounts.add.title"],
                      class_name="gp-panel-h", id="add-title"),
