@@ -11,7 +11,7 @@ Themes they render the ``Theme`` root and one confirmation dialog. So this plugi
   the rules of those two that can match what the portal renders, cut by ``scripts/radix_subset.py``
   from the Radix version Reflex pins.
 
-The stylesheet goes from 83 KB to 10 KB gzip on every page. tests/unit/test_page_weight.py fails
+The stylesheet goes from 83 KB to 14 KB gzip on every page. tests/unit/test_page_weight.py fails
 when a page renders a Radix component the subset was not cut for, or when Reflex pins another Radix
 version; the e2e page check fails when an element carries a Radix class that Radix styles and the
 page's stylesheet does not.

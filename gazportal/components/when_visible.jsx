@@ -1,9 +1,9 @@
-// Renders its children only once the wrapper comes near the viewport (IntersectionObserver), so
+// Renders its children only once the wrapper comes into the viewport (IntersectionObserver), so
 // a heavy child (a plotly chart: 355 KB gzip of script and its drawing) costs nothing on a page
 // load where it stays out of sight. The wrapper keeps its space (min-height) meanwhile.
 import { createElement, useEffect, useRef, useState } from "react";
 
-export function WhenVisible({ children, rootMargin = "0px", ...props }) {
+export function WhenVisible({ children, ...props }) {
   const ref = useRef(null);
   const [shown, setShown] = useState(false);
   useEffect(() => {
@@ -20,10 +20,9 @@ export function WhenVisible({ children, rootMargin = "0px", ...props }) {
           observer.disconnect();
         }
       },
-      { rootMargin },
     );
     observer.observe(el);
     return () => observer.disconnect();
-  }, [shown, rootMargin]);
+  }, [shown]);
   return createElement("div", { ref, "data-shown": shown ? "true" : "false", ...props }, shown ? children : null);
 }

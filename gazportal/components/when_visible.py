@@ -1,4 +1,4 @@
-"""``when_visible(child, ...)``: the child is rendered only once it comes near the viewport.
+"""``when_visible(child, ...)``: the child is rendered only once it comes into the viewport.
 
 For what is heavy and below the fold: /statistics' plotly charts (the plotly script is 355 KB gzip
 and drawing three charts blocks a slow phone's main thread for about a second) are loaded and drawn
@@ -9,16 +9,11 @@ below it moves. Source: when_visible.jsx beside this file.
 from __future__ import annotations
 
 import reflex as rx
-from reflex.vars.base import Var
 
 
 class WhenVisible(rx.Component):
     library = "$/public" + rx.asset("when_visible.jsx", shared=True)
     tag = "WhenVisible"
 
-    # How far outside the viewport the wrapper counts as visible (CSS margin syntax).
-    root_margin: Var[str]
 
-
-def when_visible(*children: rx.Component, **props) -> rx.Component:
-    return WhenVisible.create(*children, **props)
+when_visible = WhenVisible.create
