@@ -124,3 +124,48 @@ def session(engine):
 
     with write_session(engine) as s:
         yield s
+
+
+# --- shared factories for state tests -----------------------------------------------------------
+
+
+def cookie_for(token: str | None) -> dict:
+    """The router data of a connection whose handshake carried the session cookie ``token``
+    (None: no cookie), as Reflex keeps it for the events of that connection."""
+    headers = {"cookie": f"gp_session={token}"} if token else {}
+    return {"headers": headers, "pathname": "/"}
+
+
+async def state_of(state_cls, token: str | None = None, *, path: str = "/"):
+    """A fresh state tree as a browser tab has it, signed in with ``token`` (a session token from
+    ``auth.sign_in``) or not; returns the ``state_cls`` substate whose handlers the test calls."""
+    from reflex.state import State
+
+    import gazportal.state.gate  # noqa: F401  (every shared state class exists before the tree is made)
+
+    root = State()
+    data = cookie_for(token)
+    data["pathname"] = path
+    root.router_data = data
+    return await root.get_state(state_cls)
+
+
+def sign_in_token(engine, login: str, password: str) -> str:
+    """A live session token for ``login`` (the default profile), as a sign-in makes it."""
+    from datetime import UTC, datetime
+
+    from gazportal.services import auth
+    from gazportal.settings import get_settings
+
+    return auth.sign_in(engine, get_settings().profile, login, password, remember=False,
+                        now=datetime.now(UTC)).token
+
+
+@pytest.fixture
+def fast_hashing():
+    """Cheap argon2 parameters for tests that create many users (the rules are the same)."""
+    from gazportal.services import passwords
+
+    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+    yield passwords
+    passwords.use_hasher(old)

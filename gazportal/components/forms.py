@@ -98,3 +98,9 @@ def button(label: Any, *, icon: str | None = None, kind: str = "", loading: Any 
         class_name=cls,
         **attrs,
     )
+
+
+def submission_input(state: Any) -> rx.Component:
+    """The hidden ``submission`` field of a create form: the state's current submission id, used
+    once by the server (``state/contract.py``), so a double click stores one row."""
+    return rx.el.input(type="hidden", name="submission", value=state.submission)

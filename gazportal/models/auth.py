@@ -27,7 +27,9 @@ class AuthSession(SQLModel, table=True):
 
 
 class OneTimeSecret(SQLModel, table=True):
-    """An e-mail link or an SMS/e-mail code: confirmation, password reset, e-mail change.
+    """An e-mail link or an SMS/e-mail code: confirmation, password reset, e-mail change; or the
+    one-time hand-over of a new session to the browser's HttpOnly cookie (purpose ``sign_in``,
+    channel ``web``, ``target`` = the session's id).
 
     ``secret_hash`` is an HMAC of the link token or the 6-digit code (keyed with the portal's
     secret key, so a leaked table does not give the codes away). Single use, expiring, with a
@@ -38,9 +40,9 @@ class OneTimeSecret(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_one_time_secret_user_purpose", "user_id", "purpose"),
         sa.CheckConstraint(
-            "purpose IN ('confirm', 'reset', 'email_change', 'phone_change')", name="ck_ots_purpose"
+            "purpose IN ('confirm', 'reset', 'email_change', 'phone_change', 'sign_in')", name="ck_ots_purpose"
         ),
-        sa.CheckConstraint("channel IN ('email', 'sms')", name="ck_ots_channel"),
+        sa.CheckConstraint("channel IN ('email', 'sms', 'web')", name="ck_ots_channel"),
     )
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id")

@@ -1,41 +1,26 @@
-"""The event gate: an App middleware that decides, before any handler runs, whether it may run.
+"""The event gate: decides, before Reflex calls anything, whether an event may run.
 
 Every public method of every Reflex State can be called by any client with any arguments, and
-Reflex adds a ``setvar`` handler to every state (it would let a browser set any var). So the
-gate turns this around: a handler runs only if it is on the allow-list.
+Reflex adds a ``setvar`` handler to every state. So the gate turns this around:
 
-* ``public``  - anyone may call it (language switch, sign-in, registration, confirmation,
-  recovery, the captcha challenge, page loads of public pages).
-* ``user``    - only with a valid session: the gate resolves the session cookie through
-  ``auth.resolve_session`` (hash, revoked, idle and absolute timeouts) on every such event.
-  Without one the event is dropped, the stale cookie is cleared and the browser is sent to
-  /signin. The handler itself then asks ``SessionState._user()`` for the user: the user id
-  never comes from the browser.
-* anything else (unknown names, ``setvar``, helpers, handlers nobody declared) is dropped.
-
-Declaring handlers, in the state's own file::
-
-    from gazportal.state.gate import public, user_only
-
-    class AccountsState(rx.State):
-        @rx.event
-        @user_only
-        async def unlink(self, account_id: Any): ...
-
-or, for a class you cannot decorate, in one call::
-
-    gate.allow(SomeState, "handler_a", "handler_b", access=gate.USER)
-
-Reflex's own plumbing (hydration, on_load, client storage sync, frontend error reports) is
-allowed by name below.
+1. **At the socket** (:func:`install`, before Reflex's event processor): an event that is not a
+   JSON object with a string ``name`` naming a handler of ours is dropped with one rate-limited
+   warning line — Reflex would raise ``KeyError``/``EventDeserializationError`` with a traceback.
+2. **In the middleware** (:class:`EventGate`, before the handler): the handler must be declared
+   (``state/contract.py``: ``@handler(access, **args)``) or be one of Reflex's own listed below;
+   its arguments must be exactly what it declares (one warning line, the form says "check the
+   form", the busy flag is lowered). The session is resolved **once** from the ``Cookie`` header of
+   the connection (``state/session.py``), handed to the handler, and the tab's personal states are
+   wiped when they belong to someone else. A :data:`CUSTOMER` handler without a valid session is
+   not run: the browser goes to /signin.
 """
 from __future__ import annotations
 
 import json
 import logging
 import math
-from collections.abc import Callable
-from typing import Any, TypeVar
+import time
+from typing import Any
 
 import reflex as rx
 from reflex.middleware import Middleware
@@ -49,72 +34,100 @@ from reflex.state import (
 )
 from reflex_base.event import Event
 
+from gazportal.services import i18n
+from gazportal.state.contract import (
+    CUSTOMER,
+    PUBLIC,
+    BadArguments,
+    Declaration,
+    _lower_busy,
+    declaration_of,
+    remember_resolved,
+)
 from gazportal.state.i18n import I18nState
-from gazportal.state.session import SIGNIN_ROUTE, NotSignedIn, SessionState
+from gazportal.state.session import SIGNIN_ROUTE, settle_owner, user_for
 
 log = logging.getLogger("gazportal.gate")
 
-PUBLIC = "public"
-USER = "user"
-_MARK = "_gazportal_access"
 MAX_PAYLOAD_CHARS = 64_000  # a form of ours is a few hundred characters
+MAX_NAME = 300
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-# (state class, handler name) -> access, for handlers declared with allow().
-_explicit: dict[tuple[type, str], str] = {}
-
-
-def public(fn: F) -> F:
-    """Mark an event handler as callable by anyone."""
-    setattr(fn, _MARK, PUBLIC)
-    return fn
+# Reflex's own events that a page needs (they cannot carry our declaration).
+_REFLEX_OWN: dict[tuple[type, str], str] = {}
 
 
-def user_only(fn: F) -> F:
-    """Mark an event handler as callable only with a valid session."""
-    setattr(fn, _MARK, USER)
-    return fn
-
-
-def allow(state_cls: type[BaseState], *names: str, access: str) -> None:
-    """Declare handlers of ``state_cls`` public or user-only (for classes you cannot decorate)."""
-    if access not in (PUBLIC, USER):
-        raise ValueError(f"access must be {PUBLIC!r} or {USER!r}")
+def allow(state_cls: type[BaseState], *names: str, access: str = PUBLIC) -> None:
+    """Let Reflex's own handlers of ``state_cls`` through (our states declare with ``@handler``)."""
     for name in names:
         if name not in state_cls.event_handlers:
             raise ValueError(f"{state_cls.__name__} has no event handler {name!r}")
-        _explicit[(state_cls, name)] = access
+        _REFLEX_OWN[(state_cls, name)] = access
 
 
-# Reflex's own events that a page needs.
-allow(State, "hydrate", "hydrate_and_load", "set_is_hydrated", access=PUBLIC)
-allow(OnLoadInternalState, "on_load_internal", "set_is_hydrated", access=PUBLIC)
-allow(UpdateVarsInternalState, "update_vars_internal", access=PUBLIC)
-allow(FrontendEventExceptionState, "handle_frontend_exception", access=PUBLIC)
-allow(I18nState, "set_language", "remember_language", "sync_document", access=PUBLIC)
-allow(SessionState, "load_public", "load_guest", "sign_out", "require_user", access=PUBLIC)
+allow(State, "hydrate", "hydrate_and_load", "set_is_hydrated")
+allow(OnLoadInternalState, "on_load_internal", "set_is_hydrated")
+allow(UpdateVarsInternalState, "update_vars_internal")
+allow(FrontendEventExceptionState, "handle_frontend_exception")
 
 
-def access_of(event_name: Any) -> str | None:
-    """PUBLIC, USER or None (not allowed) for a full event name ``<state path>.<handler>``."""
-    if not isinstance(event_name, str) or len(event_name) > 1000:
+class _Quiet:
+    """At most ``most`` warning lines a minute; the rest are counted and said in one line."""
+
+    def __init__(self, most: int = 30) -> None:
+        self.most, self.window, self.count, self.skipped = most, 0.0, 0, 0
+
+    def warn(self, msg: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self.window >= 60:
+            if self.skipped:
+                log.warning("gate: %d more refused events in the last minute", self.skipped)
+            self.window, self.count, self.skipped = now, 0, 0
+        if self.count < self.most:
+            self.count += 1
+            log.warning(msg, *args)
+        else:
+            self.skipped += 1
+
+
+_quiet = _Quiet()
+
+
+def target_of(event_name: Any) -> tuple[type[BaseState], str] | None:
+    """The (state class, handler name) a full event name ``<state path>.<handler>`` names, or None."""
+    if not isinstance(event_name, str) or len(event_name) > MAX_NAME:
         return None
     state_name, _, handler_name = event_name.rpartition(".")
-    if not state_name or handler_name.startswith("_"):
+    if not state_name or not handler_name or handler_name.startswith("_"):
         return None
     try:
         cls = State.get_class_substate(state_name)
     except Exception:
         return None
-    handler = cls.event_handlers.get(handler_name)
-    if handler is None:
+    if handler_name not in cls.event_handlers:
         return None
+    return cls, handler_name
+
+
+def rule_of(event_name: Any) -> tuple[str, Declaration | None] | None:
+    """(access, declaration) for an event name; None when it may not run at all. Reflex's own
+    handlers have no declaration (their payload is only checked for size and numbers)."""
+    target = target_of(event_name)
+    if target is None:
+        return None
+    cls, handler_name = target
+    decl = declaration_of(cls.event_handlers[handler_name])
+    if decl is not None:
+        return decl.access, decl
     for klass in cls.__mro__:
-        if (klass, handler_name) in _explicit:
-            return _explicit[(klass, handler_name)]
-    mark = getattr(handler.fn, _MARK, None)
-    return mark if mark in (PUBLIC, USER) else None
+        if (klass, handler_name) in _REFLEX_OWN:
+            return _REFLEX_OWN[(klass, handler_name)], None
+    return None
+
+
+def access_of(event_name: Any) -> str | None:
+    """PUBLIC, CUSTOMER or None (not allowed) for a full event name."""
+    rule = rule_of(event_name)
+    return rule[0] if rule is not None else None
 
 
 def _has_bad_number(value: Any, depth: int = 0) -> bool:
@@ -130,8 +143,7 @@ def _has_bad_number(value: Any, depth: int = 0) -> bool:
 
 
 def payload_acceptable(payload: Any) -> bool:
-    """A payload must be a small JSON object without NaN or infinities (handlers validate the
-    rest of it themselves)."""
+    """A payload must be a small JSON object without NaN or infinities."""
     if not isinstance(payload, dict):
         return False
     try:
@@ -141,31 +153,92 @@ def payload_acceptable(payload: Any) -> bool:
     return size <= MAX_PAYLOAD_CHARS and not _has_bad_number(payload)
 
 
+def arguments_acceptable(decl: Declaration | None, payload: Any) -> bool:
+    """The payload fits the handler's declaration (Reflex's own: size and numbers only)."""
+    if not payload_acceptable(payload):
+        return False
+    if decl is None:
+        return True
+    try:
+        decl.check(payload)
+    except BadArguments:
+        return False
+    return True
+
+
+async def _answer(root: BaseState, events: Any = None) -> StateUpdate:
+    try:
+        delta = await root._get_resolved_delta()
+    finally:
+        root._clean()
+    return StateUpdate(delta=delta, events=Event.from_event_type(events) if events is not None else [])
+
 
 class EventGate(Middleware):
     """Runs before every event; returning an update (even an empty one) stops the event."""
 
     async def preprocess(self, app: Any, state: BaseState, event: Event) -> StateUpdate | None:
         name = getattr(event, "name", None)
-        access = access_of(name)
-        if access is None:
-            log.warning("gate: dropped a call of %.200r (not on the allow-list)", name)
+        rule = rule_of(name)
+        if rule is None:
+            _quiet.warn("gate: dropped a call of %.120r (not a declared handler)", name)
             return StateUpdate()
-        if not payload_acceptable(getattr(event, "payload", None)):
-            log.warning("gate: dropped a call of %s (payload refused)", name)
-            return StateUpdate()
-        if access == PUBLIC:
-            return None
-        session = await state.get_state(SessionState)
-        try:
-            await session._user()
-        except NotSignedIn:
-            log.info("gate: %s needs a user; no valid session", name)
-            session._forget()
-            root = state._get_root_state()
-            try:
-                delta = await root._get_resolved_delta()
-            finally:
-                root._clean()
-            return StateUpdate(delta=delta, events=Event.from_event_type(rx.redirect(SIGNIN_ROUTE)))
+        access, decl = rule
+        root = state._get_root_state()
+        user = await user_for(getattr(event, "router_data", None))
+        remember_resolved(root, user)
+        await settle_owner(root, user)
+        if not arguments_acceptable(decl, getattr(event, "payload", None)):
+            _quiet.warn("gate: refused a call of %s (arguments not as declared)", name)
+            return await self._refuse_form(root, name)
+        if access == CUSTOMER and user is None:
+            log.info("gate: %s needs a signed-in user; none", name)
+            target = target_of(name)
+            if target is not None:
+                _lower_busy(await root.get_state(target[0]))
+            return await _answer(root, rx.redirect(SIGNIN_ROUTE))
         return None
+
+    async def _refuse_form(self, root: BaseState, name: str) -> StateUpdate:
+        """Bad arguments: the form (if the state has one) says so; nothing else changes."""
+        target = target_of(name)
+        if target is not None:
+            sub = await root.get_state(target[0])
+            _lower_busy(sub)
+            if hasattr(type(sub), "_show_refusal"):
+                lang = (await root.get_state(I18nState)).lang
+                sub._show_refusal(i18n.t("errors.form_invalid", lang))
+        return await _answer(root)
+
+
+def _event_acceptable(data: Any) -> bool:
+    """A socket event our pages could have sent: a JSON object with a declared handler's name
+    and an object payload."""
+    if not isinstance(data, dict):
+        return False
+    if not isinstance(data.get("payload", {}), dict) or not isinstance(data.get("router_data", {}), dict):
+        return False
+    return rule_of(data.get("name")) is not None
+
+
+def install() -> None:
+    """Drop events that name no declared handler before Reflex's event processor sees them (it
+    would log a traceback for each). Patches Reflex's socket namespace once."""
+    from reflex.app import EventNamespace
+
+    if getattr(EventNamespace.on_event, "_gazportal_gate", False):
+        return
+    original = EventNamespace.on_event
+
+    async def on_event(self: Any, sid: str, data: Any = None) -> None:
+        if not _event_acceptable(data):
+            name = data.get("name") if isinstance(data, dict) else None
+            _quiet.warn("gate: dropped a socket event %.120r (not a declared handler or malformed)", name)
+            return
+        await original(self, sid, data)
+
+    on_event._gazportal_gate = True  # type: ignore[attr-defined]
+    EventNamespace.on_event = on_event  # type: ignore[method-assign]
+
+
+__all__ = ["CUSTOMER", "PUBLIC", "EventGate", "access_of", "allow", "install", "payload_acceptable", "rule_of"]

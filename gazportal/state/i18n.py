@@ -21,12 +21,17 @@ from gazportal.db import get_engine
 from gazportal.services import auth, i18n
 from gazportal.services.errors import DomainError
 from gazportal.settings import get_settings
+from gazportal.state.contract import PUBLIC, Choice, Ctx, handler
 
 log = logging.getLogger("gazportal.web.i18n")
 
 
 def _profile():
     return get_settings().profile
+
+
+def _languages() -> tuple[str, ...]:
+    return tuple(_profile().languages)
 
 
 def _document_script(lang: str) -> str:
@@ -62,11 +67,11 @@ class I18nState(rx.State):
         return i18n.ui_messages(_profile(), self.lang)
 
     @rx.event
-    def set_language(self, lang: Any):
-        """Switch the language; ``lang`` comes from the browser, so anything may arrive. The
-        choice is then saved to the profile of whoever is signed in (:meth:`remember_language`)."""
-        if not isinstance(lang, str) or lang not in _profile().languages:
-            return None
+    @handler(PUBLIC, lang=Choice(_languages))
+    def set_language(self, ctx: Ctx, lang: str):
+        """Switch the language (one of the profile's). The choice is then saved to the profile of
+        whoever is signed in (:meth:`remember_language`), and the page's server-made texts are
+        said again in it (:func:`resay_on_language_change`)."""
         self.lang_pref = lang
         events = [rx.call_script(_document_script(lang)), I18nState.remember_language(lang)]
         path = (self.router.url.path if self.router else "") or ""
@@ -76,30 +81,19 @@ class I18nState(rx.State):
         return events
 
     @rx.event
-    async def remember_language(self, lang: Any):
-        """Save ``lang`` as the signed-in user's language (nothing for a guest, nothing for
-        anything but a profile language). The user comes from the session cookie only."""
-        if not isinstance(lang, str) or lang not in _profile().languages:
-            return
-        await self._save_for_user(lang)
-
-    # --- helpers (underscore: not callable from the browser) ---------------------------------
-
-    async def _save_for_user(self, lang: str) -> None:
-        from gazportal.state.session import NotSignedIn, SessionState  # session imports no i18n
-
-        session = await self.get_state(SessionState)
-        try:
-            user = await session._user()
-        except NotSignedIn:
-            return
-        if user.language == lang:
+    @handler(PUBLIC, lang=Choice(_languages))
+    async def remember_language(self, ctx: Ctx, lang: str):
+        """Save ``lang`` as the signed-in user's language (nothing for a guest)."""
+        user = ctx.user
+        if user is None or user.language == lang:
             return
         try:
             await asyncio.to_thread(auth.update_user_profile, get_engine(), _profile(), user.user_id,
                                     {"language": lang})
         except DomainError as e:  # the user vanished meanwhile: the browser keeps the choice
             log.info("language not saved for user %s: %s", user.user_id, e.key)
+
+    # --- helpers (underscore: not callable from the browser) ---------------------------------
 
     def _adopt(self, lang: Any) -> rx.event.EventSpec | None:
         """Switch to a signed-in user's saved language (a profile's language only); returns the
@@ -110,19 +104,13 @@ class I18nState(rx.State):
         return rx.call_script(_document_script(lang))
 
     @rx.event
-    def sync_document(self):
+    @handler(PUBLIC)
+    def sync_document(self, ctx: Ctx):
         """On page load: put the stored language on <html lang>."""
         return rx.call_script(_document_script(self.lang))
 
 
-async def adopt_user_language(state: rx.State) -> None:
-    """Right after a sign-in (the session cookie set): the portal speaks the language saved in
-    the user's profile. Nothing changes when no one is signed in."""
-    from gazportal.state.session import NotSignedIn, SessionState
-
-    session = await state.get_state(SessionState)
-    try:
-        user = await session._user()
-    except NotSignedIn:
-        return
-    (await state.get_state(I18nState))._adopt(user.language)
+async def adopt_user_language(state: rx.State, lang: Any) -> None:
+    """Right after a sign-in: the portal speaks ``lang``, the language saved in the user's
+    profile (nothing changes for anything but a profile language)."""
+    (await state.get_state(I18nState))._adopt(lang)

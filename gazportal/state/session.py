@@ -1,23 +1,25 @@
-"""The signed-in browser: an opaque server-issued token in a cookie, checked on every event.
+"""Who sent an event: the session cookie of the request itself, never a value kept in the state.
 
-The browser keeps only the token (``secrets.token_urlsafe``, >= 128 bits; the database keeps its
-hash). Who the user is comes from ``auth.resolve_session`` on every event, never from anything
-the browser sends, and never from a value cached in this state: a revoked or timed-out session
-stops working on the very next event.
+The browser keeps its session as an HttpOnly cookie (``gazportal/session_http.py``): no script can
+read it, it never travels in a websocket message. Reflex keys a tab's server-side state by a client
+token that travels in the websocket URL, so anything kept in that state would be available to
+whoever presents the token. Therefore:
 
-Two cookies, one in use at a time: ``gp_session`` is a browser-session cookie (gone when the
-browser closes); with "remember me" the token goes to ``gp_session_kept`` instead, which carries a
-``max_age`` of the remember period. Reflex fixes a cookie's options when the state class is
-declared, so "max_age only with remember me" is two cookies rather than one with changing
-options. Both are SameSite=Strict, and Secure when the public URL is https.
+* the user of an event comes from the ``Cookie`` header of the websocket handshake that carried the
+  event (Reflex's server-side copy of the connection's headers, not what the browser says), through
+  ``services.auth.resolve_session`` (hash, revoked, idle and absolute timeouts) — once per event, by
+  the gate (``state/gate.py``), handed to the handler by ``state/contract.py``;
+* the states that hold a customer's data (``PERSONAL = True``) are wiped whenever the user of an
+  event is not the user they were filled for (``SessionState._owner``): after a sign-out, on a
+  connection without the cookie, or another user's cookie on the same client token. A state that
+  was not hydrated on this connection with this cookie therefore shows no one's data.
 
-Other states reach the user like this::
-
-    user = await (await self.get_state(SessionState))._user()   # raises NotSignedIn
+A sign-in opens the session and hands it to the cookie with a one-time code (:func:`start_script`).
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from typing import Any
 
@@ -25,18 +27,16 @@ import reflex as rx
 
 from gazportal.db import get_engine
 from gazportal.models._base import utcnow
-from gazportal.services import auth
-from gazportal.settings import get_settings
-
-_settings = get_settings()
-_SECURE = _settings.public_url.startswith("https://")
-_KEPT_SECONDS = _settings.session_remember_days * 24 * 3600
+from gazportal.services import auth, session_handoff
+from gazportal.state.contract import PUBLIC, Ctx, handler
 
 # What a token from auth.sign_in looks like (token_urlsafe); anything else is not looked up.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,128}")
 
 SIGNIN_ROUTE = "/signin"
 HOME_ROUTE = "/accounts"
+SESSION_ENDPOINT = "/_gp/session"
+SIGNOUT_ENDPOINT = "/_gp/signout"
 
 
 class NotSignedIn(Exception):
@@ -44,7 +44,22 @@ class NotSignedIn(Exception):
 
 
 def valid_token(value: Any) -> str | None:
+    """``value`` when it has the shape of one of our tokens, else None."""
     return value if isinstance(value, str) and TOKEN_RE.fullmatch(value) else None
+
+
+def cookie_header_of(router_data: Any) -> str:
+    """The ``Cookie`` header of the connection an event came on ("" when none)."""
+    headers = router_data.get("headers") if isinstance(router_data, dict) else None
+    value = headers.get("cookie", "") if isinstance(headers, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def token_of(router_data: Any) -> str | None:
+    """The session token in the connection's cookie, or None."""
+    from gazportal.session_http import token_from_cookie_header
+
+    return token_from_cookie_header(cookie_header_of(router_data))
 
 
 def _resolve(token: str | None):
@@ -53,82 +68,105 @@ def _resolve(token: str | None):
     return auth.resolve_session(get_engine(), token, now=utcnow())
 
 
-class SessionState(rx.State):
-    """The session cookie and what the header shows about the user."""
+async def user_for(router_data: Any):
+    """The signed-in user (``auth.SessionUser``) of a connection's router data, or None."""
+    return await asyncio.to_thread(_resolve, token_of(router_data))
 
-    token: str = rx.Cookie("", name="gp_session", same_site="strict", secure=_SECURE)
-    token_kept: str = rx.Cookie(
-        "", name="gp_session_kept", same_site="strict", secure=_SECURE, max_age=_KEPT_SECONDS
+
+async def user_of_state(root: Any):
+    """The signed-in user of the request a (root) state is answering now, or None."""
+    return await user_for(getattr(root, "router_data", None))
+
+
+def personal_states() -> list[type[rx.State]]:
+    """Every state class that holds a customer's data (``PERSONAL = True``)."""
+    out: list[type[rx.State]] = []
+    todo = list(rx.State.class_subclasses)
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.class_subclasses)
+        if getattr(cls, "PERSONAL", False):
+            out.append(cls)
+    return sorted(out, key=lambda c: c.get_full_name())
+
+
+async def settle_owner(root: Any, user: Any) -> None:
+    """Make the tab's states belong to ``user`` (None: nobody): when they were filled for someone
+    else, every personal state is wiped first. Called by the gate on every event."""
+    session = await root.get_state(SessionState)
+    uid = user.user_id if user is not None else 0
+    if session._owner != uid:
+        if session._owner:
+            for cls in personal_states():
+                (await root.get_state(cls)).reset()
+        session._owner = uid
+    name = (user.display_name or "") if user is not None else ""
+    if session.signed_in != (user is not None):
+        session.signed_in = user is not None
+    if session.display_name != name:
+        session.display_name = name
+
+
+def start_script(code: str, then: str) -> Any:
+    """The browser's half of a sign-in: post the hand-over code (the answer sets the HttpOnly
+    cookie), then open ``then`` as a new page, whose websocket carries the cookie."""
+    body = json.dumps({"code": code})
+    return rx.call_script(
+        f"fetch({json.dumps(SESSION_ENDPOINT)}, {{method: 'POST', credentials: 'same-origin', "
+        f"headers: {{'Content-Type': 'application/json'}}, body: {json.dumps(body)}}})"
+        f".then(r => {{ if (r.ok) window.location.replace({json.dumps(then)}); "
+        f"else window.location.replace({json.dumps(SIGNIN_ROUTE)}); }})"
     )
-    # For display only (header); never used to decide anything.
+
+
+def hand_over(token: str) -> str:
+    """A hand-over code for the session of ``token`` (blocking: the database)."""
+    return session_handoff.issue(get_engine(), token, now=utcnow())
+
+
+def sign_out_script() -> Any:
+    """The browser's half of a sign-out: the answer clears the cookie; then the sign-in page."""
+    return rx.call_script(
+        f"fetch({json.dumps(SIGNOUT_ENDPOINT)}, {{method: 'POST', credentials: 'same-origin'}})"
+        f".finally(() => window.location.replace({json.dumps(SIGNIN_ROUTE)}))"
+    )
+
+
+class SessionState(rx.State):
+    """What the header shows about the user (display only, never used to decide anything), and
+    whose data the page states hold."""
+
     signed_in: bool = False
     display_name: str = ""
-
-    # --- helpers (underscore: not callable from the browser) ---------------------------------
-
-    def _token(self) -> str | None:
-        return valid_token(self.token) or valid_token(self.token_kept)
-
-    async def _user(self):
-        """The signed-in user (auth.SessionUser), resolved against the database now."""
-        user = await asyncio.to_thread(_resolve, self._token())
-        if user is None:
-            raise NotSignedIn()
-        return user
-
-    async def _current(self):
-        """The user or None, and the display fields kept in step."""
-        try:
-            user = await self._user()
-        except NotSignedIn:
-            self._forget()
-            return None
-        self.signed_in = True
-        self.display_name = user.display_name or ""
-        return user
-
-    def _start(self, token: str, remember: bool) -> None:
-        """Keep a fresh token from auth.sign_in in the right cookie."""
-        if remember:
-            self.token, self.token_kept = "", token
-        else:
-            self.token, self.token_kept = token, ""
-        self.signed_in = True
-
-    def _forget(self) -> None:
-        if self.token:
-            self.token = ""
-        if self.token_kept:
-            self.token_kept = ""
-        self.signed_in = False
-        self.display_name = ""
-
-    # --- events -------------------------------------------------------------------------------
+    _owner: int = 0  # the user id the personal states were filled for (0: nobody)
 
     @rx.event
-    async def sign_out(self):
-        """Revoke the session on the server, drop the cookies, go to the sign-in page."""
-        token = self._token()
+    @handler(PUBLIC)
+    async def sign_out(self, ctx: Ctx):
+        """Revoke the session on the server, wipe the tab's personal states, drop the cookie (an
+        HTTP answer), go to the sign-in page."""
+        root = self._get_root_state()
+        token = token_of(root.router_data)
         if token is not None:
-            await asyncio.to_thread(auth.sign_out, get_engine(), token, now=utcnow())
-        self._forget()
-        return rx.redirect(SIGNIN_ROUTE, replace=True)
+            await asyncio.to_thread(auth.sign_out, get_engine(), token, now=ctx.now)
+        await settle_owner(root, None)
+        return sign_out_script()
 
     @rx.event
-    async def load_public(self):
-        """on_load of public pages: show whether someone is signed in."""
-        await self._current()
+    @handler(PUBLIC)
+    def load_public(self, ctx: Ctx):
+        """on_load of public pages: the header shows whether someone is signed in (the gate has
+        settled it already)."""
+        return None
 
     @rx.event
-    async def load_guest(self):
+    @handler(PUBLIC)
+    def load_guest(self, ctx: Ctx):
         """on_load of the sign-in and registration pages: a signed-in user goes to the accounts."""
-        if await self._current() is not None:
-            return rx.redirect(HOME_ROUTE, replace=True)
-        return None
+        return rx.redirect(HOME_ROUTE, replace=True) if ctx.user is not None else None
 
     @rx.event
-    async def require_user(self):
-        """on_load of pages for signed-in users (the gate has already checked the session)."""
-        if await self._current() is None:
-            return rx.redirect(SIGNIN_ROUTE, replace=True)
-        return None
+    @handler(PUBLIC)
+    def require_user(self, ctx: Ctx):
+        """on_load of pages for signed-in users: a visitor without a session goes to /signin."""
+        return rx.redirect(SIGNIN_ROUTE, replace=True) if ctx.user is None else None

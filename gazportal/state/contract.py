@@ -1,0 +1,651 @@
+"""The handler contract: one declaration per event handler, checked before it runs.
+
+Every public method of a Reflex State can be called by any client with any arguments. So every
+handler of ours is declared with :func:`handler`, which states
+
+* **who** may call it: :data:`PUBLIC` (anyone) or :data:`CUSTOMER` (a valid session); the staff
+  roles come with the staff console;
+* **what it takes**: one :class:`Arg` per argument (:class:`Id`, :class:`Text`, :class:`Choice`,
+  :class:`Flag`, :class:`Form`, :class:`Files`); nothing else is accepted;
+* whether it **creates** something (a reading, a message, a registration, ...): such a handler
+  takes a ``submission`` id in its form and answers a repeated submit of the same form once.
+
+The declaration is the only way the event gate (``state/gate.py``) learns about a handler; the
+gate checks the access and the arguments before Reflex calls anything, resolves the session once
+per event and hands it to the handler as a :class:`Ctx`. The same wrapper checks again when a
+handler is called directly (tests, chained events), so a handler body only holds its own logic::
+
+    class DashboardState(BusyMixin, rx.State):
+        @rx.event
+        @handler(CUSTOMER, form=Form(("meter", "reading"), prefix="rd"), creates=True)
+        async def submit(self, ctx: Ctx, form: dict[str, str]): ...
+
+What the frame does, however the body ends:
+
+* bad arguments (unknown, missing or wrong-typed keys, oversized, NaN, nested junk): nothing runs,
+  one warning line, the state's ``error`` (where it has one) says "check the form";
+* no valid session for a :data:`CUSTOMER` handler: the browser goes to /signin;
+* a :class:`DomainError` raised by the body: its message goes to the form's vars through
+  ``self._show_error`` (by default ``field_errors``/``errors`` and ``error``), rendered by
+  :func:`say` (dates, money and numbers formatted for the language);
+* the state's ``busy`` flag is lowered.
+
+Rules from: OWASP ASVS 5 (V2 validation, V11 business logic: "the same request is processed
+once"); ENGINEERING.md, "Security".
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import reflex as rx
+
+from gazportal.services import i18n
+from gazportal.services.errors import DomainError, FormErrors
+from gazportal.settings import get_settings
+
+log = logging.getLogger("gazportal.contract")
+
+PUBLIC = "public"
+CUSTOMER = "customer"
+ACCESS_LEVELS = (PUBLIC, CUSTOMER)
+
+MAX_FIELD = 300  # the longest single-line value any of our forms takes
+MAX_TEXT = 2000  # a comment or a message body
+MAX_SECRET = 1024  # passwords: long ones are fine (no truncation), megabytes are not
+MAX_KEYS = 50  # a form of ours has fewer fields
+SUBMISSION = "submission"  # the form field that carries a create form's submission id
+FORM_ENTRIES_KEY = "__reflex_form_data__"
+SIGNIN_ROUTE = "/signin"
+
+_DECL = "_gazportal_contract"
+
+
+class BadArguments(Exception):
+    """What the browser sent is not what our page sends: refused, nothing changes."""
+
+
+class NotSignedIn(Exception):
+    """No valid session: none given, unknown, revoked, or timed out."""
+
+
+# --- argument specs ---------------------------------------------------------------------------
+
+
+class Arg:
+    """One argument of a handler: :meth:`check` returns the clean value or raises BadArguments."""
+
+    default: Any = inspect.Parameter.empty
+
+    def check(self, value: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def optional(self, default: Any) -> Arg:
+        """The same spec, with a default used when the argument is not sent."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.default = default
+        return clone
+
+
+def _text(value: Any, max_len: int, *, strip: bool = True) -> str:
+    if not isinstance(value, str) or len(value) > max_len or "\x00" in value:
+        raise BadArguments
+    return value.strip() if strip else value
+
+
+class Text(Arg):
+    """A string of at most ``max_len`` characters (stripped unless ``strip=False``)."""
+
+    def __init__(self, max_len: int = MAX_FIELD, *, strip: bool = True) -> None:
+        self.max_len, self.strip = max_len, strip
+
+    def check(self, value: Any) -> str:
+        return _text(value, self.max_len, strip=self.strip)
+
+
+def ident(value: Any) -> int:
+    """A positive database id as a page sends it (a str of digits or an int; not bool, not float).
+
+    Raises BadArguments for anything else. The one id check of the web layer."""
+    if isinstance(value, bool):
+        raise BadArguments
+    if isinstance(value, int):
+        out = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
+        out = int(value)
+    else:
+        raise BadArguments
+    if not 0 < out < 2**53:
+        raise BadArguments
+    return out
+
+
+class Id(Arg):
+    """A positive database id (:func:`ident`); ``blank=True`` also takes "" (returned as None)."""
+
+    def __init__(self, *, blank: bool = False) -> None:
+        self.blank = blank
+
+    def check(self, value: Any) -> int | None:
+        if self.blank and value == "":
+            return None
+        return ident(value)
+
+
+class Choice(Arg):
+    """One of the given strings."""
+
+    def __init__(self, values: Iterable[str] | Callable[[], Iterable[str]]) -> None:
+        self.values = values
+
+    def check(self, value: Any) -> str:
+        allowed = self.values() if callable(self.values) else self.values
+        if not isinstance(value, str) or value not in set(allowed):
+            raise BadArguments
+        return value
+
+
+class Flag(Arg):
+    """A checkbox's ``checked``: a real bool."""
+
+    def check(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise BadArguments
+        return value
+
+
+class Files(Arg):
+    """The files of an ``rx.upload`` (Reflex's ``UploadFile`` objects): a list of 1..``most``."""
+
+    def __init__(self, most: int = 1) -> None:
+        self.most = most
+
+    def check(self, value: Any) -> list[Any]:
+        if not isinstance(value, list) or not 1 <= len(value) <= self.most:
+            raise BadArguments
+        if not all(hasattr(f, "read") for f in value):
+            raise BadArguments
+        return value
+
+
+def form_entries(data: Any) -> Mapping[str, Any]:
+    """A submitted form as a mapping (Reflex sends a dict, or the entries under one key)."""
+    if isinstance(data, Mapping):
+        if set(data) == {FORM_ENTRIES_KEY} and isinstance(data[FORM_ENTRIES_KEY], list):
+            pairs = data[FORM_ENTRIES_KEY]
+            if not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
+                raise BadArguments
+            return {k: v for k, v in pairs}
+        return data
+    raise BadArguments
+
+
+class Form(Arg):
+    """A submitted form: a dict of the page's fields.
+
+    * ``fields`` must all be there, as strings (stripped; ``long`` ones up to MAX_TEXT, ``secrets``
+      up to MAX_SECRET and taken as typed); ``optional`` fields may be missing (then "");
+    * ``checkboxes`` become bools (missing: False);
+    * ``submission`` (a create form) must carry the submission id the server issued;
+    * Reflex adds a copy of every value under its element id: ids are ``<prefix>-<field>``, sent as
+      ``<prefix>_<field>`` or as matching ``copy_pattern``; those copies must be short strings and
+      are dropped. Any other key refuses the form.
+    """
+
+    def __init__(
+        self,
+        fields: Iterable[str],
+        *,
+        optional: Iterable[str] = (),
+        long: Iterable[str] = (),
+        secrets: Iterable[str] = (),
+        checkboxes: Iterable[str] = (),
+        prefix: str = "",
+        max_len: int = MAX_FIELD,
+        limits: Mapping[str, int] | None = None,
+        strip: bool = True,
+    ) -> None:
+        self.fields = tuple(fields)
+        self.optional = frozenset(optional)
+        self.long = frozenset(long)
+        self.secrets = frozenset(secrets)
+        self.checkboxes = tuple(checkboxes)
+        self.prefix = prefix
+        self.max_len = max_len
+        self.limits = dict(limits or {})
+        self.strip = strip
+        self.submission = False
+
+    def _limit(self, name: str) -> int:
+        if name in self.limits:
+            return self.limits[name]
+        if name in self.secrets:
+            return MAX_SECRET
+        return MAX_TEXT if name in self.long else self.max_len
+
+    def _is_copy(self, key: Any) -> bool:
+        return bool(self.prefix) and isinstance(key, str) and key.startswith(self.prefix + "_") and len(key) <= 80
+
+    def check(self, value: Any) -> dict[str, Any]:
+        raw = form_entries(value)
+        if len(raw) > MAX_KEYS:
+            raise BadArguments
+        known = set(self.fields) | set(self.checkboxes) | ({SUBMISSION} if self.submission else set())
+        for key in raw:
+            if key not in known:
+                if not self._is_copy(key):
+                    raise BadArguments
+                copy = raw[key]
+                if not isinstance(copy, bool):
+                    _text(copy, MAX_TEXT, strip=False)
+        out: dict[str, Any] = {}
+        for name in self.fields:
+            if name not in raw:
+                if name not in self.optional:
+                    raise BadArguments
+                out[name] = ""
+                continue
+            keep = name in self.secrets or not self.strip
+            out[name] = _text(raw[name], self._limit(name), strip=not keep)
+        for name in self.checkboxes:
+            out[name] = _checkbox(raw.get(name))
+        if self.submission:
+            out[SUBMISSION] = _text(raw.get(SUBMISSION), 64)
+        return out
+
+
+def _checkbox(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) <= 10:
+        return value.strip().lower() in ("on", "true", "1", "yes")
+    raise BadArguments
+
+
+# --- the declaration --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What :func:`handler` states about one handler."""
+
+    access: str
+    args: dict[str, Arg]
+    creates: bool = False
+
+    def check(self, payload: Any) -> dict[str, Any]:
+        """The handler's keyword arguments from an event payload: exactly the declared names
+        (those with a default may be missing), each checked by its spec. Raises BadArguments."""
+        if not isinstance(payload, Mapping) or len(payload) > len(self.args):
+            raise BadArguments
+        if any(not isinstance(k, str) or k not in self.args for k in payload):
+            raise BadArguments
+        out: dict[str, Any] = {}
+        for name, spec in self.args.items():
+            if name in payload:
+                out[name] = spec.check(payload[name])
+            elif spec.default is not inspect.Parameter.empty:
+                out[name] = spec.default
+            else:
+                raise BadArguments
+        return out
+
+
+def declaration_of(fn: Any) -> Declaration | None:
+    """The declaration of a handler function (or a Reflex EventHandler), or None."""
+    fn = getattr(fn, "fn", fn)
+    decl = getattr(fn, _DECL, None)
+    return decl if isinstance(decl, Declaration) else None
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What the frame hands a handler: the signed-in user (``services.auth.SessionUser``; None for
+    a guest on a public handler), the page's language and the moment of the event (aware UTC)."""
+
+    user: Any
+    lang: str
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def user_id(self) -> int:
+        if self.user is None:
+            raise NotSignedIn()
+        return self.user.user_id
+
+
+# The session the gate resolved for the event being processed: (token of the event, user or None).
+# Set by the gate in the event's task before Reflex calls the handler; a direct call (a test, a
+# chained event that the gate did not see) resolves the session itself.
+_RESOLVED: contextvars.ContextVar[tuple[int, Any] | None] = contextvars.ContextVar("gazportal_user", default=None)
+
+
+def remember_resolved(state: Any, user: Any) -> None:
+    """The gate's hand-over: ``user`` (or None) is who sent the event now being processed."""
+    _RESOLVED.set((id(state._get_root_state()), user))
+
+
+async def resolve_user(state: Any) -> Any:
+    """The signed-in user of the event being processed (SessionUser) or None.
+
+    Once per event: the gate's answer when it saw this event, else the session is resolved from
+    the request headers the state holds (``state/session.py``)."""
+    resolved = _RESOLVED.get()
+    root = state._get_root_state()
+    if resolved is not None and resolved[0] == id(root):
+        return resolved[1]
+    from gazportal.state.session import user_of_state
+
+    user = await user_of_state(root)
+    _RESOLVED.set((id(root), user))
+    return user
+
+
+async def language(state: Any) -> str:
+    """The page's language (the I18nState's, a profile language)."""
+    from gazportal.state.i18n import I18nState
+
+    return (await state.get_state(I18nState)).lang
+
+
+def profile():
+    """The utility profile this portal runs with (settings)."""
+    return get_settings().profile
+
+
+def engine():
+    """The database engine of the app."""
+    from gazportal.db import get_engine
+
+    return get_engine()
+
+
+async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a blocking service call (argon2, the database) in a worker thread."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+# --- saying things ----------------------------------------------------------------------------
+
+_MONEY_PARAMS = frozenset({"amount", "cost", "debt", "paid", "charged", "balance", "sum", "expected"})
+
+
+def _param(name: str, value: Any, lang: str) -> Any:
+    if isinstance(value, datetime):
+        return i18n.format_date(value.astimezone(profile().tz), lang)
+    if isinstance(value, date):
+        return i18n.format_date(value, lang)
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            return i18n.format_date(date.fromisoformat(value), lang)
+        except ValueError:
+            return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal) and name in _MONEY_PARAMS:
+        return i18n.format_money(value, profile().currency.code, lang)
+    if isinstance(value, Decimal):
+        places = max(0, min(3, -value.normalize().as_tuple().exponent)) if value.is_finite() else 0
+        return i18n.format_number(value, lang, places=places)
+    if isinstance(value, int):
+        return i18n.format_number(value, lang)
+    if name == "unit" and isinstance(value, str):
+        return i18n.t(f"units.{value}", lang)
+    return value
+
+
+def say(message: Any, lang: str) -> str:
+    """A domain error or notice (anything with ``key`` and ``params``) as a sentence in ``lang``:
+    dates in the language's format (datetimes in the profile's time zone), money with its currency
+    (params named like ``amount``), numbers grouped, units translated. The one renderer of the web
+    layer."""
+    params = {k: _param(k, v, lang) for k, v in (getattr(message, "params", None) or {}).items()}
+    text = i18n.t(message.key, lang, **params)
+    return text[:-1] if text.endswith("..") else text  # a date format that ends with a dot
+
+
+def field_texts(err: FormErrors, lang: str) -> dict[str, str]:
+    """The field messages of a FormErrors: field name -> sentence."""
+    return {name: say(n, lang) for name, n in err.fields.items()}
+
+
+# --- the frame --------------------------------------------------------------------------------
+
+
+def _lower_busy(state: Any) -> None:
+    busy = getattr(state, "busy", None)
+    if busy:
+        state.busy = "" if isinstance(busy, str) else False
+
+
+async def _refuse_arguments(state: Any, name: str) -> None:
+    log.warning("refused a call of %s: arguments not as declared", name)
+    if hasattr(type(state), "_show_refusal"):
+        state._show_refusal(i18n.t("errors.form_invalid", await language(state)))
+
+
+def _split(fn: Callable[..., Any]) -> list[inspect.Parameter]:
+    params = list(inspect.signature(fn).parameters.values())
+    if len(params) < 2 or params[1].name != "ctx":
+        raise TypeError(f"{fn.__qualname__}: a declared handler takes (self, ctx, ...)")
+    return params
+
+
+def handler(
+    access: str,
+    *,
+    creates: bool = False,
+    **args: Arg,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare an event handler (put it under ``@rx.event``). The body is ``(self, ctx, **args)``.
+
+    ``access`` is PUBLIC or CUSTOMER; ``args`` maps each argument name to its :class:`Arg`, in the
+    order the page sends them; ``creates=True`` marks a handler that stores something: its
+    :class:`Form` must carry the state's current ``submission`` id, which is used once (a repeated
+    submit of the same form is answered as the first one was and stores nothing).
+
+    Raises TypeError at import when the body's parameters and the declared arguments differ."""
+    if access not in ACCESS_LEVELS:
+        raise ValueError(f"access must be one of {ACCESS_LEVELS}")
+    for spec in args.values():
+        if not isinstance(spec, Arg):
+            raise TypeError(f"{spec!r} is not an argument spec")
+    if creates:
+        forms = [a for a in args.values() if isinstance(a, Form)]
+        if len(forms) != 1:
+            raise TypeError("a creating handler takes exactly one Form")
+        forms[0].submission = True
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        params = _split(fn)
+        body_args = [p.name for p in params[2:]]
+        if body_args != list(args):
+            raise TypeError(f"{fn.__qualname__}: declared {list(args)}, takes {body_args}")
+        decl = Declaration(access=access, args=dict(args), creates=creates)
+        name = fn.__qualname__
+
+        names = list(args)
+
+        async def enter(self: Any, positional: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+            """Check the arguments and the session; returns (ctx, clean args) or (_STOP, answer)."""
+            try:
+                if len(positional) > len(names) or any(n in kwargs for n in names[: len(positional)]):
+                    raise BadArguments
+                clean = decl.check({**dict(zip(names, positional)), **kwargs})
+            except BadArguments:
+                await _refuse_arguments(self, name)
+                return _STOP, None
+            user = await resolve_user(self)
+            if user is None and access != PUBLIC:
+                log.info("%s needs a signed-in user; none", name)
+                return _STOP, rx.redirect(SIGNIN_ROUTE)
+            ctx = Ctx(user=user, lang=await language(self), now=datetime.now(UTC))
+            if creates and not _take_submission(self, clean, name):
+                return _STOP, None
+            return ctx, clean
+
+        if inspect.isasyncgenfunction(fn):
+
+            @functools.wraps(fn)
+            async def run_steps(self: Any, *positional: Any, **kwargs: Any) -> Any:
+                try:
+                    ctx, clean = await enter(self, positional, kwargs)
+                    if ctx is _STOP:
+                        if clean is not None:
+                            yield clean
+                        return
+                    try:
+                        async for step in fn(self, ctx, **clean):
+                            yield step
+                    except DomainError as e:
+                        await _show_domain_error(self, e, ctx.lang)
+                    except BadArguments:
+                        await _refuse_arguments(self, name)
+                finally:
+                    _lower_busy(self)
+
+            wrapped: Callable[..., Any] = run_steps
+        else:
+
+            @functools.wraps(fn)
+            async def run(self: Any, *positional: Any, **kwargs: Any) -> Any:
+                try:
+                    ctx, clean = await enter(self, positional, kwargs)
+                    if ctx is _STOP:
+                        return clean
+                    try:
+                        result = fn(self, ctx, **clean)
+                        if inspect.isawaitable(result):
+                            result = await result
+                        return result
+                    except DomainError as e:
+                        return await _show_domain_error(self, e, ctx.lang)
+                    except BadArguments:
+                        await _refuse_arguments(self, name)
+                        return None
+                finally:
+                    _lower_busy(self)
+
+            wrapped = run
+
+        # What Reflex sees: (self, <declared args>), annotated as the body annotates them (an
+        # upload handler's list[rx.UploadFile] is how Reflex finds its files argument).
+        hints = {k: v for k, v in getattr(fn, "__annotations__", {}).items() if k in args}
+        wrapped.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [params[0]]
+            + [
+                p.replace(default=args[p.name].default)
+                if args[p.name].default is not inspect.Parameter.empty
+                else p
+                for p in params[2:]
+            ]
+        )
+        wrapped.__annotations__ = hints
+        del wrapped.__wrapped__  # type: ignore[attr-defined]
+        setattr(wrapped, _DECL, decl)
+        return wrapped
+
+    return wrap
+
+
+_STOP = object()
+
+
+async def _show_domain_error(state: Any, err: DomainError, lang: str) -> Any:
+    """A refusal of the domain on the state's form (``_show_error``, else ``error``)."""
+    show = getattr(state, "_show_error", None)
+    if show is not None:
+        out = show(err, lang)
+        if inspect.isawaitable(out):
+            out = await out
+        return out
+    if hasattr(type(state), "error"):
+        state.error = say(err, lang)
+    return None
+
+
+def _take_submission(state: Any, clean: dict[str, Any], name: str) -> bool:
+    """Use the state's current submission id once: True when ``clean`` carries it (and a fresh one
+    is issued), False for a repeat (the same form sent again, or a stale or forged id)."""
+    form = next((v for v in clean.values() if isinstance(v, dict) and SUBMISSION in v), None)
+    sent = form.pop(SUBMISSION) if form is not None else None
+    current = getattr(state, "submission", "")
+    if not sent or not current or not secrets.compare_digest(sent, current):
+        log.info("%s: a repeated or stale submission; nothing stored again", name)
+        return False
+    state.submission = new_submission_id()
+    return True
+
+
+def new_submission_id() -> str:
+    """A fresh submission id (128 random bits) for a create form."""
+    return secrets.token_urlsafe(16)
+
+
+class FormMixin(rx.State, mixin=True):
+    """A page state with forms: a "please wait" flag, the submission id of its create forms, and
+    the messages of the last answer.
+
+    A slow form's submit chain is ``[S.begin("name"), S.handler]``: ``begin`` marks that form busy;
+    its delta reaches the browser before the real handler starts (a client's events run one after
+    another) and the frame lowers the flag however the handler ends. A create form carries
+    ``submission`` in a hidden input (``components/forms.submission_input``)."""
+
+    busy: str = ""  # the name of the form being sent, "" when none
+    submission: str = rx.field(default_factory=lambda: new_submission_id())  # create forms' id
+    error: str = ""  # form-level refusal, role=alert
+    notice: str = ""  # form-level success, role=status
+    errors: dict[str, str] = {}  # field -> message
+
+    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset()
+
+    def _may_be_busy(self, what: str) -> bool:
+        return what in self.BUSY_NAMES
+
+    def _show_refusal(self, text: str) -> None:
+        self.error = text
+
+    def _show_error(self, err: DomainError, lang: str) -> Any:
+        if isinstance(err, FormErrors):
+            self.errors = field_texts(err, lang)
+            self.error = say(err, lang)
+        else:
+            self.errors = {}
+            self.error = say(err, lang)
+        return None
+
+    def _clear(self) -> None:
+        self.error = self.notice = ""
+        self.errors = {}
+
+    @rx.event
+    @handler(PUBLIC, what=Text(40))
+    def begin(self, ctx: Ctx, what: str):
+        """Mark the form ``what`` busy (only names the state lists)."""
+        if self._may_be_busy(what):
+            self.busy = what
+
+
+def declared_handlers(state_cls: type) -> dict[str, Declaration | None]:
+    """Every event handler of ``state_cls`` (own and inherited) with its declaration or None."""
+    return {name: declaration_of(h) for name, h in state_cls.event_handlers.items()}
+
+
+__all__ = [
+    "ACCESS_LEVELS", "Arg", "BadArguments", "CUSTOMER", "Choice", "Ctx", "Declaration", "Files", "Flag", "Form",
+    "FormMixin", "Id", "NotSignedIn", "PUBLIC", "SUBMISSION", "Text", "call", "declaration_of", "declared_handlers",
+    "engine", "field_texts", "handler", "ident", "language", "new_submission_id", "profile", "remember_resolved",
+    "resolve_user", "say",
+]
