@@ -4,6 +4,7 @@ import reflex as rx
 import gazportal.models  # noqa: F401  (registers every table for `reflex db`)
 from gazportal import pwa
 from gazportal.asgi import serve_pages_without_slash_redirect
+from gazportal.session_http import session_routes
 from gazportal.components.theme import stylesheet
 from gazportal.pages.index import index
 from gazportal.services.i18n import t
@@ -15,6 +16,7 @@ from gazportal.pages.recover import recover
 from gazportal.pages.register import register
 from gazportal.pages.signin import signin
 from gazportal.state.confirm import ConfirmState
+from gazportal.state import gate
 from gazportal.state.gate import EventGate
 from gazportal.state.oidc import OidcState
 from gazportal.state.recover import RecoverState
@@ -32,7 +34,8 @@ app = rx.App(
     # close button, in the page's colour mode.
     toaster=rx.toast.provider(position="top-center", close_button=True),
     # /accounts is served as it is asked for, not with a redirect to /accounts/ (gazportal/asgi.py).
-    api_transformer=serve_pages_without_slash_redirect,
+    # The session cookie is set and cleared by HTTP answers (gazportal/session_http.py).
+    api_transformer=[serve_pages_without_slash_redirect, session_routes],
     head_components=[
         rx.el.meta(name="description", content=t("index.meta_description", lang)),
         rx.el.meta(name="theme-color", content=profile.colors.primary),
@@ -60,6 +63,7 @@ app.add_page(
 # The event gate: only allow-listed handlers run; user-only ones need a valid session
 # (gazportal/state/gate.py).
 app.add_middleware(EventGate())
+gate.install()  # events naming no declared handler are dropped before Reflex's processor
 
 
 def _title(key: str):

@@ -20,7 +20,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,21 +43,16 @@ MAX_BODY = 1024
 
 
 def token_from_cookie_header(header: Any) -> str | None:
-    """The session token from a ``Cookie`` request header, or None (no cookie, or not a token)."""
+    """The session token from a ``Cookie`` request header (RFC 6265: ``name=value; ...``), or None
+    (no cookie of ours, or not the shape of a token). Another cookie's bad syntax does not hide
+    ours; of two cookies of our name the first counts, as browsers send the most specific first."""
     if not isinstance(header, str) or not header or len(header) > 8192:
         return None
-    jar = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        # One bad cookie of another site's script must not hide ours: read ours by hand.
-        for part in header.split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == COOKIE:
-                return _valid(value)
-        return None
-    morsel = jar.get(COOKIE)
-    return _valid(morsel.value) if morsel is not None else None
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name == COOKIE:
+            return _valid(value.strip().strip('"'))
+    return None
 
 
 def _valid(value: str) -> str | None:

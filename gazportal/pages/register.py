@@ -9,7 +9,7 @@ from gazportal.components.auth_page import (
     auth_page, checkbox, link, login_hint, login_input_attrs, login_label_key, password_hint, phone_hint,
     radio_group,
 )
-from gazportal.components.forms import alert, button, field
+from gazportal.components.forms import alert, button, field, submission_input
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 from gazportal.state.register import RegisterState
@@ -93,6 +93,7 @@ def _form() -> rx.Component:
         parts.append(_captcha())
     return rx.el.form(
         rx.el.div(*parts, class_name="gp-form-grid"),
+        submission_input(S),
         button(T["auth.register.submit"], icon="user-plus", type="submit", loading=S.busy, id="reg-submit"),
         on_submit=S.submit,
         class_name="gp-form",

@@ -23,6 +23,13 @@ class AuthFormState(rx.State):
     busy: bool = False
     submission: str = rx.field(default_factory=new_submission_id)  # a create form's id
 
+    async def _say(self, key: str, **params: Any) -> str:
+        """``key`` in the page's language."""
+        from gazportal.services import i18n
+        from gazportal.state.contract import language
+
+        return i18n.t(key, await language(self), **params)
+
     def _reset_messages(self) -> None:
         self.error = ""
         self.notice = ""

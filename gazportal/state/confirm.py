@@ -6,8 +6,8 @@ from typing import Any
 import reflex as rx
 
 from gazportal.services import auth
-from gazportal.state.auth_forms import AuthFormState, call, engine, now, profile, read_form, refusing
-from gazportal.state.gate import public
+from gazportal.state.auth_forms import AuthFormState
+from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, profile
 from gazportal.state.session import valid_token
 
 
@@ -17,10 +17,10 @@ class ConfirmState(AuthFormState):
     had_link: bool = False  # the page was opened from an e-mail link
 
     @rx.event
-    @public
-    @refusing
-    async def load(self):
+    @handler(PUBLIC)
+    async def load(self, ctx: Ctx):
         """on_load: with ?token=... confirm the e-mail link at once."""
+        self._reset_messages()
         self.confirmed = False
         token = self.router.url.query_parameters.get("token", "") if self.router else ""
         self.had_link = bool(token)
@@ -29,27 +29,25 @@ class ConfirmState(AuthFormState):
         if valid_token(token) is None:
             self.error = await self._say("errors.link_invalid")
             return
-        await call(auth.confirm_link, engine(), token, now=now())
+        await call(auth.confirm_link, engine(), token, now=ctx.now)
         self.confirmed = True
         self.notice = await self._say("auth.confirm.done")
 
     @rx.event
-    @public
-    @refusing
-    async def submit_code(self, form_data: Any):
-        form = read_form(form_data, ("login", "code"))
-        self.login_hint = form["login"]
-        await call(auth.confirm_code, engine(), profile(), form["login"], form["code"], now=now())
+    @handler(PUBLIC, form_data=Form(("login", "code"), prefix="code"))
+    async def submit_code(self, ctx: Ctx, form_data: dict[str, str]):
+        self._reset_messages()
+        self.login_hint = form_data["login"]
+        await call(auth.confirm_code, engine(), profile(), form_data["login"], form_data["code"], now=ctx.now)
         self.confirmed = True
         self.notice = await self._say("auth.confirm.done")
 
     @rx.event
-    @public
-    @refusing
-    async def resend(self, form_data: Any):
+    @handler(PUBLIC, form_data=Form(("login",), prefix="resend"))
+    async def resend(self, ctx: Ctx, form_data: dict[str, str]):
         """Send the link or code again; the same answer whether or not the login exists."""
-        form = read_form(form_data, ("login",))
-        self.login_hint = form["login"]
-        await call(auth.resend_confirmation, engine(), profile(), form["login"], now=now())
+        self._reset_messages()
+        self.login_hint = form_data["login"]
+        await call(auth.resend_confirmation, engine(), profile(), form_data["login"], now=ctx.now)
         key = "auth.confirm.resent_sms" if profile().confirmation == "sms_code" else "auth.confirm.resent_email"
         self.notice = await self._say(key)

@@ -348,9 +348,7 @@ async def resolve_user(state: Any) -> Any:
         return resolved[1]
     from gazportal.state.session import user_of_state
 
-    user = await user_of_state(root)
-    _RESOLVED.set((id(root), user))
-    return user
+    return await user_of_state(root)
 
 
 async def language(state: Any) -> str:

@@ -25,10 +25,10 @@ from gazportal.services import oidc
 from gazportal.services.errors import DomainError
 from gazportal.services.oidc import OidcClient, OidcError
 from gazportal.settings import get_settings
-from gazportal.state.auth_forms import AuthFormState, call, engine, now, profile
-from gazportal.state.gate import public
+from gazportal.state.auth_forms import AuthFormState
+from gazportal.state.contract import PUBLIC, Ctx, call, engine, handler, profile
 from gazportal.state.i18n import adopt_user_language
-from gazportal.state.session import HOME_ROUTE, SessionState
+from gazportal.state.session import HOME_ROUTE, hand_over, start_script
 
 log = logging.getLogger("gazportal.web.oidc")
 
@@ -111,23 +111,23 @@ class OidcState(AuthFormState):
         self._pending_state = self._pending_nonce = self._pending_verifier = self._pending_at = ""
         return pending
 
-    async def _fail(self, err: Exception) -> None:
+    def _show_error(self, err: DomainError, lang: str) -> Any:
         if isinstance(err, OidcError):
             log.info("single sign-on refused: %s", err.reason)
         self.working = False
         self.failed = True
-        await self._refuse(err)
+        return super()._show_error(err, lang)
 
     @rx.event
-    @public
-    def reset_messages(self):
+    @handler(PUBLIC)
+    def reset_messages(self, ctx: Ctx):
         """on_load of /signin: no message left over from an earlier attempt."""
         self._reset_messages()
         self.busy = self.working = self.failed = False
 
     @rx.event
-    @public
-    async def start(self):
+    @handler(PUBLIC)
+    async def start(self, ctx: Ctx):
         """The SSO button: a fresh authorization request, kept server-side; off to the provider."""
         self._reset_messages()
         self.failed = False
@@ -135,40 +135,31 @@ class OidcState(AuthFormState):
             return
         self.busy = True
         yield
-        try:
-            req = await call(_begin, await self._lang())
-        except DomainError as e:
-            self.busy = False
-            await self._fail(e)
-            return
-        self._keep(req, now())
+        req = await call(_begin, ctx.lang)
+        self._keep(req, ctx.now)
         self.busy = False
         # Same window: a different host makes Reflex's redirect a window.location.assign.
         yield rx.redirect(req.url)
 
     @rx.event
-    @public
-    async def callback(self):
+    @handler(PUBLIC)
+    async def callback(self, ctx: Ctx):
         """on_load of /auth/oidc/callback."""
         self._reset_messages()
         self.failed = False
         self.working = True
         params = _query(self.router)
         pending = self._take()  # single use: gone whatever happens below
-        at = now()
+        at = ctx.now
         yield
-        try:
-            if pending is None:
-                raise OidcError("no_pending_request")
-            if not timedelta(0) <= at - pending.created_at <= PENDING_MAX_AGE:
-                raise OidcError("pending_request_expired")
-            user_agent = (self.router.headers.user_agent if self.router else "") or ""
-            signed = await call(_finish, params, pending, at=at, user_agent=user_agent[:300])
-        except DomainError as e:
-            await self._fail(e)
-            return
-        session = await self.get_state(SessionState)
-        session._start(signed.token, False)  # single sign-on: no "remember me"
-        await adopt_user_language(self)  # the language saved in the user's profile
+        if pending is None:
+            raise OidcError("no_pending_request")
+        if not timedelta(0) <= at - pending.created_at <= PENDING_MAX_AGE:
+            raise OidcError("pending_request_expired")
+        user_agent = (self.router.headers.user_agent if self.router else "") or ""
+        signed = await call(_finish, params, pending, at=at, user_agent=user_agent[:300])
+        user, code = await call(hand_over, signed.token)  # single sign-on: no "remember me"
+        if user is not None:
+            await adopt_user_language(self, user.language)  # the language saved in the profile
         self.working = False
-        yield rx.redirect(HOME_ROUTE, replace=True)
+        yield start_script(code, HOME_ROUTE)

@@ -7,9 +7,11 @@ from typing import Any
 import reflex as rx
 
 from gazportal.services import auth
-from gazportal.state.auth_forms import AuthFormState, call, engine, now, profile, read_form, refusing
-from gazportal.state.gate import public
+from gazportal.state.auth_forms import AuthFormState
+from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, profile
 from gazportal.state.session import valid_token
+
+PASSWORDS = ("password", "password2")
 
 
 def by_code() -> bool:
@@ -26,9 +28,9 @@ class RecoverState(AuthFormState):
     _token: str = ""  # the link token from the URL, kept on the server side only
 
     @rx.event
-    @public
-    @refusing
-    async def load(self):
+    @handler(PUBLIC)
+    async def load(self, ctx: Ctx):
+        self._reset_messages()
         self.done = False
         token = self.router.url.query_parameters.get("token", "") if self.router else ""
         self._token = valid_token(token) or ""
@@ -37,14 +39,13 @@ class RecoverState(AuthFormState):
             self.error = await self._say("errors.link_invalid")
 
     @rx.event
-    @public
-    @refusing
-    async def request(self, form_data: Any):
-        form = read_form(form_data, ("login",))
-        self.login_hint = form["login"]
+    @handler(PUBLIC, form_data=Form(("login",), prefix="rec"))
+    async def request(self, ctx: Ctx, form_data: dict[str, str]):
+        self._reset_messages()
+        self.login_hint = form_data["login"]
         self.busy = True
         yield
-        await call(auth.request_reset, engine(), profile(), form["login"], now=now())
+        await call(auth.request_reset, engine(), profile(), form_data["login"], now=ctx.now)
         self.busy = False
         if by_code():
             self.stage = "code"
@@ -54,29 +55,27 @@ class RecoverState(AuthFormState):
             self.notice = await self._say("auth.recover.sent_email")
 
     @rx.event
-    @public
-    @refusing
-    async def reset_with_code(self, form_data: Any):
-        form = read_form(form_data, ("login", "code", "password", "password2"), secrets=("password", "password2"))
-        self.login_hint = form["login"]
+    @handler(PUBLIC, form_data=Form(("login", "code") + PASSWORDS, secrets=PASSWORDS, prefix="rc"))
+    async def reset_with_code(self, ctx: Ctx, form_data: dict[str, str]):
+        self._reset_messages()
+        self.login_hint = form_data["login"]
         await call(
-            auth.reset_password_with_code, engine(), profile(), form["login"], form["code"],
-            form["password"], form["password2"], now=now(),
+            auth.reset_password_with_code, engine(), profile(), form_data["login"], form_data["code"],
+            form_data["password"], form_data["password2"], now=ctx.now,
         )
         self.done = True
         self.notice = await self._say("auth.recover.done")
 
     @rx.event
-    @public
-    @refusing
-    async def reset_with_link(self, form_data: Any):
+    @handler(PUBLIC, form_data=Form(PASSWORDS, secrets=PASSWORDS, prefix="rl"))
+    async def reset_with_link(self, ctx: Ctx, form_data: dict[str, str]):
+        self._reset_messages()
         if not self._token:
             self.error = await self._say("errors.link_invalid")
             return
-        form = read_form(form_data, ("password", "password2"), secrets=("password", "password2"))
         await call(
             auth.reset_password_with_link, engine(), profile(), self._token,
-            form["password"], form["password2"], now=now(),
+            form_data["password"], form_data["password2"], now=ctx.now,
         )
         self._token = ""
         self.done = True

@@ -14,13 +14,22 @@ import reflex as rx
 
 from gazportal.services import auth, captcha
 from gazportal.services.errors import DomainError
-from gazportal.state.auth_forms import AuthFormState, BadForm, call, engine, now, profile, read_form
+from gazportal.state.auth_forms import AuthFormState
 from gazportal.state.confirm import ConfirmState
-from gazportal.state.gate import public
+from gazportal.state.contract import PUBLIC, Choice, Ctx, Form, call, engine, handler, profile
 
 TEXT_FIELDS = ("login", "email", "surname", "name", "phone", "kind", "bin", "account_number", "last_payment")
 SECRET_FIELDS = ("password", "password2")
 CAPTCHA_FIELD = "altcha"  # the name under which the widget puts its payload into the form
+# Which fields a page shows depends on the profile: only the login and passwords are always there.
+REGISTER_FORM = Form(
+    TEXT_FIELDS + SECRET_FIELDS + (CAPTCHA_FIELD,),
+    optional=set(TEXT_FIELDS + (CAPTCHA_FIELD,)) - {"login"},
+    secrets=SECRET_FIELDS + (CAPTCHA_FIELD,),
+    limits={CAPTCHA_FIELD: 4096},
+    checkboxes=("agreement",),
+    prefix="reg",
+)
 
 RESET_WIDGET = "document.querySelectorAll('altcha-widget').forEach(w => w.reset && w.reset())"
 
@@ -29,14 +38,29 @@ def _challenge_json() -> str:
     return json.dumps(captcha.new_challenge()) if profile().captcha else ""
 
 
+def _registration(form: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What auth.register takes, from the page's form and the profile's rules."""
+    p = profile()
+    data = dict(form)
+    data["captcha"] = data.pop(CAPTCHA_FIELD)
+    if p.login_identifier == "account" and p.proof_by_last_payment:
+        data["account_number"] = data["login"]  # the login is the account to prove
+    data["language"] = lang
+    if p.login_identifier == "phone" and not data["phone"]:
+        data["phone"] = data["login"]  # the login is the phone number
+    if not p.legal_entities or data["kind"] not in ("person", "legal"):
+        data["kind"] = "person"
+    return data
+
+
 class RegisterState(AuthFormState):
     kind: str = "person"  # person | legal: shows the BIN field
     challenge: str = ""  # the ALTCHA challenge JSON for the widget
     done: bool = False  # registered: the form gives way to "what next"
 
     @rx.event
-    @public
-    def load(self):
+    @handler(PUBLIC)
+    def load(self, ctx: Ctx):
         """on_load: a fresh form and a fresh challenge."""
         self._reset_messages()
         self.busy = False
@@ -45,56 +69,36 @@ class RegisterState(AuthFormState):
         self.challenge = _challenge_json()
 
     @rx.event
-    @public
-    def set_kind(self, value: Any):
-        if isinstance(value, str) and value in ("person", "legal") and profile().legal_entities:
+    @handler(PUBLIC, value=Choice(("person", "legal")))
+    def set_kind(self, ctx: Ctx, value: str):
+        if profile().legal_entities:
             self.kind = value
 
     @rx.event
-    @public
-    def new_challenge(self):
+    @handler(PUBLIC)
+    def new_challenge(self, ctx: Ctx):
         """The widget's challenge expired (10 minutes): a fresh one."""
         if profile().captcha:
             self.challenge = _challenge_json()
 
     @rx.event
-    @public
-    async def submit(self, form_data: Any):
+    @handler(PUBLIC, creates=True, form_data=REGISTER_FORM)
+    async def submit(self, ctx: Ctx, form_data: dict[str, Any]):
+        """Register; a repeated submit of the same form registers nothing more."""
         self._reset_messages()
-        try:
-            data = read_form(
-                form_data,
-                TEXT_FIELDS + SECRET_FIELDS + (CAPTCHA_FIELD,),
-                checkboxes=("agreement",),
-                secrets=SECRET_FIELDS + (CAPTCHA_FIELD,),
-            )
-        except BadForm as e:
-            await self._refuse(e)
-            return
         p = profile()
-        data["captcha"] = data.pop(CAPTCHA_FIELD)
-        if p.login_identifier == "account" and p.proof_by_last_payment:
-            data["account_number"] = data["login"]  # the login is the account to prove
-        data["language"] = await self._lang()
-        if p.login_identifier == "phone" and not data["phone"]:
-            data["phone"] = data["login"]  # the login is the phone number
-        if not p.legal_entities:
-            data["kind"] = "person"
-        if data["kind"] not in ("person", "legal"):
-            data["kind"] = "person"
+        data = _registration(form_data, ctx.lang)
         self.kind = data["kind"]
         self.busy = True
         yield
         try:
-            await call(auth.register, engine(), p, data, now=now())
+            await call(auth.register, engine(), p, data, now=ctx.now)
         except DomainError as e:
-            await self._refuse(e)
-            if p.captcha:
+            self._show_error(e, ctx.lang)
+            if p.captcha:  # a solved challenge is single use
                 self.challenge = _challenge_json()
                 yield rx.call_script(RESET_WIDGET)
             return
-        finally:
-            self.busy = False
         self.done = True
         if p.confirmation == "none":
             self.notice = await self._say("auth.register.done_none")

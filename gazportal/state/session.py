@@ -81,11 +81,11 @@ async def user_of_state(root: Any):
 def personal_states() -> list[type[rx.State]]:
     """Every state class that holds a customer's data (``PERSONAL = True``)."""
     out: list[type[rx.State]] = []
-    todo = list(rx.State.class_subclasses)
+    todo = list(rx.State.get_substates())
     while todo:
         cls = todo.pop()
-        todo.extend(cls.class_subclasses)
-        if getattr(cls, "PERSONAL", False):
+        todo.extend(cls.get_substates())
+        if getattr(cls, "PERSONAL", False) is True:
             out.append(cls)
     return sorted(out, key=lambda c: c.get_full_name())
 
@@ -119,9 +119,12 @@ def start_script(code: str, then: str) -> Any:
     )
 
 
-def hand_over(token: str) -> str:
-    """A hand-over code for the session of ``token`` (blocking: the database)."""
-    return session_handoff.issue(get_engine(), token, now=utcnow())
+def hand_over(token: str):
+    """For a session just opened (``auth.sign_in`` / ``auth.open_session``): its user
+    (``auth.SessionUser``, for the language) and a hand-over code for :func:`start_script`.
+    Blocking (the database): run it in a thread."""
+    user = auth.resolve_session(get_engine(), token, now=utcnow())
+    return user, session_handoff.issue(get_engine(), token, now=utcnow())
 
 
 def sign_out_script() -> Any:

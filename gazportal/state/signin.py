@@ -1,4 +1,8 @@
-"""Sign-in: login identifier (per profile), password, "remember me"."""
+"""Sign-in: login identifier (per profile), password, "remember me".
+
+A successful sign-in opens the session on the server and hands it to the browser's HttpOnly
+cookie with a one-time code (``state/session.py``: the page posts the code, then opens the
+accounts page as a new page whose websocket carries the cookie)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,58 +11,45 @@ import reflex as rx
 
 from gazportal.services import auth
 from gazportal.services.errors import DomainError
-from gazportal.state.auth_forms import AuthFormState, BadForm, call, engine, now, profile, read_form
-from gazportal.state.gate import public
+from gazportal.state.auth_forms import AuthFormState
+from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, profile
 from gazportal.state.i18n import adopt_user_language
-from gazportal.state.session import HOME_ROUTE, SessionState
+from gazportal.state.session import HOME_ROUTE, hand_over, start_script
 
 LOCKED_KEY = "errors.sign_in_locked"
 NOT_CONFIRMED_KEY = "errors.sign_in_not_confirmed"
+SIGN_IN_FORM = Form(("login", "password"), checkboxes=("remember",), secrets=("password",), prefix="signin")
 
 
 class SignInState(AuthFormState):
     locked: bool = False  # the message points to recovery
     not_confirmed: bool = False  # the message points to the confirmation page
 
-    @rx.event
-    @public
-    async def submit(self, form_data: Any):
-        self._reset_messages()
-        self.locked = self.not_confirmed = False
-        try:
-            form = read_form(form_data, ("login", "password"), checkboxes=("remember",), secrets=("password",))
-        except BadForm as e:
-            await self._refuse(e)
-            return
-        self.busy = True
-        yield
-        try:
-            user_agent = self.router.headers.user_agent if self.router else ""
-            result = await call(
-                auth.sign_in,
-                engine(),
-                profile(),
-                form["login"],
-                form["password"],
-                remember=form["remember"],
-                now=now(),
-                user_agent=(user_agent or "")[:300],
-            )
-        except DomainError as e:
-            self.locked = e.key == LOCKED_KEY
-            self.not_confirmed = e.key == NOT_CONFIRMED_KEY
-            await self._refuse(e)
-            return
-        finally:
-            self.busy = False
-        session = await self.get_state(SessionState)
-        session._start(result.token, bool(result.remember))
-        await adopt_user_language(self)  # the language saved in the user's profile
-        yield rx.redirect(HOME_ROUTE, replace=True)
+    def _show_error(self, err: DomainError, lang: str) -> Any:
+        self.locked = err.key == LOCKED_KEY
+        self.not_confirmed = err.key == NOT_CONFIRMED_KEY
+        return super()._show_error(err, lang)
 
     @rx.event
-    @public
-    def clear(self):
+    @handler(PUBLIC, form=SIGN_IN_FORM)
+    async def submit(self, ctx: Ctx, form: dict[str, Any]):
+        self._reset_messages()
+        self.locked = self.not_confirmed = False
+        self.busy = True
+        yield
+        user_agent = self.router.headers.user_agent if self.router else ""
+        result = await call(
+            auth.sign_in, engine(), profile(), form["login"], form["password"], remember=form["remember"],
+            now=ctx.now, user_agent=(user_agent or "")[:300],
+        )
+        user, code = await call(hand_over, result.token)
+        if user is not None:
+            await adopt_user_language(self, user.language)  # the language saved in the profile
+        yield start_script(code, HOME_ROUTE)
+
+    @rx.event
+    @handler(PUBLIC)
+    def clear(self, ctx: Ctx):
         """on_load: a fresh form."""
         self._reset_messages()
         self.locked = self.not_confirmed = False

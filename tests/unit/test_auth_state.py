@@ -19,6 +19,7 @@ from gazportal.db import read_session, write_session
 from gazportal.models import AuthSession, User
 from gazportal.models._base import utcnow
 from gazportal.services import auth, i18n, notify, passwords
+from tests.conftest import cookie_for
 
 PASSWORD = "Sturdy-Lantern-42"
 LOGIN = "anna@example.kz"
@@ -58,13 +59,47 @@ def make_user(engine, login=LOGIN, *, active=True) -> int:
 
 
 async def states(*classes, token: str = "", url: str = ""):
-    from gazportal.state.session import SessionState
+    import gazportal.state.gate  # noqa: F401  (every shared state exists before the tree)
 
     root = State()
+    root.router_data = cookie_for(token)
     if url:
         root.router = dataclasses.replace(RouterData(), url=ReflexURL(url))
-    (await root.get_state(SessionState)).token = token
+        root.router_data = {**root.router_data, **cookie_for(token)}
     return [await root.get_state(c) for c in classes]
+
+
+def _scripts(events) -> list[str]:
+    from reflex_base.event import Event
+
+    return [str(e.payload.get("javascript_code", "")) for ev in events for e in Event.from_event_type(ev)]
+
+
+def handed_over(events) -> str | None:
+    """The hand-over code a sign-in's answer posts to /_gp/session, or None."""
+    for js in _scripts(events):
+        m = re.search(r'code\\": \\"([A-Za-z0-9_-]{20,})', js)
+        if m:
+            return m.group(1)
+    return None
+
+
+def opened(events) -> list[str]:
+    """Where a sign-in's answer sends the browser once the cookie is set."""
+    out = []
+    for js in _scripts(events):
+        out += re.findall(r'if \(r\.ok\) window\.location\.replace\("([^"]+)"\)', js)
+    return out
+
+
+def signed_in_user(engine, events):
+    """The user whose session the answer handed over (claimed as the browser would)."""
+    from gazportal.services import session_handoff
+
+    code = handed_over(events)
+    assert code is not None
+    claimed = session_handoff.claim(engine, code, now=utcnow())
+    return auth.resolve_session(engine, claimed.token, now=utcnow()), claimed
 
 
 async def drain(gen):
@@ -103,43 +138,60 @@ def en(key, **kw):
 # --- sign-in ----------------------------------------------------------------------------------
 
 
-async def test_sign_in_sets_the_session_cookie_and_goes_to_the_accounts(app_db):
-    from gazportal.state.session import SessionState
+async def test_sign_in_hands_the_session_to_the_cookie_and_goes_to_the_accounts(app_db):
     from gazportal.state.signin import SignInState
 
     uid = make_user(app_db)
-    s, sess = await states(SignInState, SessionState)
+    (s,) = await states(SignInState)
     out = await drain(s.submit({"login": "Anna@Example.KZ", "password": PASSWORD}))
-    assert redirects(out) == ["/accounts"]
+    assert opened(out) == ["/accounts"]
     assert s.error == "" and s.field_errors == {} and not s.busy
-    assert len(sess.token) >= 43 and sess.token_kept == ""  # 256-bit token_urlsafe
-    user = await sess._user()
-    assert user.user_id == uid
+    user, claimed = signed_in_user(app_db, out)
+    assert user.user_id == uid and len(claimed.token) >= 43 and claimed.remember is False
+    assert claimed.token not in str(out)  # the session token itself never travels on the websocket
     with read_session(app_db) as db:  # stored hashed, never in clear
-        assert db.exec(select(AuthSession).where(AuthSession.token_hash == sess.token)).first() is None
+        assert db.exec(select(AuthSession).where(AuthSession.token_hash == claimed.token)).first() is None
 
 
-async def test_remember_me_uses_the_long_lived_cookie(app_db):
-    from gazportal.state.session import SessionState
+async def test_a_hand_over_code_is_single_use_and_short_lived(app_db):
+    from gazportal.services import session_handoff
     from gazportal.state.signin import SignInState
 
     make_user(app_db)
-    s, sess = await states(SignInState, SessionState)
-    await drain(s.submit({"login": LOGIN, "password": PASSWORD, "remember": "on"}))
-    assert sess.token == "" and len(sess.token_kept) >= 43
-    assert (await sess._user()).remember is True
+    (s,) = await states(SignInState)
+    out = await drain(s.submit({"login": LOGIN, "password": PASSWORD}))
+    code = handed_over(out)
+    late = utcnow() + session_handoff.HANDOFF_TTL + timedelta(seconds=1)
+    with pytest.raises(session_handoff.HandoffRefused):
+        session_handoff.claim(app_db, code, now=late)
+    first = session_handoff.claim(app_db, code, now=utcnow())
+    with pytest.raises(session_handoff.HandoffRefused):
+        session_handoff.claim(app_db, code, now=utcnow())
+    for junk in (None, 5, "", "x" * 43, code + "x"):
+        with pytest.raises(session_handoff.HandoffRefused):
+            session_handoff.claim(app_db, junk, now=utcnow())
+    assert auth.resolve_session(app_db, first.token, now=utcnow()) is not None
+
+
+async def test_remember_me_makes_a_long_lived_session(app_db):
+    from gazportal.state.signin import SignInState
+
+    make_user(app_db)
+    (s,) = await states(SignInState)
+    out = await drain(s.submit({"login": LOGIN, "password": PASSWORD, "remember": "on"}))
+    user, claimed = signed_in_user(app_db, out)
+    assert user.remember is True and claimed.remember is True
 
 
 async def test_wrong_password_and_unknown_login_get_the_same_answer(app_db):
-    from gazportal.state.session import SessionState
     from gazportal.state.signin import SignInState
 
     make_user(app_db)
     answers = []
     for login in (LOGIN, "nobody@example.kz"):
-        s, sess = await states(SignInState, SessionState)
+        (s,) = await states(SignInState)
         out = await drain(s.submit({"login": login, "password": "wrong-password-1"}))
-        assert redirects(out) == [] and sess.token == "" and sess.token_kept == ""
+        assert opened(out) == [] and handed_over(out) is None
         answers.append((s.error, s.locked, s.field_errors))
     assert answers[0] == answers[1] == (en("errors.sign_in_failed"), False, {})
     assert sessions(app_db) == 0
@@ -163,45 +215,43 @@ async def test_lock_points_to_recovery(app_db):
 
 @pytest.mark.parametrize("junk", JUNK, ids=range(len(JUNK)))
 async def test_sign_in_with_junk_fails_cleanly(app_db, junk):
-    from gazportal.state.session import SessionState
     from gazportal.state.signin import SignInState
 
     make_user(app_db)
-    s, sess = await states(SignInState, SessionState)
+    (s,) = await states(SignInState)
     out = await drain(s.submit(junk))
-    assert redirects(out) == []
+    assert opened(out) == [] and handed_over(out) is None
     assert s.error in (en("errors.form_invalid"), en("errors.sign_in_failed"))
-    assert sess.token == "" and sessions(app_db) == 0
+    assert sessions(app_db) == 0
 
 
-async def test_extra_fields_are_ignored_and_cannot_pick_the_user(app_db):
-    from gazportal.state.session import SessionState
+async def test_extra_fields_refuse_the_form_and_cannot_pick_the_user(app_db):
     from gazportal.state.signin import SignInState
 
-    uid = make_user(app_db)
+    make_user(app_db)
     other = make_user(app_db, "boris@example.kz")
-    s, sess = await states(SignInState, SessionState)
-    await drain(s.submit({"login": LOGIN, "password": PASSWORD, "user_id": other, "token": "x" * 43}))
-    assert (await sess._user()).user_id == uid
+    (s,) = await states(SignInState)
+    out = await drain(s.submit({"login": LOGIN, "password": PASSWORD, "user_id": other, "token": "x" * 43}))
+    assert handed_over(out) is None and s.error == en("errors.form_invalid") and sessions(app_db) == 0
 
 
 # --- the session ------------------------------------------------------------------------------
 
 
-async def test_user_is_resolved_on_every_call_and_sign_out_revokes(app_db):
-    from gazportal.state.session import NotSignedIn, SessionState
+async def test_the_user_comes_from_the_connection_cookie_and_sign_out_revokes(app_db):
+    from gazportal.state.contract import resolve_user
+    from gazportal.state.session import SessionState
 
     make_user(app_db)
     signed = auth.sign_in(app_db, _profile(), LOGIN, PASSWORD, remember=False, now=utcnow())
     (sess,) = await states(SessionState, token=signed.token)
-    assert (await sess._user()).login == LOGIN
+    assert (await resolve_user(sess)).login == LOGIN
     out = await drain(sess.sign_out())
-    assert redirects(out) == ["/signin"]
-    assert sess.token == "" and sess.token_kept == "" and not sess.signed_in
+    assert "/_gp/signout" in str(out) and "/signin" in str(out)  # the HTTP answer clears the cookie
+    assert not sess.signed_in
     assert auth.resolve_session(app_db, signed.token, now=utcnow()) is None
-    sess.token = signed.token  # a copied cookie is worth nothing now
-    with pytest.raises(NotSignedIn):
-        await sess._user()
+    (again,) = await states(SessionState, token=signed.token)  # a copied cookie is worth nothing now
+    assert await resolve_user(again) is None
 
 
 def _profile():
@@ -212,20 +262,20 @@ def _profile():
 
 @pytest.mark.parametrize("token", ["", "short", "a" * 43, secrets.token_urlsafe(32), None, 5, {"a": 1}, ["x"],
                                    "../../etc/passwd", "' OR 1=1 --"])
-async def test_forged_tokens_are_not_a_user(app_db, token):
-    from gazportal.state.session import NotSignedIn, SessionState
+async def test_forged_cookies_are_not_a_user(app_db, token):
+    from gazportal.state.contract import resolve_user
+    from gazportal.state.session import SessionState, user_for
 
     make_user(app_db)
     (sess,) = await states(SessionState)
-    sess.token = token
-    sess.token_kept = token
-    with pytest.raises(NotSignedIn):
-        await sess._user()
+    assert await user_for({"headers": {"cookie": f"gp_session={token}"}}) is None
+    assert await user_for({"headers": {"cookie": token}}) is None
+    assert await resolve_user(sess) is None
 
 
 async def test_idle_and_absolute_timeouts_end_the_session(app_db):
     from gazportal.settings import get_settings
-    from gazportal.state.session import NotSignedIn, SessionState
+    from gazportal.state.session import user_for
 
     make_user(app_db)
     st = get_settings()
@@ -235,24 +285,20 @@ async def test_idle_and_absolute_timeouts_end_the_session(app_db):
                        now=utcnow() - timedelta(days=st.session_remember_days, minutes=1))
     fresh = auth.sign_in(app_db, st.profile, LOGIN, PASSWORD, remember=False, now=utcnow())
     for token in (idle.token, old.token):
-        (sess,) = await states(SessionState, token=token)
-        with pytest.raises(NotSignedIn):
-            await sess._user()
-    (sess,) = await states(SessionState, token=fresh.token)
-    assert (await sess._user()).login == LOGIN
+        assert await user_for(cookie_for(token)) is None
+    assert (await user_for(cookie_for(fresh.token))).login == LOGIN
 
 
-async def test_guest_pages_send_a_signed_in_user_on_and_clear_a_dead_cookie(app_db):
+async def test_guest_pages_send_a_signed_in_user_on(app_db):
     from gazportal.state.session import SessionState
 
     make_user(app_db)
     signed = auth.sign_in(app_db, _profile(), LOGIN, PASSWORD, remember=False, now=utcnow())
     (sess,) = await states(SessionState, token=signed.token)
     assert redirects(await drain(sess.load_guest())) == ["/accounts"]
-    assert sess.signed_in and sess.display_name
     auth.sign_out(app_db, signed.token, now=utcnow())
+    (sess,) = await states(SessionState, token=signed.token)
     assert redirects(await drain(sess.load_guest())) == []
-    assert sess.token == "" and not sess.signed_in
     assert redirects(await drain(sess.require_user())) == ["/signin"]
 
 
@@ -271,8 +317,9 @@ def _seed_account(engine, number="100200300", amount="4520.50") -> None:
                       receipt_no="R" + secrets.token_hex(5), channel="bank"))
 
 
-def _form(**changes) -> dict:
-    f = {"login": "Dana@Example.kz", "password": PASSWORD, "password2": PASSWORD, "surname": "Ахметова",
+def _form(state=None, **changes) -> dict:
+    """The registration form as the page sends it (with the state's submission id)."""
+    f = {"submission": state.submission if state is not None else "", "login": "Dana@Example.kz", "password": PASSWORD, "password2": PASSWORD, "surname": "Ахметова",
          "name": "Дана", "phone": "+7 701 234 5678", "kind": "person", "bin": "", "account_number": "100200300",
          "last_payment": "4520.50", "agreement": "on"}
     f.update(changes)
@@ -294,8 +341,8 @@ async def test_register_confirm_by_link_then_sign_in(app_db):
 
     _seed_account(app_db)
     (r,) = await states(RegisterState)
-    r.load()
-    await drain(r.submit(_form()))
+    await r.load()
+    await drain(r.submit(_form(r)))
     assert r.done and r.error == "" and r.field_errors == {}
     assert r.notice == en("auth.register.done_email")
     notify.wait_idle()
@@ -313,9 +360,10 @@ async def test_register_confirm_by_link_then_sign_in(app_db):
     await c2.load()  # a used link is refused
     assert not c2.confirmed and c2.error
 
-    s, sess = await states(SignInState, SessionState)
-    assert redirects(await drain(s.submit({"login": "dana@example.kz", "password": PASSWORD}))) == ["/accounts"]
-    assert (await sess._user()).login == "dana@example.kz"
+    (s,) = await states(SignInState)
+    out = await drain(s.submit({"login": "dana@example.kz", "password": PASSWORD}))
+    assert opened(out) == ["/accounts"]
+    assert signed_in_user(app_db, out)[0].login == "dana@example.kz"
 
 
 async def test_register_marks_the_wrong_fields_only(app_db):
@@ -323,7 +371,7 @@ async def test_register_marks_the_wrong_fields_only(app_db):
 
     _seed_account(app_db)
     (r,) = await states(RegisterState)
-    await drain(r.submit(_form(password2="something-else-1", last_payment="4520.51", phone="12", agreement="")))
+    await drain(r.submit(_form(r, password2="something-else-1", last_payment="4520.51", phone="12", agreement="")))
     assert not r.done
     assert r.error == en("errors.form_invalid")
     assert set(r.field_errors) == {"password2", "phone", "agreement"}
@@ -349,9 +397,9 @@ async def test_set_kind_takes_only_known_values(app_db):
 
     (r,) = await states(RegisterState)
     for junk in (None, 1, "admin", ["legal"], {"k": "legal"}, math.nan):
-        r.set_kind(junk)
+        await r.set_kind(junk)
         assert r.kind == "person"
-    r.set_kind("legal")
+    await r.set_kind("legal")
     assert r.kind == "legal"
 
 
@@ -396,3 +444,22 @@ async def test_recover_link_handlers_without_a_token_do_nothing(app_db):
     assert r.stage == "request" and r.error == en("errors.link_invalid")
     await r.reset_with_link({"password": "Quiet-Harbour-77", "password2": "Quiet-Harbour-77"})
     assert not r.done and r.error == en("errors.link_invalid")
+
+
+async def test_a_repeated_registration_submit_registers_once(app_db):
+    """A double click on "create account": the second event carries the used submission id."""
+    from gazportal.state.register import RegisterState
+
+    _seed_account(app_db)
+    (r,) = await states(RegisterState)
+    await r.load()
+    form = _form(r)
+    await drain(r.submit(dict(form)))
+    assert r.done and r.error == ""
+    r.done, r.notice = False, ""
+    await drain(r.submit(dict(form)))  # the same form again: nothing runs, nothing changes
+    assert not r.done and r.notice == "" and r.error == ""
+    with read_session(app_db) as db:
+        assert db.exec(select(func.count()).select_from(User).where(User.login == "dana@example.kz")).one() == 1
+    await drain(r.submit(_form(None)))  # no submission id at all
+    assert not r.done

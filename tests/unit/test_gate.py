@@ -1,8 +1,10 @@
-"""The event gate (App middleware): only allow-listed handlers run; user-only ones need a valid
-session checked against the database on every event. Driven with crafted events, as an attacker
-speaking Reflex's protocol would send them."""
+"""The event gate and the handler contract: only declared handlers run, with exactly the
+arguments they declare; customer handlers need a valid session read from the connection's cookie
+on every event. Driven with crafted events, as an attacker speaking Reflex's protocol would send
+them."""
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 from datetime import timedelta
@@ -17,45 +19,52 @@ from gazportal.db import write_session
 from gazportal.models import User
 from gazportal.models._base import utcnow
 from gazportal.services import auth, passwords
-from gazportal.state import gate
-from gazportal.state.gate import PUBLIC, USER, EventGate, access_of, public, user_only
+from gazportal.state import contract, gate
+from gazportal.state.contract import CUSTOMER, PUBLIC, Ctx, Form, Id, Text, declaration_of, handler
+from gazportal.state.gate import EventGate, access_of
 from gazportal.state.i18n import I18nState
 from gazportal.state.session import SessionState
 from gazportal.state.signin import SignInState
+from tests.conftest import cookie_for
 
 PASSWORD = "Sturdy-Lantern-42"
 LOGIN = "anna@example.kz"
 
 
-class GateProbeState(rx.State):
+class GateProbeState(contract.FormMixin, rx.State):
     """Handlers of every kind, to see what the gate lets through."""
 
     hits: int = 0
+    seen_user: int = 0
 
     @rx.event
-    @user_only
-    def poke(self, n: Any = 1):
+    @handler(CUSTOMER, n=Id().optional(1))
+    def poke(self, ctx: Ctx, n: int):
         self.hits += 1
+        self.seen_user = ctx.user_id
 
     @rx.event
-    @public
-    def wave(self):
+    @handler(PUBLIC)
+    def wave(self, ctx: Ctx):
         self.hits += 100
+
+    @rx.event
+    @handler(CUSTOMER, creates=True, form=Form(("text",), prefix="probe"))
+    def store(self, ctx: Ctx, form: dict[str, str]):
+        self.hits += 1000
 
     @rx.event
     def undeclared(self):
         self.hits += 10_000
 
 
-def name(cls, handler: str) -> str:
-    return f"{cls.get_full_name()}.{handler}"
+def name(cls, handler_name: str) -> str:
+    return f"{cls.get_full_name()}.{handler_name}"
 
 
 @pytest.fixture(autouse=True)
-def _cheap_argon2():
-    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+def _cheap(fast_hashing):
     yield
-    passwords.use_hasher(old)
 
 
 def make_user(engine) -> int:
@@ -73,10 +82,11 @@ def sign_in(engine, *, now=None, remember=False) -> str:
     return auth.sign_in(engine, get_settings().profile, LOGIN, PASSWORD, remember=remember, now=now or utcnow()).token
 
 
-async def run(event_name: str, payload: Any = None, *, token: str = "") -> tuple[StateUpdate | None, State]:
-    root = State()
-    (await root.get_state(SessionState)).token = token
-    ev = Event(name=event_name, payload={} if payload is None else payload)
+async def run(event_name: Any, payload: Any = None, *, token: str = "", root: State | None = None
+              ) -> tuple[StateUpdate | None, State]:
+    root = root or State()
+    ev = Event(name=event_name, payload={} if payload is None else payload, router_data=cookie_for(token))
+    root.router_data = cookie_for(token)
     return await EventGate().preprocess(app=None, state=root, event=ev), root
 
 
@@ -84,50 +94,76 @@ def redirected_to_signin(update: StateUpdate | None) -> bool:
     return update is not None and any(e.name == "_redirect" and e.payload["path"] == "/signin" for e in update.events)
 
 
-# --- the allow-list ---------------------------------------------------------------------------
+# --- declarations -------------------------------------------------------------------------------
 
 
-def test_access_of_knows_public_user_and_nothing_else():
+def _our_states() -> list[type[rx.State]]:
+    import gazportal.gazportal  # noqa: F401  (every page and state)
+
+    out, todo = [], list(State.get_substates())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.get_substates())
+        if cls.__module__.startswith("gazportal."):
+            out.append(cls)
+    return out
+
+
+def test_every_handler_of_every_state_is_declared():
+    """The only way the gate learns about a handler is its declaration: an undeclared one would be
+    a silently dead button, so none may exist (Reflex's own ``setvar`` is refused by design)."""
+    states = _our_states()
+    assert len(states) >= 12
+    missing = [
+        f"{cls.__name__}.{h}" for cls in states for h in cls.event_handlers
+        if h != "setvar" and declaration_of(cls.event_handlers[h]) is None
+    ]
+    assert missing == []
+
+
+def test_declarations_are_checked_when_written():
+    with pytest.raises(TypeError):  # the body must take ctx
+        handler(PUBLIC)(lambda self: None)
+    with pytest.raises(TypeError):  # declared and taken arguments differ
+        handler(PUBLIC, a=Text())(lambda self, ctx, b: None)
+    with pytest.raises(TypeError):  # a create takes exactly one form
+        handler(PUBLIC, creates=True, a=Text())(lambda self, ctx, a: None)
+    with pytest.raises(ValueError):
+        handler("admin")(lambda self, ctx: None)
+
+
+def test_access_of_knows_public_customer_and_nothing_else():
     assert access_of(name(State, "hydrate")) == PUBLIC
     assert access_of(name(State, "hydrate_and_load")) == PUBLIC
     assert access_of(name(I18nState, "set_language")) == PUBLIC
     assert access_of(name(SignInState, "submit")) == PUBLIC
     assert access_of(name(GateProbeState, "wave")) == PUBLIC
-    assert access_of(name(GateProbeState, "poke")) == USER
+    assert access_of(name(GateProbeState, "poke")) == CUSTOMER
     for bad in [
         name(GateProbeState, "undeclared"),  # nobody declared it
-        name(SessionState, "setvar"),  # Reflex's setter: would let a browser set the cookie var
+        name(SessionState, "setvar"),  # Reflex's setter
         name(State, "setvar"),
         name(I18nState, "setvar"),
-        name(SessionState, "_user"),
-        name(SessionState, "_start"),
+        name(SessionState, "_owner"),
         name(GateProbeState, "nothing"),
         "reflex___state____state.no_such_state.submit",
-        "submit",
-        "",
-        ".",
-        "x" * 5000,
-        None,
-        5,
-        ["a"],
+        "submit", "", ".", "x" * 5000, None, 5, ["a"],
     ]:
         assert access_of(bad) is None, bad
 
 
-def test_allow_refuses_unknown_handlers_and_access_levels():
+def test_allow_is_only_for_reflex_own_handlers():
     with pytest.raises(ValueError):
-        gate.allow(GateProbeState, "no_such_handler", access=PUBLIC)
-    with pytest.raises(ValueError):
-        gate.allow(GateProbeState, "wave", access="admin")
+        gate.allow(GateProbeState, "no_such_handler")
 
 
-def test_gate_is_registered_and_cors_is_the_public_url():
-    import rxconfig
+def test_gate_is_registered_and_installed_at_the_socket():
+    from reflex.app import EventNamespace
+
     from gazportal.gazportal import app
-    from gazportal.settings import get_settings
 
     assert any(isinstance(m, EventGate) for m in app._middlewares)
-    assert rxconfig.config.cors_allowed_origins == [get_settings().public_url]
+    assert getattr(EventNamespace.on_event, "_gazportal_gate", False)
 
 
 # --- preprocess with crafted events -------------------------------------------------------------
@@ -135,9 +171,9 @@ def test_gate_is_registered_and_cors_is_the_public_url():
 
 async def test_unknown_and_undeclared_handlers_are_dropped(app_db):
     for ev in (name(GateProbeState, "undeclared"), name(SessionState, "setvar"), "reflex___state____state.x.y", ""):
-        update, root = await run(ev, {"var_name": "token", "value": "x" * 43})
+        update, root = await run(ev, {"var_name": "signed_in", "value": True})
         assert update is not None and not redirected_to_signin(update)
-        assert (await root.get_state(SessionState)).token == ""
+        assert (await root.get_state(SessionState)).signed_in is False
 
 
 async def test_public_handlers_pass(app_db):
@@ -147,7 +183,7 @@ async def test_public_handlers_pass(app_db):
     assert update is None
 
 
-async def test_user_only_without_session_is_dropped_and_sent_to_signin(app_db):
+async def test_customer_handler_without_session_is_dropped_and_sent_to_signin(app_db):
     update, _ = await run(name(GateProbeState, "poke"))
     assert redirected_to_signin(update)
 
@@ -157,7 +193,7 @@ async def test_forged_tokens_are_dropped(app_db, forged):
     make_user(app_db)
     update, root = await run(name(GateProbeState, "poke"), token=forged)
     assert redirected_to_signin(update)
-    assert (await root.get_state(SessionState)).token == ""  # the dead cookie is cleared
+    assert (await root.get_state(SessionState)).signed_in is False
 
 
 async def test_valid_expired_idle_and_revoked_sessions(app_db):
@@ -166,8 +202,9 @@ async def test_valid_expired_idle_and_revoked_sessions(app_db):
     make_user(app_db)
     st = get_settings()
     good = sign_in(app_db)
-    update, _ = await run(name(GateProbeState, "poke"), token=good)
+    update, root = await run(name(GateProbeState, "poke"), token=good)
     assert update is None  # passes on to the handler
+    assert (await root.get_state(SessionState)).signed_in is True
 
     expired = sign_in(app_db, remember=True, now=utcnow() - timedelta(days=st.session_remember_days, minutes=5))
     idle = sign_in(app_db, now=utcnow() - timedelta(minutes=st.session_idle_minutes + 1))
@@ -186,29 +223,85 @@ async def test_a_session_revoked_between_events_stops_the_next_one(app_db):
     assert redirected_to_signin((await run(name(GateProbeState, "poke"), token=token))[0])
 
 
-@pytest.mark.parametrize(
-    "payload",
-    [
-        {"n": math.nan},
-        {"n": math.inf},
-        {"n": [1, 2, {"x": -math.inf}]},
-        {"n": "x" * 100_000},
-        ["not", "a", "dict"],
-        "string",
-        7,
-    ],
-    ids=["nan", "inf", "nested-inf", "huge", "list", "str", "int"],
-)
-async def test_bad_payloads_are_dropped_even_with_a_session(app_db, payload):
+async def test_the_session_is_resolved_once_per_event_and_handed_to_the_handler(app_db, monkeypatch):
+    uid = make_user(app_db)
+    token = sign_in(app_db)
+    calls = []
+    real = auth.resolve_session
+    monkeypatch.setattr(auth, "resolve_session", lambda *a, **k: calls.append(1) or real(*a, **k))
+    root = State()
+    update, root = await run(name(GateProbeState, "poke"), {"n": "3"}, token=token, root=root)
+    assert update is None and len(calls) == 1
+    probe = await root.get_state(GateProbeState)
+    await probe.poke("3")  # the handler, in the same task: the gate's answer, no second read
+    assert probe.seen_user == uid and len(calls) == 1
+
+
+# --- arguments ----------------------------------------------------------------------------------
+
+MALFORMED: list[Any] = [
+    {"n": math.nan}, {"n": math.inf}, {"n": [1, 2, {"x": -math.inf}]}, {"n": "x" * 100_000},
+    {"n": 1, "extra": 2}, {"m": 1}, {"n": {"nested": {"deep": [1]}}}, {"n": None}, {"n": True}, {"n": 1.5},
+    ["not", "a", "dict"], "string", 7, None,
+]
+
+
+@pytest.mark.parametrize("payload", MALFORMED, ids=[str(i) for i in range(len(MALFORMED))])
+async def test_arguments_not_as_declared_are_refused_even_with_a_session(app_db, payload, caplog):
     make_user(app_db)
     token = sign_in(app_db)
-    update, _ = await run(name(GateProbeState, "poke"), payload, token=token)
+    with caplog.at_level(logging.WARNING):
+        update, root = await run(name(GateProbeState, "poke"), payload if payload is not None else {"n": None},
+                                 token=token)
     assert update is not None and not redirected_to_signin(update)
-    update, _ = await run(name(SignInState, "submit"), payload)
-    assert update is not None
+    assert (await root.get_state(GateProbeState)).hits == 0
+    assert not any(r.exc_info for r in caplog.records)  # a line, never a traceback
+
+
+async def test_a_refused_form_says_so_and_lowers_busy(app_db):
+    make_user(app_db)
+    token = sign_in(app_db)
+    root = State()
+    probe = await root.get_state(GateProbeState)
+    probe.busy = "send"
+    update, _ = await run(name(GateProbeState, "store"), {"form": {"text": "hi", "evil": "1"}}, token=token, root=root)
+    assert update is not None and probe.hits == 0
+    assert probe.busy == "" and probe.error  # "check the form", translated
+
+
+async def test_handlers_called_directly_check_their_arguments_too(app_db):
+    make_user(app_db)
+    token = sign_in(app_db)
+    from tests.conftest import state_of
+
+    probe = await state_of(GateProbeState, token)
+    for bad in ([1, 2], {"x": 1}, "abc", -1, 0, True):
+        assert await probe.poke(bad) is None
+    await probe.poke(n=5)
+    assert probe.hits == 1
 
 
 async def test_the_gate_never_raises_on_odd_events(app_db):
     root = State()
     for ev in (Event(name=None, payload={}), Event(name=123, payload=None), Event(name="a.b.c", payload={1: 2})):
         assert await EventGate().preprocess(app=None, state=root, event=ev) is not None
+
+
+# --- a create counts once -----------------------------------------------------------------------
+
+
+async def test_a_create_runs_once_per_submission_id(app_db):
+    from tests.conftest import state_of
+
+    make_user(app_db)
+    probe = await state_of(GateProbeState, sign_in(app_db))
+    first = probe.submission
+    form = {"text": "hi", "submission": first}
+    await probe.store(dict(form))
+    await probe.store(dict(form))  # a double click: the same form again
+    assert probe.hits == 1000 and probe.submission != first
+    await probe.store({"text": "hi"})  # no id
+    await probe.store({"text": "hi", "submission": "forged"})
+    assert probe.hits == 1000
+    await probe.store({"text": "again", "submission": probe.submission})  # the next real submit
+    assert probe.hits == 2000

@@ -3,6 +3,8 @@ page's on_load called directly, as the browser would call them, against the loca
 provider (tests/oidc_provider.py, real HTTP) and a real SQLite database behind the real services."""
 from __future__ import annotations
 
+import re
+
 import dataclasses
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -86,6 +88,8 @@ async def tab(url: str = ""):
     from gazportal.state.oidc import OidcState
     from gazportal.state.session import SessionState
 
+    import gazportal.state.gate  # noqa: F401
+
     root = State()
     if url:
         root.router = dataclasses.replace(RouterData(), url=ReflexURL(url))
@@ -109,6 +113,8 @@ async def drain(gen):
 
 
 def redirects(events) -> list[str]:
+    """Where the answer sends the browser: a redirect, or the page a signed-in answer opens once
+    the session cookie is set (state/session.py, start_script)."""
     from reflex_base.event import Event
 
     paths = []
@@ -116,7 +122,31 @@ def redirects(events) -> list[str]:
         for e in Event.from_event_type(ev):
             if e.name == "_redirect":
                 paths.append(e.payload["path"])
+            js = str(e.payload.get("javascript_code", ""))
+            paths += re.findall(r'if \(r\.ok\) window\.location\.replace\("([^"]+)"\)', js)
     return paths
+
+
+_CLAIMED: dict[str, str] = {}
+
+
+def signed(events) -> str:
+    """The session token the answer handed to the browser's cookie ("" when none), claimed as the
+    browser's POST to /_gp/session would claim it."""
+    from reflex_base.event import Event
+
+    from gazportal.db import get_engine
+    from gazportal.services import session_handoff
+
+    for ev in events:
+        for e in Event.from_event_type(ev):
+            m = re.search(r'code\\": \\"([A-Za-z0-9_-]{20,})', str(e.payload.get("javascript_code", "")))
+            if m:
+                code = m.group(1)
+                if code not in _CLAIMED:
+                    _CLAIMED[code] = session_handoff.claim(get_engine(), code).token
+                return _CLAIMED[code]
+    return ""
 
 
 def provider_redirect(url: str) -> str:
@@ -168,8 +198,9 @@ async def test_button_then_callback_signs_in_and_goes_to_the_accounts(app_db, pr
     assert redirects(out) == ["/accounts"], o.error
     assert o.error == "" and not o.failed and not o.working
     # The session started exactly as the password sign-in starts it: browser-session cookie only.
-    assert sess.token and sess.token_kept == "" and sess.signed_in
-    who = auth.resolve_session(app_db, sess.token, now=datetime.now().astimezone())
+    token = signed(out)
+    assert token and token not in str(root.dict())
+    who = auth.resolve_session(app_db, token, now=datetime.now().astimezone())
     assert who is not None and who.user_id == uid and not who.remember
     with read_session(app_db) as s:
         assert s.get(User, uid).oidc_subject == f"{provider.issuer}|user-1"
@@ -183,18 +214,18 @@ async def test_replayed_callback_is_refused(app_db, provider):
     root, o, sess = await tab()
     callback = provider_redirect(await begin(o))
     goto(root, callback)
-    assert redirects(await drain(o.callback())) == ["/accounts"]
-    first = sess.token
+    first = await drain(o.callback())
+    assert redirects(first) == ["/accounts"] and signed(first)
     # The same URL again (back button, a copied link): nothing is pending, so it is refused before
     # the code reaches the provider.
     out = await drain(o.callback())
     assert redirects(out) == [] and o.failed and o.error == en("errors.oidc_failed")
-    assert sess.token == first and sessions(app_db) == 1 and len(provider.token_requests) == 1
+    assert signed(out) == "" and sessions(app_db) == 1 and len(provider.token_requests) == 1
 
     # In another tab (another client token) it is refused too.
     root2, o2, sess2 = await tab(callback)
     out = await drain(o2.callback())
-    assert redirects(out) == [] and o2.error == en("errors.oidc_failed") and sess2.token == ""
+    assert redirects(out) == [] and o2.error == en("errors.oidc_failed") and signed(out) == ""
     assert sessions(app_db) == 1
 
 
@@ -207,7 +238,7 @@ async def test_state_mismatch_is_refused_and_spends_the_pending_request(app_db, 
     goto(root, forged)
     out = await drain(o.callback())
     assert redirects(out) == [] and o.failed and o.error == en("errors.oidc_failed")
-    assert sess.token == "" and sessions(app_db) == 0
+    assert signed(out) == "" and sessions(app_db) == 0
     assert provider.token_requests == []  # the code never left the portal
     # The honest callback afterwards finds nothing pending: one attempt per button press.
     goto(root, callback)
@@ -223,10 +254,10 @@ async def test_values_other_than_code_and_state_are_not_taken_from_the_browser(a
     # An attacker adds their own nonce and PKCE verifier to the query: ignored.
     goto(root, callback + "&" + urlencode({"nonce": "evil", "code_verifier": "e" * 60, "redirect_uri": "https://evil"}))
     out = await drain(o.callback())
-    assert redirects(out) == ["/accounts"] and sess.token
+    assert redirects(out) == ["/accounts"] and signed(out)
     (req,) = provider.token_requests
     assert req["form"]["code_verifier"] == verifier and req["form"]["redirect_uri"] == CALLBACK
-    assert auth.resolve_session(app_db, sess.token, now=datetime.now().astimezone()).user_id == uid
+    assert auth.resolve_session(app_db, signed(out), now=datetime.now().astimezone()).user_id == uid
 
 
 async def test_cancelled_at_the_provider(app_db, provider):
@@ -236,7 +267,7 @@ async def test_cancelled_at_the_provider(app_db, provider):
     goto(root, CALLBACK + "?" + urlencode({"error": "access_denied", "state": o._pending_state}))
     out = await drain(o.callback())
     assert redirects(out) == [] and o.failed and o.error == en("errors.oidc_cancelled")
-    assert sess.token == "" and sessions(app_db) == 0 and provider.token_requests == []
+    assert signed(out) == "" and sessions(app_db) == 0 and provider.token_requests == []
     assert o._pending_state == ""
 
 
@@ -249,7 +280,7 @@ async def test_expired_pending_request_is_refused(app_db, provider):
     goto(root, callback)
     out = await drain(o.callback())
     assert redirects(out) == [] and o.failed and o.error == en("errors.oidc_failed")
-    assert sess.token == "" and sessions(app_db) == 0 and provider.token_requests == []
+    assert signed(out) == "" and sessions(app_db) == 0 and provider.token_requests == []
 
 
 async def test_pending_request_just_within_ten_minutes_still_works(app_db, provider):
@@ -259,7 +290,8 @@ async def test_pending_request_just_within_ten_minutes_still_works(app_db, provi
     created = datetime.fromisoformat(o._pending_at)
     o._pending_at = (created - timedelta(minutes=9, seconds=30)).isoformat()
     goto(root, callback)
-    assert redirects(await drain(o.callback())) == ["/accounts"] and sess.token
+    out = await drain(o.callback())
+    assert redirects(out) == ["/accounts"] and signed(out)
 
 
 @pytest.mark.parametrize("pending_at", ["", "not a time", "2030-01-01T00:00:00", "2999-01-01T00:00:00+00:00"])
@@ -270,7 +302,7 @@ async def test_broken_or_future_pending_time_is_refused(app_db, provider, pendin
     o._pending_at = pending_at
     goto(root, callback)
     out = await drain(o.callback())
-    assert redirects(out) == [] and o.error == en("errors.oidc_failed") and sess.token == ""
+    assert redirects(out) == [] and o.error == en("errors.oidc_failed") and signed(out) == ""
 
 
 async def test_callback_without_a_button_press_is_refused(app_db, provider):
@@ -280,7 +312,7 @@ async def test_callback_without_a_button_press_is_refused(app_db, provider):
     callback = provider_redirect(await begin(attacker))  # the attacker's sign-in, not completed
     root, o, sess = await tab(callback)
     out = await drain(o.callback())
-    assert redirects(out) == [] and o.error == en("errors.oidc_failed") and sess.token == ""
+    assert redirects(out) == [] and o.error == en("errors.oidc_failed") and signed(out) == ""
     assert provider.token_requests == []
 
 
@@ -291,7 +323,7 @@ async def test_garbage_callbacks_are_refused(app_db, provider, query):
     await begin(o)
     goto(root, CALLBACK + query)
     out = await drain(o.callback())
-    assert redirects(out) == [] and o.error == en("errors.oidc_failed") and sess.token == ""
+    assert redirects(out) == [] and o.error == en("errors.oidc_failed") and signed(out) == ""
     assert provider.token_requests == [] and o._pending_state == ""
 
 
@@ -302,7 +334,7 @@ async def test_unknown_identity_is_told_to_register_first(app_db, provider):
     goto(root, callback)
     out = await drain(o.callback())
     assert redirects(out) == [] and o.failed and o.error == en("errors.oidc_register_first")
-    assert sess.token == "" and sessions(app_db) == 0
+    assert signed(out) == "" and sessions(app_db) == 0
 
 
 async def test_bad_id_token_is_refused(app_db, provider):
@@ -312,7 +344,7 @@ async def test_bad_id_token_is_refused(app_db, provider):
     callback = provider_redirect(await begin(o))
     goto(root, callback)
     out = await drain(o.callback())
-    assert redirects(out) == [] and o.error == en("errors.oidc_failed") and sess.token == ""
+    assert redirects(out) == [] and o.error == en("errors.oidc_failed") and signed(out) == ""
     assert sessions(app_db) == 0
 
 

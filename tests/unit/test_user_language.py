@@ -9,6 +9,7 @@ from reflex.state import State
 
 from gazportal.db import read_session, write_session
 from gazportal.models import User
+from tests.conftest import cookie_for
 from gazportal.services import auth, passwords
 
 PASSWORD = "Sturdy-Lantern-42"
@@ -48,9 +49,11 @@ async def _states(token: str = ""):
     from gazportal.state.session import SessionState
     from gazportal.state.signin import SignInState
 
+    import gazportal.state.gate  # noqa: F401
+
     root = State()
+    root.router_data = cookie_for(token)
     sess = await root.get_state(SessionState)
-    sess.token = token
     return await root.get_state(SignInState), sess, await root.get_state(I18nState)
 
 
@@ -77,16 +80,16 @@ async def test_sign_in_switches_to_the_users_saved_language(app_db):
     signin, sess, i18n = await _states()
     i18n.lang_pref = "en"  # what the browser had before
     out = await _drain(signin.submit({"login": LOGIN, "password": PASSWORD}))
-    assert "/accounts" in repr(out)
-    assert sess.token and i18n.lang_pref == "ru" and i18n.lang == "ru"
+    assert "/accounts" in repr(out) and "/_gp/session" in repr(out)
+    assert i18n.lang_pref == "ru" and i18n.lang == "ru"
 
 
 async def test_a_failed_sign_in_leaves_the_language_alone(app_db):
     _user(app_db, language="ru")
     signin, sess, i18n = await _states()
     i18n.lang_pref = "en"
-    await _drain(signin.submit({"login": LOGIN, "password": "wrong-password-1"}))
-    assert sess.token == "" and i18n.lang_pref == "en"
+    out = await _drain(signin.submit({"login": LOGIN, "password": "wrong-password-1"}))
+    assert "/_gp/session" not in repr(out) and i18n.lang_pref == "en"
 
 
 async def test_a_saved_language_the_profile_no_longer_has_is_not_adopted(app_db):
@@ -95,14 +98,14 @@ async def test_a_saved_language_the_profile_no_longer_has_is_not_adopted(app_db)
         s.get(User, uid).language = "uk" if "uk" not in _profile().languages else "zz"
     signin, sess, i18n = await _states()
     i18n.lang_pref = "en"
-    await _drain(signin.submit({"login": LOGIN, "password": PASSWORD}))
-    assert sess.token and i18n.lang_pref == "en"
+    out = await _drain(signin.submit({"login": LOGIN, "password": PASSWORD}))
+    assert "/_gp/session" in repr(out) and i18n.lang_pref == "en"
 
 
 async def test_switching_while_signed_in_saves_the_language(app_db):
     uid = _user(app_db, language="ru")
     _, _, i18n = await _states(_token(app_db))
-    events = i18n.set_language("en")
+    events = await i18n.set_language("en")
     assert i18n.lang_pref == "en" and "remember_language" in repr(events)
     await i18n.remember_language("en")  # the chained event, as the browser sends it back
     assert _saved(app_db, uid) == "en"
@@ -114,7 +117,7 @@ async def test_a_guest_switch_saves_nothing(app_db):
     uid = _user(app_db, language="ru")
     for token in ("", "not-a-token", "A" * 43):
         _, _, i18n = await _states(token)
-        assert i18n.set_language("en") is not None and i18n.lang_pref == "en"
+        assert await i18n.set_language("en") is not None and i18n.lang_pref == "en"
         await i18n.remember_language("en")
     assert _saved(app_db, uid) == "ru"
 
@@ -135,7 +138,7 @@ async def test_garbage_is_refused(app_db, bad):
     uid = _user(app_db, language="ru")
     _, _, i18n = await _states(_token(app_db))
     i18n.lang_pref = "ru"
-    assert i18n.set_language(bad) is None
+    assert await i18n.set_language(bad) is None
     await i18n.remember_language(bad)
     assert i18n.lang_pref == "ru" and _saved(app_db, uid) == "ru"
 
@@ -146,5 +149,4 @@ async def test_the_handlers_are_declared_in_the_gate():
 
     for handler in ("set_language", "remember_language"):
         assert access_of(f"{I18nState.get_full_name()}.{handler}") == PUBLIC
-    assert access_of(f"{I18nState.get_full_name()}._save_for_user") is None
     assert access_of(f"{I18nState.get_full_name()}._adopt") is None
