@@ -4,6 +4,7 @@ from pathlib import Path
 
 import reflex as rx
 
+from gazportal.components.client_token import ClientTokenPlugin
 from gazportal.components.icon_chunk import IconChunkPlugin
 from gazportal.components.radix import radix_plugin
 from gazportal.components.theme import radix_accent
@@ -31,6 +32,7 @@ config = rx.Config(
         # Radix Themes with only this profile's colour scales in its stylesheet (components/radix.py)
         radix_plugin(radix_accent(settings.profile.colors.primary), appearance="inherit", radius="large"),
         IconChunkPlugin(),  # every icon in one script chunk (components/icon_chunk.py)
+        ClientTokenPlugin(),  # client tokens from crypto, not Math.random (components/client_token.py)
     ],
     **_extra,
 )

@@ -185,7 +185,13 @@ class EventGate(Middleware):
             return StateUpdate()
         access, decl = rule
         root = state._get_root_state()
-        user = await user_for(getattr(event, "router_data", None))
+        router_data = getattr(event, "router_data", None)
+        if not isinstance(router_data, dict) or "headers" not in router_data:
+            # An upload: Reflex's endpoint makes the event without the connection's data. The
+            # upload request's own cookie was checked against this tab's user before its body was
+            # read (gazportal/asgi.py); the tab's websocket headers say who that is.
+            router_data = root.router_data
+        user = await user_for(router_data)
         remember_resolved(root, user)
         await settle_owner(root, user)
         if not arguments_acceptable(decl, getattr(event, "payload", None)):

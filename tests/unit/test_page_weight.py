@@ -112,3 +112,20 @@ def test_the_icons_group_goes_into_reflexs_own_vite_config():
     assert icons_in_one_chunk(changed) == changed  # once only
     with pytest.raises(RuntimeError):
         icons_in_one_chunk("export default {}")
+
+
+def test_client_tokens_come_from_the_browsers_csprng():
+    """Reflex's generateUUID (Math.random) is replaced at compile time; a Reflex without it fails."""
+    from pathlib import Path
+
+    import reflex_base
+
+    from gazportal.components.client_token import csprng_tokens
+
+    template = Path(reflex_base.__file__).parent / ".templates" / "web" / "utils" / "state.js"
+    out = csprng_tokens(template.read_text())
+    head = out[out.index("export const generateUUID"):]
+    assert head.index("crypto.randomUUID()") < head.index("Math.random")  # crypto first
+    assert csprng_tokens(out) == out  # once
+    with pytest.raises(RuntimeError):
+        csprng_tokens("// no generator here")

@@ -40,8 +40,8 @@ async def test_language_choice_is_shared_between_workers_through_redis():
     try:
         async with first.modify_state(_token(ident)) as root:
             i18n = await root.get_state(I18nState)
-            i18n.set_language("ru")
-            i18n.set_language({"$ne": 1})  # junk from a browser changes nothing
+            await i18n.set_language("ru")
+            await i18n.set_language({"$ne": 1})  # junk from a browser changes nothing
         # What the second worker reads comes from Redis, not from the first one's memory.
         root2 = await second.get_state(_token(ident))
         i18n2 = await root2.get_state(I18nState)

@@ -1,0 +1,155 @@
+"""The handler contract and identity, through the real server's socket (python-socketio speaking
+Reflex's protocol, as an attacker's script would):
+
+* every declared handler sent malformed events (extra, missing and wrong-typed keys, huge, NaN,
+  nested), plus events naming no handler and events that are not objects: the server keeps
+  answering and writes **no traceback** to its log;
+* a tab's client token without the session cookie gets none of the signed-in user's data.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from tests.e2e.helpers import PASSWORD
+from tests.e2e.socket_client import Tab, deltas, sign_in
+
+MALFORMED = [
+    {"extra_key": 1},
+    {"form": {"a": 1}, "extra": "x"},
+    {"value": None},
+    {"value": math.nan},
+    {"value": [math.inf]},
+    {"value": "x" * 70_000},
+    {"value": {"nested": {"deeper": {"deepest": [1, 2, {"x": True}]}}}},
+    {"form": "not a form"},
+    {"form": {"login": ["a"], "password": {"$ne": ""}}},
+    {"form": {"__reflex_form_data__": [["a"]]}},
+    {"account_id": 10**30},
+    {"account_id": -1},
+    {"meter_id": "1e3", "raw": 5},
+    {"files": "not files"},
+    {"lang": {"x": 1}},
+]
+
+
+def _handlers() -> list[str]:
+    """Every declared handler of the app, by its full event name."""
+    from reflex.state import State
+
+    import gazportal.gazportal  # noqa: F401
+    from gazportal.state.contract import declaration_of
+
+    out, todo = [], list(State.get_substates())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.get_substates())
+        for name, h in cls.event_handlers.items():
+            if declaration_of(h) is not None:
+                out.append(f"{cls.get_full_name()}.{name}")
+    return sorted(out)
+
+
+def _tracebacks(text: str) -> int:
+    return text.count("Traceback (most recent call last)")
+
+
+def _user(portal) -> str:
+    """A confirmed customer with one account, for the signed-in half of the run."""
+    from sqlmodel import select
+
+    from gazportal.db import make_engine, write_session
+    from gazportal.models import Account, User, UserAccountLink
+    from gazportal.services.passwords import hash_password
+    from gazportal.settings import load_profile
+
+    profile = load_profile(portal.profile_id)
+    engine = make_engine(portal.db_url)
+    stamp = uuid.uuid4().hex[:8]
+    try:
+        with write_session(engine) as s:
+            taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
+            account = next(a for a in s.exec(select(Account).order_by(Account.id)).all() if a.id not in taken)
+            login = (f"contract{stamp}@example.org" if profile.login_identifier == "email"
+                     else account.number if profile.login_identifier == "account"
+                     else "+38050" + str(int(stamp, 16))[:7])
+            u = User(login=login, email=login if "@" in login else None, phone=login if login.startswith("+") else None,
+                     password_hash=hash_password(PASSWORD), surname="Тест", name="Контракт", is_active=True,
+                     email_verified="@" in login, phone_verified="@" not in login,
+                     language=profile.default_language, created_at=datetime.now(UTC) - timedelta(days=1))
+            s.add(u)
+            s.flush()
+            s.add(UserAccountLink(user_id=u.id, account_id=account.id))
+            return login, account.number
+    finally:
+        engine.dispose()
+
+
+def _run(coro):
+    # Playwright's sync API may keep an event loop in this thread: the client runs in its own.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(coro)).result(timeout=600)
+
+
+def test_malformed_events_for_every_handler_leave_no_traceback(portal):
+    handlers = _handlers()
+    assert len(handlers) >= 50
+    login, _ = _user(portal)
+    before = portal.log.read_text(errors="replace")
+
+    async def attack() -> int:
+        cookie = await sign_in(portal.url, login, PASSWORD)
+        sent = 0
+        for cookie_header in ("", cookie):  # as a stranger and as a signed-in customer
+            tab = Tab(portal.url, cookie=cookie_header, path="/accounts")
+            await tab.connect()
+            try:
+                for name in handlers:
+                    for payload in MALFORMED:
+                        await tab.emit(name, payload)
+                        sent += 1
+                    await tab.settle()  # everything so far answered or dropped
+                for junk in ([1, 2], "a string", 5, None, {"name": 5}, {"name": "a.b.c", "payload": {}},
+                             {"name": handlers[0], "payload": []}, {"name": handlers[0], "payload": {}, "router_data": 5},
+                             {"name": "x" * 5000, "payload": {}}):
+                    await tab.emit_raw(junk)
+                    sent += 1
+                await tab.settle()  # the positive control: the server still answers this tab
+            finally:
+                await tab.close()
+        return sent
+
+    sent = _run(attack())
+    assert sent >= 2 * len(handlers) * len(MALFORMED)
+    after = portal.log.read_text(errors="replace")[len(before):]
+    assert _tracebacks(after) == 0, after[-4000:]
+
+
+def test_a_client_token_without_the_cookie_gets_no_ones_data(portal):
+    from gazportal.state.accounts import AccountsState
+
+    login, number = _user(portal)
+    load = f"{AccountsState.get_full_name()}.load"
+
+    async def run() -> tuple[dict, dict, dict]:
+        cookie = await sign_in(portal.url, login, PASSWORD)
+        owner = Tab(portal.url, cookie=cookie, path="/accounts")
+        await owner.connect()
+        try:
+            seen = deltas(await owner.send(load, {}))  # the positive control: the owner sees it
+        finally:
+            await owner.close()
+        stranger = Tab(portal.url, token=owner.token, path="/accounts")  # the same token, no cookie
+        hydrated = deltas(await stranger.connect())
+        try:
+            loaded = deltas(await stranger.send(load, {}))
+        finally:
+            await stranger.close()
+        return seen, hydrated, loaded
+
+    seen, hydrated, loaded = _run(run())
+    assert number in str(seen)
+    assert number not in str(hydrated) and number not in str(loaded)
