@@ -194,7 +194,8 @@ def measure(chromium: Chromium, url: str, runs: int, *, cookie: tuple[str, str] 
                 cdp.send("Network.clearBrowserCache")
                 cdp.send("Storage.clearDataForOrigin", {"origin": origin,
                                                         "storageTypes": "service_workers,cache_storage,local_storage"})
-                context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": origin, "sameSite": "Strict"}])
+                context.add_cookies([{"name": cookie[0], "value": cookie[1], "url": origin, "sameSite": "Strict",
+                                      "httpOnly": True}])
 
             chromium.cdp(reset)
         results.append(lighthouse(chromium, url, keep_storage=cookie is not None))

@@ -163,7 +163,8 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
         expect(page).to_have_url(re.compile(r"/accounts$"))
         cookies = {c["name"]: c for c in context.cookies()}
         assert cookies["gp_session"]["sameSite"] == "Strict" and len(cookies["gp_session"]["value"]) >= 43
-        assert "gp_session_kept" not in cookies or not cookies["gp_session_kept"]["value"]
+        assert cookies["gp_session"]["httpOnly"] is True  # set by the server; no script can read it
+        assert page.evaluate("document.cookie").find("gp_session") == -1
         session_token = cookies["gp_session"]["value"]
 
         # Sign out (the signed-in pages' navigation calls SessionState.sign_out).

@@ -136,7 +136,7 @@ def test_customer_signs_in_with_single_sign_on(sso, browser, axe_source, screens
         cookies = {c["name"]: c for c in context.cookies()}
         token = cookies["gp_session"]["value"]
         assert cookies["gp_session"]["sameSite"] == "Strict" and len(token) >= 43
-        assert "gp_session_kept" not in cookies or not cookies["gp_session_kept"]["value"]
+        assert cookies["gp_session"]["httpOnly"] is True
         engine = _engine(portal)
         try:
             who = auth.resolve_session(engine, token, now=datetime.now(UTC))
