@@ -348,9 +348,9 @@ async def resolve_user(state: Any) -> Any:
         return resolved[1]
     from gazportal.state.session import user_of_state
 
-    user = await user_of_state(root)
-    _RESOLVED.set((id(root), user))
-    return user
+    # Not remembered: a direct call is its own event (a test that signs out between two calls on
+    # the same tab must see the session gone; a cache keyed by id(root) could also outlive it).
+    return await user_of_state(root)
 
 
 async def language(state: Any) -> str:

@@ -450,12 +450,12 @@ async def test_a_language_switch_on_the_dashboard_is_followed_by_relang(app_db, 
                           ("/accounts", "AccountsState.relang"), ("/profile", "ProfileState.relang"),
                           ("/statistics", None), ("/", None)):
         lang.router = RouterData.from_router_data({"pathname": path, "query": {}, "asPath": path, "headers": {}})
-        events = lang.set_language("kk")
+        events = await lang.set_language("kk")
         follow = [e for e in events if "relang" in repr(e)]
         if handler is None:
             assert follow == [], path
         else:
             assert len(follow) == 1 and follow[0].fn.__qualname__ == handler, (path, follow)
-    assert lang.set_language("xx") is None  # not a profile language: nothing at all
+    assert await lang.set_language("xx") is None  # not a profile language: nothing at all
     await s.relang()
     assert s.shown_lang == "kk" and s.info["balance"].startswith("Қарыз: ")
