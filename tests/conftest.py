@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 
 from gazportal.db import make_engine
+import gazportal.state.gate  # noqa: E402,F401  (the shared states exist before any test makes a state tree)
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("GAZPORTAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -140,8 +141,6 @@ async def state_of(state_cls, token: str | None = None, *, path: str = "/"):
     """A fresh state tree as a browser tab has it, signed in with ``token`` (a session token from
     ``auth.sign_in``) or not; returns the ``state_cls`` substate whose handlers the test calls."""
     from reflex.state import State
-
-    import gazportal.state.gate  # noqa: F401  (every shared state class exists before the tree is made)
 
     root = State()
     data = cookie_for(token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.components.app_layout import app_layout, page_title
-from gazportal.components.forms import alert, button, field
+from gazportal.components.forms import alert, button, field, submission_input
 from gazportal.settings import get_settings
 from gazportal.state.accounts import UPLOAD_ID, AccountsState as S
 from gazportal.state.i18n import I18nState
@@ -107,6 +107,7 @@ def _payment_form() -> rx.Component:
         ),
         rx.el.div(button(T["accounts.add.submit"], icon="plus", type="submit", loading=S.busy == "add_payment"),
                   class_name="gp-actions"),
+        submission_input(S),
         on_submit=[S.begin("add_payment"), S.add_by_payment],
         reset_on_submit=False,
         key=S.add_form_key.to_string(),
@@ -164,6 +165,7 @@ def _address_form() -> rx.Component:
                        disabled=(S.sel_house == "") | (S.busy == "add_address")),
                 class_name="gp-actions",
             ),
+            submission_input(S),
             on_submit=[S.begin("add_address"), S.add_by_address],
             reset_on_submit=False,
             key=S.add_form_key.to_string(),
@@ -253,6 +255,7 @@ def _request_form() -> rx.Component:
         ),
         rx.el.div(button(T["accounts.rereg.start"], icon="file-plus", type="submit", loading=S.busy == "request"),
                   class_name="gp-actions"),
+        submission_input(S),
         on_submit=[S.begin("request"), S.start_request],
         reset_on_submit=False,
         key=S.req_form_key.to_string(),
@@ -307,9 +310,18 @@ def _draft() -> rx.Component:
             aria_live="polite",
         ),
         alert("ok", S.req_notice),
-        rx.el.div(button(T["accounts.rereg.submit"], icon="send", on_click=[S.begin("submit_request"), S.submit_request],
-                         loading=S.busy == "submit_request", id="rereg-submit"),
-                  class_name="gp-actions"),
+        rx.el.form(
+            # Sending the draft is a create form: it names the draft and carries the submission id.
+            rx.el.input(type="hidden", name="draft", value=S.draft_id),
+            submission_input(S),
+            rx.el.div(button(T["accounts.rereg.submit"], icon="send", type="submit",
+                             on_click=S.begin("submit_request"), loading=S.busy == "submit_request",
+                             id="rereg-submit"),
+                      class_name="gp-actions"),
+            on_submit=S.submit_request,
+            reset_on_submit=False,
+            id="rereg-send",
+        ),
         class_name="gp-form",
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.components.app_layout import app_layout, page_title
-from gazportal.components.forms import alert, button, field
+from gazportal.components.forms import alert, button, field, submission_input
 from gazportal.settings import get_settings
 from gazportal.state.change_password import PasswordState as S
 from gazportal.state.i18n import I18nState
@@ -49,6 +49,7 @@ def password_page() -> rx.Component:
                 alert("ok", S.notice, id="password-notice"),
                 rx.el.div(button(T["change_password.submit"], icon="check", type="submit", loading=S.busy == "change"),
                           class_name="gp-actions"),
+                submission_input(S),
                 on_submit=[S.begin("change"), S.change],
                 reset_on_submit=False,
                 key=S.form_key.to_string(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.components.app_layout import app_layout, page_title
-from gazportal.components.forms import alert, button
+from gazportal.components.forms import alert, button, submission_input
 from gazportal.state.dashboard import DashboardState as S
 from gazportal.state.i18n import I18nState
 
@@ -140,6 +140,7 @@ def _form(m) -> rx.Component:
     invalid = S.live.contains(mid) & (S.live[mid]["kind"] == "error")
     return rx.el.form(
         rx.el.input(type="hidden", name="meter", value=mid),
+        submission_input(S),
         rx.el.div(
             rx.el.label(T["dashboard.new_reading"], html_for="rd-" + mid, class_name="gp-label"),
             rx.el.p(m["hint"], id="rd-hint-" + mid, class_name="gp-hint"),

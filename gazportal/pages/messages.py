@@ -12,7 +12,7 @@ import re
 import reflex as rx
 
 from gazportal.components.app_layout import APP_CSS, app_layout, page_title
-from gazportal.components.forms import alert, button, field
+from gazportal.components.forms import alert, button, field, submission_input
 from gazportal.components.layout import layout
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
@@ -189,6 +189,7 @@ def message_form() -> rx.Component:
                         class_name="gp-btn gp-btn-ghost", id="msg-my-link"),
                 class_name="gp-actions",
             ),
+            submission_input(S),
             on_submit=[S.begin("send"), S.send],
             reset_on_submit=False,
             key=S.form_key.to_string(),

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from gazportal.components.app_layout import app_layout, page_title
-from gazportal.components.forms import alert, button
+from gazportal.components.forms import alert, button, submission_input
 from gazportal.components.when_visible import when_visible
 from gazportal.state.i18n import I18nState
 from gazportal.state.statistics import StatementState as M
@@ -292,10 +292,17 @@ def _send() -> rx.Component:
     return rx.el.section(
         rx.cond(
             M.email_status == "ok",
-            rx.el.div(
-                button(rx.cond(M.sending, T["statement.sending"], T["statement.send"]), icon="mail",
-                       on_click=M.send, disabled=M.sending, id="statement-send", aria_busy=rx.cond(M.sending, "true", "false")),
+            rx.el.form(
+                # A create form: what is shown (account, month) and the submission id, used once.
+                rx.el.input(type="hidden", name="account_id", value=M.account_id),
+                rx.el.input(type="hidden", name="period", value=M.period),
+                submission_input(M),
+                button(rx.cond(M.sending, T["statement.sending"], T["statement.send"]), icon="mail", type="submit",
+                       disabled=M.sending, id="statement-send", aria_busy=rx.cond(M.sending, "true", "false")),
+                on_submit=M.send,
+                reset_on_submit=False,
                 class_name="gp-actions",
+                id="statement-send-form",
             ),
             rx.el.div(
                 rx.el.p(rx.icon("mail-warning", size=18, aria_hidden="true"), rx.el.span(T["statement.no_email"]),

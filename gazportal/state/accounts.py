@@ -1,12 +1,16 @@
 """The accounts page: the customer's account cards, adding one (payment proof or the address
 picker), unlinking, and requests to re-register an account with documents.
 
-Thin: every handler checks what the browser sent, takes the user from the session, calls one
-function of ``gazportal.services.accounts`` (which checks ownership) and sets display vars.
+Thin: every handler is declared (``state/contract.py``: access and arguments are checked before the
+body runs, the user comes in ``ctx``), calls one function of ``gazportal.services.accounts`` (which
+checks ownership) and sets display vars. The create forms (adding an account, a request, sending
+it) carry the state's submission id: a repeated submit stores nothing. A document uploaded twice to
+the same draft (the same bytes) is stored once (:attr:`AccountsState._doc_sha`).
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import hashlib
+from typing import ClassVar
 
 import reflex as rx
 
@@ -14,7 +18,9 @@ from gazportal.db import read_session
 from gazportal.services import accounts as svc
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError, FormErrors
-from gazportal.state import signed_in as si
+from gazportal.state.contract import (
+    CUSTOMER, Choice, Ctx, Files, Form, FormMixin, Id, call, engine, field_texts, handler, profile, say,
+)
 from gazportal.state.i18n import resay_on_language_change
 
 UPLOAD_ID = "rereg-doc"
@@ -37,16 +43,23 @@ def _size(n: int, lang: str) -> str:
     return i18n.t("accounts.docs.size_mb", lang, size=i18n.format_number(round(n / 2**20, 1), lang, places=1))
 
 
-class AccountsState(si.BusyMixin, rx.State):
+def _methods() -> list[str]:
+    return list(profile().add_account_by)
+
+
+PICK = Id(blank=True)  # an option of the address picker ("" clears the level)
+
+
+class AccountsState(FormMixin, rx.State):
     """What the accounts page shows; nothing here decides who may see what."""
+
+    PERSONAL: ClassVar[bool] = True
 
     BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"add_payment", "add_address", "request", "submit_request"})
 
     loaded: bool = False
     cards: list[dict[str, str]] = []
     can_add: bool = False
-    notice: str = ""
-    error: str = ""
 
     # adding
     add_mode: str = ""
@@ -79,20 +92,18 @@ class AccountsState(si.BusyMixin, rx.State):
     req_error: str = ""
     req_form_key: int = 0
     uploading: bool = False
+    _doc_sha: dict[str, str] = {}  # document id -> sha256 of its bytes, the shown draft's documents
 
     # --- helpers ----------------------------------------------------------------------------
-
-    async def _who(self):
-        return await si.current_user(self)
 
     def _clear_messages(self) -> None:
         self.notice = self.error = ""
 
     def _methods(self) -> list[str]:
-        return list(si.profile().add_account_by)
+        return _methods()
 
     def _refresh(self, user_id: int, lang: str) -> None:
-        with read_session(si.engine()) as s:
+        with read_session(engine()) as s:
             cards = svc.list_accounts(s, user_id)
             self.can_add = svc.can_add_accounts(s, user_id)
             reqs = svc.list_requests(s, user_id)
@@ -124,6 +135,7 @@ class AccountsState(si.BusyMixin, rx.State):
         if draft is None:
             self.draft_id = self.draft_number = self.draft_owner = ""
             self.docs = []
+            self._doc_sha = {}
         else:
             self.draft_id = str(draft.id)
             self.draft_number = draft.account_number
@@ -132,78 +144,72 @@ class AccountsState(si.BusyMixin, rx.State):
                 {"id": str(d.id), "name": d.filename, "size": _size(d.size, lang), "type": d.content_type}
                 for d in draft.documents
             ]
+            shown = {d["id"] for d in self.docs}  # a removed document may be uploaded again
+            self._doc_sha = {k: v for k, v in self._doc_sha.items() if k in shown}
 
-    async def _reload(self, user) -> None:
-        await si.call(self._refresh, user.user_id, await si.language(self))
+    async def _reload(self, ctx: Ctx) -> None:
+        await call(self._refresh, ctx.user_id, ctx.lang)
 
     # --- loading ----------------------------------------------------------------------------
 
     @rx.event
-    @si.handler
-    async def load(self):
+    @handler(CUSTOMER)
+    async def load(self, ctx: Ctx):
         """on_load of /accounts."""
-        user = await self._who()
         self._clear_messages()
         self.req_notice = self.req_error = ""
         self.add_errors, self.req_errors = {}, {}
         self.unlink_id = self.unlink_number = ""
         if self.add_mode not in self._methods():
             self.add_mode = self._methods()[0]
-        await self._reload(user)
+        await self._reload(ctx)
         self.loaded = True
         return None
 
     @rx.event
-    @si.handler
-    async def relang(self):
+    @handler(CUSTOMER)
+    async def relang(self, ctx: Ctx):
         """The language was switched on this page: the requests' dates and statuses again in it."""
-        user = await self._who()
         if self.loaded:
-            await self._reload(user)
+            await self._reload(ctx)
         return None
 
     @rx.event
-    def set_add_mode(self, mode: Any):
-        if not isinstance(mode, str) or mode not in self._methods():
-            return
+    @handler(CUSTOMER, mode=Choice(_methods))
+    def set_add_mode(self, ctx: Ctx, mode: str):
         self.add_mode = mode
         self.add_errors = {}
 
     # --- adding by payment ------------------------------------------------------------------
 
     @rx.event
-    @si.handler
-    async def add_by_payment(self, form_data: Any):
-        data = si.form(form_data, ("number", "last_payment"), max_len=64, prefix="add")
-        user = await self._who()
-        lang = await si.language(self)
+    @handler(CUSTOMER, creates=True, form=Form(("number", "last_payment"), max_len=64, prefix="add"))
+    async def add_by_payment(self, ctx: Ctx, form: dict[str, str]):
+        data, user, lang = form, ctx.user, ctx.lang
         self._clear_messages()
         try:
-            card = await si.call(
-                svc.link_by_payment, si.engine(), si.profile(), user.user_id, data["number"], data["last_payment"],
-                now=si.now(),
+            card = await call(
+                svc.link_by_payment, engine(), profile(), user.user_id, data["number"], data["last_payment"],
+                now=ctx.now,
             )
         except FormErrors as e:
-            self.add_errors = si.field_errors(e, lang)
+            self.add_errors = field_texts(e, lang)
             return
         except DomainError as e:
             self.add_errors = {}
-            self.error = si.error_text(e, lang)
+            self.error = say(e, lang)
             return
         self.add_errors = {}
         self.add_form_key += 1
         self.notice = i18n.t("accounts.added", lang, number=card.number)
-        await self._reload(user)
+        await self._reload(ctx)
 
     # --- the address picker -----------------------------------------------------------------
 
-    async def _pick(self, level: str, value: Any):
-        """Choose ``value`` at ``level``; clear what lies below, load the next level's list."""
-        if not isinstance(value, str) or len(value) > 20:
-            return None
-        if value:
-            si.ident(value)
-        await self._who()
+    async def _pick(self, level: str, option: int | None):
+        """Choose ``option`` at ``level`` (None: none); clear what lies below, load the next
+        level's list."""
+        value = "" if option is None else str(option)
         index = PICKER_LEVELS.index(level)
         if index > 0 and not getattr(self, f"sel_{PICKER_LEVELS[index - 1]}"):
             return None  # the parent is not chosen yet
@@ -219,10 +225,10 @@ class AccountsState(si.BusyMixin, rx.State):
             nxt = PICKER_LEVELS[index + 1]
 
             def load():
-                with read_session(si.engine()) as s:
+                with read_session(engine()) as s:
                     return _options(_LOADERS[nxt](s, int(value)))
 
-            setattr(self, self._list_name(nxt), await si.call(load))
+            setattr(self, self._list_name(nxt), await call(load))
             if nxt == "flat":
                 self.flats_loaded = True
         return None
@@ -233,36 +239,34 @@ class AccountsState(si.BusyMixin, rx.State):
                 "flat": "flats"}[level]
 
     @rx.event
-    @si.handler
-    async def pick_branch(self, value: Any):
+    @handler(CUSTOMER, value=PICK)
+    async def pick_branch(self, ctx: Ctx, value: int | None):
         return await self._pick("branch", value)
 
     @rx.event
-    @si.handler
-    async def pick_settlement(self, value: Any):
+    @handler(CUSTOMER, value=PICK)
+    async def pick_settlement(self, ctx: Ctx, value: int | None):
         return await self._pick("settlement", value)
 
     @rx.event
-    @si.handler
-    async def pick_street(self, value: Any):
+    @handler(CUSTOMER, value=PICK)
+    async def pick_street(self, ctx: Ctx, value: int | None):
         return await self._pick("street", value)
 
     @rx.event
-    @si.handler
-    async def pick_house(self, value: Any):
+    @handler(CUSTOMER, value=PICK)
+    async def pick_house(self, ctx: Ctx, value: int | None):
         return await self._pick("house", value)
 
     @rx.event
-    @si.handler
-    async def pick_flat(self, value: Any):
+    @handler(CUSTOMER, value=PICK)
+    async def pick_flat(self, ctx: Ctx, value: int | None):
         return await self._pick("flat", value)
 
     @rx.event
-    @si.handler
-    async def add_by_address(self, form_data: Any):
-        data = si.form(form_data, ("number",), max_len=64, prefix="pick")
-        user = await self._who()
-        lang = await si.language(self)
+    @handler(CUSTOMER, creates=True, form=Form(("number",), max_len=64, prefix="pick"))
+    async def add_by_address(self, ctx: Ctx, form: dict[str, str]):
+        data, user, lang = form, ctx.user, ctx.lang
         self._clear_messages()
         if not self.sel_house:
             self.add_errors = {"house": i18n.t("accounts.picker.choose_house", lang)}
@@ -271,117 +275,105 @@ class AccountsState(si.BusyMixin, rx.State):
             self.add_errors = {"flat": i18n.t("accounts.picker.choose_flat", lang)}
             return
         try:
-            card = await si.call(
-                svc.link_by_address, si.engine(), si.profile(), user.user_id, int(self.sel_house),
-                int(self.sel_flat) if self.sel_flat else None, data["number"], now=si.now(),
+            card = await call(
+                svc.link_by_address, engine(), profile(), user.user_id, int(self.sel_house),
+                int(self.sel_flat) if self.sel_flat else None, data["number"], now=ctx.now,
             )
         except FormErrors as e:
-            self.add_errors = si.field_errors(e, lang)
+            self.add_errors = field_texts(e, lang)
             return
         except DomainError as e:
             self.add_errors = {}
-            self.error = si.error_text(e, lang)
+            self.error = say(e, lang)
             return
         self.add_errors = {}
         self.add_form_key += 1
         self.notice = i18n.t("accounts.added", lang, number=card.number)
-        await self._reload(user)
+        await self._reload(ctx)
 
     # --- unlinking --------------------------------------------------------------------------
 
     @rx.event
-    @si.handler
-    async def ask_unlink(self, account_id: Any):
+    @handler(CUSTOMER, account_id=Id())
+    async def ask_unlink(self, ctx: Ctx, account_id: int):
         """Open the confirmation for one of the user's accounts (a foreign id opens nothing)."""
-        aid = si.ident(account_id)
-        user = await self._who()
-        lang = await si.language(self)
+        aid, user, lang = account_id, ctx.user, ctx.lang
         self._clear_messages()
 
         def find():
-            with read_session(si.engine()) as s:
+            with read_session(engine()) as s:
                 number = svc.require_account(s, user.user_id, aid).number
                 if not svc.can_add_accounts(s, user.user_id):
                     raise svc.AccountsFixed()
                 return number
 
         try:
-            number = await si.call(find)
+            number = await call(find)
         except DomainError as e:
-            self.error = si.error_text(e, lang)
+            self.error = say(e, lang)
             return
         self.unlink_id, self.unlink_number = str(aid), number
 
     @rx.event
-    def cancel_unlink(self):
+    @handler(CUSTOMER)
+    def cancel_unlink(self, ctx: Ctx):
         self.unlink_id = self.unlink_number = ""
 
     @rx.event
-    @si.handler
-    async def confirm_unlink(self):
-        user = await self._who()
-        lang = await si.language(self)
+    @handler(CUSTOMER)
+    async def confirm_unlink(self, ctx: Ctx):
+        user, lang = ctx.user, ctx.lang
         self._clear_messages()
         if not self.unlink_id:
             return
         number = self.unlink_number
         try:
-            await si.call(svc.unlink, si.engine(), user.user_id, int(self.unlink_id), now=si.now())
+            await call(svc.unlink, engine(), user.user_id, int(self.unlink_id), now=ctx.now)
         except DomainError as e:
-            self.error = si.error_text(e, lang)
+            self.error = say(e, lang)
         else:
             self.notice = i18n.t("accounts.unlinked", lang, number=number)
         self.unlink_id = self.unlink_number = ""
-        await self._reload(user)
+        await self._reload(ctx)
 
     # --- re-registration --------------------------------------------------------------------
 
     @rx.event
-    @si.handler
-    async def start_request(self, form_data: Any):
-        data = si.form(
-            form_data, ("account_number", "new_owner_name", "phone", "comment"), long=("comment",),
-            prefix="rereg",
-        )
-        user = await self._who()
-        lang = await si.language(self)
+    @handler(CUSTOMER, creates=True, form=Form(("account_number", "new_owner_name", "phone", "comment"),
+                                               long=("comment",), prefix="rereg"))
+    async def start_request(self, ctx: Ctx, form: dict[str, str]):
+        data, user, lang = form, ctx.user, ctx.lang
         self.req_notice = self.req_error = ""
         if self.draft_id:
             return  # one draft at a time: finish or drop it first
         try:
-            rid = await si.call(
-                svc.create_request, si.engine(), si.profile(), user.user_id, data["account_number"],
-                data["new_owner_name"], data["phone"], data["comment"], now=si.now(),
+            rid = await call(
+                svc.create_request, engine(), profile(), user.user_id, data["account_number"],
+                data["new_owner_name"], data["phone"], data["comment"], now=ctx.now,
             )
         except FormErrors as e:
-            self.req_errors = si.field_errors(e, lang)
+            self.req_errors = field_texts(e, lang)
             return
         except DomainError as e:
             self.req_errors = {}
-            self.req_error = si.error_text(e, lang)
+            self.req_error = say(e, lang)
             return
         self.req_errors = {}
         self.draft_id = str(rid)
         self.req_form_key += 1
-        await self._reload(user)
+        await self._reload(ctx)
 
     @rx.event
-    @si.handler
-    async def upload_document(self, files: list[rx.UploadFile]):
-        """One file from rx.upload, checked by the service (size, type by content).
+    @handler(CUSTOMER, files=Files(1))
+    async def upload_document(self, ctx: Ctx, files: list[rx.UploadFile]):
+        """One file from rx.upload, checked by the service (size, type by content). The same bytes
+        uploaded again to the same draft (a repeated drop, a replayed upload) are stored once.
 
-        The annotation is what Reflex's upload endpoint looks for; it is not enforced, so
-        ``files`` is checked like any other argument."""
+        The annotation is what Reflex's upload endpoint looks for."""
         self.uploading = False
-        user = await self._who()
-        lang = await si.language(self)
+        user, lang = ctx.user, ctx.lang
         self.req_notice = self.req_error = ""
-        if (
-            not self.draft_id
-            or not isinstance(files, list)
-            or len(files) != 1
-            or not hasattr(files[0], "read")
-        ):
+        if not self.draft_id:
             self.req_errors = {"file": i18n.t("accounts.docs.one_at_a_time", lang)}
             return
         upload = files[0]
@@ -389,69 +381,66 @@ class AccountsState(si.BusyMixin, rx.State):
         data = await upload.read(limit + 1)  # never more than the limit + 1 byte in memory
         name = upload.filename or ""
         name = name if isinstance(name, str) else ""
+        sha = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else ""
+        draft_id = self.draft_id
+        if sha and sha in self._doc_sha.values():
+            self.req_errors = {}
+            self.req_notice = i18n.t("accounts.docs.uploaded", lang)
+            return  # already stored with this draft: answered as the first upload was
         try:
-            await si.call(
-                svc.add_document, si.engine(), user.user_id, int(self.draft_id), name[-200:], data,
-                now=si.now(),
+            doc = await call(
+                svc.add_document, engine(), user.user_id, int(draft_id), name[-200:], data,
+                now=ctx.now,
             )
         except FormErrors as e:
-            self.req_errors = si.field_errors(e, lang)
+            self.req_errors = field_texts(e, lang)
             return
         except DomainError as e:
             self.req_errors = {}
-            self.req_error = si.error_text(e, lang)
-            await self._reload(user)
+            self.req_error = say(e, lang)
+            await self._reload(ctx)
             return
+        doc_id = getattr(doc, "id", None)
+        if sha and doc_id is not None:
+            self._doc_sha = {**self._doc_sha, str(doc_id): sha}
         self.req_errors = {}
         self.req_notice = i18n.t("accounts.docs.uploaded", lang)
-        await self._reload(user)
+        await self._reload(ctx)
 
     @rx.event
-    @si.handler
-    async def remove_document(self, document_id: Any):
-        did = si.ident(document_id)
-        user = await self._who()
-        lang = await si.language(self)
+    @handler(CUSTOMER, document_id=Id())
+    async def remove_document(self, ctx: Ctx, document_id: int):
+        did, user, lang = document_id, ctx.user, ctx.lang
         self.req_notice = self.req_error = ""
         try:
-            await si.call(svc.remove_document, si.engine(), user.user_id, did, now=si.now())
+            await call(svc.remove_document, engine(), user.user_id, did, now=ctx.now)
         except DomainError as e:
-            self.req_error = si.error_text(e, lang)
-        await self._reload(user)
+            self.req_error = say(e, lang)
+        await self._reload(ctx)
 
     @rx.event
-    @si.handler
-    async def submit_request(self):
-        user = await self._who()
-        lang = await si.language(self)
+    @handler(CUSTOMER, creates=True, form=Form(("draft",), prefix="send"))
+    async def submit_request(self, ctx: Ctx, form: dict[str, str]):
+        """Send the draft shown: the form names it (``draft``) and carries the submission id; a
+        repeat, or a form for another draft than the one shown, sends nothing."""
+        user, lang = ctx.user, ctx.lang
         self.req_notice = self.req_error = ""
-        if not self.draft_id:
+        if not self.draft_id or form["draft"] != self.draft_id:
             return
         try:
-            await si.call(svc.submit_request, si.engine(), user.user_id, int(self.draft_id), now=si.now())
+            await call(svc.submit_request, engine(), user.user_id, int(self.draft_id), now=ctx.now)
         except FormErrors as e:
-            self.req_errors = si.field_errors(e, lang)
+            self.req_errors = field_texts(e, lang)
             return
         except DomainError as e:
-            self.req_error = si.error_text(e, lang)
-            await self._reload(user)
+            self.req_error = say(e, lang)
+            await self._reload(ctx)
             return
         self.req_errors = {}
         self.draft_id = ""
         self.req_notice = i18n.t("accounts.rereg.submitted", lang)
-        await self._reload(user)
+        await self._reload(ctx)
 
 
 # A language switch on /accounts says the requests' dates and statuses again.
 resay_on_language_change("/accounts", AccountsState.relang)
-
-# Every handler above needs a signed-in user (the gate checks the session before it runs).
-from gazportal.state import gate  # noqa: E402
-
-gate.allow(
-    AccountsState,
-    "load", "relang", "begin", "set_add_mode", "add_by_payment", "pick_branch", "pick_settlement", "pick_street", "pick_house",
-    "pick_flat", "add_by_address", "ask_unlink", "cancel_unlink", "confirm_unlink", "start_request",
-    "upload_document", "remove_document", "submit_request",
-    access=gate.USER,
-)

@@ -2,56 +2,53 @@
 sessions (the service does it, keeping this one)."""
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import reflex as rx
 
 from gazportal.services import auth
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError, FormErrors
-from gazportal.state import signed_in as si
+from gazportal.state.contract import CUSTOMER, Ctx, Form, FormMixin, call, engine, field_texts, handler, profile, say
 
 FIELDS = ("current", "password", "password2")
 MAX_PASSWORD = 256  # the form's inputs stop at 128; anything longer is not from the page
 
 
-class PasswordState(si.BusyMixin, rx.State):
+# Passwords are taken as typed (no strip): spaces are part of them.
+PASSWORD_FORM = Form(FIELDS, secrets=FIELDS, prefix="pw", limits={f: MAX_PASSWORD for f in FIELDS})
+
+
+class PasswordState(FormMixin, rx.State):
     BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"change"})
 
-    errors: dict[str, str] = {}
-    notice: str = ""
-    error: str = ""
     form_key: int = 0
 
     @rx.event
-    @si.handler
-    async def load(self):
-        await si.current_user(self)
+    @handler(CUSTOMER)
+    def load(self, ctx: Ctx):
         self.errors, self.notice, self.error = {}, "", ""
         return None
 
     @rx.event
-    @si.handler
-    async def change(self, form_data: Any):
-        data = si.form(form_data, FIELDS, max_len=MAX_PASSWORD, prefix="pw")
-        user = await si.current_user(self)
-        lang = await si.language(self)
+    @handler(CUSTOMER, creates=True, form=PASSWORD_FORM)
+    async def change(self, ctx: Ctx, form: dict[str, str]):
+        """Change the password (a create form: a repeat of the same submit changes nothing more)."""
+        user, lang = ctx.user, ctx.lang
         self.notice = self.error = ""
-        # Passwords are taken as typed (no strip): spaces are part of them.
-        raw = {k: form_data[k] for k in FIELDS}
         try:
-            await si.call(
-                auth.change_password, si.engine(), si.profile(), user.user_id, raw["current"], raw["password"],
-                raw["password2"], now=si.now(), keep_session_id=user.session_id,
+            await call(
+                auth.change_password, engine(), profile(), user.user_id, form["current"], form["password"],
+                form["password2"], now=ctx.now, keep_session_id=user.session_id,
             )
         except FormErrors as e:
-            self.errors = si.field_errors(e, lang)
+            self.errors = field_texts(e, lang)
             return None
         except DomainError as e:
             self.errors = {}
-            self.error = si.error_text(e, lang)
+            self.error = say(e, lang)
             return None
-        del data, raw
+        del form
         self.errors = {}
         self.form_key += 1  # empty the form
         self.notice = i18n.t("change_password.done", lang)
@@ -71,8 +68,3 @@ def policy_lines(profile, lang: str) -> list[str]:
     if p.reject_common:
         out.append(i18n.t("change_password.policy.common", lang))
     return out
-
-
-from gazportal.state import gate  # noqa: E402
-
-gate.allow(PasswordState, "load", "begin", "change", access=gate.USER)

@@ -348,6 +348,8 @@ async def resolve_user(state: Any) -> Any:
         return resolved[1]
     from gazportal.state.session import user_of_state
 
+    # Not remembered: a direct call is its own event (a test that signs out between two calls on
+    # the same tab must see the session gone; a cache keyed by id(root) could also outlive it).
     return await user_of_state(root)
 
 
@@ -378,6 +380,8 @@ async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 # --- saying things ----------------------------------------------------------------------------
 
 _MONEY_PARAMS = frozenset({"amount", "cost", "debt", "paid", "charged", "balance", "sum", "expected"})
+# Decimal params shown with a fixed number of decimals (an average use a month: "10.3", not "10.333").
+_FIXED_PLACES = {"usual": 1}
 
 
 def _param(name: str, value: Any, lang: str) -> Any:
@@ -394,6 +398,8 @@ def _param(name: str, value: Any, lang: str) -> Any:
         return value
     if isinstance(value, Decimal) and name in _MONEY_PARAMS:
         return i18n.format_money(value, profile().currency.code, lang)
+    if isinstance(value, Decimal) and name in _FIXED_PLACES:
+        return i18n.format_number(value, lang, places=_FIXED_PLACES[name])
     if isinstance(value, Decimal):
         places = max(0, min(3, -value.normalize().as_tuple().exponent)) if value.is_finite() else 0
         return i18n.format_number(value, lang, places=places)
@@ -445,6 +451,7 @@ def handler(
     access: str,
     *,
     creates: bool = False,
+    lowers_busy: bool = True,
     **args: Arg,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an event handler (put it under ``@rx.event``). The body is ``(self, ctx, **args)``.
@@ -453,6 +460,7 @@ def handler(
     order the page sends them; ``creates=True`` marks a handler that stores something: its
     :class:`Form` must carry the state's current ``submission`` id, which is used once (a repeated
     submit of the same form is answered as the first one was and stores nothing).
+    ``lowers_busy=False`` only for the handler that raises the flag (``FormMixin.begin``).
 
     Raises TypeError at import when the body's parameters and the declared arguments differ."""
     if access not in ACCESS_LEVELS:
@@ -512,7 +520,8 @@ def handler(
                     except BadArguments:
                         await _refuse_arguments(self, name)
                 finally:
-                    _lower_busy(self)
+                    if lowers_busy:
+                        _lower_busy(self)
 
             wrapped: Callable[..., Any] = run_steps
         else:
@@ -534,7 +543,8 @@ def handler(
                         await _refuse_arguments(self, name)
                         return None
                 finally:
-                    _lower_busy(self)
+                    if lowers_busy:
+                        _lower_busy(self)
 
             wrapped = run
 
@@ -629,7 +639,7 @@ class FormMixin(rx.State, mixin=True):
         self.errors = {}
 
     @rx.event
-    @handler(PUBLIC, what=Text(40))
+    @handler(PUBLIC, lowers_busy=False, what=Text(40))
     def begin(self, ctx: Ctx, what: str):
         """Mark the form ``what`` busy (only names the state lists)."""
         if self._may_be_busy(what):

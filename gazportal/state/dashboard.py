@@ -1,17 +1,16 @@
 """The account dashboard (/dashboard?account=<id>): one of the customer's accounts with its balance,
 last month, meters and the reading form of each meter, checked while typing.
 
-Thin: every handler checks what the browser sent, takes the user from the session, and calls
-``services.dashboard`` / ``services.readings`` with the customer's own account ids (the services
-enforce ownership, the window, the monthly limit and every rule of a reading). The time comes from
-the module-level :func:`now`, so tests can fix the day.
+Thin: every handler is declared (``state/contract.py``: access and arguments are checked before the
+body runs, the user comes in ``ctx``) and calls ``services.dashboard`` / ``services.readings`` with
+the customer's own account ids (the services enforce ownership, the window, the monthly limit and
+every rule of a reading). The time comes from the module-level :func:`now`, so tests can fix the day.
 """
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import ClassVar
 
 import reflex as rx
 
@@ -20,15 +19,16 @@ from gazportal.services import dashboard as svc
 from gazportal.services import i18n, readings
 from gazportal.services.errors import DomainError
 from gazportal.services.readings import Notice, ReadingCheck, ReadingRefused
-from gazportal.state import signed_in as si
+from gazportal.state.contract import (
+    CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, call, engine, handler, ident, profile, say,
+)
 from gazportal.state.i18n import resay_on_language_change
-from gazportal.state.signed_in import BadArguments
 
 MAX_READING_INPUT = 40  # longer than any meter (12 digits) with spaces around it
-_DATE_PARAMS = ("date", "opens", "closes", "since")
-_NUMBER_PARAMS = ("previous", "next", "max", "volume", "used", "limit")
-_COPY = re.compile(r"^rd_[0-9]{1,12}$")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The reading form: the meter (hidden) and the value as typed (not stripped: the service says what
+# is wrong with it); Reflex's copy of the input comes as rd_<meter id>.
+READING_FORM = Form(("meter", "reading"), prefix="rd", strip=False,
+                    limits={"meter": 20, "reading": MAX_READING_INPUT})
 
 
 def now() -> datetime:
@@ -38,24 +38,7 @@ def now() -> datetime:
 
 def notice_text(notice: Notice | DomainError, lang: str) -> str:
     """A notice / refusal in ``lang``, with its dates and numbers formatted for the language."""
-    params = dict(notice.params or {})
-    for k in _DATE_PARAMS:
-        v = params.get(k)
-        if isinstance(v, str) and _ISO.match(v):
-            params[k] = i18n.format_date(date.fromisoformat(v), lang)
-        elif isinstance(v, date):
-            params[k] = i18n.format_date(v, lang)
-    for k in _NUMBER_PARAMS:
-        v = params.get(k)
-        if isinstance(v, int) and not isinstance(v, bool):
-            params[k] = i18n.format_number(v, lang)
-    if isinstance(params.get("usual"), Decimal):
-        params["usual"] = i18n.format_number(params["usual"], lang, places=1)
-    if isinstance(params.get("factor"), Decimal):
-        params["factor"] = i18n.format_number(params["factor"], lang)
-    if "unit" in params:
-        params["unit"] = i18n.t(f"units.{params['unit']}", lang)
-    return _sentence(i18n.t(notice.key, lang, **params))
+    return say(notice, lang)
 
 
 def _sentence(text: str) -> str:
@@ -64,7 +47,7 @@ def _sentence(text: str) -> str:
 
 
 def _money(amount: Decimal, lang: str) -> str:
-    return i18n.format_money(amount, si.profile().currency.code, lang)
+    return i18n.format_money(amount, profile().currency.code, lang)
 
 
 def _volume_text(volume: int | Decimal, unit: str, lang: str, places: int = 0) -> str:
@@ -89,8 +72,10 @@ def live_result(check: ReadingCheck, lang: str) -> dict[str, str]:
     return {"kind": "ok", "text": ok, "volume": volume, "cost": cost}
 
 
-class DashboardState(si.BusyMixin, rx.State):
+class DashboardState(FormMixin, rx.State):
     """What the dashboard shows; nothing here decides who may see or send what."""
+
+    PERSONAL: ClassVar[bool] = True
 
     loaded: bool = False
     accounts: list[dict[str, str]] = []  # id, label
@@ -104,7 +89,6 @@ class DashboardState(si.BusyMixin, rx.State):
     live: dict[str, dict[str, str]] = {}  # meter id -> kind/text/volume/cost
     confirm: dict[str, bool] = {}
     result: dict[str, dict[str, str]] = {}  # meter id -> kind/text after a submission
-    error: str = ""
     form_key: int = 0
     shown_lang: str = ""  # the language the texts above are in
     _sent: dict[str, str] = {}  # meter id -> the value just stored (backend only)
@@ -157,7 +141,7 @@ class DashboardState(si.BusyMixin, rx.State):
                 else:
                     note = _sentence(i18n.t(
                         "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
-                        opens=i18n.format_date(readings.reading_window(si.profile(), _next_month(w)).opens_on, lang)))
+                        opens=i18n.format_date(readings.reading_window(profile(), _next_month(w)).opens_on, lang)))
             meters.append({
                 "id": str(m.id),
                 "serial": m.serial,
@@ -168,7 +152,7 @@ class DashboardState(si.BusyMixin, rx.State):
                 "digits": str(m.digits),
                 "hint": i18n.t("dashboard.reading_hint", lang, digits=m.digits),
                 "last_value": str(last.value) if last else "",
-                "last_date": i18n.format_date(last.taken_at.astimezone(si.profile().tz), lang) if last else "",
+                "last_date": i18n.format_date(last.taken_at.astimezone(profile().tz), lang) if last else "",
                 "last_source": i18n.t(f"dashboard.source.{last.source}", lang) if last else "",
                 "left": i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit),
                 "can_submit": "1" if st.can_submit else "",
@@ -177,7 +161,7 @@ class DashboardState(si.BusyMixin, rx.State):
             history[str(m.id)] = [
                 {
                     "value": str(h.value),
-                    "date": i18n.format_date(h.taken_at.astimezone(si.profile().tz), lang),
+                    "date": i18n.format_date(h.taken_at.astimezone(profile().tz), lang),
                     "source": i18n.t(f"dashboard.source.{h.source}", lang),
                 }
                 for h in m.history
@@ -189,19 +173,19 @@ class DashboardState(si.BusyMixin, rx.State):
         moment = now()
 
         def read():
-            with read_session(si.engine()) as s:
+            with read_session(engine()) as s:
                 from gazportal.services import accounts as acc_svc
 
                 cards = acc_svc.list_accounts(s, user_id)
                 aid = account_id if account_id is not None else (cards[0].id if cards else None)
                 if aid is None:
                     return cards, None
-                return cards, svc.account_dashboard(s, si.profile(), user_id, aid, now=moment)
+                return cards, svc.account_dashboard(s, profile(), user_id, aid, now=moment)
 
         try:
-            cards, dash = await si.call(read)
+            cards, dash = await call(read)
         except DomainError as e:
-            self.error = si.error_text(e, lang)
+            self.error = say(e, lang)
             return False
         if dash is None:
             self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, {}
@@ -216,65 +200,55 @@ class DashboardState(si.BusyMixin, rx.State):
     # --- handlers ---------------------------------------------------------------------------
 
     @rx.event
-    @si.handler
-    async def load(self):
+    @handler(CUSTOMER)
+    async def load(self, ctx: Ctx):
         """on_load of /dashboard: the account from ?account=<id>, else the first one."""
-        user = await si.current_user(self)
-        lang = await si.language(self)
         self.error = ""
         raw = self.router.url.query_parameters.get("account", "") if self.router else ""
         aid = None
         if raw:
             try:
-                aid = si.ident(raw)
+                aid = ident(raw)
             except BadArguments:
                 aid = -1  # refused by the service like a foreign id
         self._reset_forms()
-        if not await self._show(user.user_id, aid, lang):
+        if not await self._show(ctx.user_id, aid, ctx.lang):
             # Not one of theirs (or not an id): say so, and show their first account instead.
             self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, {}
             error = self.error
-            await self._show(user.user_id, None, lang)
+            await self._show(ctx.user_id, None, ctx.lang)
             self.error = error
         self.loaded = True
         return None
 
     @rx.event
-    @si.handler
-    async def switch_account(self, account_id: Any):
+    @handler(CUSTOMER, account_id=Id())
+    async def switch_account(self, ctx: Ctx, account_id: int):
         """The account switcher: another of the customer's accounts (a foreign id shows nothing new)."""
-        aid = si.ident(account_id)
-        user = await si.current_user(self)
-        lang = await si.language(self)
         self.error = ""
         before = self.account_id
-        if await self._show(user.user_id, aid, lang):
+        if await self._show(ctx.user_id, account_id, ctx.lang):
             if self.account_id != before:
                 self._reset_forms()
-            return rx.call_script(f"window.history.replaceState(null, '', '/dashboard?account={aid}')")
+            return rx.call_script(f"window.history.replaceState(null, '', '/dashboard?account={account_id}')")
         return None
 
     @rx.event
-    @si.handler
-    async def relang(self):
+    @handler(CUSTOMER)
+    async def relang(self, ctx: Ctx):
         """The language was switched on this page (I18nState.set_language runs this next): say it
         all again in the new language. Nothing when the texts are already in it."""
-        user = await si.current_user(self)
-        lang = await si.language(self)
-        if not self.account_id or lang == self.shown_lang:
+        if not self.account_id or ctx.lang == self.shown_lang:
             return None
         self.live, self.result = {}, {}
-        await self._show(user.user_id, int(self.account_id), lang)
+        await self._show(ctx.user_id, int(self.account_id), ctx.lang)
         return None
 
     @rx.event
-    @si.handler
-    async def type_reading(self, meter_id: Any, raw: Any):
+    @handler(CUSTOMER, meter_id=Id(), raw=Text(MAX_READING_INPUT, strip=False))
+    async def type_reading(self, ctx: Ctx, meter_id: int, raw: str):
         """Live check of what is typed (debounced in the browser); writes nothing."""
-        mid = si.ident(meter_id)
-        value = si.text(raw, MAX_READING_INPUT, strip=False)
-        user = await si.current_user(self)
-        lang = await si.language(self)
+        mid, value, lang, user_id = meter_id, raw, ctx.lang, ctx.user_id
         key = str(mid)
         if value == self._sent.get(key):
             return None  # a late (debounced) echo of what was just sent: the form is fresh again
@@ -291,14 +265,14 @@ class DashboardState(si.BusyMixin, rx.State):
         moment = now()
 
         def check():
-            with read_session(si.engine()) as s:
-                allowed = svc.allowed_account_ids(s, user.user_id)
-                return readings.check_reading(s, si.profile(), mid, value, now=moment, allowed_account_ids=allowed)
+            with read_session(engine()) as s:
+                allowed = svc.allowed_account_ids(s, user_id)
+                return readings.check_reading(s, profile(), mid, value, now=moment, allowed_account_ids=allowed)
 
         try:
-            checked = await si.call(check)
+            checked = await call(check)
         except DomainError as e:
-            self.error = si.error_text(e, lang)
+            self.error = say(e, lang)
             return None
         self.live = {**self.live, key: live_result(checked, lang)}
         if checked.warning is None and self.confirm.get(key):
@@ -306,46 +280,41 @@ class DashboardState(si.BusyMixin, rx.State):
         return None
 
     @rx.event
-    def set_confirm(self, meter_id: Any, checked: Any):
-        """The "I have checked this reading" box for an implausible jump."""
-        try:
-            mid = si.ident(meter_id)
-        except BadArguments:
-            return
-        if not isinstance(checked, bool) or str(mid) not in self._meter_ids():
-            return
-        self.confirm = {**self.confirm, str(mid): checked}
+    @handler(CUSTOMER, meter_id=Id(), checked=Flag())
+    def set_confirm(self, ctx: Ctx, meter_id: int, checked: bool):
+        """The "I have checked this reading" box for an implausible jump (a meter shown only)."""
+        if str(meter_id) in self._meter_ids():
+            self.confirm = {**self.confirm, str(meter_id): checked}
 
     @rx.event
-    @si.handler
-    async def submit(self, form_data: Any):
-        """Send one meter's reading: the form's ``meter`` and ``reading`` fields."""
-        data = _reading_form(form_data)
-        mid = si.ident(data["meter"])
-        user = await si.current_user(self)
-        lang = await si.language(self)
+    @handler(CUSTOMER, creates=True, form=READING_FORM)
+    async def submit(self, ctx: Ctx, form: dict[str, str]):
+        """Send one meter's reading: the form's ``meter`` and ``reading`` fields (and its
+        submission id: a repeat of the same form stores nothing)."""
+        mid = ident(form["meter"])
+        reading, lang, user_id = form["reading"], ctx.lang, ctx.user_id
         key = str(mid)
         moment = now()
         confirm = self.confirm.get(key) is True
 
         def send():
-            with read_session(si.engine()) as s:
-                allowed = svc.allowed_account_ids(s, user.user_id)
+            with read_session(engine()) as s:
+                allowed = svc.allowed_account_ids(s, user_id)
             return readings.submit_reading(
-                si.engine(), si.profile(), mid, data["reading"], user_id=user.user_id, now=moment, confirm=confirm,
+                engine(), profile(), mid, reading, user_id=user_id, now=moment, confirm=confirm,
                 allowed_account_ids=allowed,
             )
 
         try:
-            sub = await si.call(send)
+            sub = await call(send)
         except ReadingRefused as e:
-            text = notice_text(e, lang)
+            text = say(e, lang)
             self.result = {**self.result, key: {"kind": "error", "text": text}}
             if e.check is not None:
                 self.live = {**self.live, key: live_result(e.check, lang)}
             return rx.toast.error(text)
         except DomainError as e:
-            text = si.error_text(e, lang)
+            text = say(e, lang)
             self.error = text
             return rx.toast.error(text)
         serial = next((m["serial"] for m in self.meters if m["id"] == key), "")
@@ -354,13 +323,13 @@ class DashboardState(si.BusyMixin, rx.State):
             left=sub.submissions_left, limit=sub.check.submissions_limit,
         )
         if self.account_id:
-            await self._show(user.user_id, int(self.account_id), lang)
+            await self._show(user_id, int(self.account_id), lang)
         live, confirm_map = dict(self.live), dict(self.confirm)
         live.pop(key, None)
         confirm_map.pop(key, None)
         self.live, self.confirm = live, confirm_map
         self.result = {**self.result, key: {"kind": "ok", "text": text}}
-        self._sent = {**self._sent, key: data["reading"]}
+        self._sent = {**self._sent, key: reading}
         self.form_key += 1
         return rx.toast.success(text)
 
@@ -372,22 +341,5 @@ def _next_month(w: readings.Window) -> datetime:
     return datetime(y, m, 1, 12, tzinfo=UTC)
 
 
-def _reading_form(value: Any) -> dict[str, str]:
-    """The reading form: ``meter`` and ``reading`` (strings), plus Reflex's copy of the input
-    under its id (``rd_<meter id>``); nothing else."""
-    if not isinstance(value, dict) or not {"meter", "reading"} <= set(value) or len(value) > 4:
-        raise BadArguments
-    for k in set(value) - {"meter", "reading"}:
-        if not isinstance(k, str) or not _COPY.match(k):
-            raise BadArguments
-        si.text(value[k], MAX_READING_INPUT, strip=False)
-    return {"meter": si.text(value["meter"], 20), "reading": si.text(value["reading"], MAX_READING_INPUT, strip=False)}
-
-
-from gazportal.state import gate  # noqa: E402
-
 # A language switch on the dashboard says its texts again (balance, window, meters, history).
 resay_on_language_change("/dashboard", DashboardState.relang)
-
-gate.allow(DashboardState, "load", "relang", "switch_account", "type_reading", "set_confirm", "begin", "submit",
-           access=gate.USER)

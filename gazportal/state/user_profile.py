@@ -11,7 +11,9 @@ from gazportal.db import read_session
 from gazportal.services import auth
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError, FormErrors
-from gazportal.state import signed_in as si
+from gazportal.state.contract import (
+    CUSTOMER, PUBLIC, Ctx, Form, FormMixin, call, engine, field_texts, handler, profile, say,
+)
 from gazportal.state.i18n import I18nState, _document_script, resay_on_language_change
 
 FIELDS = ("surname", "name", "phone", "email", "birth_date", "gender", "language")
@@ -25,14 +27,12 @@ def _s(value: Any) -> str:
     return str(value)
 
 
-class ProfileState(si.BusyMixin, rx.State):
+class ProfileState(FormMixin, rx.State):
+    PERSONAL: ClassVar[bool] = True
     BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"save"})
 
     loaded: bool = False
     values: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    notice: str = ""
-    error: str = ""
     pending_email: str = ""
     kind: str = "person"
     form_key: int = 0
@@ -44,54 +44,51 @@ class ProfileState(si.BusyMixin, rx.State):
         self.form_key += 1
 
     def _read(self, user_id: int):
-        with read_session(si.engine()) as s:
+        with read_session(engine()) as s:
             return auth.get_user_profile(s, user_id)
 
     @rx.event
-    @si.handler
-    async def load(self):
-        user = await si.current_user(self)
+    @handler(CUSTOMER)
+    async def load(self, ctx: Ctx):
+        user = ctx.user
         self.notice = self.error = ""
         self.errors = {}
-        self._fill(await si.call(self._read, user.user_id))
+        self._fill(await call(self._read, user.user_id))
         self.loaded = True
         return None
 
     @rx.event
-    @si.handler
-    async def relang(self):
+    @handler(CUSTOMER)
+    async def relang(self, ctx: Ctx):
         """The language was switched in the header (and saved as the user's): the form's language
         field says the same, so that "Save" does not switch it back."""
-        await si.current_user(self)
-        lang = await si.language(self)
+        lang = ctx.lang
         if self.loaded and self.values.get("language") != lang:
             self.values = {**self.values, "language": lang}
             self.form_key += 1
         return None
 
     @rx.event
-    @si.handler
-    async def save(self, form_data: Any):
-        data = si.form(form_data, FIELDS, prefix="prof")
-        user = await si.current_user(self)
-        lang = await si.language(self)
+    @handler(CUSTOMER, form=Form(FIELDS, prefix="prof"))
+    async def save(self, ctx: Ctx, form: dict[str, str]):
+        data, user, lang = dict(form), ctx.user, ctx.lang
         self.notice = self.error = ""
-        before = await si.call(self._read, user.user_id)
+        before = await call(self._read, user.user_id)
         old_email = _s(getattr(before, "email", ""))
         # A contact left empty that was empty before is not a change (and not an error).
         for name in ("email", "phone"):
             if data[name] == "" and not _s(getattr(before, name, "")):
                 del data[name]
         try:
-            after = await si.call(
-                auth.update_user_profile, si.engine(), si.profile(), user.user_id, data, now=si.now()
+            after = await call(
+                auth.update_user_profile, engine(), profile(), user.user_id, data, now=ctx.now
             )
         except FormErrors as e:
-            self.errors = si.field_errors(e, lang)
+            self.errors = field_texts(e, lang)
             return None
         except DomainError as e:
             self.errors = {}
-            self.error = si.error_text(e, lang)
+            self.error = say(e, lang)
             return None
         self.errors = {}
         self._fill(after)
@@ -100,7 +97,7 @@ class ProfileState(si.BusyMixin, rx.State):
         # The language is the user's: the portal switches to it at once.
         new_lang = _s(getattr(after, "language", ""))
         script = None
-        if new_lang in si.profile().languages:
+        if new_lang in profile().languages:
             i18n_state = await self.get_state(I18nState)
             if i18n_state.lang_pref != new_lang:
                 i18n_state.lang_pref = new_lang
@@ -119,24 +116,19 @@ class ConfirmEmailState(rx.State):
     status: str = ""  # "" (working) | ok | failed
 
     @rx.event
-    async def confirm(self):
+    @handler(PUBLIC)
+    async def confirm(self, ctx: Ctx):
         token = self.router.url.query_parameters.get("token", "") if self.router else ""
         if not isinstance(token, str) or not 16 <= len(token) <= 200:
             self.status = "failed"
             return
         try:
-            await si.call(auth.confirm_email_change, si.engine(), token, now=si.now())
+            await call(auth.confirm_email_change, engine(), token, now=ctx.now)
         except DomainError:
             self.status = "failed"
             return
         self.status = "ok"
 
 
-from gazportal.state import gate  # noqa: E402
-
 # A language switch on /profile updates the form's language field.
 resay_on_language_change("/profile", ProfileState.relang)
-
-gate.allow(ProfileState, "load", "relang", "begin", "save", access=gate.USER)
-# The link is the proof (single use, expiring); it may be opened in a browser that is not signed in.
-gate.allow(ConfirmEmailState, "confirm", access=gate.PUBLIC)

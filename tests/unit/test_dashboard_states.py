@@ -17,13 +17,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from reflex.state import State
-
 from gazportal.db import read_session, write_session
 from gazportal.models import Account, Charge, Meter, Payment, Reading, Tariff, TariffStep, User, UserAccountLink
-from gazportal.services import auth, passwords
+from gazportal.services import i18n, passwords
 from gazportal.state import dashboard as dash_mod
 from gazportal.state.dashboard import DashboardState
+from tests.conftest import sign_in_token, state_of
 
 PASSWORD = "Sturdy-Lantern-42"
 ALMATY = ZoneInfo("Asia/Almaty")  # the default profile's time zone; window 15..31, 2 submissions
@@ -38,11 +37,12 @@ CLOSED = local(2026, 11, 10)
 ODD = [None, True, 1.5, math.nan, math.inf, -1, 0, 2**70, "1e3", "abc", " 1", "", [1], {"id": 1}, "9" * 40]
 
 
+CHECK_FORM = i18n.t("errors.form_invalid", "en")  # what a refused (malformed) call says, if anything
+
+
 @pytest.fixture(autouse=True)
-def _cheap_argon2():
-    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+def _cheap_argon2(fast_hashing):
     yield
-    passwords.use_hasher(old)
 
 
 @pytest.fixture
@@ -111,19 +111,17 @@ def world(app_db, clock):
     return dict(mine=mine, second=second, bobs=bobs, gas=gas, w1=w1, w2=w2, bob_meter=bob_meter)
 
 
-async def _state(token=""):
-    from gazportal.state.session import SessionState
-
-    root = State()
-    (await root.get_state(SessionState)).token = token
-    return await root.get_state(DashboardState)
+async def _state(token=None):
+    return await state_of(DashboardState, token or None, path="/dashboard")
 
 
 def _token(engine, login="alice@example.kz") -> str:
-    from gazportal.settings import get_settings
+    return sign_in_token(engine, login, PASSWORD)
 
-    return auth.sign_in(engine, get_settings().profile, login, PASSWORD, remember=False,
-                        now=datetime.now(UTC)).token
+
+def _form(s, meter, reading, **extra) -> dict:
+    """The reading form as the page sends it, with the state's current submission id."""
+    return {"meter": str(meter), "reading": reading, "submission": s.submission, **extra}
 
 
 async def _alice(app_db):
@@ -148,8 +146,10 @@ def _meter(s, meter_id) -> dict:
 async def test_without_a_session_every_handler_sends_to_sign_in(app_db, world):
     for name, args in [("load", ()), ("switch_account", (str(world["mine"]),)),
                        ("type_reading", (str(world["gas"]), "1001")),
-                       ("submit", ({"meter": str(world["gas"]), "reading": "1001"},))]:
-        s = await _state("")
+                       ("submit", None)]:
+        s = await _state(None)
+        if args is None:
+            args = (_form(s, world["gas"], "1001"),)
         result = await getattr(s, name)(*args)
         assert result is not None and "/signin" in repr(result), name
         assert s.meters == [] and s.live == {}
@@ -222,10 +222,10 @@ async def test_live_check_refuses_foreign_meters_and_odd_values(app_db, world):
     for odd in ODD:
         await s.type_reading(odd, "1001")
         await s.type_reading(str(world["gas"]), odd if not isinstance(odd, str) else "x" * 41)
-    assert s.live == {} and s.error == ""
-    s.set_confirm(str(world["gas"]), "yes")
-    s.set_confirm(str(world["bob_meter"]), True)
-    s.set_confirm(math.nan, True)
+    assert s.live == {} and s.error in ("", CHECK_FORM)  # refused before anything ran
+    await s.set_confirm(str(world["gas"]), "yes")
+    await s.set_confirm(str(world["bob_meter"]), True)
+    await s.set_confirm(math.nan, True)
     assert s.confirm == {}
 
 
@@ -236,7 +236,7 @@ async def test_submit_stores_the_reading_and_says_so(app_db, world):
     s = await _alice(app_db)
     gas = str(world["gas"])
     key = s.form_key
-    result = await s.submit({"meter": gas, "reading": "1012", f"rd_{gas}": "1012"})
+    result = await s.submit(_form(s, gas, "1012", **{f"rd_{gas}": "1012"}))
     assert "toast" in repr(result).lower() and "success" in repr(result).lower()
     assert s.result[gas]["kind"] == "ok"
     assert s.result[gas]["text"] == ("Reading 1012 for meter G-1 received. Submissions left this month: 1 of 2.")
@@ -249,20 +249,20 @@ async def test_submit_stores_the_reading_and_says_so(app_db, world):
 async def test_submit_refusals_are_shown_and_nothing_is_stored(app_db, world):
     s = await _alice(app_db)
     gas = str(world["gas"])
-    result = await s.submit({"meter": gas, "reading": "999"})
+    result = await s.submit(_form(s, gas, "999"))
     assert "error" in repr(result).lower()
     assert s.result[gas] == {"kind": "error", "text": "The reading cannot be below the last one, 1,000 of 5 Nov 2026."}
     assert s.live[gas]["kind"] == "error"
-    await s.submit({"meter": gas, "reading": "1200"})  # a jump, not confirmed
+    await s.submit(_form(s, gas, "1200"))  # a jump, not confirmed
     assert s.result[gas]["kind"] == "error" and "Check the digits, or confirm" in s.result[gas]["text"]
     assert s.live[gas]["kind"] == "warning"
-    await s.submit({"meter": str(world["bob_meter"]), "reading": "701"})  # Bob's meter
+    await s.submit(_form(s, str(world["bob_meter"]), "701"))  # Bob's meter
     assert s.error == "Meter not found."
     assert _stored(app_db) == []
     # Confirmed, the jump goes through.
-    s.set_confirm(gas, True)
+    await s.set_confirm(gas, True)
     assert s.confirm == {gas: True}
-    await s.submit({"meter": gas, "reading": "1200"})
+    await s.submit(_form(s, gas, "1200"))
     assert s.result[gas]["kind"] == "ok" and _stored(app_db) == [(world["gas"], 1200, "customer", 1)]
     assert gas not in s.confirm
 
@@ -278,15 +278,47 @@ async def test_malformed_forms_do_nothing(app_db, world, form):
     s = await _alice(app_db)
     if isinstance(form, dict) and form.get("meter") == "1":
         form = {**form, "meter": str(world["gas"])}
-    before = (s.result, s.live, s.error)
+    if isinstance(form, dict):
+        form = {**form, "submission": s.submission}
+    before = (s.result, s.live, s.submission)
     assert await s.submit(form) is None
-    assert (s.result, s.live, s.error) == before and _stored(app_db) == []
+    assert (s.result, s.live, s.submission) == before and _stored(app_db) == []
+    assert s.error == CHECK_FORM  # "check the form", nothing else
+
+
+async def test_the_same_form_sent_twice_stores_one_reading(app_db, world):
+    """A double click / a replayed event: the submission id is used once, the repeat does nothing."""
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    form = _form(s, gas, "1012")
+    await s.submit(dict(form))
+    after = (s.result, s.live, s.meters, s.history, s.form_key, s.submission, s.error)
+    assert after[5] != form["submission"]  # a fresh id for the next form
+    assert await s.submit(dict(form)) is None
+    assert (s.result, s.live, s.meters, s.history, s.form_key, s.submission, s.error) == after
+    assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
+    await s.submit(_form(s, gas, "1013"))  # the next form (the fresh id) goes through
+    assert len(_stored(app_db)) == 2
+
+
+@pytest.mark.parametrize("submission", ["", "stale-id", None, 7])
+async def test_a_wrong_or_missing_submission_id_stores_nothing(app_db, world, submission):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    form = _form(s, gas, "1012")
+    if submission is None:
+        del form["submission"]
+    else:
+        form["submission"] = submission
+    current = s.submission
+    assert await s.submit(form) is None
+    assert _stored(app_db) == [] and gas not in s.result and s.submission == current
 
 
 async def test_huge_reading_is_refused_without_parsing(app_db, world):
     s = await _alice(app_db)
     gas = str(world["gas"])
-    await s.submit({"meter": gas, "reading": "9" * 40})
+    await s.submit(_form(s, gas, "9" * 40))
     assert s.result[gas]["text"] == "This meter shows at most 999,999 (6 digits)."
     assert _stored(app_db) == []
 
@@ -294,14 +326,14 @@ async def test_huge_reading_is_refused_without_parsing(app_db, world):
 async def test_after_the_last_submission_the_form_gives_way_to_a_note(app_db, world):
     s = await _alice(app_db)
     w1 = str(world["w1"])
-    await s.submit({"meter": w1, "reading": "503"})
-    await s.submit({"meter": w1, "reading": "504"})  # the second corrects the first
+    await s.submit(_form(s, w1, "503"))
+    await s.submit(_form(s, w1, "504"))  # the second corrects the first
     assert _stored(app_db) == [(world["w1"], 503, "customer", 1), (world["w1"], 504, "customer", 2)]
     m = _meter(s, world["w1"])
     assert m["can_submit"] == "" and m["left"] == "0 of 2 submissions left"
     assert m["note"] == ("You have sent 2 of 2 readings for this meter this month. "
                          "The next window opens on 15 Dec 2026.")
-    await s.submit({"meter": w1, "reading": "505"})  # the server says no all the same
+    await s.submit(_form(s, w1, "505"))  # the server says no all the same
     assert s.result[w1]["text"] == "You have already sent 2 of 2 readings for this meter this month."
     assert len(_stored(app_db)) == 2
     assert _meter(s, world["w2"])["can_submit"] == "1"  # the other water meter is unaffected
@@ -319,7 +351,7 @@ async def test_outside_the_window_a_note_says_when_it_opens(app_db, world, clock
     gas = str(world["gas"])
     await s.type_reading(gas, "1012")
     assert s.live[gas]["text"] == "Readings are accepted from 15 Nov 2026 to 30 Nov 2026."
-    await s.submit({"meter": gas, "reading": "1012"})
+    await s.submit(_form(s, gas, "1012"))
     assert s.result[gas]["kind"] == "error" and _stored(app_db) == []
     clock(local(2026, 12, 1))  # after the window: the next one is December's
     await s.load()
@@ -354,7 +386,7 @@ async def test_switching_language_says_it_all_again(app_db, world):
 async def test_a_late_echo_of_the_sent_value_does_not_undo_the_fresh_form(app_db, world):
     s = await _alice(app_db)
     gas = str(world["gas"])
-    await s.submit({"meter": gas, "reading": "1012"})
+    await s.submit(_form(s, gas, "1012"))
     await s.type_reading(gas, "1012")  # the debounced change of the input arrives after the submit
     assert gas not in s.live and s.result[gas]["kind"] == "ok"
     await s.type_reading(gas, "1013")  # typing again: checked as usual (a correction of the first)
@@ -392,14 +424,14 @@ async def test_a_reading_form_is_busy_while_it_is_sent(app_db, world):
     s = await _alice(app_db)
     gas = str(world["gas"])
     for odd in (f"reading-{world['bob_meter']}", "reading-", "reading-abc", gas, "save", None, 7, ["x"]):
-        s.begin(odd)
+        await s.begin(odd)
         assert s.busy == "", odd
-    s.begin(f"reading-{gas}")
+    await s.begin(f"reading-{gas}")
     assert s.busy == f"reading-{gas}"
-    await s.submit({"meter": gas, "reading": "999"})
+    await s.submit(_form(s, gas, "999"))
     assert s.busy == "" and s.result[gas]["kind"] == "error"
-    s.begin(f"reading-{gas}")
-    await s.submit({"meter": gas, "reading": "1012"})
+    await s.begin(f"reading-{gas}")
+    await s.submit(_form(s, gas, "1012"))
     assert s.busy == "" and s.result[gas]["kind"] == "ok"
 
 
@@ -418,12 +450,12 @@ async def test_a_language_switch_on_the_dashboard_is_followed_by_relang(app_db, 
                           ("/accounts", "AccountsState.relang"), ("/profile", "ProfileState.relang"),
                           ("/statistics", None), ("/", None)):
         lang.router = RouterData.from_router_data({"pathname": path, "query": {}, "asPath": path, "headers": {}})
-        events = lang.set_language("kk")
+        events = await lang.set_language("kk")
         follow = [e for e in events if "relang" in repr(e)]
         if handler is None:
             assert follow == [], path
         else:
             assert len(follow) == 1 and follow[0].fn.__qualname__ == handler, (path, follow)
-    assert lang.set_language("xx") is None  # not a profile language: nothing at all
+    assert await lang.set_language("xx") is None  # not a profile language: nothing at all
     await s.relang()
     assert s.shown_lang == "kk" and s.info["balance"].startswith("Қарыз: ")

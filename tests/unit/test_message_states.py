@@ -8,24 +8,26 @@ import math
 from datetime import UTC, datetime
 
 import pytest
-from reflex.state import State
 from sqlmodel import func, select
 
 from gazportal.db import read_session, write_session
 from gazportal.models import Account, CustomerMessage, User, UserAccountLink
-from gazportal.services import auth, passwords
+from gazportal.services import auth, i18n, passwords
 from gazportal.services.messages import BODY_MAX
+from gazportal.state.messages import RAW_LIMITS, MessagesState
+from tests.conftest import sign_in_token, state_of
 
 PASSWORD = "Sturdy-Lantern-42"
 GOOD = {"kind": "support", "subject": "Chart does not load", "body": "The statistics page stays empty.",
         "account_id": ""}
 
 
+CHECK_FORM = i18n.t("errors.form_invalid", "en")
+
+
 @pytest.fixture(autouse=True)
-def _cheap_argon2():
-    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+def _cheap_argon2(fast_hashing):
     yield
-    passwords.use_hasher(old)
 
 
 @pytest.fixture
@@ -48,19 +50,16 @@ def world(app_db) -> dict:
 
 
 def _token(engine, login) -> str:
-    from gazportal.settings import get_settings
-
-    return auth.sign_in(engine, get_settings().profile, login, PASSWORD, remember=False,
-                        now=datetime.now(UTC)).token
+    return sign_in_token(engine, login, PASSWORD)
 
 
 async def _state(token=""):
-    from gazportal.state.messages import MessagesState
-    from gazportal.state.session import SessionState
+    return await state_of(MessagesState, token or None, path="/support")
 
-    root = State()
-    (await root.get_state(SessionState)).token = token
-    return await root.get_state(MessagesState)
+
+def _sub(s, form: dict) -> dict:
+    """The message form as the page sends it: with the state's current submission id."""
+    return {**form, "submission": s.submission}
 
 
 def _rows(engine) -> list[tuple]:
@@ -76,7 +75,7 @@ def _is_signin_redirect(result) -> bool:
 @pytest.mark.parametrize("token", ["", "not-a-token", "A" * 43])
 async def test_refused_without_a_session(world, app_db, token):
     s = await _state(token)
-    assert _is_signin_redirect(await s.send(dict(GOOD)))
+    assert _is_signin_redirect(await s.send(_sub(s, dict(GOOD))))
     assert _is_signin_redirect(await s.load_list())
     assert s.items == []
     # the contacts page itself is public: a guest sees the contacts and no form
@@ -90,7 +89,7 @@ async def test_a_revoked_session_is_refused(world, app_db):
     token = _token(app_db, "alice@example.kz")
     auth.sign_out(app_db, token, now=datetime.now(UTC))
     s = await _state(token)
-    assert _is_signin_redirect(await s.send(dict(GOOD)))
+    assert _is_signin_redirect(await s.send(_sub(s, dict(GOOD))))
     assert _rows(app_db) == []
 
 
@@ -100,7 +99,7 @@ async def test_success_stores_exactly_one_message_and_lists_it(world, app_db):
     await s.load_contacts("contact")
     assert s.signed_in and s.accounts == [{"id": str(world["alice_acc"]), "number": "100000001"}]
     key = s.form_key
-    result = await s.send(dict(GOOD, account_id=str(world["alice_acc"])))
+    result = await s.send(_sub(s, dict(GOOD, account_id=str(world["alice_acc"]))))
     assert "toast" in repr(result).lower()
     assert s.errors == {} and s.error == "" and "Chart does not load" in s.notice and s.form_key == key + 1
     assert s.sent_subject == "Chart does not load"
@@ -126,14 +125,14 @@ async def test_success_stores_exactly_one_message_and_lists_it(world, app_db):
 
 async def test_reflex_input_id_copies_are_accepted(world, app_db):
     s = await _state(_token(app_db, "alice@example.kz"))
-    await s.send(dict(GOOD, msg_subject=GOOD["subject"], msg_body=GOOD["body"], msg_account_id=""))
+    await s.send(_sub(s, dict(GOOD, msg_subject=GOOD["subject"], msg_body=GOOD["body"], msg_account_id="")))
     assert len(_rows(app_db)) == 1
 
 
 async def test_foreign_account_refused_as_a_field_error(world, app_db):
     s = await _state(_token(app_db, "alice@example.kz"))
     for foreign in (str(world["bob_acc"]), "999999"):
-        result = await s.send(dict(GOOD, account_id=foreign))
+        result = await s.send(_sub(s, dict(GOOD, account_id=foreign)))
         assert "toast" in repr(result).lower()
         assert s.errors == {"account_id": "Account not found."}
     assert _rows(app_db) == []
@@ -141,10 +140,10 @@ async def test_foreign_account_refused_as_a_field_error(world, app_db):
 
 async def test_field_errors_are_shown_inline(world, app_db):
     s = await _state(_token(app_db, "alice@example.kz"))
-    await s.send({"kind": "spam", "subject": "x", "body": "short", "account_id": ""})
+    await s.send(_sub(s, {"kind": "spam", "subject": "x", "body": "short", "account_id": ""}))
     assert set(s.errors) == {"kind", "subject", "body"}
     assert s.errors["subject"] == "Use at least 3 characters."
-    await s.send(dict(GOOD, body="b" * (BODY_MAX + 1)))
+    await s.send(_sub(s, dict(GOOD, body="b" * (BODY_MAX + 1))))
     assert set(s.errors) == {"body"} and s.errors["body"].startswith("Use at most")
     assert _rows(app_db) == []
 
@@ -164,21 +163,25 @@ ODD_FORMS = [
 @pytest.mark.parametrize("form", ODD_FORMS, ids=range(len(ODD_FORMS)))
 async def test_garbage_is_dropped(world, app_db, form):
     s = await _state(_token(app_db, "alice@example.kz"))
+    if isinstance(form, dict):
+        form = _sub(s, form)  # only the junk is wrong
     assert await s.send(form) is None
-    assert s.notice == "" and s.errors == {}
+    assert s.notice == "" and s.errors == {} and s.error == CHECK_FORM
     assert _rows(app_db) == []
 
 
 @pytest.mark.parametrize("value", [None, 5, math.nan, ["support"], "reregistration", "x" * 10_000])
 async def test_kind_and_counters_ignore_odd_values(world, app_db, value):
     s = await _state("")
-    s.set_kind(value)
-    s.count_subject(value)
-    s.count_body(value)
+    await s.set_kind(value)
+    await s.count_subject(value)
+    await s.count_body(value)
     assert s.kind == "contact"
-    n = len(value) if isinstance(value, str) else 0  # a counter counts any string, nothing else
-    assert (s.subject_len, s.body_len) == (n, n)
-    s.set_kind("feedback")
+    # a counter counts a string the form could hold, nothing else
+    fits = isinstance(value, str)
+    assert s.subject_len == (len(value) if fits and len(value) <= RAW_LIMITS["subject"] else 0)
+    assert s.body_len == (len(value) if fits and len(value) <= RAW_LIMITS["body"] else 0)
+    await s.set_kind("feedback")
     assert s.kind == "feedback"
 
 
@@ -187,9 +190,9 @@ async def test_rate_limit_is_a_clear_message(world, app_db):
 
     s = await _state(_token(app_db, "alice@example.kz"))
     for _ in range(MAX_PER_HOUR):
-        await s.send(dict(GOOD))
+        await s.send(_sub(s, dict(GOOD)))
         assert s.error == ""
-    result = await s.send(dict(GOOD))
+    result = await s.send(_sub(s, dict(GOOD)))
     assert "toast" in repr(result).lower()
     assert s.error.startswith(f"You can send at most {MAX_PER_HOUR} messages an hour")
     with read_session(app_db) as db:
@@ -208,10 +211,36 @@ async def test_the_message_form_is_busy_while_it_is_sent(world, app_db):
     """"Please wait" on Send: raised by ``begin("send")`` only, lowered by ``send`` however it ends."""
     s = await _state(_token(app_db, "alice@example.kz"))
     await s.load_contacts("contact")
-    s.begin("apply")
+    await s.begin("apply")
     assert s.busy == ""
     for form in (dict(GOOD), dict(GOOD, subject=""), "junk"):
-        s.begin("send")
+        await s.begin("send")
         assert s.busy == "send"
-        await s.send(form)
+        await s.send(_sub(s, form) if isinstance(form, dict) else form)
         assert s.busy == "", form
+
+
+async def test_the_same_form_sent_twice_sends_one_message(world, app_db):
+    """A double click / a replayed event: the submission id is used once; the repeat does nothing."""
+    s = await _state(_token(app_db, "alice@example.kz"))
+    await s.load_contacts("support")
+    form = _sub(s, GOOD)
+    await s.send(dict(form))
+    after = (s.notice, s.error, s.errors, s.sent_subject, s.form_key, s.submission)
+    assert after[-1] != form["submission"] and s.notice
+    assert await s.send(dict(form)) is None
+    assert (s.notice, s.error, s.errors, s.sent_subject, s.form_key, s.submission) == after
+    assert len(_rows(app_db)) == 1
+    await s.send(_sub(s, GOOD))  # the next form (with the fresh id) is a new message
+    assert len(_rows(app_db)) == 2
+
+
+@pytest.mark.parametrize("submission", ["", "stale-id", None, 7])
+async def test_a_wrong_or_missing_submission_id_sends_nothing(world, app_db, submission):
+    s = await _state(_token(app_db, "alice@example.kz"))
+    form = dict(GOOD)
+    if submission is not None:
+        form["submission"] = submission
+    current = s.submission
+    assert await s.send(form) is None
+    assert _rows(app_db) == [] and s.notice == "" and s.submission == current

@@ -14,6 +14,7 @@ from gazportal.models import Charge, Payment, User
 from gazportal.services import charts, notify
 from gazportal.services.periods import add_months
 from gazportal.settings import get_settings
+from gazportal.state import statistics as _statistics  # noqa: F401  (registered at collection)
 from test_account_states import _cheap_argon2, _is_signin_redirect, _state, _token, world  # noqa: F401
 
 ODD = [None, True, 1.5, math.nan, -1, 0, 2**70, "abc", "", [1], {"id": 1}, "9" * 40]
@@ -38,6 +39,15 @@ def data(world, app_db):
 
 def _outbox():
     return notify.read_outbox()
+
+
+def _form(st, **changes) -> dict:
+    """The statement's send form as the page sends it: what is shown and the submission id."""
+    return {"account_id": st.account_id, "period": st.period, "submission": st.submission, **changes}
+
+
+async def _send(st, form: dict | None = None) -> list:
+    return [step async for step in st.send(_form(st) if form is None else form)]
 
 
 async def _stats(app_db, login="alice@example.kz"):
@@ -128,8 +138,7 @@ async def test_statement_shows_and_sends(data, app_db):
     await st.pick_period(data["last"])
     assert st.period == data["last"] and st.charges["en"][0]["amount"] == "₸1,011.00"
     assert st.in_debt and st.info["en"]["debt"].startswith("Debt at the end of the month: ₸")
-    async for _ in st.send():
-        pass
+    await _send(st)
     assert st.error == "" and st.notice == "The account state has been sent to alice@example.kz."
     (item,) = _outbox()
     assert item.to == "alice@example.kz" and "₸1,011.00" in item.text and data["last"][:4] in item.subject
@@ -146,12 +155,10 @@ async def test_statement_refusals_send_nothing(data, app_db):
         await st.pick_account(value)
         assert st.account_id == str(data["mine"])
     st.account_id = str(data["bobs"])  # forced: the service checks ownership
-    async for _ in st.send():
-        pass
+    await _send(st)
     assert st.error == "Account not found." and st.notice == ""
     st.account_id, st.period = str(data["mine"]), "2999-01"
-    async for _ in st.send():
-        pass
+    await _send(st)
     assert "has not come yet" in st.error
     assert _outbox() == []
 
@@ -164,8 +171,7 @@ async def test_statement_without_email_prompts_for_one(data, app_db):
     st = await _statement(app_db)
     await st.load()
     assert st.email_status == "none"
-    async for _ in st.send():
-        pass
+    await _send(st)
     assert st.email_status == "none" and "no e-mail address" in st.error
     assert _outbox() == []
 
@@ -174,11 +180,9 @@ async def test_statement_hourly_limit(data, app_db):
     st = await _statement(app_db)
     await st.load()
     for _ in range(5):
-        async for _ in st.send():
-            pass
+        await _send(st)
         assert st.error == ""
-    async for _ in st.send():
-        pass
+    await _send(st)
     assert "5 times this hour" in st.error
     assert len(_outbox()) == 5
 
@@ -202,11 +206,47 @@ async def test_the_period_form_is_busy_while_it_is_applied(data, app_db):
     st = await _stats(app_db)
     await st.load()
     for odd in ("send", "", None, 1, ["apply"]):
-        st.begin(odd)
+        await st.begin(odd)
         assert st.busy == "", odd
     last = data["last"]
     for form in ({"first": add_months(last, -2), "last": last}, {"first": last, "last": add_months(last, -2)}):
-        st.begin("apply")
+        await st.begin("apply")
         assert st.busy == "apply"
         await st.apply(form)
         assert st.busy == "", form
+
+
+async def test_the_send_form_sent_twice_sends_one_email(data, app_db):
+    """A double click / a replayed event: the submission id is used once; the repeat does nothing."""
+    st = await _statement(app_db)
+    await st.load()
+    form = _form(st)
+    await _send(st, dict(form))
+    after = (st.notice, st.error, st.email_status, st.sending, st.submission)
+    assert st.notice and after[-1] != form["submission"]
+    assert await _send(st, dict(form)) == []
+    assert (st.notice, st.error, st.email_status, st.sending, st.submission) == after
+    assert len(_outbox()) == 1
+    await _send(st)  # the next click (the fresh id) is a new request
+    assert len(_outbox()) == 2
+
+
+@pytest.mark.parametrize("submission", ["", "stale-id", None, 7])
+async def test_a_wrong_or_missing_submission_id_sends_nothing(data, app_db, submission):
+    st = await _statement(app_db)
+    await st.load()
+    form = _form(st)
+    if submission is None:
+        del form["submission"]
+    else:
+        form["submission"] = submission
+    assert await _send(st, form) == []
+    assert st.notice == "" and _outbox() == []
+
+
+async def test_a_send_form_for_what_is_no_longer_shown_sends_nothing(data, app_db):
+    st = await _statement(app_db)
+    await st.load()
+    await _send(st, _form(st, period=data["last"]))  # another month than the one shown
+    await _send(st, _form(st, account_id=str(data["bobs"])))
+    assert st.notice == "" and _outbox() == []
