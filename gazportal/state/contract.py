@@ -357,6 +357,8 @@ async def language(state: Any) -> str:
     """The page's language (the I18nState's, a profile language)."""
     from gazportal.state.i18n import I18nState
 
+    if isinstance(state, I18nState):
+        return state.lang
     return (await state.get_state(I18nState)).lang
 
 
@@ -550,7 +552,10 @@ def handler(
 
         # What Reflex sees: (self, <declared args>), annotated as the body annotates them (an
         # upload handler's list[rx.UploadFile] is how Reflex finds its files argument).
-        hints = {k: v for k, v in getattr(fn, "__annotations__", {}).items() if k in args}
+        # Reflex checks a page's event triggers against these: the browser sends what it sends
+        # (the declaration checks it), so Any, except the files of an upload, by which Reflex's
+        # upload endpoint finds its argument.
+        hints = {k: (fn.__annotations__.get(k, Any) if isinstance(args[k], Files) else Any) for k in args}
         wrapped.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
             [params[0]]
             + [

@@ -109,18 +109,18 @@ def test_ui_messages_carry_the_profile_texts():
 
 
 @pytest.mark.parametrize("bad", ["xx", "", None, 7, ["kk"], {"lang": "kk"}, "kk ", "KK"])
-def test_state_set_language_refuses_anything_but_a_profile_language(bad):
+async def test_state_set_language_refuses_anything_but_a_profile_language(bad):
     from gazportal.settings import get_settings
     from gazportal.state.i18n import I18nState
 
     profile = get_settings().profile
     s = I18nState()
     assert s.lang == profile.default_language
-    assert s.set_language(bad) is None
+    assert await s.set_language(bad) is None
     assert s.lang_pref == "" and s.lang == profile.default_language
 
 
-def test_state_switches_language_and_messages():
+async def test_state_switches_language_and_messages():
     from gazportal.settings import get_settings
     from gazportal.state.i18n import I18nState
 
@@ -128,7 +128,7 @@ def test_state_switches_language_and_messages():
     s = I18nState()
     assert s.t["index.title"] == i18n.t("index.title", profile.default_language)
     for lang in profile.languages:
-        assert s.set_language(lang) is not None  # the <html lang> script
+        assert await s.set_language(lang) is not None  # the <html lang> script
         assert s.lang == lang
         assert s.t["index.title"] == i18n.t("index.title", lang)
         assert s.t["profile.name"] == profile.name.get(lang)

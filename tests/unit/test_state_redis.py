@@ -65,7 +65,7 @@ async def test_concurrent_events_on_one_token_are_serialised():
             i18n = await root.get_state(I18nState)
             order.append(f"start {lang}")
             await asyncio.sleep(0.05)
-            i18n.set_language(lang)
+            await i18n.set_language(lang)
             order.append(f"end {lang}")
 
     try:
