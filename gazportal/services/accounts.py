@@ -37,7 +37,6 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +54,13 @@ from gazportal.models import (
 from gazportal.models._base import money
 from gazportal.services.errors import DomainError, FormErrors, InvalidInput, NotFound, Notice
 from gazportal.services.identity import clean_text, normalize_account_number, validate_phone
+from gazportal.services.money import parse_amount
 from gazportal.settings import Profile
 
 MAX_ID = 2**63 - 1  # BIGINT; anything larger never reaches the database
 MAX_LINK_FAILURES = 10
 LINK_FAILURE_WINDOW = timedelta(hours=1)
 LINK_LOCK_MINUTES = 60
-MAX_MONEY = Decimal("10000000000")  # Numeric(12, 2) holds less than this
-MAX_AMOUNT_INPUT = 32
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENTS = 20
@@ -238,53 +236,6 @@ def can_add_accounts(session: Session, user_id: int) -> bool:
 # --------------------------------------------------------------------------- parsing
 
 
-_SPACES = re.compile(r"[ \u00a0\u2007\u2009\u202f]")
-_AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
-
-
-def parse_amount(value: Any) -> Decimal:
-    """An amount of money the customer typed, as Decimal with two places.
-
-    Takes an int, a finite Decimal or a string such as ``"1234.5"``, ``"1 234,50"`` (spaces as
-    thousands separators, a comma or a point before the tiyn). Floats, NaN, infinities, negative
-    or zero amounts, more than two decimals and amounts a money column cannot hold are refused
-    with ``InvalidInput`` and a key.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvalidInput("errors.payment_amount_required")
-    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-        raise InvalidInput("errors.payment_amount_format")
-    if isinstance(value, int):
-        d = Decimal(value) if abs(value) < MAX_MONEY else None
-        if d is None:
-            raise InvalidInput("errors.payment_amount_too_large")
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidInput("errors.payment_amount_format")
-        d = value
-    else:
-        if len(value) > MAX_AMOUNT_INPUT:
-            raise InvalidInput("errors.payment_amount_format")
-        s = _SPACES.sub("", value.strip())
-        if "," in s:
-            if "." in s or s.count(",") > 1:
-                raise InvalidInput("errors.payment_amount_format")
-            s = s.replace(",", ".")
-        if not _AMOUNT.fullmatch(s):
-            raise InvalidInput("errors.payment_amount_format")
-        try:
-            d = Decimal(s)
-        except InvalidOperation:  # pragma: no cover - the pattern admits plain numbers only
-            raise InvalidInput("errors.payment_amount_format") from None
-    if d <= 0:
-        raise InvalidInput("errors.payment_amount_not_positive")
-    if d >= MAX_MONEY:
-        raise InvalidInput("errors.payment_amount_too_large")
-    if d.as_tuple().exponent < -2:  # "1234.567" (and "1234.500": the tiyn have two digits)
-        raise InvalidInput("errors.payment_amount_decimals")
-    return money(d)
-
-
 def _field_error(fields: dict[str, Notice], name: str, fn, *args) -> Any:
     try:
         return fn(*args)
@@ -360,6 +311,10 @@ def _start_link(session: Session, profile: Profile, user_id: int, method: str, n
     return user, row
 
 
+def _language(profile: Profile, lang: Any) -> str:
+    return lang if isinstance(lang, str) and lang in profile.languages else profile.default_language
+
+
 def _linked(session: Session, user: User, acc: Account) -> bool:
     return session.exec(select(UserAccountLink.id).where(
         UserAccountLink.user_id == user.id, UserAccountLink.account_id == acc.id)).first() is not None
@@ -372,8 +327,11 @@ def latest_payment(session: Session, account_id: int) -> Payment | None:
 
 
 def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any, last_payment: Any, *,
-                    now: datetime) -> AccountCard:
+                    now: datetime, lang: str | None = None) -> AccountCard:
     """Add an account by its number and the exact amount of its latest payment.
+
+    ``last_payment`` is read by :func:`gazportal.services.money.parse_amount` in ``lang`` (by
+    default the customer's own language, else the profile's default).
 
     Field errors (FormErrors on ``number`` / ``last_payment``): a malformed number or amount,
     and, the same message on both fields, a number that is not an account, an account with no
@@ -383,10 +341,11 @@ def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any,
     """
     fields: dict[str, Notice] = {}
     number_s = _field_error(fields, "number", normalize_account_number, profile, number)
-    amount = _field_error(fields, "last_payment", parse_amount, last_payment)
     failure: FormErrors | None = None
     with write_session(engine) as session:
         user, row = _start_link(session, profile, user_id, "payment_proof", now)
+        amount = _field_error(fields, "last_payment", parse_amount, last_payment,
+                              _language(profile, lang if lang is not None else user.language))
         if fields:
             raise FormErrors(fields)
         acc = session.exec(select(Account).where(Account.number == number_s)).first()

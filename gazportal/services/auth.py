@@ -30,7 +30,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable
 
 import sqlalchemy as sa
@@ -42,7 +42,7 @@ from gazportal.models.accounts import Account, UserAccountLink
 from gazportal.models.auth import AuthSession, LoginThrottle, OneTimeSecret
 from gazportal.models.billing import Payment
 from gazportal.models.people import User
-from gazportal.services import captcha, identity, notify, passwords
+from gazportal.services import captcha, identity, money, notify, passwords
 from gazportal.services.errors import DomainError, FormErrors, InvalidInput, NotFound, Notice
 from gazportal.services.i18n import t
 from gazportal.services.identifiers import bin_is_valid
@@ -404,37 +404,6 @@ def _destination(profile: "Profile", login: str, email: str | None, phone: str |
 
 # --- registration --------------------------------------------------------------------------------
 
-_MONEY_RE = re.compile(r"\d{1,10}(?:\.\d{1,2})?")
-
-
-def parse_payment(raw: Any) -> Decimal:
-    """An amount as the customer types it: ``1234.5``, ``1234,50``, ``1 234,50`` (also with a
-    no-break space) -> Decimal('1234.50'). More than two decimals, signs, letters, floats, NaN and
-    the like raise InvalidInput("errors.payment_invalid")."""
-    if isinstance(raw, Decimal):
-        if not raw.is_finite():
-            raise InvalidInput("errors.payment_invalid")
-        raw = format(raw, "f")
-    elif isinstance(raw, int) and not isinstance(raw, bool):
-        raw = str(raw)
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise InvalidInput("errors.payment_required")
-    if not isinstance(raw, str) or len(raw) > 40:
-        raise InvalidInput("errors.payment_invalid")
-    text = re.sub(r"[\s\u00a0\u202f\u2009']", "", raw)
-    if text.count(",") == 1 and "." not in text:
-        text = text.replace(",", ".")
-    if not _MONEY_RE.fullmatch(text):
-        raise InvalidInput("errors.payment_invalid")
-    try:
-        amount = Decimal(text).quantize(Decimal("0.01"))
-    except InvalidOperation:  # pragma: no cover - the regex admits only plain numbers
-        raise InvalidInput("errors.payment_invalid") from None
-    if amount <= 0:
-        raise InvalidInput("errors.payment_invalid")
-    return amount
-
-
 def _field(errors: dict[str, Notice], name: str, fn: Callable[[], Any]) -> Any:
     try:
         return fn()
@@ -504,16 +473,15 @@ def register(engine: "Engine", profile: "Profile", form: Any, *, now: datetime |
         else:
             bin_value = re.sub(r"\s", "", raw_bin)
 
+    language = _lang(profile, form.get("language"))
     number = amount = None
     if profile.proof_by_last_payment:
         number = _field(errors, "account_number",
                         lambda: identity.normalize_account_number(profile, form.get("account_number")))
-        amount = _field(errors, "last_payment", lambda: parse_payment(form.get("last_payment")))
+        amount = _field(errors, "last_payment", lambda: money.parse_amount(form.get("last_payment"), language))
 
     if profile.user_agreement and not _bool_field(form.get("agreement")):
         errors["agreement"] = Notice("errors.agreement_required")
-
-    language = _lang(profile, form.get("language"))
 
     if profile.captcha and not errors.get("captcha"):
         if not captcha.verify_solution(form.get("captcha"), settings=s, now=now):
