@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import os
 import re
 import secrets
@@ -41,26 +40,27 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from gazportal.db import write_session
 from gazportal.models import (
-    Account, Branch, Flat, House, LoginThrottle, Payment, RequestDocument, ReregistrationRequest,
+    Account, Branch, Flat, House, Payment, RequestDocument, ReregistrationRequest,
     Settlement, Street, User, UserAccountLink,
 )
 from gazportal.models._base import money
-from gazportal.services.errors import DomainError, FormErrors, InvalidInput, NotFound, Notice
+from gazportal.services import throttle
+from gazportal.services.errors import AccountNotFound, DomainError, FormErrors, InvalidInput, NotFound, Notice
 from gazportal.services.identity import clean_text, normalize_account_number, validate_phone
+from gazportal.services.ids import as_id
 from gazportal.services.money import parse_amount
 from gazportal.settings import Profile
 
-MAX_ID = 2**63 - 1  # BIGINT; anything larger never reaches the database
 MAX_LINK_FAILURES = 10
 LINK_FAILURE_WINDOW = timedelta(hours=1)
 LINK_LOCK_MINUTES = 60
+LINK_POLICY = throttle.Policy(max_failures=MAX_LINK_FAILURES, lock=timedelta(minutes=LINK_LOCK_MINUTES),
+                              window=LINK_FAILURE_WINDOW)
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENTS = 20
@@ -74,10 +74,6 @@ REQUEST_STATUSES = ("draft", "submitted", "in_review", "done", "rejected")
 STAFF_TRANSITIONS = {"submitted": ("in_review", "rejected"), "in_review": ("done", "rejected")}
 
 # --------------------------------------------------------------------------- errors
-
-
-class AccountNotFound(NotFound):
-    key = "errors.account_not_found"
 
 
 class AccountsFixed(DomainError):
@@ -155,15 +151,8 @@ class RequestInfo:
 # --------------------------------------------------------------------------- helpers
 
 
-def _as_id(value: Any) -> int | None:
-    """A database id: a plain int (not a bool) from 1 to BIGINT max; anything else is None."""
-    if type(value) is int and 0 < value <= MAX_ID:
-        return value
-    return None
-
-
 def _user(session: Session, user_id: Any) -> User:
-    uid = _as_id(user_id)
+    uid = as_id(user_id)
     user = session.get(User, uid) if uid is not None else None
     if user is None:
         raise NotFound("errors.not_found")
@@ -211,7 +200,7 @@ def list_accounts(session: Session, user_id: int) -> list[AccountCard]:
 def require_account(session: Session, user_id: int, account_id: Any) -> Account:
     """The account if the customer may see it; NotFound("errors.account_not_found") for a missing
     or foreign id and for anything that is not a positive int (the same answer every time)."""
-    aid = _as_id(account_id)
+    aid = as_id(account_id)
     if aid is None:
         raise AccountNotFound()
     try:
@@ -248,53 +237,15 @@ def _field_error(fields: dict[str, Notice], name: str, fn, *args) -> Any:
 
 
 def _throttle_id(user_id: int) -> str:
-    return hashlib.sha256(f"accounts.link:{user_id}".encode()).hexdigest()
-
-
-def _throttle_row(session: Session, user_id: int) -> LoginThrottle:
-    """The customer's failure counter, created if needed and locked for this transaction."""
-    ident = _throttle_id(user_id)
-    insert = pg_insert if _is_postgres(session) else sqlite_insert
-    session.execute(insert(LoginThrottle.__table__).values(identifier_hash=ident, failures=0)
-                    .on_conflict_do_nothing(index_elements=["identifier_hash"]))
-    stmt = select(LoginThrottle).where(LoginThrottle.identifier_hash == ident).execution_options(
-        populate_existing=True)
-    if _is_postgres(session):
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).one()
-
-
-def _check_throttle(row: LoginThrottle, now: datetime) -> None:
-    if row.locked_until is not None:
-        if now < row.locked_until:
-            minutes = max(1, math.ceil((row.locked_until - now).total_seconds() / 60))
-            raise LinkAttemptsExceeded(minutes=minutes)
-        row.failures, row.locked_until = 0, None
-    if row.last_failure_at is not None and now - row.last_failure_at >= LINK_FAILURE_WINDOW:
-        row.failures = 0
-
-
-def _record_failure(session: Session, row: LoginThrottle, now: datetime) -> None:
-    row.failures += 1
-    row.last_failure_at = now
-    if row.failures >= MAX_LINK_FAILURES:
-        row.locked_until = now + timedelta(minutes=LINK_LOCK_MINUTES)
-    session.add(row)
+    return throttle.plain_key("accounts.link", user_id)
 
 
 def link_attempts_left(session: Session, user_id: int, *, now: datetime) -> int:
     """How many failed proofs the customer may still make before adding is locked."""
-    uid = _as_id(user_id)
+    uid = as_id(user_id)
     if uid is None:
         return 0
-    row = session.exec(select(LoginThrottle).where(LoginThrottle.identifier_hash == _throttle_id(uid))).first()
-    if row is None:
-        return MAX_LINK_FAILURES
-    if row.locked_until is not None:
-        return 0 if now < row.locked_until else MAX_LINK_FAILURES
-    if row.last_failure_at is not None and now - row.last_failure_at >= LINK_FAILURE_WINDOW:
-        return MAX_LINK_FAILURES
-    return max(0, MAX_LINK_FAILURES - row.failures)
+    return throttle.attempts_left(throttle.peek(session, _throttle_id(uid)), LINK_POLICY, now)
 
 
 # --------------------------------------------------------------------------- adding and removing
@@ -306,8 +257,10 @@ def _start_link(session: Session, profile: Profile, user_id: int, method: str, n
         raise AccountsFixed()
     if method not in profile.add_account_by:
         raise LinkMethodUnavailable()
-    row = _throttle_row(session, user.id)
-    _check_throttle(row, now)
+    row = throttle.row(session, _throttle_id(user.id))
+    minutes = throttle.check(row, LINK_POLICY, now)
+    if minutes is not None:
+        raise LinkAttemptsExceeded(minutes=minutes)
     return user, row
 
 
@@ -353,7 +306,7 @@ def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any,
             raise AccountAlreadyLinked()
         latest = latest_payment(session, acc.id) if acc is not None else None
         if acc is None or acc.kind != "person" or latest is None or money(latest.amount) != amount:
-            _record_failure(session, row, now)
+            throttle.fail(session, row, LINK_POLICY, now)
             notice = Notice("errors.account_proof_failed")
             failure = FormErrors({"number": notice, "last_payment": notice})
         else:
@@ -373,8 +326,8 @@ def link_by_address(engine: Engine, profile: Profile, user_id: int, house_id: An
     """
     fields: dict[str, Notice] = {}
     number_s = _field_error(fields, "number", normalize_account_number, profile, number)
-    hid = _as_id(house_id)
-    fid = None if flat_id is None else _as_id(flat_id)
+    hid = as_id(house_id)
+    fid = None if flat_id is None else as_id(flat_id)
     failure: FormErrors | None = None
     with write_session(engine) as session:
         user, row = _start_link(session, profile, user_id, "address_picker", now)
@@ -391,7 +344,7 @@ def link_by_address(engine: Engine, profile: Profile, user_id: int, house_id: An
         if acc is not None and acc.house_id == house.id and acc.flat_id == fid and _linked(session, user, acc):
             raise AccountAlreadyLinked()
         if acc is None or acc.kind != "person" or acc.house_id != house.id or acc.flat_id != fid:
-            _record_failure(session, row, now)
+            throttle.fail(session, row, LINK_POLICY, now)
             failure = FormErrors({"number": Notice("errors.account_not_at_address")})
         else:
             session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
@@ -403,7 +356,7 @@ def link_by_address(engine: Engine, profile: Profile, user_id: int, house_id: An
 
 def unlink(engine: Engine, user_id: int, account_id: Any, *, now: datetime) -> None:
     """Remove an account from the customer's list (AccountsFixed for a legal entity)."""
-    aid = _as_id(account_id)
+    aid = as_id(account_id)
     with write_session(engine) as session:
         try:
             user = _user(session, user_id)
@@ -430,7 +383,7 @@ def _options(session: Session, model, label: str, parent=None, parent_id: Any = 
     natural order of their names; a bad parent id gives an empty list."""
     query = select(model)
     if parent is not None:
-        pid = _as_id(parent_id)
+        pid = as_id(parent_id)
         if pid is None:
             return []
         query = query.where(parent == pid)
@@ -529,7 +482,7 @@ def document_path(doc: RequestDocument, upload_dir: Path | str | None = None) ->
 
 
 def _own_request(session: Session, user_id: Any, request_id: Any, *, lock: bool = False) -> ReregistrationRequest:
-    rid, uid = _as_id(request_id), _as_id(user_id)
+    rid, uid = as_id(request_id), as_id(user_id)
     if rid is None or uid is None:
         raise RequestNotFound()
     stmt = select(ReregistrationRequest).where(ReregistrationRequest.id == rid,
@@ -647,7 +600,7 @@ def _doc_info(doc: RequestDocument) -> DocumentInfo:
 def remove_document(engine: Engine, user_id: int, document_id: Any, *, now: datetime,
                     upload_dir: Path | str | None = None) -> None:
     """Remove a document from the customer's draft request (and its file)."""
-    did = _as_id(document_id)
+    did = as_id(document_id)
     with write_session(engine) as session:
         doc = session.get(RequestDocument, did) if did is not None else None
         if doc is None:
@@ -681,7 +634,7 @@ def submit_request(engine: Engine, user_id: int, request_id: Any, *, now: dateti
 def set_request_status(engine: Engine, request_id: Any, status: str, *, now: datetime) -> None:
     """Staff move a submitted request on: submitted -> in_review | rejected, in_review -> done |
     rejected. Anything else is refused with errors.request_bad_status."""
-    rid = _as_id(request_id)
+    rid = as_id(request_id)
     with write_session(engine) as session:
         stmt = select(ReregistrationRequest).where(ReregistrationRequest.id == (rid or 0))
         if _is_postgres(session):
@@ -697,7 +650,7 @@ def set_request_status(engine: Engine, request_id: Any, status: str, *, now: dat
 
 def list_requests(session: Session, user_id: int) -> list[RequestInfo]:
     """The customer's requests, newest first, each with its documents in upload order."""
-    uid = _as_id(user_id)
+    uid = as_id(user_id)
     if uid is None:
         return []
     reqs = session.exec(select(ReregistrationRequest).where(ReregistrationRequest.user_id == uid)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -39,13 +38,14 @@ from sqlmodel import Session, select
 
 from gazportal.db import is_sqlite, read_session, write_session
 from gazportal.models.accounts import Account, UserAccountLink
-from gazportal.models.auth import AuthSession, LoginThrottle, OneTimeSecret
+from gazportal.models.auth import AuthSession, OneTimeSecret
 from gazportal.models.billing import Payment
 from gazportal.models.people import User
-from gazportal.services import captcha, identity, money, notify, passwords
+from gazportal.services import captcha, identity, money, notify, passwords, throttle
 from gazportal.services.errors import DomainError, FormErrors, InvalidInput, NotFound, Notice
 from gazportal.services.i18n import t
 from gazportal.services.identifiers import bin_is_valid
+from gazportal.services.ids import require_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
@@ -63,6 +63,8 @@ EMAIL_CHANGE_TTL = timedelta(hours=24)
 SENDS_PER_HOUR = 5  # confirmation / reset messages per user and purpose
 PROOF_FAILURES = 10  # wrong account+payment proofs per account number ...
 PROOF_WINDOW = timedelta(hours=1)  # ... within this time
+PROOF_POLICY = throttle.Policy(max_failures=PROOF_FAILURES, lock=PROOF_WINDOW, window=PROOF_WINDOW,
+                               forget_on_lock=True)
 TOUCH_EVERY = timedelta(minutes=1)
 MAX_TOKEN = 200
 MAX_USER_AGENT = 300
@@ -200,26 +202,6 @@ def _lang(profile: "Profile", lang: Any) -> str:
 
 
 # --- throttling (login lock, proof guessing, sends) ---------------------------------------------
-
-
-def _throttle_row(session: Session, identifier_hash: str) -> LoginThrottle:
-    """The throttle row for ``identifier_hash``, created if missing, locked for this transaction."""
-    table = LoginThrottle.__table__
-    if is_sqlite(session):
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    session.execute(insert(table).values(identifier_hash=identifier_hash, failures=0).on_conflict_do_nothing(
-        index_elements=["identifier_hash"]))
-    stmt = select(LoginThrottle).where(LoginThrottle.identifier_hash == identifier_hash)
-    if not is_sqlite(session):
-        stmt = stmt.with_for_update()
-    row = session.exec(stmt.execution_options(populate_existing=True)).one()
-    return row
-
-
-def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
 # --- one-time secrets -----------------------------------------------------------------------------
@@ -493,14 +475,13 @@ def register(engine: "Engine", profile: "Profile", form: Any, *, now: datetime |
     password_hash = passwords.hash_password(password)  # both paths spend this time
 
     proof_refused = False
-    proof_locked = False
+    proof_locked: int | None = None
     with write_session(engine) as session:
         accounts: list[Account] = []
         if profile.proof_by_last_payment:
-            throttle = _throttle_row(session, _identifier_hash(s, profile, "proof", number))
-            if throttle.locked_until and throttle.locked_until > now:
-                proof_locked = True
-            else:
+            row = throttle.row(session, _identifier_hash(s, profile, "proof", number))
+            proof_locked = throttle.check(row, PROOF_POLICY, now)
+            if not proof_locked:
                 account = session.exec(select(Account).where(Account.number == number)).first()
                 ok = (
                     account is not None
@@ -509,14 +490,7 @@ def register(engine: "Engine", profile: "Profile", form: Any, *, now: datetime |
                     and (kind != "legal" or account.bin == bin_value)
                 )
                 if not ok:
-                    if throttle.last_failure_at and now - throttle.last_failure_at > PROOF_WINDOW:
-                        throttle.failures = 0
-                    throttle.failures += 1
-                    throttle.last_failure_at = now
-                    if throttle.failures >= PROOF_FAILURES:
-                        throttle.locked_until = now + PROOF_WINDOW
-                        throttle.failures = 0
-                    session.add(throttle)
+                    throttle.fail(session, row, PROOF_POLICY, now)
                     proof_refused = True
                 elif kind == "legal":
                     accounts = list(session.exec(
@@ -550,8 +524,7 @@ def register(engine: "Engine", profile: "Profile", form: Any, *, now: datetime |
                         _send_confirmation(session, s, profile, user, now)
     _send_queued(session)
     if proof_locked:
-        raise FormErrors({"account_number": Notice("errors.proof_locked",
-                                                  {"minutes": _minutes_left(throttle.locked_until, now)})})
+        raise FormErrors({"account_number": Notice("errors.proof_locked", {"minutes": proof_locked})})
     if proof_refused:
         notice = Notice("errors.proof_mismatch")
         raise FormErrors({"account_number": notice, "last_payment": notice})
@@ -641,36 +614,35 @@ def _throttle_key(s: "Settings", profile: "Profile", login: Any) -> tuple[str, s
     return _identifier_hash(s, profile, "login", norm), norm
 
 
+def sign_in_policy(profile: "Profile") -> throttle.Policy:
+    """The sign-in lock of ``profile``: ``max_failed_logins`` failures in a row (never forgotten
+    until a success, a recovery or the end of the lock) lock for ``lockout_minutes``."""
+    return throttle.Policy(max_failures=profile.max_failed_logins, lock=timedelta(minutes=profile.lockout_minutes))
+
+
 def sign_in(engine: "Engine", profile: "Profile", login: Any, password: Any, *, remember: Any = False,
             now: datetime | None = None, user_agent: Any = "", settings: "Settings | None" = None) -> SignIn:
     s = _settings(settings)
     now = _now(now)
     remember = remember is True
     ident, norm = _throttle_key(s, profile, login)
-    locked_until: datetime | None = None
+    locked_minutes: int | None = None
     just_locked = False
     user_id: int | None = None
     stored_hash: str | None = None
+    policy = sign_in_policy(profile)
     with write_session(engine) as session:
-        row = _throttle_row(session, ident)
-        if row.locked_until is not None and row.locked_until > now:
-            locked_until = row.locked_until
-        else:
-            if row.locked_until is not None:  # the lock ran out: start afresh
-                row.locked_until = None
-                row.failures = 0
-            row.failures += 1  # counted before the check: parallel guesses cannot overtake it
-            row.last_failure_at = now
-            if row.failures >= profile.max_failed_logins:
-                row.locked_until = now + timedelta(minutes=profile.lockout_minutes)
-                just_locked = True
-            session.add(row)
+        row = throttle.row(session, ident)
+        locked_minutes = throttle.check(row, policy, now)  # an ended lock starts afresh
+        if locked_minutes is None:
+            # counted before the check: parallel guesses cannot overtake it
+            just_locked = throttle.fail(session, row, policy, now)
             if norm is not None:
                 user = _user_by_login(session, norm)
                 if user is not None:
                     user_id, stored_hash = user.id, user.password_hash
-    if locked_until is not None:
-        raise SignInRefused("errors.sign_in_locked", minutes=_minutes_left(locked_until, now))
+    if locked_minutes is not None:
+        raise SignInRefused("errors.sign_in_locked", minutes=locked_minutes)
 
     if stored_hash is not None:
         ok, needs_rehash = passwords.verify_password(stored_hash, password)
@@ -684,10 +656,7 @@ def sign_in(engine: "Engine", profile: "Profile", login: Any, password: Any, *, 
 
     new_hash = passwords.hash_password(password) if needs_rehash else None
     with write_session(engine) as session:
-        row = _throttle_row(session, ident)
-        row.failures = 0
-        row.locked_until = None
-        session.add(row)
+        throttle.clear(session, throttle.row(session, ident))
         user = _lock_user(session, user_id)
         if user is None:  # removed meanwhile
             raise SignInRefused("errors.sign_in_failed")
@@ -776,17 +745,11 @@ def sign_out(engine: "Engine", token: Any, *, now: datetime | None = None,
         ).values(revoked_at=now))
 
 
-def _valid_id(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
-        raise NotFound("errors.not_found")
-    return value
-
-
 def revoke_other_sessions(engine: "Engine", user_id: Any, keep_session_id: Any, *,
                           now: datetime | None = None) -> int:
     """Revoke every live session of the user but ``keep_session_id``; returns how many."""
     now = _now(now)
-    user_id = _valid_id(user_id)
+    user_id = require_id(user_id)
     keep = keep_session_id if isinstance(keep_session_id, int) and not isinstance(keep_session_id, bool) else -1
     with write_session(engine) as session:
         return _revoke(session, user_id, now, keep)
@@ -858,10 +821,7 @@ def _set_password(session: Session, s: "Settings", profile: "Profile", user: Use
     user.password_changed_at = now
     session.add(user)
     # the lock on the user's identifier ends with a successful recovery
-    row = _throttle_row(session, _identifier_hash(s, profile, "login", user.login))
-    row.failures = 0
-    row.locked_until = None
-    session.add(row)
+    throttle.clear(session, throttle.row(session, _identifier_hash(s, profile, "login", user.login)))
 
 
 def reset_password_with_link(engine: "Engine", profile: "Profile", token: Any, password: Any, password2: Any, *,
@@ -918,7 +878,7 @@ def change_password(engine: "Engine", profile: "Profile", user_id: Any, current:
     """Change the password (the current one is needed); ends the user's other sessions."""
     s = _settings(settings)
     now = _now(now)
-    user_id = _valid_id(user_id)
+    user_id = require_id(user_id)
     with read_session(engine) as session:
         user = session.get(User, user_id)
         if user is None:
@@ -959,7 +919,7 @@ def _pending_email(session: Session, user_id: int, now: datetime) -> str | None:
 
 
 def get_user_profile(session: Session, user_id: Any, *, now: datetime | None = None) -> UserProfile:
-    user_id = _valid_id(user_id)
+    user_id = require_id(user_id)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("errors.not_found")
@@ -994,7 +954,7 @@ def update_user_profile(engine: "Engine", profile: "Profile", user_id: Any, data
     goes to the new address (see :func:`confirm_email_change`)."""
     s = _settings(settings)
     now = _now(now)
-    user_id = _valid_id(user_id)
+    user_id = require_id(user_id)
     data = _require_dict(data)
     errors: dict[str, Notice] = {}
     values: dict[str, Any] = {}
