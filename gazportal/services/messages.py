@@ -26,7 +26,7 @@ from sqlmodel import Session, func, select
 
 from gazportal.db import write_session
 from gazportal.models import Account, CustomerMessage, User
-from gazportal.services.accounts import require_account
+from gazportal.services.accounts.linking import require_account
 from gazportal.services.errors import DomainError, FormErrors, NotFound, Notice
 from gazportal.services.ids import as_id
 from gazportal.settings import Profile

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from gazportal.db import write_session
 from gazportal.models import Account, User
 from gazportal.services import billing, i18n, notify, throttle
-from gazportal.services.accounts import require_account
+from gazportal.services.accounts.linking import require_account
 from gazportal.services.charts import check_period
 from gazportal.services.errors import AccountNotFound, DomainError
 from gazportal.settings import Profile
