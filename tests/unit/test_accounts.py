@@ -557,7 +557,7 @@ def test_unlink(engine, world):
 
 
 def test_link_an_account_of_the_demo_data(engine):
-    from gazportal.services.demo import generate_demo
+    from gazportal.demo import generate_demo
 
     generate_demo(engine, DEFAULT, accounts=10, months=3, seed=7, last_period="2026-01")
     with write_session(engine) as s:
