@@ -34,6 +34,6 @@ __all__ = [
     "DocumentNotFound", "LinkAttemptsExceeded", "LinkMethodUnavailable", "Option", "RequestInfo",
     "RequestNotEditable", "RequestNotFound", "add_document", "branches", "can_add_accounts", "create_request",
     "detect_document_type", "document_path", "flats", "houses", "latest_payment", "link_attempts_left",
-    "link_by_address", "link_by_payment", "list_accounts", "remove_document", "require_account",
+    "link_by_address", "link_by_payment", "list_accounts", "list_requests", "remove_document", "require_account",
     "sanitize_filename", "set_request_status", "settlements", "streets", "submit_request", "unlink",
 ]

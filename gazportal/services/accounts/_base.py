@@ -20,6 +20,8 @@ from gazportal.services.ids import as_id
 
 @dataclass(frozen=True)
 class AccountCard:
+    """An account as the customer's list shows it."""
+
     id: int
     number: str
     holder_name: str

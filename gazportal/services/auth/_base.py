@@ -38,6 +38,8 @@ NAME_MAX = 100
 
 
 class SignInRefused(DomainError):
+    """Sign-in refused: failed, locked (``minutes``) or not confirmed yet."""
+
     key = "errors.sign_in_failed"
 
 

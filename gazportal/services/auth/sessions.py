@@ -44,6 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class SignIn:
+    """A new session: the opaque token for the cookie, whose user, until when (UTC)."""
+
     token: str
     user_id: int
     expires_at: datetime
@@ -52,6 +54,8 @@ class SignIn:
 
 @dataclass(frozen=True)
 class SessionUser:
+    """Who a live session belongs to, as :func:`resolve_session` finds it."""
+
     user_id: int
     session_id: int
     login: str
@@ -80,6 +84,13 @@ def sign_in_policy(profile: "Profile") -> throttle.Policy:
 
 def sign_in(engine: "Engine", profile: "Profile", login: Any, password: Any, *, remember: Any = False,
             now: datetime | None = None, user_agent: Any = "", settings: "Settings | None" = None) -> SignIn:
+    """Sign in with a login (as the profile's ``login_identifier`` spells it) and a password;
+    returns the new session's token for the browser (:func:`open_session`).
+
+    Raises SignInRefused: ``errors.sign_in_failed`` (unknown login or wrong password, the same
+    answer and time), ``errors.sign_in_locked`` with ``minutes`` (after the profile's
+    ``max_failed_logins`` failures, :func:`sign_in_policy`; the right password is refused too
+    while it lasts) and ``errors.sign_in_not_confirmed``. An outdated argon2 hash is replaced."""
     s = _settings(settings)
     now = _now(now)
     remember = remember is True
@@ -192,6 +203,7 @@ def resolve_session(engine: "Engine", token: Any, *, now: datetime | None = None
 
 def sign_out(engine: "Engine", token: Any, *, now: datetime | None = None,
              settings: "Settings | None" = None) -> None:
+    """End the session of ``token`` (nothing happens for an unknown or malformed one)."""
     s = _settings(settings)
     now = _now(now)
     clean = _clean_token(token)

@@ -40,6 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class UserProfile:
+    """The customer's own data as the profile page shows it."""
+
     user_id: int
     login: str
     surname: str
@@ -67,6 +69,8 @@ def _pending_email(session: Session, user_id: int, now: datetime) -> str | None:
 
 
 def get_user_profile(session: Session, user_id: Any, *, now: datetime | None = None) -> UserProfile:
+    """The customer's own data, with the e-mail address waiting for its link; NotFound for an
+    unknown or malformed id."""
     user_id = require_id(user_id)
     user = session.get(User, user_id)
     if user is None:
