@@ -76,7 +76,6 @@ class DemoResult:
         return sum(self.counts.values())
 
 
-
 # --------------------------------------------------------------------------------------------
 # Consumption, tariffs, payments (the words of a country or utility are in data/, see data.py)
 # --------------------------------------------------------------------------------------------

@@ -9,11 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from gazportal.models import (
-    Account,
-    User,
-    UserAccountLink,
-)
+from gazportal.models import Account, User, UserAccountLink
 from gazportal.services.errors import InvalidInput, NotFound, Notice
 from gazportal.services.ids import as_id
 
@@ -27,7 +23,6 @@ class AccountCard:
     holder_name: str
     address: str
     kind: str  # person | legal
-
 
 
 # --------------------------------------------------------------------------- helpers
@@ -66,13 +61,9 @@ def _natural(text: str) -> tuple:
                  for p in re.split(r"(\d+)", text) if p)
 
 
-
 def _field_error(fields: dict[str, Notice], name: str, fn, *args) -> Any:
     try:
         return fn(*args)
     except InvalidInput as e:
         fields[name] = Notice(e.key, dict(e.params))
         return None
-
-
-

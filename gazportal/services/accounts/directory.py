@@ -7,13 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from gazportal.models import (
-    Branch,
-    Flat,
-    House,
-    Settlement,
-    Street,
-)
+from gazportal.models import Branch, Flat, House, Settlement, Street
 from gazportal.services.accounts._base import _natural
 from gazportal.services.ids import as_id
 
@@ -24,7 +18,6 @@ class Option:
 
     id: int
     name: str
-
 
 
 def _options(session: Session, model, label: str, parent=None, parent_id: Any = None) -> list[Option]:
@@ -63,6 +56,3 @@ def houses(session: Session, street_id: Any) -> list[Option]:
 def flats(session: Session, house_id: Any) -> list[Option]:
     """The flats of a house ([] for a private house)."""
     return _options(session, Flat, "number", Flat.house_id, house_id)
-
-
-

@@ -27,14 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from gazportal.db import write_session
-from gazportal.models import (
-    Account,
-    Flat,
-    House,
-    Payment,
-    User,
-    UserAccountLink,
-)
+from gazportal.models import Account, Flat, House, Payment, User, UserAccountLink
 from gazportal.models._base import money
 from gazportal.services import throttle
 from gazportal.services.accounts._base import AccountCard, _card, _field_error, _user, _visible
@@ -69,7 +62,6 @@ class LinkAttemptsExceeded(DomainError):
     """Too many failed proofs; ``params["minutes"]`` until the next try."""
 
     key = "errors.link_attempts_exceeded"
-
 
 
 # --------------------------------------------------------------------------- the list
@@ -108,7 +100,6 @@ def can_add_accounts(session: Session, user_id: int) -> bool:
     except NotFound:
         return False
     return user.kind != "legal"
-
 
 
 # --------------------------------------------------------------------------- throttling
@@ -251,6 +242,3 @@ def unlink(engine: Engine, user_id: int, account_id: Any, *, now: datetime) -> N
         if link is None:
             raise AccountNotFound()
         session.delete(link)
-
-
-

@@ -24,11 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from gazportal.db import write_session
-from gazportal.models import (
-    Account,
-    RequestDocument,
-    ReregistrationRequest,
-)
+from gazportal.models import Account, RequestDocument, ReregistrationRequest
 from gazportal.services.accounts._base import _field_error, _is_postgres, _user, _visible
 from gazportal.services.errors import DomainError, FormErrors, InvalidInput, NotFound, Notice
 from gazportal.services.identity import clean_text, normalize_account_number, validate_phone
@@ -47,7 +43,6 @@ REQUEST_STATUSES = ("draft", "submitted", "in_review", "done", "rejected")
 STAFF_TRANSITIONS = {"submitted": ("in_review", "rejected"), "in_review": ("done", "rejected")}
 
 
-
 class RequestNotFound(NotFound):
     key = "errors.request_not_found"
 
@@ -58,7 +53,6 @@ class DocumentNotFound(NotFound):
 
 class RequestNotEditable(DomainError):
     key = "errors.request_not_editable"
-
 
 
 @dataclass(frozen=True)
@@ -81,7 +75,6 @@ class RequestInfo:
     created_at: datetime
     submitted_at: datetime | None
     documents: list[DocumentInfo] = field(default_factory=list)
-
 
 
 # --------------------------------------------------------------------------- documents
@@ -168,6 +161,17 @@ def _own_request(session: Session, user_id: Any, request_id: Any, *, lock: bool 
     return req
 
 
+def _draft(session: Session, user_id: Any, request_id: Any) -> tuple[ReregistrationRequest, int]:
+    """The customer's draft request (locked) and how many documents it has; RequestNotFound,
+    RequestNotEditable once it is submitted."""
+    req = _own_request(session, user_id, request_id, lock=True)
+    if req.status != "draft":
+        raise RequestNotEditable()
+    count = session.exec(select(sa.func.count()).select_from(RequestDocument).where(
+        RequestDocument.request_id == req.id)).one()
+    return req, count
+
+
 def create_request(engine: Engine, profile: Profile, user_id: int, account_number: Any, new_owner_name: Any,
                    phone: Any, comment: Any = "", *, now: datetime) -> int:
     """A draft request to re-register an account to a new owner; returns its id.
@@ -241,11 +245,7 @@ def add_document(engine: Engine, user_id: int, request_id: Any, filename: Any, d
     written = False
     try:
         with write_session(engine) as session:
-            req = _own_request(session, user_id, request_id, lock=True)
-            if req.status != "draft":
-                raise RequestNotEditable()
-            count = session.exec(select(sa.func.count()).select_from(RequestDocument).where(
-                RequestDocument.request_id == req.id)).one()
+            req, count = _draft(session, user_id, request_id)
             if count >= MAX_DOCUMENTS:
                 raise FormErrors({"file": Notice("errors.document_limit", {"max": MAX_DOCUMENTS})})
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -292,11 +292,7 @@ def remove_document(engine: Engine, user_id: int, document_id: Any, *, now: date
 def submit_request(engine: Engine, user_id: int, request_id: Any, *, now: datetime) -> None:
     """Send a draft to staff; it needs at least one document (FormErrors on ``file``)."""
     with write_session(engine) as session:
-        req = _own_request(session, user_id, request_id, lock=True)
-        if req.status != "draft":
-            raise RequestNotEditable()
-        count = session.exec(select(sa.func.count()).select_from(RequestDocument).where(
-            RequestDocument.request_id == req.id)).one()
+        req, count = _draft(session, user_id, request_id)
         if count < 1:
             raise FormErrors({"file": Notice("errors.request_needs_document")})
         req.status = "submitted"
@@ -338,6 +334,3 @@ def list_requests(session: Session, user_id: int) -> list[RequestInfo]:
     return [RequestInfo(id=r.id, account_number=r.account_number, new_owner_name=r.new_owner_name, phone=r.phone,
                         comment=r.comment, status=r.status, created_at=r.created_at, submitted_at=r.submitted_at,
                         documents=by_req.get(r.id, [])) for r in reqs]
-
-
-

@@ -26,53 +26,22 @@ NaN, megabytes) ends in a :class:`DomainError`/:class:`FormErrors`, never a Type
 from __future__ import annotations
 
 from gazportal.services.auth._base import (
-    CODE_DIGITS,
-    CODE_MAX_ATTEMPTS,
-    CODE_TTL,
-    CONFIRM_LINK_TTL,
-    EMAIL_CHANGE_TTL,
-    MAX_TOKEN,
-    MAX_USER_AGENT,
-    NAME_MAX,
-    RESET_LINK_TTL,
-    SENDS_PER_HOUR,
-    TOUCH_EVERY,
-    SecretRefused,
-    SignInRefused,
+    CODE_DIGITS, CODE_MAX_ATTEMPTS, CODE_TTL, CONFIRM_LINK_TTL, EMAIL_CHANGE_TTL, MAX_TOKEN, MAX_USER_AGENT,
+    NAME_MAX, RESET_LINK_TTL, SENDS_PER_HOUR, TOUCH_EVERY, SecretRefused, SignInRefused,
 )
 from gazportal.services.auth.recovery import (
-    change_password,
-    request_reset,
-    reset_password_with_code,
-    reset_password_with_link,
+    change_password, request_reset, reset_password_with_code, reset_password_with_link,
 )
 from gazportal.services.auth.registration import (
-    PROOF_FAILURES,
-    PROOF_POLICY,
-    PROOF_WINDOW,
-    RegistrationOutcome,
-    confirm_code,
-    confirm_link,
-    register,
+    PROOF_FAILURES, PROOF_POLICY, PROOF_WINDOW, RegistrationOutcome, confirm_code, confirm_link, register,
     resend_confirmation,
 )
 from gazportal.services.auth.sessions import (
-    SessionUser,
-    SignIn,
-    open_session,
-    resolve_session,
-    revoke_other_sessions,
-    session_token_hash,
-    sign_in,
-    sign_in_policy,
-    sign_out,
+    SessionUser, SignIn, open_session, resolve_session, revoke_other_sessions, session_token_hash, sign_in,
+    sign_in_policy, sign_out,
 )
 from gazportal.services.auth.user_profile import (
-    PROFILE_FIELDS,
-    UserProfile,
-    confirm_email_change,
-    get_user_profile,
-    update_user_profile,
+    PROFILE_FIELDS, UserProfile, confirm_email_change, get_user_profile, update_user_profile,
 )
 
 __all__ = [

@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from gazportal.settings import Profile, Settings
 
-
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
 CODE_MAX_ATTEMPTS = 5
@@ -29,8 +28,6 @@ CONFIRM_LINK_TTL = timedelta(hours=24)
 RESET_LINK_TTL = timedelta(hours=1)
 EMAIL_CHANGE_TTL = timedelta(hours=24)
 SENDS_PER_HOUR = 5  # confirmation / reset messages per user and purpose
-
-
 TOUCH_EVERY = timedelta(minutes=1)
 MAX_TOKEN = 200
 MAX_USER_AGENT = 300
@@ -47,7 +44,6 @@ class SecretRefused(DomainError):
     """A link or code that is unknown, used, expired, foreign or out of attempts."""
 
     key = "errors.link_invalid"
-
 
 
 def _settings(settings: "Settings | None") -> "Settings":
@@ -118,7 +114,6 @@ def _lang(profile: "Profile", lang: Any) -> str:
     return lang if isinstance(lang, str) and lang in profile.languages else profile.default_language
 
 
-
 def _queue(session: Session, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     """Send a message once this transaction has committed (see :func:`_send_queued`)."""
     session.info.setdefault("outgoing", []).append((fn, args, kwargs))
@@ -128,7 +123,6 @@ def _send_queued(session: Session) -> None:
     """Hand the committed transaction's messages to the background sender."""
     for fn, args, kwargs in session.info.pop("outgoing", []):
         notify.deliver_later(fn, *args, **kwargs)
-
 
 
 def _field(errors: dict[str, Notice], name: str, fn: Callable[[], Any]) -> Any:
@@ -149,14 +143,12 @@ def _bool_field(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() in ("true", "on", "1", "yes"))
 
 
-
 def _activate(user: User, channel: str) -> None:
     user.is_active = True
     if channel == "email":
         user.email_verified = True
     else:
         user.phone_verified = True
-
 
 
 def _user_id_for(engine: "Engine", profile: "Profile", login: Any) -> int | None:
@@ -169,13 +161,9 @@ def _user_id_for(engine: "Engine", profile: "Profile", login: Any) -> int | None
         return user.id if user is not None else None
 
 
-
 def _new_password_errors(profile: "Profile", password: Any, password2: Any, related=()) -> dict[str, Notice]:
     errors: dict[str, Notice] = {}
     _field(errors, "password", lambda: passwords.check_password_policy(profile, password, related))
     if "password" not in errors and password2 != password:
         errors["password2"] = Notice("errors.password_mismatch")
     return errors
-
-
-

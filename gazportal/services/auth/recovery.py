@@ -15,18 +15,8 @@ from gazportal.models.auth import OneTimeSecret
 from gazportal.models.people import User
 from gazportal.services import identity, notify, passwords, throttle
 from gazportal.services.auth._base import (
-    CODE_TTL,
-    RESET_LINK_TTL,
-    SENDS_PER_HOUR,
-    _activate,
-    _identifier_hash,
-    _lang,
-    _lock_user,
-    _new_password_errors,
-    _now,
-    _settings,
-    _user_by_login,
-    _user_id_for,
+    CODE_TTL, RESET_LINK_TTL, SENDS_PER_HOUR, _activate, _identifier_hash, _lang, _lock_user, _new_password_errors,
+    _now, _settings, _user_by_login, _user_id_for,
 )
 from gazportal.services.auth.secrets import _check_code, _issue_code, _issue_link, _sends_in_last_hour, _take_link
 from gazportal.services.auth.sessions import _revoke
@@ -80,7 +70,6 @@ def _reset_job(engine: "Engine", profile: "Profile", norm: str, now: datetime, s
             return
     # sent after the commit: the secret exists before the customer can use it
     message[0](*message[1:], settings=s)
-
 
 
 def _set_password(session: Session, s: "Settings", profile: "Profile", user: User, new_hash: str,
@@ -172,6 +161,3 @@ def change_password(engine: "Engine", profile: "Profile", user_id: Any, current:
             raise FormErrors({"current": Notice("errors.current_password_wrong")})
         _set_password(session, s, profile, user, new_hash, now)
         _revoke(session, user_id, now, keep)
-
-
-

@@ -22,26 +22,9 @@ from gazportal.models.billing import Payment
 from gazportal.models.people import User
 from gazportal.services import captcha, identity, money, notify, passwords, throttle
 from gazportal.services.auth._base import (
-    CODE_TTL,
-    CONFIRM_LINK_TTL,
-    NAME_MAX,
-    SENDS_PER_HOUR,
-    _activate,
-    _bool_field,
-    _field,
-    _identifier_hash,
-    _lang,
-    _lock_user,
-    _mask_email,
-    _mask_phone,
-    _new_password_errors,
-    _now,
-    _queue,
-    _require_dict,
-    _send_queued,
-    _settings,
-    _user_by_login,
-    _user_id_for,
+    CODE_TTL, CONFIRM_LINK_TTL, NAME_MAX, SENDS_PER_HOUR, _activate, _bool_field, _field, _identifier_hash, _lang,
+    _lock_user, _mask_email, _mask_phone, _new_password_errors, _now, _queue, _require_dict, _send_queued,
+    _settings, _user_by_login, _user_id_for,
 )
 from gazportal.services.auth.secrets import _check_code, _issue_code, _issue_link, _sends_in_last_hour, _take_link
 from gazportal.services.errors import FormErrors, Notice
@@ -67,7 +50,6 @@ class RegistrationOutcome:
     login: str
     confirmation: str  # email_link | sms_code | none
     sent_to: str  # masked destination of the link or code ('' for none)
-
 
 
 def _send_confirmation(session: Session, settings: "Settings", profile: "Profile", user: User,
@@ -310,7 +292,6 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
         return user.id
 
 
-
 def confirm_code(engine: "Engine", profile: "Profile", login: Any, code: Any, *, now: datetime | None = None,
                  settings: "Settings | None" = None) -> int:
     """Activate an account with the SMS code; returns the user id. Raises SecretRefused with
@@ -345,6 +326,3 @@ def resend_confirmation(engine: "Engine", profile: "Profile", login: Any, *, now
                                norm if profile.login_identifier == "phone" else None)
     return RegistrationOutcome(login=norm, confirmation=profile.confirmation,
                                sent_to=sent_to if profile.login_identifier != "account" else "")
-
-
-

@@ -16,14 +16,7 @@ from gazportal.db import is_sqlite, write_session
 from gazportal.models.auth import OneTimeSecret
 from gazportal.models.people import User
 from gazportal.services.auth._base import (
-    CODE_DIGITS,
-    CODE_MAX_ATTEMPTS,
-    CODE_TTL,
-    SecretRefused,
-    _clean_token,
-    _code_hash,
-    _lock_user,
-    _token_hash,
+    CODE_DIGITS, CODE_MAX_ATTEMPTS, CODE_TTL, SecretRefused, _clean_token, _code_hash, _lock_user, _token_hash,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -141,6 +134,3 @@ def _check_code(engine: "Engine", settings: "Settings", user_id: int | None, pur
     if refusal:
         raise SecretRefused(refusal)
     return result
-
-
-

@@ -21,17 +21,8 @@ from gazportal.models.auth import AuthSession
 from gazportal.models.people import User
 from gazportal.services import identity, passwords, throttle
 from gazportal.services.auth._base import (
-    MAX_USER_AGENT,
-    TOUCH_EVERY,
-    SignInRefused,
-    _clean_token,
-    _display_name,
-    _identifier_hash,
-    _lock_user,
-    _now,
-    _settings,
-    _token_hash,
-    _user_by_login,
+    MAX_USER_AGENT, TOUCH_EVERY, SignInRefused, _clean_token, _display_name, _identifier_hash, _lock_user, _now,
+    _settings, _token_hash, _user_by_login,
 )
 from gazportal.services.errors import InvalidInput
 from gazportal.services.ids import require_id
@@ -63,7 +54,6 @@ class SessionUser:
     kind: str
     language: str
     remember: bool
-
 
 
 def _throttle_key(s: "Settings", profile: "Profile", login: Any) -> tuple[str, str | None]:
@@ -230,6 +220,3 @@ def _revoke(session: Session, user_id: int, now: datetime, keep: int = -1) -> in
         AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None), AuthSession.id != keep,
     ).values(revoked_at=now))
     return result.rowcount or 0
-
-
-

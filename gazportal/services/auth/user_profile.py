@@ -13,19 +13,8 @@ from gazportal.models.auth import OneTimeSecret
 from gazportal.models.people import User
 from gazportal.services import identity, notify
 from gazportal.services.auth._base import (
-    EMAIL_CHANGE_TTL,
-    NAME_MAX,
-    SENDS_PER_HOUR,
-    SecretRefused,
-    _field,
-    _lang,
-    _lock_user,
-    _now,
-    _queue,
-    _require_dict,
-    _send_queued,
-    _settings,
-    _user_by_login,
+    EMAIL_CHANGE_TTL, NAME_MAX, SENDS_PER_HOUR, SecretRefused, _field, _lang, _lock_user, _now, _queue,
+    _require_dict, _send_queued, _settings, _user_by_login,
 )
 from gazportal.services.auth.secrets import _issue_link, _sends_in_last_hour, _take_link
 from gazportal.services.errors import FormErrors, InvalidInput, NotFound, Notice
@@ -56,7 +45,6 @@ class UserProfile:
     language: str
     kind: str
     bin: str | None
-
 
 
 def _pending_email(session: Session, user_id: int, now: datetime) -> str | None:
@@ -216,6 +204,3 @@ def confirm_email_change(engine: "Engine", token: Any, *, now: datetime | None =
     if taken:
         raise SecretRefused("errors.email_taken")
     return user_id
-
-
-
