@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from gazportal.db import make_engine  # noqa: E402
-from gazportal.services.demo import generate_demo  # noqa: E402
+from gazportal.demo import generate_demo  # noqa: E402
 from gazportal.settings import load_profile  # noqa: E402
 from tests.conftest import migrate  # noqa: E402
 

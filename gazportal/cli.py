@@ -115,7 +115,7 @@ def _domain_text(err) -> str:
 
 
 def cmd_demo(args) -> int:
-    from gazportal.services.demo import generate_demo
+    from gazportal.demo import generate_demo
     from gazportal.services.periods import parse_period
 
     profile = _profile(args)

@@ -38,7 +38,7 @@ from sqlmodel import Session
 from gazportal.models import Account, Charge, Payment
 from gazportal.models._base import UTCDateTime
 from gazportal.models.metering import SERVICES
-from gazportal.services.errors import InvalidInput, NotFound
+from gazportal.services.errors import AccountNotFound, InvalidInput
 from gazportal.services.periods import (
     add_months,
     local_day_start_utc,
@@ -62,10 +62,6 @@ _MAX_DAY = date(2999, 12, 31)
 
 
 # --------------------------------------------------------------------------- errors
-
-
-class AccountNotFound(NotFound):
-    key = "errors.account_not_found"
 
 
 # --------------------------------------------------------------------------- results

@@ -42,8 +42,7 @@ from sqlmodel import Session
 
 from gazportal.models import Account, BuildingMeter, BuildingReading, House, Meter, Reading
 from gazportal.models.metering import SERVICES
-from gazportal.services.billing import AccountNotFound
-from gazportal.services.errors import DomainError, InvalidInput, NotFound
+from gazportal.services.errors import AccountNotFound, DomainError, InvalidInput, NotFound
 from gazportal.services.periods import add_months, parse_period, period_end
 from gazportal.services.tariffs import NoTariff, tariff_at
 

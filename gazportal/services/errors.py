@@ -25,6 +25,13 @@ class InvalidInput(DomainError):
     key = "errors.invalid_input"
 
 
+class AccountNotFound(NotFound):
+    """A personal account that is missing, another customer's, or named by a malformed id: the
+    same answer every time, so existence is never revealed."""
+
+    key = "errors.account_not_found"
+
+
 @dataclass(frozen=True)
 class Notice:
     """One message for one form field: a locales/ key and the values it needs."""

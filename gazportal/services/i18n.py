@@ -115,6 +115,17 @@ def raw_messages(lang: str) -> dict[str, Any]:
     return dict(translations.container.get(lang, {}))
 
 
+def error_text(err: Any, lang: str) -> str:
+    """The text of a refusal for a page: a ``DomainError`` (its key and params) or a
+    ``Notice`` (one field's message) in ``lang``. The one translator from an error to a text."""
+    return t(err.key, lang, **(getattr(err, "params", None) or {}))
+
+
+def field_texts(err: Any, lang: str) -> dict[str, str]:
+    """``FormErrors.fields`` as texts: field name -> the message in ``lang``."""
+    return {name: error_text(notice, lang) for name, notice in err.fields.items()}
+
+
 # --- formatting -----------------------------------------------------------------------------
 
 

@@ -26,8 +26,9 @@ from sqlmodel import Session, func, select
 
 from gazportal.db import write_session
 from gazportal.models import Account, CustomerMessage, User
-from gazportal.services.accounts import _as_id, require_account
+from gazportal.services.accounts.linking import require_account
 from gazportal.services.errors import DomainError, FormErrors, NotFound, Notice
+from gazportal.services.ids import as_id
 from gazportal.settings import Profile
 
 KINDS = ("contact", "feedback", "support")
@@ -123,7 +124,7 @@ def send_message(engine: Engine, profile: Profile, user_id: int, kind: Any, subj
 
     Raises FormErrors (field errors), TooManyMessages (rate limit) or NotFound (unknown user)."""
     del profile  # same rules for every utility; kept for a uniform service signature
-    uid = _as_id(user_id)
+    uid = as_id(user_id)
     if uid is None:
         raise NotFound("errors.not_found")
     with write_session(engine) as s:
@@ -152,7 +153,7 @@ def send_message(engine: Engine, profile: Profile, user_id: int, kind: Any, subj
 def list_messages(session: Session, user_id: int, limit: int = MAX_LIST) -> list[MessageInfo]:
     """The customer's messages (not re-registration requests), newest first; empty for an unknown
     user or an id that is not a plain positive int."""
-    uid = _as_id(user_id)
+    uid = as_id(user_id)
     if uid is None:
         return []
     rows = session.exec(
@@ -171,7 +172,7 @@ def list_messages(session: Session, user_id: int, limit: int = MAX_LIST) -> list
 
 def sent_within(session: Session, user_id: int, *, now: datetime) -> int:
     """How many messages the customer has sent in the last hour (for the page's hint)."""
-    uid = _as_id(user_id)
+    uid = as_id(user_id)
     if uid is None:
         return 0
     return session.exec(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
@@ -16,10 +18,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from gazportal.services.errors import InvalidInput
+from gazportal.services.errors import InvalidInput, Notice
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gazportal.settings import Profile
+    from gazportal.settings import PasswordPolicy, Profile
 
 MAX_LENGTH = 256  # characters; no truncation below this (argon2 hashes any length)
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
@@ -109,13 +111,52 @@ def is_common(password: str) -> bool:
     return unicodedata.normalize("NFC", password).lower() in common_passwords()
 
 
-def check_password_policy(profile: "Profile", password: Any, related: Iterable[Any] = ()) -> None:
-    """Raise InvalidInput("errors.password_*") when ``password`` breaks the profile's policy.
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a password policy with its own texts: ``error_key`` when a password breaks it,
+    ``hint_key`` for the list of rules shown next to a new-password field (both take
+    ``params(policy)``). ``applies(policy)`` says whether the profile has the rule."""
 
-    ``related`` are the customer's own values (login, name, phone...): a password that is one of
-    them, or contains one of at least 4 characters, is refused.
-    """
+    name: str
+    error_key: str
+    hint_key: str
+    applies: Callable[["PasswordPolicy"], bool]
+    ok: Callable[[str, "PasswordPolicy"], bool]
+    params: Callable[["PasswordPolicy"], dict] = lambda policy: {}
+
+
+# The profile's rules, in the order they are checked and shown (settings.PasswordPolicy; OWASP
+# ASVS 5 V6.2: at least 8 characters by default, a common-password list, composition rules only
+# where a utility's own seed had them).
+RULES: tuple[Rule, ...] = (
+    Rule("min_length", "errors.password_too_short", "change_password.policy.min_length",
+         lambda p: True, lambda text, p: len(text) >= p.min_length, lambda p: {"min": p.min_length}),
+    Rule("upper_lower", "errors.password_needs_upper_lower", "change_password.policy.upper_lower",
+         lambda p: p.require_upper_and_lower,
+         lambda text, p: any(c.isupper() for c in text) and any(c.islower() for c in text)),
+    Rule("digit", "errors.password_needs_digit", "change_password.policy.digit",
+         lambda p: p.require_digit, lambda text, p: any(c.isdigit() for c in text)),
+    Rule("symbol", "errors.password_needs_symbol", "change_password.policy.symbol",
+         lambda p: p.require_symbol, lambda text, p: not all(c.isalnum() for c in text)),
+    Rule("common", "errors.password_common", "change_password.policy.common",
+         lambda p: p.reject_common, lambda text, p: not is_common(text)),
+)
+
+
+def rules(profile: "Profile") -> list[Rule]:
+    """The rules ``profile``'s password policy has, in order."""
+    return [rule for rule in RULES if rule.applies(profile.password_policy)]
+
+
+def hints(profile: "Profile") -> list[Notice]:
+    """The hint of every rule of ``profile`` as ``Notice(locales key, params)``, in order: what a
+    page lists next to a new-password field (registration, reset, change)."""
     policy = profile.password_policy
+    return [Notice(rule.hint_key, rule.params(policy)) for rule in rules(profile)]
+
+
+def _check_text(password: Any) -> str:
+    """The NFC text of an acceptable string, or the refusal every policy shares."""
     if password is None or password == "":
         raise InvalidInput("errors.password_required")
     if not isinstance(password, str):
@@ -125,16 +166,21 @@ def check_password_policy(profile: "Profile", password: Any, related: Iterable[A
     text = unicodedata.normalize("NFC", password)
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
         raise InvalidInput("errors.invalid_characters")
-    if len(text) < policy.min_length:
-        raise InvalidInput("errors.password_too_short", min=policy.min_length)
-    if policy.require_upper_and_lower and not (any(c.isupper() for c in text) and any(c.islower() for c in text)):
-        raise InvalidInput("errors.password_needs_upper_lower")
-    if policy.require_digit and not any(c.isdigit() for c in text):
-        raise InvalidInput("errors.password_needs_digit")
-    if policy.require_symbol and all(c.isalnum() for c in text):
-        raise InvalidInput("errors.password_needs_symbol")
-    if policy.reject_common and is_common(text):
-        raise InvalidInput("errors.password_common")
+    return text
+
+
+def check_password_policy(profile: "Profile", password: Any, related: Iterable[Any] = ()) -> None:
+    """Raise ``InvalidInput`` with the key of the first broken rule (:data:`RULES` of the
+    profile, after "required", "too long" and "control characters").
+
+    ``related`` are the customer's own values (login, name, phone...): a password that is one of
+    them, or contains one of at least 4 characters, is refused (``errors.password_like_personal``).
+    """
+    text = _check_text(password)
+    policy = profile.password_policy
+    for rule in rules(profile):
+        if not rule.ok(text, policy):
+            raise InvalidInput(rule.error_key, **rule.params(policy))
     low = text.lower()
     for value in related:
         if isinstance(value, str):

@@ -27,7 +27,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple, TypeVar
@@ -40,7 +40,8 @@ from sqlmodel import Session, select
 from gazportal.db import write_session
 from gazportal.models import Meter, Reading
 from gazportal.services import periods
-from gazportal.services.errors import DomainError, InvalidInput, NotFound
+from gazportal.services.errors import DomainError, InvalidInput, NotFound, Notice
+from gazportal.services.ids import INT_MAX, require_id
 from gazportal.services.tariffs import Calculation, NoTariff, calculate, tariff_at
 from gazportal.settings import Profile
 
@@ -61,7 +62,6 @@ JUMP_FLOOR = 5
 MAX_ATTEMPTS = 5
 _RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
 _SLOT_CONSTRAINT = "uq_reading_meter_period_slot"
-_MAX_INT_ID = 2**31 - 1
 
 _DIGITS = re.compile(r"[0-9]+")
 _VOLUME_PLACES = Decimal("0.001")
@@ -71,14 +71,6 @@ T = TypeVar("T")
 
 # --------------------------------------------------------------------------------------------
 # Results and errors
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A message key from locales/ with the values it needs (an error or a warning)."""
-
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 class ReadingRefused(DomainError):
@@ -317,8 +309,7 @@ def _usual_monthly(session: Session, meter_id: int, base: Reading, exclude: str 
 
 def _load_meter(session: Session, meter_id: Any, allowed_account_ids: Iterable[int] | None, *, lock: bool) -> Meter:
     """The meter, or NotFound — the same for a missing meter and one the caller may not see."""
-    if isinstance(meter_id, bool) or not isinstance(meter_id, int) or not 1 <= meter_id <= _MAX_INT_ID:
-        raise NotFound("errors.meter_not_found")
+    require_id(meter_id, NotFound("errors.meter_not_found"), max_id=INT_MAX)
     stmt = select(Meter).where(Meter.id == meter_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -601,8 +592,7 @@ def history(session: Session, meter_id: int, limit: int = 12) -> list[HistoryEnt
     Checks no ownership: call meter_status/check_reading with ``allowed_account_ids`` first."""
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise InvalidInput("errors.invalid_input")
-    if isinstance(meter_id, bool) or not isinstance(meter_id, int) or not 1 <= meter_id <= _MAX_INT_ID:
-        raise NotFound("errors.meter_not_found")
+    require_id(meter_id, NotFound("errors.meter_not_found"), max_id=INT_MAX)
     limit = max(1, min(limit, 1000))
     rows = session.exec(
         sa.select(Reading.value, Reading.taken_at, Reading.source, Reading.period, Reading.slot)
@@ -615,8 +605,7 @@ def history(session: Session, meter_id: int, limit: int = 12) -> list[HistoryEnt
 
 def last_reading(session: Session, meter_id: int) -> Reading | None:
     """The meter's latest reading by time taken (any source), or None."""
-    if isinstance(meter_id, bool) or not isinstance(meter_id, int) or not 1 <= meter_id <= _MAX_INT_ID:
-        raise NotFound("errors.meter_not_found")
+    require_id(meter_id, NotFound("errors.meter_not_found"), max_id=INT_MAX)
     return session.exec(
         select(Reading).where(Reading.meter_id == meter_id).order_by(Reading.taken_at.desc(), Reading.id.desc()).limit(1)
     ).first()

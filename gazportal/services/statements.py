@@ -9,24 +9,20 @@ table, after the counter is committed.
 """
 from __future__ import annotations
 
-import hashlib
 import html
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from gazportal.db import write_session
-from gazportal.models import Account, LoginThrottle, User
-from gazportal.services import billing, i18n, notify
-from gazportal.services.accounts import AccountNotFound, require_account
+from gazportal.models import Account, User
+from gazportal.services import billing, i18n, notify, throttle
+from gazportal.services.accounts.linking import require_account
 from gazportal.services.charts import check_period
-from gazportal.services.errors import DomainError
+from gazportal.services.errors import AccountNotFound, DomainError
 from gazportal.settings import Profile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -147,29 +143,12 @@ def compose(profile: Profile, lines: Lines, *, to: str, link: str) -> Mail:
 # --------------------------------------------------------------------------- rate limit
 
 
-def _throttle_row(session: Session, user_id: int) -> LoginThrottle:
-    ident = hashlib.sha256(f"statements.mail:{user_id}".encode()).hexdigest()
-    postgres = session.get_bind().dialect.name == "postgresql"
-    insert = pg_insert if postgres else sqlite_insert
-    session.execute(insert(LoginThrottle.__table__).values(identifier_hash=ident, failures=0)
-                    .on_conflict_do_nothing(index_elements=["identifier_hash"]))
-    stmt = select(LoginThrottle).where(LoginThrottle.identifier_hash == ident).execution_options(
-        populate_existing=True)
-    if postgres:
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).one()
-
-
 def _count_mail(session: Session, user_id: int, now: datetime) -> None:
     """One more statement in the customer's hour (``last_failure_at`` is when the hour began)."""
-    row = _throttle_row(session, user_id)
-    if row.last_failure_at is None or now - row.last_failure_at >= WINDOW:
-        row.failures, row.last_failure_at = 0, now
-    if row.failures >= MAX_MAILS_PER_HOUR:
-        left = row.last_failure_at + WINDOW - now
-        raise TooManyMails(minutes=max(1, math.ceil(left.total_seconds() / 60)), max=MAX_MAILS_PER_HOUR)
-    row.failures += 1
-    session.add(row)
+    row = throttle.row(session, throttle.plain_key("statements.mail", user_id))
+    minutes = throttle.count_in_window(session, row, MAX_MAILS_PER_HOUR, WINDOW, now)
+    if minutes is not None:
+        raise TooManyMails(minutes=minutes, max=MAX_MAILS_PER_HOUR)
 
 
 # --------------------------------------------------------------------------- sending

@@ -245,7 +245,7 @@ def test_export_gives_the_latest_customer_slot_per_meter(engine):
 
 
 def test_export_of_demo_data_has_one_row_per_meter_read_by_its_customer(sqlite_engine):
-    from gazportal.services.demo import generate_demo
+    from gazportal.demo import generate_demo
 
     generate_demo(sqlite_engine, AG, accounts=50, months=3, seed=2, last_period="2025-06")
     with read_session(sqlite_engine) as s:

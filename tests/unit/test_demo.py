@@ -11,7 +11,7 @@ from gazportal.db import make_engine, read_session, write_session
 from gazportal.models import (
     Account, BuildingMeter, BuildingReading, Charge, Meter, Payment, Reading, Tariff, TariffStep,
 )
-from gazportal.services.demo import TABLES, DemoDatabaseNotEmpty, generate_demo
+from gazportal.demo import TABLES, DemoDatabaseNotEmpty, generate_demo
 from gazportal.services.errors import InvalidInput
 from gazportal.services.identifiers import bin_is_valid
 from gazportal.services.periods import period_of, period_start
@@ -201,3 +201,34 @@ def test_ids_continue_after_generation(engine):
 def test_bad_sizes_refused(sqlite_engine, accounts, months):
     with pytest.raises(InvalidInput):
         generate_demo(sqlite_engine, load_profile("default"), accounts=accounts, months=months)
+
+
+def test_a_new_utility_needs_only_a_data_file(engine, tmp_path, monkeypatch):
+    """A utility's own JSON file in demo/data/utilities/ gives its branches, streets and name shares."""
+    import json
+    import shutil
+    from random import Random
+
+    from gazportal.demo import data
+
+    shutil.copytree(data.DATA_DIR, tmp_path / "data")
+    (tmp_path / "data" / "utilities" / "new_water.json").write_text(json.dumps({
+        "region": "kz", "people_weights": {"kazakh": 1, "russian": 0},
+        "directory": {"Новый участок": [{"type": "г.", "name": "Новоград", "weight": 1,
+                                         "streets": ["ул. Первая", "ул. Вторая"]},
+                                        {"type": "с.", "name": "Село", "weight": 1, "streets": "village"}]},
+    }, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path / "data")
+    data.words_for.cache_clear()
+    try:
+        profile = load_profile("karaganda_su").model_copy(update={"id": "new_water"})
+        words = data.words(profile)
+        assert list(words.directory) == ["Новый участок"]
+        assert words.directory["Новый участок"][1].streets[0] == "ул. Абая"  # the region's village streets
+        assert all(n.split()[2].endswith(("ович", "овна")) for n in (words.person(Random(i)) for i in range(50)))
+        generate_demo(engine, profile, accounts=12, months=2, seed=3, last_period=LAST)
+        with read_session(engine) as s:
+            addresses = s.execute(sa.select(Account.address)).scalars().all()
+        assert addresses and all("Новоград" in a or "Село" in a for a in addresses)
+    finally:
+        data.words_for.cache_clear()

@@ -134,3 +134,16 @@ async def test_state_switches_language_and_messages():
         assert s.t["profile.name"] == profile.name.get(lang)
     s.lang_pref = "zz"  # what a browser may have stored
     assert s.lang == profile.default_language
+
+
+def test_one_translator_from_an_error_to_a_text():
+    from gazportal.services import i18n
+    from gazportal.services.errors import FormErrors, InvalidInput, Notice
+
+    err = InvalidInput("errors.password_too_short", min=8)
+    assert i18n.error_text(err, "en") == i18n.t("errors.password_too_short", "en", min=8)
+    assert "8" in i18n.error_text(err, "ru")
+    form = FormErrors({"password": Notice("errors.password_too_short", {"min": 9}), "login": Notice("errors.email_invalid")})
+    texts = i18n.field_texts(form, "uk")
+    assert set(texts) == {"password", "login"} and "9" in texts["password"]
+    assert texts["login"] == i18n.t("errors.email_invalid", "uk")

@@ -129,3 +129,23 @@ def test_password_must_not_contain_personal_values():
 def test_common_list_is_shipped_and_large():
     common = passwords.common_passwords()
     assert len(common) > 10_000 and "123456" in common and "password" in common
+
+
+def test_each_rule_carries_its_hint_and_the_hints_follow_the_profile():
+    from gazportal.services.errors import Notice
+    from gazportal.services.i18n import raw_messages
+    from gazportal.settings import load_profile
+
+    for rule in passwords.RULES:
+        for lang in ("kk", "ru", "uk", "en"):
+            assert raw_messages(lang).get(rule.hint_key) and raw_messages(lang).get(rule.error_key)
+    for name in ("default", "almaty_gas", "kremenchukgaz", "karaganda_su", "shygysenergotrade"):
+        profile = load_profile(name)
+        p = profile.password_policy
+        hints = passwords.hints(profile)
+        assert hints[0] == Notice("change_password.policy.min_length", {"min": p.min_length})
+        flags = [p.require_upper_and_lower, p.require_digit, p.require_symbol, p.reject_common]
+        assert len(hints) == 1 + sum(flags)
+        # a password breaking exactly one rule is refused with that rule's error key
+        for rule in passwords.rules(profile):
+            assert rule.applies(p)

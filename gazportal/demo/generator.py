@@ -8,7 +8,7 @@ accounts, so memory stays flat however many accounts are asked for. Ids are give
 the end.
 
 What is made: the address directory (branch -> settlement -> street -> house -> flat) with names
-of the profile's country, accounts (people and, where the profile allows, legal entities with
+of the profile's country or its own (the words come from JSON files, :mod:`gazportal.demo.data`), accounts (people and, where the profile allows, legal entities with
 valid BINs), meters for the profile's services, a baseline reading and ``months`` of monthly
 readings with seasonal consumption (customers in slot 1, now and then a slot-2 correction,
 inspectors and controllers, estimates), two stepped tariffs per service (one change in the
@@ -38,6 +38,7 @@ from gazportal.models import (
     Account, Branch, BuildingMeter, BuildingReading, Charge, Flat, House, Meter, Payment, Reading,
     Settlement, Street, Tariff, TariffStep,
 )
+from gazportal.demo.data import DemoWords, words
 from gazportal.services.errors import DomainError, InvalidInput
 from gazportal.services.identifiers import make_bin
 from gazportal.services.periods import add_months, local_day_start_utc, period_of, period_start
@@ -76,216 +77,9 @@ class DemoResult:
 
 
 # --------------------------------------------------------------------------------------------
-# Names of the country
+# Consumption, tariffs, payments (the words of a country or utility are in data/, see data.py)
 # --------------------------------------------------------------------------------------------
 
-KZ_MALE_SURNAMES = [
-    "Ахметов", "Жумабаев", "Садыков", "Нурланов", "Касымов", "Омаров", "Сеитов", "Абдрахманов",
-    "Бекмуханов", "Искаков", "Тулегенов", "Мусин", "Калиев", "Серикбаев", "Жаксылыков", "Есенов",
-    "Кенжебаев", "Рахимов", "Утепов", "Байжанов", "Абенов", "Смагулов", "Нургалиев", "Ержанов",
-    "Муканов", "Сулейменов", "Шайхисламов", "Амиров", "Сарсенбаев", "Иманбаев", "Оспанов",
-    "Таджибаев", "Кудайбергенов", "Бейсенов", "Турсынов", "Жунусов",
-]
-KZ_MALE_NAMES = [
-    "Ерлан", "Асхат", "Нурлан", "Серик", "Бауыржан", "Дархан", "Ермек", "Марат", "Талгат", "Айдос",
-    "Арман", "Ержан", "Канат", "Жандос", "Мухтар", "Данияр", "Азамат", "Руслан", "Берик",
-    "Темирлан", "Болат", "Алмас", "Нуржан", "Ербол", "Санжар", "Ернар",
-]
-KZ_FEMALE_NAMES = [
-    "Айгуль", "Гульнара", "Сауле", "Динара", "Жанар", "Айжан", "Асель", "Мадина", "Алия", "Назира",
-    "Карлыгаш", "Жибек", "Салтанат", "Айнур", "Гаухар", "Акмарал", "Дана", "Камила", "Зарина",
-    "Меруерт", "Гульмира", "Ботагоз", "Айдана", "Томирис",
-]
-KZ_FATHERS = ["Серик", "Нурлан", "Марат", "Ерлан", "Канат", "Болат", "Мурат", "Бахытжан", "Талгат",
-              "Жанат", "Асылбек", "Кайрат", "Ерболат", "Сабит", "Темирхан"]
-
-RU_MALE_SURNAMES = [
-    "Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Волков", "Соколов", "Лебедев", "Козлов",
-    "Новиков", "Морозов", "Васильев", "Павлов", "Семенов", "Голубев", "Виноградов", "Богданов",
-    "Федоров", "Михайлов", "Беляев", "Ким", "Цой", "Пак", "Шевченко", "Бондаренко", "Ткаченко",
-    "Шмидт", "Миллер", "Гусев", "Никитин",
-]
-RU_MALE_NAMES = ["Александр", "Сергей", "Андрей", "Дмитрий", "Владимир", "Алексей", "Николай",
-                 "Игорь", "Виктор", "Евгений", "Олег", "Михаил", "Юрий", "Павел", "Вадим", "Геннадий"]
-RU_FEMALE_NAMES = ["Елена", "Ольга", "Наталья", "Татьяна", "Ирина", "Светлана", "Марина",
-                   "Людмила", "Анна", "Галина", "Юлия", "Оксана", "Валентина", "Екатерина",
-                   "Лариса", "Надежда"]
-RU_PATRONYMICS = [("Александрович", "Александровна"), ("Сергеевич", "Сергеевна"),
-                  ("Викторович", "Викторовна"), ("Владимирович", "Владимировна"),
-                  ("Николаевич", "Николаевна"), ("Петрович", "Петровна"), ("Иванович", "Ивановна"),
-                  ("Михайлович", "Михайловна"), ("Юрьевич", "Юрьевна"),
-                  ("Анатольевич", "Анатольевна"), ("Геннадьевич", "Геннадьевна"),
-                  ("Васильевич", "Васильевна")]
-
-UA_SURNAMES = [
-    "Шевченко", "Коваленко", "Бондаренко", "Ткаченко", "Кравченко", "Олійник", "Шевчук", "Поліщук",
-    "Лисенко", "Мельник", "Савченко", "Руденко", "Мороз", "Петренко", "Марченко", "Павленко",
-    "Гончаренко", "Левченко", "Кравець", "Клименко", "Іваненко", "Литвиненко", "Сидоренко", "Бойко",
-    "Коваль", "Кузьменко", "Ковальчук", "Гриценко", "Тимошенко", "Остапенко", "Демченко", "Карпенко",
-]
-UA_SKY_SURNAMES = [("Ковальський", "Ковальська"), ("Вишневський", "Вишневська"),
-                   ("Заїкін", "Заїкіна"), ("Соловйов", "Соловйова"), ("Голуб", "Голуб")]
-UA_MALE_NAMES = ["Олександр", "Сергій", "Андрій", "Володимир", "Микола", "Іван", "Василь", "Петро",
-                 "Юрій", "Віктор", "Дмитро", "Олег", "Михайло", "Тарас", "Богдан", "Григорій"]
-UA_FEMALE_NAMES = ["Олена", "Наталія", "Тетяна", "Оксана", "Ірина", "Світлана", "Людмила", "Галина",
-                   "Марія", "Ганна", "Юлія", "Валентина", "Ольга", "Катерина", "Лариса", "Надія"]
-UA_PATRONYMICS = [("Олександрович", "Олександрівна"), ("Сергійович", "Сергіївна"),
-                  ("Іванович", "Іванівна"), ("Васильович", "Василівна"), ("Петрович", "Петрівна"),
-                  ("Миколайович", "Миколаївна"), ("Володимирович", "Володимирівна"),
-                  ("Вікторович", "Вікторівна"), ("Михайлович", "Михайлівна"),
-                  ("Григорович", "Григорівна"), ("Степанович", "Степанівна")]
-
-KZ_COMPANY_WORDS = ["Алатау", "Береке", "Нур", "Жибек Жолы", "Алтын Дән", "Самал", "Темір", "Дос",
-                    "Асыл Тас", "Шанырак", "Ак Жол", "Казына", "Орда", "Сункар", "Бастау", "Кайнар",
-                    "Болашак", "Тау Самал", "Арман", "Мерей", "Ертіс", "Алтай", "Сарыарка", "Кокше"]
-KZ_COMPANY_TAILS = ["Строй", "Сервис", "Трейд", "Групп", "Плюс", "Агро", "Инвест", "Маркет",
-                    "Логистик", "Энерго", "Курылыс", "KZ"]
-KZ_COMPANY_FORMS = ["ТОО", "ТОО", "ТОО", "ТОО", "АО", "ПК"]
-UA_COMPANY_FORMS = ["ТОВ", "ТОВ", "ТОВ", "ПП", "АТ"]
-UA_COMPANY_WORDS = ["Дніпро", "Полтава", "Злагода", "Калина", "Хлібодар", "Світанок", "Кремінь",
-                    "Ворскла", "Добробут", "Лан", "Оберіг", "Явір"]
-
-
-def _kz_person(rng: Random, kazakh_share: float) -> str:
-    female = rng.random() < 0.5
-    if rng.random() < kazakh_share:
-        surname = rng.choice(KZ_MALE_SURNAMES)
-        father = rng.choice(KZ_FATHERS)
-        if female:
-            return f"{surname}а {rng.choice(KZ_FEMALE_NAMES)} {father}овна"
-        return f"{surname} {rng.choice(KZ_MALE_NAMES)} {father}ович"
-    surname = rng.choice(RU_MALE_SURNAMES)
-    patr = rng.choice(RU_PATRONYMICS)
-    if female:
-        if surname.endswith(("ов", "ев", "ин")):
-            surname += "а"
-        return f"{surname} {rng.choice(RU_FEMALE_NAMES)} {patr[1]}"
-    return f"{surname} {rng.choice(RU_MALE_NAMES)} {patr[0]}"
-
-
-def _ua_person(rng: Random) -> str:
-    female = rng.random() < 0.52
-    if rng.random() < 0.85:
-        surname = rng.choice(UA_SURNAMES)
-    else:
-        surname = rng.choice(UA_SKY_SURNAMES)[1 if female else 0]
-    patr = rng.choice(UA_PATRONYMICS)
-    if female:
-        return f"{surname} {rng.choice(UA_FEMALE_NAMES)} {patr[1]}"
-    return f"{surname} {rng.choice(UA_MALE_NAMES)} {patr[0]}"
-
-
-def _kz_company(rng: Random) -> str:
-    name = rng.choice(KZ_COMPANY_WORDS)
-    if rng.random() < 0.7:
-        name += " " + rng.choice(KZ_COMPANY_TAILS)
-    return f"{rng.choice(KZ_COMPANY_FORMS)} «{name}»"
-
-
-def _ua_company(rng: Random) -> str:
-    return f"{rng.choice(UA_COMPANY_FORMS)} «{rng.choice(UA_COMPANY_WORDS)}»"
-
-
-# --------------------------------------------------------------------------------------------
-# Address directories: branch -> [(settlement type, settlement, weight, [streets])]
-# --------------------------------------------------------------------------------------------
-
-KZ_VILLAGE_STREETS = ["ул. Абая", "ул. Наурызбай батыра", "ул. Жамбыла", "ул. Тауелсиздик",
-                      "ул. Сейфуллина", "ул. Райымбека", "ул. Школьная", "ул. Садовая",
-                      "ул. Бейбитшилик", "ул. Достык", "ул. Молодежная", "ул. Амангельды"]
-UA_VILLAGE_STREETS = ["вул. Шевченка", "вул. Центральна", "вул. Садова", "вул. Миру",
-                      "вул. Молодіжна", "вул. Набережна", "вул. Зелена", "вул. Польова",
-                      "вул. Шкільна", "вул. Лісова", "вул. Травнева", "вул. Козацька"]
-
-ALMATY = {
-    "Алмалинский район": [("г.", "Алматы", 10, [
-        "ул. Толе би", "ул. Жамбыла", "ул. Айтеке би", "ул. Панфилова", "пр. Абылай хана",
-        "ул. Байзакова", "ул. Муратбаева", "ул. Шевченко", "ул. Карасай батыра", "ул. Масанчи"])],
-    "Бостандыкский район": [("г.", "Алматы", 12, [
-        "пр. Аль-Фараби", "ул. Тимирязева", "ул. Жандосова", "ул. Розыбакиева", "ул. Сатпаева",
-        "ул. Манаса", "ул. Ходжанова", "мкр. Орбита-1", "мкр. Коктем-2", "ул. Навои"])],
-    "Ауэзовский район": [("г.", "Алматы", 12, [
-        "мкр. Аксай-1", "мкр. Аксай-4", "мкр. Жетысу-2", "мкр. Мамыр-4", "ул. Момышулы",
-        "ул. Саина", "ул. Жубанова", "мкр. Таугуль", "ул. Шаляпина", "ул. Утеген батыра"])],
-    "Медеуский район": [("г.", "Алматы", 8, [
-        "пр. Достык", "ул. Кабанбай батыра", "ул. Пушкина", "ул. Зенкова", "ул. Гоголя",
-        "мкр. Самал-2", "ул. Жамакаева", "ул. Бегалина", "ул. Хаджимукана"])],
-    "Жетысуский район": [("г.", "Алматы", 7, [
-        "ул. Бокейханова", "ул. Кожамкулова", "мкр. Кулагер", "ул. Ратушного", "пр. Рыскулова",
-        "ул. Акан серэ", "ул. Казыбаева"])],
-    "Турксибский район": [("г.", "Алматы", 7, [
-        "ул. Майлина", "ул. Бекмаханова", "ул. Красногорская", "пр. Суюнбая", "ул. Ахмерова",
-        "мкр. Жулдыз-1"])],
-    "Наурызбайский район": [("г.", "Алматы", 5, [
-        "мкр. Калкаман-2", "мкр. Шугыла", "ул. Жунисова", "мкр. Акжар", "ул. Ашимова"])],
-    "Алатауский район": [("г.", "Алматы", 6, [
-        "мкр. Шанырак-2", "мкр. Айгерим-1", "мкр. Карасу", "ул. Рыскулбекова", "мкр. Алгабас"])],
-    "Карасайский филиал": [("г.", "Каскелен", 3, KZ_VILLAGE_STREETS), ("с.", "Шамалган", 1, KZ_VILLAGE_STREETS),
-                           ("с.", "Иргели", 1, KZ_VILLAGE_STREETS)],
-    "Талгарский филиал": [("г.", "Талгар", 3, KZ_VILLAGE_STREETS), ("с.", "Бесагаш", 1, KZ_VILLAGE_STREETS),
-                          ("с.", "Панфилово", 1, KZ_VILLAGE_STREETS)],
-    "Илийский филиал": [("пос.", "Отеген батыр", 2, KZ_VILLAGE_STREETS), ("пос.", "Боралдай", 1, KZ_VILLAGE_STREETS)],
-}
-
-KARAGANDA = {
-    "Центральный участок": [("г.", "Караганда", 10, [
-        "пр. Бухар жырау", "ул. Ерубаева", "ул. Гоголя", "ул. Алиханова", "ул. Ермекова",
-        "пр. Нуркена Абдирова", "ул. Лободы", "ул. Костенко", "ул. Мичурина", "ул. Театральная"])],
-    "Юго-Восточный участок": [("г.", "Караганда", 9, [
-        "мкр. Степной-1", "мкр. Степной-2", "мкр. Степной-4", "ул. Муканова", "пр. Строителей",
-        "ул. Язева", "мкр. Восток-5", "ул. Шахтеров"])],
-    "Майкудукский участок": [("г.", "Караганда", 6, [
-        "мкр. Майкудук-12", "мкр. Майкудук-14", "ул. Магнитогорская", "ул. Молокова",
-        "мкр. Восток-2", "ул. Сыздыкова"])],
-    "Пришахтинский участок": [("г.", "Караганда", 4, [
-        "мкр. 21", "мкр. 22", "ул. Газалиева", "пр. Шахтеров", "ул. Сатпаева", "ул. Крылова"])],
-    "Сортировочный участок": [("г.", "Караганда", 2, [
-        "ул. Бытовая", "ул. Парковая", "ул. Путейская", "ул. Джамбула"]),
-        ("пос.", "Доскей", 1, KZ_VILLAGE_STREETS)],
-}
-
-SHYGYS = {
-    "Усть-Каменогорское отделение": [("г.", "Усть-Каменогорск", 12, [
-        "ул. Бажова", "пр. Независимости", "ул. Казахстан", "ул. Ушанова", "ул. Протозанова",
-        "ул. Кабанбай батыра", "ул. Тохтарова", "ул. Абая", "ул. Гоголя", "ул. Ворошилова",
-        "пр. Сатпаева", "ул. Утепова", "ул. Серикбаева", "ул. Пограничная"]),
-        ("пос.", "Солнечный", 1, KZ_VILLAGE_STREETS)],
-    "Риддерское отделение": [("г.", "Риддер", 4, [
-        "ул. Гагарина", "ул. Ленинградская", "пр. Независимости", "ул. Клинка", "ул. Ульбинская",
-        "ул. Островского"])],
-    "Алтайское отделение": [("г.", "Алтай", 3, [
-        "ул. Тауелсиздик", "ул. Бухтарминская", "ул. Пролетарская", "ул. Садовая"]),
-        ("г.", "Серебрянск", 1, KZ_VILLAGE_STREETS)],
-    "Глубоковское отделение": [("пос.", "Глубокое", 2, KZ_VILLAGE_STREETS),
-                               ("пос.", "Белоусовка", 1, KZ_VILLAGE_STREETS)],
-    "Шемонаихинское отделение": [("г.", "Шемонаиха", 2, KZ_VILLAGE_STREETS)],
-}
-
-KREMENCHUK = {  # the seed's branches: Кременчук, Семенівка, Гадяч
-    "Кременчук": [("м.", "Кременчук", 14, [
-        "вул. Соборна", "вул. Шевченка", "вул. Небесної Сотні", "вул. Героїв України",
-        "вул. Європейська", "просп. Свободи", "вул. Київська", "вул. Полтавська",
-        "вул. Лесі Українки", "вул. Першотравнева", "вул. Квартальна", "вул. Лікаря Авдєєвої",
-        "вул. Івана Приходька", "вул. Хорольська", "вул. Ярмаркова", "просп. Лесі Українки"]),
-        ("с.", "Піщане", 1, UA_VILLAGE_STREETS), ("с.", "Кам'яні Потоки", 1, UA_VILLAGE_STREETS),
-        ("с.", "Максимівка", 1, UA_VILLAGE_STREETS)],
-    "Семенівка": [("смт", "Семенівка", 3, [
-        "вул. Незалежності", "вул. Центральна", "вул. Шевченка", "вул. Миру", "вул. Садова",
-        "вул. Соборна"]),
-        ("с.", "Веселий Поділ", 1, UA_VILLAGE_STREETS), ("с.", "Степанівка", 1, UA_VILLAGE_STREETS),
-        ("с.", "Погребняки", 1, UA_VILLAGE_STREETS)],
-    "Гадяч": [("м.", "Гадяч", 4, [
-        "вул. Гетьманська", "вул. Полтавська", "вул. Лесі Українки", "вул. Драгоманова",
-        "вул. Гоголя", "вул. Старогадяцька", "вул. Вокзальна"]),
-        ("с.", "Петрівка-Роменська", 1, UA_VILLAGE_STREETS), ("с.", "Сари", 1, UA_VILLAGE_STREETS),
-        ("с.", "Лютенька", 1, UA_VILLAGE_STREETS), ("с.", "Краснолука", 1, UA_VILLAGE_STREETS)],
-}
-
-CITY_TYPES = {"г.", "м."}
-
-# --------------------------------------------------------------------------------------------
-# Consumption, tariffs, payments
-# --------------------------------------------------------------------------------------------
 
 # Seasonal factors by calendar month (index 0 = January).
 SEASON = {
@@ -296,32 +90,8 @@ SEASON = {
 }
 
 # (monthly volume a step reaches or None, price) for the older tariff; the newer one is dearer.
-TARIFF_STEPS = {
-    ("gas", "KZT"): [(150, "36.50"), (400, "43.80"), (None, "54.75")],
-    ("water", "KZT"): [(10, "96.55"), (25, "125.50"), (None, "163.15")],
-    ("electricity", "KZT"): [(200, "19.50"), (400, "24.38"), (None, "31.20")],
-    ("gas", "UAH"): [(100, "7.96"), (None, "9.95")],
-    ("water", "UAH"): [(10, "30.10"), (None, "39.10")],
-    ("electricity", "UAH"): [(250, "4.32"), (None, "5.40")],
-}
 TARIFF_RISE = Decimal("1.12")
-TARIFF_NAMES = {"KZT": "Тариф для населения с {d}", "UAH": "Тариф для побутових споживачів з {d}"}
-SERVICE_WORDS = {
-    "KZT": {"gas": "газ", "water": "холодная вода", "electricity": "электроэнергия"},
-    "UAH": {"gas": "природний газ", "water": "холодна вода", "electricity": "електроенергія"},
-}
-
-CHANNELS = {
-    "KZT": (("kaspi", 45), ("bank", 20), ("card", 15), ("cash", 12), ("post", 8)),
-    "UAH": (("bank", 35), ("card", 35), ("cash", 15), ("post", 15)),
-}
 RECEIPT_PREFIX = {"kaspi": "KSP", "bank": "BNK", "card": "CRD", "cash": "CSH", "post": "PST"}
-
-
-def _directory(profile: Profile) -> dict:
-    if profile.currency.code == "UAH" or profile.phone_region == "UA":
-        return KREMENCHUK
-    return {"karaganda_su": KARAGANDA, "shygysenergotrade": SHYGYS}.get(profile.id, ALMATY)
 
 
 class _Numbers:
@@ -483,8 +253,7 @@ class _Generator:
         self.total = accounts
         self.rng = Random(seed)
         self.tz = profile.tz
-        self.currency = profile.currency.code
-        self.ua = self.currency == "UAH"
+        self.words: DemoWords = words(profile)
         self.writer: _Writer | None = None
         # periods[0] is the baseline (a controller's reading); 1..months are read and charged.
         self.periods = [add_months(last_period, -months + i) for i in range(months + 1)]
@@ -497,7 +266,6 @@ class _Generator:
         self.period_first_day = [period_start(p) for p in self.periods]
         self.ids = {t.name: 0 for t in TABLES}
         self.numbers = _Numbers(profile, accounts, self.rng)
-        self.kazakh_share = {"almaty_gas": 0.65, "karaganda_su": 0.5, "shygysenergotrade": 0.35}.get(profile.id, 0.6)
         self.heating_share = 0.3  # flats with an individual gas boiler
         self._build_directory()
         self._build_tariffs()
@@ -515,10 +283,10 @@ class _Generator:
     def _build_directory(self) -> None:
         self.streets = []  # [street_id, settlement_type, settlement, street, next_house, weight]
         self.top_rows = []
-        for branch, settlements in _directory(self.profile).items():
+        for branch, settlements in self.words.directory.items():
             bid = self._id("branch")
             self.top_rows.append(("branch", {"id": bid, "name": branch}))
-            for stype, sname, weight, streets in settlements:
+            for stype, sname, weight, streets in ((p.type, p.name, p.weight, p.streets) for p in settlements):
                 sid = self._id("settlement")
                 self.top_rows.append(("settlement", {"id": sid, "branch_id": bid, "name": sname}))
                 for street in streets:
@@ -540,14 +308,13 @@ class _Generator:
         old_from = date(self.period_first_day[0].year - 2, 7, 1)
         old, new = {}, {}
         for service in self.profile.services:
-            base = TARIFF_STEPS[(service, self.currency)]
-            old[service] = [Step(None if u is None else Decimal(u), Decimal(p)) for u, p in base]
+            old[service] = [Step(u, p) for u, p in self.words.tariff_steps[service]]
             new[service] = [Step(s.up_to, (s.price * TARIFF_RISE).quantize(Decimal("0.01"))) for s in old[service]]
             for steps, vfrom, vto in ((old[service], old_from, change_day - timedelta(days=1)),
                                       (new[service], change_day, None)):
                 tid = self._id("tariff")
-                name = (TARIFF_NAMES[self.currency].format(d=vfrom.strftime("%d.%m.%Y"))
-                        + f" ({SERVICE_WORDS[self.currency][service]})")
+                name = (self.words.tariff_name.format(d=vfrom.strftime("%d.%m.%Y"))
+                        + f" ({self.words.service_words[service]})")
                 self.top_rows.append(("tariff", {"id": tid, "service": service, "name": name,
                                                  "valid_from": vfrom, "valid_to": vto}))
                 for pos, s in enumerate(steps, 1):
@@ -570,17 +337,17 @@ class _Generator:
             target = min(self.total, done + batch_size)
             while done < target:
                 street = self.streets[bisect_right(self.street_cum, rng.random() * self.street_cum[-1])]
-                while done == 0 and street[1] not in CITY_TYPES:  # the first building: a city block
+                while done == 0 and street[1] not in self.words.city_types:  # the first building: a city block
                     street = self.streets[bisect_right(self.street_cum, rng.random() * self.street_cum[-1])]
-                city = street[1] in CITY_TYPES
+                city = street[1] in self.words.city_types
                 street[4] += 1
                 n = street[4]
                 house_no = str(n) if n <= 150 else f"{(n - 1) % 150 + 1}/{(n - 1) // 150 + 1}"
                 if n <= 150 and rng.random() < 0.08:
-                    house_no += rng.choice("АБВ")
+                    house_no += rng.choice(self.words.house_letters)
                 house_id = self._id("house")
                 self.writer.add("house", {"id": house_id, "street_id": street[0], "number": house_no})
-                address = f"{street[1]} {street[2]}, {street[3]}, {'буд.' if self.ua else 'д.'} {house_no}"
+                address = f"{street[1]} {street[2]}, {street[3]}, {self.words.house_word} {house_no}"
                 room = self.total - done  # not the batch's: the data must not depend on batch_size
                 if room >= 2 and city and (done == 0 or rng.random() < 0.65):
                     flats = min(room, rng.choice((12, 20, 36, 45, 60, 60, 72, 80, 108, 120)), max(8, self.total // 12))
@@ -601,7 +368,7 @@ class _Generator:
         for f in range(1, flats + 1):
             flat_id = self._id("flat")
             self.writer.add("flat", {"id": flat_id, "house_id": house_id, "number": str(f)})
-            per_service = self._account(house_id, flat_id, f"{address}, кв. {f}", private=False, legal=False)
+            per_service = self._account(house_id, flat_id, f"{address}, {self.words.flat_word} {f}", private=False, legal=False)
             if meter_service:
                 vols = per_service[meter_service]
                 for i in range(1, len(totals)):
@@ -632,10 +399,10 @@ class _Generator:
         acc_id = self._id("account")
         number = self.numbers.next(rng)
         if legal:
-            holder = _ua_company(rng) if self.ua else _kz_company(rng)
+            holder = self.words.company(rng)
             bin_ = make_bin(rng)
         else:
-            holder = _ua_person(rng) if self.ua else _kz_person(rng, self.kazakh_share)
+            holder = self.words.person(rng)
             bin_ = None
         created = datetime.combine(self.period_first_day[0] - timedelta(days=30 + int(rng.random() * 3000)),
                                    datetime.min.time(), tzinfo=UTC)
@@ -756,10 +523,10 @@ class _Generator:
                 })
         debtor = rng.random() < 0.10
         skip = 0.5 if debtor else 0.03
-        channels, weights = zip(*CHANNELS[self.currency])
+        channels, weights = zip(*self.words.payment_channels)
         cum = list(accumulate(weights))
         from_day = self.profile.payment_from_day
-        rounding = Decimal(10 if self.ua else 100)
+        rounding = self.words.payment_rounding
         owed = Decimal("0.00")
         for i in range(1, n - 1):  # the last period's bill is paid next month (not yet)
             owed += bills[i]

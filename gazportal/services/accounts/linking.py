@@ -1,0 +1,244 @@
+"""Which personal accounts a customer sees, and how they add and remove them.
+
+* A **person** sees the accounts linked to them (``UserAccountLink``). A **legal entity** sees the
+  fixed list of its company's accounts (``Account.bin == User.bin``) and can neither add nor
+  remove one.
+* Every function that takes an account id answers a missing id, another customer's id and an id
+  that is not a plain positive integer (:func:`gazportal.services.ids.as_id`) with the same
+  ``AccountNotFound``: existence is never revealed.
+* **Adding by payment**: the account number and the exact amount of the account's *latest*
+  payment (greatest ``paid_at``, then id), to the tiyn, typed as the bill prints it
+  (:func:`gazportal.services.money.parse_amount`). "No such account", "wrong amount" and "not an
+  account you may add" give the same message on both fields. **Adding by address** (branch ->
+  settlement -> street -> house -> flat, then the number): the account must be at that house and
+  flat.
+* Failed proofs (by payment or by address) are limited per customer by :data:`LINK_POLICY`
+  (:mod:`gazportal.services.throttle`): after ``MAX_LINK_FAILURES`` failures with less than an
+  hour between one and the next, adding is refused for ``LINK_LOCK_MINUTES`` minutes, even with
+  the right answer. The counter's identifier is sha256 of ``accounts.link:<user id>``, so it never
+  mixes with sign-in throttling.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from gazportal.db import write_session
+from gazportal.models import Account, Flat, House, Payment, User, UserAccountLink
+from gazportal.models._base import money
+from gazportal.services import throttle
+from gazportal.services.accounts._base import AccountCard, _card, _field_error, _user, _visible
+from gazportal.services.errors import AccountNotFound, DomainError, FormErrors, NotFound, Notice
+from gazportal.services.identity import normalize_account_number
+from gazportal.services.ids import as_id
+from gazportal.services.money import parse_amount
+from gazportal.settings import Profile
+
+MAX_LINK_FAILURES = 10
+LINK_FAILURE_WINDOW = timedelta(hours=1)
+LINK_LOCK_MINUTES = 60
+LINK_POLICY = throttle.Policy(max_failures=MAX_LINK_FAILURES, lock=timedelta(minutes=LINK_LOCK_MINUTES),
+                              window=LINK_FAILURE_WINDOW)
+
+
+class AccountsFixed(DomainError):
+    """A legal entity's list of accounts is set by the utility."""
+
+    key = "errors.accounts_fixed_for_legal"
+
+
+class LinkMethodUnavailable(DomainError):
+    key = "errors.link_method_unavailable"
+
+
+class AccountAlreadyLinked(DomainError):
+    key = "errors.account_already_linked"
+
+
+class LinkAttemptsExceeded(DomainError):
+    """Too many failed proofs; ``params["minutes"]`` until the next try."""
+
+    key = "errors.link_attempts_exceeded"
+
+
+# --------------------------------------------------------------------------- the list
+
+
+def list_accounts(session: Session, user_id: int) -> list[AccountCard]:
+    """The accounts the customer sees, by number (empty for an unknown user)."""
+    try:
+        user = _user(session, user_id)
+    except NotFound:
+        return []
+    rows = session.exec(_visible(user).order_by(Account.number)).all()
+    return [_card(a) for a in rows]
+
+
+def require_account(session: Session, user_id: int, account_id: Any) -> Account:
+    """The account if the customer may see it; NotFound("errors.account_not_found") for a missing
+    or foreign id and for anything that is not a positive int (the same answer every time)."""
+    aid = as_id(account_id)
+    if aid is None:
+        raise AccountNotFound()
+    try:
+        user = _user(session, user_id)
+    except NotFound:
+        raise AccountNotFound() from None
+    acc = session.exec(_visible(user).where(Account.id == aid)).first()
+    if acc is None:
+        raise AccountNotFound()
+    return acc
+
+
+def can_add_accounts(session: Session, user_id: int) -> bool:
+    """False for legal entities (their company's list is fixed) and for unknown users."""
+    try:
+        user = _user(session, user_id)
+    except NotFound:
+        return False
+    return user.kind != "legal"
+
+
+# --------------------------------------------------------------------------- throttling
+
+
+def _throttle_id(user_id: int) -> str:
+    return throttle.plain_key("accounts.link", user_id)
+
+
+def link_attempts_left(session: Session, user_id: int, *, now: datetime) -> int:
+    """How many failed proofs the customer may still make before adding is locked."""
+    uid = as_id(user_id)
+    if uid is None:
+        return 0
+    return throttle.attempts_left(throttle.peek(session, _throttle_id(uid)), LINK_POLICY, now)
+
+
+# --------------------------------------------------------------------------- adding and removing
+
+
+def _start_link(session: Session, profile: Profile, user_id: int, method: str, now: datetime):
+    user = _user(session, user_id)
+    if user.kind == "legal":
+        raise AccountsFixed()
+    if method not in profile.add_account_by:
+        raise LinkMethodUnavailable()
+    row = throttle.row(session, _throttle_id(user.id))
+    minutes = throttle.check(row, LINK_POLICY, now)
+    if minutes is not None:
+        raise LinkAttemptsExceeded(minutes=minutes)
+    return user, row
+
+
+def _language(profile: Profile, lang: Any) -> str:
+    return lang if isinstance(lang, str) and lang in profile.languages else profile.default_language
+
+
+def _linked(session: Session, user: User, acc: Account) -> bool:
+    return session.exec(select(UserAccountLink.id).where(
+        UserAccountLink.user_id == user.id, UserAccountLink.account_id == acc.id)).first() is not None
+
+
+def latest_payment(session: Session, account_id: int) -> Payment | None:
+    """The account's latest payment: the greatest ``paid_at``, then the greatest id."""
+    return session.exec(select(Payment).where(Payment.account_id == account_id)
+                        .order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(1)).first()
+
+
+def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any, last_payment: Any, *,
+                    now: datetime, lang: str | None = None) -> AccountCard:
+    """Add an account by its number and the exact amount of its latest payment.
+
+    ``last_payment`` is read by :func:`gazportal.services.money.parse_amount` in ``lang`` (by
+    default the customer's own language, else the profile's default).
+
+    Field errors (FormErrors on ``number`` / ``last_payment``): a malformed number or amount,
+    and, the same message on both fields, a number that is not an account, an account with no
+    payments or another amount, or a legal entity's account. Raises AccountsFixed for a legal
+    entity, LinkMethodUnavailable when the profile does not add accounts this way,
+    AccountAlreadyLinked, LinkAttemptsExceeded after too many failures.
+    """
+    fields: dict[str, Notice] = {}
+    number_s = _field_error(fields, "number", normalize_account_number, profile, number)
+    failure: FormErrors | None = None
+    with write_session(engine) as session:
+        user, row = _start_link(session, profile, user_id, "payment_proof", now)
+        amount = _field_error(fields, "last_payment", parse_amount, last_payment,
+                              _language(profile, lang if lang is not None else user.language))
+        if fields:
+            raise FormErrors(fields)
+        acc = session.exec(select(Account).where(Account.number == number_s)).first()
+        if acc is not None and _linked(session, user, acc):
+            raise AccountAlreadyLinked()
+        latest = latest_payment(session, acc.id) if acc is not None else None
+        if acc is None or acc.kind != "person" or latest is None or money(latest.amount) != amount:
+            throttle.fail(session, row, LINK_POLICY, now)
+            notice = Notice("errors.account_proof_failed")
+            failure = FormErrors({"number": notice, "last_payment": notice})
+        else:
+            session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
+            card = _card(acc)
+    if failure is not None:
+        raise failure  # raised after the commit, so the failure is counted
+    return card
+
+
+def link_by_address(engine: Engine, profile: Profile, user_id: int, house_id: Any, flat_id: Any, number: Any,
+                    *, now: datetime) -> AccountCard:
+    """Add an account chosen through the address picker: it must be at that house (and flat).
+
+    Field errors: ``house`` (no such house), ``flat`` (not a flat of that house), ``number``
+    (malformed, or no such account at this address — counted as a failed proof).
+    """
+    fields: dict[str, Notice] = {}
+    number_s = _field_error(fields, "number", normalize_account_number, profile, number)
+    hid = as_id(house_id)
+    fid = None if flat_id is None else as_id(flat_id)
+    failure: FormErrors | None = None
+    with write_session(engine) as session:
+        user, row = _start_link(session, profile, user_id, "address_picker", now)
+        house = session.get(House, hid) if hid is not None else None
+        if house is None:
+            fields["house"] = Notice("errors.house_not_found")
+        elif flat_id is not None:
+            flat = session.get(Flat, fid) if fid is not None else None
+            if flat is None or flat.house_id != house.id:
+                fields["flat"] = Notice("errors.flat_not_in_house")
+        if fields:
+            raise FormErrors(fields)
+        acc = session.exec(select(Account).where(Account.number == number_s)).first()
+        if acc is not None and acc.house_id == house.id and acc.flat_id == fid and _linked(session, user, acc):
+            raise AccountAlreadyLinked()
+        if acc is None or acc.kind != "person" or acc.house_id != house.id or acc.flat_id != fid:
+            throttle.fail(session, row, LINK_POLICY, now)
+            failure = FormErrors({"number": Notice("errors.account_not_at_address")})
+        else:
+            session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
+            card = _card(acc)
+    if failure is not None:
+        raise failure
+    return card
+
+
+def unlink(engine: Engine, user_id: int, account_id: Any, *, now: datetime) -> None:
+    """Remove an account from the customer's list (AccountsFixed for a legal entity)."""
+    aid = as_id(account_id)
+    with write_session(engine) as session:
+        try:
+            user = _user(session, user_id)
+        except NotFound:
+            raise AccountNotFound() from None
+        if user.kind == "legal":
+            if aid is not None and session.exec(_visible(user).where(Account.id == aid)).first() is not None:
+                raise AccountsFixed()
+            raise AccountNotFound()
+        link = None
+        if aid is not None:
+            link = session.exec(select(UserAccountLink).where(
+                UserAccountLink.user_id == user.id, UserAccountLink.account_id == aid)).first()
+        if link is None:
+            raise AccountNotFound()
+        session.delete(link)

@@ -1,0 +1,169 @@
+"""What the parts of :mod:`gazportal.services.auth` share: limits, errors, the clock and the
+settings, HMACs of tokens and identifiers, user lookups, form-field helpers and the queue of
+messages sent after a commit. Private to the package."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Callable
+
+from sqlmodel import Session, select
+
+from gazportal.db import is_sqlite, read_session
+from gazportal.models.people import User
+from gazportal.services import identity, notify, passwords
+from gazportal.services.errors import DomainError, InvalidInput, Notice
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Engine
+
+    from gazportal.settings import Profile, Settings
+
+CODE_DIGITS = 6
+CODE_TTL = timedelta(minutes=10)
+CODE_MAX_ATTEMPTS = 5
+CONFIRM_LINK_TTL = timedelta(hours=24)
+RESET_LINK_TTL = timedelta(hours=1)
+EMAIL_CHANGE_TTL = timedelta(hours=24)
+SENDS_PER_HOUR = 5  # confirmation / reset messages per user and purpose
+TOUCH_EVERY = timedelta(minutes=1)
+MAX_TOKEN = 200
+MAX_USER_AGENT = 300
+NAME_MAX = 100
+
+
+class SignInRefused(DomainError):
+    """Sign-in refused: failed, locked (``minutes``) or not confirmed yet."""
+
+    key = "errors.sign_in_failed"
+
+
+class SecretRefused(DomainError):
+    """A link or code that is unknown, used, expired, foreign or out of attempts."""
+
+    key = "errors.link_invalid"
+
+
+def _settings(settings: "Settings | None") -> "Settings":
+    if settings is not None:
+        return settings
+    from gazportal.settings import get_settings
+
+    return get_settings()
+
+
+def _now(now: Any) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if not isinstance(now, datetime) or now.tzinfo is None:
+        raise InvalidInput("errors.invalid_input")
+    return now.astimezone(UTC)
+
+
+def _mac(settings: "Settings", label: str, value: str) -> str:
+    return hmac.new(settings.secret_key, f"{label}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def _token_hash(settings: "Settings", kind: str, token: str) -> str:
+    return _mac(settings, kind, token)
+
+
+def _code_hash(settings: "Settings", user_id: int, purpose: str, code: str) -> str:
+    return _mac(settings, "code", f"{user_id}:{purpose}:{code}")
+
+
+def _identifier_hash(settings: "Settings", profile: "Profile", scope: str, login: str) -> str:
+    return _mac(settings, f"throttle:{scope}", f"{profile.id}:{login}")
+
+
+def _clean_token(token: Any) -> str | None:
+    if not isinstance(token, str) or not 16 <= len(token) <= MAX_TOKEN:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+", token):
+        return None
+    return token
+
+
+def _mask_email(addr: str) -> str:
+    local, _, domain = addr.partition("@")
+    return (local[:1] + "***@" + domain) if domain else "***"
+
+
+def _mask_phone(phone: str) -> str:
+    return phone[:4] + "*" * max(0, len(phone) - 6) + phone[-2:] if len(phone) > 6 else "***"
+
+
+def _lock_user(session: Session, user_id: int) -> User | None:
+    stmt = select(User).where(User.id == user_id)
+    if not is_sqlite(session):
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def _user_by_login(session: Session, login: str) -> User | None:
+    return session.exec(select(User).where(User.login == login)).first()
+
+
+def _display_name(user: User) -> str:
+    return f"{user.name} {user.surname}".strip()
+
+
+def _lang(profile: "Profile", lang: Any) -> str:
+    return lang if isinstance(lang, str) and lang in profile.languages else profile.default_language
+
+
+def _queue(session: Session, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Send a message once this transaction has committed (see :func:`_send_queued`)."""
+    session.info.setdefault("outgoing", []).append((fn, args, kwargs))
+
+
+def _send_queued(session: Session) -> None:
+    """Hand the committed transaction's messages to the background sender."""
+    for fn, args, kwargs in session.info.pop("outgoing", []):
+        notify.deliver_later(fn, *args, **kwargs)
+
+
+def _field(errors: dict[str, Notice], name: str, fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except InvalidInput as e:
+        errors[name] = Notice(e.key, dict(e.params))
+        return None
+
+
+def _require_dict(form: Any) -> dict:
+    if not isinstance(form, dict):
+        raise InvalidInput("errors.invalid_input")
+    return form
+
+
+def _bool_field(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() in ("true", "on", "1", "yes"))
+
+
+def _activate(user: User, channel: str) -> None:
+    user.is_active = True
+    if channel == "email":
+        user.email_verified = True
+    else:
+        user.phone_verified = True
+
+
+def _user_id_for(engine: "Engine", profile: "Profile", login: Any) -> int | None:
+    try:
+        norm = identity.normalize_login(profile, login)
+    except InvalidInput:
+        return None
+    with read_session(engine) as session:
+        user = _user_by_login(session, norm)
+        return user.id if user is not None else None
+
+
+def _new_password_errors(profile: "Profile", password: Any, password2: Any, related=()) -> dict[str, Notice]:
+    errors: dict[str, Notice] = {}
+    _field(errors, "password", lambda: passwords.check_password_policy(profile, password, related))
+    if "password" not in errors and password2 != password:
+        errors["password2"] = Notice("errors.password_mismatch")
+    return errors

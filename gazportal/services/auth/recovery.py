@@ -1,0 +1,163 @@
+"""Password recovery (a link by e-mail or a code by SMS) and the change of a known password.
+
+The reset request answers the same, in the same time, whether or not the identifier is
+registered (everything is done in the background); a successful reset ends the sign-in lock and
+every session; a change needs the current password and ends the other sessions."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+from gazportal.db import read_session, write_session
+from gazportal.models.auth import OneTimeSecret
+from gazportal.models.people import User
+from gazportal.services import identity, notify, passwords, throttle
+from gazportal.services.auth._base import (
+    CODE_TTL, RESET_LINK_TTL, SENDS_PER_HOUR, _activate, _identifier_hash, _lang, _lock_user, _new_password_errors,
+    _now, _settings, _user_by_login, _user_id_for,
+)
+from gazportal.services.auth.secrets import _check_code, _issue_code, _issue_link, _sends_in_last_hour, _take_link
+from gazportal.services.auth.sessions import _revoke
+from gazportal.services.errors import FormErrors, NotFound, Notice
+from gazportal.services.i18n import t
+from gazportal.services.ids import require_id
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Engine
+
+    from gazportal.settings import Profile, Settings
+
+
+def _recovery_channel(profile: "Profile") -> str:
+    return "sms" if profile.login_identifier == "phone" or profile.confirmation == "sms_code" else "email"
+
+
+def request_reset(engine: "Engine", profile: "Profile", login: Any, *, now: datetime | None = None,
+                  settings: "Settings | None" = None) -> str:
+    """Send a reset link (e-mail) or code (SMS) if the identifier is registered. Returns the
+    channel ("email" | "sms"), the same whether or not it is. Works on a locked account.
+
+    The lookup, the new secret and the message are all done in the background
+    (:func:`notify.deliver_later`): the answer takes the same time for every identifier."""
+    s = _settings(settings)
+    now = _now(now)
+    norm = identity.normalize_login(profile, login)  # a malformed identifier is a field error
+    notify.deliver_later(_reset_job, engine, profile, norm, now, s)
+    return _recovery_channel(profile)
+
+
+def _reset_job(engine: "Engine", profile: "Profile", norm: str, now: datetime, s: "Settings") -> None:
+    channel = _recovery_channel(profile)
+    with write_session(engine) as session:
+        user = _user_by_login(session, norm)
+        if user is None or _sends_in_last_hour(session, user.id, "reset", now) >= SENDS_PER_HOUR:
+            return
+        lang = _lang(profile, user.language)
+        if channel == "sms":
+            code = _issue_code(session, s, user.id, "reset", now)
+            message: tuple = (notify.send_sms, user.phone or user.login,
+                              t("sms.reset_code", lang, code=code, portal=profile.short_name,
+                                minutes=int(CODE_TTL.total_seconds() // 60)))
+        elif user.email:
+            token = _issue_link(session, s, user.id, "reset", RESET_LINK_TTL, now)
+            link = notify.public_link("/reset", settings=s, token=token)
+            message = (notify.send_mail, user.email, t("mail.reset_subject", lang, portal=profile.short_name),
+                       t("mail.reset_body", lang, name=user.name, link=link, portal=profile.short_name,
+                         minutes=int(RESET_LINK_TTL.total_seconds() // 60)))
+        else:
+            return
+    # sent after the commit: the secret exists before the customer can use it
+    message[0](*message[1:], settings=s)
+
+
+def _set_password(session: Session, s: "Settings", profile: "Profile", user: User, new_hash: str,
+                  now: datetime) -> None:
+    user.password_hash = new_hash
+    user.password_changed_at = now
+    session.add(user)
+    # the lock on the user's identifier ends with a successful recovery
+    throttle.clear(session, throttle.row(session, _identifier_hash(s, profile, "login", user.login)))
+
+
+def reset_password_with_link(engine: "Engine", profile: "Profile", token: Any, password: Any, password2: Any, *,
+                             now: datetime | None = None, settings: "Settings | None" = None) -> int:
+    """Set a new password with a reset link: clears the lock, ends every session, returns the
+    user id. The link is used only when the new password is acceptable."""
+    s = _settings(settings)
+    now = _now(now)
+    with read_session(engine) as session:
+        row = _take_link(session, s, token, "reset", now)  # refuse a bad link before anything else
+        user = session.get(User, row.user_id)
+        related = [user.login, user.name, user.surname, user.email or "", user.phone or ""]
+    errors = _new_password_errors(profile, password, password2, related)
+    if errors:
+        raise FormErrors(errors)
+    new_hash = passwords.hash_password(password)
+    with write_session(engine) as session:
+        row = _take_link(session, s, token, "reset", now)
+        row.used_at = now
+        session.add(row)
+        user = _lock_user(session, row.user_id)
+        _set_password(session, s, profile, user, new_hash, now)
+        if not user.is_active:  # the link proves the address like a confirmation link
+            _activate(user, "email")
+        _revoke(session, user.id, now)
+        return user.id
+
+
+def reset_password_with_code(engine: "Engine", profile: "Profile", login: Any, code: Any, password: Any,
+                             password2: Any, *, now: datetime | None = None,
+                             settings: "Settings | None" = None) -> int:
+    """Set a new password with an SMS reset code (same rules as the link)."""
+    s = _settings(settings)
+    now = _now(now)
+    errors = _new_password_errors(profile, password, password2, [login] if isinstance(login, str) else [])
+    if errors:
+        raise FormErrors(errors)
+    new_hash = passwords.hash_password(password)
+    user_id = _user_id_for(engine, profile, login)
+
+    def ok(session: Session, user: User, row: OneTimeSecret) -> int:
+        _set_password(session, s, profile, user, new_hash, now)
+        if not user.is_active:
+            _activate(user, "sms")
+        _revoke(session, user.id, now)
+        return user.id
+
+    return _check_code(engine, s, user_id, "reset", code, now, ok)
+
+
+def change_password(engine: "Engine", profile: "Profile", user_id: Any, current: Any, password: Any,
+                    password2: Any, *, now: datetime | None = None, keep_session_id: Any = None,
+                    settings: "Settings | None" = None) -> None:
+    """Change the password (the current one is needed); ends the user's other sessions."""
+    s = _settings(settings)
+    now = _now(now)
+    user_id = require_id(user_id)
+    with read_session(engine) as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("errors.not_found")
+        stored = user.password_hash
+        related = [user.login, user.name, user.surname, user.email or "", user.phone or ""]
+    errors: dict[str, Notice] = {}
+    if current is None or current == "":
+        errors["current"] = Notice("errors.password_required")
+        passwords.dummy_verify("")
+    elif not passwords.verify_password(stored, current)[0]:
+        errors["current"] = Notice("errors.current_password_wrong")
+    errors.update(_new_password_errors(profile, password, password2, related))
+    if "password" not in errors and "current" not in errors and password == current:
+        errors["password"] = Notice("errors.password_same_as_current")
+    if errors:
+        raise FormErrors(errors)
+    new_hash = passwords.hash_password(password)
+    keep = keep_session_id if isinstance(keep_session_id, int) and not isinstance(keep_session_id, bool) else -1
+    with write_session(engine) as session:
+        user = _lock_user(session, user_id)
+        if user.password_hash != stored:  # changed meanwhile by another session
+            raise FormErrors({"current": Notice("errors.current_password_wrong")})
+        _set_password(session, s, profile, user, new_hash, now)
+        _revoke(session, user_id, now, keep)

@@ -1,0 +1,328 @@
+"""Registration and its confirmation (link or SMS code).
+
+Unknown identifiers behave exactly like known ones: registering a taken identifier answers like
+a success (and tells the owner in the background). Where the profile asks for it, registration
+needs the proof of an account (its number and the exact last payment, counted per account number
+by :data:`PROOF_POLICY`)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from gazportal.db import write_session
+from gazportal.models.accounts import Account, UserAccountLink
+from gazportal.models.auth import OneTimeSecret
+from gazportal.models.billing import Payment
+from gazportal.models.people import User
+from gazportal.services import captcha, identity, money, notify, passwords, throttle
+from gazportal.services.auth._base import (
+    CODE_TTL, CONFIRM_LINK_TTL, NAME_MAX, SENDS_PER_HOUR, _activate, _bool_field, _field, _identifier_hash, _lang,
+    _lock_user, _mask_email, _mask_phone, _new_password_errors, _now, _queue, _require_dict, _send_queued,
+    _settings, _user_by_login, _user_id_for,
+)
+from gazportal.services.auth.secrets import _check_code, _issue_code, _issue_link, _sends_in_last_hour, _take_link
+from gazportal.services.errors import FormErrors, Notice
+from gazportal.services.i18n import t
+from gazportal.services.identifiers import bin_is_valid
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import Engine
+
+    from gazportal.settings import Profile, Settings
+
+
+PROOF_FAILURES = 10  # wrong account+payment proofs per account number ...
+PROOF_WINDOW = timedelta(hours=1)  # ... within this time
+PROOF_POLICY = throttle.Policy(max_failures=PROOF_FAILURES, lock=PROOF_WINDOW, window=PROOF_WINDOW,
+                               forget_on_lock=True)
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    """The same for a new and an already registered identifier (nothing here tells them apart)."""
+
+    login: str
+    confirmation: str  # email_link | sms_code | none
+    sent_to: str  # masked destination of the link or code ('' for none)
+
+
+def _send_confirmation(session: Session, settings: "Settings", profile: "Profile", user: User,
+                       now: datetime) -> str:
+    """Issue and (in the background) send the confirmation link or code. Returns the masked
+    destination."""
+    lang = _lang(profile, user.language)
+    if profile.confirmation == "sms_code":
+        phone = user.phone or user.login
+        if _sends_in_last_hour(session, user.id, "confirm", now) < SENDS_PER_HOUR:
+            code = _issue_code(session, settings, user.id, "confirm", now)
+            text = t("sms.confirm_code", lang, code=code, minutes=int(CODE_TTL.total_seconds() // 60),
+                     portal=profile.short_name)
+            _queue(session, notify.send_sms, phone, text, settings=settings)
+        return _mask_phone(phone)
+    address = user.email or ""
+    if _sends_in_last_hour(session, user.id, "confirm", now) < SENDS_PER_HOUR and address:
+        token = _issue_link(session, settings, user.id, "confirm", CONFIRM_LINK_TTL, now)
+        link = notify.public_link("/confirm", settings=settings, token=token)
+        _queue(
+            session, notify.send_mail, address,
+            t("mail.confirm_subject", lang, portal=profile.short_name),
+            t("mail.confirm_body", lang, name=user.name, link=link,
+              hours=int(CONFIRM_LINK_TTL.total_seconds() // 3600), portal=profile.short_name),
+            settings=settings,
+        )
+    return _mask_email(address)
+
+
+def _tell_owner_already_registered(session: Session, settings: "Settings", profile: "Profile", user: User) -> None:
+    lang = _lang(profile, user.language)
+    signin = notify.public_link("/signin", settings=settings)
+    recover = notify.public_link("/recover", settings=settings)
+    if profile.login_identifier == "phone" or (not user.email and user.phone):
+        _queue(session, notify.send_sms, user.phone or user.login,
+               t("sms.already_registered", lang, portal=profile.short_name), settings=settings)
+    elif user.email:
+        _queue(
+            session, notify.send_mail, user.email,
+            t("mail.already_registered_subject", lang, portal=profile.short_name),
+            t("mail.already_registered_body", lang, name=user.name, signin=signin, recover=recover,
+              portal=profile.short_name),
+            settings=settings,
+        )
+
+
+def _destination(profile: "Profile", login: str, email: str | None, phone: str | None) -> str:
+    if profile.confirmation == "sms_code":
+        return _mask_phone(phone or login)
+    if profile.confirmation == "email_link":
+        return _mask_email(email or "")
+    return ""
+
+
+def _latest_payment(session: Session, account_id: int) -> Decimal | None:
+    row = session.exec(
+        select(Payment.amount).where(Payment.account_id == account_id)
+        .order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(1)
+    ).first()
+    return None if row is None else Decimal(row)
+
+
+@dataclass(frozen=True)
+class _Applicant:
+    """A registration form whose every field is acceptable."""
+
+    login: str
+    surname: str
+    name: str
+    phone: str | None
+    email: str | None
+    password: str
+    kind: str  # person | legal
+    bin: str | None
+    language: str
+    number: str | None  # the proof's account number and last payment (profiles that ask for it)
+    amount: Decimal | None
+
+
+def _read_contacts(profile: "Profile", form: dict, errors: dict[str, Notice]) -> tuple:
+    """(login, surname, name, phone, email) as far as they are right; errors for the others."""
+    login = _field(errors, "login", lambda: identity.normalize_login(profile, form.get("login")))
+    surname = _field(errors, "surname", lambda: identity.clean_text(form.get("surname"), max_len=NAME_MAX))
+    name = _field(errors, "name", lambda: identity.clean_text(form.get("name"), max_len=NAME_MAX))
+    raw_phone = form.get("phone")
+    if profile.login_identifier == "phone" and (raw_phone is None or raw_phone == "") and login:
+        raw_phone = login
+    phone = _field(errors, "phone", lambda: identity.validate_phone(profile, raw_phone))
+    email: str | None = None
+    if profile.login_identifier == "email":
+        email = login
+    elif profile.confirmation == "email_link" or form.get("email") not in (None, ""):
+        email = _field(errors, "email", lambda: identity.validate_email(form.get("email")))
+    return login, surname, name, phone, email
+
+
+def _read_kind(profile: "Profile", form: dict, errors: dict[str, Notice]) -> tuple[str, str | None]:
+    """(person | legal, the legal entity's BIN or None)."""
+    kind = form.get("kind", "person")
+    if kind in (None, ""):
+        kind = "person"
+    if kind not in ("person", "legal") or (kind == "legal" and not profile.legal_entities):
+        errors["kind"] = Notice("errors.kind_invalid")
+        return kind, None
+    if kind == "person":
+        return kind, None
+    raw_bin = form.get("bin")
+    if raw_bin is None or raw_bin == "":
+        errors["bin"] = Notice("errors.bin_required")
+    elif not isinstance(raw_bin, str) or not bin_is_valid(re.sub(r"\s", "", raw_bin[:40])):
+        errors["bin"] = Notice("errors.bin_invalid")
+    else:
+        return kind, re.sub(r"\s", "", raw_bin)
+    return kind, None
+
+
+def _read_proof(profile: "Profile", form: dict, language: str, errors: dict[str, Notice]) -> tuple:
+    """(account number, last payment) when the profile asks for the proof, else (None, None)."""
+    if not profile.proof_by_last_payment:
+        return None, None
+    number = _field(errors, "account_number",
+                    lambda: identity.normalize_account_number(profile, form.get("account_number")))
+    amount = _field(errors, "last_payment", lambda: money.parse_amount(form.get("last_payment"), language))
+    return number, amount
+
+
+def _check_consents(profile: "Profile", form: dict, errors: dict[str, Notice], s: "Settings",
+                    now: datetime) -> None:
+    """The user agreement and the CAPTCHA, where the profile has them."""
+    if profile.user_agreement and not _bool_field(form.get("agreement")):
+        errors["agreement"] = Notice("errors.agreement_required")
+    if profile.captcha and not captcha.verify_solution(form.get("captcha"), settings=s, now=now):
+        errors["captcha"] = Notice("errors.captcha_failed")
+
+
+def _read_form(profile: "Profile", form: dict, s: "Settings", now: datetime) -> _Applicant:
+    """The registration form checked field by field; FormErrors names every wrong field."""
+    errors: dict[str, Notice] = {}
+    login, surname, name, phone, email = _read_contacts(profile, form, errors)
+    password = form.get("password")
+    related = [v for v in (login, surname, name, phone, email) if v]
+    errors.update(_new_password_errors(profile, password, form.get("password2"), related))
+    kind, bin_value = _read_kind(profile, form, errors)
+    language = _lang(profile, form.get("language"))
+    number, amount = _read_proof(profile, form, language, errors)
+    _check_consents(profile, form, errors, s, now)
+    if errors:
+        raise FormErrors(errors)
+    return _Applicant(login=login, surname=surname, name=name, phone=phone, email=email, password=password,
+                      kind=kind, bin=bin_value, language=language, number=number, amount=amount)
+
+
+def _prove_account(session: Session, s: "Settings", profile: "Profile", a: _Applicant,
+                   now: datetime) -> tuple[list[Account], FormErrors | None]:
+    """(the accounts the new user gets, None) or ([], the refusal) — a failed proof is counted
+    per account number (:data:`PROOF_POLICY`) in the caller's transaction."""
+    if not profile.proof_by_last_payment:
+        return [], None
+    row = throttle.row(session, _identifier_hash(s, profile, "proof", a.number))
+    minutes = throttle.check(row, PROOF_POLICY, now)
+    if minutes is not None:
+        return [], FormErrors({"account_number": Notice("errors.proof_locked", {"minutes": minutes})})
+    account = session.exec(select(Account).where(Account.number == a.number)).first()
+    ok = (account is not None and _latest_payment(session, account.id) == a.amount and account.kind == a.kind
+          and (a.kind != "legal" or account.bin == a.bin))
+    if not ok:
+        throttle.fail(session, row, PROOF_POLICY, now)
+        notice = Notice("errors.proof_mismatch")
+        return [], FormErrors({"account_number": notice, "last_payment": notice})
+    if a.kind == "legal":
+        return list(session.exec(select(Account).where(Account.bin == a.bin, Account.kind == "legal")
+                                 .order_by(Account.id)).all()), None
+    return [account], None
+
+
+def _create_user(session: Session, s: "Settings", profile: "Profile", a: _Applicant, password_hash: str,
+                 accounts: list[Account], now: datetime) -> None:
+    """The new user with their accounts, or — for a taken login — a message to its owner (a new
+    confirmation when it is not confirmed yet). The caller cannot tell which happened."""
+    existing = _user_by_login(session, a.login)
+    if existing is not None:
+        if not existing.is_active and profile.confirmation != "none":
+            _send_confirmation(session, s, profile, existing, now)
+        else:
+            _tell_owner_already_registered(session, s, profile, existing)
+        return
+    user = User(
+        login=a.login, password_hash=password_hash, surname=a.surname, name=a.name, email=a.email,
+        phone=a.phone, kind=a.kind, bin=a.bin, language=a.language,
+        is_active=profile.confirmation == "none", password_changed_at=now, created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError:  # registered at the same moment by someone else
+        return
+    for acc in accounts:
+        session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
+    if profile.confirmation != "none":
+        _send_confirmation(session, s, profile, user, now)
+
+
+def register(engine: "Engine", profile: "Profile", form: Any, *, now: datetime | None = None,
+             settings: "Settings | None" = None) -> RegistrationOutcome:
+    """Register a customer from the sign-up form (a dict of strings: login, surname, name, phone,
+    email, password, password2, kind, bin, account_number, last_payment, agreement, language,
+    captcha — as the profile asks). The answer is the same for a new and a taken login.
+
+    Raises FormErrors naming every wrong field (the others are fine), and, where the profile asks
+    for the proof of an account, ``errors.proof_mismatch`` on the number and the payment or
+    ``errors.proof_locked`` (``minutes``) after :data:`PROOF_FAILURES` failures in an hour."""
+    s = _settings(settings)
+    now = _now(now)
+    applicant = _read_form(profile, _require_dict(form), s, now)
+    password_hash = passwords.hash_password(applicant.password)  # both paths spend this time
+    with write_session(engine) as session:
+        accounts, refusal = _prove_account(session, s, profile, applicant, now)
+        if refusal is None:
+            _create_user(session, s, profile, applicant, password_hash, accounts, now)
+    _send_queued(session)
+    if refusal is not None:
+        raise refusal  # after the commit: the failure is counted
+    return RegistrationOutcome(login=applicant.login, confirmation=profile.confirmation,
+                               sent_to=_destination(profile, applicant.login, applicant.email, applicant.phone))
+
+
+def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
+                 settings: "Settings | None" = None) -> int:
+    """Activate the account of a confirmation link; returns the user id."""
+    s = _settings(settings)
+    now = _now(now)
+    with write_session(engine) as session:
+        row = _take_link(session, s, token, "confirm", now)
+        row.used_at = now
+        session.add(row)
+        user = _lock_user(session, row.user_id)
+        _activate(user, "email")
+        session.add(user)
+        return user.id
+
+
+def confirm_code(engine: "Engine", profile: "Profile", login: Any, code: Any, *, now: datetime | None = None,
+                 settings: "Settings | None" = None) -> int:
+    """Activate an account with the SMS code; returns the user id. Raises SecretRefused with
+    errors.code_invalid / code_expired / code_attempts_exceeded."""
+    s = _settings(settings)
+    now = _now(now)
+    user_id = _user_id_for(engine, profile, login)
+
+    def ok(session: Session, user: User, row: OneTimeSecret) -> int:
+        _activate(user, row.channel)
+        session.add(user)
+        return user.id
+
+    return _check_code(engine, s, user_id, "confirm", code, now, ok)
+
+
+def resend_confirmation(engine: "Engine", profile: "Profile", login: Any, *, now: datetime | None = None,
+                        settings: "Settings | None" = None) -> RegistrationOutcome:
+    """Send a new link or code to a registered, not yet confirmed identifier. The answer is the
+    same for unknown and already confirmed identifiers (nothing is sent then)."""
+    s = _settings(settings)
+    now = _now(now)
+    norm = identity.normalize_login(profile, login)  # a malformed identifier is a field error
+    sent_to = ""
+    with write_session(engine) as session:
+        user = _user_by_login(session, norm)
+        if user is not None and not user.is_active and profile.confirmation != "none":
+            sent_to = _send_confirmation(session, s, profile, user, now)
+    _send_queued(session)
+    if not sent_to:
+        sent_to = _destination(profile, norm, norm if profile.login_identifier == "email" else None,
+                               norm if profile.login_identifier == "phone" else None)
+    return RegistrationOutcome(login=norm, confirmation=profile.confirmation,
+                               sent_to=sent_to if profile.login_identifier != "account" else "")
