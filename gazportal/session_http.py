@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gazportal.db import get_engine
-from gazportal.services import auth, session_handoff
+from gazportal.services import auth
+from gazportal.services.auth import handoff as session_handoff
 from gazportal.services.errors import DomainError
 from gazportal.settings import get_settings
 

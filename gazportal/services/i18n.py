@@ -115,15 +115,52 @@ def raw_messages(lang: str) -> dict[str, Any]:
     return dict(translations.container.get(lang, {}))
 
 
-def error_text(err: Any, lang: str) -> str:
-    """The text of a refusal for a page: a ``DomainError`` (its key and params) or a
-    ``Notice`` (one field's message) in ``lang``. The one translator from an error to a text."""
-    return t(err.key, lang, **(getattr(err, "params", None) or {}))
+# Params formatted as money (with the profile's currency) when they are Decimals.
+MONEY_PARAMS = frozenset({"amount", "cost", "debt", "paid", "charged", "balance", "sum", "expected"})
+# Decimal params shown with a fixed number of decimals (an average use a month: "10.3", not "10.333").
+FIXED_PLACES = {"usual": 1}
 
 
-def field_texts(err: Any, lang: str) -> dict[str, str]:
+def _param(name: str, value: Any, lang: str, tz: Any, currency: str | None) -> Any:
+    """One param of a message, formatted for ``lang`` by its type (and, for money, its name)."""
+    if isinstance(value, datetime):
+        return format_date(value.astimezone(tz) if tz is not None else value, lang)
+    if isinstance(value, date):
+        return format_date(value, lang)
+    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            return format_date(date.fromisoformat(value), lang)
+        except ValueError:
+            return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal) and name in MONEY_PARAMS and currency:
+        return format_money(value, currency, lang)
+    if isinstance(value, Decimal) and name in FIXED_PLACES:
+        return format_number(value, lang, places=FIXED_PLACES[name])
+    if isinstance(value, Decimal):
+        places = max(0, min(3, -value.normalize().as_tuple().exponent)) if value.is_finite() else 0
+        return format_number(value, lang, places=places)
+    if isinstance(value, int):
+        return format_number(value, lang)
+    if name == "unit" and isinstance(value, str):
+        return t(f"units.{value}", lang)
+    return value
+
+
+def error_text(err: Any, lang: str, *, tz: Any = None, currency: str | None = None) -> str:
+    """The text of a refusal or notice for a page: a ``DomainError`` or a ``Notice`` (its key and
+    params) in ``lang``, the params formatted by type: dates in the language's format (aware
+    datetimes in ``tz``), Decimals named like money (``amount``, ``cost``, ...) with ``currency``,
+    other numbers grouped, ``unit`` translated. The one translator from an error to a text."""
+    params = {k: _param(k, v, lang, tz, currency) for k, v in (getattr(err, "params", None) or {}).items()}
+    text = t(err.key, lang, **params)
+    return text[:-1] if text.endswith("..") else text  # a sentence ending in a date format's dot
+
+
+def field_texts(err: Any, lang: str, *, tz: Any = None, currency: str | None = None) -> dict[str, str]:
     """``FormErrors.fields`` as texts: field name -> the message in ``lang``."""
-    return {name: error_text(notice, lang) for name, notice in err.fields.items()}
+    return {name: error_text(notice, lang, tz=tz, currency=currency) for name, notice in err.fields.items()}
 
 
 # --- formatting -----------------------------------------------------------------------------

@@ -381,50 +381,17 @@ async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 # --- saying things ----------------------------------------------------------------------------
 
-_MONEY_PARAMS = frozenset({"amount", "cost", "debt", "paid", "charged", "balance", "sum", "expected"})
-# Decimal params shown with a fixed number of decimals (an average use a month: "10.3", not "10.333").
-_FIXED_PLACES = {"usual": 1}
-
-
-def _param(name: str, value: Any, lang: str) -> Any:
-    if isinstance(value, datetime):
-        return i18n.format_date(value.astimezone(profile().tz), lang)
-    if isinstance(value, date):
-        return i18n.format_date(value, lang)
-    if isinstance(value, str) and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
-        try:
-            return i18n.format_date(date.fromisoformat(value), lang)
-        except ValueError:
-            return value
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal) and name in _MONEY_PARAMS:
-        return i18n.format_money(value, profile().currency.code, lang)
-    if isinstance(value, Decimal) and name in _FIXED_PLACES:
-        return i18n.format_number(value, lang, places=_FIXED_PLACES[name])
-    if isinstance(value, Decimal):
-        places = max(0, min(3, -value.normalize().as_tuple().exponent)) if value.is_finite() else 0
-        return i18n.format_number(value, lang, places=places)
-    if isinstance(value, int):
-        return i18n.format_number(value, lang)
-    if name == "unit" and isinstance(value, str):
-        return i18n.t(f"units.{value}", lang)
-    return value
-
-
 def say(message: Any, lang: str) -> str:
-    """A domain error or notice (anything with ``key`` and ``params``) as a sentence in ``lang``:
-    dates in the language's format (datetimes in the profile's time zone), money with its currency
-    (params named like ``amount``), numbers grouped, units translated. The one renderer of the web
-    layer."""
-    params = {k: _param(k, v, lang) for k, v in (getattr(message, "params", None) or {}).items()}
-    text = i18n.t(message.key, lang, **params)
-    return text[:-1] if text.endswith("..") else text  # a date format that ends with a dot
+    """A domain error or notice as a sentence in ``lang`` (``services.i18n.error_text`` with the
+    profile's time zone and currency): the one renderer of the web layer."""
+    p = profile()
+    return i18n.error_text(message, lang, tz=p.tz, currency=p.currency.code)
 
 
 def field_texts(err: FormErrors, lang: str) -> dict[str, str]:
     """The field messages of a FormErrors: field name -> sentence."""
-    return {name: say(n, lang) for name, n in err.fields.items()}
+    p = profile()
+    return i18n.field_texts(err, lang, tz=p.tz, currency=p.currency.code)
 
 
 # --- the frame --------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ import reflex as rx
 
 from gazportal.db import get_engine
 from gazportal.models._base import utcnow
-from gazportal.services import auth, session_handoff
+from gazportal.services import auth
+from gazportal.services.auth import handoff as session_handoff
 from gazportal.state.contract import PUBLIC, Ctx, handler
 
 # What a token from auth.sign_in looks like (token_urlsafe); anything else is not looked up.

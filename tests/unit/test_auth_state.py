@@ -94,7 +94,7 @@ def opened(events) -> list[str]:
 
 def signed_in_user(engine, events):
     """The user whose session the answer handed over (claimed as the browser would)."""
-    from gazportal.services import session_handoff
+    from gazportal.services.auth import handoff as session_handoff
 
     code = handed_over(events)
     assert code is not None
@@ -154,7 +154,7 @@ async def test_sign_in_hands_the_session_to_the_cookie_and_goes_to_the_accounts(
 
 
 async def test_a_hand_over_code_is_single_use_and_short_lived(app_db):
-    from gazportal.services import session_handoff
+    from gazportal.services.auth import handoff as session_handoff
     from gazportal.state.signin import SignInState
 
     make_user(app_db)

@@ -136,7 +136,7 @@ def signed(events) -> str:
     from reflex_base.event import Event
 
     from gazportal.db import get_engine
-    from gazportal.services import session_handoff
+    from gazportal.services.auth import handoff as session_handoff
 
     for ev in events:
         for e in Event.from_event_type(ev):

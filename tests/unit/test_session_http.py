@@ -17,7 +17,8 @@ with warnings.catch_warnings():  # Starlette would rather have httpx2; httpx is 
 from gazportal.db import write_session
 from gazportal.models import User
 from gazportal.models._base import utcnow
-from gazportal.services import auth, passwords, session_handoff
+from gazportal.services import auth, passwords
+from gazportal.services.auth import handoff as session_handoff
 from gazportal.session_http import COOKIE, session_routes, token_from_cookie_header
 from gazportal.state.contract import CUSTOMER, PUBLIC, Ctx, handler
 from gazportal.state.gate import EventGate

@@ -23,7 +23,8 @@ from sqlmodel import select
 
 from gazportal.db import write_session
 from gazportal.models.auth import AuthSession, OneTimeSecret
-from gazportal.services import auth
+from gazportal.services.auth._base import _clean_token, _now, _settings, _token_hash
+from gazportal.services.auth.sessions import _session_row
 from gazportal.services.errors import DomainError
 
 if TYPE_CHECKING:
@@ -48,18 +49,17 @@ class Claimed:
 
 
 def issue(engine: "Engine", token: str, *, now: datetime | None = None) -> str:
-    """A hand-over code for the session of ``token`` (just made by ``auth.sign_in`` or
-    ``auth.open_session``). Raises HandoffRefused when the token names no live session."""
-    s = auth._settings(None)
-    now = auth._now(now)
+    """A hand-over code for the session of ``token`` (just made by ``sign_in`` or ``open_session``). Raises HandoffRefused when the token names no live session."""
+    s = _settings(None)
+    now = _now(now)
     code = secrets.token_urlsafe(32)
     with write_session(engine) as session:
-        row = auth._session_row(session, s, token)
+        row = _session_row(session, s, token)
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise HandoffRefused()
         session.add(OneTimeSecret(
             user_id=row.user_id, purpose=PURPOSE, channel="web", kind="link",
-            secret_hash=auth._token_hash(s, "handoff", code), target=str(row.id),
+            secret_hash=_token_hash(s, "handoff", code), target=str(row.id),
             created_at=now, expires_at=now + HANDOFF_TTL,
         ))
     return code
@@ -69,14 +69,14 @@ def claim(engine: "Engine", code: Any, *, now: datetime | None = None) -> Claime
     """Use a hand-over code once: the session gets a new token, returned for the cookie.
 
     Raises HandoffRefused for an unknown, used or expired code, or a session that has ended."""
-    s = auth._settings(None)
-    now = auth._now(now)
-    clean = auth._clean_token(code)
+    s = _settings(None)
+    now = _now(now)
+    clean = _clean_token(code)
     if clean is None:
         raise HandoffRefused()
     with write_session(engine) as session:
         stmt = select(OneTimeSecret).where(
-            OneTimeSecret.secret_hash == auth._token_hash(s, "handoff", clean),
+            OneTimeSecret.secret_hash == _token_hash(s, "handoff", clean),
             OneTimeSecret.purpose == PURPOSE,
         )
         row = session.exec(stmt.with_for_update()).first()
@@ -89,5 +89,5 @@ def claim(engine: "Engine", code: Any, *, now: datetime | None = None) -> Claime
             raise HandoffRefused()
         token = secrets.token_urlsafe(32)
         session.execute(sa.update(AuthSession).where(AuthSession.id == live.id).values(
-            token_hash=auth._token_hash(s, "session", token), last_seen_at=now))
+            token_hash=_token_hash(s, "session", token), last_seen_at=now))
         return Claimed(token=token, user_id=live.user_id, remember=live.remember, expires_at=live.expires_at)
