@@ -4,6 +4,7 @@ import reflex as rx
 import gazportal.models  # noqa: F401  (registers every table for `reflex db`)
 from gazportal import pwa
 from gazportal.asgi import serve_pages_without_slash_redirect
+from gazportal.web.guard import guard
 from gazportal.components.theme import stylesheet
 from gazportal.pages.index import index
 from gazportal.services.i18n import t
@@ -31,8 +32,9 @@ app = rx.App(
     # Toasts for results on every page: at the top (the phone's tab bar is at the bottom), with a
     # close button, in the page's colour mode.
     toaster=rx.toast.provider(position="top-center", close_button=True),
-    # /accounts is served as it is asked for, not with a redirect to /accounts/ (gazportal/asgi.py).
-    api_transformer=serve_pages_without_slash_redirect,
+    # /accounts is served as it is asked for, not with a redirect to /accounts/ (gazportal/asgi.py);
+    # outermost (the last one), limits before work and the security headers (gazportal/web/guard.py).
+    api_transformer=[serve_pages_without_slash_redirect, guard],
     head_components=[
         rx.el.meta(name="description", content=t("index.meta_description", lang)),
         rx.el.meta(name="theme-color", content=profile.colors.primary),
