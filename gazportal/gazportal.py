@@ -5,23 +5,11 @@ import gazportal.models  # noqa: F401  (registers every table for `reflex db`)
 from gazportal import pwa
 from gazportal.asgi import serve_pages_without_slash_redirect
 from gazportal.web.guard import guard
+from gazportal.web.routes import add_routes
 from gazportal.components.theme import stylesheet
-from gazportal.pages.index import index
 from gazportal.services.i18n import t
 from gazportal.settings import get_settings
-from gazportal.state.i18n import I18nState
-from gazportal.pages.agreement import agreement
-from gazportal.pages.confirm import confirm
-from gazportal.pages.recover import recover
-from gazportal.pages.register import register
-from gazportal.pages.signin import signin
-from gazportal.state.confirm import ConfirmState
 from gazportal.state.gate import EventGate
-from gazportal.state.oidc import OidcState
-from gazportal.state.recover import RecoverState
-from gazportal.state.register import RegisterState
-from gazportal.state.session import SessionState
-from gazportal.state.signin import SignInState
 
 profile = get_settings().profile
 lang = profile.default_language
@@ -51,45 +39,9 @@ app = rx.App(
     ],
 )
 
-app.add_page(
-    index,
-    route="/",
-    title=I18nState.t["profile.name"] + " · " + I18nState.t["index.meta_title"],
-    image=profile.logo,
-    on_load=I18nState.sync_document,
-)
+# Every page, its title and its on_load steps: one table (gazportal/web/routes.py).
+add_routes(app, image=profile.logo)
 
 # The event gate: only allow-listed handlers run; user-only ones need a valid session
 # (gazportal/state/gate.py).
 app.add_middleware(EventGate())
-
-
-def _title(key: str):
-    return I18nState.t[key] + " · " + I18nState.t["profile.name"]
-
-
-# Sign-in, registration, confirmation, recovery (public pages).
-app.add_page(signin, route="/signin", title=_title("auth.signin.title"),
-             on_load=[I18nState.sync_document, SessionState.load_guest, SignInState.clear,
-                      OidcState.reset_messages])
-app.add_page(register, route="/register", title=_title("auth.register.title"),
-             on_load=[I18nState.sync_document, SessionState.load_guest, RegisterState.load])
-app.add_page(confirm, route="/confirm", title=_title("auth.confirm.title"),
-             on_load=[I18nState.sync_document, ConfirmState.load])
-app.add_page(recover, route="/recover", title=_title("auth.recover.title"),
-             on_load=[I18nState.sync_document, RecoverState.load])
-app.add_page(recover, route="/reset", title=_title("auth.recover.title"),  # the e-mailed reset link
-             on_load=[I18nState.sync_document, RecoverState.load])
-app.add_page(agreement, route="/agreement", title=_title("auth.agreement.title"),
-             on_load=I18nState.sync_document)
-
-# Single sign-on: the provider sends the browser back here (gazportal/state/oidc.py).
-from gazportal.pages.oidc import CALLBACK_ROUTE, oidc_callback  # noqa: E402
-
-app.add_page(oidc_callback, route=CALLBACK_ROUTE, title=_title("auth.oidc.title"),
-             on_load=[I18nState.sync_document, OidcState.callback])
-
-# Signed-in pages: accounts, profile, password; the e-mail change link (gazportal/pages/signed_in.py).
-from gazportal.pages.signed_in import add_pages as add_signed_in_pages  # noqa: E402
-
-add_signed_in_pages(app)
