@@ -4,6 +4,7 @@ import reflex as rx
 import gazportal.models  # noqa: F401  (registers every table for `reflex db`)
 from gazportal import pwa
 from gazportal.asgi import serve_pages_without_slash_redirect
+from gazportal.web.frontend_errors import log_frontend_exception
 from gazportal.web.guard import guard
 from gazportal.web.routes import add_routes
 from gazportal.components.theme import stylesheet
@@ -23,6 +24,8 @@ app = rx.App(
     # /accounts is served as it is asked for, not with a redirect to /accounts/ (gazportal/asgi.py);
     # outermost (the last one), limits before work and the security headers (gazportal/web/guard.py).
     api_transformer=[serve_pages_without_slash_redirect, guard],
+    # A browser's error report: one escaped, truncated, rate-limited line (gazportal/web/frontend_errors.py).
+    frontend_exception_handler=log_frontend_exception,
     head_components=[
         rx.el.meta(name="description", content=t("index.meta_description", lang)),
         rx.el.meta(name="theme-color", content=profile.colors.primary),
