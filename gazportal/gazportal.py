@@ -4,6 +4,7 @@ import reflex as rx
 import gazportal.models  # noqa: F401  (registers every table for `reflex db`)
 from gazportal import pwa
 from gazportal.asgi import serve_pages_without_slash_redirect
+from gazportal.web import connection
 from gazportal.web.frontend_errors import log_frontend_exception
 from gazportal.web.guard import guard
 from gazportal.web.routes import add_routes
@@ -41,6 +42,10 @@ app = rx.App(
         rx.el.style(stylesheet(profile)),
     ],
 )
+
+# A socket that cannot connect shows a translated notice, not Reflex's English toast
+# (gazportal/web/connection.py).
+connection.install(app)
 
 # Every page, its title and its on_load steps: one table (gazportal/web/routes.py).
 add_routes(app, image=profile.logo)
