@@ -116,8 +116,9 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     # Reset and confirmation links carry their token in the URL.
     (b"referrer-policy", b"no-referrer"),
     (b"permissions-policy",
-     b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
-     b"midi=(), magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()"),
+     # Only features Chromium knows: an unknown one is an error in the console on every page.
+     b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), midi=(), "
+     b"magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"),
     (b"x-frame-options", b"DENY"),  # frame-ancestors for browsers that predate CSP 2
     (b"cross-origin-opener-policy", b"same-origin"),
 )
