@@ -273,24 +273,39 @@ def allowed_origins(settings: "Settings") -> list[str]:
     public = _origin(settings.public_url, "GAZPORTAL_PUBLIC_URL")
     origins = [public]
     parts = urlsplit(public)
-    if parts.hostname in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
+    if is_loopback_url(public):
         port = f":{parts.port}" if parts.port else ""
         origins += [f"{parts.scheme}://{name}{port}" for name in LOOPBACK_HOSTS]
     origins += [_origin(o, "GAZPORTAL_ALLOWED_ORIGINS") for o in settings.web.extra_origins]
     return list(dict.fromkeys(origins))
 
 
-def _web() -> Web:
+# Per-client caps when the portal runs on a loopback address (one person, or a test suite whose
+# browsers all come from 127.0.0.1): high enough never to refuse them.
+LOCAL_CONNECTIONS_PER_CLIENT = 1_000
+LOCAL_NEW_CLIENTS_PER_WINDOW = 100_000
+
+
+def is_loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+
+
+def _web(public_url: str) -> Web:
     env = os.environ.get
     extra = tuple(o.strip().rstrip("/") for o in env("GAZPORTAL_ALLOWED_ORIGINS", "").split(",") if o.strip())
     for o in extra:
         _origin(o, "GAZPORTAL_ALLOWED_ORIGINS")
+    local = is_loopback_url(public_url)
     return Web(
         extra_origins=extra,
         trusted_proxy_hops=_int("GAZPORTAL_TRUSTED_PROXY_HOPS", 0, 0, 10),
         max_request_bytes=_int("GAZPORTAL_MAX_REQUEST_BYTES", Web.max_request_bytes, 64 * 1024, 2**30),
-        connections_per_client=_int("GAZPORTAL_CONNECTIONS_PER_CLIENT", Web.connections_per_client, 1, 10_000),
-        new_clients_per_window=_int("GAZPORTAL_NEW_CLIENTS_PER_WINDOW", Web.new_clients_per_window, 1, 100_000),
+        connections_per_client=_int("GAZPORTAL_CONNECTIONS_PER_CLIENT",
+                                    LOCAL_CONNECTIONS_PER_CLIENT if local else Web.connections_per_client, 1, 10_000),
+        new_clients_per_window=_int("GAZPORTAL_NEW_CLIENTS_PER_WINDOW",
+                                    LOCAL_NEW_CLIENTS_PER_WINDOW if local else Web.new_clients_per_window, 1, 1_000_000),
         new_clients_window_seconds=_int("GAZPORTAL_NEW_CLIENTS_WINDOW_SECONDS", Web.new_clients_window_seconds,
                                         1, 24 * 3600),
         state_ttl_minutes=_int("GAZPORTAL_STATE_TTL_MINUTES", Web.state_ttl_minutes, 5, 24 * 60),
@@ -365,5 +380,5 @@ def get_settings() -> Settings:
         session_idle_minutes=_int("GAZPORTAL_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         session_absolute_hours=_int("GAZPORTAL_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 7),
         session_remember_days=_int("GAZPORTAL_SESSION_REMEMBER_DAYS", 30, 1, 365),
-        web=_web(),
+        web=_web(env("GAZPORTAL_PUBLIC_URL", "http://localhost:3000")),
     )

@@ -187,6 +187,7 @@ class Guard:
         self._pruned = clock()
         self._warned = -self.WARN_EVERY
         self._refused_since_warning = 0
+        self._told_about_proxy = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope.get("type")
@@ -265,6 +266,11 @@ class Guard:
             await self.app(scope, receive, send_without_banner)
             return
         address = client_address(scope, self.web.trusted_proxy_hops)
+        if not self.web.trusted_proxy_hops and not self._told_about_proxy and _header(scope, b"x-forwarded-for"):
+            # Behind a proxy every client has the proxy's address: they would share one budget.
+            self._told_about_proxy = True
+            log.warning("requests carry X-Forwarded-For but GAZPORTAL_TRUSTED_PROXY_HOPS is 0: behind a "
+                        "reverse proxy set it to the number of proxies, or all clients share the per-client caps")
         query = parse_qs(bytes(scope.get("query_string") or b"").decode("latin-1"))
         token = (query.get("token") or [""])[0]
         reason = self._admit(address, token)

@@ -201,10 +201,15 @@ def test_new_client_tokens_per_window_are_capped(tmp_path, seen, caplog):
         pass
 
 
-def test_x_forwarded_for_counts_only_with_trusted_proxies(tmp_path, seen):
+def test_x_forwarded_for_counts_only_with_trusted_proxies(tmp_path, seen, caplog):
     client, _ = _client(tmp_path, seen, new_clients_per_window=1)
-    with _connect(client, "a", {"x-forwarded-for": "10.0.0.1"}):
-        pass
+    with caplog.at_level(logging.WARNING, logger="gazportal.web.guard"):
+        with _connect(client, "a", {"x-forwarded-for": "10.0.0.1"}):
+            pass
+        with _connect(client, "a", {"x-forwarded-for": "10.0.0.1"}):
+            pass
+    [told] = caplog.records  # once: a proxy in front of a portal that does not know of it
+    assert "GAZPORTAL_TRUSTED_PROXY_HOPS" in told.getMessage()
     assert _refused(client, "b", {"x-forwarded-for": "10.0.0.2"})  # a forged header changes nothing
     client, _ = _client(tmp_path, seen, new_clients_per_window=1, trusted_proxy_hops=1)
     with _connect(client, "a", {"x-forwarded-for": "10.0.0.1"}):

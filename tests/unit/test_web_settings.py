@@ -49,6 +49,27 @@ def test_settings_from_the_environment(monkeypatch):
         get_settings.cache_clear()
 
 
+def test_the_per_client_caps_are_for_a_public_portal(monkeypatch):
+    for name in ("GAZPORTAL_CONNECTIONS_PER_CLIENT", "GAZPORTAL_NEW_CLIENTS_PER_WINDOW"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        monkeypatch.setenv("GAZPORTAL_PUBLIC_URL", "https://gas.example.kz")
+        get_settings.cache_clear()
+        web = get_settings().web
+        assert (web.connections_per_client, web.new_clients_per_window) == (20, 60)
+        # Locally (one person, or a test suite's browsers, all on 127.0.0.1) they never refuse.
+        monkeypatch.setenv("GAZPORTAL_PUBLIC_URL", "http://127.0.0.1:3000")
+        get_settings.cache_clear()
+        web = get_settings().web
+        assert web.connections_per_client >= 1000 and web.new_clients_per_window >= 100_000
+        monkeypatch.setenv("GAZPORTAL_NEW_CLIENTS_PER_WINDOW", "5")
+        get_settings.cache_clear()
+        assert get_settings().web.new_clients_per_window == 5
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
 def test_the_body_cap_leaves_room_for_one_document():
     web = Web()
     assert MAX_DOCUMENT_BYTES < web.max_request_bytes <= MAX_DOCUMENT_BYTES + 2 * 2**20
