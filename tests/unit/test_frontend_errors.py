@@ -72,3 +72,12 @@ def test_the_app_uses_it():
 
     assert app.frontend_exception_handler is fe.log_frontend_exception
     app._validate_exception_handlers()  # Reflex accepts its signature
+
+
+def test_the_client_is_the_address_of_the_event_being_processed(budget, caplog):
+    from reflex_base.event.context import EventContext
+
+    ctx = EventContext(token="t", state_manager=None, enqueue_impl=None, router_data={"ip": "198.51.100.4"})
+    with caplog.at_level(logging.WARNING, logger="gazportal.web.frontend"), ctx:
+        fe.log_frontend_exception(Exception("boom"))
+    assert [r.getMessage() for r in caplog.records] == ["frontend error from 198.51.100.4: boom"]
