@@ -124,10 +124,13 @@ def test_allow_refuses_unknown_handlers_and_access_levels():
 def test_gate_is_registered_and_cors_is_the_public_url():
     import rxconfig
     from gazportal.gazportal import app
-    from gazportal.settings import get_settings
+    from gazportal.settings import allowed_origins, get_settings
 
     assert any(isinstance(m, EventGate) for m in app._middlewares)
-    assert rxconfig.config.cors_allowed_origins == [get_settings().public_url]
+    # The public URL first, then its aliases (and the loopback names of a local one):
+    # tests/unit/test_web_settings.py.
+    assert rxconfig.config.cors_allowed_origins[0] == get_settings().public_url
+    assert list(rxconfig.config.cors_allowed_origins) == allowed_origins(get_settings())
 
 
 # --- preprocess with crafted events -------------------------------------------------------------
