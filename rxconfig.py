@@ -8,7 +8,7 @@ from gazportal.components.client_token import ClientTokenPlugin
 from gazportal.components.icon_chunk import IconChunkPlugin
 from gazportal.components.radix import radix_plugin
 from gazportal.components.theme import radix_accent
-from gazportal.settings import get_settings
+from gazportal.settings import allowed_origins, get_settings
 
 settings = get_settings()  # raises ProfileError naming the bad field of a bad profile
 
@@ -20,7 +20,15 @@ config = rx.Config(
     db_url=settings.db_url,
     redis_url=settings.redis_url,
     deploy_url=settings.public_url,
-    cors_allowed_origins=[settings.public_url],
+    # The public URL, GAZPORTAL_ALLOWED_ORIGINS and, when the public URL is a loopback address,
+    # every loopback name on its port; Reflex refuses a websocket from any other origin (403).
+    cors_allowed_origins=allowed_origins(settings),
+    # X-Forwarded-For is believed only through this many proxies (also gazportal/web/guard.py).
+    trusted_proxy_hops=settings.web.trusted_proxy_hops,
+    # How long Reflex keeps a client's state after its last event (memory, disk and Redis state
+    # managers alike; Reflex's default is an hour). A state holds no credential (the session is
+    # checked on every event); a tab idle for longer starts from a fresh state.
+    redis_token_expiration=settings.web.state_ttl_minutes * 60,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     default_color_mode="system",  # light or dark as the device says; the header has a switch

@@ -213,6 +213,26 @@ class Oidc:
 
 
 @dataclass(frozen=True)
+class Web:
+    """Limits and origins of the web server (``gazportal/web/guard.py``, ``rxconfig.py``)."""
+
+    # Origins allowed besides the public URL (GAZPORTAL_ALLOWED_ORIGINS, e.g. the www. host).
+    extra_origins: tuple[str, ...] = ()
+    # Reverse proxies in front of the portal that append to X-Forwarded-For (0: use the peer).
+    trusted_proxy_hops: int = 0
+    # Largest request body; a document is at most 10 MiB (services.accounts.MAX_DOCUMENT_BYTES),
+    # one a request, plus the multipart envelope.
+    max_request_bytes: int = 11 * 2**20
+    # Open websockets per client address, and new client tokens per address per window.
+    connections_per_client: int = 20
+    new_clients_per_window: int = 60
+    new_clients_window_seconds: int = 600
+    # How long Reflex keeps an untouched client state (rx.Config.redis_token_expiration, used by
+    # every state manager: memory, disk and Redis).
+    state_ttl_minutes: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     profile: Profile
     db_url: str
@@ -227,6 +247,69 @@ class Settings:
     session_idle_minutes: int
     session_absolute_hours: int  # without "remember me"
     session_remember_days: int  # with "remember me"
+    web: Web = Web()
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0")
+
+
+def _origin(url: str, name: str) -> str:
+    """scheme://host[:port] of an absolute http(s) URL, lower case; ProfileError otherwise."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProfileError(f"{name}: {url!r} is not an http(s) address")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def allowed_origins(settings: "Settings") -> list[str]:
+    """The origins a browser may load the portal from (rxconfig's ``cors_allowed_origins``; Reflex
+    also refuses a websocket from any other origin with 403): the public URL, the configured
+    aliases and, when the public URL is a loopback address, every loopback name on the same port
+    (Reflex prints "App running at: http://0.0.0.0:3000/"; people open 127.0.0.1 or localhost)."""
+    from urllib.parse import urlsplit
+
+    public = _origin(settings.public_url, "GAZPORTAL_PUBLIC_URL")
+    origins = [public]
+    parts = urlsplit(public)
+    if is_loopback_url(public):
+        port = f":{parts.port}" if parts.port else ""
+        origins += [f"{parts.scheme}://{name}{port}" for name in LOOPBACK_HOSTS]
+    origins += [_origin(o, "GAZPORTAL_ALLOWED_ORIGINS") for o in settings.web.extra_origins]
+    return list(dict.fromkeys(origins))
+
+
+# Per-client caps when the portal runs on a loopback address (one person, or a test suite whose
+# browsers all come from 127.0.0.1): high enough never to refuse them.
+LOCAL_CONNECTIONS_PER_CLIENT = 1_000
+LOCAL_NEW_CLIENTS_PER_WINDOW = 100_000
+
+
+def is_loopback_url(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname in ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+
+
+def _web(public_url: str) -> Web:
+    env = os.environ.get
+    extra = tuple(o.strip().rstrip("/") for o in env("GAZPORTAL_ALLOWED_ORIGINS", "").split(",") if o.strip())
+    for o in extra:
+        _origin(o, "GAZPORTAL_ALLOWED_ORIGINS")
+    local = is_loopback_url(public_url)
+    return Web(
+        extra_origins=extra,
+        trusted_proxy_hops=_int("GAZPORTAL_TRUSTED_PROXY_HOPS", 0, 0, 10),
+        max_request_bytes=_int("GAZPORTAL_MAX_REQUEST_BYTES", Web.max_request_bytes, 64 * 1024, 2**30),
+        connections_per_client=_int("GAZPORTAL_CONNECTIONS_PER_CLIENT",
+                                    LOCAL_CONNECTIONS_PER_CLIENT if local else Web.connections_per_client, 1, 10_000),
+        new_clients_per_window=_int("GAZPORTAL_NEW_CLIENTS_PER_WINDOW",
+                                    LOCAL_NEW_CLIENTS_PER_WINDOW if local else Web.new_clients_per_window, 1, 1_000_000),
+        new_clients_window_seconds=_int("GAZPORTAL_NEW_CLIENTS_WINDOW_SECONDS", Web.new_clients_window_seconds,
+                                        1, 24 * 3600),
+        state_ttl_minutes=_int("GAZPORTAL_STATE_TTL_MINUTES", Web.state_ttl_minutes, 5, 24 * 60),
+    )
 
 
 def default_db_url() -> str:
@@ -297,4 +380,5 @@ def get_settings() -> Settings:
         session_idle_minutes=_int("GAZPORTAL_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         session_absolute_hours=_int("GAZPORTAL_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 7),
         session_remember_days=_int("GAZPORTAL_SESSION_REMEMBER_DAYS", 30, 1, 365),
+        web=_web(env("GAZPORTAL_PUBLIC_URL", "http://localhost:3000")),
     )

@@ -273,17 +273,3 @@ def messages_page() -> rx.Component:
             rx.cond(S.list_loaded, rx.el.p(T["messages.list.empty"], class_name="gp-empty")),
         ),
     )
-
-
-def _title(key: str):
-    return I18nState.t[key] + " · " + I18nState.t["profile.name"]
-
-
-def add_pages(app: rx.App) -> None:
-    """/contacts (public; the form for a signed-in customer), /feedback and /support (the same page
-    with that kind chosen), /messages (signed-in)."""
-    for route, kind in (("/contacts", "contact"), ("/feedback", "feedback"), ("/support", "support")):
-        app.add_page(contacts_page, route=route, title=_title("messages.contacts.title"),
-                     on_load=[I18nState.sync_document, SessionState.load_public, S.load_contacts(kind)])
-    app.add_page(messages_page, route="/messages", title=_title("messages.list.title"),
-                 on_load=[I18nState.sync_document, SessionState.require_user, S.load_list])

@@ -368,16 +368,3 @@ PAGE_CSS = """
   .gp-table th,.gp-table td{padding:.45rem .35rem}
 }
 """
-
-
-def add_pages(app: rx.App) -> None:
-    """/statistics and /statement (called by ``gazportal.pages.signed_in.add_pages``)."""
-    from gazportal.state.session import SessionState
-
-    def title(key: str):
-        return T[key] + " · " + T["profile.name"]
-
-    app.add_page(statistics_page, route="/statistics", title=title("statistics.title"),
-                 on_load=[I18nState.sync_document, SessionState.require_user, S.load])
-    app.add_page(statement_page, route="/statement", title=title("statement.title"),
-                 on_load=[I18nState.sync_document, SessionState.require_user, M.load])

@@ -161,9 +161,15 @@ def test_gate_is_registered_and_installed_at_the_socket():
     from reflex.app import EventNamespace
 
     from gazportal.gazportal import app
+    import rxconfig
+    from gazportal.settings import allowed_origins, get_settings
 
     assert any(isinstance(m, EventGate) for m in app._middlewares)
     assert getattr(EventNamespace.on_event, "_gazportal_gate", False)
+    # The public URL first, then its aliases (and the loopback names of a local one):
+    # tests/unit/test_web_settings.py.
+    assert rxconfig.config.cors_allowed_origins[0] == get_settings().public_url
+    assert list(rxconfig.config.cors_allowed_origins) == allowed_origins(get_settings())
 
 
 # --- preprocess with crafted events -------------------------------------------------------------

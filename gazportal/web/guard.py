@@ -1,0 +1,333 @@
+"""Limits before work, and the security headers: ASGI middleware around the whole portal.
+
+It is the outermost of ``rx.App(api_transformer=[...])`` (``gazportal/gazportal.py``), so it sees
+every request of the backend app — pages and static files (production serves the built frontend
+from the same app), the websocket at ``/_event``, ``/_upload``, ``/ping``, ``/_health`` — before
+Reflex or Starlette parses anything:
+
+* **Request bodies** larger than ``settings.web.max_request_bytes`` are refused with 413: at once
+  when ``Content-Length`` says so, and while streaming (chunked bodies) as soon as the count passes
+  the cap — the application is told the client went away, and whatever it would have answered is
+  replaced by the 413. Starlette's ``request.form()`` (Reflex's upload endpoint) has no cap of its
+  own and spools the whole body to disk.
+* **Uploads need a session**: ``/_upload`` (Reflex 0.10's upload endpoint, and the files it
+  serves under it) without a cookie that ``services.auth.resolve_session`` accepts gets 401
+  before a byte of the body is read.
+* **Per-client caps on the websocket** (``/_event``): concurrent connections per client address,
+  and distinct client tokens (``?token=``: each token is a server-side state) per address in a
+  time window. Past a cap the handshake is refused (close 1008 before accept: HTTP 403), with one
+  warning line a minute at most.
+* **Headers on every HTTP response**: ``Content-Security-Policy`` (``CSP``, why each source is
+  there is said beside it), ``X-Content-Type-Options``, ``Referrer-Policy``,
+  ``Permissions-Policy``, ``X-Frame-Options``, ``Cross-Origin-Opener-Policy``. The server banner:
+  Granian (Reflex's production server) adds ``server: granian`` unless the application sends a
+  ``server`` header itself and has no option to turn it off, so every response carries an empty
+  one. HSTS belongs to the TLS-terminating proxy (README, "Deploy").
+
+The client address is the peer of the connection, or — with ``GAZPORTAL_TRUSTED_PROXY_HOPS`` = n —
+the n-th address from the right of ``X-Forwarded-For`` (what Reflex does with ``trusted_proxy_hops``).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from gazportal.asgi import ASGIApp, Message, Receive, Scope, Send
+from gazportal.settings import Settings, get_settings
+
+log = logging.getLogger("gazportal.web.guard")
+
+# --- the session cookie -------------------------------------------------------------------------
+
+# The cookies that may carry the session token, in the order they are tried (state/session.py:
+# a browser-session cookie, and the "remember me" one).
+SESSION_COOKIES = ("gp_session", "gp_session_kept")
+# What a token from auth.sign_in looks like (secrets.token_urlsafe); anything else is not looked up.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,128}")
+
+
+def session_token_from_cookie_header(header: str) -> str | None:
+    """The session token in a request's ``Cookie`` header, or None.
+
+    The one place that knows which cookie carries the session: the upload check here uses it,
+    and so should every reader of the request's own cookie (the websocket handshake's headers in
+    an event's router data). When the session cookie changes (e.g. one HttpOnly cookie set by the
+    server), change ``SESSION_COOKIES`` (and this function, if the value's shape changes); the
+    tests in ``tests/unit/test_guard.py`` say what it must accept and refuse.
+    """
+    if not isinstance(header, str) or not header:
+        return None
+    found: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or name not in SESSION_COOKIES or name in found:
+            continue
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if _TOKEN_RE.fullmatch(value):
+            found[name] = value
+    for name in SESSION_COOKIES:
+        if name in found:
+            return found[name]
+    return None
+
+
+def _session_is_valid(token: str) -> bool:
+    from gazportal.db import get_engine
+    from gazportal.models._base import utcnow
+    from gazportal.services import auth
+
+    return auth.resolve_session(get_engine(), token, now=utcnow()) is not None
+
+
+# --- headers ------------------------------------------------------------------------------------
+
+CSP = "; ".join((
+    "default-src 'self'",
+    # Reflex's runtime runs rx.call_script / callbacks with eval() (state.js: processEvent) and
+    # imports dynamic components from data: URIs; the prerendered pages carry inline scripts
+    # (React Router's hydration data, the colour-mode and the service-worker snippets) whose text
+    # changes with every build and page, so neither nonces nor hashes fit a static build.
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    # Emotion (Reflex's style props) and our <style> in the head insert style elements at run time.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    # The websocket to this same origin ('self' covers ws:/wss: of it), fetch() of /_upload.
+    "connect-src 'self'",
+    # ALTCHA solves its proof of work in a worker made from a blob: URL; sw.js is ours.
+    "worker-src 'self' blob:",
+    "manifest-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    # Reset and confirmation links carry their token in the URL.
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy",
+     # Only features Chromium knows: an unknown one is an error in the console on every page.
+     b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), midi=(), "
+     b"magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"),
+    (b"x-frame-options", b"DENY"),  # frame-ancestors for browsers that predate CSP 2
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+_REPLACED = {name for name, _ in SECURITY_HEADERS} | {b"server"}
+
+
+def with_security_headers(headers: Any) -> list[tuple[bytes, bytes]]:
+    kept = [(k, v) for k, v in (headers or []) if bytes(k).lower() not in _REPLACED]
+    return [*kept, *SECURITY_HEADERS, (b"server", b"")]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers") or []:
+        if bytes(key).lower() == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def client_address(scope: Scope, trusted_proxy_hops: int) -> str:
+    """The client's address: the peer, or with n trusted proxies the n-th entry from the right of
+    X-Forwarded-For (each proxy appends the address it was connected from)."""
+    client = scope.get("client") or ("unknown", 0)
+    address = str(client[0])
+    if trusted_proxy_hops:
+        forwarded = [ip.strip() for ip in _header(scope, b"x-forwarded-for").split(",") if ip.strip()]
+        if len(forwarded) >= trusted_proxy_hops:
+            address = forwarded[-trusted_proxy_hops]
+    return address
+
+
+def _endpoint(path: str, name: str) -> bool:
+    return path == name or path.startswith(name + "/")
+
+
+async def _answer(send: Send, status: int, text: str) -> None:
+    body = text.encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"), (b"cache-control", b"no-store")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# --- the middleware -----------------------------------------------------------------------------
+
+class Guard:
+    """See the module's description. ``session_is_valid`` and ``clock`` are for tests."""
+
+    WARN_EVERY = 60.0  # seconds between two "refused" warnings
+    PRUNE_EVERY = 60.0
+
+    def __init__(self, app: ASGIApp, settings: Settings | None = None, *,
+                 session_is_valid: Callable[[str], bool] = _session_is_valid,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.app = app
+        self.web = (settings or get_settings()).web
+        self.session_is_valid = session_is_valid
+        self.clock = clock
+        self.open: dict[str, int] = {}  # address -> open websockets
+        self.tokens: dict[str, dict[str, float]] = {}  # address -> token -> last connect
+        self._pruned = clock()
+        self._warned = -self.WARN_EVERY
+        self._refused_since_warning = 0
+        self._told_about_proxy = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope.get("type")
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    # HTTP -------------------------------------------------------------------------------------
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": with_security_headers(message.get("headers"))}
+            await send(message)
+
+        cap = self.web.max_request_bytes
+        length = _header(scope, b"content-length")
+        if length:
+            if not length.isdigit():
+                await _answer(send_with_headers, 400, "Bad Content-Length")
+                return
+            if int(length) > cap:
+                await _answer(send_with_headers, 413, "Request body too large")
+                return
+        if _endpoint(scope.get("path", ""), "/_upload"):
+            token = session_token_from_cookie_header(_header(scope, b"cookie"))
+            if token is None or not await asyncio.to_thread(self.session_is_valid, token):
+                await _answer(send_with_headers, 401, "Sign in first")
+                return
+
+        received = 0
+        over = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body") or b"")
+                if received > cap:
+                    over = True  # the application sees a client that went away
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if over:
+                return  # what the application says about a cut-off body is replaced by the 413
+            if message["type"] == "http.response.start":
+                started = True
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, counting_receive, watching_send)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await _answer(send_with_headers, 413, "Request body too large")
+
+    # websocket --------------------------------------------------------------------------------
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_without_banner(message: Message) -> None:
+            if message["type"] == "websocket.accept":
+                headers = [(k, v) for k, v in message.get("headers") or [] if bytes(k).lower() != b"server"]
+                message = {**message, "headers": [*headers, (b"server", b"")]}
+            await send(message)
+
+        if not _endpoint(scope.get("path", ""), "/_event"):
+            await self.app(scope, receive, send_without_banner)
+            return
+        address = client_address(scope, self.web.trusted_proxy_hops)
+        if not self.web.trusted_proxy_hops and not self._told_about_proxy and _header(scope, b"x-forwarded-for"):
+            # Behind a proxy every client has the proxy's address: they would share one budget.
+            self._told_about_proxy = True
+            log.warning("requests carry X-Forwarded-For but GAZPORTAL_TRUSTED_PROXY_HOPS is 0: behind a "
+                        "reverse proxy set it to the number of proxies, or all clients share the per-client caps")
+        query = parse_qs(bytes(scope.get("query_string") or b"").decode("latin-1"))
+        token = (query.get("token") or [""])[0]
+        reason = self._admit(address, token)
+        if reason is not None:
+            self._warn(address, reason)
+            message = await receive()  # websocket.connect
+            if message.get("type") == "websocket.connect":
+                await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
+            return
+        try:
+            await self.app(scope, receive, send_without_banner)
+        finally:
+            left = self.open.get(address, 1) - 1
+            if left > 0:
+                self.open[address] = left
+            else:
+                self.open.pop(address, None)
+
+    def _admit(self, address: str, token: str) -> str | None:
+        """None and the connection counted, or why it is refused."""
+        now = self.clock()
+        if now - self._pruned >= self.PRUNE_EVERY:
+            self._prune(now)
+        if not token or len(token) > 128:
+            return "no client token"
+        if self.open.get(address, 0) >= self.web.connections_per_client:
+            return f"more than {self.web.connections_per_client} open connections"
+        window = self.web.new_clients_window_seconds
+        seen = {t: at for t, at in self.tokens.get(address, {}).items() if now - at < window}
+        if token not in seen and len(seen) >= self.web.new_clients_per_window:
+            self.tokens[address] = seen
+            return f"more than {self.web.new_clients_per_window} client tokens in {window} s"
+        seen[token] = now
+        self.tokens[address] = seen
+        self.open[address] = self.open.get(address, 0) + 1
+        return None
+
+    def _prune(self, now: float) -> None:
+        window = self.web.new_clients_window_seconds
+        for address in list(self.tokens):
+            fresh = {t: at for t, at in self.tokens[address].items() if now - at < window}
+            if fresh:
+                self.tokens[address] = fresh
+            else:
+                del self.tokens[address]
+        self._pruned = now
+
+    def _warn(self, address: str, reason: str) -> None:
+        self._refused_since_warning += 1
+        now = self.clock()
+        if now - self._warned >= self.WARN_EVERY:
+            log.warning("websocket refused for %r: %s (%d refused since the last warning)",
+                        address[:64], reason, self._refused_since_warning)
+            self._warned = now
+            self._refused_since_warning = 0
+
+
+def guard(app: ASGIApp) -> ASGIApp:
+    """The api_transformer: the portal's app inside the Guard with the portal's settings."""
+    return Guard(app)
