@@ -30,6 +30,7 @@ the n-th address from the right of ``X-Forwarded-For`` (what Reflex does with ``
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 import time
@@ -44,46 +45,34 @@ log = logging.getLogger("gazportal.web.guard")
 
 # --- the session cookie -------------------------------------------------------------------------
 
-# The cookies that may carry the session token, in the order they are tried (state/session.py:
-# a browser-session cookie, and the "remember me" one).
-SESSION_COOKIES = ("gp_session", "gp_session_kept")
-# What a token from auth.sign_in looks like (secrets.token_urlsafe); anything else is not looked up.
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,128}")
+
+async def _upload_allowed(cookie_header: str, client_token: str) -> bool:
+    """An upload may go on when the request's own session cookie names a live session whose user
+    is the one the tab (``reflex-client-token``) belongs to: the upload's event then runs as that
+    tab's user (state/gate.py reads the tab's websocket headers for it)."""
+    from gazportal.session_http import user_from_cookie_header
+
+    user = await asyncio.to_thread(user_from_cookie_header, cookie_header)
+    if user is None or not client_token or len(client_token) > 100:
+        return False
+    return await _tab_owner(client_token) == user.user_id
 
 
-def session_token_from_cookie_header(header: str) -> str | None:
-    """The session token in a request's ``Cookie`` header, or None.
+async def _tab_owner(client_token: str) -> int | None:
+    """The user whose data the tab's states hold (``SessionState._owner``), read from Reflex's
+    state store; None for an unknown tab."""
+    from reflex.istate.manager.token import BaseStateToken
+    from reflex.state import State
 
-    The one place that knows which cookie carries the session: the upload check here uses it,
-    and so should every reader of the request's own cookie (the websocket handshake's headers in
-    an event's router data). When the session cookie changes (e.g. one HttpOnly cookie set by the
-    server), change ``SESSION_COOKIES`` (and this function, if the value's shape changes); the
-    tests in ``tests/unit/test_guard.py`` say what it must accept and refuse.
-    """
-    if not isinstance(header, str) or not header:
+    from gazportal.gazportal import app
+    from gazportal.state.session import SessionState
+
+    try:
+        root = await app.state_manager.get_state(BaseStateToken(ident=client_token, cls=State))
+        return (await root.get_state(SessionState))._owner or None
+    except Exception:  # an unknown or unreadable tab is nobody's
+        log.info("upload refused: the tab's state could not be read")
         return None
-    found: dict[str, str] = {}
-    for part in header.split(";"):
-        name, sep, value = part.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or name not in SESSION_COOKIES or name in found:
-            continue
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        if _TOKEN_RE.fullmatch(value):
-            found[name] = value
-    for name in SESSION_COOKIES:
-        if name in found:
-            return found[name]
-    return None
-
-
-def _session_is_valid(token: str) -> bool:
-    from gazportal.db import get_engine
-    from gazportal.models._base import utcnow
-    from gazportal.services import auth
-
-    return auth.resolve_session(get_engine(), token, now=utcnow()) is not None
 
 
 # --- headers ------------------------------------------------------------------------------------
@@ -170,17 +159,17 @@ class _TooLarge(Exception):
 # --- the middleware -----------------------------------------------------------------------------
 
 class Guard:
-    """See the module's description. ``session_is_valid`` and ``clock`` are for tests."""
+    """See the module's description. ``upload_allowed`` and ``clock`` are for tests."""
 
     WARN_EVERY = 60.0  # seconds between two "refused" warnings
     PRUNE_EVERY = 60.0
 
     def __init__(self, app: ASGIApp, settings: Settings | None = None, *,
-                 session_is_valid: Callable[[str], bool] = _session_is_valid,
+                 upload_allowed: Callable[[str, str], Any] = _upload_allowed,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.web = (settings or get_settings()).web
-        self.session_is_valid = session_is_valid
+        self.upload_allowed = upload_allowed
         self.clock = clock
         self.open: dict[str, int] = {}  # address -> open websockets
         self.tokens: dict[str, dict[str, float]] = {}  # address -> token -> last connect
@@ -216,8 +205,11 @@ class Guard:
                 await _answer(send_with_headers, 413, "Request body too large")
                 return
         if _endpoint(scope.get("path", ""), "/_upload"):
-            token = session_token_from_cookie_header(_header(scope, b"cookie"))
-            if token is None or not await asyncio.to_thread(self.session_is_valid, token):
+            cookie, tab = _header(scope, b"cookie"), _header(scope, b"reflex-client-token")
+            allowed = self.upload_allowed(cookie, tab)
+            if inspect.isawaitable(allowed):
+                allowed = await allowed
+            if not allowed:
                 await _answer(send_with_headers, 401, "Sign in first")
                 return
 

@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocketDisconnect
 
 from gazportal.settings import Web, get_settings
-from gazportal.web.guard import CSP, Guard, client_address, session_token_from_cookie_header
+from gazportal.web.guard import CSP, Guard, client_address
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -73,7 +73,7 @@ def _backend(tmp_path, seen):
 
 
 def _client(tmp_path, seen, clock=None, **web):
-    guard = Guard(_backend(tmp_path, seen), _settings(**web), session_is_valid=lambda token: token == GOOD,
+    guard = Guard(_backend(tmp_path, seen), _settings(**web), upload_allowed=lambda cookie, tab: f"gp_session={GOOD}" in cookie,
                   clock=clock or Clock())
     return TestClient(guard), guard
 
@@ -118,7 +118,7 @@ async def test_the_declared_length_is_refused_without_reading_the_body():
 
     scope = {"type": "http", "method": "POST", "path": "/_upload", "query_string": b"",
              "headers": [(b"content-length", str(CAP + 1).encode()), (b"cookie", f"gp_session={GOOD}".encode())]}
-    await Guard(app, _settings(), session_is_valid=lambda token: True)(scope, receive, send)
+    await Guard(app, _settings(), upload_allowed=lambda cookie, tab: True)(scope, receive, send)
     assert sent[0]["status"] == 413
 
 
@@ -145,18 +145,22 @@ def test_an_upload_needs_a_valid_session_before_the_body_is_read(tmp_path, seen)
     assert client.post("/_upload", files=files, headers={"cookie": "gp_session=" + "x" * 30}).status_code == 401
     assert client.get("/_upload/someone-else.pdf").status_code == 401
     assert seen["uploads"] == 0
-    ok = client.post("/_upload", files=files, headers={"cookie": f"other=1; gp_session_kept={GOOD}"})
+    ok = client.post("/_upload", files=files, headers={"cookie": f"other=1; gp_session={GOOD}"})
     assert ok.status_code == 200 and seen["uploads"] == 1
 
 
 def test_the_session_cookie_is_read_in_one_place():
-    assert session_token_from_cookie_header(f"gp_session={GOOD}") == GOOD
-    assert session_token_from_cookie_header(f'a=b; gp_session_kept="{GOOD}"') == GOOD
-    assert session_token_from_cookie_header(f"gp_session=; gp_session_kept={GOOD}") == GOOD
-    assert session_token_from_cookie_header(f"gp_session={'a' * 25}; gp_session_kept={GOOD}") == "a" * 25
+    """The guard reads the upload's cookie with the one reader (gazportal/session_http.py)."""
+    import inspect as _inspect
+
+    from gazportal.session_http import token_from_cookie_header
+    from gazportal.web import guard as guard_module
+
+    assert token_from_cookie_header(f"gp_session={GOOD}") == GOOD
+    assert "user_from_cookie_header" in _inspect.getsource(guard_module._upload_allowed)
     for bad in ("", "gp_session=short", f"xgp_session={GOOD}", f"gp_session={GOOD}!", None, 42,
                 f"gp_session={'a' * 129}"):
-        assert session_token_from_cookie_header(bad) is None, bad
+        assert token_from_cookie_header(bad) is None, bad
 
 
 # --- websocket caps ---------------------------------------------------------------------------

@@ -190,3 +190,26 @@ async def test_sign_out_wipes_the_tab(app_db, fast_hashing):
     assert "/_gp/signout" in str(out)
     assert (await root.get_state(DiaryState)).secret == "" and not session.signed_in
     assert auth.resolve_session(app_db, token, now=utcnow()) is None
+
+
+async def test_an_upload_goes_on_only_with_the_tabs_own_users_cookie(app_db, fast_hashing):
+    """/_upload: the request's cookie must name the user the tab (its client token) belongs to; the
+    tab's token with no cookie, or with another user's cookie, is refused before the body is read."""
+    import uuid
+
+    from reflex.istate.manager.token import BaseStateToken
+
+    from gazportal.gazportal import app
+    from gazportal.web import guard
+
+    _user(app_db, "anna@example.kz")
+    _user(app_db, "boris@example.kz")
+    anna, boris = _token(app_db, "anna@example.kz"), _token(app_db, "boris@example.kz")
+    tab = str(uuid.uuid4())
+    async with app.state_manager.modify_state(BaseStateToken(ident=tab, cls=State)) as root:
+        await _event(root, "fill", anna)  # the tab's websocket, signed in as Anna
+    assert await guard._upload_allowed(f"{COOKIE}={anna}", tab) is True
+    assert await guard._upload_allowed(f"{COOKIE}={boris}", tab) is False
+    assert await guard._upload_allowed("", tab) is False
+    assert await guard._upload_allowed(f"{COOKIE}={anna}", str(uuid.uuid4())) is False  # another tab
+    assert await guard._upload_allowed(f"{COOKIE}={anna}", "") is False
