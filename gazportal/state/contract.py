@@ -245,9 +245,7 @@ class Form(Arg):
             if key not in known:
                 if not self._is_copy(key):
                     raise BadArguments
-                copy = raw[key]
-                if not isinstance(copy, bool):
-                    _text(copy, MAX_TEXT, strip=False)
+                _copy_ok(raw[key])  # dropped: only its size and kind matter
         out: dict[str, Any] = {}
         for name in self.fields:
             if name not in raw:
@@ -262,6 +260,15 @@ class Form(Arg):
         if self.submission:
             out[SUBMISSION] = _text(raw.get(SUBMISSION), 64)
         return out
+
+
+def _copy_ok(value: Any) -> None:
+    """Reflex's copy of a field under its element id: a ref's value — a string, a checkbox's bool,
+    None for a field not rendered, or a list of those (a group of refs). Raises BadArguments."""
+    items = value if isinstance(value, list) and len(value) <= MAX_KEYS else [value]
+    for item in items:
+        if item is not None and not isinstance(item, bool):
+            _text(item, MAX_TEXT, strip=False)
 
 
 def _checkbox(value: Any) -> bool:

@@ -153,6 +153,22 @@ def payload_acceptable(payload: Any) -> bool:
     return size <= MAX_PAYLOAD_CHARS and not _has_bad_number(payload)
 
 
+def shape(payload: Any) -> Any:
+    """What a payload looked like, for a log line: its keys (a form's field names), not values."""
+    if not isinstance(payload, dict):
+        return type(payload).__name__
+    out = {}
+    for k, v in list(payload.items())[:20]:
+        if isinstance(v, dict) and isinstance(v.get("__reflex_form_data__"), list):
+            out[str(k)[:40]] = [str(p[0])[:40] if isinstance(p, (list, tuple)) and p else "?"
+                                for p in v["__reflex_form_data__"][:40]]
+        elif isinstance(v, dict):
+            out[str(k)[:40]] = sorted(str(x)[:40] for x in list(v)[:40])
+        else:
+            out[str(k)[:40]] = type(v).__name__
+    return out
+
+
 def arguments_acceptable(decl: Declaration | None, payload: Any) -> bool:
     """The payload fits the handler's declaration (Reflex's own: size and numbers only)."""
     if not payload_acceptable(payload):
@@ -195,7 +211,8 @@ class EventGate(Middleware):
         remember_resolved(root, user)
         await settle_owner(root, user)
         if not arguments_acceptable(decl, getattr(event, "payload", None)):
-            _quiet.warn("gate: refused a call of %s (arguments not as declared)", name)
+            _quiet.warn("gate: refused a call of %s (arguments not as declared: %.300r)", name,
+                        shape(getattr(event, "payload", None)))
             return await self._refuse_form(root, name)
         if access == CUSTOMER and user is None:
             log.info("gate: %s needs a signed-in user; none", name)

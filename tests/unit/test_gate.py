@@ -311,3 +311,15 @@ async def test_a_create_runs_once_per_submission_id(app_db):
     assert probe.hits == 1000
     await probe.store({"text": "again", "submission": probe.submission})  # the next real submit
     assert probe.hits == 2000
+
+
+def test_a_forms_element_copies_may_be_what_reflex_sends():
+    """Reflex adds each element's ref value under its id: a string, a checkbox's bool, None for a
+    field the page does not render (the BIN of a person), a list for a group of refs."""
+    spec = Form(("login", "bin"), optional=("bin",), prefix="reg")
+    ok = {"login": "a", "reg_login": "a", "reg_bin": None, "reg_agreement": True, "reg_kind": ["x", None]}
+    assert spec.check(ok) == {"login": "a", "bin": ""}
+    for bad in ({"login": "a", "reg_x": {"a": 1}}, {"login": "a", "reg_x": "x" * 5000}, {"login": "a", "other": "1"},
+                {"login": "a", "reg_x": [[1]]}, {"login": "a", "reg_x": 1.5}):
+        with pytest.raises(contract.BadArguments):
+            spec.check(bad)
