@@ -28,7 +28,7 @@ import sqlalchemy as sa  # noqa: E402
 from gazportal.db import make_engine  # noqa: E402
 from gazportal.demo import generate_demo  # noqa: E402
 from gazportal.settings import load_profile  # noqa: E402
-from tests.conftest import migrate  # noqa: E402
+from gazportal.db import migrate  # noqa: E402
 
 PG_URL = os.environ.get("GAZPORTAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -85,3 +85,19 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
                     raise
         finally:
             conn.info.pop("write", None)
+
+
+def migrate(engine: Engine) -> None:
+    """Apply the Alembic migrations in ``alembic/`` to ``engine`` (the scripts ``reflex db
+    migrate`` applies): for tests, benchmarks and tools that make a fresh database."""
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent.parent
+    cfg = Config(str(root / "alembic.ini"))
+    cfg.set_main_option("script_location", str(root / "alembic"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

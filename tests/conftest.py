@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from gazportal.db import make_engine
 import gazportal.state.gate  # noqa: E402,F401  (the shared states exist before any test makes a state tree)
@@ -39,11 +37,9 @@ PG_AVAILABLE = _pg_available()
 
 def migrate(engine: sa.engine.Engine) -> None:
     """Apply the Alembic migrations (the same scripts `reflex db migrate` applies)."""
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "alembic"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    from gazportal.db import migrate as apply
+
+    apply(engine)
 
 
 def _sqlite_engine(tmp_path: Path) -> sa.engine.Engine:

@@ -54,3 +54,15 @@ def test_naive_datetimes_are_refused(engine):
             m = _meter(s)
             s.add(Reading(meter_id=m.id, value=1, taken_at=datetime(2026, 1, 1), period="2026-01",
                           source="customer", slot=1))
+
+
+def test_benchmarks_import_no_test_internals():
+    """bench/ scripts run on their own: nothing from tests/ (issue 13, point 7)."""
+    import ast
+    from pathlib import Path
+
+    for path in (Path(__file__).resolve().parents[2] / "bench").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n == "tests" or n.startswith("tests.") for n in names), path.name
