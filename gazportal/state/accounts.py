@@ -43,7 +43,7 @@ def _size(n: int, lang: str) -> str:
     return i18n.t("accounts.docs.size_mb", lang, size=i18n.format_number(round(n / 2**20, 1), lang, places=1))
 
 
-def _methods() -> list[str]:
+def _add_methods() -> list[str]:
     return list(profile().add_account_by)
 
 
@@ -100,7 +100,7 @@ class AccountsState(FormMixin, rx.State):
         self.notice = self.error = ""
 
     def _methods(self) -> list[str]:
-        return _methods()
+        return _add_methods()
 
     def _refresh(self, user_id: int, lang: str) -> None:
         with read_session(engine()) as s:
@@ -175,7 +175,7 @@ class AccountsState(FormMixin, rx.State):
         return None
 
     @rx.event
-    @handler(CUSTOMER, mode=Choice(_methods))
+    @handler(CUSTOMER, mode=Choice(_add_methods))
     def set_add_mode(self, ctx: Ctx, mode: str):
         self.add_mode = mode
         self.add_errors = {}

@@ -179,6 +179,9 @@ def arguments_acceptable(decl: Declaration | None, payload: Any) -> bool:
         decl.check(payload)
     except BadArguments:
         return False
+    except Exception as e:  # a fault in a spec of ours: refuse, say it in one line, no traceback
+        log.error("gate: the argument check of a handler failed: %s: %.200s", type(e).__name__, e)
+        return False
     return True
 
 

@@ -323,3 +323,17 @@ def test_a_forms_element_copies_may_be_what_reflex_sends():
                 {"login": "a", "reg_x": [[1]]}, {"login": "a", "reg_x": 1.5}):
         with pytest.raises(contract.BadArguments):
             spec.check(bad)
+
+
+def test_every_choice_of_every_handler_can_be_checked():
+    """A Choice whose values come from a function must be callable without arguments (a method
+    picked up by name in a class body would not be)."""
+    from gazportal.state.contract import Choice
+
+    for cls in _our_states():
+        for h in cls.event_handlers.values():
+            decl = declaration_of(h)
+            for spec in (decl.args.values() if decl else ()):
+                if isinstance(spec, Choice):
+                    with pytest.raises(contract.BadArguments):
+                        spec.check("\x00 not a choice")
