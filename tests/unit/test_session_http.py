@@ -213,3 +213,15 @@ async def test_an_upload_goes_on_only_with_the_tabs_own_users_cookie(app_db, fas
     assert await guard._upload_allowed("", tab) is False
     assert await guard._upload_allowed(f"{COOKIE}={anna}", str(uuid.uuid4())) is False  # another tab
     assert await guard._upload_allowed(f"{COOKIE}={anna}", "") is False
+
+
+def test_every_page_state_with_a_customers_data_is_wiped_with_the_user():
+    import gazportal.gazportal  # noqa: F401
+    from gazportal.state.accounts import AccountsState
+    from gazportal.state.dashboard import DashboardState
+    from gazportal.state.messages import MessagesState
+    from gazportal.state.statistics import StatementState, StatisticsState
+    from gazportal.state.user_profile import ProfileState
+
+    assert {AccountsState, DashboardState, MessagesState, StatisticsState, StatementState,
+            ProfileState} <= set(personal_states())
