@@ -122,7 +122,8 @@ def hand_over_code(replies: list[dict]) -> str | None:
     """The one-time code a sign-in answer posts to /_gp/session."""
     for r in replies:
         for e in r.get("events") or []:
-            m = re.search(r'code\\": \\"([A-Za-z0-9_-]{20,})', json.dumps(e.get("payload", {})) if isinstance(e, dict) else "")
+            js = (e.get("payload") or {}).get("javascript_code", "") if isinstance(e, dict) else ""
+            m = re.search(r'code\\": \\"([A-Za-z0-9_-]{20,})', js if isinstance(js, str) else "")
             if m:
                 return m.group(1)
     return None
