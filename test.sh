@@ -21,8 +21,13 @@ fi
 scripts/services.sh
 export GAZPORTAL_REQUIRE_PG=1
 
-say "unit, data-layer and security tests"
 status=0
+say "static checks: ruff (style, complexity <= 15), mypy (services, models), the layer check"
+ruff check . || status=$?
+mypy || status=$?
+python scripts/layers.py . || status=$?
+
+say "unit, data-layer and security tests"
 python -m pytest -q tests --ignore=tests/e2e "$@" || status=$?
 say "end-to-end tests in Chromium"
 python -m pytest -q tests/e2e -p no:asyncio -W ignore::pytest.PytestConfigWarning "$@" || status=$?
