@@ -20,9 +20,17 @@ WAIT = 30.0  # the longest any answer may take on a busy 2-core machine
 
 
 def _marker_name() -> str:
-    from gazportal.state.i18n import I18nState
+    """A public handler whose answer carries a value we choose (the subject counter of the
+    message form), so its answer cannot be mistaken for any other."""
+    from gazportal.state.messages import MessagesState
 
-    return f"{I18nState.get_full_name()}.sync_document"
+    return f"{MessagesState.get_full_name()}.count_subject"
+
+
+def _marker_var() -> str:
+    from gazportal.state.messages import MessagesState
+
+    return f"{MessagesState.get_full_name()}.subject_len"
 
 
 class Tab:
@@ -33,6 +41,7 @@ class Tab:
         self.replies: list[dict] = []
         self.sio: Any = None
         self._arrived = asyncio.Event()
+        self._marks = 0
 
     def _on_event(self, data: Any) -> None:
         self.replies.append(data if isinstance(data, dict) else {"raw": data})
@@ -48,7 +57,9 @@ class Tab:
         headers = {"Cookie": self.cookie, "Origin": self.url} if self.cookie else {"Origin": self.url}
         await self.sio.connect(f"{self.url}?token={self.token}", socketio_path="/_event", namespaces=["/_event"],
                                transports=["websocket"], auth={"event": boot}, headers=headers, wait_timeout=WAIT)
-        return await self._until(lambda: len(self.replies) > 0)
+        await self._until(lambda: len(self.replies) > 0)
+        await self.settle()  # the page's on_load steps, queued by the hydrate, are done too
+        return list(self.replies)
 
     def _router(self) -> dict:
         return {"pathname": self.path, "query": {}, "asPath": self.path}
@@ -77,29 +88,33 @@ class Tab:
         await self.sio.emit("event", data, namespace="/_event")
 
     async def settle(self) -> list[dict]:
-        """Wait until everything sent so far is processed: send the marker, wait for its answer."""
+        """Wait until everything sent so far is processed: send the marker (a length other than
+        the last one sent on this tab), wait for its answer."""
+        self._marks += 1
+        mark = self._mark()
         start = len(self.replies)
-        await self.emit(_marker_name(), {})
-        return await self._until(lambda: any(_has_script(r) for r in self.replies[start:]), start)
+        await self.emit(_marker_name(), {"value": "m" * mark})
+        return await self._until(lambda: any(_is_mark(r, mark) for r in self.replies[start:]), start)
 
     async def send(self, name: str, payload: dict) -> list[dict]:
         """Send one event and return every answer that came before the marker's."""
         start = len(self.replies)
         await self.emit(name, payload)
         await self.settle()
-        return [r for r in self.replies[start:] if not _has_script(r, only_marker=True)]
+        return [r for r in self.replies[start:] if not _is_mark(r, self._mark())]
+
+    def _mark(self) -> int:
+        """The length of this tab's current marker (each differs from the one before, within the
+        form's limit, so each gets an answer)."""
+        return 10 + self._marks % 400
 
     async def close(self) -> None:
         if self.sio is not None:
             await self.sio.disconnect()
 
 
-def _has_script(reply: dict, only_marker: bool = False) -> bool:
-    events = reply.get("events") or []
-    scripts = [e for e in events if isinstance(e, dict) and e.get("name") == "_call_script"]
-    if only_marker:
-        return bool(scripts) and len(scripts) == len(events) and "documentElement.lang" in json.dumps(scripts)
-    return any("documentElement.lang" in json.dumps(e) for e in scripts)
+def _is_mark(reply: dict, mark: int) -> bool:
+    return any(v == mark for k, v in deltas([reply]).items() if k.startswith(_marker_var()))
 
 
 def deltas(replies: list[dict]) -> dict[str, Any]:
