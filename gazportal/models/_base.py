@@ -3,13 +3,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapper
 from sqlalchemy.types import TypeDecorator
 
 MONEY = sa.Numeric(12, 2)
 PRICE = sa.Numeric(12, 4)
 VOLUME = sa.Numeric(14, 3)
+
+
+def table_of(model: type) -> sa.Table:
+    """The Core table of a table model (SQLModel does not declare ``__table__`` for type checkers)."""
+    mapper: Mapper[Any] = sa.inspect(model)
+    table = mapper.local_table
+    assert isinstance(table, sa.Table)
+    return table
 
 
 def utcnow() -> datetime:
