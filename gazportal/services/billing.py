@@ -401,8 +401,10 @@ def account_state(session: Session, account_id: int, period: str, tz: ZoneInfo) 
     charges = tuple(ServiceCharge(s, _milli_to_volume(v), _cents_to_money(a)) for s, v, a in charge_rows)
     charged = sum(int(a) for _s, _v, a in charge_rows)
     pay_rows = session.execute(
-        sa.select(col(Payment.id), col(Payment.paid_at), col(Payment.amount), col(Payment.receipt_no), col(Payment.channel))
-        .where(col(Payment.account_id) == account_id, col(Payment.paid_at) >= _utc(start), col(Payment.paid_at) < _utc(end))
+        sa.select(col(Payment.id), col(Payment.paid_at), col(Payment.amount), col(Payment.receipt_no),
+                  col(Payment.channel))
+        .where(col(Payment.account_id) == account_id,
+               col(Payment.paid_at) >= _utc(start), col(Payment.paid_at) < _utc(end))
         .order_by(col(Payment.paid_at), col(Payment.id))
     ).all()
     payments = _payment_lines(pay_rows, tz)
@@ -422,7 +424,8 @@ def last_payments(session: Session, account_id: int, limit: int = 10,
     if isinstance(limit, bool) or not isinstance(limit, int) or not (1 <= limit <= MAX_LAST_PAYMENTS):
         raise InvalidInput("errors.bad_limit", limit=str(limit)[:20], max=MAX_LAST_PAYMENTS)
     rows = session.execute(
-        sa.select(col(Payment.id), col(Payment.paid_at), col(Payment.amount), col(Payment.receipt_no), col(Payment.channel))
+        sa.select(col(Payment.id), col(Payment.paid_at), col(Payment.amount), col(Payment.receipt_no),
+                  col(Payment.channel))
         .where(col(Payment.account_id) == account_id)
         .order_by(col(Payment.paid_at).desc(), col(Payment.id).desc())
         .limit(limit)

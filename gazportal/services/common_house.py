@@ -293,7 +293,8 @@ def _flat_meters(session: Session, house_id: int, service: str, period: str):
         )
 
     rows = session.execute(
-        sa.select(col(Account.id), col(Account.number), col(Account.flat_id), col(Meter.id), col(Meter.serial), col(Meter.is_active),
+        sa.select(col(Account.id), col(Account.number), col(Account.flat_id),
+                  col(Meter.id), col(Meter.serial), col(Meter.is_active),
                   latest(Reading.period == period), latest(Reading.period < period))
         .join(Meter, col(Meter.account_id) == col(Account.id))
         .where(col(Account.house_id) == house_id, col(Meter.service) == service)
@@ -366,7 +367,9 @@ def account_share(session: Session, account_id: int, service: str, period: str) 
         raise InvalidInput("errors.invalid_input", field="account_id")
     _check_service(service)
     parse_period(period)
-    row = session.execute(sa.select(col(Account.id), col(Account.house_id)).where(col(Account.id) == account_id)).one_or_none()
+    row = session.execute(
+        sa.select(col(Account.id), col(Account.house_id)).where(col(Account.id) == account_id)
+    ).one_or_none()
     if row is None:
         raise AccountNotFound(account_id=account_id)
     if row.house_id is None:

@@ -170,8 +170,8 @@ def list_messages(session: Session, user_id: int, limit: int = MAX_LIST) -> list
         .limit(max(1, min(int(limit), MAX_LIST)))
     ).all()
     return [
-        MessageInfo(id=stored_id(m), kind=m.kind, subject=m.subject, body=m.body, status=m.status, account_number=number,
-                    created_at=m.created_at, answered_at=m.answered_at)
+        MessageInfo(id=stored_id(m), kind=m.kind, subject=m.subject, body=m.body, status=m.status,
+                    account_number=number, created_at=m.created_at, answered_at=m.answered_at)
         for m, number in rows
     ]
 

@@ -37,7 +37,9 @@ class Argon2Parameters(TypedDict, total=False):
     salt_len: int
 
 
-PRODUCTION_PARAMETERS: Argon2Parameters = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1, "hash_len": 32, "salt_len": 16}
+PRODUCTION_PARAMETERS: Argon2Parameters = {
+    "time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1, "hash_len": 32, "salt_len": 16,
+}
 
 _lock = threading.Lock()
 _hasher = PasswordHasher(type=Type.ID, **PRODUCTION_PARAMETERS)

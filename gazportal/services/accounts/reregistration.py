@@ -198,9 +198,9 @@ def create_request(engine: Engine, profile: Profile, user_id: int, account_numbe
         if open_count >= MAX_OPEN_REQUESTS:
             raise DomainError("errors.request_limit", max=MAX_OPEN_REQUESTS)
         acc = session.exec(_visible(user).where(Account.number == number_s)).first()
-        req = ReregistrationRequest(user_id=stored_id(user), account_number=number_s, account_id=acc.id if acc else None,
-                                    new_owner_name=name, phone=phone_s, comment=comment_s, status="draft",
-                                    created_at=now)
+        req = ReregistrationRequest(user_id=stored_id(user), account_number=number_s,
+                                    account_id=acc.id if acc else None, new_owner_name=name, phone=phone_s,
+                                    comment=comment_s, status="draft", created_at=now)
         session.add(req)
         session.flush()
         return stored_id(req)
@@ -253,8 +253,8 @@ def add_document(engine: Engine, user_id: int, request_id: Any, filename: Any, d
             written = True
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            doc = RequestDocument(request_id=stored_id(req), filename=sanitize_filename(filename, ext), stored_name=stored,
-                                  content_type=content_type, size=len(data),
+            doc = RequestDocument(request_id=stored_id(req), filename=sanitize_filename(filename, ext),
+                                  stored_name=stored, content_type=content_type, size=len(data),
                                   sha256=hashlib.sha256(data).hexdigest(), uploaded_at=now)
             session.add(doc)
             session.flush()
@@ -324,7 +324,8 @@ def list_requests(session: Session, user_id: int) -> list[RequestInfo]:
     if uid is None:
         return []
     reqs = session.exec(select(ReregistrationRequest).where(ReregistrationRequest.user_id == uid)
-                        .order_by(col(ReregistrationRequest.created_at).desc(), col(ReregistrationRequest.id).desc())).all()
+                        .order_by(col(ReregistrationRequest.created_at).desc(),
+                                  col(ReregistrationRequest.id).desc())).all()
     if not reqs:
         return []
     docs = session.exec(select(RequestDocument).where(col(RequestDocument.request_id).in_([r.id for r in reqs]))
@@ -332,6 +333,6 @@ def list_requests(session: Session, user_id: int) -> list[RequestInfo]:
     by_req: dict[int, list[DocumentInfo]] = {}
     for d in docs:
         by_req.setdefault(d.request_id, []).append(_doc_info(d))
-    return [RequestInfo(id=stored_id(r), account_number=r.account_number, new_owner_name=r.new_owner_name, phone=r.phone,
-                        comment=r.comment, status=r.status, created_at=r.created_at, submitted_at=r.submitted_at,
-                        documents=by_req.get(stored_id(r), [])) for r in reqs]
+    return [RequestInfo(id=stored_id(r), account_number=r.account_number, new_owner_name=r.new_owner_name,
+                        phone=r.phone, comment=r.comment, status=r.status, created_at=r.created_at,
+                        submitted_at=r.submitted_at, documents=by_req.get(stored_id(r), [])) for r in reqs]
