@@ -207,7 +207,8 @@ def parse_reading(raw: Any, digits: int) -> int:
     value, error = _parse(raw, digits)
     if error is not None:
         raise ReadingRefused(error.key, **error.params)
-    return value  # type: ignore[return-value]
+    assert value is not None  # _parse gives a value or an error
+    return value
 
 
 def _parse(raw: Any, digits: int) -> tuple[int | None, Notice | None]:

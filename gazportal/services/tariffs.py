@@ -7,7 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from gazportal.models import Tariff, TariffStep
 from gazportal.services.errors import DomainError, InvalidInput
@@ -80,16 +80,16 @@ def calculate(steps: Sequence[Step], volume: Decimal) -> Calculation:
 
 def tariff_at(session: Session, service: str, day: date) -> tuple[Tariff, list[Step]]:
     """The tariff in force for a service on a day, with its steps in order."""
-    tariff = session.execute(
-        sa.select(Tariff)
+    tariff = session.exec(
+        select(Tariff)
         .where(col(Tariff.service) == service, col(Tariff.valid_from) <= day,
                sa.or_(col(Tariff.valid_to).is_(None), col(Tariff.valid_to) >= day))
         .order_by(col(Tariff.valid_from).desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).one_or_none()
     if tariff is None:
         raise NoTariff(service=service, day=day.isoformat())
-    rows = session.execute(
-        sa.select(TariffStep).where(col(TariffStep.tariff_id) == tariff.id).order_by(col(TariffStep.position))
-    ).scalars().all()
+    rows = session.exec(
+        select(TariffStep).where(col(TariffStep.tariff_id) == tariff.id).order_by(col(TariffStep.position))
+    ).all()
     return tariff, [Step(r.up_to, r.price) for r in rows]
