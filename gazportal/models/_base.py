@@ -3,13 +3,34 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapper
 from sqlalchemy.types import TypeDecorator
 
 MONEY = sa.Numeric(12, 2)
 PRICE = sa.Numeric(12, 4)
 VOLUME = sa.Numeric(14, 3)
+
+
+def table_of(model: type) -> sa.Table:
+    """The Core table of a table model (SQLModel does not declare ``__table__`` for type checkers)."""
+    mapper: Mapper[Any] = sa.inspect(model)
+    table = mapper.local_table
+    assert isinstance(table, sa.Table)
+    return table
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def stored_id(row: _Row) -> int:
+    """The id of a row read from the database or flushed to it (``id`` is None only before that)."""
+    assert row.id is not None, f"{type(row).__name__} is not stored yet"
+    return row.id
 
 
 def utcnow() -> datetime:

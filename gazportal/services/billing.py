@@ -27,13 +27,14 @@ Conventions (every function here follows them, and the tests pin them down):
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from gazportal.models import Account, Charge, Payment
 from gazportal.models._base import UTCDateTime
@@ -172,7 +173,7 @@ def _utc(moment: datetime):
 def _check_account(session: Session, account_id) -> int:
     if isinstance(account_id, bool) or not isinstance(account_id, int):
         raise InvalidInput("errors.invalid_input", field="account_id")
-    found = session.exec(sa.select(Account.id).where(Account.id == account_id)).scalar_one_or_none()
+    found = session.execute(sa.select(col(Account.id)).where(col(Account.id) == account_id)).scalar_one_or_none()
     if found is None:
         raise AccountNotFound(account_id=account_id)
     return account_id
@@ -215,15 +216,15 @@ def _end_of_day_utc(day: date, tz: ZoneInfo) -> datetime:
 def _balance_cents(session: Session, account_id: int, day: date, tz: ZoneInfo) -> int:
     charged = (
         sa.select(_sum_cents(Charge.amount))
-        .where(Charge.account_id == account_id, Charge.period <= _charge_cutoff(day))
+        .where(col(Charge.account_id) == account_id, col(Charge.period) <= _charge_cutoff(day))
         .scalar_subquery()
     )
     paid = (
         sa.select(_sum_cents(Payment.amount))
-        .where(Payment.account_id == account_id, Payment.paid_at < _utc(_end_of_day_utc(day, tz)))
+        .where(col(Payment.account_id) == account_id, col(Payment.paid_at) < _utc(_end_of_day_utc(day, tz)))
         .scalar_subquery()
     )
-    p, c = session.exec(sa.select(paid, charged)).one()
+    p, c = session.execute(sa.select(paid, charged)).one()
     return int(p or 0) - int(c or 0)
 
 
@@ -231,16 +232,16 @@ def _charges_by_period(session: Session, account_id: int, first: str, last: str,
                        service: str | None = None) -> dict[str, tuple[int, int]]:
     """period -> (volume in thousandths, amount in tiyn), one GROUP BY over the account's rows."""
     q = (
-        sa.select(Charge.period, _sum_milli(Charge.volume), _sum_cents(Charge.amount))
-        .where(Charge.account_id == account_id, Charge.period >= first, Charge.period <= last)
+        sa.select(col(Charge.period), _sum_milli(col(Charge.volume)), _sum_cents(col(Charge.amount)))
+        .where(col(Charge.account_id) == account_id, col(Charge.period) >= first, col(Charge.period) <= last)
         .group_by(Charge.period)
     )
     if service is not None:
-        q = q.where(Charge.service == service)
-    return {p: (int(v), int(a)) for p, v, a in session.exec(q).all()}
+        q = q.where(col(Charge.service) == service)
+    return {p: (int(v), int(a)) for p, v, a in session.execute(q).all()}
 
 
-def _payments_by_bucket(session: Session, account_id: int, bounds: list[tuple[object, datetime, datetime]]
+def _payments_by_bucket(session: Session, account_id: int, bounds: Sequence[tuple[object, datetime, datetime]]
                         ) -> dict[object, int]:
     """Sum of payments (tiyn) per bucket; ``bounds`` are consecutive (label, start, end) UTC ranges.
 
@@ -255,14 +256,14 @@ def _payments_by_bucket(session: Session, account_id: int, bounds: list[tuple[ob
     # Bucket in a subquery and group by its column: PostgreSQL (server-side parameters) would not
     # see two renderings of the same CASE with different placeholders as one GROUP BY expression.
     inner = (
-        sa.select(bucket.label("bucket"), Payment.amount.label("amount"))
-        .where(Payment.account_id == account_id,
+        sa.select(bucket.label("bucket"), col(Payment.amount).label("amount"))
+        .where(col(Payment.account_id) == account_id,
                Payment.paid_at >= _utc(bounds[0][1]), Payment.paid_at < _utc(bounds[-1][2]))
         .subquery()
     )
     q = sa.select(inner.c.bucket, _sum_cents(inner.c.amount)).group_by(inner.c.bucket)
     by_label = {str(label): label for label, _s, _e in bounds}
-    return {by_label[b]: int(s) for b, s in session.exec(q).all() if b is not None}
+    return {by_label[b]: int(s) for b, s in session.execute(q).all() if b is not None}
 
 
 def _month_bounds(periods: list[str], tz: ZoneInfo) -> list[tuple[str, datetime, datetime]]:
@@ -320,14 +321,14 @@ def yearly_summary(session: Session, account_id: int, first_year: int, last_year
     years = list(range(first_year, last_year + 1))
     opening = _balance_cents(session, account_id, date(first_year, 1, 1) - timedelta(days=1), tz)
     inner = (
-        sa.select(sa.func.substr(Charge.period, 1, 4).label("year"), Charge.volume, Charge.amount)
-        .where(Charge.account_id == account_id,
-               Charge.period >= f"{first_year:04d}-01", Charge.period <= f"{last_year:04d}-12")
+        sa.select(sa.func.substr(col(Charge.period), 1, 4).label("year"), col(Charge.volume), col(Charge.amount))
+        .where(col(Charge.account_id) == account_id,
+               col(Charge.period) >= f"{first_year:04d}-01", col(Charge.period) <= f"{last_year:04d}-12")
         .subquery()
     )
     charges = {
         int(y): (int(v), int(a))
-        for y, v, a in session.exec(
+        for y, v, a in session.execute(
             sa.select(inner.c.year, _sum_milli(inner.c.volume), _sum_cents(inner.c.amount))
             .group_by(inner.c.year)
         ).all()
@@ -391,18 +392,20 @@ def account_state(session: Session, account_id: int, period: str, tz: ZoneInfo) 
     start = local_day_start_utc(period_start(period), tz)
     end = _end_of_day_utc(period_end(period), tz)
     opening = _balance_cents(session, account_id, period_start(period) - timedelta(days=1), tz)
-    charge_rows = session.exec(
-        sa.select(Charge.service, _sum_milli(Charge.volume), _sum_cents(Charge.amount))
-        .where(Charge.account_id == account_id, Charge.period == period)
+    charge_rows = session.execute(
+        sa.select(col(Charge.service), _sum_milli(col(Charge.volume)), _sum_cents(col(Charge.amount)))
+        .where(col(Charge.account_id) == account_id, col(Charge.period) == period)
         .group_by(Charge.service)
         .order_by(Charge.service)
     ).all()
     charges = tuple(ServiceCharge(s, _milli_to_volume(v), _cents_to_money(a)) for s, v, a in charge_rows)
     charged = sum(int(a) for _s, _v, a in charge_rows)
-    pay_rows = session.exec(
-        sa.select(Payment.id, Payment.paid_at, Payment.amount, Payment.receipt_no, Payment.channel)
-        .where(Payment.account_id == account_id, Payment.paid_at >= _utc(start), Payment.paid_at < _utc(end))
-        .order_by(Payment.paid_at, Payment.id)
+    pay_rows = session.execute(
+        sa.select(col(Payment.id), col(Payment.paid_at), col(Payment.amount), col(Payment.receipt_no),
+                  col(Payment.channel))
+        .where(col(Payment.account_id) == account_id,
+               col(Payment.paid_at) >= _utc(start), col(Payment.paid_at) < _utc(end))
+        .order_by(col(Payment.paid_at), col(Payment.id))
     ).all()
     payments = _payment_lines(pay_rows, tz)
     paid = sum(int(p.amount * 100) for p in payments)
@@ -420,10 +423,11 @@ def last_payments(session: Session, account_id: int, limit: int = 10,
     _check_account(session, account_id)
     if isinstance(limit, bool) or not isinstance(limit, int) or not (1 <= limit <= MAX_LAST_PAYMENTS):
         raise InvalidInput("errors.bad_limit", limit=str(limit)[:20], max=MAX_LAST_PAYMENTS)
-    rows = session.exec(
-        sa.select(Payment.id, Payment.paid_at, Payment.amount, Payment.receipt_no, Payment.channel)
-        .where(Payment.account_id == account_id)
-        .order_by(Payment.paid_at.desc(), Payment.id.desc())
+    rows = session.execute(
+        sa.select(col(Payment.id), col(Payment.paid_at), col(Payment.amount), col(Payment.receipt_no),
+                  col(Payment.channel))
+        .where(col(Payment.account_id) == account_id)
+        .order_by(col(Payment.paid_at).desc(), col(Payment.id).desc())
         .limit(limit)
     ).all()
     return list(_payment_lines(rows, tz or ZoneInfo("UTC")))

@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from gazportal.db import read_session, write_session
 from gazportal.models import Account, Charge, Meter, Payment, Reading
-from gazportal.models._base import utcnow
+from gazportal.models._base import table_of, utcnow
 from gazportal.services import i18n
 from gazportal.services.errors import InvalidInput
 from gazportal.services.identifiers import bin_is_valid
@@ -269,12 +269,12 @@ class _Importer:
         return self.error_count == 0
 
     def _account_ids(self, numbers: Iterable[str]) -> dict[str, int]:
-        t = Account.__table__
+        t = table_of(Account)
         rows = self.s.execute(sa.select(t.c.number, t.c.id).where(t.c.number.in_(set(numbers))))
         return {n: i for n, i in rows}
 
     def _apply_accounts(self, recs: list[tuple[int, dict]]) -> None:
-        t = Account.__table__
+        t = table_of(Account)
         existing = {r.number: r for r in self.s.execute(
             sa.select(t.c.id, t.c.number, t.c.holder_name, t.c.kind, t.c.bin, t.c.address)
             .where(t.c.number.in_([r["number"] for _, r in recs])))}
@@ -303,7 +303,7 @@ class _Importer:
         return out
 
     def _apply_charges(self, recs: list[tuple[int, dict]]) -> None:
-        t = Charge.__table__
+        t = table_of(Charge)
         resolved = self._resolve(recs)
         if not resolved:
             return
@@ -339,11 +339,11 @@ class _Importer:
         self.result.updated += len(updates)
 
     def _apply_payments(self, recs: list[tuple[int, dict]]) -> None:
-        t = Payment.__table__
+        t = table_of(Payment)
         resolved = self._resolve(recs)
         if not resolved:
             return
-        a = Account.__table__
+        a = table_of(Account)
         existing = {r.receipt_no: r for r in self.s.execute(
             sa.select(t.c.receipt_no, t.c.account_id, t.c.paid_at, t.c.amount, t.c.channel, a.c.number)
             .join(a, a.c.id == t.c.account_id)
@@ -455,7 +455,7 @@ def iter_readings(session: Session, profile: Profile, period: str, *, batch: int
     """The effective customer reading of each meter for ``period``, as tuples in EXPORT_COLUMNS
     order, sorted by account number then meter serial; streamed from the database."""
     parse_period(period)  # raises errors.bad_period
-    r, m, a = Reading.__table__, Meter.__table__, Account.__table__
+    r, m, a = table_of(Reading), table_of(Meter), table_of(Account)
     ranked = (
         sa.select(r.c.id, sa.func.row_number().over(
             partition_by=r.c.meter_id, order_by=(r.c.slot.desc(), r.c.taken_at.desc(), r.c.id.desc())).label("rn"))

@@ -17,16 +17,18 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import altcha
 
 if TYPE_CHECKING:  # pragma: no cover
+    from altcha.v1 import PayloadType
+
     from gazportal.settings import Settings
 
 log = logging.getLogger("gazportal.captcha")
 
-ALGORITHM = "SHA-256"
+ALGORITHM: Final = "SHA-256"
 MAX_NUMBER = 100_000  # a second or two in a phone's browser
 TTL = timedelta(minutes=10)
 MAX_PAYLOAD = 4096
@@ -53,9 +55,9 @@ def new_challenge(*, settings: "Settings | None" = None, now: datetime | None = 
     signature``), valid for 10 minutes."""
     s = _settings(settings)
     expires = (now or datetime.now(UTC)) + TTL
-    ch = altcha.create_challenge_v1(
+    ch = altcha.create_challenge_v1(altcha.ChallengeOptionsV1(
         algorithm=ALGORITHM, max_number=max_number, hmac_key=_key(s), expires=expires,
-    )
+    ))
     data = ch.to_dict()
     data.setdefault("maxnumber", data.get("maxNumber", max_number))  # both spellings are read
     return data
@@ -102,8 +104,9 @@ def verify_solution(payload: Any, *, settings: "Settings | None" = None, now: da
     number = data["number"]
     if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= 10**9:
         return False
+    solution = cast("PayloadType", data)  # its five fields and their types were checked just above
     try:
-        expires = altcha.extract_params_v1(data).get("expires")
+        expires = altcha.extract_params_v1(solution).get("expires")
         expires_at = float(int(expires[0])) if expires else None
     except (ValueError, TypeError, IndexError):
         return False
@@ -111,7 +114,7 @@ def verify_solution(payload: Any, *, settings: "Settings | None" = None, now: da
     if expires_at is None or expires_at < moment:
         return False  # every challenge of ours expires
     try:
-        ok, _err = altcha.verify_solution_v1(data, _key(s), check_expires=False)
+        ok, _err = altcha.verify_solution_v1(solution, _key(s), check_expires=False)
     except Exception:  # noqa: BLE001 - malformed input must never escape as a 500
         return False
     if not ok:

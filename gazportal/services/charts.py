@@ -20,9 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from gazportal.models import Charge
+from gazportal.models._base import stored_id
 from gazportal.services import billing, i18n
 from gazportal.services.accounts import require_account
 from gazportal.services.errors import InvalidInput
@@ -76,8 +77,9 @@ def check_range(first: Any, last: Any, profile: Profile, now: datetime) -> tuple
 def account_services(session: Session, profile: Profile, account_id: int) -> list[str]:
     """The services the account is charged for, the most charged first (the profile's order on a
     tie); the profile's first service when nothing is charged yet."""
-    rows = session.exec(
-        sa.select(Charge.service, sa.func.count()).where(Charge.account_id == account_id).group_by(Charge.service)
+    rows = session.execute(
+        sa.select(col(Charge.service), sa.func.count())
+        .where(col(Charge.account_id) == account_id).group_by(col(Charge.service))
     ).all()
     order = {svc: i for i, svc in enumerate(profile.services)}
     found = sorted(rows, key=lambda r: (-int(r[1]), order.get(r[0], 99), r[0]))
@@ -256,26 +258,26 @@ def load_statistics(session: Session, profile: Profile, user_id: int, account_id
     """Table and figures for the customer's account from ``first`` to ``last`` ('YYYY-MM').
 
     Volumes are those of ``service`` (one of the account's services; its main one by default)."""
-    acc = require_account(session, user_id, account_id)
+    acc_id = stored_id(require_account(session, user_id, account_id))
     first, last = check_range(first, last, profile, now)
     tz = profile.tz
-    rows = billing.monthly_statement(session, acc.id, first, last, tz)
+    rows = billing.monthly_statement(session, acc_id, first, last, tz)
     # Volumes of the account's main service only: m³ of gas and kWh must not be added up.
-    services = account_services(session, profile, acc.id)
+    services = account_services(session, profile, acc_id)
     if service is None:
         service = services[0]
     elif not isinstance(service, str) or service not in services:
         raise InvalidInput("errors.bad_service", service=str(service)[:20])
-    volumes = billing.monthly_volumes(session, acc.id, first, last, service)
+    volumes = billing.monthly_volumes(session, acc_id, first, last, service)
     by_period = {v.period: v.volume for v in volumes}
     last_year = parse_period(last)[0]
     # by year: the range's years, and at least the two years before the last (at most MAX_YEARS)
     first_year = max(min(parse_period(first)[0], last_year - 2), last_year - billing.MAX_YEARS + 1)
-    year_months = billing.monthly_volumes(session, acc.id, f"{first_year:04d}-01", f"{last_year:04d}-12", service)
+    year_months = billing.monthly_volumes(session, acc_id, f"{first_year:04d}-01", f"{last_year:04d}-12", service)
     years = [YearVolume(y, sum((v.volume for v in year_months if v.period.startswith(f"{y:04d}-")),
                                billing.ZERO_VOLUME)) for y in range(first_year, last_year + 1)]
-    comparison = billing.year_comparison(session, acc.id, last_year, service)
-    out = Statistics(acc.id, first, last, service, last_year, rows, services)
+    comparison = billing.year_comparison(session, acc_id, last_year, service)
+    out = Statistics(acc_id, first, last, service, last_year, rows, services)
     for lang in languages:
         style = ChartStyle(profile.colors.primary, profile.colors.accent, lang, service)
         out.table[lang] = table_rows(rows, by_period, profile, service, lang)

@@ -38,7 +38,7 @@ from fractions import Fraction
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from gazportal.models import Account, BuildingMeter, BuildingReading, House, Meter, Reading
 from gazportal.models.metering import SERVICES
@@ -252,19 +252,19 @@ def _check_service(service) -> str:
 def _building_meters(session: Session, house_id: int, service: str, period: str
                      ) -> tuple[BuildingMeterVolume, ...]:
     previous_period = add_months(period, -1)
-    meters = session.exec(
-        sa.select(BuildingMeter.id, BuildingMeter.serial)
-        .where(BuildingMeter.house_id == house_id, BuildingMeter.service == service)
-        .order_by(BuildingMeter.id)
+    meters = session.execute(
+        sa.select(col(BuildingMeter.id), col(BuildingMeter.serial))
+        .where(col(BuildingMeter.house_id) == house_id, col(BuildingMeter.service) == service)
+        .order_by(col(BuildingMeter.id))
     ).all()
     if not meters:
         raise NoBuildingMeter(house_id=house_id, service=service)
     readings = {
         (m, p): v
-        for m, p, v in session.exec(
-            sa.select(BuildingReading.building_meter_id, BuildingReading.period, BuildingReading.value)
-            .where(BuildingReading.building_meter_id.in_([m.id for m in meters]),
-                   BuildingReading.period.in_([period, previous_period]))
+        for m, p, v in session.execute(
+            sa.select(col(BuildingReading.building_meter_id), col(BuildingReading.period), col(BuildingReading.value))
+            .where(col(BuildingReading.building_meter_id).in_([m.id for m in meters]),
+                   col(BuildingReading.period).in_([period, previous_period]))
         ).all()
     }
     out = []
@@ -284,20 +284,21 @@ def _flat_meters(session: Session, house_id: int, service: str, period: str):
 
     def latest(cond):
         return (
-            sa.select(Reading.value)
-            .where(Reading.meter_id == Meter.id, cond)
-            .order_by(Reading.taken_at.desc(), Reading.id.desc())
+            sa.select(col(Reading.value))
+            .where(col(Reading.meter_id) == col(Meter.id), cond)
+            .order_by(col(Reading.taken_at).desc(), col(Reading.id).desc())
             .limit(1)
             .correlate(Meter)
             .scalar_subquery()
         )
 
-    rows = session.exec(
-        sa.select(Account.id, Account.number, Account.flat_id, Meter.id, Meter.serial, Meter.is_active,
+    rows = session.execute(
+        sa.select(col(Account.id), col(Account.number), col(Account.flat_id),
+                  col(Meter.id), col(Meter.serial), col(Meter.is_active),
                   latest(Reading.period == period), latest(Reading.period < period))
-        .join(Meter, Meter.account_id == Account.id)
-        .where(Account.house_id == house_id, Meter.service == service)
-        .order_by(Account.id, Meter.id)
+        .join(Meter, col(Meter.account_id) == col(Account.id))
+        .where(col(Account.house_id) == house_id, col(Meter.service) == service)
+        .order_by(col(Account.id), col(Meter.id))
     ).all()
     flats: dict[int, tuple[str, int | None, list[MeterVolume]]] = {}
     for account_id, number, flat_id, meter_id, serial, active, cur, prev in rows:
@@ -323,7 +324,7 @@ def building_allocation(session: Session, house_id: int, service: str, period: s
         raise InvalidInput("errors.invalid_input", field="house_id")
     _check_service(service)
     parse_period(period)
-    if session.exec(sa.select(House.id).where(House.id == house_id)).scalar_one_or_none() is None:
+    if session.execute(sa.select(col(House.id)).where(col(House.id) == house_id)).scalar_one_or_none() is None:
         raise HouseNotFound(house_id=house_id)
     building = _building_meters(session, house_id, service, period)
     building_volume = sum((m.volume for m in building), ZERO_VOLUME)
@@ -342,9 +343,12 @@ def building_allocation(session: Session, house_id: int, service: str, period: s
     except NoTariff:
         if not nothing:
             raise
-    if price is None and not nothing:
+    if nothing:
+        total_money = ZERO_MONEY
+    elif price is None:
         raise NoTariff(service=service, day=period_end(period).isoformat())
-    total_money = ZERO_MONEY if nothing else (shared * price).quantize(CENT, rounding=ROUND_HALF_UP)
+    else:
+        total_money = (shared * price).quantize(CENT, rounding=ROUND_HALF_UP)
 
     shares = allocate(shared, volumes, places=3)
     money = allocate_money(total_money, volumes)
@@ -363,7 +367,9 @@ def account_share(session: Session, account_id: int, service: str, period: str) 
         raise InvalidInput("errors.invalid_input", field="account_id")
     _check_service(service)
     parse_period(period)
-    row = session.exec(sa.select(Account.id, Account.house_id).where(Account.id == account_id)).one_or_none()
+    row = session.execute(
+        sa.select(col(Account.id), col(Account.house_id)).where(col(Account.id) == account_id)
+    ).one_or_none()
     if row is None:
         raise AccountNotFound(account_id=account_id)
     if row.house_id is None:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from gazportal.models import Meter
+from gazportal.models._base import stored_id
 from gazportal.services import accounts, billing, periods, readings
 from gazportal.services.readings import HistoryEntry, ReadingCheck, Window
 from gazportal.settings import Profile
@@ -68,26 +69,28 @@ def account_dashboard(
 ) -> Dashboard:
     """The dashboard of one of the customer's accounts; AccountNotFound for any other id."""
     acc = accounts.require_account(session, user_id, account_id)
+    acc_id = stored_id(acc)
     allowed = allowed_account_ids(session, user_id)
     tz = profile.tz
     today = now.astimezone(tz).date()
     period = periods.period_of(now, tz)
     last_period = periods.add_months(period, -1)
-    balance = billing.balance_at(session, acc.id, today, tz)
-    row = billing.monthly_statement(session, acc.id, last_period, last_period, tz)[0]
-    meters = session.exec(select(Meter).where(Meter.account_id == acc.id).order_by(Meter.service, Meter.serial)).all()
+    balance = billing.balance_at(session, acc_id, today, tz)
+    row = billing.monthly_statement(session, acc_id, last_period, last_period, tz)[0]
+    meters = session.exec(select(Meter).where(Meter.account_id == acc_id).order_by(Meter.service, Meter.serial)).all()
     views = []
     for m in meters:
-        status = readings.meter_status(session, profile, m.id, now=now, allowed_account_ids=allowed)
+        meter_id = stored_id(m)
+        status = readings.meter_status(session, profile, meter_id, now=now, allowed_account_ids=allowed)
         views.append(
             MeterView(
-                id=m.id, service=m.service, serial=m.serial, unit=m.unit, digits=m.digits,
+                id=meter_id, service=m.service, serial=m.serial, unit=m.unit, digits=m.digits,
                 is_active=bool(m.is_active), status=status,
-                history=tuple(readings.history(session, m.id, history_limit)),
+                history=tuple(readings.history(session, meter_id, history_limit)),
             )
         )
     return Dashboard(
-        account=accounts.AccountCard(acc.id, acc.number, acc.holder_name, acc.address, acc.kind),
+        account=accounts.AccountCard(acc_id, acc.number, acc.holder_name, acc.address, acc.kind),
         period=period,
         balance=balance,
         debt=-balance if balance < 0 else Decimal("0.00"),

@@ -139,7 +139,8 @@ def _param(name: str, value: Any, lang: str, tz: Any, currency: str | None) -> A
     if isinstance(value, Decimal) and name in FIXED_PLACES:
         return format_number(value, lang, places=FIXED_PLACES[name])
     if isinstance(value, Decimal):
-        places = max(0, min(3, -value.normalize().as_tuple().exponent)) if value.is_finite() else 0
+        exponent = value.normalize().as_tuple().exponent if value.is_finite() else 0
+        places = max(0, min(3, -exponent)) if isinstance(exponent, int) else 0
         return format_number(value, lang, places=places)
     if isinstance(value, int):
         return format_number(value, lang)

@@ -22,10 +22,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from gazportal.db import write_session
 from gazportal.models import Account, CustomerMessage, User
+from gazportal.models._base import stored_id
 from gazportal.services.accounts.linking import require_account
 from gazportal.services.errors import DomainError, FormErrors, NotFound, Notice
 from gazportal.services.ids import as_id
@@ -105,6 +106,7 @@ def validate(session: Session, user_id: int, kind: Any, subject: Any, body: Any,
             fields["account_id"] = Notice("errors.account_not_found")
     if fields:
         raise FormErrors(fields)
+    assert clean_subject is not None and clean_body is not None  # else their field errors are set
     return kind, clean_subject, clean_body, aid
 
 
@@ -134,7 +136,7 @@ def send_message(engine: Engine, profile: Profile, user_id: int, kind: Any, subj
         recent = s.exec(
             select(CustomerMessage.created_at)
             .where(CustomerMessage.user_id == uid, CustomerMessage.created_at > since)
-            .order_by(CustomerMessage.created_at)
+            .order_by(col(CustomerMessage.created_at))
         ).all()
         if len(recent) >= MAX_PER_HOUR:
             oldest = recent[len(recent) - MAX_PER_HOUR]
@@ -145,8 +147,12 @@ def send_message(engine: Engine, profile: Profile, user_id: int, kind: Any, subj
                               status="new", created_at=now)
         s.add(msg)
         s.flush()
-        number = s.get(Account, aid).number if aid is not None else None
-        return MessageInfo(id=msg.id, kind=msg.kind, subject=msg.subject, body=msg.body, status=msg.status,
+        number = None
+        if aid is not None:
+            account = s.get(Account, aid)
+            assert account is not None  # validate() found it in this transaction
+            number = account.number
+        return MessageInfo(id=stored_id(msg), kind=msg.kind, subject=msg.subject, body=msg.body, status=msg.status,
                            account_number=number, created_at=msg.created_at, answered_at=None)
 
 
@@ -158,14 +164,14 @@ def list_messages(session: Session, user_id: int, limit: int = MAX_LIST) -> list
         return []
     rows = session.exec(
         select(CustomerMessage, Account.number)
-        .join(Account, Account.id == CustomerMessage.account_id, isouter=True)
-        .where(CustomerMessage.user_id == uid, CustomerMessage.kind.in_(KINDS))
-        .order_by(CustomerMessage.created_at.desc(), CustomerMessage.id.desc())
+        .join(Account, col(Account.id) == col(CustomerMessage.account_id), isouter=True)
+        .where(col(CustomerMessage.user_id) == uid, col(CustomerMessage.kind).in_(KINDS))
+        .order_by(col(CustomerMessage.created_at).desc(), col(CustomerMessage.id).desc())
         .limit(max(1, min(int(limit), MAX_LIST)))
     ).all()
     return [
-        MessageInfo(id=m.id, kind=m.kind, subject=m.subject, body=m.body, status=m.status, account_number=number,
-                    created_at=m.created_at, answered_at=m.answered_at)
+        MessageInfo(id=stored_id(m), kind=m.kind, subject=m.subject, body=m.body, status=m.status,
+                    account_number=number, created_at=m.created_at, answered_at=m.answered_at)
         for m, number in rows
     ]
 

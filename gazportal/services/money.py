@@ -77,6 +77,9 @@ def parse_amount(value: Any, lang: str = "ru") -> Decimal:
         amount = value
     else:
         raise _refuse()
-    if not amount.is_finite() or amount <= 0 or amount >= MAX_MONEY or amount.as_tuple().exponent < -2:
+    if not amount.is_finite() or amount <= 0 or amount >= MAX_MONEY:
+        raise _refuse()
+    exponent = amount.as_tuple().exponent  # an int for every finite amount
+    if not isinstance(exponent, int) or exponent < -2:
         raise _refuse()
     return money(amount)

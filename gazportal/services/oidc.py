@@ -393,7 +393,9 @@ class OidcClient:
         )
         status, data = self._http.post_form(meta["token_endpoint"], form, headers, "token")
         if status != 200:
-            err = data.get("error") if isinstance(data.get("error"), str) else "unknown"
+            err = data.get("error")
+            if not isinstance(err, str):
+                err = "unknown"
             log.info("OIDC token endpoint refused the code: %s %s", status, err)
             raise OidcError(f"token_{err[:40]}")
         id_token = data.get("id_token")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, TypedDict, Unpack
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -26,7 +26,20 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_LENGTH = 256  # characters; no truncation below this (argon2 hashes any length)
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
 
-PRODUCTION_PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1, "hash_len": 32, "salt_len": 16}
+
+class Argon2Parameters(TypedDict, total=False):
+    """The argon2 cost parameters ``PasswordHasher`` takes as keywords."""
+
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+    hash_len: int
+    salt_len: int
+
+
+PRODUCTION_PARAMETERS: Argon2Parameters = {
+    "time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1, "hash_len": 32, "salt_len": 16,
+}
 
 _lock = threading.Lock()
 _hasher = PasswordHasher(type=Type.ID, **PRODUCTION_PARAMETERS)
@@ -38,10 +51,10 @@ def hasher() -> PasswordHasher:
     return _hasher
 
 
-def use_parameters(**params: int) -> PasswordHasher:
+def use_parameters(**params: Unpack[Argon2Parameters]) -> PasswordHasher:
     """Replace the hashing parameters (tests use a cheaper cost; production keeps the defaults).
     Returns the previous hasher so a caller can put it back with :func:`use_hasher`."""
-    merged = {**PRODUCTION_PARAMETERS, **params}
+    merged: Argon2Parameters = {**PRODUCTION_PARAMETERS, **params}
     return use_hasher(PasswordHasher(type=Type.ID, **merged))
 
 

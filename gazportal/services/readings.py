@@ -35,10 +35,11 @@ from typing import Any, NamedTuple, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gazportal.db import write_session
 from gazportal.models import Meter, Reading
+from gazportal.models._base import stored_id
 from gazportal.services import periods
 from gazportal.services.errors import DomainError, InvalidInput, NotFound, Notice
 from gazportal.services.ids import INT_MAX, require_id
@@ -206,7 +207,8 @@ def parse_reading(raw: Any, digits: int) -> int:
     value, error = _parse(raw, digits)
     if error is not None:
         raise ReadingRefused(error.key, **error.params)
-    return value  # type: ignore[return-value]
+    assert value is not None  # _parse gives a value or an error
+    return value
 
 
 def _parse(raw: Any, digits: int) -> tuple[int | None, Notice | None]:
@@ -247,12 +249,12 @@ def _effective():
     """Readings that count: all but a customer submission corrected by a later one."""
     later = aliased(Reading)
     return sa.or_(
-        Reading.source != "customer",
+        col(Reading.source) != "customer",
         ~sa.exists().where(
-            later.meter_id == Reading.meter_id,
-            later.period == Reading.period,
-            later.source == "customer",
-            later.slot > Reading.slot,
+            col(later.meter_id) == col(Reading.meter_id),
+            col(later.period) == col(Reading.period),
+            col(later.source) == "customer",
+            col(later.slot) > col(Reading.slot),
         ),
     )
 
@@ -260,7 +262,7 @@ def _effective():
 def _others(meter_id: int, exclude_customer_period: str | None):
     conds = [Reading.meter_id == meter_id, _effective()]
     if exclude_customer_period is not None:
-        conds.append(sa.or_(Reading.source != "customer", Reading.period != exclude_customer_period))
+        conds.append(sa.or_(col(Reading.source) != "customer", col(Reading.period) != exclude_customer_period))
     return conds
 
 
@@ -269,7 +271,7 @@ def _before(session: Session, meter_id: int, moment: datetime, exclude: str | No
     return session.exec(
         select(Reading)
         .where(*_others(meter_id, exclude), Reading.taken_at <= moment)
-        .order_by(Reading.taken_at.desc(), Reading.id.desc())
+        .order_by(col(Reading.taken_at).desc(), col(Reading.id).desc())
         .limit(1)
     ).first()
 
@@ -279,7 +281,7 @@ def _after(session: Session, meter_id: int, moment: datetime, exclude: str | Non
     return session.exec(
         select(Reading)
         .where(*_others(meter_id, exclude), Reading.taken_at > moment)
-        .order_by(Reading.taken_at.asc(), Reading.id.asc())
+        .order_by(col(Reading.taken_at).asc(), col(Reading.id).asc())
         .limit(1)
     ).first()
 
@@ -294,7 +296,7 @@ def _usual_monthly(session: Session, meter_id: int, base: Reading, exclude: str 
             Reading.taken_at >= base.taken_at - timedelta(days=HISTORY_DAYS),
             Reading.taken_at <= base.taken_at,
         )
-        .order_by(Reading.taken_at.asc(), Reading.id.asc())
+        .order_by(col(Reading.taken_at).asc(), col(Reading.id).asc())
         .limit(1)
     ).first()
     if first is None:
@@ -323,9 +325,9 @@ def _load_meter(session: Session, meter_id: Any, allowed_account_ids: Iterable[i
 
 def _customer_slots(session: Session, meter_id: int, period: str) -> tuple[int, int]:
     """(number of customer submissions, highest slot used) for a meter and period."""
-    count, top = session.exec(
-        sa.select(sa.func.count(Reading.id), sa.func.max(Reading.slot)).where(
-            Reading.meter_id == meter_id, Reading.period == period, Reading.source == "customer"
+    count, top = session.execute(
+        sa.select(sa.func.count(col(Reading.id)), sa.func.max(col(Reading.slot))).where(
+            col(Reading.meter_id) == meter_id, col(Reading.period) == period, col(Reading.source) == "customer"
         )
     ).one()
     return int(count or 0), int(top or 0)
@@ -341,12 +343,13 @@ def _evaluate(session: Session, profile: Profile, meter: Meter, raw: Any, now: d
     period = periods.period_of(now, tz)
     window = reading_window(profile, now)
     limit = submissions_limit(profile)
-    used, top_slot = _customer_slots(session, meter.id, period)
+    meter_id = stored_id(meter)
+    used, top_slot = _customer_slots(session, meter_id, period)
     left = max(0, limit - used)
     next_slot = top_slot + 1 if used < limit and top_slot < limit else None
     cap = 10**meter.digits - 1
 
-    base = _before(session, meter.id, now, period)
+    base = _before(session, meter_id, now, period)
     base_date = base.taken_at.astimezone(tz).date() if base else None
 
     # What is wrong with the meter or the moment (shown before anything is typed).
@@ -370,12 +373,14 @@ def _evaluate(session: Session, profile: Profile, meter: Meter, raw: Any, now: d
     warning: Notice | None = None
     if parse:
         value, value_error = _parse(raw, meter.digits)
+    if value is not None:  # parsed: _parse gives a value or an error
         if value_error is None and base is not None and value < base.value:
+            assert base_date is not None  # base's
             value_error = Notice(
                 "errors.reading_below_previous", {"previous": base.value, "date": base_date.isoformat()}
             )
         if value_error is None:
-            nxt = _after(session, meter.id, now, period)
+            nxt = _after(session, meter_id, now, period)
             if nxt is not None and value > nxt.value:
                 value_error = Notice(
                     "errors.reading_above_next",
@@ -390,10 +395,11 @@ def _evaluate(session: Session, profile: Profile, meter: Meter, raw: Any, now: d
             else:
                 calc = calculate(steps, Decimal(volume))
                 cost = calc.amount
-            usual = _usual_monthly(session, meter.id, base, period)
+            usual = _usual_monthly(session, meter_id, base, period)
             if usual is not None and volume > JUMP_FLOOR:
                 months = max(Decimal(1), Decimal(int((now - base.taken_at).total_seconds())) / (86400 * DAYS_PER_MONTH))
                 if Decimal(volume) > profile.jump_warning_factor * usual * months:
+                    assert base_date is not None  # base's
                     warning = Notice(
                         "warnings.reading_jump",
                         {
@@ -406,7 +412,7 @@ def _evaluate(session: Session, profile: Profile, meter: Meter, raw: Any, now: d
                     )
     error = state_error or value_error
     return ReadingCheck(
-        meter_id=meter.id,
+        meter_id=meter_id,
         period=period,
         error=error,
         warning=None if error else warning,
@@ -512,8 +518,9 @@ def submit_reading(
                     raise ReadingRefused(check.error.key, check=check, **check.error.params)
                 if check.warning is not None and confirm is not True:
                     raise ReadingRefused(check.warning.key, check=check, **check.warning.params)
+                assert check.value is not None  # no error: the value parsed
                 reading = Reading(
-                    meter_id=meter.id, value=check.value, taken_at=now, period=check.period,
+                    meter_id=stored_id(meter), value=check.value, taken_at=now, period=check.period,
                     source="customer", slot=check.next_slot, user_id=user_id,
                 )
                 s.add(reading)
@@ -534,20 +541,21 @@ def _record(session: Session, profile: Profile, meter_id: Any, value: Any, sourc
     parsed, error = _parse(value, meter.digits)
     if error is not None:
         raise ReadingRefused(error.key, **error.params)
+    assert parsed is not None  # _parse gives a value or an error
     tz = profile.tz
-    prev = _before(session, meter.id, taken_at, None)
+    prev = _before(session, stored_id(meter), taken_at, None)
     if prev is not None and parsed < prev.value:
         raise ReadingRefused(
             "errors.reading_below_previous",
             previous=prev.value, date=prev.taken_at.astimezone(tz).date().isoformat(),
         )
-    nxt = _after(session, meter.id, taken_at, None)
+    nxt = _after(session, stored_id(meter), taken_at, None)
     if nxt is not None and parsed > nxt.value:
         raise ReadingRefused(
             "errors.reading_above_next", next=nxt.value, date=nxt.taken_at.astimezone(tz).date().isoformat()
         )
     reading = Reading(
-        meter_id=meter.id, value=parsed, taken_at=taken_at, period=periods.period_of(taken_at, tz),
+        meter_id=stored_id(meter), value=parsed, taken_at=taken_at, period=periods.period_of(taken_at, tz),
         source=source, slot=None, user_id=user_id,
     )
     session.add(reading)
@@ -594,10 +602,11 @@ def history(session: Session, meter_id: int, limit: int = 12) -> list[HistoryEnt
         raise InvalidInput("errors.invalid_input")
     require_id(meter_id, NotFound("errors.meter_not_found"), max_id=INT_MAX)
     limit = max(1, min(limit, 1000))
-    rows = session.exec(
-        sa.select(Reading.value, Reading.taken_at, Reading.source, Reading.period, Reading.slot)
-        .where(Reading.meter_id == meter_id)
-        .order_by(Reading.taken_at.desc(), Reading.id.desc())
+    rows = session.execute(
+        sa.select(col(Reading.value), col(Reading.taken_at), col(Reading.source), col(Reading.period),
+                  col(Reading.slot))
+        .where(col(Reading.meter_id) == meter_id)
+        .order_by(col(Reading.taken_at).desc(), col(Reading.id).desc())
         .limit(limit)
     ).all()
     return [HistoryEntry(*row) for row in rows]
@@ -607,5 +616,6 @@ def last_reading(session: Session, meter_id: int) -> Reading | None:
     """The meter's latest reading by time taken (any source), or None."""
     require_id(meter_id, NotFound("errors.meter_not_found"), max_id=INT_MAX)
     return session.exec(
-        select(Reading).where(Reading.meter_id == meter_id).order_by(Reading.taken_at.desc(), Reading.id.desc()).limit(1)
+        select(Reading).where(col(Reading.meter_id) == meter_id)
+        .order_by(col(Reading.taken_at).desc(), col(Reading.id).desc()).limit(1)
     ).first()

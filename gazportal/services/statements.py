@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from gazportal.db import write_session
 from gazportal.models import Account, User
+from gazportal.models._base import stored_id
 from gazportal.services import billing, i18n, notify, throttle
 from gazportal.services.accounts.linking import require_account
 from gazportal.services.charts import check_period
@@ -83,7 +84,7 @@ class Sent:
 
 def state_lines(session: Session, profile: Profile, account: Account, period: str, lang: str) -> Lines:
     """``billing.account_state`` formatted for ``lang`` (money in the profile's currency)."""
-    st = billing.account_state(session, account.id, period, profile.tz)
+    st = billing.account_state(session, stored_id(account), period, profile.tz)
     code = profile.currency.code
     money = lambda v: i18n.format_money(v, code, lang)  # noqa: E731
     charges = [(i18n.t(f"services.{c.service}", lang), i18n.format_volume(c.volume, c.service, lang), money(c.amount))
@@ -171,7 +172,7 @@ def send_statement(engine: Engine, profile: Profile, user_id: Any, account_id: A
             raise NoEmail()
         if not user.email_verified:
             raise EmailNotConfirmed()
-        _count_mail(session, user.id, now)
+        _count_mail(session, stored_id(user), now)
         lang = i18n.language(user.language if user.language in profile.languages else profile.default_language)
         lines = state_lines(session, profile, acc, period, lang)
         to = user.email

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from gazportal.models import Tariff, TariffStep
 from gazportal.services.errors import DomainError, InvalidInput
@@ -81,15 +81,15 @@ def calculate(steps: Sequence[Step], volume: Decimal) -> Calculation:
 def tariff_at(session: Session, service: str, day: date) -> tuple[Tariff, list[Step]]:
     """The tariff in force for a service on a day, with its steps in order."""
     tariff = session.exec(
-        sa.select(Tariff)
-        .where(Tariff.service == service, Tariff.valid_from <= day,
-               sa.or_(Tariff.valid_to.is_(None), Tariff.valid_to >= day))
-        .order_by(Tariff.valid_from.desc())
+        select(Tariff)
+        .where(col(Tariff.service) == service, col(Tariff.valid_from) <= day,
+               sa.or_(col(Tariff.valid_to).is_(None), col(Tariff.valid_to) >= day))
+        .order_by(col(Tariff.valid_from).desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).one_or_none()
     if tariff is None:
         raise NoTariff(service=service, day=day.isoformat())
     rows = session.exec(
-        sa.select(TariffStep).where(TariffStep.tariff_id == tariff.id).order_by(TariffStep.position)
-    ).scalars().all()
+        select(TariffStep).where(col(TariffStep.tariff_id) == tariff.id).order_by(col(TariffStep.position))
+    ).all()
     return tariff, [Step(r.up_to, r.price) for r in rows]

@@ -16,9 +16,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from gazportal.db import is_sqlite
+from gazportal.models._base import table_of
 from gazportal.models.auth import LoginThrottle
 
 
@@ -44,11 +47,8 @@ def plain_key(scope: str, value: object) -> str:
 def row(session: Session, identifier_hash: str) -> LoginThrottle:
     """The row for ``identifier_hash`` (≤ 64 characters), created if missing, locked for this
     transaction."""
-    if is_sqlite(session):
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    session.execute(insert(LoginThrottle.__table__).values(identifier_hash=identifier_hash, failures=0)
+    insert = sqlite_insert if is_sqlite(session) else pg_insert
+    session.execute(insert(table_of(LoginThrottle)).values(identifier_hash=identifier_hash, failures=0)
                     .on_conflict_do_nothing(index_elements=["identifier_hash"]))
     stmt = select(LoginThrottle).where(LoginThrottle.identifier_hash == identifier_hash)
     if not is_sqlite(session):

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gazportal.models import Account, User, UserAccountLink
+from gazportal.models._base import stored_id
 from gazportal.services.errors import InvalidInput, NotFound, Notice
 from gazportal.services.ids import as_id
 
@@ -37,7 +38,7 @@ def _user(session: Session, user_id: Any) -> User:
 
 
 def _card(acc: Account) -> AccountCard:
-    return AccountCard(id=acc.id, number=acc.number, holder_name=acc.holder_name, address=acc.address,
+    return AccountCard(id=stored_id(acc), number=acc.number, holder_name=acc.holder_name, address=acc.address,
                        kind=acc.kind)
 
 
@@ -47,7 +48,7 @@ def _visible(user: User):
         if not user.bin:
             return select(Account).where(sa.false())
         return select(Account).where(Account.bin == user.bin)
-    return (select(Account).join(UserAccountLink, UserAccountLink.account_id == Account.id)
+    return (select(Account).join(UserAccountLink, col(UserAccountLink.account_id) == col(Account.id))
             .where(UserAccountLink.user_id == user.id))
 
 

@@ -24,11 +24,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gazportal.db import write_session
 from gazportal.models import Account, Flat, House, Payment, User, UserAccountLink
-from gazportal.models._base import money
+from gazportal.models._base import money, stored_id
 from gazportal.services import throttle
 from gazportal.services.accounts._base import AccountCard, _card, _field_error, _user, _visible
 from gazportal.services.errors import AccountNotFound, DomainError, FormErrors, NotFound, Notice
@@ -126,7 +126,7 @@ def _start_link(session: Session, profile: Profile, user_id: int, method: str, n
         raise AccountsFixed()
     if method not in profile.add_account_by:
         raise LinkMethodUnavailable()
-    row = throttle.row(session, _throttle_id(user.id))
+    row = throttle.row(session, _throttle_id(stored_id(user)))
     minutes = throttle.check(row, LINK_POLICY, now)
     if minutes is not None:
         raise LinkAttemptsExceeded(minutes=minutes)
@@ -145,7 +145,7 @@ def _linked(session: Session, user: User, acc: Account) -> bool:
 def latest_payment(session: Session, account_id: int) -> Payment | None:
     """The account's latest payment: the greatest ``paid_at``, then the greatest id."""
     return session.exec(select(Payment).where(Payment.account_id == account_id)
-                        .order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(1)).first()
+                        .order_by(col(Payment.paid_at).desc(), col(Payment.id).desc()).limit(1)).first()
 
 
 def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any, last_payment: Any, *,
@@ -173,13 +173,13 @@ def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any,
         acc = session.exec(select(Account).where(Account.number == number_s)).first()
         if acc is not None and _linked(session, user, acc):
             raise AccountAlreadyLinked()
-        latest = latest_payment(session, acc.id) if acc is not None else None
+        latest = latest_payment(session, stored_id(acc)) if acc is not None else None
         if acc is None or acc.kind != "person" or latest is None or money(latest.amount) != amount:
             throttle.fail(session, row, LINK_POLICY, now)
             notice = Notice("errors.account_proof_failed")
             failure = FormErrors({"number": notice, "last_payment": notice})
         else:
-            session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
+            session.add(UserAccountLink(user_id=user.id, account_id=stored_id(acc), created_at=now))
             card = _card(acc)
     if failure is not None:
         raise failure  # raised after the commit, so the failure is counted
@@ -209,6 +209,7 @@ def link_by_address(engine: Engine, profile: Profile, user_id: int, house_id: An
                 fields["flat"] = Notice("errors.flat_not_in_house")
         if fields:
             raise FormErrors(fields)
+        assert house is not None  # else fields["house"] is set
         acc = session.exec(select(Account).where(Account.number == number_s)).first()
         if acc is not None and acc.house_id == house.id and acc.flat_id == fid and _linked(session, user, acc):
             raise AccountAlreadyLinked()
@@ -216,7 +217,7 @@ def link_by_address(engine: Engine, profile: Profile, user_id: int, house_id: An
             throttle.fail(session, row, LINK_POLICY, now)
             failure = FormErrors({"number": Notice("errors.account_not_at_address")})
         else:
-            session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
+            session.add(UserAccountLink(user_id=user.id, account_id=stored_id(acc), created_at=now))
             card = _card(acc)
     if failure is not None:
         raise failure

@@ -21,10 +21,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gazportal.db import write_session
 from gazportal.models import Account, RequestDocument, ReregistrationRequest
+from gazportal.models._base import stored_id
 from gazportal.services.accounts._base import _field_error, _is_postgres, _user, _visible
 from gazportal.services.errors import DomainError, FormErrors, InvalidInput, NotFound, Notice
 from gazportal.services.identity import clean_text, normalize_account_number, validate_phone
@@ -193,16 +194,16 @@ def create_request(engine: Engine, profile: Profile, user_id: int, account_numbe
             raise FormErrors(fields)
         open_count = session.exec(select(sa.func.count()).select_from(ReregistrationRequest).where(
             ReregistrationRequest.user_id == user.id,
-            ReregistrationRequest.status.in_(("draft", "submitted", "in_review")))).one()
+            col(ReregistrationRequest.status).in_(("draft", "submitted", "in_review")))).one()
         if open_count >= MAX_OPEN_REQUESTS:
             raise DomainError("errors.request_limit", max=MAX_OPEN_REQUESTS)
         acc = session.exec(_visible(user).where(Account.number == number_s)).first()
-        req = ReregistrationRequest(user_id=user.id, account_number=number_s, account_id=acc.id if acc else None,
-                                    new_owner_name=name, phone=phone_s, comment=comment_s, status="draft",
-                                    created_at=now)
+        req = ReregistrationRequest(user_id=stored_id(user), account_number=number_s,
+                                    account_id=acc.id if acc else None, new_owner_name=name, phone=phone_s,
+                                    comment=comment_s, status="draft", created_at=now)
         session.add(req)
         session.flush()
-        return req.id
+        return stored_id(req)
 
 
 def _clean_comment(value: Any) -> str:
@@ -252,8 +253,8 @@ def add_document(engine: Engine, user_id: int, request_id: Any, filename: Any, d
             written = True
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            doc = RequestDocument(request_id=req.id, filename=sanitize_filename(filename, ext), stored_name=stored,
-                                  content_type=content_type, size=len(data),
+            doc = RequestDocument(request_id=stored_id(req), filename=sanitize_filename(filename, ext),
+                                  stored_name=stored, content_type=content_type, size=len(data),
                                   sha256=hashlib.sha256(data).hexdigest(), uploaded_at=now)
             session.add(doc)
             session.flush()
@@ -266,7 +267,7 @@ def add_document(engine: Engine, user_id: int, request_id: Any, filename: Any, d
 
 
 def _doc_info(doc: RequestDocument) -> DocumentInfo:
-    return DocumentInfo(id=doc.id, filename=doc.filename, content_type=doc.content_type, size=doc.size,
+    return DocumentInfo(id=stored_id(doc), filename=doc.filename, content_type=doc.content_type, size=doc.size,
                         uploaded_at=doc.uploaded_at)
 
 
@@ -323,14 +324,15 @@ def list_requests(session: Session, user_id: int) -> list[RequestInfo]:
     if uid is None:
         return []
     reqs = session.exec(select(ReregistrationRequest).where(ReregistrationRequest.user_id == uid)
-                        .order_by(ReregistrationRequest.created_at.desc(), ReregistrationRequest.id.desc())).all()
+                        .order_by(col(ReregistrationRequest.created_at).desc(),
+                                  col(ReregistrationRequest.id).desc())).all()
     if not reqs:
         return []
-    docs = session.exec(select(RequestDocument).where(RequestDocument.request_id.in_([r.id for r in reqs]))
-                        .order_by(RequestDocument.id)).all()
+    docs = session.exec(select(RequestDocument).where(col(RequestDocument.request_id).in_([r.id for r in reqs]))
+                        .order_by(col(RequestDocument.id))).all()
     by_req: dict[int, list[DocumentInfo]] = {}
     for d in docs:
         by_req.setdefault(d.request_id, []).append(_doc_info(d))
-    return [RequestInfo(id=r.id, account_number=r.account_number, new_owner_name=r.new_owner_name, phone=r.phone,
-                        comment=r.comment, status=r.status, created_at=r.created_at, submitted_at=r.submitted_at,
-                        documents=by_req.get(r.id, [])) for r in reqs]
+    return [RequestInfo(id=stored_id(r), account_number=r.account_number, new_owner_name=r.new_owner_name,
+                        phone=r.phone, comment=r.comment, status=r.status, created_at=r.created_at,
+                        submitted_at=r.submitted_at, documents=by_req.get(stored_id(r), [])) for r in reqs]

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
 from gazportal.db import write_session
 from gazportal.models.auth import AuthSession, OneTimeSecret
@@ -88,6 +88,6 @@ def claim(engine: "Engine", code: Any, *, now: datetime | None = None) -> Claime
         if live is None or live.revoked_at is not None or live.expires_at <= now:
             raise HandoffRefused()
         token = secrets.token_urlsafe(32)
-        session.execute(sa.update(AuthSession).where(AuthSession.id == live.id).values(
+        session.execute(sa.update(AuthSession).where(col(AuthSession.id) == live.id).values(
             token_hash=_token_hash(s, "session", token), last_seen_at=now))
         return Claimed(token=token, user_id=live.user_id, remember=live.remember, expires_at=live.expires_at)

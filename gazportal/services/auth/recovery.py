@@ -52,7 +52,10 @@ def _reset_job(engine: "Engine", profile: "Profile", norm: str, now: datetime, s
     channel = _recovery_channel(profile)
     with write_session(engine) as session:
         user = _user_by_login(session, norm)
-        if user is None or _sends_in_last_hour(session, user.id, "reset", now) >= SENDS_PER_HOUR:
+        if user is None:
+            return
+        assert user.id is not None  # read from the database
+        if _sends_in_last_hour(session, user.id, "reset", now) >= SENDS_PER_HOUR:
             return
         lang = _lang(profile, user.language)
         if channel == "sms":
@@ -90,6 +93,7 @@ def reset_password_with_link(engine: "Engine", profile: "Profile", token: Any, p
     with read_session(engine) as session:
         row = _take_link(session, s, token, "reset", now)  # refuse a bad link before anything else
         user = session.get(User, row.user_id)
+        assert user is not None  # the link's row references the user; users are never deleted
         related = [user.login, user.name, user.surname, user.email or "", user.phone or ""]
     errors = _new_password_errors(profile, password, password2, related)
     if errors:
@@ -100,6 +104,8 @@ def reset_password_with_link(engine: "Engine", profile: "Profile", token: Any, p
         row.used_at = now
         session.add(row)
         user = _lock_user(session, row.user_id)
+        # the link's row references the user; users are never deleted
+        assert user is not None and user.id is not None
         _set_password(session, s, profile, user, new_hash, now)
         if not user.is_active:  # the link proves the address like a confirmation link
             _activate(user, "email")
@@ -123,6 +129,7 @@ def reset_password_with_code(engine: "Engine", profile: "Profile", login: Any, c
         _set_password(session, s, profile, user, new_hash, now)
         if not user.is_active:
             _activate(user, "sms")
+        assert user.id is not None  # a stored user
         _revoke(session, user.id, now)
         return user.id
 
@@ -157,6 +164,7 @@ def change_password(engine: "Engine", profile: "Profile", user_id: Any, current:
     keep = keep_session_id if isinstance(keep_session_id, int) and not isinstance(keep_session_id, bool) else -1
     with write_session(engine) as session:
         user = _lock_user(session, user_id)
+        assert user is not None  # found just above; users are never deleted
         if user.password_hash != stored:  # changed meanwhile by another session
             raise FormErrors({"current": Notice("errors.current_password_wrong")})
         _set_password(session, s, profile, user, new_hash, now)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gazportal.db import write_session
 from gazportal.models.accounts import Account, UserAccountLink
@@ -56,6 +56,7 @@ def _send_confirmation(session: Session, settings: "Settings", profile: "Profile
                        now: datetime) -> str:
     """Issue and (in the background) send the confirmation link or code. Returns the masked
     destination."""
+    assert user.id is not None  # a stored user
     lang = _lang(profile, user.language)
     if profile.confirmation == "sms_code":
         phone = user.phone or user.login
@@ -106,8 +107,8 @@ def _destination(profile: "Profile", login: str, email: str | None, phone: str |
 
 def _latest_payment(session: Session, account_id: int) -> Decimal | None:
     row = session.exec(
-        select(Payment.amount).where(Payment.account_id == account_id)
-        .order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(1)
+        select(col(Payment.amount)).where(col(Payment.account_id) == account_id)
+        .order_by(col(Payment.paid_at).desc(), col(Payment.id).desc()).limit(1)
     ).first()
     return None if row is None else Decimal(row)
 
@@ -198,6 +199,7 @@ def _read_form(profile: "Profile", form: dict, s: "Settings", now: datetime) -> 
     _check_consents(profile, form, errors, s, now)
     if errors:
         raise FormErrors(errors)
+    assert isinstance(password, str)  # check_password_policy refuses anything else
     return _Applicant(login=login, surname=surname, name=name, phone=phone, email=email, password=password,
                       kind=kind, bin=bin_value, language=language, number=number, amount=amount)
 
@@ -208,12 +210,14 @@ def _prove_account(session: Session, s: "Settings", profile: "Profile", a: _Appl
     per account number (:data:`PROOF_POLICY`) in the caller's transaction."""
     if not profile.proof_by_last_payment:
         return [], None
+    assert a.number is not None  # read (or refused) when the profile asks for the proof
     row = throttle.row(session, _identifier_hash(s, profile, "proof", a.number))
     minutes = throttle.check(row, PROOF_POLICY, now)
     if minutes is not None:
         return [], FormErrors({"account_number": Notice("errors.proof_locked", {"minutes": minutes})})
     account = session.exec(select(Account).where(Account.number == a.number)).first()
-    ok = (account is not None and _latest_payment(session, account.id) == a.amount and account.kind == a.kind
+    ok = (account is not None and account.id is not None
+          and _latest_payment(session, account.id) == a.amount and account.kind == a.kind
           and (a.kind != "legal" or account.bin == a.bin))
     if not ok:
         throttle.fail(session, row, PROOF_POLICY, now)
@@ -221,7 +225,8 @@ def _prove_account(session: Session, s: "Settings", profile: "Profile", a: _Appl
         return [], FormErrors({"account_number": notice, "last_payment": notice})
     if a.kind == "legal":
         return list(session.exec(select(Account).where(Account.bin == a.bin, Account.kind == "legal")
-                                 .order_by(Account.id)).all()), None
+                                 .order_by(col(Account.id))).all()), None
+    assert account is not None  # ok
     return [account], None
 
 
@@ -247,7 +252,9 @@ def _create_user(session: Session, s: "Settings", profile: "Profile", a: _Applic
             session.flush()
     except IntegrityError:  # registered at the same moment by someone else
         return
+    assert user.id is not None  # flushed
     for acc in accounts:
+        assert acc.id is not None  # read from the database
         session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
     if profile.confirmation != "none":
         _send_confirmation(session, s, profile, user, now)
@@ -287,6 +294,8 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
         row.used_at = now
         session.add(row)
         user = _lock_user(session, row.user_id)
+        # the link's row references the user; users are never deleted
+        assert user is not None and user.id is not None
         _activate(user, "email")
         session.add(user)
         return user.id
@@ -303,6 +312,7 @@ def confirm_code(engine: "Engine", profile: "Profile", login: Any, code: Any, *,
     def ok(session: Session, user: User, row: OneTimeSecret) -> int:
         _activate(user, row.channel)
         session.add(user)
+        assert user.id is not None  # a stored user
         return user.id
 
     return _check_code(engine, s, user_id, "confirm", code, now, ok)

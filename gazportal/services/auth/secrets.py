@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gazportal.db import is_sqlite, write_session
 from gazportal.models.auth import OneTimeSecret
@@ -38,8 +38,8 @@ def _retire(session: Session, user_id: int, purpose: str, now: datetime) -> None
     """Earlier unused secrets of this purpose stop working when a new one is issued."""
     session.exec(
         sa.update(OneTimeSecret)
-        .where(OneTimeSecret.user_id == user_id, OneTimeSecret.purpose == purpose,
-               OneTimeSecret.used_at.is_(None))
+        .where(col(OneTimeSecret.user_id) == user_id, col(OneTimeSecret.purpose) == purpose,
+               col(OneTimeSecret.used_at).is_(None))
         .values(used_at=now)
     )
 
@@ -109,8 +109,8 @@ def _check_code(engine: "Engine", settings: "Settings", user_id: int | None, pur
         else:
             stmt = select(OneTimeSecret).where(
                 OneTimeSecret.user_id == user_id, OneTimeSecret.purpose == purpose,
-                OneTimeSecret.kind == "code", OneTimeSecret.used_at.is_(None),
-            ).order_by(OneTimeSecret.id.desc())
+                col(OneTimeSecret.kind) == "code", col(OneTimeSecret.used_at).is_(None),
+            ).order_by(col(OneTimeSecret.id).desc())
             if not is_sqlite(session):
                 stmt = stmt.with_for_update()
             row = session.exec(stmt).first()
@@ -127,6 +127,7 @@ def _check_code(engine: "Engine", settings: "Settings", user_id: int | None, pur
                 if clean is not None and hmac.compare_digest(expected, row.secret_hash):
                     row.used_at = now
                     user = _lock_user(session, user_id)
+                    assert user is not None  # the secret's row references the user (no cascade)
                     result = on_success(session, user, row)
                 else:
                     refusal = ("errors.code_attempts_exceeded" if row.attempts >= CODE_MAX_ATTEMPTS

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gazportal.db import read_session, write_session
 from gazportal.models.auth import AuthSession
@@ -112,6 +112,7 @@ def sign_in(engine: "Engine", profile: "Profile", login: Any, password: Any, *, 
         if just_locked:
             raise SignInRefused("errors.sign_in_locked", minutes=profile.lockout_minutes)
         raise SignInRefused("errors.sign_in_failed")
+    assert user_id is not None  # the password matched the stored hash of a found user
 
     new_hash = passwords.hash_password(password) if needs_rehash else None
     with write_session(engine) as session:
@@ -139,6 +140,7 @@ def open_session(session: Session, user: User, *, remember: bool = False, now: d
                  user_agent: Any = "", settings: "Settings | None" = None) -> SignIn:
     """Start a portal session for an already authenticated, active ``user`` in the caller's
     transaction (sign-in, single sign-on). Returns the token for the browser."""
+    assert user.id is not None  # a stored user
     s = _settings(settings)
     now = _now(now)
     remember = remember is True
@@ -179,6 +181,7 @@ def resolve_session(engine: "Engine", token: Any, *, now: datetime | None = None
         user = session.get(User, row.user_id)
         if user is None or not user.is_active:
             return None
+        assert user.id is not None and row.id is not None  # both read from the database
         result = SessionUser(user_id=user.id, session_id=row.id, login=user.login,
                              display_name=_display_name(user), kind=user.kind,
                              language=user.language, remember=row.remember)
@@ -187,7 +190,7 @@ def resolve_session(engine: "Engine", token: Any, *, now: datetime | None = None
     if touch:
         with write_session(engine) as session:
             session.execute(sa.update(AuthSession).where(
-                AuthSession.id == session_id, AuthSession.last_seen_at < now).values(last_seen_at=now))
+                col(AuthSession.id) == session_id, col(AuthSession.last_seen_at) < now).values(last_seen_at=now))
     return result
 
 
@@ -201,7 +204,7 @@ def sign_out(engine: "Engine", token: Any, *, now: datetime | None = None,
         return
     with write_session(engine) as session:
         session.execute(sa.update(AuthSession).where(
-            AuthSession.token_hash == _token_hash(s, "session", clean), AuthSession.revoked_at.is_(None),
+            col(AuthSession.token_hash) == _token_hash(s, "session", clean), col(AuthSession.revoked_at).is_(None),
         ).values(revoked_at=now))
 
 
@@ -216,7 +219,7 @@ def revoke_other_sessions(engine: "Engine", user_id: Any, keep_session_id: Any, 
 
 
 def _revoke(session: Session, user_id: int, now: datetime, keep: int = -1) -> int:
-    result = session.execute(sa.update(AuthSession).where(
-        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None), AuthSession.id != keep,
+    result = session.exec(sa.update(AuthSession).where(
+        col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None), col(AuthSession.id) != keep,
     ).values(revoked_at=now))
     return result.rowcount or 0

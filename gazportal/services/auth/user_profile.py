@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from gazportal.db import read_session, write_session
 from gazportal.models.auth import OneTimeSecret
@@ -51,8 +51,8 @@ def _pending_email(session: Session, user_id: int, now: datetime) -> str | None:
     return session.exec(
         select(OneTimeSecret.target).where(
             OneTimeSecret.user_id == user_id, OneTimeSecret.purpose == "email_change",
-            OneTimeSecret.used_at.is_(None), OneTimeSecret.expires_at > now,
-        ).order_by(OneTimeSecret.id.desc()).limit(1)
+            col(OneTimeSecret.used_at).is_(None), col(OneTimeSecret.expires_at) > now,
+        ).order_by(col(OneTimeSecret.id).desc()).limit(1)
     ).first()
 
 
@@ -63,6 +63,7 @@ def get_user_profile(session: Session, user_id: Any, *, now: datetime | None = N
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("errors.not_found")
+    assert user.id is not None  # read from the database
     return UserProfile(
         user_id=user.id, login=user.login, surname=user.surname, name=user.name, email=user.email,
         email_verified=user.email_verified, pending_email=_pending_email(session, user.id, _now(now)),
@@ -148,6 +149,7 @@ def update_user_profile(engine: "Engine", profile: "Profile", user_id: Any, data
         raise FormErrors(errors)
     with write_session(engine) as session:
         user = _lock_user(session, user_id)
+        assert user is not None  # found just above; users are never deleted
         for key, value in values.items():
             if key == "phone" and value != user.phone:
                 user.phone_verified = False
@@ -163,6 +165,7 @@ def update_user_profile(engine: "Engine", profile: "Profile", user_id: Any, data
 
 def _request_email_change(session: Session, s: "Settings", profile: "Profile", user: User, new_email: str,
                           now: datetime) -> None:
+    assert user.id is not None  # a stored user
     if _sends_in_last_hour(session, user.id, "email_change", now) >= SENDS_PER_HOUR:
         raise InvalidInput("errors.too_many_requests")
     token = _issue_link(session, s, user.id, "email_change", EMAIL_CHANGE_TTL, now, target=new_email)
@@ -188,7 +191,10 @@ def confirm_email_change(engine: "Engine", token: Any, *, now: datetime | None =
         row.used_at = now
         session.add(row)
         user = _lock_user(session, row.user_id)
+        # the link's row references the user; users are never deleted
+        assert user is not None and user.id is not None
         new_email = row.target
+        assert new_email is not None  # an email_change link always carries the new address
         login_is_email = user.login == user.email and "@" in user.login
         if login_is_email and new_email != user.login:
             other = _user_by_login(session, new_email)
