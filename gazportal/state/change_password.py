@@ -53,18 +53,3 @@ class PasswordState(FormMixin, rx.State):
         self.form_key += 1  # empty the form
         self.notice = i18n.t("change_password.done", lang)
         return None
-
-
-def policy_lines(profile, lang: str) -> list[str]:
-    """The profile's password rules as short sentences (for the hint)."""
-    p = profile.password_policy
-    out = [i18n.t("change_password.policy.min_length", lang, min=p.min_length)]
-    if p.require_upper_and_lower:
-        out.append(i18n.t("change_password.policy.upper_lower", lang))
-    if p.require_digit:
-        out.append(i18n.t("change_password.policy.digit", lang))
-    if p.require_symbol:
-        out.append(i18n.t("change_password.policy.symbol", lang))
-    if p.reject_common:
-        out.append(i18n.t("change_password.policy.common", lang))
-    return out
