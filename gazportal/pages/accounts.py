@@ -26,26 +26,26 @@ def account_card(card) -> rx.Component:
             rx.el.div(
                 rx.el.div(
                     rx.el.span(T["accounts.card.number"], class_name="gp-acc-label"),
-                    rx.el.h3(card["number"], class_name="gp-acc-num"),
+                    rx.el.h3(card.number, class_name="gp-acc-num"),
                 ),
                 rx.cond(
-                    card["kind"] == "legal",
+                    card.kind == "legal",
                     rx.el.span(rx.icon("building-2", size=14, aria_hidden="true"), T["accounts.card.legal"],
                                class_name="gp-badge"),
                 ),
                 class_name="gp-acc-top",
             ),
             rx.el.dl(
-                _row("user-round", "accounts.card.holder", card["holder"]),
-                _row("map-pin", "accounts.card.address", card["address"]),
+                _row("user-round", "accounts.card.holder", card.holder),
+                _row("map-pin", "accounts.card.address", card.address),
             ),
             rx.el.a(
                 rx.icon("gauge", size=18, aria_hidden="true"),
                 rx.el.span(T["accounts.card.open"]),
-                href="/dashboard?account=" + card["id"],
+                href="/dashboard?account=" + card.id,
                 class_name="gp-btn gp-btn-ghost gp-btn-sm",
-                aria_label=T["accounts.card.open"] + " " + card["number"],
-                data_open=card["number"],
+                aria_label=T["accounts.card.open"] + " " + card.number,
+                data_open=card.number,
             ),
             rx.cond(
                 S.can_add,
@@ -55,15 +55,15 @@ def account_card(card) -> rx.Component:
                         icon="unlink",
                         kind="danger",
                         class_name="gp-btn-sm",
-                        on_click=S.ask_unlink(card["id"]),
-                        aria_label=T["accounts.unlink"] + " " + card["number"],
-                        data_unlink=card["number"],
+                        on_click=S.ask_unlink(card.id),
+                        aria_label=T["accounts.unlink"] + " " + card.number,
+                        data_unlink=card.number,
                     ),
                     class_name="gp-actions",
                 ),
             ),
             class_name="gp-acc",
-            data_account=card["number"],
+            data_account=card.number,
         ),
     )
 
@@ -123,7 +123,7 @@ def _select(level: str, label_key: str, items, value, handler, disabled) -> rx.C
         rx.el.label(T[label_key], html_for=fid, class_name="gp-label"),
         rx.el.select(
             rx.el.option(T["accounts.picker.choose"], value=""),
-            rx.foreach(items, lambda o: rx.el.option(o["name"], value=o["id"])),
+            rx.foreach(items, lambda o: rx.el.option(o.name, value=o.id)),
             id=fid,
             value=value,
             on_change=handler,
@@ -225,16 +225,16 @@ def add_panel() -> rx.Component:
 
 def _doc(doc) -> rx.Component:
     return rx.el.li(
-        rx.cond(doc["type"] == "application/pdf",  # two static icons: a dynamic name loads all of lucide
+        rx.cond(doc.type == "application/pdf",  # two static icons: a dynamic name loads all of lucide
                 rx.icon("file-text", size=20, aria_hidden="true"), rx.icon("image", size=20, aria_hidden="true")),
-        rx.el.span(doc["name"], class_name="gp-doc-name"),
-        rx.el.span(doc["size"], class_name="gp-req-meta"),
+        rx.el.span(doc.name, class_name="gp-doc-name"),
+        rx.el.span(doc.size, class_name="gp-req-meta"),
         rx.el.button(
             rx.icon("trash-2", size=18, aria_hidden="true"),
             type="button",
             class_name="gp-btn gp-btn-danger gp-btn-sm",
-            aria_label=T["accounts.docs.remove"] + " " + doc["name"],
-            on_click=S.remove_document(doc["id"]),
+            aria_label=T["accounts.docs.remove"] + " " + doc.name,
+            on_click=S.remove_document(doc.id),
         ),
         class_name="gp-doc",
     )
@@ -329,11 +329,11 @@ def _draft() -> rx.Component:
 def _request_item(r) -> rx.Component:
     return rx.el.li(
         rx.el.div(
-            rx.el.span(r["number"], " · ", r["owner"], class_name="gp-label"),
-            rx.el.span(r["date"], " · ", T["accounts.docs.title"], ": ", r["count"], class_name="gp-req-meta"),
+            rx.el.span(r.number, " · ", r.owner, class_name="gp-label"),
+            rx.el.span(r.date, " · ", T["accounts.docs.title"], ": ", r.count, class_name="gp-req-meta"),
             class_name="gp-req-main",
         ),
-        rx.el.span(T["accounts.rereg.status." + r["status"].to(str)], class_name="gp-badge", data_status=r["status"]),
+        rx.el.span(T["accounts.rereg.status." + r.status.to(str)], class_name="gp-badge", data_status=r.status),
         class_name="gp-req",
     )
 

@@ -22,6 +22,7 @@ from gazportal.state.contract import (
     CUSTOMER, Choice, Ctx, Files, Form, FormMixin, Id, call, engine, field_texts, handler, profile, say,
 )
 from gazportal.state.i18n import resay_on_language_change
+from gazportal.state.views import AccountCard, DocumentRow, Option, RequestRow
 
 UPLOAD_ID = "rereg-doc"
 PICKER_LEVELS = ("branch", "settlement", "street", "house", "flat")
@@ -33,8 +34,8 @@ _LOADERS = {
 }
 
 
-def _options(items) -> list[dict[str, str]]:
-    return [{"id": str(o.id), "name": o.name} for o in items]
+def _options(items) -> list[Option]:
+    return [Option(str(o.id), o.name) for o in items]
 
 
 def _size(n: int, lang: str) -> str:
@@ -58,18 +59,18 @@ class AccountsState(FormMixin, rx.State):
     BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"add_payment", "add_address", "request", "submit_request"})
 
     loaded: bool = False
-    cards: list[dict[str, str]] = []
+    cards: list[AccountCard] = []
     can_add: bool = False
 
     # adding
     add_mode: str = ""
     add_errors: dict[str, str] = {}
     add_form_key: int = 0
-    branches: list[dict[str, str]] = []
-    settlements: list[dict[str, str]] = []
-    streets: list[dict[str, str]] = []
-    houses: list[dict[str, str]] = []
-    flats: list[dict[str, str]] = []
+    branches: list[Option] = []
+    settlements: list[Option] = []
+    streets: list[Option] = []
+    houses: list[Option] = []
+    flats: list[Option] = []
     sel_branch: str = ""
     sel_settlement: str = ""
     sel_street: str = ""
@@ -82,11 +83,11 @@ class AccountsState(FormMixin, rx.State):
     unlink_number: str = ""
 
     # re-registration
-    requests: list[dict[str, str]] = []
+    requests: list[RequestRow] = []
     draft_id: str = ""
     draft_number: str = ""
     draft_owner: str = ""
-    docs: list[dict[str, str]] = []
+    docs: list[DocumentRow] = []
     req_errors: dict[str, str] = {}
     req_notice: str = ""
     req_error: str = ""
@@ -99,33 +100,27 @@ class AccountsState(FormMixin, rx.State):
     def _clear_messages(self) -> None:
         self.notice = self.error = ""
 
-    def _methods(self) -> list[str]:
-        return _methods()
-
     def _refresh(self, user_id: int, lang: str) -> None:
         with read_session(engine()) as s:
             cards = svc.list_accounts(s, user_id)
             self.can_add = svc.can_add_accounts(s, user_id)
             reqs = svc.list_requests(s, user_id)
-            if self.can_add and "address_picker" in self._methods() and not self.branches:
+            if self.can_add and "address_picker" in _methods() and not self.branches:
                 self.branches = _options(svc.branches(s))
-        self.cards = [
-            {"id": str(c.id), "number": c.number, "holder": c.holder_name, "address": c.address, "kind": c.kind}
-            for c in cards
-        ]
+        self.cards = [AccountCard(str(c.id), c.number, c.holder_name, c.address, c.kind) for c in cards]
         self._show_requests(reqs, lang)
 
     def _show_requests(self, reqs, lang: str) -> None:
         self.requests = [
-            {
-                "id": str(r.id),
-                "number": r.account_number,
-                "owner": r.new_owner_name,
-                "status": r.status,
-                "status_text": i18n.t(f"accounts.rereg.status.{r.status}", lang),
-                "date": i18n.format_date(r.submitted_at or r.created_at, lang, "medium"),
-                "count": str(len(r.documents)),
-            }
+            RequestRow(
+                id=str(r.id),
+                number=r.account_number,
+                owner=r.new_owner_name,
+                status=r.status,
+                status_text=i18n.t(f"accounts.rereg.status.{r.status}", lang),
+                date=i18n.format_date(r.submitted_at or r.created_at, lang, "medium"),
+                count=str(len(r.documents)),
+            )
             for r in reqs
             if r.status != "draft"
         ]
@@ -141,10 +136,10 @@ class AccountsState(FormMixin, rx.State):
             self.draft_number = draft.account_number
             self.draft_owner = draft.new_owner_name
             self.docs = [
-                {"id": str(d.id), "name": d.filename, "size": _size(d.size, lang), "type": d.content_type}
+                DocumentRow(str(d.id), d.filename, _size(d.size, lang), d.content_type)
                 for d in draft.documents
             ]
-            shown = {d["id"] for d in self.docs}  # a removed document may be uploaded again
+            shown = {d.id for d in self.docs}  # a removed document may be uploaded again
             self._doc_sha = {k: v for k, v in self._doc_sha.items() if k in shown}
 
     async def _reload(self, ctx: Ctx) -> None:
@@ -160,8 +155,8 @@ class AccountsState(FormMixin, rx.State):
         self.req_notice = self.req_error = ""
         self.add_errors, self.req_errors = {}, {}
         self.unlink_id = self.unlink_number = ""
-        if self.add_mode not in self._methods():
-            self.add_mode = self._methods()[0]
+        if self.add_mode not in _methods():
+            self.add_mode = _methods()[0]
         await self._reload(ctx)
         self.loaded = True
         return None
@@ -213,7 +208,7 @@ class AccountsState(FormMixin, rx.State):
         index = PICKER_LEVELS.index(level)
         if index > 0 and not getattr(self, f"sel_{PICKER_LEVELS[index - 1]}"):
             return None  # the parent is not chosen yet
-        if value and value not in {o["id"] for o in getattr(self, self._list_name(level))}:
+        if value and value not in {o.id for o in getattr(self, self._list_name(level))}:
             return None  # not one of the options shown
         setattr(self, f"sel_{level}", value)
         for lower in PICKER_LEVELS[index + 1 :]:

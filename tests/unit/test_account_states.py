@@ -25,6 +25,7 @@ from gazportal.services import auth, i18n, passwords
 # The state classes are registered when the module is collected (Reflex keeps its registry in a
 # context variable: one made inside a test's task would be gone in the next test).
 from gazportal.state import accounts as _accounts, change_password as _password, user_profile as _profile  # noqa: F401
+from gazportal.state.views import Option
 from tests.conftest import sign_in_token, state_of
 
 PASSWORD = "Sturdy-Lantern-42"
@@ -187,10 +188,10 @@ async def test_load_shows_only_the_users_own_cards(world, app_db):
 
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     assert await s.load() is None
-    assert [c["number"] for c in s.cards] == ["100000001"]
-    assert s.cards[0]["holder"] == "Ivanova A." and "Abai" in s.cards[0]["address"]
+    assert [c.number for c in s.cards] == ["100000001"]
+    assert s.cards[0].holder == "Ivanova A." and "Abai" in s.cards[0].address
     assert s.can_add is True and s.add_mode == "payment_proof"
-    assert s.branches == [{"id": str(world["branch"]), "name": "Central"}]
+    assert s.branches == [Option(str(world["branch"]), "Central")]
 
 
 async def test_legal_entity_sees_its_company_list_and_cannot_add_or_unlink(world, app_db):
@@ -198,7 +199,7 @@ async def test_legal_entity_sees_its_company_list_and_cannot_add_or_unlink(world
 
     s = await _state(AccountsState, _token(app_db, "corp@example.kz"))
     await s.load()
-    assert [c["number"] for c in s.cards] == ["200000001"] and s.can_add is False
+    assert [c.number for c in s.cards] == ["200000001"] and s.can_add is False
     before = _snapshot(app_db)
     await s.ask_unlink(str(world["legal"]))
     assert s.unlink_id == "" and s.error  # the service refuses (fixed list)
@@ -212,13 +213,13 @@ async def test_add_by_payment_and_field_errors(world, app_db):
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s.load()
     await s.add_by_payment(_sub(s, {"number": "100000003", "last_payment": "1234.49"}))
-    assert set(s.add_errors) == {"number", "last_payment"} and s.cards[-1]["number"] == "100000001"
+    assert set(s.add_errors) == {"number", "last_payment"} and s.cards[-1].number == "100000001"
     await s.add_by_payment(_sub(s, {"number": "12", "last_payment": "abc"}))
     assert set(s.add_errors) == {"number", "last_payment"}
     key = s.add_form_key
     await s.add_by_payment(_sub(s, {"number": "100000003", "last_payment": "1234.50"}))
     assert s.add_errors == {} and s.add_form_key == key + 1
-    assert [c["number"] for c in s.cards] == ["100000001", "100000003"]
+    assert [c.number for c in s.cards] == ["100000001", "100000003"]
     assert "100000003" in s.notice
 
 
@@ -234,7 +235,7 @@ async def test_form_copies_under_the_input_ids_are_accepted(world, app_db):
     assert _snapshot(app_db) == before
     await s.add_by_payment(_sub(s, {"number": "100000003", "last_payment": "1234.50", "add_number": "100000003",
                             "add_last_payment": "1234.50"}))
-    assert [c["number"] for c in s.cards] == ["100000001", "100000003"]
+    assert [c.number for c in s.cards] == ["100000001", "100000003"]
 
 
 @pytest.mark.parametrize(
@@ -261,7 +262,7 @@ async def test_add_by_payment_refuses_junk_cleanly(world, app_db, payload):
         payload = _sub(s, payload)  # only the junk is wrong
     assert await s.add_by_payment(payload) is None
     assert _snapshot(app_db) == before
-    assert [c["number"] for c in s.cards] == ["100000001"]
+    assert [c.number for c in s.cards] == ["100000001"]
 
 
 async def test_address_picker_cascades_and_links(world, app_db):
@@ -272,11 +273,11 @@ async def test_address_picker_cascades_and_links(world, app_db):
     await s.pick_settlement(str(world["settlement"]))  # parent not chosen yet: ignored
     assert s.sel_settlement == ""
     await s.pick_branch(str(world["branch"]))
-    assert s.settlements == [{"id": str(world["settlement"]), "name": "Almaty"}]
+    assert s.settlements == [Option(str(world["settlement"]), "Almaty")]
     await s.pick_settlement(str(world["settlement"]))
     await s.pick_street(str(world["street"]))
     await s.pick_house(str(world["house"]))
-    assert [f["name"] for f in s.flats] == ["1", "2"]
+    assert [f.name for f in s.flats] == ["1", "2"]
     # The free account has no flat: with flats listed, a flat must be chosen first.
     await s.add_by_address(_sub(s, {"number": "100000003"}))
     assert "flat" in s.add_errors
@@ -303,7 +304,7 @@ async def test_address_picker_links_an_account_at_the_chosen_flat(world, app_db)
                        ("house", "house"), ("flat", "f2")):
         await getattr(s, f"pick_{level}")(str(world[key]))
     await s.add_by_address(_sub(s, {"number": "100000009"}))
-    assert s.add_errors == {} and "100000009" in [c["number"] for c in s.cards]
+    assert s.add_errors == {} and "100000009" in [c.number for c in s.cards]
 
 
 @pytest.mark.parametrize("value", ODD + ["999999"])
@@ -391,17 +392,17 @@ async def test_request_with_documents_one_by_one(world, app_db):
     assert s.docs == []
     await s.upload_document([_upload(PDF, "../../etc/passwd.pdf")])
     await s.upload_document([_upload(PDF + b"% page 2\n", "second.pdf")])  # another file (other bytes)
-    assert len(s.docs) == 2 and s.docs[0]["type"] == "application/pdf"
-    assert "/" not in s.docs[0]["name"]
-    await s.remove_document(s.docs[0]["id"])
-    assert [d["name"] for d in s.docs] == ["second.pdf"]
+    assert len(s.docs) == 2 and s.docs[0].type == "application/pdf"
+    assert "/" not in s.docs[0].name
+    await s.remove_document(s.docs[0].id)
+    assert [d.name for d in s.docs] == ["second.pdf"]
     await s.submit_request(_send(s))
     assert s.draft_id == "" and s.docs == [] and s.req_notice
-    assert [(r["number"], r["status"]) for r in s.requests] == [("100000001", "submitted")]
+    assert [(r.number, r.status) for r in s.requests] == [("100000001", "submitted")]
     # A new load keeps showing it.
     s2 = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s2.load()
-    assert s2.requests[0]["status_text"] == "Sent"
+    assert s2.requests[0].status_text == "Sent"
 
 
 async def test_too_large_document_is_refused_without_reading_it_all(world, app_db):
@@ -422,7 +423,7 @@ async def test_another_users_document_and_request_are_refused(world, app_db):
     await bob.load()
     await bob.start_request(_sub(bob, REQUEST))
     await bob.upload_document([_upload(PDF)])
-    bobs_doc, bobs_draft = bob.docs[0]["id"], bob.draft_id
+    bobs_doc, bobs_draft = bob.docs[0].id, bob.draft_id
 
     alice = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await alice.load()
@@ -714,7 +715,7 @@ async def test_the_same_document_uploaded_twice_is_stored_once(world, app_db):
     assert _snapshot(app_db)[2] == 1
     await s.upload_document([_upload(PDF + b"\n% another", "other.pdf")])  # other bytes: a second one
     assert len(s.docs) == 2
-    await s.remove_document(s.docs[0]["id"])  # removed: the same file may be uploaded again
+    await s.remove_document(s.docs[0].id)  # removed: the same file may be uploaded again
     await s.upload_document([_upload(PDF)])
     assert len(s.docs) == 2 and _snapshot(app_db)[2] == 2
     # Another draft starts fresh: the same file goes to it.
