@@ -166,7 +166,7 @@ def message_form() -> rx.Component:
                                 class_name="gp-label"),
                     rx.el.select(
                         rx.el.option(T["messages.form.no_account"], value=""),
-                        rx.foreach(S.accounts, lambda a: rx.el.option(a["number"], value=a["id"])),
+                        rx.foreach(S.accounts, lambda a: rx.el.option(a.number, value=a.id)),
                         id=f"{FORM_PREFIX}-account_id",
                         name="account_id",
                         class_name="gp-input",
@@ -240,19 +240,19 @@ def _message_item(m) -> rx.Component:
     return rx.el.li(
         rx.el.article(
             rx.el.div(
-                rx.el.h2(m["subject"], class_name="gp-msg-subject"),
-                rx.el.span(T["messages.status." + m["status"]], class_name="gp-badge", data_status=m["status"]),
+                rx.el.h2(m.subject, class_name="gp-msg-subject"),
+                rx.el.span(T["messages.status." + m.status], class_name="gp-badge", data_status=m.status),
                 class_name="gp-msg-top",
             ),
             rx.el.p(
-                rx.el.span(T["messages.kind." + m["kind"]]),
-                rx.el.time(m["date_" + I18nState.lang], date_time=m["date_iso"]),
-                rx.cond(m["account"] != "", rx.el.span(T["messages.list.account"] + " " + m["account"])),
+                rx.el.span(T["messages.kind." + m.kind]),
+                rx.el.time(m.dates[I18nState.lang], date_time=m.date_iso),
+                rx.cond(m.account != "", rx.el.span(T["messages.list.account"] + " " + m.account)),
                 class_name="gp-msg-meta",
             ),
-            rx.el.p(m["body"], class_name="gp-msg-body"),
+            rx.el.p(m.body, class_name="gp-msg-body"),
             class_name="gp-msg",
-            data_message=m["id"],
+            data_message=m.id,
         ),
     )
 
