@@ -138,6 +138,22 @@ class MessageRow:
     account: str = ""
 
 
+# --- statistics and statement ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """A month of the statistics table (volume of one service, money over all)."""
+
+    period: str = ""  # YYYY-MM
+    label: str = ""
+    volume: str = ""
+    charged: str = ""
+    paid: str = ""
+    balance: str = ""
+    debt: bool = False  # the month closed in debt
+
+
 # --- statement --------------------------------------------------------------------------------
 
 
