@@ -14,7 +14,7 @@ T = I18nState.t
 
 
 def _v(name: str):
-    return S.values[name].to(str)
+    return getattr(S.values, name)
 
 
 def profile_form() -> rx.Component:

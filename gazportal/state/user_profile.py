@@ -2,6 +2,7 @@
 that confirms a new e-mail address from the link sent to it."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any, ClassVar
 
@@ -15,8 +16,9 @@ from gazportal.state.contract import (
     CUSTOMER, PUBLIC, Ctx, Form, FormMixin, call, engine, field_texts, handler, profile, say,
 )
 from gazportal.state.i18n import I18nState, _document_script, resay_on_language_change
+from gazportal.state.views import ProfileValues
 
-FIELDS = ("surname", "name", "phone", "email", "birth_date", "gender", "language")
+FIELDS = tuple(f.name for f in dataclasses.fields(ProfileValues))  # the form's fields
 
 
 def _s(value: Any) -> str:
@@ -32,13 +34,13 @@ class ProfileState(FormMixin, rx.State):
     BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"save"})
 
     loaded: bool = False
-    values: dict[str, str] = {}
+    values: ProfileValues = ProfileValues()
     pending_email: str = ""
     kind: str = "person"
     form_key: int = 0
 
     def _fill(self, p) -> None:
-        self.values = {f: _s(getattr(p, f, "")) for f in FIELDS}
+        self.values = ProfileValues(**{f: _s(getattr(p, f, "")) for f in FIELDS})
         self.pending_email = _s(getattr(p, "pending_email", "") or "")
         self.kind = _s(getattr(p, "kind", "person")) or "person"
         self.form_key += 1
@@ -63,8 +65,8 @@ class ProfileState(FormMixin, rx.State):
         """The language was switched in the header (and saved as the user's): the form's language
         field says the same, so that "Save" does not switch it back."""
         lang = ctx.lang
-        if self.loaded and self.values.get("language") != lang:
-            self.values = {**self.values, "language": lang}
+        if self.loaded and self.values.language != lang:
+            self.values = dataclasses.replace(self.values, language=lang)
             self.form_key += 1
         return None
 

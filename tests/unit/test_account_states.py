@@ -7,6 +7,7 @@ types, huge values, NaN and extra fields by doing nothing (no exception, no chan
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from gazportal.services import auth, i18n, passwords
 # The state classes are registered when the module is collected (Reflex keeps its registry in a
 # context variable: one made inside a test's task would be gone in the next test).
 from gazportal.state import accounts as _accounts, change_password as _password, user_profile as _profile  # noqa: F401
-from gazportal.state.views import Option
+from gazportal.state.views import Option, ProfileValues
 from tests.conftest import sign_in_token, state_of
 
 PASSWORD = "Sturdy-Lantern-42"
@@ -163,7 +164,7 @@ async def test_nothing_runs_without_a_valid_session(world, app_db, token):
     assert _is_signin_redirect(await p.load())
     assert _is_signin_redirect(await p.save({"surname": "X", "name": "Y", "phone": "", "email": "",
                                              "birth_date": "", "gender": "", "language": "ru"}))
-    assert p.values == {}
+    assert p.values == ProfileValues()
     pw = await _state(PasswordState, token)
     assert _is_signin_redirect(await pw.change(_sub(pw, {"current": PASSWORD, "password": NEW_PASSWORD,
                                                          "password2": NEW_PASSWORD})))
@@ -479,10 +480,10 @@ async def test_profile_loads_and_saves_and_switches_the_language(world, app_db):
     root = await _root(_token(app_db, "alice@example.kz"))
     p = await root.get_state(ProfileState)
     await p.load()
-    assert p.values["surname"] == "Иванова" and p.values["email"] == "alice@example.kz"
-    assert p.values["language"] == "en"
+    assert p.values.surname == "Иванова" and p.values.email == "alice@example.kz"
+    assert p.values.language == "en"
     result = await p.save(PROFILE)
-    assert p.errors == {} and p.values["phone"] == "+77011112233" and p.values["birth_date"] == "1990-05-17"
+    assert p.errors == {} and p.values.phone == "+77011112233" and p.values.birth_date == "1990-05-17"
     assert p.notice == "Профиль сохранён."  # already in the new language
     i18n_state = await root.get_state(I18nState)
     assert i18n_state.lang == "ru" and result is not None  # <html lang> script
@@ -511,7 +512,7 @@ async def test_email_change_needs_the_link(world, app_db):
     await p.load()
     await p.save({**PROFILE, "email": "anna.new@example.kz", "language": "en"})
     assert p.pending_email == "anna.new@example.kz" and "anna.new@example.kz" in p.notice
-    assert p.values["email"] == "alice@example.kz"  # unchanged until the link is opened
+    assert p.values.email == "alice@example.kz"  # unchanged until the link is opened
     # The confirmation page refuses a made-up token.
     c = await _state(ConfirmEmailState)
     await c.confirm()
@@ -539,7 +540,7 @@ async def test_profile_is_always_the_session_users(world, app_db):
 
     p = await _state(ProfileState, _token(app_db, "bob@example.kz"))
     await p.load()
-    assert p.values["surname"] == "Brown"
+    assert p.values.surname == "Brown"
     await p.save({**PROFILE, "email": "bob@example.kz", "language": "en"})
     with read_session(app_db) as s:
         assert s.get(User, world["alice"]).surname == "Иванова"
@@ -787,9 +788,9 @@ async def test_begin_marks_only_a_known_form_busy_and_every_ending_lowers_it(wor
 
     prof = await _state(ProfileState, token)
     await prof.load()
-    await ends(prof, "save", lambda: prof.save({**prof.values, "surname": ""}))
+    await ends(prof, "save", lambda: prof.save({**dataclasses.asdict(prof.values), "surname": ""}))
     assert "surname" in prof.errors
-    await ends(prof, "save", lambda: prof.save({**prof.values, "surname": "Петрова"}))
+    await ends(prof, "save", lambda: prof.save({**dataclasses.asdict(prof.values), "surname": "Петрова"}))
     assert prof.notice and not prof.errors
 
     pw = await _state(PasswordState, token)
@@ -814,10 +815,10 @@ async def test_a_language_switch_on_the_profile_page_updates_its_language_field(
 
     prof = await _state(ProfileState, _token(app_db, "alice@example.kz"))
     await prof.load()
-    assert prof.values["language"] == "en"
+    assert prof.values.language == "en"
     key = prof.form_key
     (await prof.get_state(I18nState)).lang_pref = "ru"
     await prof.relang()
-    assert prof.values["language"] == "ru" and prof.form_key == key + 1
+    assert prof.values.language == "ru" and prof.form_key == key + 1
     await prof.relang()  # already so: the form is left alone
     assert prof.form_key == key + 1
