@@ -234,6 +234,23 @@ def _statement_controls() -> rx.Component:
     )
 
 
+def _lines(title_key: str, rows, what, empty_key: str) -> tuple[rx.Component, rx.Component]:
+    """The statement's charges or payments under their heading: ``what`` of a row, then its
+    amount; a line saying there are none when the list is empty."""
+    return (
+        rx.el.h3(T[title_key], class_name="gp-statement-h"),
+        rx.cond(
+            rows.length() > 0,
+            rx.el.ul(
+                rx.foreach(rows, lambda row: rx.el.li(
+                    rx.el.span(what(row)), rx.el.span(row.amount, class_name="gp-num"), class_name="gp-line")),
+                class_name="gp-lines",
+            ),
+            rx.el.p(T[empty_key], class_name="gp-empty"),
+        ),
+    )
+
+
 def _statement_body() -> rx.Component:
     info = M.info[L]
     return rx.el.section(
@@ -246,30 +263,12 @@ def _statement_body() -> rx.Component:
             _kv("statement.opening", info.opening, class_name="gp-num", id="statement-opening"),
             class_name="gp-kv gp-statement-kv",
         ),
-        rx.el.h3(T["statement.charges_title"], class_name="gp-statement-h"),
-        rx.cond(
-            M.charges[L].length() > 0,
-            rx.el.ul(
-                rx.foreach(M.charges[L], lambda c: rx.el.li(
-                    rx.el.span(c.service + ", " + c.volume), rx.el.span(c.amount, class_name="gp-num"),
-                    class_name="gp-line")),
-                class_name="gp-lines",
-            ),
-            rx.el.p(T["statement.no_charges"], class_name="gp-empty"),
-        ),
+        *_lines("statement.charges_title", M.charges[L], lambda c: c.service + ", " + c.volume,
+                "statement.no_charges"),
         rx.el.dl(_kv("statement.charged", info.charged, class_name="gp-num", id="statement-charged"),
                  class_name="gp-kv gp-statement-kv"),
-        rx.el.h3(T["statement.payments_title"], class_name="gp-statement-h"),
-        rx.cond(
-            M.payments[L].length() > 0,
-            rx.el.ul(
-                rx.foreach(M.payments[L], lambda p: rx.el.li(
-                    rx.el.span(p.date + " · " + p.receipt), rx.el.span(p.amount, class_name="gp-num"),
-                    class_name="gp-line")),
-                class_name="gp-lines",
-            ),
-            rx.el.p(T["statement.no_payments"], class_name="gp-empty"),
-        ),
+        *_lines("statement.payments_title", M.payments[L], lambda p: p.date + " · " + p.receipt,
+                "statement.no_payments"),
         rx.el.dl(
             _kv("statement.paid", info.paid, class_name="gp-num", id="statement-paid"),
             _kv("statement.closing", info.closing, class_name="gp-num", id="statement-closing"),
