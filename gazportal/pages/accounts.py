@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.components.app_layout import app_layout, page_title
-from gazportal.components.forms import alert, button, field, submission_input
+from gazportal.components.forms import alert, busy_form, button, field, submission_input
 from gazportal.settings import get_settings
 from gazportal.state.accounts import UPLOAD_ID, AccountsState as S
 from gazportal.state.i18n import I18nState
@@ -96,7 +96,8 @@ def cards() -> rx.Component:
 
 def _payment_form() -> rx.Component:
     profile = get_settings().profile
-    return rx.el.form(
+    return busy_form(
+        S, "add_payment", S.add_by_payment,
         rx.el.div(
             field("add", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
                   auto_complete="off", placeholder=profile.account_number_example, max_length=20),
@@ -105,14 +106,7 @@ def _payment_form() -> rx.Component:
                   hint=T["accounts.add.last_payment_hint"]),
             class_name="gp-form-grid",
         ),
-        rx.el.div(button(T["accounts.add.submit"], icon="plus", type="submit", loading=S.busy == "add_payment"),
-                  class_name="gp-actions"),
-        submission_input(S),
-        on_submit=[S.begin("add_payment"), S.add_by_payment],
-        reset_on_submit=False,
-        key=S.add_form_key.to_string(),
-        class_name="gp-form",
-        id="add-by-payment",
+        label=T["accounts.add.submit"], icon="plus", key=S.add_form_key, id="add-by-payment",
     )
 
 
@@ -153,24 +147,16 @@ def _address_form() -> rx.Component:
             ),
             class_name="gp-form-grid",
         ),
-        rx.el.form(
+        busy_form(
+            S, "add_address", S.add_by_address,
             rx.el.div(
                 field("pick", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
                       auto_complete="off", placeholder=profile.account_number_example, max_length=20,
                       disabled=S.sel_house == ""),
                 class_name="gp-form-grid",
             ),
-            rx.el.div(
-                button(T["accounts.add.submit"], icon="plus", type="submit", loading=S.busy == "add_address",
-                       disabled=(S.sel_house == "") | (S.busy == "add_address")),
-                class_name="gp-actions",
-            ),
-            submission_input(S),
-            on_submit=[S.begin("add_address"), S.add_by_address],
-            reset_on_submit=False,
-            key=S.add_form_key.to_string(),
-            class_name="gp-form",
-            id="add-by-address",
+            label=T["accounts.add.submit"], icon="plus", key=S.add_form_key, id="add-by-address",
+            disabled=(S.sel_house == "") | (S.busy == "add_address"),
         ),
         class_name="gp-form",
     )
@@ -241,7 +227,8 @@ def _doc(doc) -> rx.Component:
 
 
 def _request_form() -> rx.Component:
-    return rx.el.form(
+    return busy_form(
+        S, "request", S.start_request,
         rx.el.div(
             field("rereg", "account_number", "accounts.rereg.account_number", S.req_errors, input_mode="numeric",
                   auto_complete="off", max_length=20),
@@ -253,14 +240,7 @@ def _request_form() -> rx.Component:
                   max_length=2000, span2=True),
             class_name="gp-form-grid",
         ),
-        rx.el.div(button(T["accounts.rereg.start"], icon="file-plus", type="submit", loading=S.busy == "request"),
-                  class_name="gp-actions"),
-        submission_input(S),
-        on_submit=[S.begin("request"), S.start_request],
-        reset_on_submit=False,
-        key=S.req_form_key.to_string(),
-        class_name="gp-form",
-        id="rereg-form",
+        label=T["accounts.rereg.start"], icon="file-plus", key=S.req_form_key, id="rereg-form",
     )
 
 

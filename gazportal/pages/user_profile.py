@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.components.app_layout import APP_CSS, app_layout, page_title
-from gazportal.components.forms import alert, button, field
+from gazportal.components.forms import alert, busy_form, field
 from gazportal.components.layout import layout
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
@@ -22,7 +22,8 @@ def profile_form() -> rx.Component:
     genders = [("", T["my_profile.gender_unset"]), ("female", T["my_profile.gender_female"]),
                ("male", T["my_profile.gender_male"])]
     languages = [(code, T[f"lang.{code}"]) for code in profile.languages]  # each in its own language
-    return rx.el.form(
+    return busy_form(
+        S, "save", S.save,
         rx.el.div(
             field("prof", "surname", "my_profile.surname", S.errors, default_value=_v("surname"),
                   auto_complete="family-name", max_length=100, required=True),
@@ -48,13 +49,7 @@ def profile_form() -> rx.Component:
         ),
         alert("err", S.error),
         alert("ok", S.notice, id="profile-notice"),
-        rx.el.div(button(T["my_profile.save"], icon="save", type="submit", loading=S.busy == "save"),
-                  class_name="gp-actions"),
-        on_submit=[S.begin("save"), S.save],
-        reset_on_submit=False,
-        key=S.form_key.to_string(),
-        class_name="gp-form",
-        id="profile-form",
+        label=T["my_profile.save"], icon="save", key=S.form_key, id="profile-form", creates=False,
     )
 
 
