@@ -6,7 +6,7 @@ import reflex as rx
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, busy_form, button, field, submission_input
 from gazportal.settings import get_settings
-from gazportal.state.accounts import UPLOAD_ID, AccountsState as S
+from gazportal.state.accounts import PICKER_LEVELS, PICKER_LISTS, UPLOAD_ID, AccountsState as S
 from gazportal.state.i18n import I18nState
 
 T = I18nState.t
@@ -110,17 +110,20 @@ def _payment_form() -> rx.Component:
     )
 
 
-def _select(level: str, label_key: str, items, value, handler, disabled) -> rx.Component:
+def _select(level: str) -> rx.Component:
+    """The select of one level of the address picker (disabled until the level above is chosen)."""
     fid = f"pick-{level}"
     has_error = S.add_errors.contains(level)
+    index = PICKER_LEVELS.index(level)
+    disabled = False if index == 0 else getattr(S, f"sel_{PICKER_LEVELS[index - 1]}") == ""
     return rx.el.div(
-        rx.el.label(T[label_key], html_for=fid, class_name="gp-label"),
+        rx.el.label(T[f"accounts.picker.{level}"], html_for=fid, class_name="gp-label"),
         rx.el.select(
             rx.el.option(T["accounts.picker.choose"], value=""),
-            rx.foreach(items, lambda o: rx.el.option(o.name, value=o.id)),
+            rx.foreach(getattr(S, PICKER_LISTS[level]), lambda o: rx.el.option(o.name, value=o.id)),
             id=fid,
-            value=value,
-            on_change=handler,
+            value=getattr(S, f"sel_{level}"),
+            on_change=lambda value: S.pick(level, value),
             disabled=disabled,
             class_name="gp-input",
             aria_invalid=rx.cond(has_error, "true", "false"),
@@ -135,16 +138,8 @@ def _address_form() -> rx.Component:
     profile = get_settings().profile
     return rx.el.div(
         rx.el.div(
-            _select("branch", "accounts.picker.branch", S.branches, S.sel_branch, S.pick_branch, False),
-            _select("settlement", "accounts.picker.settlement", S.settlements, S.sel_settlement,
-                    S.pick_settlement, S.sel_branch == ""),
-            _select("street", "accounts.picker.street", S.streets, S.sel_street, S.pick_street,
-                    S.sel_settlement == ""),
-            _select("house", "accounts.picker.house", S.houses, S.sel_house, S.pick_house, S.sel_street == ""),
-            rx.cond(
-                S.flats.length() > 0,
-                _select("flat", "accounts.picker.flat", S.flats, S.sel_flat, S.pick_flat, S.sel_house == ""),
-            ),
+            *[_select(level) for level in PICKER_LEVELS[:-1]],
+            rx.cond(S.flats.length() > 0, _select("flat")),  # only where the house has flats
             class_name="gp-form-grid",
         ),
         busy_form(

@@ -26,6 +26,8 @@ from gazportal.state.views import AccountCard, DocumentRow, Option, RequestRow
 
 UPLOAD_ID = "rereg-doc"
 PICKER_LEVELS = ("branch", "settlement", "street", "house", "flat")
+PICKER_LISTS = {"branch": "branches", "settlement": "settlements", "street": "streets", "house": "houses",
+                "flat": "flats"}  # level -> the state var with its options
 _LOADERS = {
     "settlement": svc.settlements,
     "street": svc.streets,
@@ -208,12 +210,12 @@ class AccountsState(FormMixin, rx.State):
         index = PICKER_LEVELS.index(level)
         if index > 0 and not getattr(self, f"sel_{PICKER_LEVELS[index - 1]}"):
             return None  # the parent is not chosen yet
-        if value and value not in {o.id for o in getattr(self, self._list_name(level))}:
+        if value and value not in {o.id for o in getattr(self, PICKER_LISTS[level])}:
             return None  # not one of the options shown
         setattr(self, f"sel_{level}", value)
         for lower in PICKER_LEVELS[index + 1 :]:
             setattr(self, f"sel_{lower}", "")
-            setattr(self, self._list_name(lower), [])
+            setattr(self, PICKER_LISTS[lower], [])
         self.flats_loaded = False
         self.add_errors = {}
         if value and index + 1 < len(PICKER_LEVELS):
@@ -223,40 +225,16 @@ class AccountsState(FormMixin, rx.State):
                 with read_session(engine()) as s:
                     return _options(_LOADERS[nxt](s, int(value)))
 
-            setattr(self, self._list_name(nxt), await call(load))
+            setattr(self, PICKER_LISTS[nxt], await call(load))
             if nxt == "flat":
                 self.flats_loaded = True
         return None
 
-    @staticmethod
-    def _list_name(level: str) -> str:
-        return {"branch": "branches", "settlement": "settlements", "street": "streets", "house": "houses",
-                "flat": "flats"}[level]
-
     @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_branch(self, ctx: Ctx, value: int | None):
-        return await self._pick("branch", value)
-
-    @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_settlement(self, ctx: Ctx, value: int | None):
-        return await self._pick("settlement", value)
-
-    @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_street(self, ctx: Ctx, value: int | None):
-        return await self._pick("street", value)
-
-    @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_house(self, ctx: Ctx, value: int | None):
-        return await self._pick("house", value)
-
-    @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_flat(self, ctx: Ctx, value: int | None):
-        return await self._pick("flat", value)
+    @handler(CUSTOMER, level=Choice(PICKER_LEVELS), value=PICK)
+    async def pick(self, ctx: Ctx, level: str, value: int | None):
+        """A select of the address picker changed (``value`` None: none chosen)."""
+        return await self._pick(level, value)
 
     @rx.event
     @handler(CUSTOMER, creates=True, form=Form(("number",), max_len=64, prefix="pick"))

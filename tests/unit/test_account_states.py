@@ -136,7 +136,7 @@ def _is_signin_redirect(result) -> bool:
 
 ACCOUNT_CALLS = [
     ("load", ()), ("add_by_payment", ({"number": "100000003", "last_payment": "1234.50"},)),
-    ("pick_branch", ("1",)), ("add_by_address", ({"number": "100000003"},)), ("ask_unlink", ("1",)),
+    ("pick", ("branch", "1")), ("add_by_address", ({"number": "100000003"},)), ("ask_unlink", ("1",)),
     ("confirm_unlink", ()), ("start_request", ({"account_number": "100000001", "new_owner_name": "X Y",
                                                 "phone": "+77011234567", "comment": ""},)),
     ("upload_document", "file"), ("remove_document", ("1",)), ("submit_request", ({"draft": "1"},)),
@@ -271,22 +271,22 @@ async def test_address_picker_cascades_and_links(world, app_db):
 
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s.load()
-    await s.pick_settlement(str(world["settlement"]))  # parent not chosen yet: ignored
+    await s.pick("settlement", str(world["settlement"]))  # parent not chosen yet: ignored
     assert s.sel_settlement == ""
-    await s.pick_branch(str(world["branch"]))
+    await s.pick("branch", str(world["branch"]))
     assert s.settlements == [Option(str(world["settlement"]), "Almaty")]
-    await s.pick_settlement(str(world["settlement"]))
-    await s.pick_street(str(world["street"]))
-    await s.pick_house(str(world["house"]))
+    await s.pick("settlement", str(world["settlement"]))
+    await s.pick("street", str(world["street"]))
+    await s.pick("house", str(world["house"]))
     assert [f.name for f in s.flats] == ["1", "2"]
     # The free account has no flat: with flats listed, a flat must be chosen first.
     await s.add_by_address(_sub(s, {"number": "100000003"}))
     assert "flat" in s.add_errors
-    await s.pick_flat(str(world["f2"]))
+    await s.pick("flat", str(world["f2"]))
     await s.add_by_address(_sub(s, {"number": "100000003"}))  # not at flat 2
     assert "number" in s.add_errors
     # Changing a level clears everything below it.
-    await s.pick_street(str(world["street"]))
+    await s.pick("street", str(world["street"]))
     assert s.sel_house == "" and s.flats == [] and s.sel_flat == ""
     before = _snapshot(app_db)
     await s.add_by_address(_sub(s, {"number": "100000003"}))
@@ -303,7 +303,7 @@ async def test_address_picker_links_an_account_at_the_chosen_flat(world, app_db)
     await s.load()
     for level, key in (("branch", "branch"), ("settlement", "settlement"), ("street", "street"),
                        ("house", "house"), ("flat", "f2")):
-        await getattr(s, f"pick_{level}")(str(world[key]))
+        await s.pick(level, str(world[key]))
     await s.add_by_address(_sub(s, {"number": "100000009"}))
     assert s.add_errors == {} and "100000009" in [c.number for c in s.cards]
 
@@ -314,7 +314,9 @@ async def test_picker_ignores_odd_and_unlisted_values(world, app_db, value):
 
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s.load()
-    await s.pick_branch(value)
+    await s.pick("branch", value)
+    assert s.sel_branch == "" and s.settlements == []
+    await s.pick("country", str(world["branch"]))  # not a level of the picker: refused
     assert s.sel_branch == "" and s.settlements == []
 
 
@@ -630,7 +632,7 @@ def _shown(s) -> tuple:
 async def _to_the_house(s, world, flat="f1"):
     for level, key in (("branch", "branch"), ("settlement", "settlement"), ("street", "street"),
                        ("house", "house"), ("flat", flat)):
-        await getattr(s, f"pick_{level}")(str(world[key]))
+        await s.pick(level, str(world[key]))
 
 
 async def test_each_create_form_sent_twice_stores_once(world, app_db):
