@@ -57,15 +57,21 @@ class _AccountChoice(rx.State, mixin=True):
             self.account_id = ids[0] if ids else ""
         return ctx.user
 
-    def _switch_account(self, ctx: Ctx, account_id: int):
-        """The account select changed: the signed-in user once ``account_id`` is taken as the
-        choice, or None (nothing changes) when it is not one of the accounts shown (the service
-        checks ownership again)."""
-        chosen = str(account_id)
+    async def _account_picked(self, ctx: Ctx) -> None:
+        """Show what the page shows for the account just chosen."""
+        raise NotImplementedError
+
+    @rx.event
+    @handler(CUSTOMER, value=Id())
+    async def pick_account(self, ctx: Ctx, value: int):
+        """The account select changed: nothing happens unless ``value`` is one of the accounts
+        shown (the service checks ownership again)."""
+        chosen = str(value)
         if chosen not in {a.id for a in self.accounts}:
             return None
         self.account_id = chosen
-        return ctx.user
+        await self._account_picked(ctx)
+        return None
 
 
 class StatisticsState(_AccountChoice, FormMixin, rx.State):
@@ -125,16 +131,11 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
         self.loaded = True
         return None
 
-    @rx.event
-    @handler(CUSTOMER, value=Id())
-    async def pick_account(self, ctx: Ctx, value: int):
-        if self._switch_account(ctx, value) is None:
-            return None
+    async def _account_picked(self, ctx: Ctx) -> None:
         self.service = ""
         self.error = await self._show(ctx, self.first, self.last) or ""
         if self.error:
             self._clear_figures()
-        return None
 
     @rx.event
     @handler(CUSTOMER, value=Text(40))
@@ -234,14 +235,9 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
         self.loaded = True
         return None
 
-    @rx.event
-    @handler(CUSTOMER, value=Id())
-    async def pick_account(self, ctx: Ctx, value: int):
-        if self._switch_account(ctx, value) is None:
-            return None
+    async def _account_picked(self, ctx: Ctx) -> None:
         self.error = self.notice = ""
         await self._show(ctx)
-        return None
 
     @rx.event
     @handler(CUSTOMER, value=Text(20))
