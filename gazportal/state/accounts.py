@@ -22,7 +22,7 @@ from gazportal.state.contract import (
     CUSTOMER, Choice, Ctx, Files, Form, FormMixin, Id, call, engine, field_texts, handler, profile, say,
 )
 from gazportal.state.i18n import resay_on_language_change
-from gazportal.state.views import AccountCard, DocumentRow, Option, RequestRow
+from gazportal.state.views import AccountCard, DocumentRow, Option, RequestRow, refusal
 
 UPLOAD_ID = "rereg-doc"
 PICKER_LEVELS = ("branch", "settlement", "street", "house", "flat")
@@ -189,12 +189,8 @@ class AccountsState(FormMixin, rx.State):
                 svc.link_by_payment, engine(), profile(), user.user_id, data["number"], data["last_payment"],
                 now=ctx.now,
             )
-        except FormErrors as e:
-            self.add_errors = field_texts(e, lang)
-            return
         except DomainError as e:
-            self.add_errors = {}
-            self.error = say(e, lang)
+            self.add_errors, self.error = refusal(e, lang)
             return
         self.add_errors = {}
         self.add_form_key += 1
@@ -252,12 +248,8 @@ class AccountsState(FormMixin, rx.State):
                 svc.link_by_address, engine(), profile(), user.user_id, int(self.sel_house),
                 int(self.sel_flat) if self.sel_flat else None, data["number"], now=ctx.now,
             )
-        except FormErrors as e:
-            self.add_errors = field_texts(e, lang)
-            return
         except DomainError as e:
-            self.add_errors = {}
-            self.error = say(e, lang)
+            self.add_errors, self.error = refusal(e, lang)
             return
         self.add_errors = {}
         self.add_form_key += 1
@@ -324,12 +316,8 @@ class AccountsState(FormMixin, rx.State):
                 svc.create_request, engine(), profile(), user.user_id, data["account_number"],
                 data["new_owner_name"], data["phone"], data["comment"], now=ctx.now,
             )
-        except FormErrors as e:
-            self.req_errors = field_texts(e, lang)
-            return
         except DomainError as e:
-            self.req_errors = {}
-            self.req_error = say(e, lang)
+            self.req_errors, self.req_error = refusal(e, lang)
             return
         self.req_errors = {}
         self.draft_id = str(rid)

@@ -11,12 +11,12 @@ import reflex as rx
 from gazportal.db import read_session
 from gazportal.services import auth
 from gazportal.services import i18n
-from gazportal.services.errors import DomainError, FormErrors
+from gazportal.services.errors import DomainError
 from gazportal.state.contract import (
-    CUSTOMER, PUBLIC, Ctx, Form, FormMixin, call, engine, field_texts, handler, profile, say,
+    CUSTOMER, PUBLIC, Ctx, Form, FormMixin, call, engine, handler, profile,
 )
 from gazportal.state.i18n import I18nState, _document_script, resay_on_language_change
-from gazportal.state.views import ProfileValues
+from gazportal.state.views import ProfileValues, refusal
 
 FIELDS = tuple(f.name for f in dataclasses.fields(ProfileValues))  # the form's fields
 
@@ -38,6 +38,9 @@ class ProfileState(FormMixin, rx.State):
     pending_email: str = ""
     kind: str = "person"
     form_key: int = 0
+
+    def _show_error(self, err: DomainError, lang: str) -> None:
+        self.errors, self.error = refusal(err, lang)
 
     def _fill(self, p) -> None:
         self.values = ProfileValues(**{f: _s(getattr(p, f, "")) for f in FIELDS})
@@ -81,17 +84,8 @@ class ProfileState(FormMixin, rx.State):
         for name in ("email", "phone"):
             if data[name] == "" and not _s(getattr(before, name, "")):
                 del data[name]
-        try:
-            after = await call(
-                auth.update_user_profile, engine(), profile(), user.user_id, data, now=ctx.now
-            )
-        except FormErrors as e:
-            self.errors = field_texts(e, lang)
-            return None
-        except DomainError as e:
-            self.errors = {}
-            self.error = say(e, lang)
-            return None
+        # a refusal goes to the form (_show_error)
+        after = await call(auth.update_user_profile, engine(), profile(), user.user_id, data, now=ctx.now)
         self.errors = {}
         self._fill(after)
         asked = data.get("email", "")

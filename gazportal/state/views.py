@@ -10,6 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gazportal.services.errors import DomainError, FormErrors
+from gazportal.state.contract import field_texts, say
+
+
+def refusal(err: DomainError, lang: str) -> tuple[dict[str, str], str]:
+    """A refusal as a form shows it: (field -> message, the form's one line). Field messages stand
+    on their fields alone; any other refusal is one line and clears the fields' messages."""
+    if isinstance(err, FormErrors):
+        return field_texts(err, lang), ""
+    return {}, say(err, lang)
+
 
 @dataclass(frozen=True)
 class Option:
