@@ -182,19 +182,20 @@ class AccountsState(FormMixin, rx.State):
     @rx.event
     @handler(CUSTOMER, creates=True, form=Form(("number", "last_payment"), max_len=64, prefix="add"))
     async def add_by_payment(self, ctx: Ctx, form: dict[str, str]):
-        data, user, lang = form, ctx.user, ctx.lang
         self._clear_messages()
+        await self._link(ctx, svc.link_by_payment, form["number"], form["last_payment"])
+
+    async def _link(self, ctx: Ctx, link, *args) -> None:
+        """Add an account with ``link`` (a service function: engine, profile, user id, ``args``):
+        its refusal on the adding form, or the new card and a notice."""
         try:
-            card = await call(
-                svc.link_by_payment, engine(), profile(), user.user_id, data["number"], data["last_payment"],
-                now=ctx.now,
-            )
+            card = await call(link, engine(), profile(), ctx.user_id, *args, now=ctx.now)
         except DomainError as e:
-            self.add_errors, self.error = refusal(e, lang)
+            self.add_errors, self.error = refusal(e, ctx.lang)
             return
         self.add_errors = {}
         self.add_form_key += 1
-        self.notice = i18n.t("accounts.added", lang, number=card.number)
+        self.notice = i18n.t("accounts.added", ctx.lang, number=card.number)
         await self._reload(ctx)
 
     # --- the address picker -----------------------------------------------------------------
@@ -235,7 +236,7 @@ class AccountsState(FormMixin, rx.State):
     @rx.event
     @handler(CUSTOMER, creates=True, form=Form(("number",), max_len=64, prefix="pick"))
     async def add_by_address(self, ctx: Ctx, form: dict[str, str]):
-        data, user, lang = form, ctx.user, ctx.lang
+        lang = ctx.lang
         self._clear_messages()
         if not self.sel_house:
             self.add_errors = {"house": i18n.t("accounts.picker.choose_house", lang)}
@@ -243,18 +244,8 @@ class AccountsState(FormMixin, rx.State):
         if self.flats and not self.sel_flat:
             self.add_errors = {"flat": i18n.t("accounts.picker.choose_flat", lang)}
             return
-        try:
-            card = await call(
-                svc.link_by_address, engine(), profile(), user.user_id, int(self.sel_house),
-                int(self.sel_flat) if self.sel_flat else None, data["number"], now=ctx.now,
-            )
-        except DomainError as e:
-            self.add_errors, self.error = refusal(e, lang)
-            return
-        self.add_errors = {}
-        self.add_form_key += 1
-        self.notice = i18n.t("accounts.added", lang, number=card.number)
-        await self._reload(ctx)
+        flat = int(self.sel_flat) if self.sel_flat else None
+        await self._link(ctx, svc.link_by_address, int(self.sel_house), flat, form["number"])
 
     # --- unlinking --------------------------------------------------------------------------
 
