@@ -130,6 +130,17 @@ def page_title(title_key: str, lead_key: str | None = None, *extra: rx.Component
     )
 
 
+def panel(icon: str, title_key: str, title_id: str, *children: rx.Component, **attrs) -> rx.Component:
+    """A titled panel of a signed-in page: its heading (an icon and the title) names the section."""
+    return rx.el.section(
+        rx.el.h2(rx.icon(icon, size=20, aria_hidden="true"), T[title_key], class_name="gp-panel-h", id=title_id),
+        *children,
+        class_name="gp-panel",
+        aria_labelledby=title_id,
+        **attrs,
+    )
+
+
 def app_layout(active: str, *children: rx.Component) -> rx.Component:
     return rx.el.div(
         rx.el.style(APP_CSS),

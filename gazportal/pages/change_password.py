@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.app_layout import app_layout, page_title
+from gazportal.components.app_layout import app_layout, page_title, panel
 from gazportal.components.forms import alert, busy_form, field
 from gazportal.settings import get_settings
 from gazportal.state.change_password import PasswordState as S
@@ -37,9 +37,8 @@ def password_page() -> rx.Component:
     return app_layout(
         "password",
         page_title("change_password.title", "change_password.lead"),
-        rx.el.section(
-            rx.el.h2(rx.icon("key-round", size=20, aria_hidden="true"), T["change_password.form_title"],
-                     class_name="gp-panel-h", id="password-title"),
+        panel(
+            "key-round", "change_password.form_title", "password-title",
             busy_form(
                 S, "change", S.change,
                 field("pw", "current", "change_password.current", S.errors, auto_complete="current-password", **pw),
@@ -50,8 +49,6 @@ def password_page() -> rx.Component:
                 alert("ok", S.notice, id="password-notice"),
                 label=T["change_password.submit"], icon="check", key=S.form_key, id="password-form",
             ),
-            class_name="gp-panel",
-            aria_labelledby="password-title",
             style={"max_width": "36rem"},
         ),
     )

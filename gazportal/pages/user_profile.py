@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.app_layout import APP_CSS, app_layout, page_title
+from gazportal.components.app_layout import APP_CSS, app_layout, page_title, panel
 from gazportal.components.forms import alert, busy_form, field
 from gazportal.components.layout import layout
 from gazportal.settings import get_settings
@@ -57,12 +57,9 @@ def profile_page() -> rx.Component:
     return app_layout(
         "profile",
         page_title("my_profile.title", "my_profile.lead"),
-        rx.el.section(
-            rx.el.h2(rx.icon("id-card", size=20, aria_hidden="true"), T["my_profile.details"],
-                     class_name="gp-panel-h", id="profile-details"),
+        panel(
+            "id-card", "my_profile.details", "profile-details",
             rx.cond(S.loaded, profile_form(), rx.el.p(T["my_profile.loading"], class_name="gp-empty")),
-            class_name="gp-panel",
-            aria_labelledby="profile-details",
             style={"max_width": "48rem"},
         ),
     )
