@@ -352,9 +352,8 @@ class AccountsState(FormMixin, rx.State):
             self.req_error = say(e, lang)
             await self._reload(ctx)
             return
-        doc_id = getattr(doc, "id", None)
-        if sha and doc_id is not None:
-            self._doc_sha = {**self._doc_sha, str(doc_id): sha}
+        if sha:
+            self._doc_sha = {**self._doc_sha, str(doc.id): sha}
         self.req_errors = {}
         self.req_notice = i18n.t("accounts.docs.uploaded", lang)
         await self._reload(ctx)

@@ -42,10 +42,10 @@ class ProfileState(FormMixin, rx.State):
     def _show_error(self, err: DomainError, lang: str) -> None:
         self.errors, self.error = refusal(err, lang)
 
-    def _fill(self, p) -> None:
-        self.values = ProfileValues(**{f: _s(getattr(p, f, "")) for f in FIELDS})
-        self.pending_email = _s(getattr(p, "pending_email", "") or "")
-        self.kind = _s(getattr(p, "kind", "person")) or "person"
+    def _fill(self, p: auth.UserProfile) -> None:
+        self.values = ProfileValues(**{f: _s(getattr(p, f)) for f in FIELDS})
+        self.pending_email = _s(p.pending_email)
+        self.kind = p.kind or "person"
         self.form_key += 1
 
     def _read(self, user_id: int):
@@ -79,10 +79,10 @@ class ProfileState(FormMixin, rx.State):
         data, user, lang = dict(form), ctx.user, ctx.lang
         self.notice = self.error = ""
         before = await call(self._read, user.user_id)
-        old_email = _s(getattr(before, "email", ""))
+        old_email = _s(before.email)
         # A contact left empty that was empty before is not a change (and not an error).
         for name in ("email", "phone"):
-            if data[name] == "" and not _s(getattr(before, name, "")):
+            if data[name] == "" and not _s(getattr(before, name)):
                 del data[name]
         # a refusal goes to the form (_show_error)
         after = await call(auth.update_user_profile, engine(), profile(), user.user_id, data, now=ctx.now)
@@ -91,7 +91,7 @@ class ProfileState(FormMixin, rx.State):
         asked = data.get("email", "")
         link_sent = bool(asked) and asked.casefold() != old_email.casefold() and self.pending_email != ""
         # The language is the user's: the portal switches to it at once.
-        new_lang = _s(getattr(after, "language", ""))
+        new_lang = after.language
         script = None
         if new_lang in profile().languages:
             i18n_state = await self.get_state(I18nState)
