@@ -137,15 +137,11 @@ class DashboardState(FormMixin, rx.State):
                     note = _sentence(i18n.t(
                         "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
                         opens=i18n.format_date(readings.reading_window(profile(), _next_month(w)).opens_on, lang)))
-            service = i18n.t(f"services.{m.service}", lang)
             previous = _reading_row(last, lang) if last else ReadingRow()
             meters.append(MeterView(
                 id=str(m.id),
                 serial=m.serial,
-                service=service,
-                title=i18n.t("dashboard.meter", lang, service=service, serial=m.serial),
-                unit=i18n.t(f"units.{m.unit}", lang),
-                digits=str(m.digits),
+                title=i18n.t("dashboard.meter", lang, service=i18n.t(f"services.{m.service}", lang), serial=m.serial),
                 hint=i18n.t("dashboard.reading_hint", lang, digits=m.digits),
                 last_value=previous.value,
                 last_date=previous.date,

@@ -61,11 +61,8 @@ class MeterView:
 
     id: str = ""
     serial: str = ""
-    service: str = ""
-    title: str = ""
-    unit: str = ""
-    digits: str = ""
-    hint: str = ""
+    title: str = ""  # service and serial
+    hint: str = ""  # how many digits
     last_value: str = ""  # "" when the meter has no reading yet
     last_date: str = ""
     last_source: str = ""
