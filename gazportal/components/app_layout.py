@@ -8,6 +8,7 @@ import reflex as rx
 from gazportal.components.color_mode import header_tools
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
+from gazportal.state.session import SessionState
 
 T = I18nState.t
 
@@ -21,16 +22,6 @@ NAV = (
     ("password", "/password", "key-round", "nav.password"),
     ("contacts", "/contacts", "phone", "nav.contacts"),
 )
-
-
-def _sign_out_event():
-    """Helper D's sign-out handler (ends the session on the server, back to /signin)."""
-    try:
-        from gazportal.state.session import SessionState
-    except ImportError:  # pragma: no cover - until the session state lands
-        return rx.redirect("/signin")
-    handler = getattr(SessionState, "sign_out", None)
-    return handler if handler is not None else rx.redirect("/signin")
 
 
 # On a phone only these stay in the bottom tab bar; the rest sit under "More".
@@ -60,7 +51,7 @@ def _sign_out_button(extra_class: str = "") -> rx.Component:
             type="button",
             class_name="gp-nav-link",
             data_nav="sign_out",
-            on_click=_sign_out_event(),
+            on_click=SessionState.sign_out,  # ends the session on the server, back to /signin
         ),
         class_name=extra_class,
     )
@@ -136,6 +127,17 @@ def page_title(title_key: str, lead_key: str | None = None, *extra: rx.Component
         ),
         *extra,
         class_name="gp-app-title",
+    )
+
+
+def panel(icon: str, title_key: str, title_id: str, *children: rx.Component, **attrs) -> rx.Component:
+    """A titled panel of a signed-in page: its heading (an icon and the title) names the section."""
+    return rx.el.section(
+        rx.el.h2(rx.icon(icon, size=20, aria_hidden="true"), T[title_key], class_name="gp-panel-h", id=title_id),
+        *children,
+        class_name="gp-panel",
+        aria_labelledby=title_id,
+        **attrs,
     )
 
 

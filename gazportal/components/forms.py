@@ -104,3 +104,22 @@ def submission_input(state: Any) -> rx.Component:
     """The hidden ``submission`` field of a create form: the state's current submission id, used
     once by the server (``state/contract.py``), so a double click stores one row."""
     return rx.el.input(type="hidden", name="submission", value=state.submission)
+
+
+def busy_form(state: Any, name: str, handler: Any, *children: rx.Component, label: Any, icon: str, key: Any,
+              id: str, creates: bool = True, **button_attrs: Any) -> rx.Component:
+    """A form with "please wait": ``children``, then its submit button (a spinner while ``state.busy``
+    is ``name``) and, for a create form, the submission id. Its submit chain is
+    ``[state.begin(name), handler]``; what was typed stays after a submit, and the form is emptied
+    when ``key`` (an int var) changes."""
+    return rx.el.form(
+        *children,
+        rx.el.div(button(label, icon=icon, type="submit", loading=state.busy == name, **button_attrs),
+                  class_name="gp-actions"),
+        *([submission_input(state)] if creates else []),
+        on_submit=[state.begin(name), handler],
+        reset_on_submit=False,
+        key=key.to_string(),
+        class_name="gp-form",
+        id=id,
+    )

@@ -4,9 +4,9 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.components.app_layout import app_layout, page_title
-from gazportal.components.forms import alert, button, field, submission_input
+from gazportal.components.forms import alert, busy_form, button, field, submission_input
 from gazportal.settings import get_settings
-from gazportal.state.accounts import UPLOAD_ID, AccountsState as S
+from gazportal.state.accounts import PICKER_LEVELS, PICKER_LISTS, UPLOAD_ID, AccountsState as S
 from gazportal.state.i18n import I18nState
 
 T = I18nState.t
@@ -26,26 +26,26 @@ def account_card(card) -> rx.Component:
             rx.el.div(
                 rx.el.div(
                     rx.el.span(T["accounts.card.number"], class_name="gp-acc-label"),
-                    rx.el.h3(card["number"], class_name="gp-acc-num"),
+                    rx.el.h3(card.number, class_name="gp-acc-num"),
                 ),
                 rx.cond(
-                    card["kind"] == "legal",
+                    card.kind == "legal",
                     rx.el.span(rx.icon("building-2", size=14, aria_hidden="true"), T["accounts.card.legal"],
                                class_name="gp-badge"),
                 ),
                 class_name="gp-acc-top",
             ),
             rx.el.dl(
-                _row("user-round", "accounts.card.holder", card["holder"]),
-                _row("map-pin", "accounts.card.address", card["address"]),
+                _row("user-round", "accounts.card.holder", card.holder),
+                _row("map-pin", "accounts.card.address", card.address),
             ),
             rx.el.a(
                 rx.icon("gauge", size=18, aria_hidden="true"),
                 rx.el.span(T["accounts.card.open"]),
-                href="/dashboard?account=" + card["id"],
+                href="/dashboard?account=" + card.id,
                 class_name="gp-btn gp-btn-ghost gp-btn-sm",
-                aria_label=T["accounts.card.open"] + " " + card["number"],
-                data_open=card["number"],
+                aria_label=T["accounts.card.open"] + " " + card.number,
+                data_open=card.number,
             ),
             rx.cond(
                 S.can_add,
@@ -55,15 +55,15 @@ def account_card(card) -> rx.Component:
                         icon="unlink",
                         kind="danger",
                         class_name="gp-btn-sm",
-                        on_click=S.ask_unlink(card["id"]),
-                        aria_label=T["accounts.unlink"] + " " + card["number"],
-                        data_unlink=card["number"],
+                        on_click=S.ask_unlink(card.id),
+                        aria_label=T["accounts.unlink"] + " " + card.number,
+                        data_unlink=card.number,
                     ),
                     class_name="gp-actions",
                 ),
             ),
             class_name="gp-acc",
-            data_account=card["number"],
+            data_account=card.number,
         ),
     )
 
@@ -96,7 +96,8 @@ def cards() -> rx.Component:
 
 def _payment_form() -> rx.Component:
     profile = get_settings().profile
-    return rx.el.form(
+    return busy_form(
+        S, "add_payment", S.add_by_payment,
         rx.el.div(
             field("add", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
                   auto_complete="off", placeholder=profile.account_number_example, max_length=20),
@@ -105,28 +106,24 @@ def _payment_form() -> rx.Component:
                   hint=T["accounts.add.last_payment_hint"]),
             class_name="gp-form-grid",
         ),
-        rx.el.div(button(T["accounts.add.submit"], icon="plus", type="submit", loading=S.busy == "add_payment"),
-                  class_name="gp-actions"),
-        submission_input(S),
-        on_submit=[S.begin("add_payment"), S.add_by_payment],
-        reset_on_submit=False,
-        key=S.add_form_key.to_string(),
-        class_name="gp-form",
-        id="add-by-payment",
+        label=T["accounts.add.submit"], icon="plus", key=S.add_form_key, id="add-by-payment",
     )
 
 
-def _select(level: str, label_key: str, items, value, handler, disabled) -> rx.Component:
+def _select(level: str) -> rx.Component:
+    """The select of one level of the address picker (disabled until the level above is chosen)."""
     fid = f"pick-{level}"
     has_error = S.add_errors.contains(level)
+    index = PICKER_LEVELS.index(level)
+    disabled = False if index == 0 else getattr(S, f"sel_{PICKER_LEVELS[index - 1]}") == ""
     return rx.el.div(
-        rx.el.label(T[label_key], html_for=fid, class_name="gp-label"),
+        rx.el.label(T[f"accounts.picker.{level}"], html_for=fid, class_name="gp-label"),
         rx.el.select(
             rx.el.option(T["accounts.picker.choose"], value=""),
-            rx.foreach(items, lambda o: rx.el.option(o["name"], value=o["id"])),
+            rx.foreach(getattr(S, PICKER_LISTS[level]), lambda o: rx.el.option(o.name, value=o.id)),
             id=fid,
-            value=value,
-            on_change=handler,
+            value=getattr(S, f"sel_{level}"),
+            on_change=lambda value: S.pick(level, value),
             disabled=disabled,
             class_name="gp-input",
             aria_invalid=rx.cond(has_error, "true", "false"),
@@ -141,36 +138,20 @@ def _address_form() -> rx.Component:
     profile = get_settings().profile
     return rx.el.div(
         rx.el.div(
-            _select("branch", "accounts.picker.branch", S.branches, S.sel_branch, S.pick_branch, False),
-            _select("settlement", "accounts.picker.settlement", S.settlements, S.sel_settlement,
-                    S.pick_settlement, S.sel_branch == ""),
-            _select("street", "accounts.picker.street", S.streets, S.sel_street, S.pick_street,
-                    S.sel_settlement == ""),
-            _select("house", "accounts.picker.house", S.houses, S.sel_house, S.pick_house, S.sel_street == ""),
-            rx.cond(
-                S.flats.length() > 0,
-                _select("flat", "accounts.picker.flat", S.flats, S.sel_flat, S.pick_flat, S.sel_house == ""),
-            ),
+            *[_select(level) for level in PICKER_LEVELS[:-1]],
+            rx.cond(S.flats.length() > 0, _select("flat")),  # only where the house has flats
             class_name="gp-form-grid",
         ),
-        rx.el.form(
+        busy_form(
+            S, "add_address", S.add_by_address,
             rx.el.div(
                 field("pick", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
                       auto_complete="off", placeholder=profile.account_number_example, max_length=20,
                       disabled=S.sel_house == ""),
                 class_name="gp-form-grid",
             ),
-            rx.el.div(
-                button(T["accounts.add.submit"], icon="plus", type="submit", loading=S.busy == "add_address",
-                       disabled=(S.sel_house == "") | (S.busy == "add_address")),
-                class_name="gp-actions",
-            ),
-            submission_input(S),
-            on_submit=[S.begin("add_address"), S.add_by_address],
-            reset_on_submit=False,
-            key=S.add_form_key.to_string(),
-            class_name="gp-form",
-            id="add-by-address",
+            label=T["accounts.add.submit"], icon="plus", key=S.add_form_key, id="add-by-address",
+            disabled=(S.sel_house == "") | (S.busy == "add_address"),
         ),
         class_name="gp-form",
     )
@@ -225,23 +206,24 @@ def add_panel() -> rx.Component:
 
 def _doc(doc) -> rx.Component:
     return rx.el.li(
-        rx.cond(doc["type"] == "application/pdf",  # two static icons: a dynamic name loads all of lucide
+        rx.cond(doc.type == "application/pdf",  # two static icons: a dynamic name loads all of lucide
                 rx.icon("file-text", size=20, aria_hidden="true"), rx.icon("image", size=20, aria_hidden="true")),
-        rx.el.span(doc["name"], class_name="gp-doc-name"),
-        rx.el.span(doc["size"], class_name="gp-req-meta"),
+        rx.el.span(doc.name, class_name="gp-doc-name"),
+        rx.el.span(doc.size, class_name="gp-req-meta"),
         rx.el.button(
             rx.icon("trash-2", size=18, aria_hidden="true"),
             type="button",
             class_name="gp-btn gp-btn-danger gp-btn-sm",
-            aria_label=T["accounts.docs.remove"] + " " + doc["name"],
-            on_click=S.remove_document(doc["id"]),
+            aria_label=T["accounts.docs.remove"] + " " + doc.name,
+            on_click=S.remove_document(doc.id),
         ),
         class_name="gp-doc",
     )
 
 
 def _request_form() -> rx.Component:
-    return rx.el.form(
+    return busy_form(
+        S, "request", S.start_request,
         rx.el.div(
             field("rereg", "account_number", "accounts.rereg.account_number", S.req_errors, input_mode="numeric",
                   auto_complete="off", max_length=20),
@@ -253,14 +235,7 @@ def _request_form() -> rx.Component:
                   max_length=2000, span2=True),
             class_name="gp-form-grid",
         ),
-        rx.el.div(button(T["accounts.rereg.start"], icon="file-plus", type="submit", loading=S.busy == "request"),
-                  class_name="gp-actions"),
-        submission_input(S),
-        on_submit=[S.begin("request"), S.start_request],
-        reset_on_submit=False,
-        key=S.req_form_key.to_string(),
-        class_name="gp-form",
-        id="rereg-form",
+        label=T["accounts.rereg.start"], icon="file-plus", key=S.req_form_key, id="rereg-form",
     )
 
 
@@ -329,11 +304,11 @@ def _draft() -> rx.Component:
 def _request_item(r) -> rx.Component:
     return rx.el.li(
         rx.el.div(
-            rx.el.span(r["number"], " · ", r["owner"], class_name="gp-label"),
-            rx.el.span(r["date"], " · ", T["accounts.docs.title"], ": ", r["count"], class_name="gp-req-meta"),
+            rx.el.span(r.number, " · ", r.owner, class_name="gp-label"),
+            rx.el.span(r.date, " · ", T["accounts.docs.title"], ": ", r.count, class_name="gp-req-meta"),
             class_name="gp-req-main",
         ),
-        rx.el.span(T["accounts.rereg.status." + r["status"].to(str)], class_name="gp-badge", data_status=r["status"]),
+        rx.el.span(T["accounts.rereg.status." + r.status.to(str)], class_name="gp-badge", data_status=r.status),
         class_name="gp-req",
     )
 

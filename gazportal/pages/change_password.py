@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.app_layout import app_layout, page_title
-from gazportal.components.forms import alert, button, field, submission_input
+from gazportal.components.app_layout import app_layout, page_title, panel
+from gazportal.components.forms import alert, busy_form, field
 from gazportal.settings import get_settings
 from gazportal.state.change_password import PasswordState as S
 from gazportal.state.i18n import I18nState
@@ -37,27 +37,18 @@ def password_page() -> rx.Component:
     return app_layout(
         "password",
         page_title("change_password.title", "change_password.lead"),
-        rx.el.section(
-            rx.el.h2(rx.icon("key-round", size=20, aria_hidden="true"), T["change_password.form_title"],
-                     class_name="gp-panel-h", id="password-title"),
-            rx.el.form(
+        panel(
+            "key-round", "change_password.form_title", "password-title",
+            busy_form(
+                S, "change", S.change,
                 field("pw", "current", "change_password.current", S.errors, auto_complete="current-password", **pw),
                 _policy(),
                 field("pw", "password", "change_password.new", S.errors, auto_complete="new-password", **pw),
                 field("pw", "password2", "change_password.new2", S.errors, auto_complete="new-password", **pw),
                 alert("err", S.error),
                 alert("ok", S.notice, id="password-notice"),
-                rx.el.div(button(T["change_password.submit"], icon="check", type="submit", loading=S.busy == "change"),
-                          class_name="gp-actions"),
-                submission_input(S),
-                on_submit=[S.begin("change"), S.change],
-                reset_on_submit=False,
-                key=S.form_key.to_string(),
-                class_name="gp-form",
-                id="password-form",
+                label=T["change_password.submit"], icon="check", key=S.form_key, id="password-form",
             ),
-            class_name="gp-panel",
-            aria_labelledby="password-title",
             style={"max_width": "36rem"},
         ),
     )

@@ -50,25 +50,17 @@ def confirm() -> rx.Component:
         body = rx.el.div(
             rx.el.p(T["auth.confirm.not_needed"]), link(T["auth.confirm.to_signin"], "/signin"), class_name="gp-form"
         )
-    elif p.confirmation == "sms_code":
-        body = rx.cond(
-            S.confirmed,
-            _done(),
-            rx.fragment(
-                alert("err", S.error, id="confirm-error"),
-                rx.cond(S.notice != "", alert("info", S.notice, id="confirm-notice")),
-                _code_form(),
-                _resend_form(),
-            ),
-        )
     else:
+        # an SMS code is typed here; a link arrives by e-mail (until it does, say where to look)
+        middle = (_code_form() if p.confirmation == "sms_code"
+                  else rx.cond(~S.had_link, rx.el.p(T["auth.confirm.check_mail"], class_name="gp-auth-text")))
         body = rx.cond(
             S.confirmed,
             _done(),
             rx.fragment(
                 alert("err", S.error, id="confirm-error"),
                 rx.cond(S.notice != "", alert("info", S.notice, id="confirm-notice")),
-                rx.cond(~S.had_link, rx.el.p(T["auth.confirm.check_mail"], class_name="gp-auth-text")),
+                middle,
                 _resend_form(),
             ),
         )

@@ -19,7 +19,7 @@ def switcher() -> rx.Component:
         rx.el.div(
             rx.el.label(T["dashboard.switch"], html_for="dashboard-account", class_name="gp-label"),
             rx.el.select(
-                rx.foreach(S.accounts, lambda a: rx.el.option(a["label"], value=a["id"])),
+                rx.foreach(S.accounts, lambda a: rx.el.option(a.label, value=a.id)),
                 id="dashboard-account",
                 value=S.account_id,
                 on_change=S.switch_account,
@@ -41,23 +41,23 @@ def _kv(icon: str, label_key: str, value, **attrs) -> rx.Component:
 def summary() -> rx.Component:
     return rx.el.section(
         rx.el.h2(rx.icon("wallet-cards", size=20, aria_hidden="true"), T["dashboard.account"], " ",
-                 S.info["number"], class_name="gp-panel-h", id="dash-account-h"),
+                 S.info.number, class_name="gp-panel-h", id="dash-account-h"),
         rx.el.dl(
-            _kv("user-round", "dashboard.label.holder", S.info["holder"]),
-            _kv("map-pin", "dashboard.label.address", S.info["address"]),
+            _kv("user-round", "dashboard.label.holder", S.info.holder),
+            _kv("map-pin", "dashboard.label.address", S.info.address),
             _kv(
                 "scale", "dashboard.label.balance",
                 rx.el.span(
                     rx.cond(S.in_debt, rx.icon("triangle-alert", size=16, aria_hidden="true")),
-                    S.info["balance"],
+                    S.info.balance,
                     class_name=rx.cond(S.in_debt, "gp-dash-debt", "gp-dash-ok"),
                 ),
                 id="dash-balance",
                 data_debt=rx.cond(S.in_debt, "true", "false"),
             ),
-            _kv("calendar", "dashboard.label.last_month", S.info["last_period"]),
-            _kv("gauge", "dashboard.label.last_volume", S.info["last_volume"]),
-            _kv("receipt", "dashboard.label.last_charged", S.info["last_charged"]),
+            _kv("calendar", "dashboard.label.last_month", S.info.last_period),
+            _kv("gauge", "dashboard.label.last_volume", S.info.last_volume),
+            _kv("receipt", "dashboard.label.last_charged", S.info.last_charged),
             class_name="gp-dash-dl",
         ),
         rx.el.p(
@@ -74,7 +74,7 @@ def summary() -> rx.Component:
 
 
 def _history(m) -> rx.Component:
-    rows = S.history[m["id"]]
+    rows = S.history[m.id]
     return rx.el.details(
         rx.el.summary(T["dashboard.history"]),
         rx.el.table(
@@ -84,7 +84,7 @@ def _history(m) -> rx.Component:
                 rx.el.th(T["dashboard.col.source"], scope="col"),
             )),
             rx.el.tbody(rx.foreach(rows, lambda h: rx.el.tr(
-                rx.el.td(h["date"]), rx.el.td(h["value"], class_name="gp-num"), rx.el.td(h["source"]),
+                rx.el.td(h.date), rx.el.td(h.value, class_name="gp-num"), rx.el.td(h.source),
             ))),
             class_name="gp-dash-table",
         ),
@@ -94,27 +94,27 @@ def _history(m) -> rx.Component:
 
 
 def _live(m) -> rx.Component:
-    mid = m["id"]
+    mid = m.id
     has = S.live.contains(mid)
     return rx.el.div(
         rx.cond(
             has,
             rx.el.p(
                 rx.match(
-                    S.live[mid]["kind"],
+                    S.live[mid].kind,
                     ("ok", rx.icon("circle-check", size=16, aria_hidden="true")),
                     ("warning", rx.icon("triangle-alert", size=16, aria_hidden="true")),
                     rx.icon("circle-alert", size=16, aria_hidden="true"),
                 ),
-                rx.el.span(S.live[mid]["text"]),
+                rx.el.span(S.live[mid].text),
                 class_name="gp-dash-live",
-                data_kind=S.live[mid]["kind"],
+                data_kind=S.live[mid].kind,
             ),
         ),
         rx.cond(
-            has & (S.live[mid]["kind"] == "warning"),
+            has & (S.live[mid].kind == "warning"),
             rx.fragment(
-                rx.el.p(S.live[mid]["ok"], class_name="gp-hint"),
+                rx.el.p(S.live[mid].ok, class_name="gp-hint"),
                 rx.el.label(
                     rx.el.input(
                         type="checkbox",
@@ -136,14 +136,14 @@ def _live(m) -> rx.Component:
 
 
 def _form(m) -> rx.Component:
-    mid = m["id"]
-    invalid = S.live.contains(mid) & (S.live[mid]["kind"] == "error")
+    mid = m.id
+    invalid = S.live.contains(mid) & (S.live[mid].kind == "error")
     return rx.el.form(
         rx.el.input(type="hidden", name="meter", value=mid),
         submission_input(S),
         rx.el.div(
             rx.el.label(T["dashboard.new_reading"], html_for="rd-" + mid, class_name="gp-label"),
-            rx.el.p(m["hint"], id="rd-hint-" + mid, class_name="gp-hint"),
+            rx.el.p(m.hint, id="rd-hint-" + mid, class_name="gp-hint"),
             rx.el.input(
                 id="rd-" + mid,
                 name="reading",
@@ -175,44 +175,44 @@ def _form(m) -> rx.Component:
 
 
 def _result(m) -> rx.Component:
-    mid = m["id"]
+    mid = m.id
     return rx.cond(
         S.result.contains(mid),
         rx.el.p(
-            rx.cond(S.result[mid]["kind"] == "ok", rx.icon("circle-check", size=18, aria_hidden="true"),
+            rx.cond(S.result[mid].kind == "ok", rx.icon("circle-check", size=18, aria_hidden="true"),
                     rx.icon("circle-alert", size=18, aria_hidden="true")),
-            rx.el.span(S.result[mid]["text"]),
-            class_name=rx.cond(S.result[mid]["kind"] == "ok", "gp-alert gp-alert-ok", "gp-alert gp-alert-err"),
+            rx.el.span(S.result[mid].text),
+            class_name=rx.cond(S.result[mid].kind == "ok", "gp-alert gp-alert-ok", "gp-alert gp-alert-err"),
             role="status",
             id="result-" + mid,
-            data_kind=S.result[mid]["kind"],
+            data_kind=S.result[mid].kind,
         ),
     )
 
 
 def meter_card(m) -> rx.Component:
-    mid = m["id"]
+    mid = m.id
     return rx.el.li(
         rx.el.article(
-            rx.el.h3(rx.icon("gauge", size=18, aria_hidden="true"), m["title"], class_name="gp-dash-meter-h"),
+            rx.el.h3(rx.icon("gauge", size=18, aria_hidden="true"), m.title, class_name="gp-dash-meter-h"),
             rx.el.dl(
                 _kv("history", "dashboard.label.last_reading",
-                    rx.cond(m["last_value"] != "",
-                            rx.el.span(rx.el.strong(m["last_value"]), " · ", m["last_date"], " · ", m["last_source"]),
+                    rx.cond(m.last_value != "",
+                            rx.el.span(rx.el.strong(m.last_value), " · ", m.last_date, " · ", m.last_source),
                             T["dashboard.no_readings"])),
-                _kv("list-checks", "dashboard.label.this_month", m["left"]),
+                _kv("list-checks", "dashboard.label.this_month", m.left),
                 class_name="gp-dash-dl",
             ),
             _history(m),
             _result(m),
             rx.cond(
-                m["can_submit"] == "1",
+                m.can_submit,
                 _form(m),
-                rx.el.p(rx.icon("info", size=18, aria_hidden="true"), rx.el.span(m["note"]),
+                rx.el.p(rx.icon("info", size=18, aria_hidden="true"), rx.el.span(m.note),
                         class_name="gp-alert gp-alert-info", id="note-" + mid),
             ),
             class_name="gp-dash-meter",
-            data_meter=m["serial"],
+            data_meter=m.serial,
         ),
     )
 

@@ -1,10 +1,9 @@
 """The first page: what the portal is for, when readings are accepted, how to reach the utility."""
 from __future__ import annotations
 
-import re
-
 import reflex as rx
 
+from gazportal.components.contacts import contact_items
 from gazportal.components.layout import layout
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
@@ -83,47 +82,10 @@ def features() -> rx.Component:
     )
 
 
-def _contact(icon: str, label_key: str, *value: rx.Component) -> rx.Component:
-    return rx.el.div(
-        rx.el.dt(_icon(icon), T[label_key]),
-        rx.el.dd(*value),
-        class_name="gp-contact",
-    )
-
-
-def _tel(number: str) -> str:
-    return "tel:" + re.sub(r"[^\d+]", "", number)
-
-
 def contacts() -> rx.Component:
-    c = get_settings().profile.contacts
-    items = [
-        _contact("map-pin", "index.contacts.address", T["profile.address"]),
-        _contact(
-            "phone",
-            "index.contacts.phones",
-            rx.el.ul(
-                *[
-                    rx.el.li(
-                        rx.el.span(T[f"profile.phone.{i}"], class_name="gp-phone-label"),
-                        rx.el.a(p.number, href=_tel(p.number), class_name="gp-link"),
-                    )
-                    for i, p in enumerate(c.phones)
-                ],
-                class_name="gp-phones",
-            ),
-        ),
-        _contact("clock", "index.contacts.hours", T["profile.opening_hours"]),
-        _contact("mail", "index.contacts.email", rx.el.a(c.email, href=f"mailto:{c.email}", class_name="gp-link")),
-    ]
-    if c.website:
-        shown = re.sub(r"^https?://", "", c.website).rstrip("/")
-        items.append(
-            _contact("globe", "index.contacts.website", rx.el.a(shown, href=c.website, class_name="gp-link"))
-        )
     return rx.el.section(
         rx.el.h2(T["index.contacts.title"], class_name="gp-h2", id="contacts-title"),
-        rx.el.dl(*items, class_name="gp-contacts"),
+        rx.el.dl(*contact_items(), class_name="gp-contacts"),
         class_name="gp-container gp-section",
         aria_labelledby="contacts-title",
     )

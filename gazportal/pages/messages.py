@@ -7,14 +7,12 @@ customer wrote with a status badge and the date in the profile's time zone.
 """
 from __future__ import annotations
 
-import re
-
 import reflex as rx
 
 from gazportal.components.app_layout import APP_CSS, app_layout, page_title
+from gazportal.components.contacts import contact_items
 from gazportal.components.forms import alert, button, field, submission_input
 from gazportal.components.layout import layout
-from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 from gazportal.state import messages as svc
 from gazportal.state.messages import FORM_PREFIX, MessagesState as S
@@ -53,47 +51,11 @@ PAGE_CSS = """
 """
 
 
-def _tel(number: str) -> str:
-    return "tel:" + re.sub(r"[^\d+]", "", number)
-
-
-def _contact(icon: str, label_key: str, *value: rx.Component) -> rx.Component:
-    return rx.el.div(
-        rx.el.dt(rx.icon(icon, size=22, aria_hidden="true"), T[label_key]),
-        rx.el.dd(*value),
-        class_name="gp-contact",
-    )
-
-
 def contacts_block() -> rx.Component:
-    c = get_settings().profile.contacts
-    items = [
-        _contact("map-pin", "index.contacts.address", T["profile.address"]),
-        _contact(
-            "phone",
-            "index.contacts.phones",
-            rx.el.ul(
-                *[
-                    rx.el.li(
-                        rx.el.span(T[f"profile.phone.{i}"], class_name="gp-phone-label"),
-                        " ",
-                        rx.el.a(p.number, href=_tel(p.number), class_name="gp-link"),
-                    )
-                    for i, p in enumerate(c.phones)
-                ],
-                class_name="gp-phones",
-            ),
-        ),
-        _contact("clock", "index.contacts.hours", T["profile.opening_hours"]),
-        _contact("mail", "index.contacts.email", rx.el.a(c.email, href=f"mailto:{c.email}", class_name="gp-link")),
-    ]
-    if c.website:
-        shown = re.sub(r"^https?://", "", c.website).rstrip("/")
-        items.append(_contact("globe", "index.contacts.website", rx.el.a(shown, href=c.website, class_name="gp-link")))
     return rx.el.section(
         rx.el.h2(rx.icon("building-2", size=20, aria_hidden="true"), T["index.contacts.title"],
                  class_name="gp-panel-h", id="contacts-title"),
-        rx.el.dl(*items, class_name="gp-contacts"),
+        rx.el.dl(*contact_items(space_after_label=True), class_name="gp-contacts"),
         aria_labelledby="contacts-title",
         class_name="gp-panel gp-contacts-panel",
     )
@@ -166,7 +128,7 @@ def message_form() -> rx.Component:
                                 class_name="gp-label"),
                     rx.el.select(
                         rx.el.option(T["messages.form.no_account"], value=""),
-                        rx.foreach(S.accounts, lambda a: rx.el.option(a["number"], value=a["id"])),
+                        rx.foreach(S.accounts, lambda a: rx.el.option(a.number, value=a.id)),
                         id=f"{FORM_PREFIX}-account_id",
                         name="account_id",
                         class_name="gp-input",
@@ -240,19 +202,19 @@ def _message_item(m) -> rx.Component:
     return rx.el.li(
         rx.el.article(
             rx.el.div(
-                rx.el.h2(m["subject"], class_name="gp-msg-subject"),
-                rx.el.span(T["messages.status." + m["status"]], class_name="gp-badge", data_status=m["status"]),
+                rx.el.h2(m.subject, class_name="gp-msg-subject"),
+                rx.el.span(T["messages.status." + m.status], class_name="gp-badge", data_status=m.status),
                 class_name="gp-msg-top",
             ),
             rx.el.p(
-                rx.el.span(T["messages.kind." + m["kind"]]),
-                rx.el.time(m["date_" + I18nState.lang], date_time=m["date_iso"]),
-                rx.cond(m["account"] != "", rx.el.span(T["messages.list.account"] + " " + m["account"])),
+                rx.el.span(T["messages.kind." + m.kind]),
+                rx.el.time(m.dates[I18nState.lang], date_time=m.date_iso),
+                rx.cond(m.account != "", rx.el.span(T["messages.list.account"] + " " + m.account)),
                 class_name="gp-msg-meta",
             ),
-            rx.el.p(m["body"], class_name="gp-msg-body"),
+            rx.el.p(m.body, class_name="gp-msg-body"),
             class_name="gp-msg",
-            data_message=m["id"],
+            data_message=m.id,
         ),
     )
 

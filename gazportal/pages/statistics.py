@@ -28,7 +28,7 @@ def _account_select(state, fid: str) -> rx.Component:
     return rx.el.div(
         rx.el.label(T["statistics.account"], html_for=fid, class_name="gp-label"),
         rx.el.select(
-            rx.foreach(state.accounts, lambda a: rx.el.option(a["label"], value=a["id"])),
+            rx.foreach(state.accounts, lambda a: rx.el.option(a.label, value=a.id)),
             id=fid,
             value=state.account_id,
             on_change=state.pick_account,
@@ -133,17 +133,17 @@ def _chart(name: str, title_key: str) -> rx.Component:
 
 
 def _cell(row, key: str) -> rx.Component:
-    return rx.el.td(row[key], class_name="gp-num")
+    return rx.el.td(getattr(row, key), class_name="gp-num")
 
 
 def _row(row) -> rx.Component:
     return rx.el.tr(
-        rx.el.th(row["label"], scope="row"),
+        rx.el.th(row.label, scope="row"),
         _cell(row, "volume"),
         _cell(row, "charged"),
         _cell(row, "paid"),
-        rx.el.td(row["balance"], class_name=rx.cond(row["debt"] == "1", "gp-num gp-debt", "gp-num")),
-        data_period=row["period"],
+        rx.el.td(row.balance, class_name=rx.cond(row.debt, "gp-num gp-debt", "gp-num")),
+        data_period=row.period,
     )
 
 
@@ -219,7 +219,7 @@ def _statement_controls() -> rx.Component:
             rx.el.div(
                 rx.el.label(T["statement.period"], html_for="statement-period", class_name="gp-label"),
                 rx.el.select(
-                    rx.foreach(M.periods[L], lambda p: rx.el.option(p["label"], value=p["value"])),
+                    rx.foreach(M.periods[L], lambda p: rx.el.option(p.label, value=p.value)),
                     id="statement-period",
                     value=M.period,
                     on_change=M.pick_period,
@@ -234,51 +234,50 @@ def _statement_controls() -> rx.Component:
     )
 
 
+def _lines(title_key: str, rows, what, empty_key: str) -> tuple[rx.Component, rx.Component]:
+    """The statement's charges or payments under their heading: ``what`` of a row, then its
+    amount; a line saying there are none when the list is empty."""
+    return (
+        rx.el.h3(T[title_key], class_name="gp-statement-h"),
+        rx.cond(
+            rows.length() > 0,
+            rx.el.ul(
+                rx.foreach(rows, lambda row: rx.el.li(
+                    rx.el.span(what(row)), rx.el.span(row.amount, class_name="gp-num"), class_name="gp-line")),
+                class_name="gp-lines",
+            ),
+            rx.el.p(T[empty_key], class_name="gp-empty"),
+        ),
+    )
+
+
 def _statement_body() -> rx.Component:
     info = M.info[L]
     return rx.el.section(
-        rx.el.h2(rx.icon("receipt-text", size=20, aria_hidden="true"), info["period"], class_name="gp-panel-h",
+        rx.el.h2(rx.icon("receipt-text", size=20, aria_hidden="true"), info.period, class_name="gp-panel-h",
                  id="statement-title"),
         rx.el.dl(
-            _kv("statement.account", info["number"]),
-            _kv("statement.holder", info["holder"]),
-            _kv("statement.address", info["address"]),
-            _kv("statement.opening", info["opening"], class_name="gp-num", id="statement-opening"),
+            _kv("statement.account", info.number),
+            _kv("statement.holder", info.holder),
+            _kv("statement.address", info.address),
+            _kv("statement.opening", info.opening, class_name="gp-num", id="statement-opening"),
             class_name="gp-kv gp-statement-kv",
         ),
-        rx.el.h3(T["statement.charges_title"], class_name="gp-statement-h"),
-        rx.cond(
-            M.charges[L].length() > 0,
-            rx.el.ul(
-                rx.foreach(M.charges[L], lambda c: rx.el.li(
-                    rx.el.span(c["service"] + ", " + c["volume"]), rx.el.span(c["amount"], class_name="gp-num"),
-                    class_name="gp-line")),
-                class_name="gp-lines",
-            ),
-            rx.el.p(T["statement.no_charges"], class_name="gp-empty"),
-        ),
-        rx.el.dl(_kv("statement.charged", info["charged"], class_name="gp-num", id="statement-charged"),
+        *_lines("statement.charges_title", M.charges[L], lambda c: c.service + ", " + c.volume,
+                "statement.no_charges"),
+        rx.el.dl(_kv("statement.charged", info.charged, class_name="gp-num", id="statement-charged"),
                  class_name="gp-kv gp-statement-kv"),
-        rx.el.h3(T["statement.payments_title"], class_name="gp-statement-h"),
-        rx.cond(
-            M.payments[L].length() > 0,
-            rx.el.ul(
-                rx.foreach(M.payments[L], lambda p: rx.el.li(
-                    rx.el.span(p["date"] + " · " + p["receipt"]), rx.el.span(p["amount"], class_name="gp-num"),
-                    class_name="gp-line")),
-                class_name="gp-lines",
-            ),
-            rx.el.p(T["statement.no_payments"], class_name="gp-empty"),
-        ),
+        *_lines("statement.payments_title", M.payments[L], lambda p: p.date + " · " + p.receipt,
+                "statement.no_payments"),
         rx.el.dl(
-            _kv("statement.paid", info["paid"], class_name="gp-num", id="statement-paid"),
-            _kv("statement.closing", info["closing"], class_name="gp-num", id="statement-closing"),
+            _kv("statement.paid", info.paid, class_name="gp-num", id="statement-paid"),
+            _kv("statement.closing", info.closing, class_name="gp-num", id="statement-closing"),
             class_name="gp-kv gp-statement-kv",
         ),
         rx.el.p(
             rx.cond(M.in_debt, rx.icon("circle-alert", size=20, aria_hidden="true"),
                     rx.icon("circle-check", size=20, aria_hidden="true")),
-            rx.el.span(info["debt"]),
+            rx.el.span(info.debt),
             class_name=rx.cond(M.in_debt, "gp-debt-line gp-debt", "gp-debt-line gp-no-debt"),
             id="statement-debt",
             data_debt=rx.cond(M.in_debt, "1", "0"),

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.app_layout import APP_CSS, app_layout, page_title
-from gazportal.components.forms import alert, button, field
+from gazportal.components.app_layout import APP_CSS, app_layout, page_title, panel
+from gazportal.components.forms import alert, busy_form, field
 from gazportal.components.layout import layout
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
@@ -14,7 +14,7 @@ T = I18nState.t
 
 
 def _v(name: str):
-    return S.values[name].to(str)
+    return getattr(S.values, name)
 
 
 def profile_form() -> rx.Component:
@@ -22,7 +22,8 @@ def profile_form() -> rx.Component:
     genders = [("", T["my_profile.gender_unset"]), ("female", T["my_profile.gender_female"]),
                ("male", T["my_profile.gender_male"])]
     languages = [(code, T[f"lang.{code}"]) for code in profile.languages]  # each in its own language
-    return rx.el.form(
+    return busy_form(
+        S, "save", S.save,
         rx.el.div(
             field("prof", "surname", "my_profile.surname", S.errors, default_value=_v("surname"),
                   auto_complete="family-name", max_length=100, required=True),
@@ -48,13 +49,7 @@ def profile_form() -> rx.Component:
         ),
         alert("err", S.error),
         alert("ok", S.notice, id="profile-notice"),
-        rx.el.div(button(T["my_profile.save"], icon="save", type="submit", loading=S.busy == "save"),
-                  class_name="gp-actions"),
-        on_submit=[S.begin("save"), S.save],
-        reset_on_submit=False,
-        key=S.form_key.to_string(),
-        class_name="gp-form",
-        id="profile-form",
+        label=T["my_profile.save"], icon="save", key=S.form_key, id="profile-form", creates=False,
     )
 
 
@@ -62,12 +57,9 @@ def profile_page() -> rx.Component:
     return app_layout(
         "profile",
         page_title("my_profile.title", "my_profile.lead"),
-        rx.el.section(
-            rx.el.h2(rx.icon("id-card", size=20, aria_hidden="true"), T["my_profile.details"],
-                     class_name="gp-panel-h", id="profile-details"),
+        panel(
+            "id-card", "my_profile.details", "profile-details",
             rx.cond(S.loaded, profile_form(), rx.el.p(T["my_profile.loading"], class_name="gp-empty")),
-            class_name="gp-panel",
-            aria_labelledby="profile-details",
             style={"max_width": "48rem"},
         ),
     )

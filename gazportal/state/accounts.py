@@ -22,9 +22,12 @@ from gazportal.state.contract import (
     CUSTOMER, Choice, Ctx, Files, Form, FormMixin, Id, call, engine, field_texts, handler, profile, say,
 )
 from gazportal.state.i18n import resay_on_language_change
+from gazportal.state.views import AccountCard, DocumentRow, Option, RequestRow, refusal
 
 UPLOAD_ID = "rereg-doc"
 PICKER_LEVELS = ("branch", "settlement", "street", "house", "flat")
+PICKER_LISTS = {"branch": "branches", "settlement": "settlements", "street": "streets", "house": "houses",
+                "flat": "flats"}  # level -> the state var with its options
 _LOADERS = {
     "settlement": svc.settlements,
     "street": svc.streets,
@@ -33,8 +36,8 @@ _LOADERS = {
 }
 
 
-def _options(items) -> list[dict[str, str]]:
-    return [{"id": str(o.id), "name": o.name} for o in items]
+def _options(items) -> list[Option]:
+    return [Option(str(o.id), o.name) for o in items]
 
 
 def _size(n: int, lang: str) -> str:
@@ -58,18 +61,18 @@ class AccountsState(FormMixin, rx.State):
     BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"add_payment", "add_address", "request", "submit_request"})
 
     loaded: bool = False
-    cards: list[dict[str, str]] = []
+    cards: list[AccountCard] = []
     can_add: bool = False
 
     # adding
     add_mode: str = ""
     add_errors: dict[str, str] = {}
     add_form_key: int = 0
-    branches: list[dict[str, str]] = []
-    settlements: list[dict[str, str]] = []
-    streets: list[dict[str, str]] = []
-    houses: list[dict[str, str]] = []
-    flats: list[dict[str, str]] = []
+    branches: list[Option] = []
+    settlements: list[Option] = []
+    streets: list[Option] = []
+    houses: list[Option] = []
+    flats: list[Option] = []
     sel_branch: str = ""
     sel_settlement: str = ""
     sel_street: str = ""
@@ -82,11 +85,11 @@ class AccountsState(FormMixin, rx.State):
     unlink_number: str = ""
 
     # re-registration
-    requests: list[dict[str, str]] = []
+    requests: list[RequestRow] = []
     draft_id: str = ""
     draft_number: str = ""
     draft_owner: str = ""
-    docs: list[dict[str, str]] = []
+    docs: list[DocumentRow] = []
     req_errors: dict[str, str] = {}
     req_notice: str = ""
     req_error: str = ""
@@ -99,33 +102,27 @@ class AccountsState(FormMixin, rx.State):
     def _clear_messages(self) -> None:
         self.notice = self.error = ""
 
-    def _methods(self) -> list[str]:
-        return _add_methods()
-
     def _refresh(self, user_id: int, lang: str) -> None:
         with read_session(engine()) as s:
             cards = svc.list_accounts(s, user_id)
             self.can_add = svc.can_add_accounts(s, user_id)
             reqs = svc.list_requests(s, user_id)
-            if self.can_add and "address_picker" in self._methods() and not self.branches:
+            if self.can_add and "address_picker" in _add_methods() and not self.branches:
                 self.branches = _options(svc.branches(s))
-        self.cards = [
-            {"id": str(c.id), "number": c.number, "holder": c.holder_name, "address": c.address, "kind": c.kind}
-            for c in cards
-        ]
+        self.cards = [AccountCard(str(c.id), c.number, c.holder_name, c.address, c.kind) for c in cards]
         self._show_requests(reqs, lang)
 
     def _show_requests(self, reqs, lang: str) -> None:
         self.requests = [
-            {
-                "id": str(r.id),
-                "number": r.account_number,
-                "owner": r.new_owner_name,
-                "status": r.status,
-                "status_text": i18n.t(f"accounts.rereg.status.{r.status}", lang),
-                "date": i18n.format_date(r.submitted_at or r.created_at, lang, "medium"),
-                "count": str(len(r.documents)),
-            }
+            RequestRow(
+                id=str(r.id),
+                number=r.account_number,
+                owner=r.new_owner_name,
+                status=r.status,
+                status_text=i18n.t(f"accounts.rereg.status.{r.status}", lang),
+                date=i18n.format_date(r.submitted_at or r.created_at, lang, "medium"),
+                count=str(len(r.documents)),
+            )
             for r in reqs
             if r.status != "draft"
         ]
@@ -141,10 +138,10 @@ class AccountsState(FormMixin, rx.State):
             self.draft_number = draft.account_number
             self.draft_owner = draft.new_owner_name
             self.docs = [
-                {"id": str(d.id), "name": d.filename, "size": _size(d.size, lang), "type": d.content_type}
+                DocumentRow(str(d.id), d.filename, _size(d.size, lang), d.content_type)
                 for d in draft.documents
             ]
-            shown = {d["id"] for d in self.docs}  # a removed document may be uploaded again
+            shown = {d.id for d in self.docs}  # a removed document may be uploaded again
             self._doc_sha = {k: v for k, v in self._doc_sha.items() if k in shown}
 
     async def _reload(self, ctx: Ctx) -> None:
@@ -160,8 +157,8 @@ class AccountsState(FormMixin, rx.State):
         self.req_notice = self.req_error = ""
         self.add_errors, self.req_errors = {}, {}
         self.unlink_id = self.unlink_number = ""
-        if self.add_mode not in self._methods():
-            self.add_mode = self._methods()[0]
+        if self.add_mode not in _add_methods():
+            self.add_mode = _add_methods()[0]
         await self._reload(ctx)
         self.loaded = True
         return None
@@ -185,23 +182,20 @@ class AccountsState(FormMixin, rx.State):
     @rx.event
     @handler(CUSTOMER, creates=True, form=Form(("number", "last_payment"), max_len=64, prefix="add"))
     async def add_by_payment(self, ctx: Ctx, form: dict[str, str]):
-        data, user, lang = form, ctx.user, ctx.lang
         self._clear_messages()
+        await self._link(ctx, svc.link_by_payment, form["number"], form["last_payment"])
+
+    async def _link(self, ctx: Ctx, link, *args) -> None:
+        """Add an account with ``link`` (a service function: engine, profile, user id, ``args``):
+        its refusal on the adding form, or the new card and a notice."""
         try:
-            card = await call(
-                svc.link_by_payment, engine(), profile(), user.user_id, data["number"], data["last_payment"],
-                now=ctx.now,
-            )
-        except FormErrors as e:
-            self.add_errors = field_texts(e, lang)
-            return
+            card = await call(link, engine(), profile(), ctx.user_id, *args, now=ctx.now)
         except DomainError as e:
-            self.add_errors = {}
-            self.error = say(e, lang)
+            self.add_errors, self.error = refusal(e, ctx.lang)
             return
         self.add_errors = {}
         self.add_form_key += 1
-        self.notice = i18n.t("accounts.added", lang, number=card.number)
+        self.notice = i18n.t("accounts.added", ctx.lang, number=card.number)
         await self._reload(ctx)
 
     # --- the address picker -----------------------------------------------------------------
@@ -213,12 +207,12 @@ class AccountsState(FormMixin, rx.State):
         index = PICKER_LEVELS.index(level)
         if index > 0 and not getattr(self, f"sel_{PICKER_LEVELS[index - 1]}"):
             return None  # the parent is not chosen yet
-        if value and value not in {o["id"] for o in getattr(self, self._list_name(level))}:
+        if value and value not in {o.id for o in getattr(self, PICKER_LISTS[level])}:
             return None  # not one of the options shown
         setattr(self, f"sel_{level}", value)
         for lower in PICKER_LEVELS[index + 1 :]:
             setattr(self, f"sel_{lower}", "")
-            setattr(self, self._list_name(lower), [])
+            setattr(self, PICKER_LISTS[lower], [])
         self.flats_loaded = False
         self.add_errors = {}
         if value and index + 1 < len(PICKER_LEVELS):
@@ -228,45 +222,21 @@ class AccountsState(FormMixin, rx.State):
                 with read_session(engine()) as s:
                     return _options(_LOADERS[nxt](s, int(value)))
 
-            setattr(self, self._list_name(nxt), await call(load))
+            setattr(self, PICKER_LISTS[nxt], await call(load))
             if nxt == "flat":
                 self.flats_loaded = True
         return None
 
-    @staticmethod
-    def _list_name(level: str) -> str:
-        return {"branch": "branches", "settlement": "settlements", "street": "streets", "house": "houses",
-                "flat": "flats"}[level]
-
     @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_branch(self, ctx: Ctx, value: int | None):
-        return await self._pick("branch", value)
-
-    @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_settlement(self, ctx: Ctx, value: int | None):
-        return await self._pick("settlement", value)
-
-    @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_street(self, ctx: Ctx, value: int | None):
-        return await self._pick("street", value)
-
-    @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_house(self, ctx: Ctx, value: int | None):
-        return await self._pick("house", value)
-
-    @rx.event
-    @handler(CUSTOMER, value=PICK)
-    async def pick_flat(self, ctx: Ctx, value: int | None):
-        return await self._pick("flat", value)
+    @handler(CUSTOMER, level=Choice(PICKER_LEVELS), value=PICK)
+    async def pick(self, ctx: Ctx, level: str, value: int | None):
+        """A select of the address picker changed (``value`` None: none chosen)."""
+        return await self._pick(level, value)
 
     @rx.event
     @handler(CUSTOMER, creates=True, form=Form(("number",), max_len=64, prefix="pick"))
     async def add_by_address(self, ctx: Ctx, form: dict[str, str]):
-        data, user, lang = form, ctx.user, ctx.lang
+        lang = ctx.lang
         self._clear_messages()
         if not self.sel_house:
             self.add_errors = {"house": i18n.t("accounts.picker.choose_house", lang)}
@@ -274,22 +244,8 @@ class AccountsState(FormMixin, rx.State):
         if self.flats and not self.sel_flat:
             self.add_errors = {"flat": i18n.t("accounts.picker.choose_flat", lang)}
             return
-        try:
-            card = await call(
-                svc.link_by_address, engine(), profile(), user.user_id, int(self.sel_house),
-                int(self.sel_flat) if self.sel_flat else None, data["number"], now=ctx.now,
-            )
-        except FormErrors as e:
-            self.add_errors = field_texts(e, lang)
-            return
-        except DomainError as e:
-            self.add_errors = {}
-            self.error = say(e, lang)
-            return
-        self.add_errors = {}
-        self.add_form_key += 1
-        self.notice = i18n.t("accounts.added", lang, number=card.number)
-        await self._reload(ctx)
+        flat = int(self.sel_flat) if self.sel_flat else None
+        await self._link(ctx, svc.link_by_address, int(self.sel_house), flat, form["number"])
 
     # --- unlinking --------------------------------------------------------------------------
 
@@ -351,12 +307,8 @@ class AccountsState(FormMixin, rx.State):
                 svc.create_request, engine(), profile(), user.user_id, data["account_number"],
                 data["new_owner_name"], data["phone"], data["comment"], now=ctx.now,
             )
-        except FormErrors as e:
-            self.req_errors = field_texts(e, lang)
-            return
         except DomainError as e:
-            self.req_errors = {}
-            self.req_error = say(e, lang)
+            self.req_errors, self.req_error = refusal(e, lang)
             return
         self.req_errors = {}
         self.draft_id = str(rid)
@@ -400,9 +352,8 @@ class AccountsState(FormMixin, rx.State):
             self.req_error = say(e, lang)
             await self._reload(ctx)
             return
-        doc_id = getattr(doc, "id", None)
-        if sha and doc_id is not None:
-            self._doc_sha = {**self._doc_sha, str(doc_id): sha}
+        if sha:
+            self._doc_sha = {**self._doc_sha, str(doc.id): sha}
         self.req_errors = {}
         self.req_notice = i18n.t("accounts.docs.uploaded", lang)
         await self._reload(ctx)

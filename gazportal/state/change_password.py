@@ -8,8 +8,9 @@ import reflex as rx
 
 from gazportal.services import auth
 from gazportal.services import i18n
-from gazportal.services.errors import DomainError, FormErrors
-from gazportal.state.contract import CUSTOMER, Ctx, Form, FormMixin, call, engine, field_texts, handler, profile, say
+from gazportal.services.errors import DomainError
+from gazportal.state.contract import CUSTOMER, Ctx, Form, FormMixin, call, engine, handler, profile
+from gazportal.state.views import refusal
 
 FIELDS = ("current", "password", "password2")
 MAX_PASSWORD = 256  # the form's inputs stop at 128; anything longer is not from the page
@@ -24,6 +25,9 @@ class PasswordState(FormMixin, rx.State):
 
     form_key: int = 0
 
+    def _show_error(self, err: DomainError, lang: str) -> None:
+        self.errors, self.error = refusal(err, lang)
+
     @rx.event
     @handler(CUSTOMER)
     def load(self, ctx: Ctx):
@@ -36,35 +40,12 @@ class PasswordState(FormMixin, rx.State):
         """Change the password (a create form: a repeat of the same submit changes nothing more)."""
         user, lang = ctx.user, ctx.lang
         self.notice = self.error = ""
-        try:
-            await call(
-                auth.change_password, engine(), profile(), user.user_id, form["current"], form["password"],
-                form["password2"], now=ctx.now, keep_session_id=user.session_id,
-            )
-        except FormErrors as e:
-            self.errors = field_texts(e, lang)
-            return None
-        except DomainError as e:
-            self.errors = {}
-            self.error = say(e, lang)
-            return None
+        await call(
+            auth.change_password, engine(), profile(), user.user_id, form["current"], form["password"],
+            form["password2"], now=ctx.now, keep_session_id=user.session_id,
+        )  # a refusal goes to the form (_show_error)
         del form
         self.errors = {}
         self.form_key += 1  # empty the form
         self.notice = i18n.t("change_password.done", lang)
         return None
-
-
-def policy_lines(profile, lang: str) -> list[str]:
-    """The profile's password rules as short sentences (for the hint)."""
-    p = profile.password_policy
-    out = [i18n.t("change_password.policy.min_length", lang, min=p.min_length)]
-    if p.require_upper_and_lower:
-        out.append(i18n.t("change_password.policy.upper_lower", lang))
-    if p.require_digit:
-        out.append(i18n.t("change_password.policy.digit", lang))
-    if p.require_symbol:
-        out.append(i18n.t("change_password.policy.symbol", lang))
-    if p.reject_common:
-        out.append(i18n.t("change_password.policy.common", lang))
-    return out

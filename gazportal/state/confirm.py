@@ -1,7 +1,6 @@
 """Confirmation of a new registration: the e-mail link (/confirm?token=...) or the SMS code."""
 from __future__ import annotations
 
-from typing import Any
 
 import reflex as rx
 

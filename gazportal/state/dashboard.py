@@ -18,11 +18,12 @@ from gazportal.db import read_session
 from gazportal.services import dashboard as svc
 from gazportal.services import i18n, readings
 from gazportal.services.errors import DomainError
-from gazportal.services.readings import Notice, ReadingCheck, ReadingRefused
+from gazportal.services.readings import ReadingCheck, ReadingRefused
 from gazportal.state.contract import (
     CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, call, engine, handler, ident, profile, say,
 )
 from gazportal.state.i18n import resay_on_language_change
+from gazportal.state.views import AccountInfo, AccountOption, MeterView, ReadingRow, Verdict
 
 MAX_READING_INPUT = 40  # longer than any meter (12 digits) with spaces around it
 # The reading form: the meter (hidden) and the value as typed (not stripped: the service says what
@@ -34,11 +35,6 @@ READING_FORM = Form(("meter", "reading"), prefix="rd", strip=False,
 def now() -> datetime:
     """The clock of this page (tests replace it)."""
     return datetime.now(UTC)
-
-
-def notice_text(notice: Notice | DomainError, lang: str) -> str:
-    """A notice / refusal in ``lang``, with its dates and numbers formatted for the language."""
-    return say(notice, lang)
 
 
 def _sentence(text: str) -> str:
@@ -54,10 +50,10 @@ def _volume_text(volume: int | Decimal, unit: str, lang: str, places: int = 0) -
     return f"{i18n.format_number(volume, lang, places=places)}\u00a0{i18n.t(f'units.{unit}', lang)}"
 
 
-def live_result(check: ReadingCheck, lang: str) -> dict[str, str]:
+def live_result(check: ReadingCheck, lang: str) -> Verdict:
     """What the form says under the input for a checked value: kind ok|warning|error and texts."""
     if check.error is not None:
-        return {"kind": "error", "text": notice_text(check.error, lang), "volume": "", "cost": ""}
+        return Verdict("error", say(check.error, lang))
     volume = "" if check.volume is None else _volume_text(check.volume, check.unit, lang)
     cost = "" if check.cost is None else _money(check.cost, lang)
     if check.volume is None:
@@ -67,9 +63,8 @@ def live_result(check: ReadingCheck, lang: str) -> dict[str, str]:
     else:
         ok = i18n.t("dashboard.live.ok_cost", lang, volume=volume, cost=cost)
     if check.warning is not None:
-        return {"kind": "warning", "text": notice_text(check.warning, lang), "volume": volume, "cost": cost,
-                "ok": ok}
-    return {"kind": "ok", "text": ok, "volume": volume, "cost": cost}
+        return Verdict("warning", say(check.warning, lang), volume, cost, ok)
+    return Verdict("ok", ok, volume, cost)
 
 
 class DashboardState(FormMixin, rx.State):
@@ -78,17 +73,17 @@ class DashboardState(FormMixin, rx.State):
     PERSONAL: ClassVar[bool] = True
 
     loaded: bool = False
-    accounts: list[dict[str, str]] = []  # id, label
+    accounts: list[AccountOption] = []
     account_id: str = ""
-    info: dict[str, str] = {}
+    info: AccountInfo = AccountInfo()
     in_debt: bool = False
     window_open: bool = False
     window_text: str = ""
-    meters: list[dict[str, str]] = []
-    history: dict[str, list[dict[str, str]]] = {}
-    live: dict[str, dict[str, str]] = {}  # meter id -> kind/text/volume/cost
+    meters: list[MeterView] = []
+    history: dict[str, list[ReadingRow]] = {}  # meter id -> its previous readings
+    live: dict[str, Verdict] = {}  # meter id -> the check of what is typed
     confirm: dict[str, bool] = {}
-    result: dict[str, dict[str, str]] = {}  # meter id -> kind/text after a submission
+    result: dict[str, Verdict] = {}  # meter id -> kind/text after a submission
     form_key: int = 0
     shown_lang: str = ""  # the language the texts above are in
     _sent: dict[str, str] = {}  # meter id -> the value just stored (backend only)
@@ -96,14 +91,14 @@ class DashboardState(FormMixin, rx.State):
     # --- helpers ----------------------------------------------------------------------------
 
     def _meter_ids(self) -> set[str]:
-        return {m["id"] for m in self.meters}
+        return {m.id for m in self.meters}
 
     def _may_be_busy(self, what: str) -> bool:
         """A reading form is busy while it is sent: "reading-<meter id>" of a meter shown."""
         return what.startswith("reading-") and what.removeprefix("reading-") in self._meter_ids()
 
     def _fill(self, cards: list, dash: svc.Dashboard, lang: str) -> None:
-        self.accounts = [{"id": str(c.id), "label": f"{c.number} · {c.address}"} for c in cards]
+        self.accounts = [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}") for c in cards]
         self.account_id = str(dash.account.id)
         self.shown_lang = lang
         money = _money(abs(dash.balance), lang)
@@ -114,15 +109,15 @@ class DashboardState(FormMixin, rx.State):
         else:
             balance = i18n.t("dashboard.balance.zero", lang)
         self.in_debt = dash.in_debt
-        self.info = {
-            "number": dash.account.number,
-            "holder": dash.account.holder_name,
-            "address": dash.account.address,
-            "balance": balance,
-            "last_period": i18n.t("dashboard.last_period", lang, period=i18n.format_period(dash.last_period, lang)),
-            "last_volume": i18n.format_quantity(dash.last_volume, lang),
-            "last_charged": _money(dash.last_charged, lang),
-        }
+        self.info = AccountInfo(
+            number=dash.account.number,
+            holder=dash.account.holder_name,
+            address=dash.account.address,
+            balance=balance,
+            last_period=i18n.t("dashboard.last_period", lang, period=i18n.format_period(dash.last_period, lang)),
+            last_volume=i18n.format_quantity(dash.last_volume, lang),
+            last_charged=_money(dash.last_charged, lang),
+        )
         w = dash.window
         self.window_open = w.open
         dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang))
@@ -142,30 +137,20 @@ class DashboardState(FormMixin, rx.State):
                     note = _sentence(i18n.t(
                         "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
                         opens=i18n.format_date(readings.reading_window(profile(), _next_month(w)).opens_on, lang)))
-            meters.append({
-                "id": str(m.id),
-                "serial": m.serial,
-                "service": i18n.t(f"services.{m.service}", lang),
-                "title": i18n.t("dashboard.meter", lang, service=i18n.t(f"services.{m.service}", lang),
-                                serial=m.serial),
-                "unit": i18n.t(f"units.{m.unit}", lang),
-                "digits": str(m.digits),
-                "hint": i18n.t("dashboard.reading_hint", lang, digits=m.digits),
-                "last_value": str(last.value) if last else "",
-                "last_date": i18n.format_date(last.taken_at.astimezone(profile().tz), lang) if last else "",
-                "last_source": i18n.t(f"dashboard.source.{last.source}", lang) if last else "",
-                "left": i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit),
-                "can_submit": "1" if st.can_submit else "",
-                "note": note,
-            })
-            history[str(m.id)] = [
-                {
-                    "value": str(h.value),
-                    "date": i18n.format_date(h.taken_at.astimezone(profile().tz), lang),
-                    "source": i18n.t(f"dashboard.source.{h.source}", lang),
-                }
-                for h in m.history
-            ]
+            previous = _reading_row(last, lang) if last else ReadingRow()
+            meters.append(MeterView(
+                id=str(m.id),
+                serial=m.serial,
+                title=i18n.t("dashboard.meter", lang, service=i18n.t(f"services.{m.service}", lang), serial=m.serial),
+                hint=i18n.t("dashboard.reading_hint", lang, digits=m.digits),
+                last_value=previous.value,
+                last_date=previous.date,
+                last_source=previous.source,
+                left=i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit),
+                can_submit=st.can_submit,
+                note=note,
+            ))
+            history[str(m.id)] = [_reading_row(h, lang) for h in m.history]
         self.meters, self.history = meters, history
 
     async def _show(self, user_id: int, account_id: int | None, lang: str) -> bool:
@@ -188,10 +173,13 @@ class DashboardState(FormMixin, rx.State):
             self.error = say(e, lang)
             return False
         if dash is None:
-            self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, {}
+            self._show_nothing()
             return True
         self._fill(cards, dash, lang)
         return True
+
+    def _show_nothing(self) -> None:
+        self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, AccountInfo()
 
     def _reset_forms(self) -> None:
         self.live, self.confirm, self.result, self._sent = {}, {}, {}, {}
@@ -214,7 +202,7 @@ class DashboardState(FormMixin, rx.State):
         self._reset_forms()
         if not await self._show(ctx.user_id, aid, ctx.lang):
             # Not one of theirs (or not an id): say so, and show their first account instead.
-            self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, {}
+            self._show_nothing()
             error = self.error
             await self._show(ctx.user_id, None, ctx.lang)
             self.error = error
@@ -253,7 +241,8 @@ class DashboardState(FormMixin, rx.State):
         if value == self._sent.get(key):
             return None  # a late (debounced) echo of what was just sent: the form is fresh again
         self._sent.pop(key, None)
-        if self.result.get(key, {}).get("kind") == "error":
+        shown = self.result.get(key)
+        if shown is not None and shown.kind == "error":
             result = dict(self.result)
             result.pop(key, None)
             self.result = result
@@ -309,7 +298,7 @@ class DashboardState(FormMixin, rx.State):
             sub = await call(send)
         except ReadingRefused as e:
             text = say(e, lang)
-            self.result = {**self.result, key: {"kind": "error", "text": text}}
+            self.result = {**self.result, key: Verdict("error", text)}
             if e.check is not None:
                 self.live = {**self.live, key: live_result(e.check, lang)}
             return rx.toast.error(text)
@@ -317,7 +306,7 @@ class DashboardState(FormMixin, rx.State):
             text = say(e, lang)
             self.error = text
             return rx.toast.error(text)
-        serial = next((m["serial"] for m in self.meters if m["id"] == key), "")
+        serial = next((m.serial for m in self.meters if m.id == key), "")
         text = i18n.t(
             "dashboard.sent", lang, value=str(sub.reading.value), serial=serial,
             left=sub.submissions_left, limit=sub.check.submissions_limit,
@@ -328,10 +317,19 @@ class DashboardState(FormMixin, rx.State):
         live.pop(key, None)
         confirm_map.pop(key, None)
         self.live, self.confirm = live, confirm_map
-        self.result = {**self.result, key: {"kind": "ok", "text": text}}
+        self.result = {**self.result, key: Verdict("ok", text)}
         self._sent = {**self._sent, key: reading}
         self.form_key += 1
         return rx.toast.success(text)
+
+
+def _reading_row(reading, lang: str) -> ReadingRow:
+    """A reading as the dashboard lists it (the date in the profile's time zone)."""
+    return ReadingRow(
+        value=str(reading.value),
+        date=i18n.format_date(reading.taken_at.astimezone(profile().tz), lang),
+        source=i18n.t(f"dashboard.source.{reading.source}", lang),
+    )
 
 
 def _next_month(w: readings.Window) -> datetime:

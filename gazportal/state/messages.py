@@ -22,6 +22,7 @@ from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state.contract import (
     CUSTOMER, PUBLIC, Choice, Ctx, Form, FormMixin, Text, call, engine, field_texts, handler, ident, profile, say,
 )
+from gazportal.state.views import AccountOption, MessageRow
 
 FORM_PREFIX = "msg"
 KINDS, SUBJECT_MAX, BODY_MAX = svc.KINDS, svc.SUBJECT_MAX, svc.BODY_MAX  # for the page
@@ -53,13 +54,13 @@ class MessagesState(FormMixin, rx.State):
     loaded: bool = False
     signed_in: bool = False
     kind: str = "contact"
-    accounts: list[dict[str, str]] = []
+    accounts: list[AccountOption] = []
     sent_subject: str = ""  # the page shows messages.sent in the current language with it
     form_key: int = 0
     subject_len: int = 0
     body_len: int = 0
 
-    items: list[dict[str, str]] = []
+    items: list[MessageRow] = []
     list_loaded: bool = False
 
     def _reset_form(self) -> None:
@@ -85,7 +86,7 @@ class MessagesState(FormMixin, rx.State):
                 return acc_svc.list_accounts(s, user.user_id)
 
         cards = await call(load)
-        self.accounts = [{"id": str(c.id), "number": c.number} for c in cards]
+        self.accounts = [AccountOption(str(c.id), c.number) for c in cards]
         self.signed_in = True
         self.loaded = True
 
@@ -148,19 +149,19 @@ class MessagesState(FormMixin, rx.State):
 
         rows = await call(load)
         self.items = [
-            {
-                "id": str(m.id),
-                "kind": m.kind,
-                "kind_text": i18n.t(f"messages.kind.{m.kind}", lang),
-                "subject": m.subject,
-                "body": m.body,
-                "status": m.status,
-                "status_text": i18n.t(f"messages.status.{m.status}", lang),
+            MessageRow(
+                id=str(m.id),
+                kind=m.kind,
+                kind_text=i18n.t(f"messages.kind.{m.kind}", lang),
+                subject=m.subject,
+                body=m.body,
+                status=m.status,
+                status_text=i18n.t(f"messages.status.{m.status}", lang),
                 # in every language of the profile: switching the language needs no reload
-                **{f"date_{lg}": format_when(m.created_at, lg) for lg in profile().languages},
-                "date_iso": m.created_at.isoformat(),
-                "account": m.account_number or "",
-            }
+                dates={lg: format_when(m.created_at, lg) for lg in profile().languages},
+                date_iso=m.created_at.isoformat(),
+                account=m.account_number or "",
+            )
             for m in rows
         ]
         self.list_loaded = True

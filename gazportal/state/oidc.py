@@ -65,16 +65,13 @@ def _finish(params: dict[str, str], pending: Pending, *, at: datetime, user_agen
 
 
 def _query(router: Any) -> dict[str, str]:
-    """code / state / error from the callback URL, as short strings; nothing else is read."""
-    try:
-        params = router.url.query_parameters if router else {}
-    except AttributeError:
-        params = {}
+    """code / state / error from the callback URL, as short strings; nothing else is read.
+
+    Reflex parses the query into a mapping of strings (a name given twice: its last value)."""
+    params = router.url.query_parameters if router else {}
     out: dict[str, str] = {}
     for name in ("code", "state", "error"):
-        value = params.get(name) if hasattr(params, "get") else None
-        if isinstance(value, (list, tuple)):  # the same name twice: refuse rather than pick one
-            value = None if len(value) != 1 else value[0]
+        value = params.get(name)
         if isinstance(value, str) and value and len(value) <= MAX_PARAM_CHARS and "\x00" not in value:
             out[name] = value
     return out

@@ -2,7 +2,6 @@
 account; the answer to the request is the same whether or not the login exists."""
 from __future__ import annotations
 
-from typing import Any
 
 import reflex as rx
 

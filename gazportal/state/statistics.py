@@ -21,12 +21,19 @@ from gazportal.services.errors import DomainError, InvalidInput
 from gazportal.state.contract import (
     CUSTOMER, Ctx, Form, FormMixin, Id, Text, call, engine, handler, profile, say,
 )
+from gazportal.state.views import AccountOption, ChargeRow, MonthRow, PaymentRow, PeriodOption, StatementInfo
 
 
-def _account_options(user_id: int) -> list[dict[str, str]]:
+def _account_options(user_id: int) -> list[AccountOption]:
     with read_session(engine()) as s:
         cards = accounts_svc.list_accounts(s, user_id)
-    return [{"id": str(c.id), "number": c.number, "label": f"{c.number} · {c.address}"[:120]} for c in cards]
+    return [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}"[:120]) for c in cards]
+
+
+def _month_row(row: dict[str, str]) -> MonthRow:
+    """A row of ``charts.table_rows`` (a dict of texts, "1"/"" for debt) as the page shows it."""
+    return MonthRow(period=row["period"], label=row["label"], volume=row["volume"], charged=row["charged"],
+                    paid=row["paid"], balance=row["balance"], debt=row["debt"] == "1")
 
 
 def _languages() -> list[str]:
@@ -39,26 +46,32 @@ class _AccountChoice(rx.State, mixin=True):
     PERSONAL: ClassVar[bool] = True
 
     loaded: bool = False
-    accounts: list[dict[str, str]] = []
+    accounts: list[AccountOption] = []
     account_id: str = ""
 
     async def _start(self, ctx: Ctx):
         """The signed-in user and a valid choice of account ('' when they have none)."""
         self.accounts = await call(_account_options, ctx.user_id)
-        ids = [a["id"] for a in self.accounts]
+        ids = [a.id for a in self.accounts]
         if self.account_id not in ids:
             self.account_id = ids[0] if ids else ""
         return ctx.user
 
-    def _switch_account(self, ctx: Ctx, account_id: int):
-        """The account select changed: the signed-in user once ``account_id`` is taken as the
-        choice, or None (nothing changes) when it is not one of the accounts shown (the service
-        checks ownership again)."""
-        chosen = str(account_id)
-        if chosen not in {a["id"] for a in self.accounts}:
+    async def _account_picked(self, ctx: Ctx) -> None:
+        """Show what the page shows for the account just chosen."""
+        raise NotImplementedError
+
+    @rx.event
+    @handler(CUSTOMER, value=Id())
+    async def pick_account(self, ctx: Ctx, value: int):
+        """The account select changed: nothing happens unless ``value`` is one of the accounts
+        shown (the service checks ownership again)."""
+        chosen = str(value)
+        if chosen not in {a.id for a in self.accounts}:
             return None
         self.account_id = chosen
-        return ctx.user
+        await self._account_picked(ctx)
+        return None
 
 
 class StatisticsState(_AccountChoice, FormMixin, rx.State):
@@ -70,9 +83,9 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
     year: str = ""
     service: str = ""
     services: list[str] = []
-    table: dict[str, list[dict[str, str]]] = {}
-    figures: dict[str, dict[str, Any]] = {}
-    summaries: dict[str, dict[str, str]] = {}
+    table: dict[str, list[MonthRow]] = {}  # language -> the months
+    figures: dict[str, dict[str, Any]] = {}  # language -> chart name -> plotly figure
+    summaries: dict[str, dict[str, str]] = {}  # language -> chart name -> its text
 
     async def _show(self, ctx: Ctx, first: str, last: str) -> str | None:
         """Load the table and figures; the refusal's text, or None."""
@@ -89,7 +102,8 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
             return say(e, lang)
         self.first, self.last, self.year = st.first, st.last, str(st.year)
         self.service, self.services = st.service, list(st.services)
-        self.table, self.figures, self.summaries = st.table, st.figures, st.summaries
+        self.table = {lg: [_month_row(r) for r in rows] for lg, rows in st.table.items()}
+        self.figures, self.summaries = st.figures, st.summaries
         return None
 
     def _clear_figures(self) -> None:
@@ -117,16 +131,11 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
         self.loaded = True
         return None
 
-    @rx.event
-    @handler(CUSTOMER, value=Id())
-    async def pick_account(self, ctx: Ctx, value: int):
-        if self._switch_account(ctx, value) is None:
-            return None
+    async def _account_picked(self, ctx: Ctx) -> None:
         self.service = ""
         self.error = await self._show(ctx, self.first, self.last) or ""
         if self.error:
             self._clear_figures()
-        return None
 
     @rx.event
     @handler(CUSTOMER, value=Text(40))
@@ -170,10 +179,10 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
 
 class StatementState(_AccountChoice, FormMixin, rx.State):
     period: str = ""
-    periods: dict[str, list[dict[str, str]]] = {}  # language -> [{value, label}]
-    info: dict[str, dict[str, str]] = {}  # language -> texts
-    charges: dict[str, list[dict[str, str]]] = {}
-    payments: dict[str, list[dict[str, str]]] = {}
+    periods: dict[str, list[PeriodOption]] = {}  # language -> the months to choose from
+    info: dict[str, StatementInfo] = {}  # language -> texts
+    charges: dict[str, list[ChargeRow]] = {}  # language -> rows
+    payments: dict[str, list[PaymentRow]] = {}
     in_debt: bool = False
     email_status: str = ""  # ok | unconfirmed | none
     sending: bool = False
@@ -198,15 +207,16 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
             self.info, self.charges, self.payments, self.in_debt = {}, {}, {}, False
             return
         self.info = {
-            lg: {"period": v.period, "number": v.number, "holder": v.holder, "address": v.address,
-                 "opening": v.opening, "charged": v.charged, "paid": v.paid, "closing": v.closing,
-                 "debt": i18n.t("statement.debt_text", lg, amount=v.debt) if v.in_debt
-                 else i18n.t("statement.no_debt", lg)}
+            lg: StatementInfo(
+                period=v.period, number=v.number, holder=v.holder, address=v.address, opening=v.opening,
+                charged=v.charged, paid=v.paid, closing=v.closing,
+                debt=i18n.t("statement.debt_text", lg, amount=v.debt) if v.in_debt
+                else i18n.t("statement.no_debt", lg))
             for lg, v in views.items()
         }
-        self.charges = {lg: [{"service": c[0], "volume": c[1], "amount": c[2]} for c in v.charges]
+        self.charges = {lg: [ChargeRow(*c) for c in v.charges]
                         for lg, v in views.items()}
-        self.payments = {lg: [{"date": p[0], "amount": p[1], "receipt": p[2]} for p in v.payments]
+        self.payments = {lg: [PaymentRow(*p) for p in v.payments]
                          for lg, v in views.items()}
         self.in_debt = next(iter(views.values())).in_debt
 
@@ -218,26 +228,21 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
         self.error = self.notice = ""
         self.sending = False
         recent = statements.recent_periods(profile(), ctx.now)
-        self.periods = {lg: [{"value": p, "label": i18n.format_period(p, lg)} for p in recent] for lg in _languages()}
+        self.periods = {lg: [PeriodOption(p, i18n.format_period(p, lg)) for p in recent] for lg in _languages()}
         if self.period not in recent:
             self.period = recent[0]
         await self._show(ctx)
         self.loaded = True
         return None
 
-    @rx.event
-    @handler(CUSTOMER, value=Id())
-    async def pick_account(self, ctx: Ctx, value: int):
-        if self._switch_account(ctx, value) is None:
-            return None
+    async def _account_picked(self, ctx: Ctx) -> None:
         self.error = self.notice = ""
         await self._show(ctx)
-        return None
 
     @rx.event
     @handler(CUSTOMER, value=Text(20))
     async def pick_period(self, ctx: Ctx, value: str):
-        if value not in {p["value"] for opts in self.periods.values() for p in opts}:
+        if value not in {p.value for opts in self.periods.values() for p in opts}:
             return None
         self.period = value
         self.error = self.notice = ""

@@ -2,6 +2,7 @@
 that confirms a new e-mail address from the link sent to it."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any, ClassVar
 
@@ -10,13 +11,14 @@ import reflex as rx
 from gazportal.db import read_session
 from gazportal.services import auth
 from gazportal.services import i18n
-from gazportal.services.errors import DomainError, FormErrors
+from gazportal.services.errors import DomainError
 from gazportal.state.contract import (
-    CUSTOMER, PUBLIC, Ctx, Form, FormMixin, call, engine, field_texts, handler, profile, say,
+    CUSTOMER, PUBLIC, Ctx, Form, FormMixin, call, engine, handler, profile,
 )
 from gazportal.state.i18n import I18nState, _document_script, resay_on_language_change
+from gazportal.state.views import ProfileValues, refusal
 
-FIELDS = ("surname", "name", "phone", "email", "birth_date", "gender", "language")
+FIELDS = tuple(f.name for f in dataclasses.fields(ProfileValues))  # the form's fields
 
 
 def _s(value: Any) -> str:
@@ -32,15 +34,18 @@ class ProfileState(FormMixin, rx.State):
     BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"save"})
 
     loaded: bool = False
-    values: dict[str, str] = {}
+    values: ProfileValues = ProfileValues()
     pending_email: str = ""
     kind: str = "person"
     form_key: int = 0
 
-    def _fill(self, p) -> None:
-        self.values = {f: _s(getattr(p, f, "")) for f in FIELDS}
-        self.pending_email = _s(getattr(p, "pending_email", "") or "")
-        self.kind = _s(getattr(p, "kind", "person")) or "person"
+    def _show_error(self, err: DomainError, lang: str) -> None:
+        self.errors, self.error = refusal(err, lang)
+
+    def _fill(self, p: auth.UserProfile) -> None:
+        self.values = ProfileValues(**{f: _s(getattr(p, f)) for f in FIELDS})
+        self.pending_email = _s(p.pending_email)
+        self.kind = p.kind or "person"
         self.form_key += 1
 
     def _read(self, user_id: int):
@@ -63,8 +68,8 @@ class ProfileState(FormMixin, rx.State):
         """The language was switched in the header (and saved as the user's): the form's language
         field says the same, so that "Save" does not switch it back."""
         lang = ctx.lang
-        if self.loaded and self.values.get("language") != lang:
-            self.values = {**self.values, "language": lang}
+        if self.loaded and self.values.language != lang:
+            self.values = dataclasses.replace(self.values, language=lang)
             self.form_key += 1
         return None
 
@@ -74,28 +79,19 @@ class ProfileState(FormMixin, rx.State):
         data, user, lang = dict(form), ctx.user, ctx.lang
         self.notice = self.error = ""
         before = await call(self._read, user.user_id)
-        old_email = _s(getattr(before, "email", ""))
+        old_email = _s(before.email)
         # A contact left empty that was empty before is not a change (and not an error).
         for name in ("email", "phone"):
-            if data[name] == "" and not _s(getattr(before, name, "")):
+            if data[name] == "" and not _s(getattr(before, name)):
                 del data[name]
-        try:
-            after = await call(
-                auth.update_user_profile, engine(), profile(), user.user_id, data, now=ctx.now
-            )
-        except FormErrors as e:
-            self.errors = field_texts(e, lang)
-            return None
-        except DomainError as e:
-            self.errors = {}
-            self.error = say(e, lang)
-            return None
+        # a refusal goes to the form (_show_error)
+        after = await call(auth.update_user_profile, engine(), profile(), user.user_id, data, now=ctx.now)
         self.errors = {}
         self._fill(after)
         asked = data.get("email", "")
         link_sent = bool(asked) and asked.casefold() != old_email.casefold() and self.pending_email != ""
         # The language is the user's: the portal switches to it at once.
-        new_lang = _s(getattr(after, "language", ""))
+        new_lang = after.language
         script = None
         if new_lang in profile().languages:
             i18n_state = await self.get_state(I18nState)

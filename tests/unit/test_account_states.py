@@ -7,6 +7,7 @@ types, huge values, NaN and extra fields by doing nothing (no exception, no chan
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from gazportal.services import auth, i18n, passwords
 # The state classes are registered when the module is collected (Reflex keeps its registry in a
 # context variable: one made inside a test's task would be gone in the next test).
 from gazportal.state import accounts as _accounts, change_password as _password, user_profile as _profile  # noqa: F401
+from gazportal.state.views import Option, ProfileValues
 from tests.conftest import sign_in_token, state_of
 
 PASSWORD = "Sturdy-Lantern-42"
@@ -134,7 +136,7 @@ def _is_signin_redirect(result) -> bool:
 
 ACCOUNT_CALLS = [
     ("load", ()), ("add_by_payment", ({"number": "100000003", "last_payment": "1234.50"},)),
-    ("pick_branch", ("1",)), ("add_by_address", ({"number": "100000003"},)), ("ask_unlink", ("1",)),
+    ("pick", ("branch", "1")), ("add_by_address", ({"number": "100000003"},)), ("ask_unlink", ("1",)),
     ("confirm_unlink", ()), ("start_request", ({"account_number": "100000001", "new_owner_name": "X Y",
                                                 "phone": "+77011234567", "comment": ""},)),
     ("upload_document", "file"), ("remove_document", ("1",)), ("submit_request", ({"draft": "1"},)),
@@ -162,7 +164,7 @@ async def test_nothing_runs_without_a_valid_session(world, app_db, token):
     assert _is_signin_redirect(await p.load())
     assert _is_signin_redirect(await p.save({"surname": "X", "name": "Y", "phone": "", "email": "",
                                              "birth_date": "", "gender": "", "language": "ru"}))
-    assert p.values == {}
+    assert p.values == ProfileValues()
     pw = await _state(PasswordState, token)
     assert _is_signin_redirect(await pw.change(_sub(pw, {"current": PASSWORD, "password": NEW_PASSWORD,
                                                          "password2": NEW_PASSWORD})))
@@ -187,10 +189,10 @@ async def test_load_shows_only_the_users_own_cards(world, app_db):
 
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     assert await s.load() is None
-    assert [c["number"] for c in s.cards] == ["100000001"]
-    assert s.cards[0]["holder"] == "Ivanova A." and "Abai" in s.cards[0]["address"]
+    assert [c.number for c in s.cards] == ["100000001"]
+    assert s.cards[0].holder == "Ivanova A." and "Abai" in s.cards[0].address
     assert s.can_add is True and s.add_mode == "payment_proof"
-    assert s.branches == [{"id": str(world["branch"]), "name": "Central"}]
+    assert s.branches == [Option(str(world["branch"]), "Central")]
 
 
 async def test_legal_entity_sees_its_company_list_and_cannot_add_or_unlink(world, app_db):
@@ -198,7 +200,7 @@ async def test_legal_entity_sees_its_company_list_and_cannot_add_or_unlink(world
 
     s = await _state(AccountsState, _token(app_db, "corp@example.kz"))
     await s.load()
-    assert [c["number"] for c in s.cards] == ["200000001"] and s.can_add is False
+    assert [c.number for c in s.cards] == ["200000001"] and s.can_add is False
     before = _snapshot(app_db)
     await s.ask_unlink(str(world["legal"]))
     assert s.unlink_id == "" and s.error  # the service refuses (fixed list)
@@ -212,13 +214,13 @@ async def test_add_by_payment_and_field_errors(world, app_db):
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s.load()
     await s.add_by_payment(_sub(s, {"number": "100000003", "last_payment": "1234.49"}))
-    assert set(s.add_errors) == {"number", "last_payment"} and s.cards[-1]["number"] == "100000001"
+    assert set(s.add_errors) == {"number", "last_payment"} and s.cards[-1].number == "100000001"
     await s.add_by_payment(_sub(s, {"number": "12", "last_payment": "abc"}))
     assert set(s.add_errors) == {"number", "last_payment"}
     key = s.add_form_key
     await s.add_by_payment(_sub(s, {"number": "100000003", "last_payment": "1234.50"}))
     assert s.add_errors == {} and s.add_form_key == key + 1
-    assert [c["number"] for c in s.cards] == ["100000001", "100000003"]
+    assert [c.number for c in s.cards] == ["100000001", "100000003"]
     assert "100000003" in s.notice
 
 
@@ -234,7 +236,7 @@ async def test_form_copies_under_the_input_ids_are_accepted(world, app_db):
     assert _snapshot(app_db) == before
     await s.add_by_payment(_sub(s, {"number": "100000003", "last_payment": "1234.50", "add_number": "100000003",
                             "add_last_payment": "1234.50"}))
-    assert [c["number"] for c in s.cards] == ["100000001", "100000003"]
+    assert [c.number for c in s.cards] == ["100000001", "100000003"]
 
 
 @pytest.mark.parametrize(
@@ -261,7 +263,7 @@ async def test_add_by_payment_refuses_junk_cleanly(world, app_db, payload):
         payload = _sub(s, payload)  # only the junk is wrong
     assert await s.add_by_payment(payload) is None
     assert _snapshot(app_db) == before
-    assert [c["number"] for c in s.cards] == ["100000001"]
+    assert [c.number for c in s.cards] == ["100000001"]
 
 
 async def test_address_picker_cascades_and_links(world, app_db):
@@ -269,22 +271,22 @@ async def test_address_picker_cascades_and_links(world, app_db):
 
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s.load()
-    await s.pick_settlement(str(world["settlement"]))  # parent not chosen yet: ignored
+    await s.pick("settlement", str(world["settlement"]))  # parent not chosen yet: ignored
     assert s.sel_settlement == ""
-    await s.pick_branch(str(world["branch"]))
-    assert s.settlements == [{"id": str(world["settlement"]), "name": "Almaty"}]
-    await s.pick_settlement(str(world["settlement"]))
-    await s.pick_street(str(world["street"]))
-    await s.pick_house(str(world["house"]))
-    assert [f["name"] for f in s.flats] == ["1", "2"]
+    await s.pick("branch", str(world["branch"]))
+    assert s.settlements == [Option(str(world["settlement"]), "Almaty")]
+    await s.pick("settlement", str(world["settlement"]))
+    await s.pick("street", str(world["street"]))
+    await s.pick("house", str(world["house"]))
+    assert [f.name for f in s.flats] == ["1", "2"]
     # The free account has no flat: with flats listed, a flat must be chosen first.
     await s.add_by_address(_sub(s, {"number": "100000003"}))
     assert "flat" in s.add_errors
-    await s.pick_flat(str(world["f2"]))
+    await s.pick("flat", str(world["f2"]))
     await s.add_by_address(_sub(s, {"number": "100000003"}))  # not at flat 2
     assert "number" in s.add_errors
     # Changing a level clears everything below it.
-    await s.pick_street(str(world["street"]))
+    await s.pick("street", str(world["street"]))
     assert s.sel_house == "" and s.flats == [] and s.sel_flat == ""
     before = _snapshot(app_db)
     await s.add_by_address(_sub(s, {"number": "100000003"}))
@@ -301,9 +303,9 @@ async def test_address_picker_links_an_account_at_the_chosen_flat(world, app_db)
     await s.load()
     for level, key in (("branch", "branch"), ("settlement", "settlement"), ("street", "street"),
                        ("house", "house"), ("flat", "f2")):
-        await getattr(s, f"pick_{level}")(str(world[key]))
+        await s.pick(level, str(world[key]))
     await s.add_by_address(_sub(s, {"number": "100000009"}))
-    assert s.add_errors == {} and "100000009" in [c["number"] for c in s.cards]
+    assert s.add_errors == {} and "100000009" in [c.number for c in s.cards]
 
 
 @pytest.mark.parametrize("value", ODD + ["999999"])
@@ -312,7 +314,9 @@ async def test_picker_ignores_odd_and_unlisted_values(world, app_db, value):
 
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s.load()
-    await s.pick_branch(value)
+    await s.pick("branch", value)
+    assert s.sel_branch == "" and s.settlements == []
+    await s.pick("country", str(world["branch"]))  # not a level of the picker: refused
     assert s.sel_branch == "" and s.settlements == []
 
 
@@ -391,17 +395,17 @@ async def test_request_with_documents_one_by_one(world, app_db):
     assert s.docs == []
     await s.upload_document([_upload(PDF, "../../etc/passwd.pdf")])
     await s.upload_document([_upload(PDF + b"% page 2\n", "second.pdf")])  # another file (other bytes)
-    assert len(s.docs) == 2 and s.docs[0]["type"] == "application/pdf"
-    assert "/" not in s.docs[0]["name"]
-    await s.remove_document(s.docs[0]["id"])
-    assert [d["name"] for d in s.docs] == ["second.pdf"]
+    assert len(s.docs) == 2 and s.docs[0].type == "application/pdf"
+    assert "/" not in s.docs[0].name
+    await s.remove_document(s.docs[0].id)
+    assert [d.name for d in s.docs] == ["second.pdf"]
     await s.submit_request(_send(s))
     assert s.draft_id == "" and s.docs == [] and s.req_notice
-    assert [(r["number"], r["status"]) for r in s.requests] == [("100000001", "submitted")]
+    assert [(r.number, r.status) for r in s.requests] == [("100000001", "submitted")]
     # A new load keeps showing it.
     s2 = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s2.load()
-    assert s2.requests[0]["status_text"] == "Sent"
+    assert s2.requests[0].status_text == "Sent"
 
 
 async def test_too_large_document_is_refused_without_reading_it_all(world, app_db):
@@ -422,7 +426,7 @@ async def test_another_users_document_and_request_are_refused(world, app_db):
     await bob.load()
     await bob.start_request(_sub(bob, REQUEST))
     await bob.upload_document([_upload(PDF)])
-    bobs_doc, bobs_draft = bob.docs[0]["id"], bob.draft_id
+    bobs_doc, bobs_draft = bob.docs[0].id, bob.draft_id
 
     alice = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await alice.load()
@@ -478,10 +482,10 @@ async def test_profile_loads_and_saves_and_switches_the_language(world, app_db):
     root = await _root(_token(app_db, "alice@example.kz"))
     p = await root.get_state(ProfileState)
     await p.load()
-    assert p.values["surname"] == "Иванова" and p.values["email"] == "alice@example.kz"
-    assert p.values["language"] == "en"
+    assert p.values.surname == "Иванова" and p.values.email == "alice@example.kz"
+    assert p.values.language == "en"
     result = await p.save(PROFILE)
-    assert p.errors == {} and p.values["phone"] == "+77011112233" and p.values["birth_date"] == "1990-05-17"
+    assert p.errors == {} and p.values.phone == "+77011112233" and p.values.birth_date == "1990-05-17"
     assert p.notice == "Профиль сохранён."  # already in the new language
     i18n_state = await root.get_state(I18nState)
     assert i18n_state.lang == "ru" and result is not None  # <html lang> script
@@ -510,7 +514,7 @@ async def test_email_change_needs_the_link(world, app_db):
     await p.load()
     await p.save({**PROFILE, "email": "anna.new@example.kz", "language": "en"})
     assert p.pending_email == "anna.new@example.kz" and "anna.new@example.kz" in p.notice
-    assert p.values["email"] == "alice@example.kz"  # unchanged until the link is opened
+    assert p.values.email == "alice@example.kz"  # unchanged until the link is opened
     # The confirmation page refuses a made-up token.
     c = await _state(ConfirmEmailState)
     await c.confirm()
@@ -538,7 +542,7 @@ async def test_profile_is_always_the_session_users(world, app_db):
 
     p = await _state(ProfileState, _token(app_db, "bob@example.kz"))
     await p.load()
-    assert p.values["surname"] == "Brown"
+    assert p.values.surname == "Brown"
     await p.save({**PROFILE, "email": "bob@example.kz", "language": "en"})
     with read_session(app_db) as s:
         assert s.get(User, world["alice"]).surname == "Иванова"
@@ -628,7 +632,7 @@ def _shown(s) -> tuple:
 async def _to_the_house(s, world, flat="f1"):
     for level, key in (("branch", "branch"), ("settlement", "settlement"), ("street", "street"),
                        ("house", "house"), ("flat", flat)):
-        await getattr(s, f"pick_{level}")(str(world[key]))
+        await s.pick(level, str(world[key]))
 
 
 async def test_each_create_form_sent_twice_stores_once(world, app_db):
@@ -714,7 +718,7 @@ async def test_the_same_document_uploaded_twice_is_stored_once(world, app_db):
     assert _snapshot(app_db)[2] == 1
     await s.upload_document([_upload(PDF + b"\n% another", "other.pdf")])  # other bytes: a second one
     assert len(s.docs) == 2
-    await s.remove_document(s.docs[0]["id"])  # removed: the same file may be uploaded again
+    await s.remove_document(s.docs[0].id)  # removed: the same file may be uploaded again
     await s.upload_document([_upload(PDF)])
     assert len(s.docs) == 2 and _snapshot(app_db)[2] == 2
     # Another draft starts fresh: the same file goes to it.
@@ -786,9 +790,9 @@ async def test_begin_marks_only_a_known_form_busy_and_every_ending_lowers_it(wor
 
     prof = await _state(ProfileState, token)
     await prof.load()
-    await ends(prof, "save", lambda: prof.save({**prof.values, "surname": ""}))
+    await ends(prof, "save", lambda: prof.save({**dataclasses.asdict(prof.values), "surname": ""}))
     assert "surname" in prof.errors
-    await ends(prof, "save", lambda: prof.save({**prof.values, "surname": "Петрова"}))
+    await ends(prof, "save", lambda: prof.save({**dataclasses.asdict(prof.values), "surname": "Петрова"}))
     assert prof.notice and not prof.errors
 
     pw = await _state(PasswordState, token)
@@ -813,10 +817,10 @@ async def test_a_language_switch_on_the_profile_page_updates_its_language_field(
 
     prof = await _state(ProfileState, _token(app_db, "alice@example.kz"))
     await prof.load()
-    assert prof.values["language"] == "en"
+    assert prof.values.language == "en"
     key = prof.form_key
     (await prof.get_state(I18nState)).lang_pref = "ru"
     await prof.relang()
-    assert prof.values["language"] == "ru" and prof.form_key == key + 1
+    assert prof.values.language == "ru" and prof.form_key == key + 1
     await prof.relang()  # already so: the form is left alone
     assert prof.form_key == key + 1

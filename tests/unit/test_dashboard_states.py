@@ -22,6 +22,7 @@ from gazportal.models import Account, Charge, Meter, Payment, Reading, Tariff, T
 from gazportal.services import i18n, passwords
 from gazportal.state import dashboard as dash_mod
 from gazportal.state.dashboard import DashboardState
+from gazportal.state.views import Verdict
 from tests.conftest import sign_in_token, state_of
 
 PASSWORD = "Sturdy-Lantern-42"
@@ -137,7 +138,7 @@ def _stored(engine) -> list[tuple]:
 
 
 def _meter(s, meter_id) -> dict:
-    return next(m for m in s.meters if m["id"] == str(meter_id))
+    return next(m for m in s.meters if m.id == str(meter_id))
 
 
 # ------------------------------------------------------------------------------ the page
@@ -159,26 +160,26 @@ async def test_without_a_session_every_handler_sends_to_sign_in(app_db, world):
 async def test_dashboard_shows_the_first_account_with_balance_meters_and_window(app_db, world):
     s = await _alice(app_db)
     assert s.account_id == str(world["mine"])
-    assert [a["id"] for a in s.accounts] == [str(world["mine"]), str(world["second"])]
-    assert s.info["number"] == "100000001" and s.info["holder"] == "Ivanova A."
-    assert s.in_debt is True and s.info["balance"].startswith("Debt: ") and "1,000.00" in s.info["balance"]
-    assert s.info["last_period"] == "October 2026" and s.info["last_charged"] == "₸1,275.00"
-    assert s.info["last_volume"] == "50"
+    assert [a.id for a in s.accounts] == [str(world["mine"]), str(world["second"])]
+    assert s.info.number == "100000001" and s.info.holder == "Ivanova A."
+    assert s.in_debt is True and s.info.balance.startswith("Debt: ") and "1,000.00" in s.info.balance
+    assert s.info.last_period == "October 2026" and s.info.last_charged == "₸1,275.00"
+    assert s.info.last_volume == "50"
     assert s.window_open and "30 Nov 2026" in s.window_text
-    assert [m["serial"] for m in s.meters] == ["G-1", "W-1", "W-2"]  # several water meters, each by serial
+    assert [m.serial for m in s.meters] == ["G-1", "W-1", "W-2"]  # several water meters, each by serial
     gas, w1, w2 = (_meter(s, world[k]) for k in ("gas", "w1", "w2"))
-    assert gas["last_value"] == "1000" and gas["last_date"] == "5 Nov 2026" and gas["last_source"] == "taken by an inspector"
-    assert w1["last_source"] == "taken by a controller"
-    assert w2["last_value"] == "" and s.history[str(world["w2"])] == []
-    assert [h["value"] for h in s.history[str(world["gas"])]][:3] == ["1000", "990", "980"]
-    assert all(m["can_submit"] == "1" and m["left"] == "2 of 2 submissions left" for m in s.meters)
+    assert gas.last_value == "1000" and gas.last_date == "5 Nov 2026" and gas.last_source == "taken by an inspector"
+    assert w1.last_source == "taken by a controller"
+    assert w2.last_value == "" and s.history[str(world["w2"])] == []
+    assert [h.value for h in s.history[str(world["gas"])]][:3] == ["1000", "990", "980"]
+    assert all(m.can_submit and m.left == "2 of 2 submissions left" for m in s.meters)
 
 
 async def test_switching_accounts_and_foreign_or_odd_ids(app_db, world):
     s = await _alice(app_db)
     await s.switch_account(str(world["second"]))
     assert s.account_id == str(world["second"]) and s.meters == [] and s.in_debt is False
-    assert s.info["balance"] == "Nothing owed"
+    assert s.info.balance == "Nothing owed"
     await s.switch_account(str(world["bobs"]))  # Bob's account: refused, nothing of it shown
     assert s.account_id == str(world["second"]) and s.error == "Account not found."
     assert "100000003" not in repr(s.info)
@@ -196,19 +197,19 @@ async def test_live_check_says_what_is_wrong_and_what_it_costs(app_db, world):
     s = await _alice(app_db)
     gas, w1 = str(world["gas"]), str(world["w1"])
     await s.type_reading(gas, "12a")
-    assert s.live[gas]["kind"] == "error" and s.live[gas]["text"].startswith("Use digits 0–9 only")
+    assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Use digits 0–9 only")
     await s.type_reading(gas, "1234567")
-    assert s.live[gas]["text"] == "This meter shows at most 999,999 (6 digits)."
+    assert s.live[gas].text == "This meter shows at most 999,999 (6 digits)."
     await s.type_reading(gas, "999")
-    assert s.live[gas]["text"] == "The reading cannot be below the last one, 1,000 of 5 Nov 2026."
+    assert s.live[gas].text == "The reading cannot be below the last one, 1,000 of 5 Nov 2026."
     await s.type_reading(gas, " 1012 ")
-    assert s.live[gas] == {"kind": "ok", "volume": "12\u00a0m³", "cost": "₸306.00",
-                           "text": "Looks right: 12\u00a0m³ since the last reading, about ₸306.00."}
+    assert s.live[gas] == Verdict("ok", "Looks right: 12\u00a0m³ since the last reading, about ₸306.00.",
+                                  volume="12\u00a0m³", cost="₸306.00")
     await s.type_reading(w1, "00503")  # leading zeros as the meter shows them
-    assert s.live[w1]["kind"] == "ok" and s.live[w1]["volume"] == "3\u00a0m³"
+    assert s.live[w1].kind == "ok" and s.live[w1].volume == "3\u00a0m³"
     await s.type_reading(gas, "1200")  # 200 m3 in 15 days against 10 a month: a jump to confirm
-    assert s.live[gas]["kind"] == "warning" and "Check the digits, or confirm" in s.live[gas]["text"]
-    assert "200" in s.live[gas]["text"] and s.live[gas]["cost"]
+    assert s.live[gas].kind == "warning" and "Check the digits, or confirm" in s.live[gas].text
+    assert "200" in s.live[gas].text and s.live[gas].cost
     await s.type_reading(gas, "")
     assert gas not in s.live
     assert _stored(app_db) == []
@@ -238,12 +239,12 @@ async def test_submit_stores_the_reading_and_says_so(app_db, world):
     key = s.form_key
     result = await s.submit(_form(s, gas, "1012", **{f"rd_{gas}": "1012"}))
     assert "toast" in repr(result).lower() and "success" in repr(result).lower()
-    assert s.result[gas]["kind"] == "ok"
-    assert s.result[gas]["text"] == ("Reading 1012 for meter G-1 received. Submissions left this month: 1 of 2.")
+    assert s.result[gas].kind == "ok"
+    assert s.result[gas].text == ("Reading 1012 for meter G-1 received. Submissions left this month: 1 of 2.")
     assert s.form_key == key + 1 and gas not in s.live
     assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
-    assert _meter(s, world["gas"])["left"] == "1 of 2 submissions left"
-    assert s.history[gas][0]["value"] == "1012" and s.history[gas][0]["source"] == "sent by you"
+    assert _meter(s, world["gas"]).left == "1 of 2 submissions left"
+    assert s.history[gas][0].value == "1012" and s.history[gas][0].source == "sent by you"
 
 
 async def test_submit_refusals_are_shown_and_nothing_is_stored(app_db, world):
@@ -251,11 +252,11 @@ async def test_submit_refusals_are_shown_and_nothing_is_stored(app_db, world):
     gas = str(world["gas"])
     result = await s.submit(_form(s, gas, "999"))
     assert "error" in repr(result).lower()
-    assert s.result[gas] == {"kind": "error", "text": "The reading cannot be below the last one, 1,000 of 5 Nov 2026."}
-    assert s.live[gas]["kind"] == "error"
+    assert s.result[gas] == Verdict("error", "The reading cannot be below the last one, 1,000 of 5 Nov 2026.")
+    assert s.live[gas].kind == "error"
     await s.submit(_form(s, gas, "1200"))  # a jump, not confirmed
-    assert s.result[gas]["kind"] == "error" and "Check the digits, or confirm" in s.result[gas]["text"]
-    assert s.live[gas]["kind"] == "warning"
+    assert s.result[gas].kind == "error" and "Check the digits, or confirm" in s.result[gas].text
+    assert s.live[gas].kind == "warning"
     await s.submit(_form(s, str(world["bob_meter"]), "701"))  # Bob's meter
     assert s.error == "Meter not found."
     assert _stored(app_db) == []
@@ -263,7 +264,7 @@ async def test_submit_refusals_are_shown_and_nothing_is_stored(app_db, world):
     await s.set_confirm(gas, True)
     assert s.confirm == {gas: True}
     await s.submit(_form(s, gas, "1200"))
-    assert s.result[gas]["kind"] == "ok" and _stored(app_db) == [(world["gas"], 1200, "customer", 1)]
+    assert s.result[gas].kind == "ok" and _stored(app_db) == [(world["gas"], 1200, "customer", 1)]
     assert gas not in s.confirm
 
 
@@ -319,7 +320,7 @@ async def test_huge_reading_is_refused_without_parsing(app_db, world):
     s = await _alice(app_db)
     gas = str(world["gas"])
     await s.submit(_form(s, gas, "9" * 40))
-    assert s.result[gas]["text"] == "This meter shows at most 999,999 (6 digits)."
+    assert s.result[gas].text == "This meter shows at most 999,999 (6 digits)."
     assert _stored(app_db) == []
 
 
@@ -330,13 +331,13 @@ async def test_after_the_last_submission_the_form_gives_way_to_a_note(app_db, wo
     await s.submit(_form(s, w1, "504"))  # the second corrects the first
     assert _stored(app_db) == [(world["w1"], 503, "customer", 1), (world["w1"], 504, "customer", 2)]
     m = _meter(s, world["w1"])
-    assert m["can_submit"] == "" and m["left"] == "0 of 2 submissions left"
-    assert m["note"] == ("You have sent 2 of 2 readings for this meter this month. "
+    assert not m.can_submit and m.left == "0 of 2 submissions left"
+    assert m.note == ("You have sent 2 of 2 readings for this meter this month. "
                          "The next window opens on 15 Dec 2026.")
     await s.submit(_form(s, w1, "505"))  # the server says no all the same
-    assert s.result[w1]["text"] == "You have already sent 2 of 2 readings for this meter this month."
+    assert s.result[w1].text == "You have already sent 2 of 2 readings for this meter this month."
     assert len(_stored(app_db)) == 2
-    assert _meter(s, world["w2"])["can_submit"] == "1"  # the other water meter is unaffected
+    assert _meter(s, world["w2"]).can_submit  # the other water meter is unaffected
 
 
 async def test_outside_the_window_a_note_says_when_it_opens(app_db, world, clock):
@@ -346,13 +347,13 @@ async def test_outside_the_window_a_note_says_when_it_opens(app_db, world, clock
     assert s.window_text == ("Readings are not accepted now. The window opens on 15 Nov 2026 "
                              "and closes on 30 Nov 2026.")
     for m in s.meters:
-        assert m["can_submit"] == "" and m["note"] == (
+        assert not m.can_submit and m.note == (
             "The reading window is closed. You can send a reading from 15 Nov 2026 to 30 Nov 2026.")
     gas = str(world["gas"])
     await s.type_reading(gas, "1012")
-    assert s.live[gas]["text"] == "Readings are accepted from 15 Nov 2026 to 30 Nov 2026."
+    assert s.live[gas].text == "Readings are accepted from 15 Nov 2026 to 30 Nov 2026."
     await s.submit(_form(s, gas, "1012"))
-    assert s.result[gas]["kind"] == "error" and _stored(app_db) == []
+    assert s.result[gas].kind == "error" and _stored(app_db) == []
     clock(local(2026, 12, 1))  # after the window: the next one is December's
     await s.load()
     assert "15 Dec 2026" in s.window_text
@@ -364,22 +365,22 @@ async def test_language_follows_the_customer(app_db, world):
     s = await _state(_token(app_db))
     (await s.get_state(I18nState)).lang_pref = "ru"
     await s.load()
-    assert s.info["balance"].startswith("Долг: ")
+    assert s.info.balance.startswith("Долг: ")
     await s.type_reading(str(world["gas"]), "999")
-    assert "1 000" in s.live[str(world["gas"])]["text"].replace("\u00a0", " ")
+    assert "1 000" in s.live[str(world["gas"])].text.replace("\u00a0", " ")
 
 
 async def test_switching_language_says_it_all_again(app_db, world):
     from gazportal.state.i18n import I18nState
 
     s = await _alice(app_db)
-    assert s.shown_lang == "en" and s.info["balance"].startswith("Debt: ")
+    assert s.shown_lang == "en" and s.info.balance.startswith("Debt: ")
     await s.type_reading(str(world["gas"]), "1012")
     await s.relang()  # the same language: nothing to do
     assert str(world["gas"]) in s.live
     (await s.get_state(I18nState)).lang_pref = "kk"
     await s.relang()
-    assert s.shown_lang == "kk" and s.info["balance"].startswith("Қарыз: ") and s.live == {}
+    assert s.shown_lang == "kk" and s.info.balance.startswith("Қарыз: ") and s.live == {}
     assert s.account_id == str(world["mine"])
 
 
@@ -388,11 +389,11 @@ async def test_a_late_echo_of_the_sent_value_does_not_undo_the_fresh_form(app_db
     gas = str(world["gas"])
     await s.submit(_form(s, gas, "1012"))
     await s.type_reading(gas, "1012")  # the debounced change of the input arrives after the submit
-    assert gas not in s.live and s.result[gas]["kind"] == "ok"
+    assert gas not in s.live and s.result[gas].kind == "ok"
     await s.type_reading(gas, "1013")  # typing again: checked as usual (a correction of the first)
-    assert s.live[gas]["kind"] == "ok" and s.result[gas]["kind"] == "ok"
+    assert s.live[gas].kind == "ok" and s.result[gas].kind == "ok"
     await s.type_reading(gas, "99")
-    assert s.live[gas]["kind"] == "error"
+    assert s.live[gas].kind == "error"
 
 
 @pytest.mark.parametrize("query", ["bobs", "abc", "-1", "9" * 40, "mine"])
@@ -429,10 +430,10 @@ async def test_a_reading_form_is_busy_while_it_is_sent(app_db, world):
     await s.begin(f"reading-{gas}")
     assert s.busy == f"reading-{gas}"
     await s.submit(_form(s, gas, "999"))
-    assert s.busy == "" and s.result[gas]["kind"] == "error"
+    assert s.busy == "" and s.result[gas].kind == "error"
     await s.begin(f"reading-{gas}")
     await s.submit(_form(s, gas, "1012"))
-    assert s.busy == "" and s.result[gas]["kind"] == "ok"
+    assert s.busy == "" and s.result[gas].kind == "ok"
 
 
 async def test_a_language_switch_on_the_dashboard_is_followed_by_relang(app_db, world):
@@ -458,4 +459,4 @@ async def test_a_language_switch_on_the_dashboard_is_followed_by_relang(app_db, 
             assert len(follow) == 1 and follow[0].fn.__qualname__ == handler, (path, follow)
     assert await lang.set_language("xx") is None  # not a profile language: nothing at all
     await s.relang()
-    assert s.shown_lang == "kk" and s.info["balance"].startswith("Қарыз: ")
+    assert s.shown_lang == "kk" and s.info.balance.startswith("Қарыз: ")

@@ -15,6 +15,7 @@ from gazportal.models import Account, CustomerMessage, User, UserAccountLink
 from gazportal.services import auth, i18n, passwords
 from gazportal.services.messages import BODY_MAX
 from gazportal.state.messages import RAW_LIMITS, MessagesState
+from gazportal.state.views import AccountOption
 from tests.conftest import sign_in_token, state_of
 
 PASSWORD = "Sturdy-Lantern-42"
@@ -97,7 +98,7 @@ async def test_success_stores_exactly_one_message_and_lists_it(world, app_db):
     token = _token(app_db, "alice@example.kz")
     s = await _state(token)
     await s.load_contacts("contact")
-    assert s.signed_in and s.accounts == [{"id": str(world["alice_acc"]), "number": "100000001"}]
+    assert s.signed_in and s.accounts == [AccountOption(str(world["alice_acc"]), "100000001")]
     key = s.form_key
     result = await s.send(_sub(s, dict(GOOD, account_id=str(world["alice_acc"]))))
     assert "toast" in repr(result).lower()
@@ -108,15 +109,15 @@ async def test_success_stores_exactly_one_message_and_lists_it(world, app_db):
     await s.load_list()
     assert len(s.items) == 1
     item = s.items[0]
-    assert (item["subject"], item["status"], item["kind"], item["account"]) == (
+    assert (item.subject, item.status, item.kind, item.account) == (
         "Chart does not load", "new", "support", "100000001")
-    assert item["status_text"] == "New" and item["kind_text"] == "Technical support"
+    assert item.status_text == "New" and item.kind_text == "Technical support"
     # the date in each of the profile's languages (the page shows the current one without a reload)
     from gazportal.settings import get_settings
 
     langs = get_settings().profile.languages
-    assert {k for k in item if k.startswith("date_") and k != "date_iso"} == {f"date_{lg}" for lg in langs}
-    assert len({item[f"date_{lg}"] for lg in langs}) > 1 and item["date_iso"].endswith("+00:00")
+    assert set(item.dates) == set(langs)
+    assert len({item.dates[lg] for lg in langs}) > 1 and item.date_iso.endswith("+00:00")
     # bob sees none of it
     b = await _state(_token(app_db, "bob@example.kz"))
     await b.load_list()

@@ -15,6 +15,7 @@ from gazportal.services import charts, notify
 from gazportal.services.periods import add_months
 from gazportal.settings import get_settings
 from gazportal.state import statistics as _statistics  # noqa: F401  (registered at collection)
+from gazportal.state.views import AccountOption, PaymentRow
 from test_account_states import _cheap_argon2, _is_signin_redirect, _state, _token, world  # noqa: F401
 
 ODD = [None, True, 1.5, math.nan, -1, 0, 2**70, "abc", "", [1], {"id": 1}, "9" * 40]
@@ -74,11 +75,11 @@ async def test_without_a_session_nothing_loads(data):
 async def test_statistics_default_range_and_languages(data, app_db):
     st = await _stats(app_db)
     await st.load()
-    assert st.accounts == [{"id": str(data["mine"]), "number": "100000001",
-                            "label": "100000001 · Almaty, Abai Ave 10, 100000001"}]
+    assert st.accounts == [AccountOption(str(data["mine"]), "100000001",
+                                         "100000001 · Almaty, Abai Ave 10, 100000001")]
     assert st.account_id == str(data["mine"]) and (st.first, st.last) == (data["first"], data["last"])
     assert set(st.table) == set(get_settings().profile.languages)
-    assert len(st.table["en"]) == 12 and st.table["en"][-1]["period"] == data["last"]
+    assert len(st.table["en"]) == 12 and st.table["en"][-1].period == data["last"]
     assert st.figures["ru"]["monthly"]["layout"]["template"] == "none"
     assert st.summaries["en"]["monthly"] and st.error == ""
 
@@ -134,10 +135,10 @@ async def test_statement_shows_and_sends(data, app_db):
     st = await _statement(app_db)
     await st.load()
     assert st.email_status == "ok" and st.period == charts.current_period(get_settings().profile, datetime.now(UTC))
-    assert st.payments["en"] == [{"date": st.payments["en"][0]["date"], "amount": "₸500.00", "receipt": "R-S1"}]
+    assert st.payments["en"] == [PaymentRow(st.payments["en"][0].date, "₸500.00", "R-S1")]
     await st.pick_period(data["last"])
-    assert st.period == data["last"] and st.charges["en"][0]["amount"] == "₸1,011.00"
-    assert st.in_debt and st.info["en"]["debt"].startswith("Debt at the end of the month: ₸")
+    assert st.period == data["last"] and st.charges["en"][0].amount == "₸1,011.00"
+    assert st.in_debt and st.info["en"].debt.startswith("Debt at the end of the month: ₸")
     await _send(st)
     assert st.error == "" and st.notice == "The account state has been sent to alice@example.kz."
     (item,) = _outbox()
@@ -191,13 +192,13 @@ async def test_statistics_service_choice(data, app_db):
     st = await _stats(app_db)
     await st.load()
     assert st.services == ["gas", "water"] and st.service == "gas"
-    assert st.table["en"][-1]["volume"] == "21\u00a0m³"
+    assert st.table["en"][-1].volume == "21\u00a0m³"
     for value in ["electricity", "GAS", None, 1, ["water"], {"a": 1}, "x" * 100]:
         await st.pick_service(value)
         assert st.service == "gas"
     await st.pick_service("water")
-    assert st.service == "water" and st.table["en"][-1]["volume"] == "3\u00a0m³"
-    assert st.table["en"][0]["volume"] == "0\u00a0m³"
+    assert st.service == "water" and st.table["en"][-1].volume == "3\u00a0m³"
+    assert st.table["en"][0].volume == "0\u00a0m³"
 
 
 async def test_the_period_form_is_busy_while_it_is_applied(data, app_db):

@@ -1,0 +1,214 @@
+"""What the pages show: small frozen dataclasses, one per kind of row or panel, with real ``bool``s.
+
+A state var holds these (``meters: list[MeterView]``); Reflex sends each as an object of its
+fields, and a page reads them by name (``rx.foreach(S.meters, lambda m: m.serial)``,
+``rx.cond(m.can_submit, ...)``). The texts in them are already said in the page's language (or,
+where a page keeps every language, in a dict keyed by language). Maps from an id to a message
+(a form's ``errors``) stay dicts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gazportal.services.errors import DomainError, FormErrors
+from gazportal.state.contract import field_texts, say
+
+
+def refusal(err: DomainError, lang: str) -> tuple[dict[str, str], str]:
+    """A refusal as a form shows it: (field -> message, the form's one line). Field messages stand
+    on their fields alone; any other refusal is one line and clears the fields' messages."""
+    if isinstance(err, FormErrors):
+        return field_texts(err, lang), ""
+    return {}, say(err, lang)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a select: the value sent back and what the customer reads."""
+
+    id: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class AccountOption:
+    """One of the customer's accounts in a switcher or select."""
+
+    id: str = ""
+    number: str = ""
+    label: str = ""  # "number · address"
+
+
+# --- dashboard --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """The dashboard's summary of the account shown."""
+
+    number: str = ""
+    holder: str = ""
+    address: str = ""
+    balance: str = ""
+    last_period: str = ""
+    last_volume: str = ""
+    last_charged: str = ""
+
+
+@dataclass(frozen=True)
+class MeterView:
+    """One meter card of the dashboard."""
+
+    id: str = ""
+    serial: str = ""
+    title: str = ""  # service and serial
+    hint: str = ""  # how many digits
+    last_value: str = ""  # "" when the meter has no reading yet
+    last_date: str = ""
+    last_source: str = ""
+    left: str = ""
+    can_submit: bool = False
+    note: str = ""  # why the form is not shown, when it is not
+
+
+@dataclass(frozen=True)
+class ReadingRow:
+    """A previous reading of a meter."""
+
+    value: str = ""
+    date: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the dashboard says about a reading: ``kind`` ok|warning|error and its sentence; for a
+    checked value (while typing) also the volume and cost, and for a warning what would be fine."""
+
+    kind: str = ""
+    text: str = ""
+    volume: str = ""
+    cost: str = ""
+    ok: str = ""
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountCard:
+    id: str = ""
+    number: str = ""
+    holder: str = ""
+    address: str = ""
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """A sent re-registration request."""
+
+    id: str = ""
+    number: str = ""
+    owner: str = ""
+    status: str = ""
+    status_text: str = ""
+    date: str = ""
+    count: str = ""  # documents
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document of the draft request."""
+
+    id: str = ""
+    name: str = ""
+    size: str = ""
+    type: str = ""
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """One of "my messages"; ``dates`` has the date in every language of the profile."""
+
+    id: str = ""
+    kind: str = ""
+    kind_text: str = ""
+    subject: str = ""
+    body: str = ""
+    status: str = ""
+    status_text: str = ""
+    dates: dict[str, str] = field(default_factory=dict)
+    date_iso: str = ""
+    account: str = ""
+
+
+# --- statistics and statement ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """A month of the statistics table (volume of one service, money over all)."""
+
+    period: str = ""  # YYYY-MM
+    label: str = ""
+    volume: str = ""
+    charged: str = ""
+    paid: str = ""
+    balance: str = ""
+    debt: bool = False  # the month closed in debt
+
+
+# --- statement --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodOption:
+    value: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class StatementInfo:
+    period: str = ""
+    number: str = ""
+    holder: str = ""
+    address: str = ""
+    opening: str = ""
+    charged: str = ""
+    paid: str = ""
+    closing: str = ""
+    debt: str = ""
+
+
+@dataclass(frozen=True)
+class ChargeRow:
+    service: str = ""
+    volume: str = ""
+    amount: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    date: str = ""
+    amount: str = ""
+    receipt: str = ""
+
+
+# --- profile ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileValues:
+    """The profile form's fields as shown (dates ISO, "" for none)."""
+
+    surname: str = ""
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    birth_date: str = ""
+    gender: str = ""
+    language: str = ""
