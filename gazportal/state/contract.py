@@ -438,7 +438,23 @@ def handler(
     submit of the same form is answered as the first one was and stores nothing).
     ``lowers_busy=False`` only for the handler that raises the flag (``FormMixin.begin``).
 
-    Raises TypeError at import when the body's parameters and the declared arguments differ."""
+    Raises ValueError for an unknown access level, TypeError at import when the body's parameters
+    and the declared arguments differ."""
+    _check_declaration(access, creates, args)
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        params = _split(fn)
+        body_args = [p.name for p in params[2:]]
+        if body_args != list(args):
+            raise TypeError(f"{fn.__qualname__}: declared {list(args)}, takes {body_args}")
+        frame = _Frame(fn, Declaration(access=access, args=dict(args), creates=creates), lowers_busy)
+        wrapped = frame.steps() if inspect.isasyncgenfunction(fn) else frame.call()
+        return _as_reflex_sees_it(wrapped, fn, params, frame.decl)
+
+    return wrap
+
+
+def _check_declaration(access: str, creates: bool, args: dict[str, Arg]) -> None:
     if access not in ACCESS_LEVELS:
         raise ValueError(f"access must be one of {ACCESS_LEVELS}")
     for spec in args.values():
@@ -450,101 +466,107 @@ def handler(
             raise TypeError("a creating handler takes exactly one Form")
         forms[0].submission = True
 
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        params = _split(fn)
-        body_args = [p.name for p in params[2:]]
-        if body_args != list(args):
-            raise TypeError(f"{fn.__qualname__}: declared {list(args)}, takes {body_args}")
-        decl = Declaration(access=access, args=dict(args), creates=creates)
-        name = fn.__qualname__
 
-        names = list(args)
+class _Frame:
+    """What runs around a declared handler's body (see the module's text)."""
 
-        async def enter(self: Any, positional: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
-            """Check the arguments and the session; returns (ctx, clean args) or (_STOP, answer)."""
+    def __init__(self, fn: Callable[..., Any], decl: Declaration, lowers_busy: bool) -> None:
+        self.fn, self.decl, self.lowers_busy = fn, decl, lowers_busy
+        self.name = fn.__qualname__
+        self.names = list(decl.args)
+
+    def _arguments(self, positional: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        names = self.names
+        if len(positional) > len(names) or any(n in kwargs for n in names[: len(positional)]):
+            raise BadArguments
+        return self.decl.check({**dict(zip(names, positional)), **kwargs})
+
+    async def enter(self, state: Any, positional: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any]:
+        """Check the arguments and the session; returns (ctx, clean args) or (_STOP, answer)."""
+        try:
+            clean = self._arguments(positional, kwargs)
+        except BadArguments:
+            await _refuse_arguments(state, self.name)
+            return _STOP, None
+        user = await resolve_user(state)
+        if user is None and self.decl.access != PUBLIC:
+            log.info("%s needs a signed-in user; none", self.name)
+            return _STOP, rx.redirect(SIGNIN_ROUTE)
+        ctx = Ctx(user=user, lang=await language(state), now=datetime.now(UTC))
+        if self.decl.creates and not _take_submission(state, clean, self.name):
+            return _STOP, None
+        return ctx, clean
+
+    def leave(self, state: Any) -> None:
+        if self.lowers_busy:
+            _lower_busy(state)
+
+    def steps(self) -> Callable[..., Any]:
+        """The frame of a handler that yields (an async generator)."""
+        frame, fn = self, self.fn
+
+        @functools.wraps(fn)
+        async def run_steps(self: Any, *positional: Any, **kwargs: Any) -> Any:
             try:
-                if len(positional) > len(names) or any(n in kwargs for n in names[: len(positional)]):
-                    raise BadArguments
-                clean = decl.check({**dict(zip(names, positional)), **kwargs})
-            except BadArguments:
-                await _refuse_arguments(self, name)
-                return _STOP, None
-            user = await resolve_user(self)
-            if user is None and access != PUBLIC:
-                log.info("%s needs a signed-in user; none", name)
-                return _STOP, rx.redirect(SIGNIN_ROUTE)
-            ctx = Ctx(user=user, lang=await language(self), now=datetime.now(UTC))
-            if creates and not _take_submission(self, clean, name):
-                return _STOP, None
-            return ctx, clean
-
-        if inspect.isasyncgenfunction(fn):
-
-            @functools.wraps(fn)
-            async def run_steps(self: Any, *positional: Any, **kwargs: Any) -> Any:
+                ctx, clean = await frame.enter(self, positional, kwargs)
+                if ctx is _STOP:
+                    if clean is not None:
+                        yield clean
+                    return
                 try:
-                    ctx, clean = await enter(self, positional, kwargs)
-                    if ctx is _STOP:
-                        if clean is not None:
-                            yield clean
-                        return
-                    try:
-                        async for step in fn(self, ctx, **clean):
-                            yield step
-                    except DomainError as e:
-                        await _show_domain_error(self, e, ctx.lang)
-                    except BadArguments:
-                        await _refuse_arguments(self, name)
-                finally:
-                    if lowers_busy:
-                        _lower_busy(self)
+                    async for step in fn(self, ctx, **clean):
+                        yield step
+                except DomainError as e:
+                    await _show_domain_error(self, e, ctx.lang)
+                except BadArguments:
+                    await _refuse_arguments(self, frame.name)
+            finally:
+                frame.leave(self)
 
-            wrapped: Callable[..., Any] = run_steps
-        else:
+        return run_steps
 
-            @functools.wraps(fn)
-            async def run(self: Any, *positional: Any, **kwargs: Any) -> Any:
+    def call(self) -> Callable[..., Any]:
+        """The frame of a handler that returns (plain or async)."""
+        frame, fn = self, self.fn
+
+        @functools.wraps(fn)
+        async def run(self: Any, *positional: Any, **kwargs: Any) -> Any:
+            try:
+                ctx, clean = await frame.enter(self, positional, kwargs)
+                if ctx is _STOP:
+                    return clean
                 try:
-                    ctx, clean = await enter(self, positional, kwargs)
-                    if ctx is _STOP:
-                        return clean
-                    try:
-                        result = fn(self, ctx, **clean)
-                        if inspect.isawaitable(result):
-                            result = await result
-                        return result
-                    except DomainError as e:
-                        return await _show_domain_error(self, e, ctx.lang)
-                    except BadArguments:
-                        await _refuse_arguments(self, name)
-                        return None
-                finally:
-                    if lowers_busy:
-                        _lower_busy(self)
+                    result = fn(self, ctx, **clean)
+                    return (await result) if inspect.isawaitable(result) else result
+                except DomainError as e:
+                    return await _show_domain_error(self, e, ctx.lang)
+                except BadArguments:
+                    await _refuse_arguments(self, frame.name)
+                    return None
+            finally:
+                frame.leave(self)
 
-            wrapped = run
+        return run
 
-        # What Reflex sees: (self, <declared args>), annotated as the body annotates them (an
-        # upload handler's list[rx.UploadFile] is how Reflex finds its files argument).
-        # Reflex checks a page's event triggers against these: the browser sends what it sends
-        # (the declaration checks it), so Any, except the files of an upload, by which Reflex's
-        # upload endpoint finds its argument.
-        hints = {k: (fn.__annotations__.get(k, Any) if isinstance(args[k], Files) else Any) for k in args}
-        wrapped.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [params[0]]
-            + [
-                p.replace(default=args[p.name].default)
-                if args[p.name].default is not inspect.Parameter.empty
-                else p
-                for p in params[2:]
-            ]
-        )
-        wrapped.__annotations__ = hints
-        del wrapped.__wrapped__  # type: ignore[attr-defined]
-        setattr(wrapped, _DECL, decl)
-        return wrapped
 
-    return wrap
+def _as_reflex_sees_it(wrapped: Any, fn: Callable[..., Any], params: list[inspect.Parameter],
+                       decl: Declaration) -> Any:
+    """What Reflex sees of a declared handler: ``(self, <declared args>)`` with their defaults,
+    annotated ``Any`` — the browser sends what it sends and the declaration checks it; Reflex
+    checks a page's event triggers against these — except an upload's files, by whose
+    ``list[rx.UploadFile]`` annotation Reflex's upload endpoint finds its argument."""
+    args = decl.args
+    wrapped.__signature__ = inspect.Signature(
+        [params[0]]
+        + [p.replace(default=args[p.name].default) if args[p.name].default is not inspect.Parameter.empty else p
+           for p in params[2:]]
+    )
+    wrapped.__annotations__ = {
+        k: (fn.__annotations__.get(k, Any) if isinstance(args[k], Files) else Any) for k in args
+    }
+    del wrapped.__wrapped__
+    setattr(wrapped, _DECL, decl)
+    return wrapped
 
 
 _STOP = object()

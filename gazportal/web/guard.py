@@ -189,6 +189,22 @@ class Guard:
 
     # HTTP -------------------------------------------------------------------------------------
 
+    async def _refusal(self, scope: Scope, cap: int) -> tuple[int, str] | None:
+        """(status, text) when the request is refused before its body is read, else None: a bad or
+        too large ``Content-Length``; an upload without the tab's user's session."""
+        length = _header(scope, b"content-length")
+        if length and not length.isdigit():
+            return 400, "Bad Content-Length"
+        if length and int(length) > cap:
+            return 413, "Request body too large"
+        if _endpoint(scope.get("path", ""), "/_upload"):
+            allowed = self.upload_allowed(_header(scope, b"cookie"), _header(scope, b"reflex-client-token"))
+            if inspect.isawaitable(allowed):
+                allowed = await allowed
+            if not allowed:
+                return 401, "Sign in first"
+        return None
+
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -196,22 +212,10 @@ class Guard:
             await send(message)
 
         cap = self.web.max_request_bytes
-        length = _header(scope, b"content-length")
-        if length:
-            if not length.isdigit():
-                await _answer(send_with_headers, 400, "Bad Content-Length")
-                return
-            if int(length) > cap:
-                await _answer(send_with_headers, 413, "Request body too large")
-                return
-        if _endpoint(scope.get("path", ""), "/_upload"):
-            cookie, tab = _header(scope, b"cookie"), _header(scope, b"reflex-client-token")
-            allowed = self.upload_allowed(cookie, tab)
-            if inspect.isawaitable(allowed):
-                allowed = await allowed
-            if not allowed:
-                await _answer(send_with_headers, 401, "Sign in first")
-                return
+        refusal = await self._refusal(scope, cap)
+        if refusal is not None:
+            await _answer(send_with_headers, *refusal)
+            return
 
         received = 0
         over = False
