@@ -60,3 +60,27 @@ def test_tariff_in_force_on_a_day(engine):
             tariff_at(s, "gas", date(2024, 12, 31))
         with pytest.raises(NoTariff):
             tariff_at(s, "water", date(2026, 2, 1))
+
+
+def test_each_part_is_rounded_half_up_and_the_total_is_their_sum():
+    """Two steps at 0.125 with volume 2: each part is 0.125, i.e. exactly half a tiyn.
+
+    ROUND_HALF_UP per part gives 0.13 + 0.13 = 0.26; HALF_EVEN or ROUND_DOWN per part give 0.24;
+    rounding the unrounded total (0.25) instead of the parts gives 0.25.
+    """
+    c = calculate([Step(D(1), D("0.125")), Step(None, D("0.125"))], D(2))
+    assert [p.amount for p in c.parts] == [D("0.13"), D("0.13")]
+    assert c.amount == D("0.26")
+
+
+@pytest.mark.parametrize("volume, price, amount", [
+    (D("1"), D("0.005"), D("0.01")),      # half a tiyn up, not to even (0.00)
+    (D("1"), D("0.015"), D("0.02")),      # half up; HALF_EVEN also gives 0.02, DOWN gives 0.01
+    (D("1"), D("0.0249"), D("0.02")),     # below half: down
+    (D("3"), D("0.0050"), D("0.02")),     # 0.015 → 0.02
+    (D("0.5"), D("12.3450"), D("6.17")),  # 6.1725 → 6.17
+    (D("0.5"), D("12.3500"), D("6.18")),  # 6.175 → 6.18 (HALF_EVEN: 6.18, DOWN: 6.17)
+    (D("0.5"), D("12.3300"), D("6.17")),  # 6.165 → 6.17 (HALF_EVEN: 6.16)
+])
+def test_single_step_rounding_is_half_up(volume, price, amount):
+    assert calculate([Step(None, price)], volume).amount == amount
