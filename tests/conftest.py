@@ -124,3 +124,30 @@ def session(engine):
 
     with write_session(engine) as s:
         yield s
+
+
+# --------------------------------------------------------------------------------------------
+# No silent skips: a case that did not run because a service was missing is said loudly at the
+# end of the run (the test command sets GAZPORTAL_REQUIRE_PG=1, which turns these into failures).
+# --------------------------------------------------------------------------------------------
+_NOT_REACHABLE: list[str] = []  # skip reasons
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and isinstance(report.longrepr, tuple):
+        if "not reachable" in str(report.longrepr[2]):
+            _NOT_REACHABLE.append(str(report.longrepr[2]))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _NOT_REACHABLE:
+        return
+    services = sorted({name for r in _NOT_REACHABLE for name in ("PostgreSQL", "Redis") if name in r})
+    tr = terminalreporter
+    tr.section(f"{len(_NOT_REACHABLE)} TESTS DID NOT RUN: {' and '.join(services)} not reachable",
+               sep="!", red=True, bold=True)
+    for reason in sorted(set(_NOT_REACHABLE)):
+        tr.write_line(f"{_NOT_REACHABLE.count(reason)} × {reason.removeprefix('Skipped: ')}", red=True)
+    tr.write_line("They were skipped, not passed.", red=True)
+    tr.write_line("Start the services (scripts/services.sh) or set GAZPORTAL_REQUIRE_PG=1 to make this a "
+                  "failure, as ./test.sh does.", red=True)

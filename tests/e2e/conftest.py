@@ -50,15 +50,41 @@ CHROMIUM_ARGS = [
 ]
 
 
+_ON_ITS_OWN = "e2e runs on its own: python -m pytest tests/e2e -p no:asyncio"
+_NOT_RUN: list[str] = []  # e2e tests collected in a run that cannot drive them (pytest-asyncio loaded)
+
+
 def pytest_collection_modifyitems(config, items):
     if config.pluginmanager.hasplugin("asyncio"):
-        skip = pytest.mark.skip(reason="e2e runs on its own: python -m pytest tests/e2e -p no:asyncio")
+        skip = pytest.mark.skip(reason=_ON_ITS_OWN)
         for item in items:
             if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
                 item.add_marker(skip)
     for item in items:
         if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.e2e)
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and isinstance(report.longrepr, tuple) and _ON_ITS_OWN in str(report.longrepr[2]):
+        _NOT_RUN.append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _NOT_RUN:
+        tr = terminalreporter
+        tr.section(f"{len(_NOT_RUN)} END-TO-END TESTS DID NOT RUN", sep="!", red=True, bold=True)
+        tr.write_line("They cannot run next to pytest-asyncio, so this run fails. Run them on their own:",
+                      red=True)
+        tr.write_line("    python -m pytest -q tests/e2e -p no:asyncio", red=True)
+        tr.write_line("or everything with ./test.sh; or leave them out: --ignore=tests/e2e (or -m 'not e2e').",
+                      red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A plain `pytest` that skipped the end-to-end tests must not look like a green run."""
+    if _NOT_RUN and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _free_port() -> int:
