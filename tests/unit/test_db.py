@@ -1,5 +1,6 @@
 """The schema itself refuses what must never happen."""
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -143,3 +144,33 @@ def test_the_database_refuses_each_forbidden_row(engine, held, way, name, model,
     with pytest.raises(sa.exc.IntegrityError, match=names):
         copy(engine, model, held[model], forbidden)
     assert _count_of(engine, model) == before + 1
+
+
+# --------------------------------------------------------------------------------------------
+# SQLite connection settings docs/architecture.md states: WAL, busy_timeout 30 s, foreign keys
+# on, writes start with BEGIN IMMEDIATE.
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(sqlite_engine):
+    with sqlite_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert Path(str(sqlite_engine.url.database) + "-wal").exists()  # the file really is in WAL mode
+
+
+def test_a_sqlite_write_session_holds_the_write_lock_from_its_start(sqlite_engine):
+    """BEGIN IMMEDIATE: a second writer is refused while the first has only read."""
+    import sqlite3
+
+    with write_session(sqlite_engine) as s:
+        s.execute(sa.text("SELECT 1"))  # nothing written yet
+        other = sqlite3.connect(sqlite_engine.url.database, timeout=0, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.execute("BEGIN")  # readers are fine (WAL)
+            other.execute("SELECT count(*) FROM account").fetchone()
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
