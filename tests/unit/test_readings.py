@@ -629,3 +629,135 @@ def test_retry_is_bounded_and_only_for_lock_conflicts(monkeypatch):
     with pytest.raises(sa.exc.OperationalError):  # not a lock conflict: no retry
         rd._with_retry(flaky(1, "08006"))
     assert len(calls) == 1
+
+
+# ---------------------------------------------------------------- what mutation testing found
+# (scripts/mutation.py readings; docs/testing.md): orderings with ties and rows stored out of
+# time order, the limits of the read helpers, the error keys and values, and the helpers that
+# decide "the slot is taken" and "try again".
+
+
+def test_read_helpers_order_by_time_then_by_id_whatever_the_insert_order(engine):
+    _, mid = make_meter(engine)
+    same = local(2026, 10, 10)
+    add(engine, mid, 300, local(2026, 10, 20))  # stored first, taken last
+    add(engine, mid, 100, local(2026, 9, 1))
+    add(engine, mid, 200, same)
+    add(engine, mid, 201, same)  # the same moment: the later row counts as the later reading
+    with read_session(engine) as s:
+        assert [e.value for e in history(s, mid)] == [300, 201, 200, 100]
+        assert last_reading(s, mid).value == 300
+    add(engine, mid, 50, local(2026, 8, 1))  # an older one stored last: still not the latest
+    add(engine, mid, 301, local(2026, 10, 20))
+    with read_session(engine) as s:
+        assert last_reading(s, mid).value == 301
+        assert [e.value for e in history(s, mid, limit=2)] == [301, 300]
+
+
+def test_history_limit_is_clamped_to_1_and_1000(engine):
+    _, mid = make_meter(engine, digits=9)
+    start = local(2020, 1, 1)
+    with write_session(engine) as s:
+        s.execute(sa.insert(Reading), [
+            {"meter_id": mid, "value": k, "taken_at": start + timedelta(hours=k), "period": "2020-01",
+             "source": "inspector", "slot": None, "created_at": start} for k in range(1002)])
+    with read_session(engine) as s:
+        assert [e.value for e in history(s, mid, limit=0)] == [1001]
+        assert [e.value for e in history(s, mid, limit=-5)] == [1001]
+        assert len(history(s, mid, limit=1)) == 1
+        assert len(history(s, mid, limit=1000)) == 1000 and len(history(s, mid, limit=10**6)) == 1000
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**31, True, "1", 1.0, None])
+def test_read_helpers_refuse_ids_that_cannot_be_a_meter(engine, bad):
+    with read_session(engine) as s:
+        for fn in (history, last_reading):
+            with pytest.raises(NotFound) as e:
+                fn(s, bad)
+            assert e.value.key == "errors.meter_not_found"
+        with pytest.raises(InvalidInput) as e:
+            history(s, 1, limit=None)
+        assert e.value.key == "errors.invalid_input"
+
+
+def test_read_helpers_take_the_largest_id(engine):
+    with read_session(engine) as s:
+        assert history(s, 2**31 - 1) == [] and last_reading(s, 2**31 - 1) is None
+
+
+def test_record_reading_errors_say_what_was_wrong(engine):
+    _, mid = make_meter(engine)
+    with pytest.raises(InvalidInput) as e:
+        record_reading(engine, AG, mid, 1, source="customer" * 4, taken_at=NOW)
+    assert e.value.params == {"source": ("customer" * 4)[:20]}
+    with pytest.raises(ValueError, match="^taken_at must be an aware datetime"):
+        record_reading(engine, AG, mid, 1, source="inspector", taken_at=datetime(2026, 11, 1))
+    with pytest.raises(ValueError, match="^record_reading needs an engine or a session$"):
+        record_reading(None, AG, mid, 1, source="inspector", taken_at=NOW)
+
+
+def test_record_reading_keeps_who_recorded_it(engine):
+    _, mid = make_meter(engine)
+    with write_session(engine) as s:
+        staff = User(login="inspector@example.kz", password_hash="x", surname="I", name="I", role="operator")
+        s.add(staff)
+        s.flush()
+        staff_id = staff.id
+    r1 = record_reading(engine, AG, mid, 1, source="inspector", taken_at=local(2026, 10, 1), user_id=staff_id)
+    with write_session(engine) as s:
+        r2 = record_reading(None, AG, mid, 2, source="controller", taken_at=local(2026, 10, 2), user_id=staff_id,
+                            session=s)
+    with read_session(engine) as s:
+        assert [s.get(Reading, r.id).user_id for r in (r1, r2)] == [staff_id, staff_id]
+
+
+def test_usual_use_counts_from_the_earliest_reading_of_the_year_whatever_the_insert_order(engine):
+    _, mid = make_meter(engine)
+    base = local(2026, 11, 1)
+    add(engine, mid, 400, base)  # the base, stored first
+    add(engine, mid, 250, base - timedelta(days=round(30.4375 * 3)))
+    add(engine, mid, 100, base - timedelta(days=round(30.4375 * 6)))  # the earliest: 300 in 6 months
+    c = check(engine, mid, "450")
+    assert D("49") < c.usual_monthly < D("51")
+
+
+class _Orig(Exception):
+    def __init__(self, text, sqlstate=None, pgcode=None, constraint=None):
+        super().__init__(text)
+        if sqlstate is not None:
+            self.sqlstate = sqlstate
+        if pgcode is not None:
+            self.pgcode = pgcode
+        if constraint is not None:
+            self.diag = type("Diag", (), {"constraint_name": constraint})()
+
+
+def _integrity(orig):
+    return sa.exc.IntegrityError("INSERT INTO reading ...", {}, orig)
+
+
+@pytest.mark.parametrize("orig, taken", [
+    (_Orig("duplicate key", constraint="uq_reading_meter_period_slot"), True),  # PostgreSQL (diag)
+    (_Orig('duplicate key value violates unique constraint "uq_reading_meter_period_slot"'), True),
+    (_Orig("UNIQUE constraint failed: reading.meter_id, reading.period, reading.slot"), True),  # SQLite
+    (_Orig("duplicate key", constraint="payment_receipt_no_key"), False),
+    (_Orig("UNIQUE constraint failed: payment.receipt_no"), False),
+    (_Orig("CHECK constraint failed: ck_reading_value"), False),
+])
+def test_the_slot_conflict_is_told_from_other_integrity_errors(orig, taken):
+    assert rd._is_slot_conflict(_integrity(orig)) is taken
+
+
+@pytest.mark.parametrize("orig, retry", [
+    (_Orig("could not serialize access", sqlstate="40001"), True),
+    (_Orig("deadlock detected", sqlstate="40P01"), True),
+    (_Orig("lock not available", pgcode="55P03"), True),  # an older driver's attribute
+    (_Orig("database is locked"), True),
+    (_Orig("Database is BUSY"), True),
+    (_Orig("syntax error", sqlstate="42601"), False),
+    (_Orig("disk I/O error"), False),
+])
+def test_what_is_tried_again(orig, retry):
+    exc = sa.exc.OperationalError("UPDATE ...", {}, orig)
+    assert rd._retryable(exc) is retry
+    assert rd._sqlstate(exc) == (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None))
