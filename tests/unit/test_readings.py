@@ -721,7 +721,7 @@ def test_usual_use_counts_from_the_earliest_reading_of_the_year_whatever_the_ins
     assert D("49") < c.usual_monthly < D("51")
 
 
-class _Orig(Exception):
+class _DriverError(Exception):
     def __init__(self, text, sqlstate=None, pgcode=None, constraint=None):
         super().__init__(text)
         if sqlstate is not None:
@@ -737,25 +737,25 @@ def _integrity(orig):
 
 
 @pytest.mark.parametrize("orig, taken", [
-    (_Orig("duplicate key", constraint="uq_reading_meter_period_slot"), True),  # PostgreSQL (diag)
-    (_Orig('duplicate key value violates unique constraint "uq_reading_meter_period_slot"'), True),
-    (_Orig("UNIQUE constraint failed: reading.meter_id, reading.period, reading.slot"), True),  # SQLite
-    (_Orig("duplicate key", constraint="payment_receipt_no_key"), False),
-    (_Orig("UNIQUE constraint failed: payment.receipt_no"), False),
-    (_Orig("CHECK constraint failed: ck_reading_value"), False),
+    (_DriverError("duplicate key", constraint="uq_reading_meter_period_slot"), True),  # PostgreSQL (diag)
+    (_DriverError('duplicate key value violates unique constraint "uq_reading_meter_period_slot"'), True),
+    (_DriverError("UNIQUE constraint failed: reading.meter_id, reading.period, reading.slot"), True),  # SQLite
+    (_DriverError("duplicate key", constraint="payment_receipt_no_key"), False),
+    (_DriverError("UNIQUE constraint failed: payment.receipt_no"), False),
+    (_DriverError("CHECK constraint failed: ck_reading_value"), False),
 ])
 def test_the_slot_conflict_is_told_from_other_integrity_errors(orig, taken):
     assert rd._is_slot_conflict(_integrity(orig)) is taken
 
 
 @pytest.mark.parametrize("orig, retry", [
-    (_Orig("could not serialize access", sqlstate="40001"), True),
-    (_Orig("deadlock detected", sqlstate="40P01"), True),
-    (_Orig("lock not available", pgcode="55P03"), True),  # an older driver's attribute
-    (_Orig("database is locked"), True),
-    (_Orig("Database is BUSY"), True),
-    (_Orig("syntax error", sqlstate="42601"), False),
-    (_Orig("disk I/O error"), False),
+    (_DriverError("could not serialize access", sqlstate="40001"), True),
+    (_DriverError("deadlock detected", sqlstate="40P01"), True),
+    (_DriverError("lock not available", pgcode="55P03"), True),  # an older driver's attribute
+    (_DriverError("database is locked"), True),
+    (_DriverError("Database is BUSY"), True),
+    (_DriverError("syntax error", sqlstate="42601"), False),
+    (_DriverError("disk I/O error"), False),
 ])
 def test_what_is_tried_again(orig, retry):
     exc = sa.exc.OperationalError("UPDATE ...", {}, orig)
