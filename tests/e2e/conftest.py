@@ -41,6 +41,11 @@ CACHE = Path(os.environ.get("GAZPORTAL_E2E_CACHE", Path(tempfile.gettempdir()) /
 PROFILES = [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz,shygysenergotrade").split(",") if p.strip()]
 START_TIMEOUT = float(os.environ.get("GAZPORTAL_E2E_START_TIMEOUT", "600"))
 CHROMIUM = os.environ.get("GAZPORTAL_E2E_CHROMIUM", "/usr/bin/chromium")
+# How long an expect() may wait for the page to get where it should (ms). Playwright's own default
+# is a fixed 5 s whatever the page's default timeout is (new_page sets that one for actions only):
+# on a loaded machine a submit that reloads the dashboard took longer, and the test failed while
+# the page was still on its way (issue 13). A ceiling for a condition, not a condition.
+EXPECT_TIMEOUT = float(os.environ.get("GAZPORTAL_E2E_EXPECT_TIMEOUT", "20000"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -52,6 +57,12 @@ CHROMIUM_ARGS = [
 
 _ON_ITS_OWN = "e2e runs on its own: python -m pytest tests/e2e -p no:asyncio"
 _NOT_RUN: list[str] = []  # e2e tests collected in a run that cannot drive them (pytest-asyncio loaded)
+
+
+def pytest_configure(config):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT)
 
 
 def pytest_collection_modifyitems(config, items):
