@@ -1,5 +1,5 @@
 """Meter readings: every rule of gazportal.services.readings, on SQLite and PostgreSQL."""
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -761,3 +761,132 @@ def test_what_is_tried_again(orig, retry):
     exc = sa.exc.OperationalError("UPDATE ...", {}, orig)
     assert rd._retryable(exc) is retry
     assert rd._sqlstate(exc) == (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None))
+
+
+def test_usual_use_at_the_edges_of_its_history(engine):
+    _, mid = make_meter(engine)
+    base = local(2026, 11, 1)
+    add(engine, mid, 1000, base - timedelta(days=55))  # exactly the shortest history that counts
+    add(engine, mid, 1165, base)
+    # 165 in 55 days = 91.3125 a month: rounded half up (not to even) to 3 places
+    assert check(engine, mid, "1170").usual_monthly == D("91.313")
+    _, other = make_meter(engine, serial="S2")
+    add(engine, other, 1000, base - timedelta(days=365))  # exactly a year back: still counts
+    add(engine, other, 1100, base - timedelta(days=200))
+    add(engine, other, 1365, base)
+    assert check(engine, other, "1370").usual_monthly == D("30.438")  # 365 in 365 days
+
+
+def test_effective_readings_a_correction_hides_only_its_own_months_first_submission(engine):
+    _, mid = make_meter(engine)
+    _, other = make_meter(engine, serial="S2")
+    add(engine, mid, 100, local(2026, 9, 1))
+    add(engine, mid, 200, local(2026, 10, 21), source="customer", slot=1)  # October: no correction
+    add(engine, mid, 300, local(2026, 11, 20), source="customer", slot=1)
+    add(engine, mid, 280, local(2026, 11, 21, 12), source="customer", slot=2)  # corrects November's
+    add(engine, other, 500, local(2026, 10, 21), source="customer", slot=1)  # another meter's
+    # October's only submission counts: a staff reading after it may not be below it
+    e = refused(record_reading, engine, AG, mid, 150, source="inspector", taken_at=local(2026, 10, 25))
+    assert (e.key, e.params["previous"]) == ("errors.reading_below_previous", 200)
+    # November's first submission (300) was corrected to 280: it no longer counts
+    assert record_reading(engine, AG, mid, 250, source="inspector", taken_at=local(2026, 11, 20, 18)).value == 250
+    # a correction on one meter hides nothing of another meter
+    e = refused(record_reading, engine, AG, other, 400, source="inspector", taken_at=local(2026, 10, 25))
+    assert e.params["previous"] == 500
+
+
+def test_staff_reading_at_the_same_moment_as_another(engine):
+    _, mid = make_meter(engine)
+    t = local(2026, 10, 1)
+    add(engine, mid, 200, t)
+    e = refused(record_reading, engine, AG, mid, 150, source="inspector", taken_at=t)
+    assert (e.key, e.params["previous"]) == ("errors.reading_below_previous", 200)
+    assert record_reading(engine, AG, mid, 250, source="controller", taken_at=t).value == 250
+    e = refused(record_reading, engine, AG, mid, 240, source="inspector", taken_at=t + timedelta(minutes=1))
+    assert e.params["previous"] == 250  # of two at one moment, the later row is the latest
+
+
+def test_a_customer_reading_may_equal_a_later_staff_reading(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 100, local(2026, 10, 1))
+    add(engine, mid, 200, local(2026, 11, 25, 2))  # 02:00 in Almaty: still the 24th in UTC
+    assert check(engine, mid, "200", now=local(2026, 11, 22)).ok
+    c = check(engine, mid, "201", now=local(2026, 11, 22))
+    assert c.error.params == {"next": 200, "date": "2026-11-25"}  # the local date
+
+
+def test_the_tariff_of_the_local_day(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 1000, local(2026, 10, 25))
+    add_tariff(engine, valid_to=date(2026, 11, 21))
+    add_tariff(engine, valid_from=date(2026, 11, 22), steps=[(None, D("10"))])
+    # 02:00 on the 22nd in Almaty is still the 21st in UTC: the new tariff applies
+    assert check(engine, mid, "1350", now=local(2026, 11, 22, 2)).cost == D("3500.00")
+
+
+def test_the_check_names_its_meter_base_and_counts(engine):
+    _, mid = make_meter(engine)
+    base_at = local(2026, 10, 25)
+    add(engine, mid, 1000, base_at)
+    c = check(engine, mid, "1010")
+    assert (c.meter_id, c.base_value, c.base_taken_at, c.submissions_used, c.next_slot) == (mid, 1000, base_at, 0, 1)
+    submit_reading(engine, AG, mid, "1010", now=NOW)
+    c = check(engine, mid, "1011")
+    assert (c.submissions_used, c.submissions_left, c.next_slot) == (1, 1, 2)
+
+
+def test_a_lone_second_slot_leaves_no_slot_to_take(engine):
+    """Slot 2 without slot 1 (an import, a manual fix): the month is used up, not given slot 3."""
+    _, mid = make_meter(engine)
+    add(engine, mid, 1000, local(2026, 11, 21), source="customer", slot=2)
+    c = check(engine, mid, "1001")
+    assert c.next_slot is None and c.submissions_used == 1
+
+
+def test_a_jump_warning_names_the_factor_and_an_error_hides_the_warning(engine):
+    _, mid = make_meter(engine)
+    base = monthly_history(engine, mid)
+    c = check(engine, mid, str(base + 400))
+    assert c.warning.params["factor"] == AG.jump_warning_factor
+    e = refused(submit_reading, engine, AG, mid, str(base + 400), now=NOW)
+    assert e.check is not None and e.check.warning.key == "warnings.reading_jump"
+    add(engine, mid, base + 300, local(2026, 11, 25))  # a later staff reading: base + 400 is above it
+    c = check(engine, mid, str(base + 400))
+    assert c.error.key == "errors.reading_above_next" and c.warning is None
+
+
+class _NoOffset(tzinfo):
+    def utcoffset(self, dt):
+        return None
+
+
+@pytest.mark.parametrize("bad", [datetime(2026, 11, 22, 12), datetime(2026, 11, 22, tzinfo=_NoOffset()),
+                                 date(2026, 11, 22), "2026-11-22T12:00:00+05:00"])
+def test_times_without_an_offset_are_refused_by_name(engine, bad):
+    _, mid = make_meter(engine)
+    for call in (lambda: reading_window(AG, bad), lambda: check(engine, mid, "1", now=bad),
+                 lambda: submit_reading(engine, AG, mid, "1", now=bad)):
+        with pytest.raises(ValueError, match="^now must be an aware datetime"):
+            call()
+
+
+@pytest.mark.parametrize("bad", [0, 2**31, True, "7"])
+def test_meter_ids_that_cannot_be_are_not_found(engine, bad):
+    with read_session(engine) as s:
+        with pytest.raises(NotFound) as e:
+            check_reading(s, AG, bad, "1", now=NOW)
+    assert e.value.key == "errors.meter_not_found"
+
+
+def test_retry_waits_a_little_longer_each_time(monkeypatch):
+    waits = []
+    monkeypatch.setattr(rd.time, "sleep", waits.append)
+
+    def busy():
+        raise sa.exc.OperationalError("UPDATE ...", {}, _Orig("40001"))
+
+    with pytest.raises(ReadingRefused):
+        rd._with_retry(busy)
+    assert len(waits) == rd.MAX_ATTEMPTS - 1
+    for attempt, w in enumerate(waits, 1):
+        assert 0.005 * attempt <= w <= 0.02 * attempt
