@@ -774,7 +774,9 @@ def test_usual_use_at_the_edges_of_its_history(engine):
     add(engine, other, 1000, base - timedelta(days=365))  # exactly a year back: still counts
     add(engine, other, 1100, base - timedelta(days=200))
     add(engine, other, 1365, base)
+    add(engine, other, 900, base - timedelta(days=400))  # more than a year back: not counted
     assert check(engine, other, "1370").usual_monthly == D("30.438")  # 365 in 365 days
+    assert check(engine, mid, "1170").usual_monthly == D("91.313")  # the other meter's are not counted
 
 
 def test_effective_readings_a_correction_hides_only_its_own_months_first_submission(engine):
@@ -890,3 +892,22 @@ def test_retry_waits_a_little_longer_each_time(monkeypatch):
     assert len(waits) == rd.MAX_ATTEMPTS - 1
     for attempt, w in enumerate(waits, 1):
         assert 0.005 * attempt <= w <= 0.02 * attempt
+
+
+def test_staff_readings_equal_to_their_neighbours_and_local_dates(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 200, local(2026, 10, 1, 2))  # 02:00 in Almaty: still 30 September in UTC
+    add(engine, mid, 300, local(2026, 10, 20, 2))
+    assert record_reading(engine, AG, mid, 200, source="inspector", taken_at=local(2026, 10, 5)).value == 200
+    assert record_reading(engine, AG, mid, 300, source="inspector", taken_at=local(2026, 10, 15)).value == 300
+    e = refused(record_reading, engine, AG, mid, 199, source="inspector", taken_at=local(2026, 10, 2))
+    assert e.params == {"previous": 200, "date": "2026-10-01"}
+    e = refused(record_reading, engine, AG, mid, 301, source="inspector", taken_at=local(2026, 10, 16))
+    assert e.params == {"next": 300, "date": "2026-10-20"}
+
+
+def test_a_driver_error_without_a_constraint_name_is_read_from_its_text():
+    diag = type("Diag", (), {})()  # no constraint_name at all
+    orig = _DriverError('duplicate key value violates unique constraint "uq_reading_meter_period_slot"')
+    orig.diag = diag
+    assert rd._is_slot_conflict(_integrity(orig)) is True
