@@ -93,23 +93,61 @@ def sqlite_engine(tmp_path):
     eng.dispose()
 
 
+# Handler tests that write (readings, linking, messages) run on PostgreSQL as well: in these
+# modules every test that takes ``app_db`` is parametrised by backend, like ``engine``.
+APP_DB_ON_BOTH_BACKENDS = {"test_dashboard_states.py", "test_account_states.py", "test_message_states.py",
+                           "test_app_db.py"}
+
+
+def pytest_generate_tests(metafunc):
+    if "app_backend" in metafunc.fixturenames and Path(str(metafunc.definition.fspath)).name in APP_DB_ON_BOTH_BACKENDS:
+        metafunc.parametrize("app_backend", _backends(), indirect=True)
+
+
 @pytest.fixture
-def app_db(sqlite_engine, monkeypatch, tmp_path):
-    """The app itself (settings, ``get_engine``) pointed at a migrated SQLite test database: the
-    default profile, uploads and the outbox under tmp_path, no SMTP server. State tests call the
-    handlers on it as the browser would."""
+def app_backend(request):
+    """The backend ``app_db`` uses: SQLite unless the module is in APP_DB_ON_BOTH_BACKENDS."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def _pg_app_engine():
+    """A migrated PostgreSQL schema of its own, and a URL that names it (for GAZPORTAL_DB_URL)."""
+    if not PG_AVAILABLE:
+        pytest.fail("PostgreSQL is required (GAZPORTAL_REQUIRE_PG=1) but not reachable at " + PG_URL)
+    eng, admin, schema = _pg_engine()
+    url = eng.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    yield eng, url
+    eng.dispose()
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+@pytest.fixture
+def app_db(app_backend, request, monkeypatch, tmp_path):
+    """The app itself (settings, ``get_engine``) pointed at a migrated test database (SQLite, or
+    PostgreSQL for the modules in APP_DB_ON_BOTH_BACKENDS' second run): the default profile,
+    uploads and the outbox under tmp_path, no SMTP server. State tests call the handlers on it as
+    the browser would."""
     from gazportal import db, settings
     from gazportal.services import notify
 
-    monkeypatch.setenv("GAZPORTAL_DB_URL", str(sqlite_engine.url))
+    if app_backend == "postgresql":
+        eng, url = request.getfixturevalue("_pg_app_engine")
+    else:
+        eng = request.getfixturevalue("sqlite_engine")
+        url = str(eng.url)
+    monkeypatch.setenv("GAZPORTAL_DB_URL", url)
     monkeypatch.setenv("GAZPORTAL_UPLOAD_DIR", str(tmp_path / "uploads"))
     monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
     monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
     monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
-    yield sqlite_engine
+    yield eng
     notify.wait_idle()  # mail sent in the background is out before the database goes
+    db.get_engine().dispose()  # the app's own connections to the test database
     monkeypatch.undo()
     settings.get_settings.cache_clear()
     db.get_engine.cache_clear()
@@ -164,3 +202,30 @@ def fast_hashing():
     old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
     yield passwords
     passwords.use_hasher(old)
+
+
+# --------------------------------------------------------------------------------------------
+# No silent skips: a case that did not run because a service was missing is said loudly at the
+# end of the run (the test command sets GAZPORTAL_REQUIRE_PG=1, which turns these into failures).
+# --------------------------------------------------------------------------------------------
+_NOT_REACHABLE: list[str] = []  # skip reasons
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and isinstance(report.longrepr, tuple):
+        if "not reachable" in str(report.longrepr[2]):
+            _NOT_REACHABLE.append(str(report.longrepr[2]))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _NOT_REACHABLE:
+        return
+    services = sorted({name for r in _NOT_REACHABLE for name in ("PostgreSQL", "Redis") if name in r})
+    tr = terminalreporter
+    tr.section(f"{len(_NOT_REACHABLE)} TESTS DID NOT RUN: {' and '.join(services)} not reachable",
+               sep="!", red=True, bold=True)
+    for reason in sorted(set(_NOT_REACHABLE)):
+        tr.write_line(f"{_NOT_REACHABLE.count(reason)} × {reason.removeprefix('Skipped: ')}", red=True)
+    tr.write_line("They were skipped, not passed.", red=True)
+    tr.write_line("Start the services (scripts/services.sh) or set GAZPORTAL_REQUIRE_PG=1 to make this a "
+                  "failure, as ./test.sh does.", red=True)

@@ -102,7 +102,9 @@ def radix_unstyled(page) -> list[str]:
 def full_page_screenshot(page, path: Path) -> None:
     page.evaluate(_PIN_BOTTOM_BARS)
     try:
-        page.screenshot(path=path, full_page=True)
+        # Finite CSS animations and transitions (a dialog opening, a fade) are run to their end
+        # first, so neither the picture nor axe after it sees a page half way: no fixed wait.
+        page.screenshot(path=path, full_page=True, animations="disabled")
     finally:
         page.evaluate(_UNPIN_BOTTOM_BARS)
 
@@ -164,13 +166,20 @@ def nav_to(page, name: str) -> None:
 
 
 def switch_lang(page, lang: str) -> None:
-    """Press the language switch's button for ``lang`` (when the profile offers it)."""
+    """Press the language switch's button for ``lang`` and wait until the page shows it pressed
+    and ``<html lang>`` follows.
+
+    Every shipped profile offers two languages or more, so the switch must be there: a missing
+    button fails (after Playwright's wait for it), instead of doing nothing as it once did, which
+    let a test "check every language" while it checked one. Callers pass a language of the
+    profile (``profile.languages``)."""
     from playwright.sync_api import expect
 
     button = page.locator(f"button[data-lang={lang}]")
-    if button.count():
-        button.click()
-        expect(button).to_have_attribute("aria-pressed", "true")
+    expect(button).to_have_count(1)  # waits for the page to render the switch; fails without it
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
 def sign_in(page, url: str, login: str, password: str = PASSWORD) -> None:

@@ -104,7 +104,6 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         page.locator(f"[data-unlink='{who.add_number}']").click()
         dialog = page.get_by_role("alertdialog")
         expect(dialog).to_contain_text(who.add_number)
-        page.wait_for_timeout(300)  # the dialog's opening animation
         check_and_shoot(page, axe_source, screenshots / f"{profile.id}-accounts-unlink-{lang}-{device}.png")
         page.locator("#unlink-confirm").click()
         expect(page.locator(f"[data-account='{who.add_number}']")).to_have_count(0)

@@ -18,6 +18,7 @@ from gazportal.settings import load_profile
 from helpers import PASSWORD, VIEWPORTS, check_and_shoot, nav_to, new_page, t
 
 TIMEOUT = 20_000
+SOCKET_CEILING = 30.0  # s: how long an awaited socket reply may take on a loaded machine
 
 
 def _check(page, axe_source, screenshots, profile_id, name, device):
@@ -88,7 +89,6 @@ def test_auth_pages_look_right_and_pass_axe(portal, browser, axe_source, screens
         ]:
             page.goto(portal.url + route)
             expect(page.locator("h1")).to_have_text(t(title, lang))
-            page.wait_for_timeout(300)
             _check(page, axe_source, screenshots, profile.id, name, device)
 
         # Registration with wrong fields: the form says so, the wrong ones are red, the rest stay.
@@ -187,6 +187,16 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
 # --- the gate through the real server's socket ---------------------------------------------------
 
 
+async def _until(replies: list, start: int, done, ceiling: float) -> list[dict]:
+    """The replies from ``start`` on, once ``done(replies)`` holds (or after ``ceiling`` seconds:
+    the caller's assert then says what did not come)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ceiling
+    while not done(replies[start:]) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return replies[start:]
+
+
 async def _socket(url: str, cookie: str = ""):
     import socketio
 
@@ -200,20 +210,30 @@ async def _socket(url: str, cookie: str = ""):
             "router_data": {"pathname": "/accounts", "query": {}, "asPath": "/accounts"}}
     await sio.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
                       transports=["websocket"], auth={"event": boot})
-    await asyncio.sleep(1.0)
+    await _until(replies, 0, bool, SOCKET_CEILING)  # the hydrate's state has come
+    assert replies, "no reply to the hydrate event"
     return sio, replies
 
 
-async def _send(sio, replies, name: str, payload: dict, wait: float = 1.5) -> list[dict]:
+async def _send(sio, replies, name: str, payload: dict, until=None) -> list[dict]:
+    """Emit one event. With ``until`` (a test on the replies since the emit), wait until it holds;
+    without, return at once: an event whose answer is silence is followed by one that must be
+    answered, and since Reflex runs one client's events in order, once that answer is in, whatever
+    the silent one did has come back too."""
     start = len(replies)
     await sio.emit("event", {"name": name, "payload": payload, "router_data": {"pathname": "/accounts"}},
                    namespace="/_event")
-    await asyncio.sleep(wait)
-    return replies[start:]
+    if until is None:
+        return []
+    return await _until(replies, start, until, SOCKET_CEILING)
 
 
 def _redirects(replies) -> list[str]:
     return [e.get("payload", {}).get("path") for r in replies for e in r.get("events", []) if e.get("name") == "_redirect"]
+
+
+def _delta_vars(replies) -> set[str]:
+    return {k for r in replies for values in (r.get("delta") or {}).values() for k in values}
 
 
 def _delta_has(replies, var: str) -> list:
@@ -233,6 +253,7 @@ def test_gate_refuses_through_the_real_socket(portal):
 
     from gazportal.db import make_engine, read_session, write_session
     from gazportal.models import Account, User, UserAccountLink
+    from gazportal.services import i18n
     from gazportal.services.passwords import hash_password
     from gazportal.state.accounts import AccountsState
     from gazportal.state.session import SessionState
@@ -258,24 +279,35 @@ def test_gate_refuses_through_the_real_socket(portal):
                 s.flush()
                 s.add(UserAccountLink(user_id=u.id, account_id=free[i].id))
                 logins.append(login)
-            victim_account = free[1].id
+            own_account, victim_account = free[0].id, free[1].id
     finally:
         engine.dispose()
 
     accounts = AccountsState.get_full_name()
+    not_found = {i18n.t("errors.account_not_found", lang) for lang in profile.languages}
 
     async def attack():
         # 1. No session at all.
         sio, replies = await _socket(portal.url)
         try:
-            got = await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": victim_account})
-            assert "/signin" in _redirects(got), got
+            redirected = lambda got: "/signin" in _redirects(got)  # noqa: E731
+            got = await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": victim_account},
+                              until=redirected)
+            assert redirected(got), got
             assert not [v for v in _delta_has(got, "unlink_id") if v]
-            got = await _send(sio, replies, f"{SessionState.get_full_name()}.setvar",
-                              {"var_name": "signed_in", "value": True})
-            assert not _delta_has(got, "signed_in"), got
-            got = await _send(sio, replies, f"{accounts}.no_such_handler", {})
-            assert not any(r.get("delta") for r in got), got
+            refusal_vars = _delta_vars(got)  # what a refused event may say back
+            mark = len(replies)
+            await _send(sio, replies, f"{SessionState.get_full_name()}.setvar",
+                        {"var_name": "signed_in", "value": True})
+            await _send(sio, replies, f"{accounts}.no_such_handler", {})
+            # The control: the socket is alive and the server answers (a dead socket would also
+            # have "changed nothing"); its answer comes after anything the two events above did.
+            got = await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": victim_account},
+                              until=redirected)
+            assert redirected(got), got
+            quiet = replies[mark:]
+            assert not _delta_has(quiet, "signed_in"), quiet
+            assert _delta_vars(quiet) <= refusal_vars, quiet
         finally:
             await sio.disconnect()
 
@@ -283,14 +315,35 @@ def test_gate_refuses_through_the_real_socket(portal):
         sio, replies = await _socket(portal.url)
         try:
             got = await _send(sio, replies, f"{SignInState.get_full_name()}.submit",
-                              {"form_data": {"login": logins[0], "password": PASSWORD}}, wait=3)
+                              {"form_data": {"login": logins[0], "password": PASSWORD}},
+                              until=lambda got: "/accounts" in _redirects(got))
             assert "/accounts" in _redirects(got), got
-            # ... asking for the second customer's account: refused like a missing one.
-            got = await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": victim_account})
-            assert not [v for v in _delta_has(got, "unlink_id") if v], got
+            # Positive control: the same request for one's own account does open the confirmation
+            # on this socket, so the refusal below is a refusal and not a silence.
+            opened = lambda got: str(own_account) in _delta_has(got, "unlink_id")  # noqa: E731
+            got = await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": own_account}, until=opened)
+            assert _delta_has(got, "unlink_id") == [str(own_account)], got
+            got = await _send(sio, replies, f"{accounts}.cancel_unlink", {},
+                              until=lambda got: "" in _delta_has(got, "unlink_id"))
+            assert _delta_has(got, "unlink_id") == [""], got
+            # ... asking for the second customer's account: refused like a missing one, and the
+            # refusal is seen (the "not found" message comes back).
+            mark = len(replies)
+            got = await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": victim_account},
+                              until=lambda got: set(_delta_has(got, "error")) & not_found)
+            assert set(_delta_has(got, "error")) & not_found, got
             await _send(sio, replies, f"{accounts}.confirm_unlink", {})
             for odd in (str(victim_account), [victim_account], {"id": victim_account}, float("nan"), 10**30, None):
-                await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": odd}, wait=0.4)
+                await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": odd})
+            await _send(sio, replies, f"{accounts}.confirm_unlink", {})
+            # Positive control for all of the above and for the database check below: unlinking
+            # one's own account through this very socket opens the confirmation and removes the link.
+            got = await _send(sio, replies, f"{accounts}.ask_unlink", {"account_id": own_account}, until=opened)
+            assert opened(got), got
+            assert set(_delta_has(replies[mark:], "unlink_id")) <= {"", str(own_account)}, replies[mark:]
+            got = await _send(sio, replies, f"{accounts}.confirm_unlink", {},
+                              until=lambda got: [v for v in _delta_has(got, "notice") if v])
+            assert [v for v in _delta_has(got, "notice") if v], got
         finally:
             await sio.disconnect()
 
@@ -302,5 +355,7 @@ def test_gate_refuses_through_the_real_socket(portal):
         with read_session(engine) as s:
             links = s.exec(select(UserAccountLink).where(UserAccountLink.account_id == victim_account)).all()
             assert len(links) == 1, "the second customer's account was touched"
+            own = s.exec(select(UserAccountLink).where(UserAccountLink.account_id == own_account)).all()
+            assert own == [], "unlinking one's own account through the socket did not work (the control)"
     finally:
         engine.dispose()

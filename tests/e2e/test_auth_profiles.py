@@ -22,7 +22,6 @@ import concurrent.futures
 import json
 import random
 import re
-import time
 import uuid
 from pathlib import Path
 
@@ -56,7 +55,6 @@ def _shot(page, axe_source, screenshots: Path, profile_id: str, name: str, lang:
     from playwright.sync_api import expect
 
     expect(page.locator("html")).to_have_attribute("lang", lang)
-    page.wait_for_timeout(250)  # transitions settle
     check_and_shoot(page, axe_source, screenshots / f"{profile_id}-{name}-{lang}-{device}.png")
 
 
@@ -234,12 +232,7 @@ def _register_over_socket(portal, *forms: dict) -> list[list[dict]]:
         out = []
         try:
             for form in forms:
-                start = len(replies)
-                await _send(sio, replies, handler, {"form_data": form}, wait=0)
-                deadline = time.monotonic() + 15
-                while not answered(replies[start:]) and time.monotonic() < deadline:
-                    await asyncio.sleep(0.1)
-                out.append(replies[start:])
+                out.append(await _send(sio, replies, handler, {"form_data": form}, until=answered))
         finally:
             await sio.disconnect()
         return out

@@ -202,7 +202,6 @@ def test_a_new_customer_from_sign_up_to_sign_out(whole_month_portal, browser, ax
         expect(page.locator("h1")).to_have_text(t("statistics.title", lang))
         expect(page.locator("#stats-table tbody tr")).to_have_count(12)
         see_charts(page)
-        page.wait_for_timeout(300)
         shot("statistics")
 
         # 7. A message to the utility, then "my messages" with its status.

@@ -102,7 +102,6 @@ def test_sign_in_page_offers_single_sign_on(sso, browser, axe_source, screenshot
         expect(page.locator("h1")).to_have_text(_t("auth.signin.title", lang))
         expect(page.locator("#oidc-start")).to_have_text(_t("auth.signin.oidc", lang))
         expect(page.locator("#oidc-start")).to_be_enabled()
-        page.wait_for_timeout(300)
         _check(page, axe_source, screenshots, portal.profile_id, "signin-sso", device)
         assert not errors, errors
     finally:

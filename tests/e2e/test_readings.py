@@ -125,13 +125,19 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         expect(box).to_have_attribute("aria-invalid", "false")
         check_page(page, axe_source, screenshots, profile, "dashboard-typing", lang, device)
 
-        # A refused one, then the accepted one.
-        box.fill("999")
-        page.locator(f"#rd-submit-{mid}").click()
-        expect(page.locator(f"#result-{mid}")).to_have_attribute("data-kind", "error")
-        box.fill("1025")
-        page.locator(f"#rd-submit-{mid}").click()
+        # A refused one, then the accepted one. Each step waits for what the page shows, so no
+        # event of the page overtakes the test: typing is checked 300 ms after the last key (a late
+        # check removes a refusal's message), and a submit reloads the dashboard.
         result = page.locator(f"#result-{mid}")
+        box.fill("999")
+        expect(live).to_have_attribute("data-kind", "error")  # 999 has been checked (1025 was ok)
+        page.locator(f"#rd-submit-{mid}").click()
+        expect(result).to_have_attribute("data-kind", "error")
+        expect(page.locator(f"#rd-submit-{mid}")).to_have_attribute("aria-busy", "false")  # the submit is over
+        box.fill("1025")
+        expect(live).to_have_attribute("data-kind", "ok")  # checked: and typing took the refusal away
+        expect(result).to_have_count(0)
+        page.locator(f"#rd-submit-{mid}").click()
         expect(result).to_have_attribute("data-kind", "ok")
         expect(page.locator("[data-sonner-toast]").last).to_be_visible()
         expect(result).to_contain_text("1025")

@@ -126,7 +126,7 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
         expect(rows.last).to_have_attribute("data-period", last)
         expect(page.locator("#stats-account")).to_contain_text(number)
         # The charts are drawn when scrolled to, not before: the first view is the table.
-        page.wait_for_timeout(500)
+        page.wait_for_load_state("networkidle")  # whatever the page loads by itself is in
         expect(page.locator(".js-plotly-plot")).to_have_count(0)
         see_charts(page)
         for name in ("monthly", "comparison", "yearly"):
@@ -173,7 +173,11 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
             expect(page.locator("h1")).to_have_text(t("statistics.title", lg))
             expect(rows.first.locator("th")).to_have_text(i18n.format_period(six, lg))
             see_charts(page)
-            page.wait_for_timeout(300)  # the charts redraw with the language's month names
+            # The charts are redrawn with the language's month names: wait until they are.
+            labels = [charts.month_label(add_months(six, i), lg) for i in range(6)]
+            page.wait_for_function(
+                """labels => { const ticks = [...document.querySelectorAll('[data-chart=monthly] .xtick text')];
+                    return ticks.length > 0 && ticks.every(e => labels.includes(e.textContent)); }""", arg=labels)
             _check(page, axe_source, screenshots, profile, "statistics", lg, device)
         switch_lang(page, lang)
 

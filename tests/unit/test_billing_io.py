@@ -1,5 +1,6 @@
 """Billing CSV import/export on real databases, and the CLI end to end."""
 import csv
+import inspect
 import io
 import os
 import subprocess
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from gazportal.db import read_session, write_session
 from gazportal.models import Account, Charge, Meter, Payment, Reading
 from gazportal.services.billing_io import (
-    EXPORT_COLUMNS, ImportRejected, export_readings, import_file, import_text, iter_readings,
+    EXPORT_COLUMNS, ImportRejected, export_readings, import_csv, import_file, import_text, iter_readings,
 )
 from gazportal.services.errors import InvalidInput
 from gazportal.settings import load_profile
@@ -309,3 +310,46 @@ def test_cli_refuses_an_unmigrated_database_and_an_unknown_profile(tmp_path):
     assert p.returncode == 1 and "migrate" in p.stderr
     p = _cli("--db-url", f"sqlite:///{tmp_path / 'empty.db'}", "--profile", "nope", "demo")
     assert p.returncode == 2 and "nope" in p.stderr
+
+
+# A file longer than a chunk: the first chunk is written (inside the file's one transaction)
+# before the rows of the next chunk are read, so "nothing is imported" holds only if no chunk is
+# committed on its own. 3- to 15-row files never reach a second chunk; these do.
+CHUNK = inspect.signature(import_csv).parameters["chunk"].default
+LONG = CHUNK + CHUNK // 2 + 1  # data rows: one full chunk written, the bad one in the next
+
+
+def _accounts_text(n, holder="Holder"):
+    rows = [f"{1000000001 + i},{holder} {i},person,,addr {i}" for i in range(n)]
+    return "number,holder_name,kind,bin,address\n" + "\n".join(rows) + "\n"
+
+
+def test_a_file_longer_than_a_chunk_whose_last_row_is_bad_imports_nothing(engine, tmp_path):
+    text = _accounts_text(LONG - 1) + "1000999999,Last,company,,addr\n"  # bad kind, last line
+    with pytest.raises(ImportRejected) as e:
+        import_file(engine, AG, "accounts", _file(tmp_path, "long.csv", text))
+    assert [(x.line, x.key) for x in e.value.errors] == [(LONG + 1, "errors.csv_bad_kind")]
+    assert _count(engine, Account) == 0
+
+
+def test_updates_of_an_earlier_chunk_are_undone_when_a_later_row_is_bad(engine):
+    import_text(engine, AG, "accounts", _accounts_text(LONG))
+    text = _accounts_text(LONG, holder="Renamed") + "12345,Bad Number,person,,addr\n"
+    with pytest.raises(ImportRejected):
+        import_text(engine, AG, "accounts", text)
+    with read_session(engine) as s:
+        names = set(s.execute(sa.select(Account.holder_name)).scalars())
+    assert len(names) == LONG and not any(n.startswith("Renamed") for n in names)
+
+
+def test_a_receipt_conflict_found_while_writing_a_later_chunk_undoes_the_earlier_ones(engine):
+    """The conflict is only seen against the database, when the last chunk is applied."""
+    import_text(engine, AG, "accounts", ACCOUNTS)
+    import_text(engine, AG, "payments", PAYMENTS)
+    rows = [f"1000000003,2025-04-01 10:00,1,N-{i},card" for i in range(LONG - 1)]
+    rows.append("1000000001,2025-02-15T10:30:00+05:00,1.00,KSP-1,kaspi")  # KSP-1 was 4398.25
+    with pytest.raises(ImportRejected) as e:
+        import_text(engine, AG, "payments", "account_number,paid_at,amount,receipt_no,channel\n"
+                    + "\n".join(rows) + "\n")
+    assert [(x.line, x.key) for x in e.value.errors] == [(LONG + 1, "errors.csv_receipt_conflict")]
+    assert _count(engine, Payment) == 3

@@ -432,3 +432,29 @@ def test_no_tariff_only_matters_when_there_is_something_to_share(building):
     with read_session(engine) as s:
         r = building_allocation(s, h1, "water", "2024-11")  # 700 -> 700: nothing, no tariff needed
         assert r.nothing_to_share and r.price is None and r.total_money == D("0.00")
+
+
+# --------------------------------------------------------------------------------------------
+# The split as a property (Hypothesis shrinks a failure to its smallest case).
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_vol = st.decimals(min_value=0, max_value=10**5, places=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value="-10", max_value=10**5, places=4), st.lists(_vol, min_size=1, max_size=12),
+       st.integers(min_value=0, max_value=4))
+def test_property_shares_add_up_exactly_and_each_is_within_one_unit(diff, volumes, places):
+    flats = {f"flat-{i}": v for i, v in enumerate(volumes)}
+    shares = allocate(diff, flats, places=places)
+    unit = D(1).scaleb(-places)
+    wanted = diff.quantize(unit, rounding="ROUND_HALF_UP") if diff > 0 else D(0)
+    assert list(shares) == list(flats)  # input order
+    assert all(s >= 0 and s.as_tuple().exponent == -places for s in shares.values())
+    assert sum(shares.values(), D(0)) == wanted
+    total = sum((Fraction(v) for v in volumes), Fraction(0))
+    for k, v in flats.items():
+        exact = Fraction(wanted) * (Fraction(v) / total if total else Fraction(1, len(flats)))
+        assert abs(Fraction(shares[k]) - exact) < Fraction(unit)

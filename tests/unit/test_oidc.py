@@ -483,3 +483,58 @@ def test_parallel_first_sign_ins_link_once(engine, provider):
     assert {r.user_id for r in results} == {uid} and len({r.token for r in results}) == 4
     assert get_user(engine, uid).oidc_subject == f"{provider.issuer}|user-1"
     assert count(engine, AuthSession) == 4
+
+
+# --------------------------------------------------------------------------------------------
+# the cache times docs/oidc.md states: discovery and the JWKS kept 5 minutes, an unknown key id
+# refetches the JWKS at most every 30 s. A clock of our own stands in for time.monotonic.
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def time(self) -> float:
+        return time.time()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = _Clock()
+    monkeypatch.setattr(oidc, "time", c)  # only the oidc module's clock; httpx and the provider keep theirs
+    return c
+
+
+def test_discovery_and_jwks_are_kept_five_minutes(provider, client, clock):
+    assert oidc.DISCOVERY_TTL_SECONDS == 300 and client.cache_seconds == 300
+    token = provider.sign(provider.claims_for("n-1"))
+    verify(client, token)
+    assert (provider.requests.count("/.well-known/openid-configuration"), provider.requests.count("/jwks")) == (1, 1)
+    clock.t += 299.9
+    verify(client, token)
+    client.authorization_request()
+    assert (provider.requests.count("/.well-known/openid-configuration"), provider.requests.count("/jwks")) == (1, 1)
+    clock.t += 0.1  # five minutes after they were fetched: both again
+    verify(client, token)
+    assert (provider.requests.count("/.well-known/openid-configuration"), provider.requests.count("/jwks")) == (2, 2)
+
+
+def test_an_unknown_key_id_refetches_the_jwks_at_most_every_30_seconds(provider, client, clock):
+    assert oidc.JWKS_REFRESH_MIN_SECONDS == 30
+    verify(client, provider.sign(provider.claims_for("n-1")))  # the key set is cached at t0
+    old = provider.rsa
+    provider.rsa = RSAKey.generate_key(2048, parameters={"kid": "rsa-2", "use": "sig", "alg": "RS256"})
+    try:
+        rotated = provider.sign(provider.claims_for("n-1"))
+        clock.t += 29.9
+        with pytest.raises(OidcError):  # too soon to ask the provider again: refused, no request
+            verify(client, rotated)
+        assert provider.requests.count("/jwks") == 1
+        clock.t += 0.1
+        assert verify(client, rotated)["sub"] == "user-1"  # 30 s on: the set is fetched once more
+        assert provider.requests.count("/jwks") == 2
+    finally:
+        provider.rsa = old

@@ -1,5 +1,5 @@
 """Meter readings: every rule of gazportal.services.readings, on SQLite and PostgreSQL."""
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
@@ -629,3 +629,285 @@ def test_retry_is_bounded_and_only_for_lock_conflicts(monkeypatch):
     with pytest.raises(sa.exc.OperationalError):  # not a lock conflict: no retry
         rd._with_retry(flaky(1, "08006"))
     assert len(calls) == 1
+
+
+# ---------------------------------------------------------------- what mutation testing found
+# (scripts/mutation.py readings; docs/testing.md): orderings with ties and rows stored out of
+# time order, the limits of the read helpers, the error keys and values, and the helpers that
+# decide "the slot is taken" and "try again".
+
+
+def test_read_helpers_order_by_time_then_by_id_whatever_the_insert_order(engine):
+    _, mid = make_meter(engine)
+    same = local(2026, 10, 10)
+    add(engine, mid, 300, local(2026, 10, 20))  # stored first, taken last
+    add(engine, mid, 100, local(2026, 9, 1))
+    add(engine, mid, 200, same)
+    add(engine, mid, 201, same)  # the same moment: the later row counts as the later reading
+    with read_session(engine) as s:
+        assert [e.value for e in history(s, mid)] == [300, 201, 200, 100]
+        assert last_reading(s, mid).value == 300
+    add(engine, mid, 50, local(2026, 8, 1))  # an older one stored last: still not the latest
+    add(engine, mid, 301, local(2026, 10, 20))
+    with read_session(engine) as s:
+        assert last_reading(s, mid).value == 301
+        assert [e.value for e in history(s, mid, limit=2)] == [301, 300]
+
+
+def test_history_limit_is_clamped_to_1_and_1000(engine):
+    _, mid = make_meter(engine, digits=9)
+    start = local(2020, 1, 1)
+    with write_session(engine) as s:
+        s.execute(sa.insert(Reading), [
+            {"meter_id": mid, "value": k, "taken_at": start + timedelta(hours=k), "period": "2020-01",
+             "source": "inspector", "slot": None, "created_at": start} for k in range(1002)])
+    with read_session(engine) as s:
+        assert [e.value for e in history(s, mid, limit=0)] == [1001]
+        assert [e.value for e in history(s, mid, limit=-5)] == [1001]
+        assert len(history(s, mid, limit=1)) == 1
+        assert len(history(s, mid, limit=1000)) == 1000 and len(history(s, mid, limit=10**6)) == 1000
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**31, True, "1", 1.0, None])
+def test_read_helpers_refuse_ids_that_cannot_be_a_meter(engine, bad):
+    with read_session(engine) as s:
+        for fn in (history, last_reading):
+            with pytest.raises(NotFound) as e:
+                fn(s, bad)
+            assert e.value.key == "errors.meter_not_found"
+        with pytest.raises(InvalidInput) as e:
+            history(s, 1, limit=None)
+        assert e.value.key == "errors.invalid_input"
+
+
+def test_read_helpers_take_the_largest_id(engine):
+    with read_session(engine) as s:
+        assert history(s, 2**31 - 1) == [] and last_reading(s, 2**31 - 1) is None
+
+
+def test_record_reading_errors_say_what_was_wrong(engine):
+    _, mid = make_meter(engine)
+    with pytest.raises(InvalidInput) as e:
+        record_reading(engine, AG, mid, 1, source="customer" * 4, taken_at=NOW)
+    assert e.value.params == {"source": ("customer" * 4)[:20]}
+    with pytest.raises(ValueError, match="^taken_at must be an aware datetime"):
+        record_reading(engine, AG, mid, 1, source="inspector", taken_at=datetime(2026, 11, 1))
+    with pytest.raises(ValueError, match="^record_reading needs an engine or a session$"):
+        record_reading(None, AG, mid, 1, source="inspector", taken_at=NOW)
+
+
+def test_record_reading_keeps_who_recorded_it(engine):
+    _, mid = make_meter(engine)
+    with write_session(engine) as s:
+        staff = User(login="inspector@example.kz", password_hash="x", surname="I", name="I", role="operator")
+        s.add(staff)
+        s.flush()
+        staff_id = staff.id
+    r1 = record_reading(engine, AG, mid, 1, source="inspector", taken_at=local(2026, 10, 1), user_id=staff_id)
+    with write_session(engine) as s:
+        r2 = record_reading(None, AG, mid, 2, source="controller", taken_at=local(2026, 10, 2), user_id=staff_id,
+                            session=s)
+    with read_session(engine) as s:
+        assert [s.get(Reading, r.id).user_id for r in (r1, r2)] == [staff_id, staff_id]
+
+
+def test_usual_use_counts_from_the_earliest_reading_of_the_year_whatever_the_insert_order(engine):
+    _, mid = make_meter(engine)
+    base = local(2026, 11, 1)
+    add(engine, mid, 400, base)  # the base, stored first
+    add(engine, mid, 250, base - timedelta(days=round(30.4375 * 3)))
+    add(engine, mid, 100, base - timedelta(days=round(30.4375 * 6)))  # the earliest: 300 in 6 months
+    c = check(engine, mid, "450")
+    assert D("49") < c.usual_monthly < D("51")
+
+
+class _DriverError(Exception):
+    def __init__(self, text, sqlstate=None, pgcode=None, constraint=None):
+        super().__init__(text)
+        if sqlstate is not None:
+            self.sqlstate = sqlstate
+        if pgcode is not None:
+            self.pgcode = pgcode
+        if constraint is not None:
+            self.diag = type("Diag", (), {"constraint_name": constraint})()
+
+
+def _integrity(orig):
+    return sa.exc.IntegrityError("INSERT INTO reading ...", {}, orig)
+
+
+@pytest.mark.parametrize("orig, taken", [
+    (_DriverError("duplicate key", constraint="uq_reading_meter_period_slot"), True),  # PostgreSQL (diag)
+    (_DriverError('duplicate key value violates unique constraint "uq_reading_meter_period_slot"'), True),
+    (_DriverError("UNIQUE constraint failed: reading.meter_id, reading.period, reading.slot"), True),  # SQLite
+    (_DriverError("duplicate key", constraint="payment_receipt_no_key"), False),
+    (_DriverError("UNIQUE constraint failed: payment.receipt_no"), False),
+    (_DriverError("CHECK constraint failed: ck_reading_value"), False),
+])
+def test_the_slot_conflict_is_told_from_other_integrity_errors(orig, taken):
+    assert rd._is_slot_conflict(_integrity(orig)) is taken
+
+
+@pytest.mark.parametrize("orig, retry", [
+    (_DriverError("could not serialize access", sqlstate="40001"), True),
+    (_DriverError("deadlock detected", sqlstate="40P01"), True),
+    (_DriverError("lock not available", pgcode="55P03"), True),  # an older driver's attribute
+    (_DriverError("database is locked"), True),
+    (_DriverError("Database is BUSY"), True),
+    (_DriverError("syntax error", sqlstate="42601"), False),
+    (_DriverError("disk I/O error"), False),
+])
+def test_what_is_tried_again(orig, retry):
+    exc = sa.exc.OperationalError("UPDATE ...", {}, orig)
+    assert rd._retryable(exc) is retry
+    assert rd._sqlstate(exc) == (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None))
+
+
+def test_usual_use_at_the_edges_of_its_history(engine):
+    _, mid = make_meter(engine)
+    base = local(2026, 11, 1)
+    add(engine, mid, 1000, base - timedelta(days=55))  # exactly the shortest history that counts
+    add(engine, mid, 1165, base)
+    # 165 in 55 days = 91.3125 a month: rounded half up (not to even) to 3 places
+    assert check(engine, mid, "1170").usual_monthly == D("91.313")
+    _, other = make_meter(engine, serial="S2")
+    add(engine, other, 1000, base - timedelta(days=365))  # exactly a year back: still counts
+    add(engine, other, 1100, base - timedelta(days=200))
+    add(engine, other, 1365, base)
+    add(engine, other, 900, base - timedelta(days=400))  # more than a year back: not counted
+    assert check(engine, other, "1370").usual_monthly == D("30.438")  # 365 in 365 days
+    assert check(engine, mid, "1170").usual_monthly == D("91.313")  # the other meter's are not counted
+
+
+def test_effective_readings_a_correction_hides_only_its_own_months_first_submission(engine):
+    _, mid = make_meter(engine)
+    _, other = make_meter(engine, serial="S2")
+    add(engine, mid, 100, local(2026, 9, 1))
+    add(engine, mid, 200, local(2026, 10, 21), source="customer", slot=1)  # October: no correction
+    add(engine, mid, 300, local(2026, 11, 20), source="customer", slot=1)
+    add(engine, mid, 280, local(2026, 11, 21, 12), source="customer", slot=2)  # corrects November's
+    add(engine, other, 500, local(2026, 10, 21), source="customer", slot=1)  # another meter's
+    # October's only submission counts: a staff reading after it may not be below it
+    e = refused(record_reading, engine, AG, mid, 150, source="inspector", taken_at=local(2026, 10, 25))
+    assert (e.key, e.params["previous"]) == ("errors.reading_below_previous", 200)
+    # November's first submission (300) was corrected to 280: it no longer counts
+    assert record_reading(engine, AG, mid, 250, source="inspector", taken_at=local(2026, 11, 20, 18)).value == 250
+    # a correction on one meter hides nothing of another meter
+    e = refused(record_reading, engine, AG, other, 400, source="inspector", taken_at=local(2026, 10, 25))
+    assert e.params["previous"] == 500
+
+
+def test_staff_reading_at_the_same_moment_as_another(engine):
+    _, mid = make_meter(engine)
+    t = local(2026, 10, 1)
+    add(engine, mid, 200, t)
+    e = refused(record_reading, engine, AG, mid, 150, source="inspector", taken_at=t)
+    assert (e.key, e.params["previous"]) == ("errors.reading_below_previous", 200)
+    assert record_reading(engine, AG, mid, 250, source="controller", taken_at=t).value == 250
+    e = refused(record_reading, engine, AG, mid, 240, source="inspector", taken_at=t + timedelta(minutes=1))
+    assert e.params["previous"] == 250  # of two at one moment, the later row is the latest
+
+
+def test_a_customer_reading_may_equal_a_later_staff_reading(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 100, local(2026, 10, 1))
+    add(engine, mid, 200, local(2026, 11, 25, 2))  # 02:00 in Almaty: still the 24th in UTC
+    assert check(engine, mid, "200", now=local(2026, 11, 22)).ok
+    c = check(engine, mid, "201", now=local(2026, 11, 22))
+    assert c.error.params == {"next": 200, "date": "2026-11-25"}  # the local date
+
+
+def test_the_tariff_of_the_local_day(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 1000, local(2026, 10, 25))
+    add_tariff(engine, valid_to=date(2026, 11, 21))
+    add_tariff(engine, valid_from=date(2026, 11, 22), steps=[(None, D("10"))])
+    # 02:00 on the 22nd in Almaty is still the 21st in UTC: the new tariff applies
+    assert check(engine, mid, "1350", now=local(2026, 11, 22, 2)).cost == D("3500.00")
+
+
+def test_the_check_names_its_meter_base_and_counts(engine):
+    _, mid = make_meter(engine)
+    base_at = local(2026, 10, 25)
+    add(engine, mid, 1000, base_at)
+    c = check(engine, mid, "1010")
+    assert (c.meter_id, c.base_value, c.base_taken_at, c.submissions_used, c.next_slot) == (mid, 1000, base_at, 0, 1)
+    submit_reading(engine, AG, mid, "1010", now=NOW)
+    c = check(engine, mid, "1011")
+    assert (c.submissions_used, c.submissions_left, c.next_slot) == (1, 1, 2)
+
+
+def test_a_lone_second_slot_leaves_no_slot_to_take(engine):
+    """Slot 2 without slot 1 (an import, a manual fix): the month is used up, not given slot 3."""
+    _, mid = make_meter(engine)
+    add(engine, mid, 1000, local(2026, 11, 21), source="customer", slot=2)
+    c = check(engine, mid, "1001")
+    assert c.next_slot is None and c.submissions_used == 1
+
+
+def test_a_jump_warning_names_the_factor_and_an_error_hides_the_warning(engine):
+    _, mid = make_meter(engine)
+    base = monthly_history(engine, mid)
+    c = check(engine, mid, str(base + 400))
+    assert c.warning.params["factor"] == AG.jump_warning_factor
+    e = refused(submit_reading, engine, AG, mid, str(base + 400), now=NOW)
+    assert e.check is not None and e.check.warning.key == "warnings.reading_jump"
+    add(engine, mid, base + 300, local(2026, 11, 25))  # a later staff reading: base + 400 is above it
+    c = check(engine, mid, str(base + 400))
+    assert c.error.key == "errors.reading_above_next" and c.warning is None
+
+
+class _NoOffset(tzinfo):
+    def utcoffset(self, dt):
+        return None
+
+
+@pytest.mark.parametrize("bad", [datetime(2026, 11, 22, 12), datetime(2026, 11, 22, tzinfo=_NoOffset()),
+                                 date(2026, 11, 22), "2026-11-22T12:00:00+05:00"])
+def test_times_without_an_offset_are_refused_by_name(engine, bad):
+    _, mid = make_meter(engine)
+    for call in (lambda: reading_window(AG, bad), lambda: check(engine, mid, "1", now=bad),
+                 lambda: submit_reading(engine, AG, mid, "1", now=bad)):
+        with pytest.raises(ValueError, match="^now must be an aware datetime"):
+            call()
+
+
+@pytest.mark.parametrize("bad", [0, 2**31, True, "7"])
+def test_meter_ids_that_cannot_be_are_not_found(engine, bad):
+    with read_session(engine) as s:
+        with pytest.raises(NotFound) as e:
+            check_reading(s, AG, bad, "1", now=NOW)
+    assert e.value.key == "errors.meter_not_found"
+
+
+def test_retry_waits_a_little_longer_each_time(monkeypatch):
+    waits = []
+    monkeypatch.setattr(rd.time, "sleep", waits.append)
+
+    def busy():
+        raise sa.exc.OperationalError("UPDATE ...", {}, _Orig("40001"))
+
+    with pytest.raises(ReadingRefused):
+        rd._with_retry(busy)
+    assert len(waits) == rd.MAX_ATTEMPTS - 1
+    for attempt, w in enumerate(waits, 1):
+        assert 0.005 * attempt <= w <= 0.02 * attempt
+
+
+def test_staff_readings_equal_to_their_neighbours_and_local_dates(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 200, local(2026, 10, 1, 2))  # 02:00 in Almaty: still 30 September in UTC
+    add(engine, mid, 300, local(2026, 10, 20, 2))
+    assert record_reading(engine, AG, mid, 200, source="inspector", taken_at=local(2026, 10, 5)).value == 200
+    assert record_reading(engine, AG, mid, 300, source="inspector", taken_at=local(2026, 10, 15)).value == 300
+    e = refused(record_reading, engine, AG, mid, 199, source="inspector", taken_at=local(2026, 10, 2))
+    assert e.params == {"previous": 200, "date": "2026-10-01"}
+    e = refused(record_reading, engine, AG, mid, 301, source="inspector", taken_at=local(2026, 10, 16))
+    assert e.params == {"next": 300, "date": "2026-10-20"}
+
+
+def test_a_driver_error_without_a_constraint_name_is_read_from_its_text():
+    diag = type("Diag", (), {})()  # no constraint_name at all
+    orig = _DriverError('duplicate key value violates unique constraint "uq_reading_meter_period_slot"')
+    orig.diag = diag
+    assert rd._is_slot_conflict(_integrity(orig)) is True

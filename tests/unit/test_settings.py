@@ -83,3 +83,37 @@ def test_start_up_stops_on_a_bad_profile(tmp_path):
     r = subprocess.run([sys.executable, "-c", "import rxconfig"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert r.returncode != 0
     assert "max_failed_logins" in r.stderr and "ProfileError" in r.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# GAZPORTAL_SECRET_KEY (README: "≥ 32 characters"; without it a random key kept in var/)
+
+
+@pytest.fixture
+def fresh_settings(monkeypatch, tmp_path):
+    from gazportal import settings
+
+    monkeypatch.setenv("GAZPORTAL_VAR", str(tmp_path / "var"))
+    monkeypatch.delenv("GAZPORTAL_SECRET_KEY", raising=False)
+    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
+    settings.get_settings.cache_clear()
+    yield settings
+    settings.get_settings.cache_clear()
+
+
+def test_a_secret_key_shorter_than_32_characters_stops_start_up(fresh_settings, monkeypatch):
+    monkeypatch.setenv("GAZPORTAL_SECRET_KEY", "k" * 31)
+    with pytest.raises(ProfileError, match="GAZPORTAL_SECRET_KEY: use at least 32 characters"):
+        fresh_settings.get_settings()
+    fresh_settings.get_settings.cache_clear()
+    monkeypatch.setenv("GAZPORTAL_SECRET_KEY", "k" * 32)
+    assert fresh_settings.get_settings().secret_key == b"k" * 32
+
+
+def test_without_a_secret_key_a_random_one_is_kept_in_var(fresh_settings, tmp_path):
+    key = fresh_settings.get_settings().secret_key
+    path = tmp_path / "var" / "secret_key"
+    assert len(key) == 64 and path.read_text().strip().encode() == key
+    assert path.stat().st_mode & 0o077 == 0  # readable by the portal's user only
+    fresh_settings.get_settings.cache_clear()
+    assert fresh_settings.get_settings().secret_key == key  # the same key after a restart
