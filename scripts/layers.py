@@ -7,7 +7,9 @@ breaks a rule, then a last line with the count. Exit 1 when any import breaks a 
 The rules are the architecture in docs/architecture.md; where the code has a good reason to
 differ, change the code or write the reason in docs/, not an exception here.
 """
-import ast, pathlib, sys
+import ast
+import pathlib
+import sys
 
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
 pkg = root / "gazportal"

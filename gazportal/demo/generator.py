@@ -8,7 +8,8 @@ accounts, so memory stays flat however many accounts are asked for. Ids are give
 the end.
 
 What is made: the address directory (branch -> settlement -> street -> house -> flat) with names
-of the profile's country or its own (the words come from JSON files, :mod:`gazportal.demo.data`), accounts (people and, where the profile allows, legal entities with
+of the profile's country or its own (the words come from JSON files, :mod:`gazportal.demo.data`),
+accounts (people and, where the profile allows, legal entities with
 valid BINs), meters for the profile's services, a baseline reading and ``months`` of monthly
 readings with seasonal consumption (customers in slot 1, now and then a slot-2 correction,
 inspectors and controllers, estimates), two stepped tariffs per service (one change in the

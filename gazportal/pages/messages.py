@@ -35,7 +35,8 @@ PAGE_CSS = """
 .gp-kind-hint{font-size:.8125rem;color:var(--gp-muted)}
 .gp-counter{font-size:.8125rem;color:var(--gp-muted);margin:0;text-align:right;font-variant-numeric:tabular-nums}
 .gp-msgs{list-style:none;margin:0;padding:0;display:grid;gap:.75rem}
-.gp-msg{background:var(--gp-surface);border:1px solid var(--gp-line);border-radius:1rem;padding:1rem 1.1rem;display:flex;flex-direction:column;
+.gp-msg{background:var(--gp-surface);border:1px solid var(--gp-line);border-radius:1rem;padding:1rem 1.1rem;
+  display:flex;flex-direction:column;
   gap:.45rem;min-width:0}
 .gp-msg-top{display:flex;justify-content:space-between;align-items:flex-start;gap:.75rem}
 .gp-msg-subject{font-size:1.0625rem;font-weight:700;margin:0;overflow-wrap:anywhere}

@@ -40,7 +40,8 @@ def signin() -> rx.Component:
                 rx.el.div(
                     rx.el.span(S.error),
                     rx.cond(S.locked, rx.el.a(T["auth.signin.locked_recover"], href="/recover", class_name="gp-link gp-alert-link")),
-                    rx.cond(S.not_confirmed, rx.el.a(T["auth.signin.not_confirmed_link"], href="/confirm", class_name="gp-link gp-alert-link")),
+                    rx.cond(S.not_confirmed, rx.el.a(T["auth.signin.not_confirmed_link"], href="/confirm",
+                                                     class_name="gp-link gp-alert-link")),
                     class_name="gp-alert-body",
                 ),
                 class_name="gp-alert gp-alert-err",

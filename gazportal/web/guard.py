@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any

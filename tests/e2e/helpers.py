@@ -71,7 +71,8 @@ _RADIX_CLASSES = """() => {
   for (const e of document.querySelectorAll('[class*="rt-"]'))
     for (const c of e.classList) if (/^(?:[\\w-]+:)?-?rt-/.test(c)) onPage.add(c);
   const walk = (rules) => { for (const r of rules) {
-    if (r.selectorText) for (const m of r.selectorText.matchAll(/\\.((?:[\\w-]+\\\\?:)?-?rt-[\\w-]+)/g)) styled.add(m[1].replace('\\\\', ''));
+    if (r.selectorText)
+      for (const m of r.selectorText.matchAll(/\\.((?:[\\w-]+\\\\?:)?-?rt-[\\w-]+)/g)) styled.add(m[1].replace('\\\\', ''));
     if (r.cssRules) walk(r.cssRules); } };
   for (const sheet of document.styleSheets) { try { walk(sheet.cssRules); } catch (e) { /* another origin */ } }
   return [[...onPage], [...styled]];

@@ -239,7 +239,7 @@ def _delta_vars(replies) -> set[str]:
 def _delta_has(replies, var: str) -> list:
     found = []
     for r in replies:
-        for state, values in (r.get("delta") or {}).items():
+        for values in (r.get("delta") or {}).values():
             for k, v in values.items():
                 if k.startswith(var):
                     found.append(v)

@@ -120,7 +120,7 @@ def _send(s) -> dict:
 def _snapshot(engine) -> tuple:
     """Everything the handlers could change."""
     with read_session(engine) as s:
-        links = sorted((l.user_id, l.account_id) for l in s.exec(select(UserAccountLink)).all())
+        links = sorted((link.user_id, link.account_id) for link in s.exec(select(UserAccountLink)).all())
         reqs = sorted((r.id, r.user_id, r.status) for r in s.exec(select(ReregistrationRequest)).all())
         docs = s.exec(select(func.count()).select_from(RequestDocument)).one()
         users = sorted((u.id, u.surname, u.name, u.phone, u.email, u.language, u.gender, str(u.birth_date),

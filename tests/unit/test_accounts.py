@@ -328,7 +328,7 @@ def test_eleventh_try_within_the_hour_refused_even_when_right(engine, world):
 
 def test_success_does_not_reset_the_counter(engine, world):
     """Otherwise unlinking and adding one's own account again would give unlimited guesses."""
-    for i in range(MAX_LINK_FAILURES - 1):
+    for _ in range(MAX_LINK_FAILURES - 1):
         _fail(engine, world, world.alice, NOW)
     link_by_payment(engine, DEFAULT, world.alice, "100000007", "99.99", now=NOW)
     unlink(engine, world.alice, world.a7.id, now=NOW)

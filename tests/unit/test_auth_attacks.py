@@ -108,7 +108,8 @@ def test_unknown_and_known_identifiers_answer_and_lock_alike(engine, tmp_path):
     known = _se_user(engine, s)
     unknown = "40099999"
     for who in (known, unknown):
-        got = [_refusal(lambda: auth.sign_in(engine, SE, who, "Wrong-1!", now=NOW, settings=s)) for _ in range(4)]
+        got = [_refusal(lambda who=who: auth.sign_in(engine, SE, who, "Wrong-1!", now=NOW, settings=s))
+               for _ in range(4)]
         assert got == [("errors.sign_in_failed", {})] * 2 + [("errors.sign_in_locked", {"minutes": 30})] * 2, who
     # recovery: the same answer
     assert auth.request_reset(engine, SE, known, now=NOW, settings=s) == \

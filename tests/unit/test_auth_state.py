@@ -319,7 +319,8 @@ def _seed_account(engine, number="100200300", amount="4520.50") -> None:
 
 def _form(state=None, **changes) -> dict:
     """The registration form as the page sends it (with the state's submission id)."""
-    f = {"submission": state.submission if state is not None else "", "login": "Dana@Example.kz", "password": PASSWORD, "password2": PASSWORD, "surname": "Ахметова",
+    f = {"submission": state.submission if state is not None else "", "login": "Dana@Example.kz",
+         "password": PASSWORD, "password2": PASSWORD, "surname": "Ахметова",
          "name": "Дана", "phone": "+7 701 234 5678", "kind": "person", "bin": "", "account_number": "100200300",
          "last_payment": "4520.50", "agreement": "on"}
     f.update(changes)
@@ -336,7 +337,6 @@ async def test_register_confirm_by_link_then_sign_in(app_db):
     from gazportal.settings import get_settings
     from gazportal.state.confirm import ConfirmState
     from gazportal.state.register import RegisterState
-    from gazportal.state.session import SessionState
     from gazportal.state.signin import SignInState
 
     _seed_account(app_db)

@@ -22,7 +22,7 @@ ODD = [None, True, 1.5, math.nan, -1, 0, 2**70, "abc", "", [1], {"id": 1}, "9" *
 
 
 @pytest.fixture
-def data(world, app_db):
+def data(world, app_db):  # noqa: F811  (the fixture imported above)
     profile = get_settings().profile
     first, last = charts.default_range(profile, datetime.now(UTC))
     with write_session(app_db) as s:

@@ -18,7 +18,7 @@ H = timedelta(hours=1)
 def test_lock_after_n_failures_then_afresh(engine, policy):
     key = throttle.plain_key("test", 1)
     locked = []
-    for i in range(3):
+    for _ in range(3):
         with write_session(engine) as s:
             row = throttle.row(s, key)
             assert throttle.check(row, policy, NOW) is None

@@ -49,7 +49,8 @@ class Claimed:
 
 
 def issue(engine: "Engine", token: str, *, now: datetime | None = None) -> str:
-    """A hand-over code for the session of ``token`` (just made by ``sign_in`` or ``open_session``). Raises HandoffRefused when the token names no live session."""
+    """A hand-over code for the session of ``token`` (just made by ``sign_in`` or ``open_session``).
+    Raises HandoffRefused when the token names no live session."""
     s = _settings(None)
     now = _now(now)
     code = secrets.token_urlsafe(32)

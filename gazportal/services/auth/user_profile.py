@@ -119,7 +119,7 @@ def _read_changes(profile: "Profile", data: dict, now: datetime,
     values: dict[str, Any] = {}
     for key, check in _FIELD_CHECKS.items():
         if key in data:
-            value = _field(errors, key, lambda: check(profile, data[key], now))
+            value = _field(errors, key, lambda check=check, key=key: check(profile, data[key], now))
             if key not in errors:
                 values[key] = value
     return values
