@@ -229,3 +229,30 @@ def pytest_terminal_summary(terminalreporter):
     tr.write_line("They were skipped, not passed.", red=True)
     tr.write_line("Start the services (scripts/services.sh) or set GAZPORTAL_REQUIRE_PG=1 to make this a "
                   "failure, as ./test.sh does.", red=True)
+
+
+PASSWORD = "Sturdy-Lantern-42"
+
+
+def add_user(s, login: str, *, password: str = PASSWORD, **fields) -> int:
+    """A confirmed customer (a person, e-mail login, language en) in the open session ``s``;
+    ``fields`` override any column (``is_active=False``, ``kind="legal"``, ``bin=...``). Returns
+    the id. The password is hashed with whatever parameters are in force (``fast_hashing``)."""
+    from gazportal.models import User
+    from gazportal.services import passwords
+
+    values = dict(login=login, email=login, surname="Иванова", name="Анна", kind="person", is_active=True,
+                  email_verified=True, language="en")
+    values.update(fields)
+    user = User(password_hash=passwords.hash_password(password), **values)
+    s.add(user)
+    s.flush()
+    return user.id
+
+
+def make_user(engine, login: str, **fields) -> int:
+    """:func:`add_user` in a transaction of its own."""
+    from gazportal.db import write_session
+
+    with write_session(engine) as s:
+        return add_user(s, login, **fields)

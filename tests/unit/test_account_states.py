@@ -22,12 +22,13 @@ from gazportal.models import (
     Account, Branch, Flat, House, Payment, RequestDocument, ReregistrationRequest, Settlement,
     Street, User, UserAccountLink,
 )
-from gazportal.services import auth, i18n, passwords
+from gazportal.services import auth, i18n
 # The state classes are registered when the module is collected (Reflex keeps its registry in a
 # context variable: one made inside a test's task would be gone in the next test).
 from gazportal.state import accounts as _accounts, change_password as _password, user_profile as _profile  # noqa: F401
 from gazportal.state.views import Option, ProfileValues
 from tests.conftest import sign_in_token, state_of
+from tests.conftest import add_user
 
 PASSWORD = "Sturdy-Lantern-42"
 NEW_PASSWORD = "Quiet-Harbour-77"
@@ -39,17 +40,11 @@ ODD = [None, True, 1.5, math.nan, math.inf, -1, 0, 2**70, "1e3", "abc", " 1", ""
 CHECK_FORM = i18n.t("errors.form_invalid", "en")
 
 
-@pytest.fixture(autouse=True)
-def _cheap_argon2(fast_hashing):
-    yield
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # cheap argon2 (tests/conftest.py)
 
 
 def _user(s, login, *, kind="person", bin_=None, surname="Иванова", name="Анна") -> int:
-    u = User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname=surname,
-             name=name, kind=kind, bin=bin_, is_active=True, email_verified=True, language="en")
-    s.add(u)
-    s.flush()
-    return u.id
+    return add_user(s, login, password=PASSWORD, kind=kind, bin=bin_, surname=surname, name=name)
 
 
 @pytest.fixture

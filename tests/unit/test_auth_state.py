@@ -18,8 +18,9 @@ from sqlmodel import func, select
 from gazportal.db import read_session, write_session
 from gazportal.models import AuthSession, User
 from gazportal.models._base import utcnow
-from gazportal.services import auth, i18n, notify, passwords
+from gazportal.services import auth, i18n, notify
 from tests.conftest import cookie_for
+from tests import conftest
 
 PASSWORD = "Sturdy-Lantern-42"
 LOGIN = "anna@example.kz"
@@ -30,11 +31,7 @@ JUNK = [None, 5, math.nan, "x", [["login", LOGIN]], {"login": 5, "password": PAS
         {"login": "a" * 100_000, "password": PASSWORD}]
 
 
-@pytest.fixture(autouse=True)
-def _cheap_argon2():
-    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
-    yield
-    passwords.use_hasher(old)
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # cheap argon2 (tests/conftest.py)
 
 
 @pytest.fixture
@@ -50,12 +47,7 @@ def app_db(app_db, monkeypatch):
 
 
 def make_user(engine, login=LOGIN, *, active=True) -> int:
-    with write_session(engine) as s:
-        u = User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname="Иванова",
-                 name="Анна", kind="person", is_active=active, email_verified=active, language="en")
-        s.add(u)
-        s.flush()
-        return u.id
+    return conftest.make_user(engine, login, is_active=active, email_verified=active)
 
 
 async def states(*classes, token: str = "", url: str = ""):

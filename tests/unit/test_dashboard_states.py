@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from gazportal.db import read_session, write_session
-from gazportal.models import Account, Charge, Meter, Payment, Reading, Tariff, TariffStep, User, UserAccountLink
-from gazportal.services import i18n, passwords
+from gazportal.models import Account, Charge, Meter, Payment, Reading, Tariff, TariffStep, UserAccountLink
+from gazportal.services import i18n
 from gazportal.state import dashboard as dash_mod
 from gazportal.state.dashboard import DashboardState
 from gazportal.state.views import Verdict
 from tests.conftest import sign_in_token, state_of
+from tests.conftest import add_user
 
 PASSWORD = "Sturdy-Lantern-42"
 ALMATY = ZoneInfo("Asia/Almaty")  # the default profile's time zone; window 15..31, 2 submissions
@@ -41,9 +42,7 @@ ODD = [None, True, 1.5, math.nan, math.inf, -1, 0, 2**70, "1e3", "abc", " 1", ""
 CHECK_FORM = i18n.t("errors.form_invalid", "en")  # what a refused (malformed) call says, if anything
 
 
-@pytest.fixture(autouse=True)
-def _cheap_argon2(fast_hashing):
-    yield
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # cheap argon2 (tests/conftest.py)
 
 
 @pytest.fixture
@@ -57,11 +56,7 @@ def clock(monkeypatch):
 
 
 def _user(s, login) -> int:
-    u = User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname="Иванова",
-             name="Анна", kind="person", is_active=True, email_verified=True, language="en")
-    s.add(u)
-    s.flush()
-    return u.id
+    return add_user(s, login, password=PASSWORD)
 
 
 def _reading(s, meter_id, value, when, source="inspector"):

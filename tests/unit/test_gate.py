@@ -15,10 +15,8 @@ import reflex as rx
 from reflex.state import State, StateUpdate
 from reflex_base.event import Event
 
-from gazportal.db import write_session
-from gazportal.models import User
 from gazportal.models._base import utcnow
-from gazportal.services import auth, passwords
+from gazportal.services import auth
 from gazportal.state import contract, gate
 from gazportal.state.contract import CUSTOMER, PUBLIC, Ctx, Form, Id, Text, declaration_of, handler
 from gazportal.state.gate import EventGate, access_of
@@ -26,6 +24,7 @@ from gazportal.state.i18n import I18nState
 from gazportal.state.session import SessionState
 from gazportal.state.signin import SignInState
 from tests.conftest import cookie_for
+from tests import conftest
 
 PASSWORD = "Sturdy-Lantern-42"
 LOGIN = "anna@example.kz"
@@ -68,12 +67,7 @@ def _cheap(fast_hashing):
 
 
 def make_user(engine) -> int:
-    with write_session(engine) as s:
-        u = User(login=LOGIN, email=LOGIN, password_hash=passwords.hash_password(PASSWORD), surname="Иванова",
-                 name="Анна", kind="person", is_active=True, email_verified=True, language="en")
-        s.add(u)
-        s.flush()
-        return u.id
+    return conftest.make_user(engine, LOGIN, password=PASSWORD)
 
 
 def sign_in(engine, *, now=None, remember=False) -> str:

@@ -26,9 +26,7 @@ GOOD = {"kind": "support", "subject": "Chart does not load", "body": "The statis
 CHECK_FORM = i18n.t("errors.form_invalid", "en")
 
 
-@pytest.fixture(autouse=True)
-def _cheap_argon2(fast_hashing):
-    yield
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # cheap argon2 (tests/conftest.py)
 
 
 @pytest.fixture

@@ -14,16 +14,15 @@ with warnings.catch_warnings():  # Starlette would rather have httpx2; httpx is 
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from gazportal.db import write_session
-from gazportal.models import User
 from gazportal.models._base import utcnow
-from gazportal.services import auth, passwords
+from gazportal.services import auth
 from gazportal.services.auth import handoff as session_handoff
 from gazportal.session_http import COOKIE, session_routes, token_from_cookie_header
 from gazportal.state.contract import CUSTOMER, PUBLIC, Ctx, handler
 from gazportal.state.gate import EventGate
 from gazportal.state.session import SessionState, personal_states
 from tests.conftest import cookie_for
+from tests.conftest import make_user
 
 PASSWORD = "Sturdy-Lantern-42"
 ORIGIN = "http://localhost:3000"
@@ -49,9 +48,7 @@ class DiaryState(rx.State):
 
 
 def _user(engine, login: str) -> None:
-    with write_session(engine) as s:
-        s.add(User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname="Иванова",
-                   name="Анна", kind="person", is_active=True, email_verified=True, language="en"))
+    make_user(engine, login, password=PASSWORD)
 
 
 def _token(engine, login: str, remember: bool = False) -> str:

@@ -16,7 +16,9 @@ from gazportal.services.periods import add_months
 from gazportal.settings import get_settings
 from gazportal.state import statistics as _statistics  # noqa: F401  (registered at collection)
 from gazportal.state.views import AccountOption, PaymentRow
-from test_account_states import _cheap_argon2, _is_signin_redirect, _state, _token, world  # noqa: F401
+from test_account_states import _is_signin_redirect, _state, _token, world  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # cheap argon2 (tests/conftest.py)
 
 ODD = [None, True, 1.5, math.nan, -1, 0, 2**70, "abc", "", [1], {"id": 1}, "9" * 40]
 

@@ -10,18 +10,15 @@ from reflex.state import State
 from gazportal.db import read_session, write_session
 from gazportal.models import User
 from tests.conftest import cookie_for
-from gazportal.services import auth, passwords
+from gazportal.services import auth
+from tests.conftest import make_user
 
 PASSWORD = "Sturdy-Lantern-42"
 LOGIN = "olena@example.kz"
 GARBAGE = [None, 5, 1.5, math.nan, "", "RU", "ru ", "de", "zz", ["ru"], {"lang": "ru"}, "r" * 10_000]
 
 
-@pytest.fixture(autouse=True)
-def _cheap_argon2():
-    old = passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
-    yield
-    passwords.use_hasher(old)
+pytestmark = pytest.mark.usefixtures("fast_hashing")  # cheap argon2 (tests/conftest.py)
 
 
 def _profile():
@@ -31,12 +28,7 @@ def _profile():
 
 
 def _user(engine, login=LOGIN, language="ru") -> int:
-    with write_session(engine) as s:
-        u = User(login=login, email=login, password_hash=passwords.hash_password(PASSWORD), surname="Коваль",
-                 name="Олена", kind="person", is_active=True, email_verified=True, language=language)
-        s.add(u)
-        s.flush()
-        return u.id
+    return make_user(engine, login, password=PASSWORD, surname="Коваль", name="Олена", language=language)
 
 
 def _saved(engine, uid: int) -> str:
