@@ -38,7 +38,7 @@ config = rx.Config(
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
         # Radix Themes with only this profile's colour scales in its stylesheet (components/radix.py)
-        radix_plugin(radix_accent(settings.profile.colors.primary), appearance="inherit", radius="large"),
+        radix_plugin(radix_accent(settings.utility.colors.primary), appearance="inherit", radius="large"),
         IconChunkPlugin(),  # every icon in one script chunk (components/icon_chunk.py)
         ClientTokenPlugin(),  # client tokens from crypto, not Math.random (components/client_token.py)
     ],

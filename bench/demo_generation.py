@@ -27,7 +27,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from gazportal.db import make_engine  # noqa: E402
 from gazportal.demo import generate_demo  # noqa: E402
-from gazportal.settings import load_profile  # noqa: E402
+from gazportal.settings import load_utility  # noqa: E402
 from gazportal.db import migrate  # noqa: E402
 
 PG_URL = os.environ.get("GAZPORTAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -70,11 +70,11 @@ def _pg_available() -> bool:
         return False
 
 
-def run(backend: str, size: int, profile, months: int, tmp: Path) -> dict:
+def run(backend: str, size: int, utility, months: int, tmp: Path) -> dict:
     engine, cleanup = _sqlite(tmp, f"bench_{size}.db") if backend == "sqlite" else _pg()
     try:
         gc.collect()
-        res = generate_demo(engine, profile, accounts=size, months=months, seed=1, last_period="2025-12")
+        res = generate_demo(engine, utility, accounts=size, months=months, seed=1, last_period="2025-12")
     finally:
         cleanup()
     return {"backend": backend, "accounts": size, "rows": res.rows, "elapsed": res.elapsed,
@@ -82,11 +82,11 @@ def run(backend: str, size: int, profile, months: int, tmp: Path) -> dict:
             "counts": res.counts}
 
 
-def heap_peak(profile, months: int, tmp: Path, size: int) -> float:
+def heap_peak(utility, months: int, tmp: Path, size: int) -> float:
     engine, cleanup = _sqlite(tmp, f"heap_{size}.db")
     tracemalloc.start()
     try:
-        generate_demo(engine, profile, accounts=size, months=months, seed=1, last_period="2025-12")
+        generate_demo(engine, utility, accounts=size, months=months, seed=1, last_period="2025-12")
         return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
@@ -100,17 +100,17 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=24)
     ap.add_argument("--no-pg", action="store_true")
     args = ap.parse_args()
-    profile = load_profile(args.profile)
+    utility = load_utility(args.utility)
     sizes = [int(s) for s in args.sizes.split(",")]
     backends = ["sqlite"] + ([] if args.no_pg or not _pg_available() else ["postgresql"])
-    print(f"profile {profile.id} (services {', '.join(profile.services)}), {args.months} months, "
+    print(f"profile {utility.id} (services {', '.join(utility.services)}), {args.months} months, "
           f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         results = []
         for backend in backends:
             for size in sizes:
-                r = run(backend, size, profile, args.months, tmp)
+                r = run(backend, size, utility, args.months, tmp)
                 results.append(r)
                 per_acc = r["rows"] / r["accounts"]
                 print(f"{backend:10s} {size:>9,} accounts  {r['rows']:>11,} rows ({per_acc:.0f}/account)  "
@@ -119,7 +119,7 @@ def main() -> None:
                       f"{1_000_000 / r['acc_s'] / 60:5.1f} min", flush=True)
         for size in sorted({min(sizes), max(sizes)}):
             print(f"tracemalloc Python heap peak at {size:,} accounts (SQLite): "
-                  f"{heap_peak(profile, args.months, tmp, size):.1f} MB", flush=True)
+                  f"{heap_peak(utility, args.months, tmp, size):.1f} MB", flush=True)
         print("rows by table at the largest size:",
               ", ".join(f"{k} {v:,}" for k, v in results[len(sizes) - 1]["counts"].items()))
 

@@ -95,26 +95,26 @@ def customer_session(portal) -> tuple[str, int]:
     from gazportal.models import Account, Charge, User, UserAccountLink
     from gazportal.services import auth
     from gazportal.services.passwords import hash_password
-    from gazportal.settings import load_profile
+    from gazportal.settings import load_utility
 
-    profile = load_profile(portal.profile_id)
+    utility = load_utility(portal.utility_id)
     engine = make_engine(portal.db_url)
     try:
         with write_session(engine) as s:
             charged = set(s.exec(select(Charge.account_id)).all())
             acc = next(a for a in s.exec(select(Account).where(Account.kind == "person").order_by(Account.id)).all()
                        if a.id in charged)
-            login = acc.number if profile.login_identifier == "account" else (
-                "+380501234567" if profile.login_identifier == "phone" else "bench@example.org")
+            login = acc.number if utility.login_identifier == "account" else (
+                "+380501234567" if utility.login_identifier == "phone" else "bench@example.org")
             user = User(login=login, email="bench@example.org", phone=login if login.startswith("+") else None,
                         password_hash=hash_password(PASSWORD), surname="Тестова", name="Анна", is_active=True,
-                        email_verified=True, phone_verified=login.startswith("+"), language=profile.default_language,
+                        email_verified=True, phone_verified=login.startswith("+"), language=utility.default_language,
                         created_at=datetime.now(UTC) - timedelta(days=1))
             s.add(user)
             s.flush()
             s.add(UserAccountLink(user_id=user.id, account_id=acc.id))
             account_id = acc.id
-        token = auth.sign_in(engine, profile, login, PASSWORD, remember=False, now=datetime.now(UTC)).token
+        token = auth.sign_in(engine, utility, login, PASSWORD, remember=False, now=datetime.now(UTC)).token
         return token, account_id
     finally:
         engine.dispose()
@@ -125,7 +125,7 @@ class Chromium:
 
     def __init__(self) -> None:
         self.port = _free_port()
-        self.profile_dir = tempfile.mkdtemp(prefix="lh-chromium-")
+        self.utility_dir = tempfile.mkdtemp(prefix="lh-chromium-")
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", f"--remote-debugging-port={self.port}",
@@ -150,7 +150,7 @@ class Chromium:
 
     def close(self) -> None:
         stop_process_group(self.proc)
-        shutil.rmtree(self.profile_dir, ignore_errors=True)
+        shutil.rmtree(self.utility_dir, ignore_errors=True)
 
 
 def lighthouse(chromium: Chromium, url: str, *, keep_storage: bool) -> dict:
@@ -224,7 +224,7 @@ def main() -> None:
     chromium = None
     try:
         print(f"starting the portal ({opts.profile}) ...", flush=True)
-        gen = run_portal(opts.profile, Path(tempfile.mkdtemp(prefix="lh-portal-")))
+        gen = run_portal(opts.utility, Path(tempfile.mkdtemp(prefix="lh-portal-")))
         portal = next(gen)
         token, account_id = customer_session(portal)
         chromium = Chromium()

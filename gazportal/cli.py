@@ -77,10 +77,10 @@ def _db_url(args) -> str:
     return getattr(args, "db_url", None) or os.environ.get("GAZPORTAL_DB_URL") or default_db_url()
 
 
-def _profile(args):
-    from gazportal.settings import load_profile
+def _utility(args):
+    from gazportal.settings import load_utility
 
-    return load_profile(getattr(args, "profile", None) or os.environ.get("GAZPORTAL_PROFILE") or "default")
+    return load_utility(getattr(args, "profile", None) or os.environ.get("GAZPORTAL_PROFILE") or "default")
 
 
 def _hide_password(url: str) -> str:
@@ -118,7 +118,7 @@ def cmd_demo(args) -> int:
     from gazportal.demo import generate_demo
     from gazportal.services.periods import parse_period
 
-    profile = _profile(args)
+    utility = _utility(args)
     if args.last_period:
         parse_period(args.last_period)
     url = _db_url(args)
@@ -129,7 +129,7 @@ def cmd_demo(args) -> int:
         if big:
             _say(f"  {done:,}/{total:,} accounts")
 
-    res = generate_demo(engine, profile, accounts=args.accounts, months=args.months, seed=args.seed,
+    res = generate_demo(engine, utility, accounts=args.accounts, months=args.months, seed=args.seed,
                         if_empty=args.if_empty, last_period=args.last_period, batch_size=args.batch,
                         progress=progress)
     engine.dispose()
@@ -137,7 +137,7 @@ def cmd_demo(args) -> int:
         print(f"demo: the database {_hide_password(url)} already has data; nothing done (--if-empty)")
         return EXIT_OK
     c = res.counts
-    print(f"demo: profile {profile.id}, seed {args.seed}, periods {res.first_period}..{res.last_period}: "
+    print(f"demo: profile {utility.id}, seed {args.seed}, periods {res.first_period}..{res.last_period}: "
           f"{c['account']:,} accounts, {c['meter']:,} meters, {c['reading']:,} readings, "
           f"{c['charge']:,} charges, {c['payment']:,} payments, {c['house']:,} houses, "
           f"{c['building_meter']:,} building meters; {res.rows:,} rows in {res.elapsed:.1f} s "
@@ -148,14 +148,14 @@ def cmd_demo(args) -> int:
 def cmd_import(args) -> int:
     from gazportal.services.billing_io import ImportRejected, import_file
 
-    profile = _profile(args)
+    utility = _utility(args)
     path = Path(args.file)
     if not path.is_file():
         raise _Fail(f"no such file: {path}")
     engine = _engine(_db_url(args))
     started = time.perf_counter()
     try:
-        res = import_file(engine, profile, args.kind, path, max_errors=args.max_errors)
+        res = import_file(engine, utility, args.kind, path, max_errors=args.max_errors)
     except ImportRejected as e:
         for err in e.errors:
             print(f"{path}:{err.line}: {err.key}: {err.text}", file=sys.stderr)
@@ -174,16 +174,16 @@ def cmd_export(args) -> int:
     from gazportal.services.billing_io import export_readings
     from gazportal.services.periods import parse_period
 
-    profile = _profile(args)
+    utility = _utility(args)
     parse_period(args.period)
     engine = _engine(_db_url(args))
     started = time.perf_counter()
     try:
         if args.out:
             with open(args.out, "w", encoding="utf-8", newline="") as f:
-                n = export_readings(engine, profile, args.period, f)
+                n = export_readings(engine, utility, args.period, f)
         else:
-            n = export_readings(engine, profile, args.period, sys.stdout)
+            n = export_readings(engine, utility, args.period, sys.stdout)
             sys.stdout.flush()
     finally:
         engine.dispose()
@@ -197,12 +197,12 @@ COMMANDS = {"demo": cmd_demo, "import": cmd_import, "export-readings": cmd_expor
 
 def main(argv: list[str] | None = None) -> int:
     from gazportal.services.errors import DomainError
-    from gazportal.settings import ProfileError
+    from gazportal.settings import UtilityError
 
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except ProfileError as e:
+    except UtilityError as e:
         _say(f"error: {e}")
         return EXIT_USAGE
     except DomainError as e:

@@ -15,9 +15,9 @@ from gazportal.settings import get_settings
 from gazportal.state import gate
 from gazportal.state.gate import EventGate
 
-profile = get_settings().profile
-lang = profile.default_language
-pwa.ensure(profile)  # the manifest and icons of this profile (assets/profiles/<id>/)
+utility = get_settings().utility
+lang = utility.default_language
+pwa.ensure(utility)  # the manifest and icons of this profile (assets/profiles/<id>/)
 
 app = rx.App(
     html_lang=lang,
@@ -32,17 +32,17 @@ app = rx.App(
     frontend_exception_handler=log_frontend_exception,
     head_components=[
         rx.el.meta(name="description", content=t("index.meta_description", lang)),
-        rx.el.meta(name="theme-color", content=profile.colors.primary),
-        rx.el.link(rel="icon", href=profile.logo, type="image/svg+xml"),
-        rx.el.link(rel="apple-touch-icon", href=pwa.apple_touch_url(profile)),
+        rx.el.meta(name="theme-color", content=utility.colors.primary),
+        rx.el.link(rel="icon", href=utility.logo, type="image/svg+xml"),
+        rx.el.link(rel="apple-touch-icon", href=pwa.apple_touch_url(utility)),
         # Installable: manifest, iOS home-screen tags, the service worker (assets/sw.js).
-        rx.el.link(rel="manifest", href=pwa.manifest_url(profile)),
+        rx.el.link(rel="manifest", href=pwa.manifest_url(utility)),
         rx.el.meta(name="mobile-web-app-capable", content="yes"),
         rx.el.meta(name="apple-mobile-web-app-capable", content="yes"),
-        rx.el.meta(name="apple-mobile-web-app-title", content=profile.short_name),
+        rx.el.meta(name="apple-mobile-web-app-title", content=utility.short_name),
         rx.el.meta(name="apple-mobile-web-app-status-bar-style", content="default"),
-        rx.el.script(pwa.register_script(profile)),
-        rx.el.style(stylesheet(profile)),
+        rx.el.script(pwa.register_script(utility)),
+        rx.el.style(stylesheet(utility)),
     ],
 )
 
@@ -51,7 +51,7 @@ app = rx.App(
 connection.install(app)
 
 # Every page, its title and its on_load steps: one table (gazportal/web/routes.py).
-add_routes(app, image=profile.logo)
+add_routes(app, image=utility.logo)
 
 # The event gate: only allow-listed handlers run; user-only ones need a valid session
 # (gazportal/state/gate.py).

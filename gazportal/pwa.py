@@ -38,36 +38,36 @@ MANIFEST_NAME = "manifest.webmanifest"
 STAMP_NAME = ".stamp"
 
 
-def out_dir(profile: Any) -> Path:
-    return ASSETS / "profiles" / profile.id
+def out_dir(utility: Any) -> Path:
+    return ASSETS / "profiles" / utility.id
 
 
-def public_base(profile: Any) -> str:
-    return f"/profiles/{profile.id}"
+def public_base(utility: Any) -> str:
+    return f"/profiles/{utility.id}"
 
 
-def manifest_url(profile: Any) -> str:
-    return f"{public_base(profile)}/{MANIFEST_NAME}"
+def manifest_url(utility: Any) -> str:
+    return f"{public_base(utility)}/{MANIFEST_NAME}"
 
 
-def apple_touch_url(profile: Any) -> str:
-    return f"{public_base(profile)}/apple-touch-icon.png"
+def apple_touch_url(utility: Any) -> str:
+    return f"{public_base(utility)}/apple-touch-icon.png"
 
 
-def logo_file(profile: Any) -> Path:
-    return ASSETS / profile.logo.lstrip("/")
+def logo_file(utility: Any) -> Path:
+    return ASSETS / utility.logo.lstrip("/")
 
 
-def _page_colour(profile: Any) -> str:
+def _page_colour(utility: Any) -> str:
     from gazportal.components.theme import palette  # pure Python (no Reflex)
 
-    return palette(profile)["--gp-page"]
+    return palette(utility)["--gp-page"]
 
 
-def manifest(profile: Any) -> dict[str, Any]:
+def manifest(utility: Any) -> dict[str, Any]:
     """The web app manifest of ``profile`` (a dict, ready for JSON)."""
-    base = public_base(profile)
-    lang = profile.default_language
+    base = public_base(utility)
+    lang = utility.default_language
     icons = [
         {"src": f"{base}/icon-{n}.png", "sizes": f"{n}x{n}", "type": "image/png", "purpose": "any"}
         for n in ICON_SIZES
@@ -77,16 +77,16 @@ def manifest(profile: Any) -> dict[str, Any]:
     ]
     return {
         "id": "/",
-        "name": getattr(profile.name, lang),
-        "short_name": profile.short_name,
+        "name": getattr(utility.name, lang),
+        "short_name": utility.short_name,
         "lang": lang,
         "dir": "ltr",
         "start_url": "/",
         "scope": "/",
         "display": "standalone",
         "orientation": "any",
-        "theme_color": profile.colors.primary,
-        "background_color": _page_colour(profile),
+        "theme_color": utility.colors.primary,
+        "background_color": _page_colour(utility),
         "icons": icons,
     }
 
@@ -111,59 +111,59 @@ def _save(image, path: Path) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def _stamp(profile: Any) -> str:
+def _stamp(utility: Any) -> str:
     h = hashlib.sha256()
-    h.update(logo_file(profile).read_bytes())
-    h.update(json.dumps(manifest(profile), sort_keys=True).encode())
+    h.update(logo_file(utility).read_bytes())
+    h.update(json.dumps(manifest(utility), sort_keys=True).encode())
     h.update(b"v1")  # bump when the drawing below changes
     return h.hexdigest()
 
 
-def _files(profile: Any) -> list[Path]:
-    d = out_dir(profile)
+def _files(utility: Any) -> list[Path]:
+    d = out_dir(utility)
     return [d / MANIFEST_NAME, d / "apple-touch-icon.png"] + [
         d / f"icon{kind}-{n}.png" for kind in ("", "-maskable") for n in ICON_SIZES
     ]
 
 
-def build(profile: Any) -> Path:
+def build(utility: Any) -> Path:
     """Write the manifest and icons of ``profile``; returns the directory."""
-    d = out_dir(profile)
+    d = out_dir(utility)
     d.mkdir(parents=True, exist_ok=True)
-    svg = logo_file(profile).read_bytes()
-    primary = profile.colors.primary
+    svg = logo_file(utility).read_bytes()
+    primary = utility.colors.primary
     for n in ICON_SIZES:
         _save(_render(svg, n, background=None, scale=1.0), d / f"icon-{n}.png")
         # The logo's own rounded square fills ~the safe circle's inscribed square (0.8 / sqrt 2).
         _save(_render(svg, n, background=primary, scale=0.56), d / f"icon-maskable-{n}.png")
     _save(_render(svg, APPLE_SIZE, background=primary, scale=0.82), d / "apple-touch-icon.png")
-    (d / MANIFEST_NAME).write_text(json.dumps(manifest(profile), ensure_ascii=False, indent=2) + "\n",
+    (d / MANIFEST_NAME).write_text(json.dumps(manifest(utility), ensure_ascii=False, indent=2) + "\n",
                                    encoding="utf-8")
-    (d / STAMP_NAME).write_text(_stamp(profile) + "\n", encoding="utf-8")
+    (d / STAMP_NAME).write_text(_stamp(utility) + "\n", encoding="utf-8")
     return d
 
 
-def is_current(profile: Any) -> bool:
-    stamp = out_dir(profile) / STAMP_NAME
-    if not stamp.is_file() or not all(p.is_file() for p in _files(profile)):
+def is_current(utility: Any) -> bool:
+    stamp = out_dir(utility) / STAMP_NAME
+    if not stamp.is_file() or not all(p.is_file() for p in _files(utility)):
         return False
-    return stamp.read_text(encoding="utf-8").strip() == _stamp(profile)
+    return stamp.read_text(encoding="utf-8").strip() == _stamp(utility)
 
 
-def ensure(profile: Any) -> None:
+def ensure(utility: Any) -> None:
     """At app import: (re)generate the profile's manifest and icons when missing or stale."""
-    if not is_current(profile):
-        build(profile)
+    if not is_current(utility):
+        build(utility)
 
 
-def sw_version(profile: Any) -> str:
+def sw_version(utility: Any) -> str:
     """The service worker's cache name suffix: changes with the worker, the manifest and the
     package versions, so a new release drops the old app shell."""
     from importlib import metadata
 
     h = hashlib.sha256()
     h.update((ASSETS / "sw.js").read_bytes())
-    h.update(_stamp(profile).encode())
+    h.update(_stamp(utility).encode())
     for dist in ("reflex",):
         try:
             h.update(metadata.version(dist).encode())
@@ -172,10 +172,10 @@ def sw_version(profile: Any) -> str:
     return h.hexdigest()[:12]
 
 
-def register_script(profile: Any) -> str:
+def register_script(utility: Any) -> str:
     """The page's small script that registers the service worker: only where the browser allows
     one (a secure context: https, or localhost / 127.0.0.1 while developing)."""
-    url = json.dumps(f"/sw.js?v={sw_version(profile)}")
+    url = json.dumps(f"/sw.js?v={sw_version(utility)}")
     return (
         "if('serviceWorker' in navigator&&window.isSecureContext){"
         "var r=function(){navigator.serviceWorker.register(" + url + ",{scope:'/'}).catch(function(){});};"
@@ -184,11 +184,11 @@ def register_script(profile: Any) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from gazportal.settings import available_profiles, load_profile
+    from gazportal.settings import available_utilities, load_utility
 
-    for pid in argv or available_profiles():
-        profile = load_profile(pid)
-        print(build(profile))
+    for pid in argv or available_utilities():
+        utility = load_utility(pid)
+        print(build(utility))
     return 0
 
 

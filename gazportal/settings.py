@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ROOT = Path(__file__).resolve().parent.parent
-PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+UTILITIES_DIR = Path(__file__).resolve().parent / "profiles"
 LANGUAGES = ("kk", "ru", "uk", "en")
 
 Service = Literal["gas", "water", "electricity"]
@@ -94,7 +94,7 @@ class Contacts(_Strict):
     opening_hours: Localized
 
 
-class Profile(_Strict):
+class Utility(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: Localized
     short_name: str
@@ -144,7 +144,7 @@ class Profile(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Profile":
+    def _consistent(self) -> "Utility":
         if self.default_language not in self.languages:
             raise ValueError("default_language must be one of languages")
         if not re.fullmatch(self.account_number_pattern, self.account_number_example):
@@ -161,32 +161,32 @@ class Profile(_Strict):
         return bool(re.fullmatch(self.account_number_pattern, number))
 
 
-class ProfileError(RuntimeError):
+class UtilityError(RuntimeError):
     """A utility profile that cannot be used; the message names the file and the field."""
 
 
-def load_profile(name_or_path: str) -> Profile:
+def load_utility(name_or_path: str) -> Utility:
     path = Path(name_or_path)
     if not path.suffix:
-        path = PROFILES_DIR / f"{name_or_path}.toml"
+        path = UTILITIES_DIR / f"{name_or_path}.toml"
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
-        raise ProfileError(f"utility profile {name_or_path!r} not found (known: {known})")
+        known = ", ".join(sorted(p.stem for p in UTILITIES_DIR.glob("*.toml")))
+        raise UtilityError(f"utility profile {name_or_path!r} not found (known: {known})")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
-        raise ProfileError(f"{path}: not valid TOML: {e}") from None
+        raise UtilityError(f"{path}: not valid TOML: {e}") from None
     try:
-        return Profile.model_validate(data)
+        return Utility.model_validate(data)
     except ValidationError as e:
         problems = "; ".join(
             f"field '{'.'.join(str(p) for p in err['loc']) or '(profile)'}': {err['msg']}" for err in e.errors()
         )
-        raise ProfileError(f"{path}: invalid utility profile: {problems}") from None
+        raise UtilityError(f"{path}: invalid utility profile: {problems}") from None
 
 
-def available_profiles() -> list[str]:
-    return sorted(p.stem for p in PROFILES_DIR.glob("*.toml"))
+def available_utilities() -> list[str]:
+    return sorted(p.stem for p in UTILITIES_DIR.glob("*.toml"))
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,7 @@ class Web:
 
 @dataclass(frozen=True)
 class Settings:
-    profile: Profile
+    utility: Utility
     db_url: str
     redis_url: str | None
     public_url: str
@@ -259,7 +259,7 @@ def _origin(url: str, name: str) -> str:
 
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ProfileError(f"{name}: {url!r} is not an http(s) address")
+        raise UtilityError(f"{name}: {url!r} is not an http(s) address")
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
@@ -323,9 +323,9 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ProfileError(f"environment variable {name}={raw!r}: not a whole number") from None
+        raise UtilityError(f"environment variable {name}={raw!r}: not a whole number") from None
     if not low <= value <= high:
-        raise ProfileError(f"environment variable {name}={value}: must be from {low} to {high}")
+        raise UtilityError(f"environment variable {name}={value}: must be from {low} to {high}")
     return value
 
 
@@ -334,7 +334,7 @@ def _secret_key() -> bytes:
     raw = os.environ.get("GAZPORTAL_SECRET_KEY")
     if raw:
         if len(raw) < 32:
-            raise ProfileError("environment variable GAZPORTAL_SECRET_KEY: use at least 32 characters")
+            raise UtilityError("environment variable GAZPORTAL_SECRET_KEY: use at least 32 characters")
         return raw.encode()
     path = Path(os.environ.get("GAZPORTAL_VAR", ROOT / "var")) / "secret_key"
     if not path.exists():
@@ -354,7 +354,7 @@ def get_settings() -> Settings:
     env = os.environ.get
     var = Path(env("GAZPORTAL_VAR", ROOT / "var"))
     return Settings(
-        profile=load_profile(env("GAZPORTAL_PROFILE", "default")),
+        utility=load_utility(env("GAZPORTAL_PROFILE", "default")),
         db_url=env("GAZPORTAL_DB_URL") or default_db_url(),
         redis_url=env("REFLEX_REDIS_URL") or None,
         public_url=env("GAZPORTAL_PUBLIC_URL", "http://localhost:3000").rstrip("/"),

@@ -190,7 +190,7 @@ def sign_in_token(engine, login: str, password: str) -> str:
     from gazportal.services import auth
     from gazportal.settings import get_settings
 
-    return auth.sign_in(engine, get_settings().profile, login, password, remember=False,
+    return auth.sign_in(engine, get_settings().utility, login, password, remember=False,
                         now=datetime.now(UTC)).token
 
 

@@ -98,13 +98,13 @@ def nav(active: str) -> rx.Component:
 
 
 def app_header(active: str) -> rx.Component:
-    profile = get_settings().profile
+    utility = get_settings().utility
     return rx.el.header(
         rx.el.div(
             rx.el.a(
-                rx.el.img(src=profile.logo, alt="", width="40", height="40"),
+                rx.el.img(src=utility.logo, alt="", width="40", height="40"),
                 rx.el.span(
-                    rx.el.span(T["profile.name"], class_name="gp-brand-name"),
+                    rx.el.span(T["utility.name"], class_name="gp-brand-name"),
                     rx.el.span(T["app.product"], class_name="gp-brand-sub"),
                     class_name="gp-brand-text",
                 ),
@@ -154,8 +154,8 @@ def app_layout(active: str, *children: rx.Component) -> rx.Component:
         ),
         rx.el.footer(
             rx.el.div(
-                rx.el.span(T["profile.copyright"]),
-                rx.el.span(T["profile.address"]),
+                rx.el.span(T["utility.copyright"]),
+                rx.el.span(T["utility.address"]),
                 class_name="gp-container",
             ),
             class_name="gp-footer gp-app-footer",

@@ -24,16 +24,16 @@ LOGIN_INPUT = {
 
 
 def login_label_key() -> str:
-    return LOGIN_LABEL[get_settings().profile.login_identifier]
+    return LOGIN_LABEL[get_settings().utility.login_identifier]
 
 
 def login_input_attrs() -> dict[str, Any]:
-    return dict(LOGIN_INPUT[get_settings().profile.login_identifier])
+    return dict(LOGIN_INPUT[get_settings().utility.login_identifier])
 
 
 def login_hint_key() -> str:
     return {"email": "auth.field.login_email_hint", "phone": "auth.field.login_phone_hint",
-            "account": "auth.field.login_account_hint"}[get_settings().profile.login_identifier]
+            "account": "auth.field.login_account_hint"}[get_settings().utility.login_identifier]
 
 
 def login_field(form: str, state: Any) -> rx.Component:
@@ -173,7 +173,7 @@ PHONE_EXAMPLE = {"KZ": "+7 701 123 4567", "UA": "+380 50 123 4567"}
 
 
 def password_hint() -> Any:
-    policy = get_settings().profile.password_policy
+    policy = get_settings().utility.password_policy
     hint = T["auth.field.password_hint"].replace("{min}", str(policy.min_length))
     if policy.require_upper_and_lower:
         hint = hint + " " + T["auth.field.password_hint_case"]
@@ -185,7 +185,7 @@ def password_hint() -> Any:
 
 
 def phone_hint(key: str) -> Any:
-    return T[key].replace("{example}", PHONE_EXAMPLE[get_settings().profile.phone_region])
+    return T[key].replace("{example}", PHONE_EXAMPLE[get_settings().utility.phone_region])
 
 
 def login_hint() -> Any:

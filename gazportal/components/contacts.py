@@ -27,17 +27,17 @@ def _contact(icon: str, label_key: str, *value: rx.Component) -> rx.Component:
 def contact_items(*, space_after_label: bool = False) -> list[rx.Component]:
     """One row per contact of the profile (the web site when it has one). The contacts page puts a
     space between a phone's label and its number; the landing page does not."""
-    c = get_settings().profile.contacts
+    c = get_settings().utility.contacts
     gap = (" ",) if space_after_label else ()
     items = [
-        _contact("map-pin", "index.contacts.address", T["profile.address"]),
+        _contact("map-pin", "index.contacts.address", T["utility.address"]),
         _contact(
             "phone",
             "index.contacts.phones",
             rx.el.ul(
                 *[
                     rx.el.li(
-                        rx.el.span(T[f"profile.phone.{i}"], class_name="gp-phone-label"),
+                        rx.el.span(T[f"utility.phone.{i}"], class_name="gp-phone-label"),
                         *gap,
                         rx.el.a(p.number, href=tel(p.number), class_name="gp-link"),
                     )
@@ -46,7 +46,7 @@ def contact_items(*, space_after_label: bool = False) -> list[rx.Component]:
                 class_name="gp-phones",
             ),
         ),
-        _contact("clock", "index.contacts.hours", T["profile.opening_hours"]),
+        _contact("clock", "index.contacts.hours", T["utility.opening_hours"]),
         _contact("mail", "index.contacts.email", rx.el.a(c.email, href=f"mailto:{c.email}", class_name="gp-link")),
     ]
     if c.website:

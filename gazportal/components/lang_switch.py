@@ -22,7 +22,7 @@ def _button(code: str) -> rx.Component:
 
 
 def lang_switch() -> rx.Component:
-    languages = get_settings().profile.languages
+    languages = get_settings().utility.languages
     if len(languages) < 2:
         return rx.fragment()
     return rx.el.div(

@@ -11,13 +11,13 @@ T = I18nState.t
 
 
 def header() -> rx.Component:
-    profile = get_settings().profile
+    utility = get_settings().utility
     return rx.el.header(
         rx.el.div(
             rx.el.a(
-                rx.el.img(src=profile.logo, alt="", width="48", height="48"),
+                rx.el.img(src=utility.logo, alt="", width="48", height="48"),
                 rx.el.span(
-                    rx.el.span(T["profile.name"], class_name="gp-brand-name"),
+                    rx.el.span(T["utility.name"], class_name="gp-brand-name"),
                     rx.el.span(T["app.product"], class_name="gp-brand-sub"),
                     class_name="gp-brand-text",
                 ),
@@ -34,8 +34,8 @@ def header() -> rx.Component:
 def footer() -> rx.Component:
     return rx.el.footer(
         rx.el.div(
-            rx.el.span(T["profile.copyright"]),
-            rx.el.span(T["profile.address"]),
+            rx.el.span(T["utility.copyright"]),
+            rx.el.span(T["utility.address"]),
             class_name="gp-container",
         ),
         class_name="gp-footer",

@@ -5,7 +5,7 @@ contrast (4.5:1) whatever a utility puts in its profile.
 """
 from __future__ import annotations
 
-from gazportal.settings import Profile
+from gazportal.settings import Utility
 
 # Radix Themes accent colours (step 9, light appearance).
 _RADIX = {
@@ -68,8 +68,8 @@ def radix_accent(hex_colour: str) -> str:
     return min(_RADIX, key=lambda name: distance(_RADIX[name]))
 
 
-def palette(profile: Profile) -> dict[str, str]:
-    p, a = profile.colors.primary, profile.colors.accent
+def palette(utility: Utility) -> dict[str, str]:
+    p, a = utility.colors.primary, utility.colors.accent
     on_primary = "#ffffff" if contrast("#ffffff", p) >= 4.5 else "#111111"
     hero = p if on_primary == "#ffffff" else readable_on("#ffffff", p, 7)
     return {
@@ -97,11 +97,11 @@ def palette(profile: Profile) -> dict[str, str]:
 DARK_BACKGROUNDS = ("--gp-page", "--gp-surface", "--gp-tint", "--gp-tint-strong")
 
 
-def dark_palette(profile: Profile) -> dict[str, str]:
+def dark_palette(utility: Utility) -> dict[str, str]:
     """The same variables for the dark colour mode: dark surfaces tinted with the profile's
     primary colour; every text colour lightened until it keeps 4.5:1 on all of them."""
-    p = profile.colors.primary
-    light = palette(profile)
+    p = utility.colors.primary
+    light = palette(utility)
     page = mix(p, "#0d1014", 0.9)
     surface = mix(p, "#161a20", 0.86)
     tint = mix(p, surface, 0.78)
@@ -131,9 +131,9 @@ def dark_palette(profile: Profile) -> dict[str, str]:
     }
 
 
-def stylesheet(profile: Profile) -> str:
-    variables = ";".join(f"{k}:{v}" for k, v in palette(profile).items())
-    dark = ";".join(f"{k}:{v}" for k, v in dark_palette(profile).items())
+def stylesheet(utility: Utility) -> str:
+    variables = ";".join(f"{k}:{v}" for k, v in palette(utility).items())
+    dark = ";".join(f"{k}:{v}" for k, v in dark_palette(utility).items())
     return f":root{{{variables}}}\n:root.dark{{{dark}}}\n{_CSS}\n{_DARK_CSS}"
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from gazportal.settings import Profile
+from gazportal.settings import Utility
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -111,10 +111,10 @@ def _style(raw: dict[str, Any], weight: float) -> _Style:
 
 
 @lru_cache(maxsize=16)
-def words_for(profile_id: str, phone_region: str) -> DemoWords:
+def words_for(utility_id: str, phone_region: str) -> DemoWords:
     """The words for a profile (by its id and ``phone_region``); see the module's docstring.
     Raises FileNotFoundError when neither the utility's file nor its region's exists."""
-    own_path = DATA_DIR / "utilities" / f"{profile_id}.json"
+    own_path = DATA_DIR / "utilities" / f"{utility_id}.json"
     own = _read(own_path) if own_path.is_file() else {}
     region = _read(DATA_DIR / "regions" / f"{own.get('region', phone_region.lower())}.json")
     weights = own.get("people_weights", {})
@@ -135,6 +135,6 @@ def words_for(profile_id: str, phone_region: str) -> DemoWords:
     )
 
 
-def words(profile: Profile) -> DemoWords:
+def words(utility: Utility) -> DemoWords:
     """The demo words of ``profile``."""
-    return words_for(profile.id, profile.phone_region)
+    return words_for(utility.id, utility.phone_region)

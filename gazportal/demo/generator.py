@@ -44,7 +44,7 @@ from gazportal.services.errors import DomainError, InvalidInput
 from gazportal.services.identifiers import make_bin
 from gazportal.services.periods import add_months, local_day_start_utc, period_of, period_start
 from gazportal.services.tariffs import CENT, Step, calculate
-from gazportal.settings import UNITS, Profile
+from gazportal.settings import UNITS, Utility
 
 MIN_ACCOUNTS = 10
 MAX_ACCOUNTS = 1_000_000
@@ -60,7 +60,7 @@ class DemoDatabaseNotEmpty(DomainError):
 
 @dataclass
 class DemoResult:
-    profile: str
+    utility: str
     seed: int
     first_period: str = ""
     last_period: str = ""
@@ -98,32 +98,32 @@ RECEIPT_PREFIX = {"kaspi": "KSP", "bank": "BNK", "card": "CRD", "cash": "CSH", "
 class _Numbers:
     """Unique, increasing account numbers that match the profile's pattern."""
 
-    def __init__(self, profile: Profile, total: int, rng: Random) -> None:
-        pat = profile.account_number_pattern
+    def __init__(self, utility: Utility, total: int, rng: Random) -> None:
+        pat = utility.account_number_pattern
         m = re.fullmatch(r"(?:\\d|\[0-9\])\{(\d+)(?:,(\d+))?\}", pat)
-        example = profile.account_number_example
+        example = utility.account_number_example
         if m and m.group(2) is None:
             length = int(m.group(1))
         elif m and int(m.group(1)) <= len(example) <= int(m.group(2)):
             length = len(example)
         else:
-            raise InvalidInput("errors.demo_account_pattern_unsupported", pattern=pat, profile=profile.id)
+            raise InvalidInput("errors.demo_account_pattern_unsupported", pattern=pat, utility=utility.id)
         prefix_len = 1 if length <= 8 else 2
         self.prefix = example[:prefix_len]
         self.width = length - prefix_len
         room = 10 ** self.width - 1
         if total > room:
-            raise InvalidInput("errors.demo_account_pattern_unsupported", pattern=pat, profile=profile.id)
+            raise InvalidInput("errors.demo_account_pattern_unsupported", pattern=pat, utility=utility.id)
         self.max_gap = max(1, min(20, room // max(total, 1)))
         self.value = int(rng.random() * min(10 ** (self.width - 2), room - total * self.max_gap))
-        self.profile = profile
+        self.utility = utility
 
     def next(self, rng: Random) -> str:
         self.value += 1 + int(rng.random() * self.max_gap)
         number = f"{self.prefix}{self.value:0{self.width}d}"
-        if not self.profile.valid_account_number(number):
+        if not self.utility.valid_account_number(number):
             raise InvalidInput("errors.demo_account_pattern_unsupported",
-                               pattern=self.profile.account_number_pattern, profile=self.profile.id)
+                               pattern=self.utility.account_number_pattern, utility=self.utility.id)
         return number
 
 
@@ -187,14 +187,14 @@ def nonempty_tables(engine: Engine) -> dict[str, int]:
     return found
 
 
-def default_last_period(profile: Profile, now: datetime | None = None) -> str:
+def default_last_period(utility: Utility, now: datetime | None = None) -> str:
     """The last whole month before now, in the profile's time zone."""
-    return add_months(period_of(now or datetime.now(UTC), profile.tz), -1)
+    return add_months(period_of(now or datetime.now(UTC), utility.tz), -1)
 
 
 def generate_demo(
     engine: Engine,
-    profile: Profile,
+    utility: Utility,
     *,
     accounts: int = 200,
     months: int = 24,
@@ -214,7 +214,7 @@ def generate_demo(
     """
     _check_size(accounts, months)
     started = time.perf_counter()
-    result = DemoResult(profile=profile.id, seed=seed)
+    result = DemoResult(utility=utility.id, seed=seed)
     busy = nonempty_tables(engine)
     if busy:
         if if_empty:
@@ -222,7 +222,7 @@ def generate_demo(
             result.elapsed = time.perf_counter() - started
             return result
         raise DemoDatabaseNotEmpty(tables=", ".join(sorted(busy)))
-    gen = _Generator(profile, accounts, months, seed, last_period or default_last_period(profile))
+    gen = _Generator(utility, accounts, months, seed, last_period or default_last_period(utility))
     result.first_period, result.last_period = gen.periods[1], gen.periods[-1]
     batches = gen.batches(batch_size)
     counts = {t.name: 0 for t in TABLES}
@@ -249,12 +249,12 @@ def generate_demo(
 
 
 class _Generator:
-    def __init__(self, profile: Profile, accounts: int, months: int, seed: int, last_period: str) -> None:
-        self.profile = profile
+    def __init__(self, utility: Utility, accounts: int, months: int, seed: int, last_period: str) -> None:
+        self.utility = utility
         self.total = accounts
         self.rng = Random(seed)
-        self.tz = profile.tz
-        self.words: DemoWords = words(profile)
+        self.tz = utility.tz
+        self.words: DemoWords = words(utility)
         self.writer: _Writer | None = None
         # periods[0] is the baseline (a controller's reading); 1..months are read and charged.
         self.periods = [add_months(last_period, -months + i) for i in range(months + 1)]
@@ -266,7 +266,7 @@ class _Generator:
             self.day_starts.append([local_day_start_utc(first + timedelta(days=d), self.tz) for d in range(n)])
         self.period_first_day = [period_start(p) for p in self.periods]
         self.ids = {t.name: 0 for t in TABLES}
-        self.numbers = _Numbers(profile, accounts, self.rng)
+        self.numbers = _Numbers(utility, accounts, self.rng)
         self.heating_share = 0.3  # flats with an individual gas boiler
         self._build_directory()
         self._build_tariffs()
@@ -308,7 +308,7 @@ class _Generator:
         change_day = self.period_first_day[change]
         old_from = date(self.period_first_day[0].year - 2, 7, 1)
         old, new = {}, {}
-        for service in self.profile.services:
+        for service in self.utility.services:
             old[service] = [Step(u, p) for u, p in self.words.tariff_steps[service]]
             new[service] = [Step(s.up_to, (s.price * TARIFF_RISE).quantize(Decimal("0.01"))) for s in old[service]]
             for steps, vfrom, vto in ((old[service], old_from, change_day - timedelta(days=1)),
@@ -333,7 +333,7 @@ class _Generator:
         done = 0
         metered_one = False
         rng = self.rng
-        profile = self.profile
+        utility = self.utility
         while done < self.total:
             target = min(self.total, done + batch_size)
             while done < target:
@@ -353,13 +353,13 @@ class _Generator:
                 if room >= 2 and city and (done == 0 or rng.random() < 0.65):
                     flats = min(room, rng.choice((12, 20, 36, 45, 60, 60, 72, 80, 108, 120)), max(8, self.total // 12))
                     meter_service = None
-                    if flats >= 8 and (profile.common_house_meters or not metered_one):
+                    if flats >= 8 and (utility.common_house_meters or not metered_one):
                         metered_one = True
-                        meter_service = "water" if "water" in profile.services else profile.services[0]
+                        meter_service = "water" if "water" in utility.services else utility.services[0]
                     self._apartment_building(house_id, address, flats, meter_service)
                     done += flats
                 else:
-                    legal = profile.legal_entities and rng.random() < 0.04
+                    legal = utility.legal_entities and rng.random() < 0.04
                     self._account(house_id, None, address, private=True, legal=legal)
                     done += 1
             yield done
@@ -396,7 +396,7 @@ class _Generator:
 
     def _account(self, house_id: int, flat_id: int | None, address: str, *, private: bool, legal: bool) -> dict[str, list[int]]:
         rng = self.rng
-        profile = self.profile
+        utility = self.utility
         acc_id = self._id("account")
         number = self.numbers.next(rng)
         if legal:
@@ -414,7 +414,7 @@ class _Generator:
         scale = (2.0 + rng.random() * 4.0) if legal else 1.0
         n_periods = len(self.periods)
         per_service: dict[str, list[int]] = {}
-        for service in profile.services:
+        for service in utility.services:
             if service == "water":
                 n_meters = 1 if (private or legal) else (2 if rng.random() < 0.65 else 1)
             else:
@@ -471,9 +471,9 @@ class _Generator:
         yearly = (total / max(1, len(periods) - 1)) * 12
         age_years = (self.period_first_day[0] - installed).days / 365
         value = int(rng.random() * min(capacity - total, yearly * age_years + 1))
-        two_slots = self.profile.submissions_per_month >= 2
-        win_from = self.profile.reading_window.from_day
-        win_to = self.profile.reading_window.to_day
+        two_slots = self.utility.submissions_per_month >= 2
+        win_from = self.utility.reading_window.from_day
+        win_to = self.utility.reading_window.to_day
         add = self.writer.add
         for i, p in enumerate(periods):
             value += vols[i]
@@ -526,7 +526,7 @@ class _Generator:
         skip = 0.5 if debtor else 0.03
         channels, weights = zip(*self.words.payment_channels)
         cum = list(accumulate(weights))
-        from_day = self.profile.payment_from_day
+        from_day = self.utility.payment_from_day
         rounding = self.words.payment_rounding
         owed = Decimal("0.00")
         for i in range(1, n - 1):  # the last period's bill is paid next month (not yet)

@@ -95,12 +95,12 @@ def cards() -> rx.Component:
 
 
 def _payment_form() -> rx.Component:
-    profile = get_settings().profile
+    utility = get_settings().utility
     return busy_form(
         S, "add_payment", S.add_by_payment,
         rx.el.div(
             field("add", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
-                  auto_complete="off", placeholder=profile.account_number_example, max_length=20),
+                  auto_complete="off", placeholder=utility.account_number_example, max_length=20),
             field("add", "last_payment", "accounts.add.last_payment", S.add_errors, input_mode="decimal",
                   auto_complete="off", placeholder="0.00", max_length=20,
                   hint=T["accounts.add.last_payment_hint"]),
@@ -135,7 +135,7 @@ def _select(level: str) -> rx.Component:
 
 
 def _address_form() -> rx.Component:
-    profile = get_settings().profile
+    utility = get_settings().utility
     return rx.el.div(
         rx.el.div(
             *[_select(level) for level in PICKER_LEVELS[:-1]],
@@ -146,7 +146,7 @@ def _address_form() -> rx.Component:
             S, "add_address", S.add_by_address,
             rx.el.div(
                 field("pick", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
-                      auto_complete="off", placeholder=profile.account_number_example, max_length=20,
+                      auto_complete="off", placeholder=utility.account_number_example, max_length=20,
                       disabled=S.sel_house == ""),
                 class_name="gp-form-grid",
             ),
@@ -158,7 +158,7 @@ def _address_form() -> rx.Component:
 
 
 def add_panel() -> rx.Component:
-    methods = list(get_settings().profile.add_account_by)
+    methods = list(get_settings().utility.add_account_by)
     tabs = rx.fragment()
     if len(methods) > 1:
         tabs = rx.el.div(

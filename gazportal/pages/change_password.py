@@ -13,7 +13,7 @@ T = I18nState.t
 
 
 def _policy() -> rx.Component:
-    p = get_settings().profile.password_policy
+    p = get_settings().utility.password_policy
     items = [rx.el.li(T["change_password.policy.min_length"].replace("{min}", str(p.min_length)))]
     for flag, key in (
         (p.require_upper_and_lower, "upper_lower"),

@@ -45,7 +45,7 @@ def _done() -> rx.Component:
 
 
 def confirm() -> rx.Component:
-    p = get_settings().profile
+    p = get_settings().utility
     if p.confirmation == "none":
         body = rx.el.div(
             rx.el.p(T["auth.confirm.not_needed"]), link(T["auth.confirm.to_signin"], "/signin"), class_name="gp-form"

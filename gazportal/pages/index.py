@@ -24,14 +24,14 @@ def _icon(name: str, size: int = 22) -> rx.Component:
 
 
 def hero() -> rx.Component:
-    profile = get_settings().profile
+    utility = get_settings().utility
     return rx.el.section(
         rx.el.div(
             rx.el.div(
                 rx.el.ul(
                     *[
                         rx.el.li(_icon(SERVICE_ICONS[s], 16), T[f"services.{s}"], class_name="gp-chip")
-                        for s in profile.services
+                        for s in utility.services
                     ],
                     class_name="gp-chips",
                     aria_label=T["index.services_label"],
@@ -50,7 +50,7 @@ def hero() -> rx.Component:
                     rx.el.h2(T["index.window.title"], class_name="gp-h2"),
                     class_name="gp-window-head",
                 ),
-                rx.el.p(T["profile.reading_window"], id="reading-window"),
+                rx.el.p(T["utility.reading_window"], id="reading-window"),
                 class_name="gp-window",
                 aria_label=T["index.window.title"],
             ),

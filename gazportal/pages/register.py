@@ -44,7 +44,7 @@ def _captcha() -> rx.Component:
 
 
 def _form() -> rx.Component:
-    p = get_settings().profile
+    p = get_settings().utility
     fe = S.field_errors
     parts: list[rx.Component] = [
         rx.el.h2(T["auth.register.section_login"], class_name="gp-section-h"),
@@ -103,7 +103,7 @@ def _form() -> rx.Component:
 
 
 def _done() -> rx.Component:
-    p = get_settings().profile
+    p = get_settings().utility
     next_link = (
         link(T["auth.register.to_confirm"], "/confirm", id="to-confirm")
         if p.confirmation == "sms_code"

@@ -18,10 +18,10 @@ def _v(name: str):
 
 
 def profile_form() -> rx.Component:
-    profile = get_settings().profile
+    utility = get_settings().utility
     genders = [("", T["my_profile.gender_unset"]), ("female", T["my_profile.gender_female"]),
                ("male", T["my_profile.gender_male"])]
-    languages = [(code, T[f"lang.{code}"]) for code in profile.languages]  # each in its own language
+    languages = [(code, T[f"lang.{code}"]) for code in utility.languages]  # each in its own language
     return busy_form(
         S, "save", S.save,
         rx.el.div(

@@ -40,7 +40,7 @@ from gazportal.services import i18n
 from gazportal.services.errors import InvalidInput
 from gazportal.services.identifiers import bin_is_valid
 from gazportal.services.periods import parse_period
-from gazportal.settings import Profile
+from gazportal.settings import Utility
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "accounts": ("number", "holder_name", "kind", "bin", "address"),
@@ -141,16 +141,16 @@ def _decimal(raw: str, name: str, places: int, limit: Decimal) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-places))
 
 
-def _account_number(profile: Profile, row: dict, name: str) -> str:
+def _account_number(utility: Utility, row: dict, name: str) -> str:
     v = row[name].strip()
     if not v:
         raise _Bad("errors.csv_required", field=name)
-    if not profile.valid_account_number(v):
-        raise _Bad("errors.csv_bad_account_number", value=v[:30], example=profile.account_number_example)
+    if not utility.valid_account_number(v):
+        raise _Bad("errors.csv_bad_account_number", value=v[:30], example=utility.account_number_example)
     return v
 
 
-def _paid_at(profile: Profile, raw: str, now: datetime) -> datetime:
+def _paid_at(utility: Utility, raw: str, now: datetime) -> datetime:
     s = raw.strip()
     if not s:
         raise _Bad("errors.csv_required", field="paid_at")
@@ -159,22 +159,22 @@ def _paid_at(profile: Profile, raw: str, now: datetime) -> datetime:
     except ValueError:
         raise _Bad("errors.csv_bad_datetime", value=s[:40]) from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=profile.tz)
+        dt = dt.replace(tzinfo=utility.tz)
     dt = dt.astimezone(UTC)
     if dt > now + timedelta(days=1):
         raise _Bad("errors.csv_future", value=s[:40])
     return dt
 
 
-def _parse_account(profile: Profile, row: dict, now: datetime) -> dict:
-    number = _account_number(profile, row, "number")
+def _parse_account(utility: Utility, row: dict, now: datetime) -> dict:
+    number = _account_number(utility, row, "number")
     holder = _text(row, "holder_name", 200)
     kind = row["kind"].strip().lower() or "person"
     if kind not in ("person", "legal"):
         raise _Bad("errors.csv_bad_kind", value=row["kind"].strip()[:20])
     bin_ = row["bin"].strip()
     if kind == "legal":
-        if not profile.legal_entities:
+        if not utility.legal_entities:
             raise _Bad("errors.csv_legal_not_allowed")
         if not bin_:
             raise _Bad("errors.csv_required", field="bin")
@@ -186,16 +186,16 @@ def _parse_account(profile: Profile, row: dict, now: datetime) -> dict:
     return {"number": number, "holder_name": holder, "kind": kind, "bin": bin_ or None, "address": address}
 
 
-def _parse_charge(profile: Profile, row: dict, now: datetime) -> dict:
-    number = _account_number(profile, row, "account_number")
+def _parse_charge(utility: Utility, row: dict, now: datetime) -> dict:
+    number = _account_number(utility, row, "account_number")
     period = row["period"].strip()
     try:
         parse_period(period)
     except InvalidInput:
         raise _Bad("errors.csv_bad_period", value=period[:20]) from None
     service = row["service"].strip().lower()
-    if service not in profile.services:
-        raise _Bad("errors.csv_bad_service", value=row["service"].strip()[:20], services=", ".join(profile.services))
+    if service not in utility.services:
+        raise _Bad("errors.csv_bad_service", value=row["service"].strip()[:20], services=", ".join(utility.services))
     volume = _decimal(row["volume"], "volume", 3, MAX_VOLUME)
     if volume < 0:
         raise _Bad("errors.csv_negative", field="volume", value=row["volume"].strip())
@@ -203,9 +203,9 @@ def _parse_charge(profile: Profile, row: dict, now: datetime) -> dict:
     return {"account_number": number, "period": period, "service": service, "volume": volume, "amount": amount}
 
 
-def _parse_payment(profile: Profile, row: dict, now: datetime) -> dict:
-    number = _account_number(profile, row, "account_number")
-    paid_at = _paid_at(profile, row["paid_at"], now)
+def _parse_payment(utility: Utility, row: dict, now: datetime) -> dict:
+    number = _account_number(utility, row, "account_number")
+    paid_at = _paid_at(utility, row["paid_at"], now)
     amount = _decimal(row["amount"], "amount", 2, MAX_MONEY)
     if amount <= 0:
         raise _Bad("errors.csv_not_positive", field="amount", value=row["amount"].strip())
@@ -234,8 +234,8 @@ def _dup_key(kind: str, rec: dict) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------------
 
 class _Importer:
-    def __init__(self, session: Session, profile: Profile, kind: str, max_errors: int, chunk: int) -> None:
-        self.s, self.profile, self.kind = session, profile, kind
+    def __init__(self, session: Session, utility: Utility, kind: str, max_errors: int, chunk: int) -> None:
+        self.s, self.utility, self.kind = session, utility, kind
         self.max_errors, self.chunk = max_errors, chunk
         self.errors: list[RowError] = []
         self.error_count = 0
@@ -367,7 +367,7 @@ class _Importer:
 
 def import_csv(
     session: Session,
-    profile: Profile,
+    utility: Utility,
     kind: str,
     source: TextIO | Iterable[str],
     *,
@@ -382,7 +382,7 @@ def import_csv(
     """
     if kind not in COLUMNS:
         raise InvalidInput("errors.import_unknown_kind", kind=str(kind)[:20], kinds=", ".join(KINDS))
-    imp = _Importer(session, profile, kind, max_errors, chunk)
+    imp = _Importer(session, utility, kind, max_errors, chunk)
     parse = _PARSERS[kind]
     now = now or datetime.now(UTC)
     reader = csv.reader(source, strict=True)
@@ -422,7 +422,7 @@ def import_csv(
             imp.error(start, "errors.csv_field_count", expected=len(header), found=len(fields))
             continue
         try:
-            rec = parse(profile, dict(zip(header, fields)), now)
+            rec = parse(utility, dict(zip(header, fields)), now)
         except _Bad as e:
             imp.error(start, e.key, **e.params)
             continue
@@ -435,23 +435,23 @@ def import_csv(
     return imp.result
 
 
-def import_file(engine: Engine, profile: Profile, kind: str, path: str | Path, **kw: Any) -> ImportResult:
+def import_file(engine: Engine, utility: Utility, kind: str, path: str | Path, **kw: Any) -> ImportResult:
     """Import a CSV file in one write transaction: all rows or none."""
     with open(path, "rb") as f, write_session(engine) as session:
-        return import_csv(session, profile, kind, _decoded_lines(f), **kw)
+        return import_csv(session, utility, kind, _decoded_lines(f), **kw)
 
 
-def import_text(engine: Engine, profile: Profile, kind: str, text: str, **kw: Any) -> ImportResult:
+def import_text(engine: Engine, utility: Utility, kind: str, text: str, **kw: Any) -> ImportResult:
     """Import CSV given as a string (an uploaded file) in one write transaction."""
     with write_session(engine) as session:
-        return import_csv(session, profile, kind, io.StringIO(text.lstrip("\ufeff"), newline=""), **kw)
+        return import_csv(session, utility, kind, io.StringIO(text.lstrip("\ufeff"), newline=""), **kw)
 
 
 # --------------------------------------------------------------------------------------------
 # Export
 # --------------------------------------------------------------------------------------------
 
-def iter_readings(session: Session, profile: Profile, period: str, *, batch: int = 5000) -> Iterator[tuple]:
+def iter_readings(session: Session, utility: Utility, period: str, *, batch: int = 5000) -> Iterator[tuple]:
     """The effective customer reading of each meter for ``period``, as tuples in EXPORT_COLUMNS
     order, sorted by account number then meter serial; streamed from the database."""
     parse_period(period)  # raises errors.bad_period
@@ -471,24 +471,24 @@ def iter_readings(session: Session, profile: Profile, period: str, *, batch: int
         .where(ranked.c.rn == 1)
         .order_by(a.c.number, m.c.serial)
     )
-    tz = profile.tz
+    tz = utility.tz
     result = session.execute(stmt, execution_options={"yield_per": batch})
     for number, serial, service, per, value, taken_at, source, slot in result:
         yield (number, serial, service, per, value, taken_at.astimezone(tz).isoformat(timespec="seconds"),
                source, slot)
 
 
-def write_readings_csv(session: Session, profile: Profile, period: str, out: TextIO) -> int:
+def write_readings_csv(session: Session, utility: Utility, period: str, out: TextIO) -> int:
     """Write the period's export (header + rows) to a text stream; returns the number of rows."""
     w = csv.writer(out, lineterminator="\n")
     w.writerow(EXPORT_COLUMNS)
     n = 0
-    for row in iter_readings(session, profile, period):
+    for row in iter_readings(session, utility, period):
         w.writerow(row)
         n += 1
     return n
 
 
-def export_readings(engine: Engine, profile: Profile, period: str, out: TextIO) -> int:
+def export_readings(engine: Engine, utility: Utility, period: str, out: TextIO) -> int:
     with read_session(engine) as session:
-        return write_readings_csv(session, profile, period, out)
+        return write_readings_csv(session, utility, period, out)

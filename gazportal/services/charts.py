@@ -28,7 +28,7 @@ from gazportal.services import billing, i18n
 from gazportal.services.accounts import require_account
 from gazportal.services.errors import InvalidInput
 from gazportal.services.periods import add_months, parse_period, period_of, period_start
-from gazportal.settings import UNITS, Profile
+from gazportal.settings import UNITS, Utility
 
 DEFAULT_MONTHS = 12
 GRID = "#d9dee4"
@@ -40,17 +40,17 @@ PREVIOUS = "#9aa5b1"
 # --------------------------------------------------------------------------- periods
 
 
-def current_period(profile: Profile, now: datetime) -> str:
-    return period_of(now, profile.tz)
+def current_period(utility: Utility, now: datetime) -> str:
+    return period_of(now, utility.tz)
 
 
-def default_range(profile: Profile, now: datetime, months: int = DEFAULT_MONTHS) -> tuple[str, str]:
+def default_range(utility: Utility, now: datetime, months: int = DEFAULT_MONTHS) -> tuple[str, str]:
     """The last ``months`` complete months (the current month's charge is not posted yet)."""
-    last = add_months(current_period(profile, now), -1)
+    last = add_months(current_period(utility, now), -1)
     return add_months(last, -(months - 1)), last
 
 
-def check_period(value: Any, profile: Profile, now: datetime, *, field_name: str = "period") -> str:
+def check_period(value: Any, utility: Utility, now: datetime, *, field_name: str = "period") -> str:
     """A 'YYYY-MM' string not after the current month, or InvalidInput."""
     if not isinstance(value, str) or len(value) > 20:
         raise InvalidInput("errors.bad_period", period=str(value)[:20] if isinstance(value, str) else "")
@@ -58,15 +58,15 @@ def check_period(value: Any, profile: Profile, now: datetime, *, field_name: str
     parse_period(value)
     if value < "1900-01":
         raise InvalidInput("errors.bad_period", period=value)
-    if value > current_period(profile, now):
+    if value > current_period(utility, now):
         raise InvalidInput("errors.period_in_future", period=value)
     return value
 
 
-def check_range(first: Any, last: Any, profile: Profile, now: datetime) -> tuple[str, str]:
+def check_range(first: Any, last: Any, utility: Utility, now: datetime) -> tuple[str, str]:
     """Both ends valid, in order, at most ``billing.MAX_MONTHS`` months (billing's message keys)."""
-    a = check_period(first, profile, now)
-    b = check_period(last, profile, now)
+    a = check_period(first, utility, now)
+    b = check_period(last, utility, now)
     billing._check_range(a, b)
     return a, b
 
@@ -74,21 +74,21 @@ def check_range(first: Any, last: Any, profile: Profile, now: datetime) -> tuple
 # --------------------------------------------------------------------------- formatting
 
 
-def account_services(session: Session, profile: Profile, account_id: int) -> list[str]:
+def account_services(session: Session, utility: Utility, account_id: int) -> list[str]:
     """The services the account is charged for, the most charged first (the profile's order on a
     tie); the profile's first service when nothing is charged yet."""
     rows = session.execute(
         sa.select(col(Charge.service), sa.func.count())
         .where(col(Charge.account_id) == account_id).group_by(col(Charge.service))
     ).all()
-    order = {svc: i for i, svc in enumerate(profile.services)}
+    order = {svc: i for i, svc in enumerate(utility.services)}
     found = sorted(rows, key=lambda r: (-int(r[1]), order.get(r[0], 99), r[0]))
-    return [r[0] for r in found] or [profile.services[0]]
+    return [r[0] for r in found] or [utility.services[0]]
 
 
-def account_service(session: Session, profile: Profile, account_id: int) -> str:
+def account_service(session: Session, utility: Utility, account_id: int) -> str:
     """The account's main service (see :func:`account_services`)."""
-    return account_services(session, profile, account_id)[0]
+    return account_services(session, utility, account_id)[0]
 
 
 def month_label(period: str, lang: str, *, year: bool = True) -> str:
@@ -235,10 +235,10 @@ class Statistics:
     summaries: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def table_rows(rows: list[billing.StatementRow], volumes: dict[str, Decimal], profile: Profile, service: str,
+def table_rows(rows: list[billing.StatementRow], volumes: dict[str, Decimal], utility: Utility, service: str,
                lang: str) -> list[dict[str, str]]:
     """The table: the volume of ``service`` (its unit); money over all of the account's services."""
-    code = profile.currency.code
+    code = utility.currency.code
     return [
         {
             "period": r.period,
@@ -253,17 +253,17 @@ def table_rows(rows: list[billing.StatementRow], volumes: dict[str, Decimal], pr
     ]
 
 
-def load_statistics(session: Session, profile: Profile, user_id: int, account_id: Any, first: Any, last: Any,
+def load_statistics(session: Session, utility: Utility, user_id: int, account_id: Any, first: Any, last: Any,
                     *, now: datetime, languages: list[str] | tuple[str, ...], service: Any = None) -> Statistics:
     """Table and figures for the customer's account from ``first`` to ``last`` ('YYYY-MM').
 
     Volumes are those of ``service`` (one of the account's services; its main one by default)."""
     acc_id = stored_id(require_account(session, user_id, account_id))
-    first, last = check_range(first, last, profile, now)
-    tz = profile.tz
+    first, last = check_range(first, last, utility, now)
+    tz = utility.tz
     rows = billing.monthly_statement(session, acc_id, first, last, tz)
     # Volumes of the account's main service only: m³ of gas and kWh must not be added up.
-    services = account_services(session, profile, acc_id)
+    services = account_services(session, utility, acc_id)
     if service is None:
         service = services[0]
     elif not isinstance(service, str) or service not in services:
@@ -279,8 +279,8 @@ def load_statistics(session: Session, profile: Profile, user_id: int, account_id
     comparison = billing.year_comparison(session, acc_id, last_year, service)
     out = Statistics(acc_id, first, last, service, last_year, rows, services)
     for lang in languages:
-        style = ChartStyle(profile.colors.primary, profile.colors.accent, lang, service)
-        out.table[lang] = table_rows(rows, by_period, profile, service, lang)
+        style = ChartStyle(utility.colors.primary, utility.colors.accent, lang, service)
+        out.table[lang] = table_rows(rows, by_period, utility, service, lang)
         out.figures[lang] = {
             "monthly": monthly_figure(volumes, style),
             "yearly": yearly_figure(years, style),
@@ -294,5 +294,5 @@ def load_statistics(session: Session, profile: Profile, user_id: int, account_id
     return out
 
 
-def today(profile: Profile, now: datetime) -> date:
-    return now.astimezone(profile.tz).date()
+def today(utility: Utility, now: datetime) -> date:
+    return now.astimezone(utility.tz).date()

@@ -19,7 +19,7 @@ from gazportal.models import Meter
 from gazportal.models._base import stored_id
 from gazportal.services import accounts, billing, periods, readings
 from gazportal.services.readings import HistoryEntry, ReadingCheck, Window
-from gazportal.settings import Profile
+from gazportal.settings import Utility
 
 HISTORY_LIMIT = 6
 
@@ -64,14 +64,14 @@ def allowed_account_ids(session: Session, user_id: int) -> list[int]:
 
 
 def account_dashboard(
-    session: Session, profile: Profile, user_id: int, account_id: Any, *, now: datetime,
+    session: Session, utility: Utility, user_id: int, account_id: Any, *, now: datetime,
     history_limit: int = HISTORY_LIMIT,
 ) -> Dashboard:
     """The dashboard of one of the customer's accounts; AccountNotFound for any other id."""
     acc = accounts.require_account(session, user_id, account_id)
     acc_id = stored_id(acc)
     allowed = allowed_account_ids(session, user_id)
-    tz = profile.tz
+    tz = utility.tz
     today = now.astimezone(tz).date()
     period = periods.period_of(now, tz)
     last_period = periods.add_months(period, -1)
@@ -81,7 +81,7 @@ def account_dashboard(
     views = []
     for m in meters:
         meter_id = stored_id(m)
-        status = readings.meter_status(session, profile, meter_id, now=now, allowed_account_ids=allowed)
+        status = readings.meter_status(session, utility, meter_id, now=now, allowed_account_ids=allowed)
         views.append(
             MeterView(
                 id=meter_id, service=m.service, serial=m.serial, unit=m.unit, digits=m.digits,
@@ -97,7 +97,7 @@ def account_dashboard(
         last_period=last_period,
         last_volume=row.volume,
         last_charged=row.charged,
-        window=readings.reading_window(profile, now),
-        submissions_limit=readings.submissions_limit(profile),
+        window=readings.reading_window(utility, now),
+        submissions_limit=readings.submissions_limit(utility),
         meters=tuple(views),
     )

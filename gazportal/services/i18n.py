@@ -27,7 +27,7 @@ from i18n import resource_loader, translations
 from gazportal.settings import LANGUAGES, ROOT, UNITS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gazportal.settings import Profile
+    from gazportal.settings import Utility
 
 LOCALES_DIR = ROOT / "locales"
 FALLBACK = "en"
@@ -218,9 +218,9 @@ def format_period(period: str, lang: str) -> str:
 # --- profile texts --------------------------------------------------------------------------
 
 
-def reading_window_text(profile: "Profile", lang: str) -> str:
+def reading_window_text(utility: "Utility", lang: str) -> str:
     """When readings are accepted, in a sentence (from the profile's reading window)."""
-    w = profile.reading_window
+    w = utility.reading_window
     if w.from_day <= 1 and w.to_day >= 31:
         return t("index.window.any_day", lang)
     if w.to_day >= 31:
@@ -228,22 +228,22 @@ def reading_window_text(profile: "Profile", lang: str) -> str:
     return t("index.window.from_to", lang, from_day=w.from_day, to_day=w.to_day)
 
 
-def profile_messages(profile: "Profile", lang: str) -> dict[str, str]:
+def utility_messages(utility: "Utility", lang: str) -> dict[str, str]:
     """The profile's own texts in ``lang`` under ``profile.*`` keys (for the UI's message map)."""
     lang = language(lang)
     out = {
-        "profile.name": profile.name.get(lang),
-        "profile.address": profile.contacts.address.get(lang),
-        "profile.opening_hours": profile.contacts.opening_hours.get(lang),
-        "profile.reading_window": reading_window_text(profile, lang),
-        "profile.services": ", ".join(t(f"services.{s}", lang) for s in profile.services),
-        "profile.copyright": t("footer.rights", lang, year=date.today().year, name=profile.name.get(lang)),
+        "utility.name": utility.name.get(lang),
+        "utility.address": utility.contacts.address.get(lang),
+        "utility.opening_hours": utility.contacts.opening_hours.get(lang),
+        "utility.reading_window": reading_window_text(utility, lang),
+        "utility.services": ", ".join(t(f"services.{s}", lang) for s in utility.services),
+        "utility.copyright": t("footer.rights", lang, year=date.today().year, name=utility.name.get(lang)),
     }
-    for i, phone in enumerate(profile.contacts.phones):
-        out[f"profile.phone.{i}"] = phone.label.get(lang)
+    for i, phone in enumerate(utility.contacts.phones):
+        out[f"utility.phone.{i}"] = phone.label.get(lang)
     return out
 
 
-def ui_messages(profile: "Profile", lang: str) -> dict[str, str]:
+def ui_messages(utility: "Utility", lang: str) -> dict[str, str]:
     """Everything a screen needs in one map: the locale's messages plus the profile's texts."""
-    return messages(lang) | profile_messages(profile, lang)
+    return messages(lang) | utility_messages(utility, lang)

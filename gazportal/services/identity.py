@@ -22,7 +22,7 @@ from email_validator import validate_email as _validate_email
 from gazportal.services.errors import InvalidInput
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gazportal.settings import Profile
+    from gazportal.settings import Utility
 
 MAX_EMAIL = 254
 MAX_PHONE_INPUT = 32
@@ -68,7 +68,7 @@ def validate_email(raw: Any) -> str:
     return value
 
 
-def validate_phone(profile: "Profile", raw: Any) -> str:
+def validate_phone(utility: "Utility", raw: Any) -> str:
     """A mobile number in E.164 (``+77011234567``), read in the profile's region when it has no
     ``+``; InvalidInput("errors.phone_invalid") otherwise."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -76,7 +76,7 @@ def validate_phone(profile: "Profile", raw: Any) -> str:
     if not isinstance(raw, str) or len(raw) > MAX_PHONE_INPUT:
         raise InvalidInput("errors.phone_invalid")
     try:
-        number = phonenumbers.parse(raw.strip(), profile.phone_region)
+        number = phonenumbers.parse(raw.strip(), utility.phone_region)
     except phonenumbers.NumberParseException:
         raise InvalidInput("errors.phone_invalid") from None
     if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _MOBILE_TYPES:
@@ -84,23 +84,23 @@ def validate_phone(profile: "Profile", raw: Any) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalize_account_number(profile: "Profile", raw: Any) -> str:
+def normalize_account_number(utility: "Utility", raw: Any) -> str:
     """The account number as the profile writes it (digits only for every seed)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise InvalidInput("errors.account_number_required")
     if not isinstance(raw, str) or len(raw) > MAX_ACCOUNT_INPUT:
-        raise InvalidInput("errors.account_number_invalid", example=profile.account_number_example)
+        raise InvalidInput("errors.account_number_invalid", example=utility.account_number_example)
     value = _ACCOUNT_SEPARATORS.sub("", raw)
-    if not value.isascii() or not profile.valid_account_number(value):
-        raise InvalidInput("errors.account_number_invalid", example=profile.account_number_example)
+    if not value.isascii() or not utility.valid_account_number(value):
+        raise InvalidInput("errors.account_number_invalid", example=utility.account_number_example)
     return value
 
 
-def normalize_login(profile: "Profile", raw: Any) -> str:
+def normalize_login(utility: "Utility", raw: Any) -> str:
     """The profile's login identifier (e-mail, phone or account number) in canonical form."""
-    kind = profile.login_identifier
+    kind = utility.login_identifier
     if kind == "email":
         return validate_email(raw)
     if kind == "phone":
-        return validate_phone(profile, raw)
-    return normalize_account_number(profile, raw)
+        return validate_phone(utility, raw)
+    return normalize_account_number(utility, raw)

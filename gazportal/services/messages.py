@@ -30,7 +30,7 @@ from gazportal.models._base import stored_id
 from gazportal.services.accounts.linking import require_account
 from gazportal.services.errors import DomainError, FormErrors, NotFound, Notice
 from gazportal.services.ids import as_id
-from gazportal.settings import Profile
+from gazportal.settings import Utility
 
 KINDS = ("contact", "feedback", "support")
 STATUSES = ("new", "in_progress", "answered", "closed")
@@ -120,12 +120,12 @@ def _lock_user(session: Session, uid: int) -> User:
     return user
 
 
-def send_message(engine: Engine, profile: Profile, user_id: int, kind: Any, subject: Any, body: Any,
+def send_message(engine: Engine, utility: Utility, user_id: int, kind: Any, subject: Any, body: Any,
                  account_id: Any = None, *, now: datetime) -> MessageInfo:
     """Store one message from the customer (status ``new``) and return it.
 
     Raises FormErrors (field errors), TooManyMessages (rate limit) or NotFound (unknown user)."""
-    del profile  # same rules for every utility; kept for a uniform service signature
+    del utility  # same rules for every utility; kept for a uniform service signature
     uid = as_id(user_id)
     if uid is None:
         raise NotFound("errors.not_found")

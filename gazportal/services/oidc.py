@@ -493,19 +493,19 @@ def _email_verified(claims: Mapping[str, Any]) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-def _owns_email(profile, user: User, email: str) -> bool:
+def _owns_email(utility, user: User, email: str) -> bool:
     """The portal itself knows this user controls ``email``: it was confirmed here."""
     if user.email_verified:
         return True
     # A profile that signs in with the e-mail and confirms it by link: an active user has proved it.
     return (
-        profile.login_identifier == "email"
-        and profile.confirmation == "email_link"
+        utility.login_identifier == "email"
+        and utility.confirmation == "email_link"
         and (user.login or "").lower() == email
     )
 
 
-def _find_or_link(session, profile, claims: Mapping[str, Any], *, now: datetime) -> User:
+def _find_or_link(session, utility, claims: Mapping[str, Any], *, now: datetime) -> User:
     subject = oidc_subject(claims)
     user = session.exec(select(User).where(User.oidc_subject == subject).with_for_update()).first()
     if user is not None:
@@ -521,7 +521,7 @@ def _find_or_link(session, profile, claims: Mapping[str, Any], *, now: datetime)
     candidates = session.exec(
         select(User).where(sa.func.lower(User.email) == email).with_for_update()
     ).all()
-    candidates = [u for u in candidates if u.is_active and u.role == "customer" and _owns_email(profile, u, email)]
+    candidates = [u for u in candidates if u.is_active and u.role == "customer" and _owns_email(utility, u, email)]
     if len(candidates) != 1:
         # None, or several accounts share the address: the customer links it by registering.
         raise OidcRegisterFirst("no_unique_user")
@@ -536,7 +536,7 @@ def _find_or_link(session, profile, claims: Mapping[str, Any], *, now: datetime)
     return user
 
 
-def sign_in_oidc(engine, profile, claims: Mapping[str, Any], *, now: datetime, user_agent: str = ""):
+def sign_in_oidc(engine, utility, claims: Mapping[str, Any], *, now: datetime, user_agent: str = ""):
     """Sign in with verified ID-token claims: returns auth's ``SignIn`` (token, user_id, ...).
 
     The user is the one whose ``oidc_subject`` is ``iss|sub``. The first time, the identity is
@@ -548,7 +548,7 @@ def sign_in_oidc(engine, profile, claims: Mapping[str, Any], *, now: datetime, u
     for attempt in (1, 2):
         try:
             with write_session(engine) as session:
-                user = _find_or_link(session, profile, claims, now=now)
+                user = _find_or_link(session, utility, claims, now=now)
                 return _create_session(session, user, now=now, user_agent=user_agent)
         except IntegrityError:
             # Two first sign-ins of the same identity at once: the other one linked it; retry.

@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from gazportal.services.errors import InvalidInput, Notice
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gazportal.settings import PasswordPolicy, Profile
+    from gazportal.settings import PasswordPolicy, Utility
 
 MAX_LENGTH = 256  # characters; no truncation below this (argon2 hashes any length)
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
@@ -156,16 +156,16 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def rules(profile: "Profile") -> list[Rule]:
+def rules(utility: "Utility") -> list[Rule]:
     """The rules ``profile``'s password policy has, in order."""
-    return [rule for rule in RULES if rule.applies(profile.password_policy)]
+    return [rule for rule in RULES if rule.applies(utility.password_policy)]
 
 
-def hints(profile: "Profile") -> list[Notice]:
+def hints(utility: "Utility") -> list[Notice]:
     """The hint of every rule of ``profile`` as ``Notice(locales key, params)``, in order: what a
     page lists next to a new-password field (registration, reset, change)."""
-    policy = profile.password_policy
-    return [Notice(rule.hint_key, rule.params(policy)) for rule in rules(profile)]
+    policy = utility.password_policy
+    return [Notice(rule.hint_key, rule.params(policy)) for rule in rules(utility)]
 
 
 def _check_text(password: Any) -> str:
@@ -182,7 +182,7 @@ def _check_text(password: Any) -> str:
     return text
 
 
-def check_password_policy(profile: "Profile", password: Any, related: Iterable[Any] = ()) -> None:
+def check_password_policy(utility: "Utility", password: Any, related: Iterable[Any] = ()) -> None:
     """Raise ``InvalidInput`` with the key of the first broken rule (:data:`RULES` of the
     profile, after "required", "too long" and "control characters").
 
@@ -190,8 +190,8 @@ def check_password_policy(profile: "Profile", password: Any, related: Iterable[A
     them, or contains one of at least 4 characters, is refused (``errors.password_like_personal``).
     """
     text = _check_text(password)
-    policy = profile.password_policy
-    for rule in rules(profile):
+    policy = utility.password_policy
+    for rule in rules(utility):
         if not rule.ok(text, policy):
             raise InvalidInput(rule.error_key, **rule.params(policy))
     low = text.lower()

@@ -44,7 +44,7 @@ from gazportal.services import periods
 from gazportal.services.errors import DomainError, InvalidInput, NotFound, Notice
 from gazportal.services.ids import INT_MAX, require_id
 from gazportal.services.tariffs import Calculation, NoTariff, calculate, tariff_at
-from gazportal.settings import Profile
+from gazportal.settings import Utility
 
 # The database has room for two customer submissions per meter and month (slot IN (1, 2)).
 MAX_SLOTS = 2
@@ -172,14 +172,14 @@ class HistoryEntry(NamedTuple):
 # Pure helpers
 
 
-def reading_window(profile: Profile, now: datetime) -> Window:
+def reading_window(utility: Utility, now: datetime) -> Window:
     """Is the reading window open on the local day of ``now``; if not, when does it open next.
 
     A ``to_day`` beyond the month's length means "to the end of the month".
     """
     _require_aware(now, "now")
-    day = now.astimezone(profile.tz).date()
-    w = profile.reading_window
+    day = now.astimezone(utility.tz).date()
+    w = utility.reading_window
 
     def bounds(y: int, m: int) -> tuple[date, date]:
         return date(y, m, w.from_day), date(y, m, min(w.to_day, calendar.monthrange(y, m)[1]))
@@ -194,8 +194,8 @@ def reading_window(profile: Profile, now: datetime) -> Window:
     return Window(False, start, end)
 
 
-def submissions_limit(profile: Profile) -> int:
-    return min(profile.submissions_per_month, MAX_SLOTS)
+def submissions_limit(utility: Utility) -> int:
+    return min(utility.submissions_per_month, MAX_SLOTS)
 
 
 def parse_reading(raw: Any, digits: int) -> int:
@@ -337,12 +337,12 @@ def _customer_slots(session: Session, meter_id: int, period: str) -> tuple[int, 
 # The check
 
 
-def _evaluate(session: Session, profile: Profile, meter: Meter, raw: Any, now: datetime, *, parse: bool) -> ReadingCheck:
+def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: datetime, *, parse: bool) -> ReadingCheck:
     _require_aware(now, "now")
-    tz = profile.tz
+    tz = utility.tz
     period = periods.period_of(now, tz)
-    window = reading_window(profile, now)
-    limit = submissions_limit(profile)
+    window = reading_window(utility, now)
+    limit = submissions_limit(utility)
     meter_id = stored_id(meter)
     used, top_slot = _customer_slots(session, meter_id, period)
     left = max(0, limit - used)
@@ -398,7 +398,7 @@ def _evaluate(session: Session, profile: Profile, meter: Meter, raw: Any, now: d
             usual = _usual_monthly(session, meter_id, base, period)
             if usual is not None and volume > JUMP_FLOOR:
                 months = max(Decimal(1), Decimal(int((now - base.taken_at).total_seconds())) / (86400 * DAYS_PER_MONTH))
-                if Decimal(volume) > profile.jump_warning_factor * usual * months:
+                if Decimal(volume) > utility.jump_warning_factor * usual * months:
                     assert base_date is not None  # base's
                     warning = Notice(
                         "warnings.reading_jump",
@@ -407,7 +407,7 @@ def _evaluate(session: Session, profile: Profile, meter: Meter, raw: Any, now: d
                             "usual": usual,
                             "unit": meter.unit,
                             "since": base_date.isoformat(),
-                            "factor": profile.jump_warning_factor,
+                            "factor": utility.jump_warning_factor,
                         },
                     )
     error = state_error or value_error
@@ -438,24 +438,24 @@ def _evaluate(session: Session, profile: Profile, meter: Meter, raw: Any, now: d
 
 
 def meter_status(
-    session: Session, profile: Profile, meter_id: Any, *, now: datetime,
+    session: Session, utility: Utility, meter_id: Any, *, now: datetime,
     allowed_account_ids: Iterable[int] | None = None,
 ) -> ReadingCheck:
     """The reading form's state before anything is typed: base reading, window, submissions
     used/left, and the error that hides the form (inactive meter, window closed, limit reached).
     No writes."""
     meter = _load_meter(session, meter_id, allowed_account_ids, lock=False)
-    return _evaluate(session, profile, meter, None, now, parse=False)
+    return _evaluate(session, utility, meter, None, now, parse=False)
 
 
 def check_reading(
-    session: Session, profile: Profile, meter_id: Any, raw: Any, *, now: datetime,
+    session: Session, utility: Utility, meter_id: Any, raw: Any, *, now: datetime,
     allowed_account_ids: Iterable[int] | None = None,
 ) -> ReadingCheck:
     """Check a typed reading (live, while typing): no writes. NotFound for a meter the caller
     may not see."""
     meter = _load_meter(session, meter_id, allowed_account_ids, lock=False)
-    return _evaluate(session, profile, meter, raw, now, parse=True)
+    return _evaluate(session, utility, meter, raw, now, parse=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -497,7 +497,7 @@ def _with_retry(work: Callable[[], T]) -> T:
 
 
 def submit_reading(
-    engine: Engine, profile: Profile, meter_id: Any, raw: Any, *, user_id: int | None = None,
+    engine: Engine, utility: Utility, meter_id: Any, raw: Any, *, user_id: int | None = None,
     now: datetime, confirm: bool = False, allowed_account_ids: Iterable[int] | None = None,
 ) -> Submission:
     """Check and store a customer's reading in one write transaction that locks the meter.
@@ -513,7 +513,7 @@ def submit_reading(
         try:
             with write_session(engine) as s:
                 meter = _load_meter(s, meter_id, allowed, lock=True)
-                check = _evaluate(s, profile, meter, raw, now, parse=True)
+                check = _evaluate(s, utility, meter, raw, now, parse=True)
                 if check.error is not None:
                     raise ReadingRefused(check.error.key, check=check, **check.error.params)
                 if check.warning is not None and confirm is not True:
@@ -528,21 +528,21 @@ def submit_reading(
         except sa.exc.IntegrityError as e:
             if not _is_slot_conflict(e):
                 raise
-            limit = submissions_limit(profile)
+            limit = submissions_limit(utility)
             raise ReadingRefused("errors.reading_limit_reached", limit=limit, used=limit) from None
         return Submission(reading, check)
 
     return _with_retry(attempt)
 
 
-def _record(session: Session, profile: Profile, meter_id: Any, value: Any, source: str, taken_at: datetime,
+def _record(session: Session, utility: Utility, meter_id: Any, value: Any, source: str, taken_at: datetime,
             user_id: int | None) -> Reading:
     meter = _load_meter(session, meter_id, None, lock=True)
     parsed, error = _parse(value, meter.digits)
     if error is not None:
         raise ReadingRefused(error.key, **error.params)
     assert parsed is not None  # _parse gives a value or an error
-    tz = profile.tz
+    tz = utility.tz
     prev = _before(session, stored_id(meter), taken_at, None)
     if prev is not None and parsed < prev.value:
         raise ReadingRefused(
@@ -564,7 +564,7 @@ def _record(session: Session, profile: Profile, meter_id: Any, value: Any, sourc
 
 
 def record_reading(
-    engine: Engine | None, profile: Profile, meter_id: int, value: int, *, source: str, taken_at: datetime,
+    engine: Engine | None, utility: Utility, meter_id: int, value: int, *, source: str, taken_at: datetime,
     user_id: int | None = None, session: Session | None = None,
 ) -> Reading:
     """Store a reading by staff or an import (inspector | controller | estimate): no slot, no
@@ -578,13 +578,13 @@ def record_reading(
         raise InvalidInput("errors.reading_bad_source", source=str(source)[:20])
     _require_aware(taken_at, "taken_at")
     if session is not None:
-        return _record(session, profile, meter_id, value, source, taken_at, user_id)
+        return _record(session, utility, meter_id, value, source, taken_at, user_id)
     if engine is None:
         raise ValueError("record_reading needs an engine or a session")
 
     def attempt() -> Reading:
         with write_session(engine) as s:
-            reading = _record(s, profile, meter_id, value, source, taken_at, user_id)
+            reading = _record(s, utility, meter_id, value, source, taken_at, user_id)
         return reading
 
     return _with_retry(attempt)

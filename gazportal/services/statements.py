@@ -24,7 +24,7 @@ from gazportal.services import billing, i18n, notify, throttle
 from gazportal.services.accounts.linking import require_account
 from gazportal.services.charts import check_period
 from gazportal.services.errors import AccountNotFound, DomainError
-from gazportal.settings import Profile
+from gazportal.settings import Utility
 
 if TYPE_CHECKING:  # pragma: no cover
     from gazportal.settings import Settings
@@ -82,10 +82,10 @@ class Sent:
     period: str
 
 
-def state_lines(session: Session, profile: Profile, account: Account, period: str, lang: str) -> Lines:
+def state_lines(session: Session, utility: Utility, account: Account, period: str, lang: str) -> Lines:
     """``billing.account_state`` formatted for ``lang`` (money in the profile's currency)."""
-    st = billing.account_state(session, stored_id(account), period, profile.tz)
-    code = profile.currency.code
+    st = billing.account_state(session, stored_id(account), period, utility.tz)
+    code = utility.currency.code
     money = lambda v: i18n.format_money(v, code, lang)  # noqa: E731
     charges = [(i18n.t(f"services.{c.service}", lang), i18n.format_volume(c.volume, c.service, lang), money(c.amount))
                for c in st.charges]
@@ -96,11 +96,11 @@ def state_lines(session: Session, profile: Profile, account: Account, period: st
                  debt=money(st.debt) if st.in_debt else "", in_debt=st.in_debt)
 
 
-def compose(profile: Profile, lines: Lines, *, to: str, link: str) -> Mail:
+def compose(utility: Utility, lines: Lines, *, to: str, link: str) -> Mail:
     """The e-mail: a plain-text body and a simple HTML table (every value escaped)."""
     lang = lines.lang
     t = lambda key, **kw: i18n.t(key, lang, **kw)  # noqa: E731
-    name = profile.name.get(lang)
+    name = utility.name.get(lang)
     subject = t("mail.statement.subject", period=lines.period, number=lines.number)
     rows: list[tuple[str, str]] = [
         (t("statement.account"), lines.number),
@@ -155,14 +155,14 @@ def _count_mail(session: Session, user_id: int, now: datetime) -> None:
 # --------------------------------------------------------------------------- sending
 
 
-def send_statement(engine: Engine, profile: Profile, user_id: Any, account_id: Any, period: Any, *,
+def send_statement(engine: Engine, utility: Utility, user_id: Any, account_id: Any, period: Any, *,
                    now: datetime, settings: "Settings | None" = None) -> Sent:
     """Send the account state for ``period`` to the customer's confirmed e-mail.
 
     Raises AccountNotFound (a foreign or missing account), InvalidInput (a bad or future
     period), NoEmail / EmailNotConfirmed, TooManyMails, notify.DeliveryFailed.
     """
-    period = check_period(period, profile, now)
+    period = check_period(period, utility, now)
     with write_session(engine) as session:
         acc = require_account(session, user_id, account_id)
         user = session.get(User, user_id)
@@ -173,10 +173,10 @@ def send_statement(engine: Engine, profile: Profile, user_id: Any, account_id: A
         if not user.email_verified:
             raise EmailNotConfirmed()
         _count_mail(session, stored_id(user), now)
-        lang = i18n.language(user.language if user.language in profile.languages else profile.default_language)
-        lines = state_lines(session, profile, acc, period, lang)
+        lang = i18n.language(user.language if user.language in utility.languages else utility.default_language)
+        lines = state_lines(session, utility, acc, period, lang)
         to = user.email
-    mail = compose(profile, lines, to=to, link=notify.public_link("/statement", settings=settings))
+    mail = compose(utility, lines, to=to, link=notify.public_link("/statement", settings=settings))
     notify.send_mail(mail.to, mail.subject, mail.text, mail.html, settings=settings)
     return Sent(to=to, period=period)
 
@@ -192,18 +192,18 @@ def email_status(session: Session, user_id: Any) -> str:
     return "ok" if user.email_verified else "unconfirmed"
 
 
-def view(session: Session, profile: Profile, user_id: Any, account_id: Any, period: Any, *, now: datetime,
+def view(session: Session, utility: Utility, user_id: Any, account_id: Any, period: Any, *, now: datetime,
          languages: list[str] | tuple[str, ...]) -> dict[str, Lines]:
     """The account state of the customer's account for ``period``, formatted for each language."""
-    period = check_period(period, profile, now)
+    period = check_period(period, utility, now)
     acc = require_account(session, user_id, account_id)
-    return {lang: state_lines(session, profile, acc, period, lang) for lang in languages}
+    return {lang: state_lines(session, utility, acc, period, lang) for lang in languages}
 
 
-def recent_periods(profile: Profile, now: datetime, count: int = 24) -> list[str]:
+def recent_periods(utility: Utility, now: datetime, count: int = 24) -> list[str]:
     """The current month and the ``count - 1`` before it, newest first (the page's choice)."""
     from gazportal.services.charts import current_period
     from gazportal.services.periods import add_months
 
-    cur = current_period(profile, now)
+    cur = current_period(utility, now)
     return [add_months(cur, -i) for i in range(count)]

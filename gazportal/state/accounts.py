@@ -19,7 +19,7 @@ from gazportal.services import accounts as svc
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state.contract import (
-    CUSTOMER, Choice, Ctx, Files, Form, FormMixin, Id, call, engine, field_texts, handler, profile, say,
+    CUSTOMER, Choice, Ctx, Files, Form, FormMixin, Id, call, engine, field_texts, handler, utility, say,
 )
 from gazportal.state.i18n import resay_on_language_change
 from gazportal.state.views import AccountCard, DocumentRow, Option, RequestRow, refusal
@@ -47,7 +47,7 @@ def _size(n: int, lang: str) -> str:
 
 
 def _add_methods() -> list[str]:
-    return list(profile().add_account_by)
+    return list(utility().add_account_by)
 
 
 PICK = Id(blank=True)  # an option of the address picker ("" clears the level)
@@ -189,7 +189,7 @@ class AccountsState(FormMixin, rx.State):
         """Add an account with ``link`` (a service function: engine, profile, user id, ``args``):
         its refusal on the adding form, or the new card and a notice."""
         try:
-            card = await call(link, engine(), profile(), ctx.user_id, *args, now=ctx.now)
+            card = await call(link, engine(), utility(), ctx.user_id, *args, now=ctx.now)
         except DomainError as e:
             self.add_errors, self.error = refusal(e, ctx.lang)
             return
@@ -304,7 +304,7 @@ class AccountsState(FormMixin, rx.State):
             return  # one draft at a time: finish or drop it first
         try:
             rid = await call(
-                svc.create_request, engine(), profile(), user.user_id, data["account_number"],
+                svc.create_request, engine(), utility(), user.user_id, data["account_number"],
                 data["new_owner_name"], data["phone"], data["comment"], now=ctx.now,
             )
         except DomainError as e:

@@ -9,7 +9,7 @@ import reflex as rx
 from gazportal.services import auth
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError
-from gazportal.state.contract import CUSTOMER, Ctx, Form, FormMixin, call, engine, handler, profile
+from gazportal.state.contract import CUSTOMER, Ctx, Form, FormMixin, call, engine, handler, utility
 from gazportal.state.views import refusal
 
 FIELDS = ("current", "password", "password2")
@@ -41,7 +41,7 @@ class PasswordState(FormMixin, rx.State):
         user, lang = ctx.user, ctx.lang
         self.notice = self.error = ""
         await call(
-            auth.change_password, engine(), profile(), user.user_id, form["current"], form["password"],
+            auth.change_password, engine(), utility(), user.user_id, form["current"], form["password"],
             form["password2"], now=ctx.now, keep_session_id=user.session_id,
         )  # a refusal goes to the form (_show_error)
         del form

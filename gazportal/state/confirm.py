@@ -6,7 +6,7 @@ import reflex as rx
 
 from gazportal.services import auth
 from gazportal.state.auth_forms import AuthFormState
-from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, profile
+from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, utility
 from gazportal.state.session import valid_token
 
 
@@ -37,7 +37,7 @@ class ConfirmState(AuthFormState):
     async def submit_code(self, ctx: Ctx, form_data: dict[str, str]):
         self._reset_messages()
         self.login_hint = form_data["login"]
-        await call(auth.confirm_code, engine(), profile(), form_data["login"], form_data["code"], now=ctx.now)
+        await call(auth.confirm_code, engine(), utility(), form_data["login"], form_data["code"], now=ctx.now)
         self.confirmed = True
         self.notice = await self._say("auth.confirm.done")
 
@@ -47,6 +47,6 @@ class ConfirmState(AuthFormState):
         """Send the link or code again; the same answer whether or not the login exists."""
         self._reset_messages()
         self.login_hint = form_data["login"]
-        await call(auth.resend_confirmation, engine(), profile(), form_data["login"], now=ctx.now)
-        key = "auth.confirm.resent_sms" if profile().confirmation == "sms_code" else "auth.confirm.resent_email"
+        await call(auth.resend_confirmation, engine(), utility(), form_data["login"], now=ctx.now)
+        key = "auth.confirm.resent_sms" if utility().confirmation == "sms_code" else "auth.confirm.resent_email"
         self.notice = await self._say(key)

@@ -368,9 +368,9 @@ async def language(state: Any) -> str:
     return (await state.get_state(I18nState)).lang
 
 
-def profile():
+def utility():
     """The utility profile this portal runs with (settings)."""
-    return get_settings().profile
+    return get_settings().utility
 
 
 def engine():
@@ -390,13 +390,13 @@ async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def say(message: Any, lang: str) -> str:
     """A domain error or notice as a sentence in ``lang`` (``services.i18n.error_text`` with the
     profile's time zone and currency): the one renderer of the web layer."""
-    p = profile()
+    p = utility()
     return i18n.error_text(message, lang, tz=p.tz, currency=p.currency.code)
 
 
 def field_texts(err: FormErrors, lang: str) -> dict[str, str]:
     """The field messages of a FormErrors: field name -> sentence."""
-    p = profile()
+    p = utility()
     return i18n.field_texts(err, lang, tz=p.tz, currency=p.currency.code)
 
 
@@ -654,6 +654,6 @@ def declared_handlers(state_cls: type) -> dict[str, Declaration | None]:
 __all__ = [
     "ACCESS_LEVELS", "Arg", "BadArguments", "CUSTOMER", "Choice", "Ctx", "Declaration", "Files", "Flag", "Form",
     "FormMixin", "Id", "NotSignedIn", "PUBLIC", "SUBMISSION", "Text", "call", "declaration_of", "declared_handlers",
-    "engine", "field_texts", "handler", "ident", "language", "new_submission_id", "profile", "remember_resolved",
+    "engine", "field_texts", "handler", "ident", "language", "new_submission_id", "utility", "remember_resolved",
     "resolve_user", "say",
 ]

@@ -20,7 +20,7 @@ from gazportal.services import i18n, readings
 from gazportal.services.errors import DomainError
 from gazportal.services.readings import ReadingCheck, ReadingRefused
 from gazportal.state.contract import (
-    CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, call, engine, handler, ident, profile, say,
+    CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, call, engine, handler, ident, utility, say,
 )
 from gazportal.state.i18n import resay_on_language_change
 from gazportal.state.views import AccountInfo, AccountOption, MeterView, ReadingRow, Verdict
@@ -43,7 +43,7 @@ def _sentence(text: str) -> str:
 
 
 def _money(amount: Decimal, lang: str) -> str:
-    return i18n.format_money(amount, profile().currency.code, lang)
+    return i18n.format_money(amount, utility().currency.code, lang)
 
 
 def _volume_text(volume: int | Decimal, unit: str, lang: str, places: int = 0) -> str:
@@ -136,7 +136,7 @@ class DashboardState(FormMixin, rx.State):
                 else:
                     note = _sentence(i18n.t(
                         "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
-                        opens=i18n.format_date(readings.reading_window(profile(), _next_month(w)).opens_on, lang)))
+                        opens=i18n.format_date(readings.reading_window(utility(), _next_month(w)).opens_on, lang)))
             previous = _reading_row(last, lang) if last else ReadingRow()
             meters.append(MeterView(
                 id=str(m.id),
@@ -165,7 +165,7 @@ class DashboardState(FormMixin, rx.State):
                 aid = account_id if account_id is not None else (cards[0].id if cards else None)
                 if aid is None:
                     return cards, None
-                return cards, svc.account_dashboard(s, profile(), user_id, aid, now=moment)
+                return cards, svc.account_dashboard(s, utility(), user_id, aid, now=moment)
 
         try:
             cards, dash = await call(read)
@@ -256,7 +256,7 @@ class DashboardState(FormMixin, rx.State):
         def check():
             with read_session(engine()) as s:
                 allowed = svc.allowed_account_ids(s, user_id)
-                return readings.check_reading(s, profile(), mid, value, now=moment, allowed_account_ids=allowed)
+                return readings.check_reading(s, utility(), mid, value, now=moment, allowed_account_ids=allowed)
 
         try:
             checked = await call(check)
@@ -290,7 +290,7 @@ class DashboardState(FormMixin, rx.State):
             with read_session(engine()) as s:
                 allowed = svc.allowed_account_ids(s, user_id)
             return readings.submit_reading(
-                engine(), profile(), mid, reading, user_id=user_id, now=moment, confirm=confirm,
+                engine(), utility(), mid, reading, user_id=user_id, now=moment, confirm=confirm,
                 allowed_account_ids=allowed,
             )
 
@@ -327,7 +327,7 @@ def _reading_row(reading, lang: str) -> ReadingRow:
     """A reading as the dashboard lists it (the date in the profile's time zone)."""
     return ReadingRow(
         value=str(reading.value),
-        date=i18n.format_date(reading.taken_at.astimezone(profile().tz), lang),
+        date=i18n.format_date(reading.taken_at.astimezone(utility().tz), lang),
         source=i18n.t(f"dashboard.source.{reading.source}", lang),
     )
 

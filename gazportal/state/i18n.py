@@ -26,12 +26,12 @@ from gazportal.state.contract import PUBLIC, Choice, Ctx, handler
 log = logging.getLogger("gazportal.web.i18n")
 
 
-def _profile():
-    return get_settings().profile
+def _utility():
+    return get_settings().utility
 
 
 def _languages() -> tuple[str, ...]:
-    return tuple(_profile().languages)
+    return tuple(_utility().languages)
 
 
 def _document_script(lang: str) -> str:
@@ -58,13 +58,13 @@ class I18nState(rx.State):
 
     @rx.var
     def lang(self) -> str:
-        profile = _profile()
+        utility = _utility()
         pref = self.lang_pref
-        return pref if isinstance(pref, str) and pref in profile.languages else profile.default_language
+        return pref if isinstance(pref, str) and pref in utility.languages else utility.default_language
 
     @rx.var
     def t(self) -> dict[str, str]:
-        return i18n.ui_messages(_profile(), self.lang)
+        return i18n.ui_messages(_utility(), self.lang)
 
     @rx.event
     @handler(PUBLIC, lang=Choice(_languages))
@@ -88,7 +88,7 @@ class I18nState(rx.State):
         if user is None or user.language == lang:
             return
         try:
-            await asyncio.to_thread(auth.update_user_profile, get_engine(), _profile(), user.user_id,
+            await asyncio.to_thread(auth.update_user_profile, get_engine(), _utility(), user.user_id,
                                     {"language": lang})
         except DomainError as e:  # the user vanished meanwhile: the browser keeps the choice
             log.info("language not saved for user %s: %s", user.user_id, e.key)
@@ -98,7 +98,7 @@ class I18nState(rx.State):
     def _adopt(self, lang: Any) -> rx.event.EventSpec | None:
         """Switch to a signed-in user's saved language (a profile's language only); returns the
         script that puts it on <html lang>, or None when nothing changes."""
-        if not isinstance(lang, str) or lang not in _profile().languages:
+        if not isinstance(lang, str) or lang not in _utility().languages:
             return None
         self.lang_pref = lang
         return rx.call_script(_document_script(lang))

@@ -20,7 +20,7 @@ from gazportal.services import i18n
 from gazportal.services import messages as svc
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state.contract import (
-    CUSTOMER, PUBLIC, Choice, Ctx, Form, FormMixin, Text, call, engine, field_texts, handler, ident, profile, say,
+    CUSTOMER, PUBLIC, Choice, Ctx, Form, FormMixin, Text, call, engine, field_texts, handler, ident, utility, say,
 )
 from gazportal.state.views import AccountOption, MessageRow
 
@@ -39,7 +39,7 @@ MESSAGE_FORM = Form(FIELDS, prefix=FORM_PREFIX, strip=False, limits=RAW_LIMITS)
 
 def format_when(value, lang: str) -> str:
     """A moment in the profile's time zone, in the language (``Mar 12, 2026, 14:05``)."""
-    local = value.astimezone(profile().tz)
+    local = value.astimezone(utility().tz)
     loc = i18n.babel_locale(lang)
     return f"{babel_dates.format_date(local, 'medium', locale=loc)}, {babel_dates.format_time(local, 'short', locale=loc)}"
 
@@ -117,7 +117,7 @@ class MessagesState(FormMixin, rx.State):
         self.notice = self.error = self.sent_subject = ""
         try:
             msg = await call(
-                svc.send_message, engine(), profile(), user.user_id, data["kind"], data["subject"],
+                svc.send_message, engine(), utility(), user.user_id, data["kind"], data["subject"],
                 data["body"], account_id, now=ctx.now,
             )
         except FormErrors as e:
@@ -158,7 +158,7 @@ class MessagesState(FormMixin, rx.State):
                 status=m.status,
                 status_text=i18n.t(f"messages.status.{m.status}", lang),
                 # in every language of the profile: switching the language needs no reload
-                dates={lg: format_when(m.created_at, lg) for lg in profile().languages},
+                dates={lg: format_when(m.created_at, lg) for lg in utility().languages},
                 date_iso=m.created_at.isoformat(),
                 account=m.account_number or "",
             )

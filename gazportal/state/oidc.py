@@ -26,7 +26,7 @@ from gazportal.services.errors import DomainError
 from gazportal.services.oidc import OidcClient, OidcError
 from gazportal.settings import get_settings
 from gazportal.state.auth_forms import AuthFormState
-from gazportal.state.contract import PUBLIC, Ctx, call, engine, handler, profile
+from gazportal.state.contract import PUBLIC, Ctx, call, engine, handler, utility
 from gazportal.state.i18n import adopt_user_language
 from gazportal.state.session import HOME_ROUTE, hand_over, start_script
 
@@ -61,7 +61,7 @@ def _finish(params: dict[str, str], pending: Pending, *, at: datetime, user_agen
         claims = client.complete(
             params, state=pending.state, nonce=pending.nonce, code_verifier=pending.code_verifier, now=at
         )
-    return oidc.sign_in_oidc(engine(), profile(), claims, now=at, user_agent=user_agent)
+    return oidc.sign_in_oidc(engine(), utility(), claims, now=at, user_agent=user_agent)
 
 
 def _query(router: Any) -> dict[str, str]:

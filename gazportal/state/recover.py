@@ -7,7 +7,7 @@ import reflex as rx
 
 from gazportal.services import auth
 from gazportal.state.auth_forms import AuthFormState
-from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, profile
+from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, utility
 from gazportal.state.session import valid_token
 
 PASSWORDS = ("password", "password2")
@@ -15,7 +15,7 @@ PASSWORDS = ("password", "password2")
 
 def by_code() -> bool:
     """The profile resets by an SMS code (phone logins / SMS confirmation), else by e-mail link."""
-    p = profile()
+    p = utility()
     return p.confirmation == "sms_code" or p.login_identifier == "phone"
 
 
@@ -44,7 +44,7 @@ class RecoverState(AuthFormState):
         self.login_hint = form_data["login"]
         self.busy = True
         yield
-        await call(auth.request_reset, engine(), profile(), form_data["login"], now=ctx.now)
+        await call(auth.request_reset, engine(), utility(), form_data["login"], now=ctx.now)
         self.busy = False
         if by_code():
             self.stage = "code"
@@ -59,7 +59,7 @@ class RecoverState(AuthFormState):
         self._reset_messages()
         self.login_hint = form_data["login"]
         await call(
-            auth.reset_password_with_code, engine(), profile(), form_data["login"], form_data["code"],
+            auth.reset_password_with_code, engine(), utility(), form_data["login"], form_data["code"],
             form_data["password"], form_data["password2"], now=ctx.now,
         )
         self.done = True
@@ -73,7 +73,7 @@ class RecoverState(AuthFormState):
             self.error = await self._say("errors.link_invalid")
             return
         await call(
-            auth.reset_password_with_link, engine(), profile(), self._token,
+            auth.reset_password_with_link, engine(), utility(), self._token,
             form_data["password"], form_data["password2"], now=ctx.now,
         )
         self._token = ""

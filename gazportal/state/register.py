@@ -16,7 +16,7 @@ from gazportal.services import auth, captcha
 from gazportal.services.errors import DomainError
 from gazportal.state.auth_forms import AuthFormState
 from gazportal.state.confirm import ConfirmState
-from gazportal.state.contract import PUBLIC, Choice, Ctx, Form, call, engine, handler, profile
+from gazportal.state.contract import PUBLIC, Choice, Ctx, Form, call, engine, handler, utility
 
 TEXT_FIELDS = ("login", "email", "surname", "name", "phone", "kind", "bin", "account_number", "last_payment")
 SECRET_FIELDS = ("password", "password2")
@@ -35,12 +35,12 @@ RESET_WIDGET = "document.querySelectorAll('altcha-widget').forEach(w => w.reset 
 
 
 def _challenge_json() -> str:
-    return json.dumps(captcha.new_challenge()) if profile().captcha else ""
+    return json.dumps(captcha.new_challenge()) if utility().captcha else ""
 
 
 def _registration(form: dict[str, Any], lang: str) -> dict[str, Any]:
     """What auth.register takes, from the page's form and the profile's rules."""
-    p = profile()
+    p = utility()
     data = dict(form)
     data["captcha"] = data.pop(CAPTCHA_FIELD)
     if p.login_identifier == "account" and p.proof_by_last_payment:
@@ -71,14 +71,14 @@ class RegisterState(AuthFormState):
     @rx.event
     @handler(PUBLIC, value=Choice(("person", "legal")))
     def set_kind(self, ctx: Ctx, value: str):
-        if profile().legal_entities:
+        if utility().legal_entities:
             self.kind = value
 
     @rx.event
     @handler(PUBLIC)
     def new_challenge(self, ctx: Ctx):
         """The widget's challenge expired (10 minutes): a fresh one."""
-        if profile().captcha:
+        if utility().captcha:
             self.challenge = _challenge_json()
 
     @rx.event
@@ -86,7 +86,7 @@ class RegisterState(AuthFormState):
     async def submit(self, ctx: Ctx, form_data: dict[str, Any]):
         """Register; a repeated submit of the same form registers nothing more."""
         self._reset_messages()
-        p = profile()
+        p = utility()
         data = _registration(form_data, ctx.lang)
         self.kind = data["kind"]
         self.busy = True

@@ -12,7 +12,7 @@ import reflex as rx
 from gazportal.services import auth
 from gazportal.services.errors import DomainError
 from gazportal.state.auth_forms import AuthFormState
-from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, profile
+from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, utility
 from gazportal.state.i18n import adopt_user_language
 from gazportal.state.session import HOME_ROUTE, hand_over, start_script
 
@@ -39,7 +39,7 @@ class SignInState(AuthFormState):
         yield
         user_agent = self.router.headers.user_agent if self.router else ""
         result = await call(
-            auth.sign_in, engine(), profile(), form["login"], form["password"], remember=form["remember"],
+            auth.sign_in, engine(), utility(), form["login"], form["password"], remember=form["remember"],
             now=ctx.now, user_agent=(user_agent or "")[:300],
         )
         user, code = await call(hand_over, result.token)

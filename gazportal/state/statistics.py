@@ -19,7 +19,7 @@ from gazportal.services import accounts as accounts_svc
 from gazportal.services import charts, i18n, statements
 from gazportal.services.errors import DomainError, InvalidInput
 from gazportal.state.contract import (
-    CUSTOMER, Ctx, Form, FormMixin, Id, Text, call, engine, handler, profile, say,
+    CUSTOMER, Ctx, Form, FormMixin, Id, Text, call, engine, handler, utility, say,
 )
 from gazportal.state.views import AccountOption, ChargeRow, MonthRow, PaymentRow, PeriodOption, StatementInfo
 
@@ -37,7 +37,7 @@ def _month_row(row: dict[str, str]) -> MonthRow:
 
 
 def _languages() -> list[str]:
-    return list(profile().languages)
+    return list(utility().languages)
 
 
 class _AccountChoice(rx.State, mixin=True):
@@ -93,7 +93,7 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
 
         def load():
             with read_session(engine()) as s:
-                return charts.load_statistics(s, profile(), user_id, account_id, first, last,
+                return charts.load_statistics(s, utility(), user_id, account_id, first, last,
                                               now=ctx.now, languages=_languages(), service=service)
 
         try:
@@ -116,14 +116,14 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
         await self._start(ctx)
         self.error, self.errors = "", {}
         if not self.first or not self.last:
-            self.first, self.last = charts.default_range(profile(), ctx.now)
+            self.first, self.last = charts.default_range(utility(), ctx.now)
         if self.account_id:
             err = await self._show(ctx, self.first, self.last)
             if err is not None and self.service:  # e.g. a service the account no longer has
                 self.service = ""
                 err = await self._show(ctx, self.first, self.last)
             if err is not None:  # e.g. a range remembered from another month
-                self.first, self.last = charts.default_range(profile(), ctx.now)
+                self.first, self.last = charts.default_range(utility(), ctx.now)
                 self.error = await self._show(ctx, self.first, self.last) or ""
         else:
             self._clear_figures()
@@ -157,7 +157,7 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
         data, lang = form, ctx.lang
         self.error = ""
         errors: dict[str, str] = {}
-        prof, now = profile(), ctx.now
+        prof, now = utility(), ctx.now
         for name in ("first", "last"):
             try:
                 charts.check_period(data[name], prof, now)
@@ -195,7 +195,7 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
                 status = statements.email_status(s, user_id)
                 if not account_id:
                     return status, None
-                return status, statements.view(s, profile(), user_id, int(account_id), period,
+                return status, statements.view(s, utility(), user_id, int(account_id), period,
                                                now=ctx.now, languages=_languages())
 
         try:
@@ -227,7 +227,7 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
         await self._start(ctx)
         self.error = self.notice = ""
         self.sending = False
-        recent = statements.recent_periods(profile(), ctx.now)
+        recent = statements.recent_periods(utility(), ctx.now)
         self.periods = {lg: [PeriodOption(p, i18n.format_period(p, lg)) for p in recent] for lg in _languages()}
         if self.period not in recent:
             self.period = recent[0]
@@ -264,7 +264,7 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
         self.sending = True
         yield
         try:
-            sent = await call(statements.send_statement, engine(), profile(), ctx.user_id,
+            sent = await call(statements.send_statement, engine(), utility(), ctx.user_id,
                               int(self.account_id), self.period, now=ctx.now)
         except (statements.NoEmail, statements.EmailNotConfirmed) as e:
             self.email_status = "none" if isinstance(e, statements.NoEmail) else "unconfirmed"

@@ -13,7 +13,7 @@ from gazportal.services import auth
 from gazportal.services import i18n
 from gazportal.services.errors import DomainError
 from gazportal.state.contract import (
-    CUSTOMER, PUBLIC, Ctx, Form, FormMixin, call, engine, handler, profile,
+    CUSTOMER, PUBLIC, Ctx, Form, FormMixin, call, engine, handler, utility,
 )
 from gazportal.state.i18n import I18nState, _document_script, resay_on_language_change
 from gazportal.state.views import ProfileValues, refusal
@@ -85,7 +85,7 @@ class ProfileState(FormMixin, rx.State):
             if data[name] == "" and not _s(getattr(before, name)):
                 del data[name]
         # a refusal goes to the form (_show_error)
-        after = await call(auth.update_user_profile, engine(), profile(), user.user_id, data, now=ctx.now)
+        after = await call(auth.update_user_profile, engine(), utility(), user.user_id, data, now=ctx.now)
         self.errors = {}
         self._fill(after)
         asked = data.get("email", "")
@@ -93,7 +93,7 @@ class ProfileState(FormMixin, rx.State):
         # The language is the user's: the portal switches to it at once.
         new_lang = after.language
         script = None
-        if new_lang in profile().languages:
+        if new_lang in utility().languages:
             i18n_state = await self.get_state(I18nState)
             if i18n_state.lang_pref != new_lang:
                 i18n_state.lang_pref = new_lang

@@ -98,8 +98,8 @@ def on_load(row: Route) -> list[Any]:
 def title(row: Route):
     t = I18nState.t
     if row.route == "/":
-        return t["profile.name"] + " · " + t[row.title]
-    return t[row.title] + " · " + t["profile.name"]
+        return t["utility.name"] + " · " + t[row.title]
+    return t[row.title] + " · " + t["utility.name"]
 
 
 def add_routes(app: rx.App, image: str) -> None:

@@ -38,7 +38,7 @@ TOOLS_BIN = ROOT / ".tools" / "node_modules" / ".bin"
 AXE_JS = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CACHE = Path(os.environ.get("GAZPORTAL_E2E_CACHE", Path(tempfile.gettempdir()) / "gazportal-e2e"))
-PROFILES = [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz,shygysenergotrade").split(",") if p.strip()]
+UTILITIES = [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz,shygysenergotrade").split(",") if p.strip()]
 START_TIMEOUT = float(os.environ.get("GAZPORTAL_E2E_START_TIMEOUT", "600"))
 CHROMIUM = os.environ.get("GAZPORTAL_E2E_CHROMIUM", "/usr/bin/chromium")
 # How long an expect() may wait for the page to get where it should (ms). Playwright's own default
@@ -114,7 +114,7 @@ def _answers(url: str) -> bool:
 
 @dataclass
 class Portal:
-    profile_id: str
+    utility_id: str
     url: str
     log: Path
     started_in: float
@@ -155,13 +155,13 @@ def _migrate(db_file: Path) -> None:
         engine.dispose()
 
 
-@pytest.fixture(scope="session", params=PROFILES)
+@pytest.fixture(scope="session", params=UTILITIES)
 def portal(request, tmp_path_factory):
     """The portal for one profile, running in production mode on a free port."""
     yield from run_portal(request.param, tmp_path_factory.mktemp(f"portal-{request.param}"))
 
 
-def run_portal(profile_id: str, tmp: Path, *, port: int | None = None, extra_env: dict[str, str] | None = None,
+def run_portal(utility_id: str, tmp: Path, *, port: int | None = None, extra_env: dict[str, str] | None = None,
                build: str | None = None):
     """Start a portal; a generator that yields the Portal and stops it when resumed. ``extra_env``
     adds settings (e.g. GAZPORTAL_OIDC_*); ``build`` names a build directory of its own under CACHE,
@@ -169,7 +169,7 @@ def run_portal(profile_id: str, tmp: Path, *, port: int | None = None, extra_env
     db_file = tmp / "portal.db"
     _migrate(db_file)
     subprocess.run(  # demo accounts, payments and the address directory
-        [sys.executable, "-m", "gazportal.cli", "--db-url", f"sqlite:///{db_file}", "--profile", profile_id,
+        [sys.executable, "-m", "gazportal.cli", "--db-url", f"sqlite:///{db_file}", "--profile", utility_id,
          "demo", "--accounts", "30", "--seed", "1"],
         cwd=ROOT, check=True, capture_output=True,
     )
@@ -178,16 +178,16 @@ def run_portal(profile_id: str, tmp: Path, *, port: int | None = None, extra_env
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REFLEX_", "GAZPORTAL_"))}
     env.update(
         PATH=f"{TOOLS_BIN}{os.pathsep}{env.get('PATH', '')}",
-        GAZPORTAL_PROFILE=profile_id,
+        GAZPORTAL_PROFILE=utility_id,
         GAZPORTAL_DB_URL=f"sqlite:///{db_file}",
         GAZPORTAL_PUBLIC_URL=url,
         GAZPORTAL_OUTBOX=str(tmp / "outbox"),
-        REFLEX_WEB_WORKDIR=str(CACHE / (build or profile_id) / "web"),
+        REFLEX_WEB_WORKDIR=str(CACHE / (build or utility_id) / "web"),
         REFLEX_STATES_WORKDIR=str(tmp / "states"),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra_env or {})
-    (CACHE / (build or profile_id)).mkdir(parents=True, exist_ok=True)
+    (CACHE / (build or utility_id)).mkdir(parents=True, exist_ok=True)
     log = tmp / "reflex.log"
     lockfiles = _lockfiles()
     started = time.monotonic()
@@ -209,8 +209,8 @@ def run_portal(profile_id: str, tmp: Path, *, port: int | None = None, extra_env
             time.sleep(1)
         took = time.monotonic() - started
         _restore_lock_formatting(lockfiles)
-        print(f"\n[e2e] {profile_id}: portal up at {url} after {took:.1f} s")
-        yield Portal(profile_id=profile_id, url=url, log=log, started_in=took, db_url=f"sqlite:///{db_file}",
+        print(f"\n[e2e] {utility_id}: portal up at {url} after {took:.1f} s")
+        yield Portal(utility_id=utility_id, url=url, log=log, started_in=took, db_url=f"sqlite:///{db_file}",
                      outbox=tmp / "outbox")
     finally:
         stop_process_group(proc)
@@ -234,8 +234,8 @@ def portal_factory(tmp_path_factory):
     port=..., extra_env=..., build=...)`` -> Portal (see run_portal); stopped after the module."""
     running = []
 
-    def start(profile_id: str, **kwargs) -> Portal:
-        gen = run_portal(profile_id, tmp_path_factory.mktemp(f"portal-{profile_id}"), **kwargs)
+    def start(utility_id: str, **kwargs) -> Portal:
+        gen = run_portal(utility_id, tmp_path_factory.mktemp(f"portal-{utility_id}"), **kwargs)
         running.append(gen)
         return next(gen)
 
@@ -250,19 +250,19 @@ def whole_month_portal(tmp_path_factory):
     window is the whole month (helpers.whole_month_profile), started on first use and shared by
     every test of the session (test_readings, test_new_customer); its build is cached as
     <profile>-readings."""
-    from helpers import whole_month_profile
+    from helpers import whole_month_utility
 
     running: dict[str, Portal] = {}
     gens = []
 
-    def get(profile_id: str) -> Portal:
-        if profile_id not in running:
-            path = whole_month_profile(profile_id, tmp_path_factory.mktemp(f"profile-{profile_id}"))
-            gen = run_portal(profile_id, tmp_path_factory.mktemp(f"portal-{profile_id}-readings"),
-                             extra_env={"GAZPORTAL_PROFILE": str(path)}, build=f"{profile_id}-readings")
+    def get(utility_id: str) -> Portal:
+        if utility_id not in running:
+            path = whole_month_utility(utility_id, tmp_path_factory.mktemp(f"profile-{utility_id}"))
+            gen = run_portal(utility_id, tmp_path_factory.mktemp(f"portal-{utility_id}-readings"),
+                             extra_env={"GAZPORTAL_PROFILE": str(path)}, build=f"{utility_id}-readings")
             gens.append(gen)
-            running[profile_id] = next(gen)
-        return running[profile_id]
+            running[utility_id] = next(gen)
+        return running[utility_id]
 
     yield get
     for gen in reversed(gens):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gazportal.services import i18n
-from gazportal.settings import PROFILES_DIR, load_profile
+from gazportal.settings import UTILITIES_DIR, load_utility
 
 VIEWPORTS = {
     "desktop": dict(viewport={"width": 1280, "height": 800}, device_scale_factor=1),
@@ -127,9 +127,9 @@ def check_and_shoot(page, axe_source: str, path: Path, label: str = "") -> None:
     )
 
 
-def check_page(page, axe_source, screenshots: Path, profile, name: str, lang: str, device: str) -> None:
+def check_page(page, axe_source, screenshots: Path, utility, name: str, lang: str, device: str) -> None:
     """check_and_shoot, saved as <profile>-<name>-<lang>-<device>.png."""
-    check_and_shoot(page, axe_source, screenshots / f"{profile.id}-{name}-{lang}-{device}.png",
+    check_and_shoot(page, axe_source, screenshots / f"{utility.id}-{name}-{lang}-{device}.png",
                     f"{name}/{lang}/{device}")
 
 
@@ -209,14 +209,14 @@ def picker_address(s, account) -> dict:
                 flat=flat.number if flat else None)
 
 
-def add_account(page, profile, number: str, payment: str, address: dict) -> None:
+def add_account(page, utility, number: str, payment: str, address: dict) -> None:
     """On /accounts: add the account ``number`` the way the profile lets a customer: by its last
     payment (a wrong amount first: marked, the number kept) or with the address picker (branch,
     settlement, street, house, flat names); returns when its card and the notice are shown."""
     from playwright.sync_api import expect
 
-    if "payment_proof" in profile.add_account_by:
-        if len(profile.add_account_by) > 1:
+    if "payment_proof" in utility.add_account_by:
+        if len(utility.add_account_by) > 1:
             page.locator("button[data-mode=payment_proof]").click()
         page.locator("#add-number").fill(number)
         page.locator("#add-last_payment").fill("1.00")
@@ -282,23 +282,23 @@ def sms_code(body: str) -> str:
     return m.group(1)
 
 
-def reading_profiles(profiles: list[str]) -> list[str]:
+def reading_utilities(utilities: list[str]) -> list[str]:
     """Of ``profiles``, those whose customers sign in with an e-mail or a phone and a password and
     no CAPTCHA: the portals the reading and new-customer walks run on."""
-    return [p for p in profiles if not load_profile(p).captcha and load_profile(p).login_identifier in ("email", "phone")]
+    return [p for p in utilities if not load_utility(p).captcha and load_utility(p).login_identifier in ("email", "phone")]
 
 
 # --- a profile whose reading window is the whole month ---------------------------------------------
 
 
-def whole_month_profile(profile_id: str, folder: Path) -> Path:
+def whole_month_utility(utility_id: str, folder: Path) -> Path:
     """A copy of the profile (a TOML file in ``folder``) whose reading window is the whole month, so
     that a test of reading entry does not depend on today's date; the production profiles stay."""
-    text = (PROFILES_DIR / f"{profile_id}.toml").read_text(encoding="utf-8")
+    text = (UTILITIES_DIR / f"{utility_id}.toml").read_text(encoding="utf-8")
     text, n = re.subn(r"(?ms)^\[reading_window\]\s*\nfrom_day\s*=\s*\d+[^\n]*\nto_day\s*=\s*\d+[^\n]*$",
                       "[reading_window]\nfrom_day = 1\nto_day = 31", text)
     assert n == 1, "the profile's [reading_window] was not found"
-    path = folder / f"{profile_id}.toml"
+    path = folder / f"{utility_id}.toml"
     path.write_text(text, encoding="utf-8")
-    assert load_profile(str(path)).reading_window.to_day == 31
+    assert load_utility(str(path)).reading_window.to_day == 31
     return path

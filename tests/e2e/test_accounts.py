@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from helpers import (
     PASSWORD, VIEWPORTS, add_account, check_and_shoot, check_page, nav_to, new_page, picker_address, switch_lang, t,
 )
@@ -42,10 +42,10 @@ def _customer(portal) -> Customer:
     from gazportal.models import Account, Payment, User, UserAccountLink
     from gazportal.services.passwords import hash_password
 
-    profile = load_profile(portal.profile_id)
+    utility = load_utility(portal.utility_id)
     n = next(_serial)
     stamp = datetime.now(UTC).strftime("%H%M%S")
-    if profile.login_identifier == "phone":
+    if utility.login_identifier == "phone":
         login = f"+38050{stamp}{n}"[:13]
         email = None
     else:
@@ -57,12 +57,12 @@ def _customer(portal) -> Customer:
             free = [a for a in s.exec(select(Account).where(Account.kind == "person").order_by(Account.id)).all()
                     if a.id not in taken and a.house_id]
             own, target = free[0], free[1]
-            if profile.login_identifier == "account":  # e.g. Shygysenergotrade: sign in by account number
+            if utility.login_identifier == "account":  # e.g. Shygysenergotrade: sign in by account number
                 login = own.number
             user = User(login=login, email=email, phone=login if email is None else None,
                         password_hash=hash_password(PASSWORD), surname="Тестова", name="Анна", is_active=True,
                         email_verified=email is not None, phone_verified=email is None,
-                        language=profile.default_language, created_at=datetime.now(UTC) - timedelta(days=1))
+                        language=utility.default_language, created_at=datetime.now(UTC) - timedelta(days=1))
             s.add(user)
             s.flush()
             s.add(UserAccountLink(user_id=user.id, account_id=own.id))
@@ -79,8 +79,8 @@ def _customer(portal) -> Customer:
 def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
     from playwright.sync_api import expect
 
-    profile = load_profile(portal.profile_id)
-    lang = profile.default_language
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
     who = _customer(portal)
     context = browser.new_context(**VIEWPORTS[device])
     try:
@@ -98,20 +98,20 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         expect(page.locator("h1")).to_have_text(t("accounts.title", lang))
 
         # Add an account.
-        add_account(page, profile, who.add_number, who.add_payment, who.address)
+        add_account(page, utility, who.add_number, who.add_payment, who.address)
 
         # Unlink it again, through the confirmation dialog.
         page.locator(f"[data-unlink='{who.add_number}']").click()
         dialog = page.get_by_role("alertdialog")
         expect(dialog).to_contain_text(who.add_number)
-        check_and_shoot(page, axe_source, screenshots / f"{profile.id}-accounts-unlink-{lang}-{device}.png")
+        check_and_shoot(page, axe_source, screenshots / f"{utility.id}-accounts-unlink-{lang}-{device}.png")
         page.locator("#unlink-confirm").click()
         expect(page.locator(f"[data-account='{who.add_number}']")).to_have_count(0)
 
         # A re-registration request with a document.
         page.locator("#rereg-account_number").fill(who.own_number)
         page.locator("#rereg-new_owner_name").fill("Петренко Петро")
-        page.locator("#rereg-phone").fill("+77011234567" if profile.phone_region == "KZ" else "+380501234567")
+        page.locator("#rereg-phone").fill("+77011234567" if utility.phone_region == "KZ" else "+380501234567")
         page.locator("#rereg-form button[type=submit]").click()
         upload = page.locator("#rereg-doc input[type=file]")
         expect(upload).to_have_count(1)
@@ -121,10 +121,10 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         page.locator("#rereg-submit").click()
         expect(page.locator(".gp-req [data-status=submitted]")).to_have_count(1)
 
-        for lang_ in profile.languages:
+        for lang_ in utility.languages:
             switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(t("accounts.title", lang_))
-            check_page(page, axe_source, screenshots, profile, "accounts", lang_, device)
+            check_page(page, axe_source, screenshots, utility, "accounts", lang_, device)
         switch_lang(page, lang)
 
         # Profile: edit a field, the change is kept.
@@ -137,20 +137,20 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         expect(page.locator("#profile-notice")).to_have_text(t("my_profile.saved", lang))
         page.reload()
         expect(page.locator("#prof-surname")).to_have_value("Новикова")
-        for lang_ in profile.languages:
+        for lang_ in utility.languages:
             switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(t("my_profile.title", lang_))
             expect(page.locator("#prof-language")).to_have_value(lang_)  # the form agrees with the switch
-            check_page(page, axe_source, screenshots, profile, "profile", lang_, device)
+            check_page(page, axe_source, screenshots, utility, "profile", lang_, device)
         switch_lang(page, lang)
 
         # Password: a wrong current one is marked, then the change goes through.
         nav_to(page, "password")
         expect(page).to_have_url(re.compile(r"/password$"))
-        for lang_ in profile.languages:
+        for lang_ in utility.languages:
             switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(t("change_password.title", lang_))
-            check_page(page, axe_source, screenshots, profile, "password", lang_, device)
+            check_page(page, axe_source, screenshots, utility, "password", lang_, device)
         switch_lang(page, lang)
         page.locator("#pw-current").fill("not-my-password-1")
         page.locator("#pw-password").fill(NEW_PASSWORD)

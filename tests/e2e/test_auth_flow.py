@@ -14,15 +14,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from helpers import PASSWORD, VIEWPORTS, check_and_shoot, nav_to, new_page, t
 
 TIMEOUT = 20_000
 SOCKET_CEILING = 30.0  # s: how long an awaited socket reply may take on a loaded machine
 
 
-def _check(page, axe_source, screenshots, profile_id, name, device):
-    check_and_shoot(page, axe_source, screenshots / f"{profile_id}-{name}-{device}.png")
+def _check(page, axe_source, screenshots, utility_id, name, device):
+    check_and_shoot(page, axe_source, screenshots / f"{utility_id}-{name}-{device}.png")
 
 
 def _free_account(portal):
@@ -75,8 +75,8 @@ def test_auth_pages_look_right_and_pass_axe(portal, browser, axe_source, screens
     """Every page of the auth layer, in the default language; wrong registration fields marked red."""
     from playwright.sync_api import expect
 
-    profile = load_profile(portal.profile_id)
-    lang = profile.default_language
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
     context = browser.new_context(**VIEWPORTS[device])
     try:
         page, errors = new_page(context, TIMEOUT)
@@ -89,7 +89,7 @@ def test_auth_pages_look_right_and_pass_axe(portal, browser, axe_source, screens
         ]:
             page.goto(portal.url + route)
             expect(page.locator("h1")).to_have_text(t(title, lang))
-            _check(page, axe_source, screenshots, profile.id, name, device)
+            _check(page, axe_source, screenshots, utility.id, name, device)
 
         # Registration with wrong fields: the form says so, the wrong ones are red, the rest stay.
         page.goto(portal.url + "/register")
@@ -103,17 +103,17 @@ def test_auth_pages_look_right_and_pass_axe(portal, browser, axe_source, screens
         expect(page.locator("#reg-password2-err")).to_have_text(t("errors.password_mismatch", lang))
         expect(page.locator("#reg-surname")).to_have_attribute("aria-invalid", "false")
         expect(page.locator("#reg-surname")).to_have_value("Ахметова")
-        _check(page, axe_source, screenshots, profile.id, "register-errors", device)
+        _check(page, axe_source, screenshots, utility.id, "register-errors", device)
 
         # Sign-in refused: a clear message.
         page.goto(portal.url + "/signin")
-        page.locator("#signin-login").fill("nobody@example.org" if profile.login_identifier == "email"
-                                            else profile.account_number_example if profile.login_identifier == "account"
+        page.locator("#signin-login").fill("nobody@example.org" if utility.login_identifier == "email"
+                                            else utility.account_number_example if utility.login_identifier == "account"
                                             else "+380501112233")
         page.locator("#signin-password").fill("wrong-password-1")
         page.locator("#signin-submit").click()
         expect(page.locator("#signin-error")).to_contain_text(t("errors.sign_in_failed", lang))
-        _check(page, axe_source, screenshots, profile.id, "signin-refused", device)
+        _check(page, axe_source, screenshots, utility.id, "signin-refused", device)
         assert not errors, errors
     finally:
         context.close()
@@ -124,10 +124,10 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
     e-mailed link, sign in, sign out (and the session is then dead on the server)."""
     from playwright.sync_api import expect
 
-    if portal.profile_id != "default":
+    if portal.utility_id != "default":
         pytest.skip("the full path is checked on the default profile")
-    profile = load_profile(portal.profile_id)
-    lang = profile.default_language
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
     number, payment = _free_account(portal)
     email = f"flow{uuid.uuid4().hex[:8]}@example.org"
     context = browser.new_context(**VIEWPORTS["phone"])
@@ -148,12 +148,12 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
         page.locator("#reg-agreement").check()
         page.locator("#reg-submit").click()
         expect(page.locator("#reg-done")).to_have_text(t("auth.register.done_email", lang))
-        _check(page, axe_source, screenshots, profile.id, "register-done", "phone")
+        _check(page, axe_source, screenshots, utility.id, "register-done", "phone")
 
         token = _link(_wait_outbox(portal, email, since), portal, "/confirm")
         page.goto(f"{portal.url}/confirm?token={token}")
         expect(page.locator("#confirm-done")).to_have_text(t("auth.confirm.done", lang))
-        _check(page, axe_source, screenshots, profile.id, "confirm-done", "phone")
+        _check(page, axe_source, screenshots, utility.id, "confirm-done", "phone")
 
         page.locator("#to-signin").click()
         expect(page).to_have_url(re.compile(r"/signin$"))
@@ -259,7 +259,7 @@ def test_gate_refuses_through_the_real_socket(portal):
     from gazportal.state.session import SessionState
     from gazportal.state.signin import SignInState
 
-    profile = load_profile(portal.profile_id)
+    utility = load_utility(portal.utility_id)
     engine = make_engine(portal.db_url)
     stamp = uuid.uuid4().hex[:6]
     logins = []
@@ -268,13 +268,13 @@ def test_gate_refuses_through_the_real_socket(portal):
             taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
             free = [a for a in s.exec(select(Account).order_by(Account.id)).all() if a.id not in taken]
             for i in range(2):
-                login = (f"gate{stamp}{i}@example.org" if profile.login_identifier == "email"
-                         else free[i].number if profile.login_identifier == "account"
+                login = (f"gate{stamp}{i}@example.org" if utility.login_identifier == "email"
+                         else free[i].number if utility.login_identifier == "account"
                          else f"+38050{stamp[:3].encode().hex()[:6]}{i}"[:13])
                 u = User(login=login, email=login if "@" in login else None, phone=login if login.startswith("+") else None,
                          password_hash=hash_password(PASSWORD), surname="Тест", name="Гейт", is_active=True,
                          email_verified="@" in login, phone_verified="@" not in login,
-                         language=profile.default_language, created_at=datetime.now(UTC) - timedelta(days=1))
+                         language=utility.default_language, created_at=datetime.now(UTC) - timedelta(days=1))
                 s.add(u)
                 s.flush()
                 s.add(UserAccountLink(user_id=u.id, account_id=free[i].id))
@@ -284,7 +284,7 @@ def test_gate_refuses_through_the_real_socket(portal):
         engine.dispose()
 
     accounts = AccountsState.get_full_name()
-    not_found = {i18n.t("errors.account_not_found", lang) for lang in profile.languages}
+    not_found = {i18n.t("errors.account_not_found", lang) for lang in utility.languages}
 
     async def attack():
         # 1. No session at all.

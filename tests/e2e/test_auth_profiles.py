@@ -29,7 +29,7 @@ import pytest
 from helpers import VIEWPORTS, check_and_shoot, link_token, nav_to, new_message, new_page, outbox_files, sms_code, t
 from test_auth_flow import _delta_has, _free_account, _send, _socket
 
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
 TIMEOUT = 20_000
 # The seeds' policies: Shygysenergotrade 6+ with upper, lower, digit and symbol.
@@ -40,8 +40,8 @@ OTHER_LANG = {"shygysenergotrade": "ru", "kremenchukgaz": "en"}
 CASES = [(device, which) for which in ("default", "other") for device in VIEWPORTS]
 
 
-def _lang(profile, which: str) -> str:
-    return profile.default_language if which == "default" else OTHER_LANG[profile.id]
+def _lang(utility, which: str) -> str:
+    return utility.default_language if which == "default" else OTHER_LANG[utility.id]
 
 
 def _context(browser, device: str, lang: str):
@@ -51,11 +51,11 @@ def _context(browser, device: str, lang: str):
     return context
 
 
-def _shot(page, axe_source, screenshots: Path, profile_id: str, name: str, lang: str, device: str) -> None:
+def _shot(page, axe_source, screenshots: Path, utility_id: str, name: str, lang: str, device: str) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator("html")).to_have_attribute("lang", lang)
-    check_and_shoot(page, axe_source, screenshots / f"{profile_id}-{name}-{lang}-{device}.png")
+    check_and_shoot(page, axe_source, screenshots / f"{utility_id}-{name}-{lang}-{device}.png")
 
 
 def _user(portal, login: str):
@@ -87,10 +87,10 @@ def _solve_captcha(page) -> str:
     return payload
 
 
-def _need(portal, profile_id: str):
-    if portal.profile_id != profile_id:
-        pytest.skip(f"a {profile_id} path")
-    return load_profile(profile_id)
+def _need(portal, utility_id: str):
+    if portal.utility_id != utility_id:
+        pytest.skip(f"a {utility_id} path")
+    return load_utility(utility_id)
 
 
 # --- Shygysenergotrade: account number, ALTCHA, e-mail link, lock, recovery -------------------
@@ -100,12 +100,12 @@ def _need(portal, profile_id: str):
 def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source, screenshots, device, which):
     from playwright.sync_api import expect
 
-    profile = _need(portal, "shygysenergotrade")
-    lang = _lang(profile, which)
-    assert profile.captcha and profile.login_identifier == "account" and profile.max_failed_logins == 3
+    utility = _need(portal, "shygysenergotrade")
+    lang = _lang(utility, which)
+    assert utility.captcha and utility.login_identifier == "account" and utility.max_failed_logins == 3
     number, payment = _free_account(portal)
     email = f"se{uuid.uuid4().hex[:8]}@example.org"
-    shot = lambda name: _shot(page, axe_source, screenshots, profile.id, name, lang, device)  # noqa: E731
+    shot = lambda name: _shot(page, axe_source, screenshots, utility.id, name, lang, device)  # noqa: E731
     context = _context(browser, device, lang)
     try:
         page, errors = new_page(context, TIMEOUT)
@@ -171,14 +171,14 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
             page.locator("#signin-password").fill(f"Wrong-pass{i}!")
             page.locator("#signin-submit").click()
             expected = (t("errors.sign_in_failed", lang) if i < 2
-                        else t("errors.sign_in_locked", lang, minutes=profile.lockout_minutes))
+                        else t("errors.sign_in_locked", lang, minutes=utility.lockout_minutes))
             expect(page.locator("#signin-error")).to_contain_text(expected)
         recover_link = page.locator("#signin-error a[href='/recover']")
         expect(recover_link).to_have_text(t("auth.signin.locked_recover", lang))
         shot("signin-locked")
         page.locator("#signin-password").fill(PASSWORD)
         page.locator("#signin-submit").click()
-        expect(page.locator("#signin-error")).to_contain_text(t("errors.sign_in_locked", lang, minutes=profile.lockout_minutes))
+        expect(page.locator("#signin-error")).to_contain_text(t("errors.sign_in_locked", lang, minutes=utility.lockout_minutes))
         expect(page).to_have_url(re.compile(r"/signin/?$"))
 
         # 5. Recovery by e-mail link works on the locked account.
@@ -250,7 +250,7 @@ def _replayed_captcha_refused(portal, payload: str, lang: str) -> bool:
     """The payload the browser just used, sent again: single use, so refused."""
     (replies,) = _register_over_socket(portal, {"login": "40000000", "altcha": payload})
     msg = _captcha_error(replies)
-    assert msg == t("errors.captcha_failed", load_profile(portal.profile_id).default_language), replies
+    assert msg == t("errors.captcha_failed", load_utility(portal.utility_id).default_language), replies
     return True
 
 
@@ -275,8 +275,8 @@ def test_shygysenergotrade_forged_captcha_is_refused_by_the_server(portal):
 
     from gazportal.services import captcha
 
-    profile = _need(portal, "shygysenergotrade")
-    lang = profile.default_language  # the socket client has no stored language
+    utility = _need(portal, "shygysenergotrade")
+    lang = utility.default_language  # the socket client has no stored language
     number, payment = _free_account(portal)
     foreign = altcha.create_challenge_v1(max_number=2000, hmac_key="not the server's key",
                                          expires=datetime.now(UTC) + timedelta(minutes=5)).to_dict()
@@ -329,11 +329,11 @@ def _ua_mobile() -> tuple[str, str]:
 def test_kremenchukgaz_phone_sms_code_sign_in_and_recovery(portal, browser, axe_source, screenshots, device, which):
     from playwright.sync_api import expect
 
-    profile = _need(portal, "kremenchukgaz")
-    lang = _lang(profile, which)
-    assert profile.login_identifier == "phone" and profile.confirmation == "sms_code"
+    utility = _need(portal, "kremenchukgaz")
+    lang = _lang(utility, which)
+    assert utility.login_identifier == "phone" and utility.confirmation == "sms_code"
     typed, e164 = _ua_mobile()
-    shot = lambda name: _shot(page, axe_source, screenshots, profile.id, name, lang, device)  # noqa: E731
+    shot = lambda name: _shot(page, axe_source, screenshots, utility.id, name, lang, device)  # noqa: E731
     context = _context(browser, device, lang)
     try:
         page, errors = new_page(context, TIMEOUT)

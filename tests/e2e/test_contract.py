@@ -64,22 +64,22 @@ def _user(portal) -> str:
     from gazportal.db import make_engine, write_session
     from gazportal.models import Account, User, UserAccountLink
     from gazportal.services.passwords import hash_password
-    from gazportal.settings import load_profile
+    from gazportal.settings import load_utility
 
-    profile = load_profile(portal.profile_id)
+    utility = load_utility(portal.utility_id)
     engine = make_engine(portal.db_url)
     stamp = uuid.uuid4().hex[:8]
     try:
         with write_session(engine) as s:
             taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
             account = next(a for a in s.exec(select(Account).order_by(Account.id)).all() if a.id not in taken)
-            login = (f"contract{stamp}@example.org" if profile.login_identifier == "email"
-                     else account.number if profile.login_identifier == "account"
+            login = (f"contract{stamp}@example.org" if utility.login_identifier == "email"
+                     else account.number if utility.login_identifier == "account"
                      else "+38050" + str(int(stamp, 16))[:7])
             u = User(login=login, email=login if "@" in login else None, phone=login if login.startswith("+") else None,
                      password_hash=hash_password(PASSWORD), surname="Тест", name="Контракт", is_active=True,
                      email_verified="@" in login, phone_verified="@" not in login,
-                     language=profile.default_language, created_at=datetime.now(UTC) - timedelta(days=1))
+                     language=utility.default_language, created_at=datetime.now(UTC) - timedelta(days=1))
             s.add(u)
             s.flush()
             s.add(UserAccountLink(user_id=u.id, account_id=account.id))

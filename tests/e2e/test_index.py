@@ -9,41 +9,41 @@ import html
 import pytest
 
 from gazportal.services import i18n
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from helpers import VIEWPORTS, check_and_shoot
 
 TIMEOUT = 15_000
 
 
-def _expect_language(page, profile, lang: str) -> None:
+def _expect_language(page, utility, lang: str) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator("h1")).to_have_text(i18n.t("index.title", lang), timeout=TIMEOUT)
     expect(page.locator("html")).to_have_attribute("lang", lang, timeout=TIMEOUT)
-    expect(page.locator(".gp-brand-name")).to_have_text(profile.name.get(lang))
-    expect(page.locator("#reading-window")).to_have_text(i18n.reading_window_text(profile, lang))
+    expect(page.locator(".gp-brand-name")).to_have_text(utility.name.get(lang))
+    expect(page.locator("#reading-window")).to_have_text(i18n.reading_window_text(utility, lang))
     expect(page.locator("#contacts-title")).to_have_text(i18n.t("index.contacts.title", lang))
     expect(page.locator(f"button[data-lang={lang}]")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#index-signin")).to_have_text(i18n.t("auth.signin.submit", lang))
     expect(page.locator("#index-register")).to_have_text(i18n.t("auth.signin.register", lang))
-    assert profile.name.get(lang) in page.title()
+    assert utility.name.get(lang) in page.title()
 
 
 def test_prerendered_html_is_in_the_default_language(portal):
-    profile = load_profile(portal.profile_id)
-    lang = profile.default_language
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
     page = html.unescape(portal.html("/"))
     assert f'<html lang="{lang}"' in page
     assert i18n.t("index.title", lang) in page
-    assert profile.name.get(lang) in page
-    assert i18n.reading_window_text(profile, lang) in page
-    assert f'<meta content="{profile.colors.primary}" name="theme-color"/>' in page
+    assert utility.name.get(lang) in page
+    assert i18n.reading_window_text(utility, lang) in page
+    assert f'<meta content="{utility.colors.primary}" name="theme-color"/>' in page
     assert 'name="description"' in page
 
 
 @pytest.mark.parametrize("device", VIEWPORTS)
 def test_index_in_every_language(portal, browser, axe_source, screenshots, device):
-    profile = load_profile(portal.profile_id)
+    utility = load_utility(portal.utility_id)
     context = browser.new_context(**VIEWPORTS[device])
     errors: list[str] = []
     try:
@@ -51,31 +51,31 @@ def test_index_in_every_language(portal, browser, axe_source, screenshots, devic
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.goto(portal.url + "/")
-        _expect_language(page, profile, profile.default_language)
+        _expect_language(page, utility, utility.default_language)
 
         # The switch lists exactly the profile's languages, each named in its own language.
         buttons = page.locator("[role=group] button[data-lang]")
-        assert buttons.evaluate_all("bs => bs.map(b => b.dataset.lang)") == profile.languages
+        assert buttons.evaluate_all("bs => bs.map(b => b.dataset.lang)") == utility.languages
         group_name = page.locator("[role=group]").get_attribute("aria-label")
-        assert group_name == i18n.t("lang.switch_label", profile.default_language)
+        assert group_name == i18n.t("lang.switch_label", utility.default_language)
 
-        others = [lang for lang in profile.languages if lang != profile.default_language]
-        for lang in [*others, profile.default_language]:
+        others = [lang for lang in utility.languages if lang != utility.default_language]
+        for lang in [*others, utility.default_language]:
             page.locator(f"button[data-lang={lang}]").click()
-            _expect_language(page, profile, lang)
+            _expect_language(page, utility, lang)
             width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
             assert width[0] <= width[1], f"{lang}: the page scrolls sideways ({width[0]} > {width[1]} px)"
             heights = buttons.evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
             assert max(heights) < 48, f"{lang}: a language button wraps its name ({heights})"
-            check_and_shoot(page, axe_source, screenshots / f"{profile.id}-index-{lang}-{device}.png")
+            check_and_shoot(page, axe_source, screenshots / f"{utility.id}-index-{lang}-{device}.png")
         assert not errors, errors
     finally:
         context.close()
 
 
 def test_language_choice_survives_a_reload_and_a_bad_stored_value_falls_back(portal, browser):
-    profile = load_profile(portal.profile_id)
-    other = next((lang for lang in profile.languages if lang != profile.default_language), None)
+    utility = load_utility(portal.utility_id)
+    other = next((lang for lang in utility.languages if lang != utility.default_language), None)
     if other is None:
         pytest.skip("the profile has one language")
     context = browser.new_context(**VIEWPORTS["desktop"])
@@ -83,15 +83,15 @@ def test_language_choice_survives_a_reload_and_a_bad_stored_value_falls_back(por
         page = context.new_page()
         page.goto(portal.url + "/")
         page.locator(f"button[data-lang={other}]").click()
-        _expect_language(page, profile, other)
+        _expect_language(page, utility, other)
         page.reload()
-        _expect_language(page, profile, other)
+        _expect_language(page, utility, other)
 
         # The browser's storage is the user's to write: a language the profile lacks means
         # the default one.
-        for bad in ("xx", "ru" if "ru" not in profile.languages else "zz", '{"a":1}'):
+        for bad in ("xx", "ru" if "ru" not in utility.languages else "zz", '{"a":1}'):
             page.evaluate("v => localStorage.setItem('gazportal_lang', v)", bad)
             page.reload()
-            _expect_language(page, profile, profile.default_language)
+            _expect_language(page, utility, utility.default_language)
     finally:
         context.close()

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from helpers import PASSWORD, new_page, t
 
 TIMEOUT = 20_000
@@ -99,7 +99,7 @@ def test_another_origin_sees_a_translated_notice(local_portal, browser):
     address = _lan_address()
     if address is None:
         pytest.skip("this machine has no network address besides loopback")
-    lang = load_profile(PROFILE).default_language
+    lang = load_utility(PROFILE).default_language
     context = browser.new_context()
     try:
         page, _ = new_page(context, TIMEOUT)

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from gazportal.services import i18n
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from helpers import PASSWORD, VIEWPORTS, check_page, nav_to, new_page, switch_lang
 from test_accounts import _customer
 
@@ -23,18 +23,18 @@ def _t(key, lang, **kw):
     return i18n.t(key, lang, **kw)
 
 
-def _two_languages(profile) -> list[str]:
-    others = [lang for lang in profile.languages if lang != profile.default_language]
-    return [profile.default_language, *others[:1]]
+def _two_languages(utility) -> list[str]:
+    others = [lang for lang in utility.languages if lang != utility.default_language]
+    return [utility.default_language, *others[:1]]
 
 
 @pytest.mark.parametrize("device", VIEWPORTS)
 def test_contacts_and_messages(portal, browser, axe_source, screenshots, device):
     from playwright.sync_api import expect
 
-    profile = load_profile(portal.profile_id)
-    lang = profile.default_language
-    langs = _two_languages(profile)
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
+    langs = _two_languages(utility)
     who = _customer(portal)
     context = browser.new_context(**VIEWPORTS[device])
     try:
@@ -44,12 +44,12 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
         page.goto(portal.url + "/contacts")
         expect(page.locator("#msg-guest")).to_be_visible(timeout=TIMEOUT)
         expect(page.locator("#msg-form")).to_have_count(0)
-        expect(page.locator("a[href^='tel:']")).to_have_count(len(profile.contacts.phones))
-        expect(page.locator(f"a[href='mailto:{profile.contacts.email}']")).to_be_visible()
+        expect(page.locator("a[href^='tel:']")).to_have_count(len(utility.contacts.phones))
+        expect(page.locator(f"a[href='mailto:{utility.contacts.email}']")).to_be_visible()
         for lang_ in langs:
             switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(_t("messages.contacts.title", lang_))
-            check_page(page, axe_source, screenshots, profile, "contacts-guest", lang_, device)
+            check_page(page, axe_source, screenshots, utility, "contacts-guest", lang_, device)
         switch_lang(page, lang)
         # "my messages" is for customers only
         page.goto(portal.url + "/messages")
@@ -96,7 +96,7 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
             switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(_t("messages.contacts.title", lang_))
             expect(page.locator("#msg-notice")).to_have_text(_t("messages.sent", lang_, subject=subject))
-            check_page(page, axe_source, screenshots, profile, "contacts", lang_, device)
+            check_page(page, axe_source, screenshots, utility, "contacts", lang_, device)
         switch_lang(page, lang)
 
         # My messages: the one just sent, with its status.
@@ -113,7 +113,7 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
             page.reload()  # dates are formatted on load, in the page's language
             expect(page.locator("h1")).to_have_text(_t("messages.list.title", lang_))
             expect(page.locator("[data-status=new]")).to_have_text(_t("messages.status.new", lang_))
-            check_page(page, axe_source, screenshots, profile, "messages", lang_, device)
+            check_page(page, axe_source, screenshots, utility, "messages", lang_, device)
         switch_lang(page, lang)
         assert not errors, errors
     finally:

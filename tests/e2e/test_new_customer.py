@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from helpers import (
     PASSWORD,
     VIEWPORTS,
@@ -35,14 +35,14 @@ from helpers import (
     new_page,
     outbox_files,
     picker_address,
-    reading_profiles,
+    reading_utilities,
     see_charts,
     sign_in,
     sms_code,
     switch_lang,
     t,
 )
-from tests.e2e.conftest import PROFILES
+from tests.e2e.conftest import UTILITIES
 
 TIMEOUT = 20_000
 
@@ -93,18 +93,18 @@ def _demo_accounts(portal, n: int) -> list[DemoAccount]:
 
 
 @pytest.mark.parametrize("device", VIEWPORTS)
-@pytest.mark.parametrize("profile_id", reading_profiles(PROFILES))
+@pytest.mark.parametrize("utility_id", reading_utilities(UTILITIES))
 def test_a_new_customer_from_sign_up_to_sign_out(whole_month_portal, browser, axe_source, screenshots,
-                                                  profile_id, device):
+                                                  utility_id, device):
     from playwright.sync_api import expect
 
-    portal = whole_month_portal(profile_id)
-    profile = load_profile(portal.profile_id)
-    lang = profile.default_language
-    other = next(lg for lg in profile.languages if lg != lang)
-    needs_account = profile.proof_by_last_payment
+    portal = whole_month_portal(utility_id)
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
+    other = next(lg for lg in utility.languages if lg != lang)
+    needs_account = utility.proof_by_last_payment
     first, added = (_demo_accounts(portal, 2) if needs_account else [None, *_demo_accounts(portal, 1)])
-    if profile.login_identifier == "phone":
+    if utility.login_identifier == "phone":
         digits = f"{random.randint(0, 9_999_999):07d}"
         typed, login = f"067 {digits[:3]} {digits[3:5]} {digits[5:]}", f"+38067{digits}"
     else:
@@ -113,7 +113,7 @@ def test_a_new_customer_from_sign_up_to_sign_out(whole_month_portal, browser, ax
 
     def shot(step: str, lg: str = lang) -> None:
         expect(page.locator("html")).to_have_attribute("lang", lg)
-        check_page(page, axe_source, screenshots, profile, f"new-{step}", lg, device)
+        check_page(page, axe_source, screenshots, utility, f"new-{step}", lg, device)
 
     try:
         page, errors = new_page(context, TIMEOUT)
@@ -127,25 +127,25 @@ def test_a_new_customer_from_sign_up_to_sign_out(whole_month_portal, browser, ax
         page.locator("#reg-login").fill(typed)
         page.locator("#reg-password").fill(PASSWORD)
         page.locator("#reg-password2").fill(PASSWORD)
-        page.locator("#reg-surname").fill("Ахметова" if profile.phone_region == "KZ" else "Коваленко")
-        page.locator("#reg-name").fill("Дана" if profile.phone_region == "KZ" else "Оксана")
+        page.locator("#reg-surname").fill("Ахметова" if utility.phone_region == "KZ" else "Коваленко")
+        page.locator("#reg-name").fill("Дана" if utility.phone_region == "KZ" else "Оксана")
         if page.locator("#reg-phone").count():
-            page.locator("#reg-phone").fill("+7 701 234 5678" if profile.phone_region == "KZ" else "+380 50 123 4567")
+            page.locator("#reg-phone").fill("+7 701 234 5678" if utility.phone_region == "KZ" else "+380 50 123 4567")
         if needs_account:
             page.locator("#reg-account_number").fill(first.number)
             page.locator("#reg-last_payment").fill(first.payment)
-        if profile.user_agreement:
+        if utility.user_agreement:
             page.locator("#reg-agreement").check()
         shot("register")
         page.locator("#reg-submit").click()
 
         # 2. Confirm: the e-mailed link, or the SMS code on the page the portal moved to.
-        if profile.confirmation == "email_link":
+        if utility.confirmation == "email_link":
             expect(page.locator("#reg-done")).to_have_text(t("auth.register.done_email", lang))
             token = link_token(new_message(portal, login, seen), portal, "/confirm")
             page.goto(f"{portal.url}/confirm?token={token}")
         else:
-            assert profile.confirmation == "sms_code", profile.confirmation
+            assert utility.confirmation == "sms_code", utility.confirmation
             expect(page).to_have_url(re.compile(r"/confirm/?$"))
             expect(page.locator("#code-login")).to_have_value(typed)
             page.locator("#code-code").fill(sms_code(new_message(portal, login, seen)))
@@ -164,7 +164,7 @@ def test_a_new_customer_from_sign_up_to_sign_out(whole_month_portal, browser, ax
             expect(page.locator("[data-account]")).to_have_count(0)
 
         # 4. Add an account.
-        add_account(page, profile, added.number, added.payment, added.address)
+        add_account(page, utility, added.number, added.payment, added.address)
         expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=TIMEOUT)
         shot("accounts")
 

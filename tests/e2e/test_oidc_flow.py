@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gazportal.services import i18n
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from helpers import VIEWPORTS, check_and_shoot, new_page
 from tests.oidc_provider import IdpUser, Provider
 
@@ -36,14 +36,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def sso(portal_factory):
     """(provider, portal): the local provider, and the portal configured to use it."""
-    profile_id = "default" if "default" in _profiles() else _profiles()[0]
+    utility_id = "default" if "default" in _utilities() else _utilities()[0]
     port = _free_port()
     provider = Provider(redirect_uri=f"http://127.0.0.1:{port}/auth/oidc/callback").start()
     try:
         portal = portal_factory(
-            profile_id,
+            utility_id,
             port=port,
-            build=f"{profile_id}-oidc",
+            build=f"{utility_id}-oidc",
             extra_env={
                 "GAZPORTAL_OIDC_ISSUER": provider.issuer,
                 "GAZPORTAL_OIDC_CLIENT_ID": provider.client_id,
@@ -55,7 +55,7 @@ def sso(portal_factory):
         provider.stop()
 
 
-def _profiles() -> list[str]:
+def _utilities() -> list[str]:
     import os
 
     return [p.strip() for p in os.environ.get("GAZPORTAL_E2E_PROFILES", "default,kremenchukgaz,shygysenergotrade").split(",") if p.strip()]
@@ -77,7 +77,7 @@ def _add_customer(portal, email: str) -> int:
         with write_session(engine) as s:
             u = User(login=email, email=email, password_hash="x", surname="Ахметова", name="Анна", kind="person",
                      is_active=True, email_verified=True, role="customer",
-                     language=load_profile(portal.profile_id).default_language)
+                     language=load_utility(portal.utility_id).default_language)
             s.add(u)
             s.flush()
             return u.id
@@ -85,8 +85,8 @@ def _add_customer(portal, email: str) -> int:
         engine.dispose()
 
 
-def _check(page, axe_source, screenshots, profile_id, name, device):
-    check_and_shoot(page, axe_source, screenshots / f"{profile_id}-{name}-{device}.png")
+def _check(page, axe_source, screenshots, utility_id, name, device):
+    check_and_shoot(page, axe_source, screenshots / f"{utility_id}-{name}-{device}.png")
 
 
 @pytest.mark.parametrize("device", VIEWPORTS)
@@ -94,7 +94,7 @@ def test_sign_in_page_offers_single_sign_on(sso, browser, axe_source, screenshot
     from playwright.sync_api import expect
 
     provider, portal = sso
-    lang = load_profile(portal.profile_id).default_language
+    lang = load_utility(portal.utility_id).default_language
     context = browser.new_context(**VIEWPORTS[device])
     try:
         page, errors = new_page(context, TIMEOUT)
@@ -102,7 +102,7 @@ def test_sign_in_page_offers_single_sign_on(sso, browser, axe_source, screenshot
         expect(page.locator("h1")).to_have_text(_t("auth.signin.title", lang))
         expect(page.locator("#oidc-start")).to_have_text(_t("auth.signin.oidc", lang))
         expect(page.locator("#oidc-start")).to_be_enabled()
-        _check(page, axe_source, screenshots, portal.profile_id, "signin-sso", device)
+        _check(page, axe_source, screenshots, portal.utility_id, "signin-sso", device)
         assert not errors, errors
     finally:
         context.close()
@@ -118,7 +118,7 @@ def test_customer_signs_in_with_single_sign_on(sso, browser, axe_source, screens
     from gazportal.services import auth
 
     provider, portal = sso
-    lang = load_profile(portal.profile_id).default_language
+    lang = load_utility(portal.utility_id).default_language
     uid = _add_customer(portal, EMAIL)
     provider.user = IdpUser(sub="sso-anna", email=EMAIL.upper(), email_verified=True)
     context = browser.new_context(**VIEWPORTS["phone"])
@@ -150,7 +150,7 @@ def test_customer_signs_in_with_single_sign_on(sso, browser, axe_source, screens
         page.goto(callbacks[0])
         expect(page.locator("#oidc-error")).to_have_text(_t("errors.oidc_failed", lang))
         expect(page.locator("#oidc-back")).to_have_attribute("href", "/signin")
-        _check(page, axe_source, screenshots, portal.profile_id, "sso-refused", "phone")
+        _check(page, axe_source, screenshots, portal.utility_id, "sso-refused", "phone")
         assert len(provider.token_requests) == 1  # the replayed code never reached the provider
     finally:
         context.close()
@@ -160,7 +160,7 @@ def test_identity_without_a_portal_account_is_told_to_register(sso, browser):
     from playwright.sync_api import expect
 
     provider, portal = sso
-    lang = load_profile(portal.profile_id).default_language
+    lang = load_utility(portal.utility_id).default_language
     provider.user = IdpUser(sub="stranger", email="stranger@example.org", email_verified=True)
     context = browser.new_context(**VIEWPORTS["desktop"])
     try:

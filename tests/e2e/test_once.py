@@ -12,15 +12,15 @@ import re
 
 import pytest
 
-from helpers import PASSWORD, VIEWPORTS, new_page, reading_profiles
-from tests.e2e.conftest import PROFILES
+from helpers import PASSWORD, VIEWPORTS, new_page, reading_utilities
+from tests.e2e.conftest import UTILITIES
 from tests.e2e.test_readings import _customer
 
 TIMEOUT = 20_000
 TWICE = "(sel) => { const f = document.querySelector(sel); f.requestSubmit(); f.requestSubmit(); }"
 
 
-@pytest.fixture(params=reading_profiles(PROFILES)[:1])
+@pytest.fixture(params=reading_utilities(UTILITIES)[:1])
 def once_portal(request, whole_month_portal):
     return whole_month_portal(request.param)
 

@@ -15,16 +15,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from helpers import VIEWPORTS, check_and_shoot, new_page
 
 TIMEOUT = 15_000
 PASSWORD = "Sturdy-Lantern-42"
-PROFILES = ("default", "kremenchukgaz")
+UTILITIES = ("default", "kremenchukgaz")
 _serial = itertools.count(1)
 
 
-@pytest.fixture(scope="module", params=PROFILES)
+@pytest.fixture(scope="module", params=UTILITIES)
 def pwa_portal(request, portal_factory):
     # A build directory of its own: other e2e files may be building the profile's usual one.
     return portal_factory(request.param, build=f"{request.param}-pwa")
@@ -35,10 +35,10 @@ def _user(portal, language: str) -> str:
     from gazportal.models import User
     from gazportal.services.passwords import hash_password
 
-    profile = load_profile(portal.profile_id)
+    utility = load_utility(portal.utility_id)
     stamp = datetime.now(UTC).strftime("%H%M%S")
     n = next(_serial)
-    if profile.login_identifier == "phone":
+    if utility.login_identifier == "phone":
         login, email = f"+38067{stamp}{n}"[:13], None
     else:
         login = email = f"pwa{stamp}{n}@example.org"
@@ -63,18 +63,18 @@ def _hydrated(page):
 
 
 def test_manifest_and_icons(pwa_portal, browser):
-    profile = load_profile(pwa_portal.profile_id)
+    utility = load_utility(pwa_portal.utility_id)
     context = browser.new_context(**VIEWPORTS["phone"])
     try:
         page = context.new_page()
         page.goto(pwa_portal.url + "/")
         href = page.locator("link[rel=manifest]").get_attribute("href")
-        assert href == f"/profiles/{profile.id}/manifest.webmanifest"
+        assert href == f"/profiles/{utility.id}/manifest.webmanifest"
         r = page.request.get(pwa_portal.url + href)
         assert r.ok
         manifest = json.loads(r.text())
-        assert manifest["short_name"] == profile.short_name and manifest["display"] == "standalone"
-        assert manifest["start_url"] == "/" and manifest["theme_color"] == profile.colors.primary
+        assert manifest["short_name"] == utility.short_name and manifest["display"] == "standalone"
+        assert manifest["start_url"] == "/" and manifest["theme_color"] == utility.colors.primary
         sizes = set()
         for icon in manifest["icons"]:
             ir = page.request.get(pwa_portal.url + icon["src"])
@@ -160,9 +160,9 @@ def test_service_worker_controls_the_page_and_keeps_the_shell(pwa_portal, browse
 def test_dark_mode_and_the_users_language(pwa_portal, browser, axe_source, screenshots, device):
     from playwright.sync_api import expect
 
-    profile = load_profile(pwa_portal.profile_id)
+    utility = load_utility(pwa_portal.utility_id)
     # The user's saved language differs from the profile's default: sign-in switches to it.
-    saved = next(lang for lang in profile.languages if lang != profile.default_language)
+    saved = next(lang for lang in utility.languages if lang != utility.default_language)
     login = _user(pwa_portal, saved)
     context = browser.new_context(**VIEWPORTS[device])
     try:
@@ -179,17 +179,17 @@ def test_dark_mode_and_the_users_language(pwa_portal, browser, axe_source, scree
         expect(switch).to_have_attribute("aria-pressed", "true")
         bg = page.evaluate("getComputedStyle(document.querySelector('.gp-page')).backgroundColor")
         assert sum(int(x) for x in re.findall(r"\d+", bg)[:3]) < 150, bg  # a dark page
-        check_and_shoot(page, axe_source, screenshots / f"{profile.id}-index-dark-{device}.png")
+        check_and_shoot(page, axe_source, screenshots / f"{utility.id}-index-dark-{device}.png")
 
         page.reload()  # the choice is kept
         _hydrated(page)
         expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
 
         page.goto(pwa_portal.url + "/signin")
-        expect(page.locator("html")).to_have_attribute("lang", profile.default_language)
+        expect(page.locator("html")).to_have_attribute("lang", utility.default_language)
         _hydrated(page)
         expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
-        check_and_shoot(page, axe_source, screenshots / f"{profile.id}-signin-dark-{device}.png")
+        check_and_shoot(page, axe_source, screenshots / f"{utility.id}-signin-dark-{device}.png")
         page.locator("#signin-login").fill(login)
         page.locator("#signin-password").fill(PASSWORD)
         page.locator("#signin-submit").click()
@@ -198,7 +198,7 @@ def test_dark_mode_and_the_users_language(pwa_portal, browser, axe_source, scree
         expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
         expect(page.locator("[data-testid=color-mode]")).to_have_attribute("aria-pressed", "true")
         page.wait_for_load_state("networkidle")
-        check_and_shoot(page, axe_source, screenshots / f"{profile.id}-accounts-dark-{device}.png")
+        check_and_shoot(page, axe_source, screenshots / f"{utility.id}-accounts-dark-{device}.png")
 
         # back to light with the same switch
         page.locator("[data-testid=color-mode]").click()

@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from gazportal.services import i18n
-from gazportal.settings import load_profile
-from helpers import PASSWORD, VIEWPORTS, check_page, new_page, reading_profiles, switch_lang
-from tests.e2e.conftest import PROFILES
+from gazportal.settings import load_utility
+from helpers import PASSWORD, VIEWPORTS, check_page, new_page, reading_utilities, switch_lang
+from tests.e2e.conftest import UTILITIES
 
 TIMEOUT = 15_000
 
@@ -29,7 +29,7 @@ _serial = itertools.count(1)
 
 # Profiles whose customers sign in with an e-mail or a phone and a password (no CAPTCHA): the
 # account-number + ALTCHA sign-in is walked in test_auth_profiles.py.
-READING_PROFILES = reading_profiles(PROFILES)
+READING_PROFILES = reading_utilities(UTILITIES)
 
 
 @pytest.fixture(params=READING_PROFILES)
@@ -43,14 +43,14 @@ def _customer(portal) -> dict:
     from gazportal.models import Account, Meter, Reading, User, UserAccountLink
     from gazportal.services.passwords import hash_password
 
-    profile = load_profile(portal.profile_id)
+    utility = load_utility(portal.utility_id)
     n = next(_serial)
     stamp = datetime.now(UTC).strftime("%H%M%S")
-    if profile.login_identifier == "phone":
+    if utility.login_identifier == "phone":
         login, email = f"+38067{stamp}{n}"[:13], None
     else:
         login = email = f"rd{stamp}{n}@example.org"
-    service = profile.services[0]
+    service = utility.services[0]
     engine = make_engine(portal.db_url)
     try:
         with write_session(engine) as s:
@@ -66,11 +66,11 @@ def _customer(portal) -> dict:
             for i, value in enumerate((1000, 1010, 1020)):
                 when = today - timedelta(days=70 - 30 * i)
                 s.add(Reading(meter_id=meter.id, value=value, taken_at=when,
-                              period=f"{when.astimezone(profile.tz):%Y-%m}", source="inspector"))
+                              period=f"{when.astimezone(utility.tz):%Y-%m}", source="inspector"))
             user = User(login=login, email=email, phone=login if email is None else None,
                         password_hash=hash_password(PASSWORD), surname="Тестова", name="Анна", is_active=True,
                         email_verified=email is not None, phone_verified=email is None,
-                        language=profile.default_language, created_at=today - timedelta(days=1))
+                        language=utility.default_language, created_at=today - timedelta(days=1))
             s.add(user)
             s.flush()
             s.add(UserAccountLink(user_id=user.id, account_id=acc.id))
@@ -84,8 +84,8 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
     from playwright.sync_api import expect
 
     portal = readings_portal
-    profile = load_profile(portal.profile_id)
-    lang = profile.default_language
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
     who = _customer(portal)
     mid = who["meter"]
     context = browser.new_context(**VIEWPORTS[device])
@@ -120,10 +120,10 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         expect(live).to_have_attribute("data-kind", "error")
         box.fill("1025")
         expect(live).to_have_attribute("data-kind", "ok")
-        unit = i18n.t("units.kWh" if profile.services[0] == "electricity" else "units.m3", lang)
+        unit = i18n.t("units.kWh" if utility.services[0] == "electricity" else "units.m3", lang)
         expect(live).to_contain_text(f"5\u00a0{unit}")
         expect(box).to_have_attribute("aria-invalid", "false")
-        check_page(page, axe_source, screenshots, profile, "dashboard-typing", lang, device)
+        check_page(page, axe_source, screenshots, utility, "dashboard-typing", lang, device)
 
         # A refused one, then the accepted one. Each step waits for what the page shows, so no
         # event of the page overtakes the test: typing is checked 300 ms after the last key (a late
@@ -149,14 +149,14 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         # gone (sonner dims a toast stacked behind another while they are shown).
         expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)
         said = page.locator("#dash-window").inner_text()  # made on the server, in the page's language
-        for lang_ in profile.languages:
+        for lang_ in utility.languages:
             switch_lang(page, lang_)
             expect(page.locator("h1")).to_have_text(i18n.t("dashboard.title", lang_))
             if lang_ != lang:  # said again in the new language, without a reload
                 expect(page.locator("#dash-window")).not_to_have_text(said)
             else:
                 expect(page.locator("#dash-window")).to_have_text(said)
-            check_page(page, axe_source, screenshots, profile, "dashboard", lang_, device)
+            check_page(page, axe_source, screenshots, utility, "dashboard", lang_, device)
         switch_lang(page, lang)
         assert not errors, errors
     finally:

@@ -17,7 +17,7 @@ import pytest
 
 from gazportal.services import charts, i18n
 from gazportal.services.periods import add_months
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from helpers import PASSWORD, VIEWPORTS, check_page, nav_to, new_page, see_charts, switch_lang
 
 TIMEOUT = 15_000
@@ -34,11 +34,11 @@ def _customer(portal) -> tuple[str, str, str]:
     from gazportal.models import Account, Charge, User, UserAccountLink
     from gazportal.services.passwords import hash_password
 
-    profile = load_profile(portal.profile_id)
+    utility = load_utility(portal.utility_id)
     n = next(_serial)
     stamp = datetime.now(UTC).strftime("%H%M%S")
     mail = f"stats{stamp}{n}@example.org"
-    login = f"+38067{stamp}{n}"[:13] if profile.login_identifier == "phone" else mail
+    login = f"+38067{stamp}{n}"[:13] if utility.login_identifier == "phone" else mail
     engine = make_engine(portal.db_url)
     try:
         with write_session(engine) as s:
@@ -46,11 +46,11 @@ def _customer(portal) -> tuple[str, str, str]:
             charged = set(s.exec(select(Charge.account_id)).all())
             acc = next(a for a in s.exec(select(Account).where(Account.kind == "person").order_by(Account.id.desc()))
                        .all() if a.id not in taken and a.id in charged)
-            if profile.login_identifier == "account":  # e.g. Shygysenergotrade: sign in by account number
+            if utility.login_identifier == "account":  # e.g. Shygysenergotrade: sign in by account number
                 login = acc.number
             user = User(login=login, email=mail, phone=login if login.startswith("+") else None,
                         password_hash=hash_password(PASSWORD), surname="Тестова", name="Анна", is_active=True,
-                        email_verified=True, phone_verified=login.startswith("+"), language=profile.default_language,
+                        email_verified=True, phone_verified=login.startswith("+"), language=utility.default_language,
                         created_at=datetime.now(UTC) - timedelta(days=1))
             s.add(user)
             s.flush()
@@ -66,10 +66,10 @@ WIDE_JS = """() => { const w = document.documentElement.clientWidth; return [...
        Math.round(e.getBoundingClientRect().right)); }"""
 
 
-def _check(page, axe_source, screenshots, profile, name, lang, device):
+def _check(page, axe_source, screenshots, utility, name, lang, device):
     wide = page.evaluate(WIDE_JS)
     assert not wide, f"{name}/{lang}/{device}: wider than the window: {wide}"
-    check_page(page, axe_source, screenshots, profile, name, lang, device)
+    check_page(page, axe_source, screenshots, utility, name, lang, device)
 
 
 def _drop_email(portal, mail: str) -> None:
@@ -103,11 +103,11 @@ def _mails_to(portal, to: str) -> list:
 def test_statistics_and_statement(portal, browser, axe_source, screenshots, device):
     from playwright.sync_api import expect
 
-    profile = load_profile(portal.profile_id)
-    lang = profile.default_language
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
     t = lambda key, lg=lang, **kw: i18n.t(key, lg, **kw)  # noqa: E731
     login, mail, number = _customer(portal)
-    first, last = charts.default_range(profile, datetime.now(UTC))
+    first, last = charts.default_range(utility, datetime.now(UTC))
     context = browser.new_context(**VIEWPORTS[device])
     try:
         page, errors = new_page(context, TIMEOUT)
@@ -145,7 +145,7 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
             see_charts(page)
             page.wait_for_load_state("networkidle")
             weight = sum(sizes)
-            print(f"\n[e2e] {profile.id} /statistics: {weight / 1024:.0f} KiB transferred (cold)")
+            print(f"\n[e2e] {utility.id} /statistics: {weight / 1024:.0f} KiB transferred (cold)")
             assert weight < 1_500_000, weight  # the light plotly build, not the full one (1.38 MB gzip alone)
             cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
             cdp.send("Network.setBypassServiceWorker", {"bypass": False})
@@ -168,7 +168,7 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
         page.locator("#stats-apply").click()
         expect(page.locator("#stats-last")).to_have_attribute("aria-invalid", "false")
 
-        for lg in profile.languages:
+        for lg in utility.languages:
             switch_lang(page, lg)
             expect(page.locator("h1")).to_have_text(t("statistics.title", lg))
             expect(rows.first.locator("th")).to_have_text(i18n.format_period(six, lg))
@@ -178,7 +178,7 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
             page.wait_for_function(
                 """labels => { const ticks = [...document.querySelectorAll('[data-chart=monthly] .xtick text')];
                     return ticks.length > 0 && ticks.every(e => labels.includes(e.textContent)); }""", arg=labels)
-            _check(page, axe_source, screenshots, profile, "statistics", lg, device)
+            _check(page, axe_source, screenshots, utility, "statistics", lg, device)
         switch_lang(page, lang)
 
         # --- the account state for a month, sent by e-mail
@@ -188,10 +188,10 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
         page.locator("#statement-period").select_option(last)
         expect(page.locator("#statement-title")).to_have_text(i18n.format_period(last, lang))
         expect(page.locator("#statement-debt")).to_be_visible()
-        for lg in profile.languages:
+        for lg in utility.languages:
             switch_lang(page, lg)
             expect(page.locator("h1")).to_have_text(t("statement.title", lg))
-            _check(page, axe_source, screenshots, profile, "statement", lg, device)
+            _check(page, axe_source, screenshots, utility, "statement", lg, device)
         switch_lang(page, lang)
         before = len(_mails_to(portal, mail))
         page.locator("#statement-send").click()

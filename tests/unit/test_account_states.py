@@ -25,7 +25,7 @@ from gazportal.models import (
 from gazportal.services import auth, i18n
 # The state classes are registered when the module is collected (Reflex keeps its registry in a
 # context variable: one made inside a test's task would be gone in the next test).
-from gazportal.state import accounts as _accounts, change_password as _password, user_profile as _profile  # noqa: F401
+from gazportal.state import accounts as _accounts, change_password as _password, user_profile as _utility  # noqa: F401
 from gazportal.state.views import Option, ProfileValues
 from tests.conftest import sign_in_token, state_of
 from tests.conftest import add_user

@@ -23,12 +23,12 @@ from gazportal.services.accounts import (
 )
 from gazportal.services.errors import FormErrors, InvalidInput, Notice
 from gazportal.services.money import parse_amount
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-DEFAULT = load_profile("default")  # \d{6,12}; payment proof and address picker
-KREM = load_profile("kremenchukgaz")  # \d{10}; address picker only
-SHYG = load_profile("shygysenergotrade")  # \d{8}; payment proof only
+DEFAULT = load_utility("default")  # \d{6,12}; payment proof and address picker
+KREM = load_utility("kremenchukgaz")  # \d{10}; address picker only
+SHYG = load_utility("shygysenergotrade")  # \d{8}; payment proof only
 BIN_A = "180240012342"
 BIN_B = "190540012347"
 

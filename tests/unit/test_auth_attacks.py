@@ -146,17 +146,17 @@ def test_timing_known_vs_unknown(engine, tmp_path, production_cost):
     old = passwords.use_parameters()  # production cost: the argon2 verify dominates, as in real life
     try:
         s = make_settings(tmp_path, DEFAULT)
-        profile = DEFAULT.model_copy(update={"max_failed_logins": 100})
+        utility = DEFAULT.model_copy(update={"max_failed_logins": 100})
         seed_account(engine, "1234567", ["1234.50"])
         auth.register(engine, DEFAULT, form_for(DEFAULT, s, account="1234567"), now=NOW, settings=s)
         known = "aigerim.ivanova@example.kz"
         unknown = "nobody.here@example.kz"
         passwords.dummy_verify("warm-up")
-        k = _median_time(lambda: auth.sign_in(engine, profile, known, "wrong words here", now=NOW, settings=s))
-        u = _median_time(lambda: auth.sign_in(engine, profile, unknown, "wrong words here", now=NOW, settings=s))
+        k = _median_time(lambda: auth.sign_in(engine, utility, known, "wrong words here", now=NOW, settings=s))
+        u = _median_time(lambda: auth.sign_in(engine, utility, unknown, "wrong words here", now=NOW, settings=s))
         assert 0.5 < k / u < 2, (k, u)
-        k = _median_time(lambda: auth.request_reset(engine, profile, known, now=NOW, settings=s), 9)
-        u = _median_time(lambda: auth.request_reset(engine, profile, unknown, now=NOW, settings=s), 9)
+        k = _median_time(lambda: auth.request_reset(engine, utility, known, now=NOW, settings=s), 9)
+        u = _median_time(lambda: auth.request_reset(engine, utility, unknown, now=NOW, settings=s), 9)
         assert 0.5 < k / u < 2, (k, u)
         form = form_for(DEFAULT, s, account="1234567")
         fresh = (f"new{i}@example.kz" for i in range(100))  # each try registers a new identifier

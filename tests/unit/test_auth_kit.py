@@ -18,15 +18,15 @@ from gazportal.db import write_session
 from gazportal.models.accounts import Account
 from gazportal.models.billing import Payment
 from gazportal.services import captcha, notify, passwords
-from gazportal.settings import Settings, Smtp, get_settings, load_profile
+from gazportal.settings import Settings, Smtp, get_settings, load_utility
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 CHEAP = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
-SE = load_profile("shygysenergotrade")
-KG = load_profile("kremenchukgaz")
-AG = load_profile("almaty_gas")
-DEFAULT = load_profile("default")
+SE = load_utility("shygysenergotrade")
+KG = load_utility("kremenchukgaz")
+AG = load_utility("almaty_gas")
+DEFAULT = load_utility("default")
 
 GOOD_PW = {"shygysenergotrade": "Vostok-7km!", "kremenchukgaz": "dnipro-river-9", "almaty_gas": "green apple orchard 42",
            "default": "green apple orchard 42"}
@@ -39,12 +39,12 @@ def cheap_argon2():
     passwords.use_hasher(old)
 
 
-def make_settings(tmp_path: Path, profile=DEFAULT, **changes) -> Settings:
+def make_settings(tmp_path: Path, utility=DEFAULT, **changes) -> Settings:
     base = get_settings()
     smtp = changes.pop("smtp", Smtp(host=None, port=25, username=None, password=None, starttls=False,
                                    use_tls=False, sender="no-reply@portal.example"))
     return dataclasses.replace(
-        base, profile=profile, outbox_dir=tmp_path / "outbox", upload_dir=tmp_path / "uploads",
+        base, utility=utility, outbox_dir=tmp_path / "outbox", upload_dir=tmp_path / "uploads",
         secret_key=b"k" * 40, redis_url=None, public_url="https://portal.example", smtp=smtp,
         sms_provider="outbox", **changes,
     )
@@ -75,17 +75,17 @@ def solve_captcha(settings: Settings) -> str:
     return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
-def form_for(profile, settings, *, login=None, account="", payment="1234.50", **extra) -> dict:
-    pw = GOOD_PW[profile.id]
+def form_for(utility, settings, *, login=None, account="", payment="1234.50", **extra) -> dict:
+    pw = GOOD_PW[utility.id]
     f = {
         "password": pw, "password2": pw, "surname": "Иванова", "name": "Айгерим",
-        "phone": "+7 701 234 5678" if profile.phone_region == "KZ" else "+380 67 505 6312",
+        "phone": "+7 701 234 5678" if utility.phone_region == "KZ" else "+380 67 505 6312",
         "kind": "person", "bin": "", "account_number": account, "last_payment": payment,
-        "agreement": True, "captcha": solve_captcha(settings) if profile.captcha else "",
+        "agreement": True, "captcha": solve_captcha(settings) if utility.captcha else "",
     }
-    if profile.login_identifier == "email":
+    if utility.login_identifier == "email":
         f["login"] = login or "Aigerim.Ivanova@Example.KZ"
-    elif profile.login_identifier == "account":
+    elif utility.login_identifier == "account":
         f["login"] = login or account
         f["email"] = "aigerim@example.kz"
     else:
@@ -116,5 +116,5 @@ def sms_code(text: str) -> str:
 
 def test_kit_settings_are_isolated(tmp_path):
     s = make_settings(tmp_path, SE)
-    assert s.profile.id == "shygysenergotrade" and s.outbox_dir == tmp_path / "outbox"
+    assert s.utility.id == "shygysenergotrade" and s.outbox_dir == tmp_path / "outbox"
     assert solve_captcha(s)

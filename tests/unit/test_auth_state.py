@@ -194,14 +194,14 @@ async def test_lock_points_to_recovery(app_db):
     from gazportal.state.signin import SignInState
 
     make_user(app_db)
-    limit = get_settings().profile.max_failed_logins
+    limit = get_settings().utility.max_failed_logins
     for _ in range(limit):
         (s,) = await states(SignInState)
         await drain(s.submit({"login": LOGIN, "password": "wrong-password-1"}))
     (s,) = await states(SignInState)
     await drain(s.submit({"login": LOGIN, "password": PASSWORD}))  # even the right one now
     assert s.locked is True
-    assert s.error == en("errors.sign_in_locked", minutes=get_settings().profile.lockout_minutes)
+    assert s.error == en("errors.sign_in_locked", minutes=get_settings().utility.lockout_minutes)
     assert sessions(app_db) == 0
 
 
@@ -235,7 +235,7 @@ async def test_the_user_comes_from_the_connection_cookie_and_sign_out_revokes(ap
     from gazportal.state.session import SessionState
 
     make_user(app_db)
-    signed = auth.sign_in(app_db, _profile(), LOGIN, PASSWORD, remember=False, now=utcnow())
+    signed = auth.sign_in(app_db, _utility(), LOGIN, PASSWORD, remember=False, now=utcnow())
     (sess,) = await states(SessionState, token=signed.token)
     assert (await resolve_user(sess)).login == LOGIN
     out = await drain(sess.sign_out())
@@ -246,10 +246,10 @@ async def test_the_user_comes_from_the_connection_cookie_and_sign_out_revokes(ap
     assert await resolve_user(again) is None
 
 
-def _profile():
+def _utility():
     from gazportal.settings import get_settings
 
-    return get_settings().profile
+    return get_settings().utility
 
 
 @pytest.mark.parametrize("token", ["", "short", "a" * 43, secrets.token_urlsafe(32), None, 5, {"a": 1}, ["x"],
@@ -271,11 +271,11 @@ async def test_idle_and_absolute_timeouts_end_the_session(app_db):
 
     make_user(app_db)
     st = get_settings()
-    idle = auth.sign_in(app_db, st.profile, LOGIN, PASSWORD, remember=False,
+    idle = auth.sign_in(app_db, st.utility, LOGIN, PASSWORD, remember=False,
                         now=utcnow() - timedelta(minutes=st.session_idle_minutes + 1))
-    old = auth.sign_in(app_db, st.profile, LOGIN, PASSWORD, remember=True,
+    old = auth.sign_in(app_db, st.utility, LOGIN, PASSWORD, remember=True,
                        now=utcnow() - timedelta(days=st.session_remember_days, minutes=1))
-    fresh = auth.sign_in(app_db, st.profile, LOGIN, PASSWORD, remember=False, now=utcnow())
+    fresh = auth.sign_in(app_db, st.utility, LOGIN, PASSWORD, remember=False, now=utcnow())
     for token in (idle.token, old.token):
         assert await user_for(cookie_for(token)) is None
     assert (await user_for(cookie_for(fresh.token))).login == LOGIN
@@ -285,7 +285,7 @@ async def test_guest_pages_send_a_signed_in_user_on(app_db):
     from gazportal.state.session import SessionState
 
     make_user(app_db)
-    signed = auth.sign_in(app_db, _profile(), LOGIN, PASSWORD, remember=False, now=utcnow())
+    signed = auth.sign_in(app_db, _utility(), LOGIN, PASSWORD, remember=False, now=utcnow())
     (sess,) = await states(SessionState, token=signed.token)
     assert redirects(await drain(sess.load_guest())) == ["/accounts"]
     auth.sign_out(app_db, signed.token, now=utcnow())
@@ -400,7 +400,7 @@ async def test_recovery_answers_alike_and_resets_by_link(app_db):
     from gazportal.state.recover import RecoverState
 
     uid = make_user(app_db)
-    signed = auth.sign_in(app_db, _profile(), LOGIN, PASSWORD, remember=False, now=utcnow())
+    signed = auth.sign_in(app_db, _utility(), LOGIN, PASSWORD, remember=False, now=utcnow())
     notices = []
     for login in ("nobody@example.kz", LOGIN):
         (r,) = await states(RecoverState)
@@ -420,7 +420,7 @@ async def test_recovery_answers_alike_and_resets_by_link(app_db):
     await r.reset_with_link({"password": new, "password2": new})
     assert r.done and r.notice == en("auth.recover.done")
     assert auth.resolve_session(app_db, signed.token, now=utcnow()) is None  # all sessions ended
-    assert auth.sign_in(app_db, _profile(), LOGIN, new, remember=False, now=utcnow()).user_id == uid
+    assert auth.sign_in(app_db, _utility(), LOGIN, new, remember=False, now=utcnow()).user_id == uid
 
     (r2,) = await states(RecoverState, url=f"https://portal.example/reset?token={token}")
     await r2.load()

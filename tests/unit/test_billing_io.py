@@ -18,10 +18,10 @@ from gazportal.services.billing_io import (
     EXPORT_COLUMNS, ImportRejected, export_readings, import_csv, import_file, import_text, iter_readings,
 )
 from gazportal.services.errors import InvalidInput
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
 ROOT = Path(__file__).resolve().parents[2]
-AG = load_profile("almaty_gas")  # 10-digit numbers, legal entities, gas, Asia/Almaty (UTC+5)
+AG = load_utility("almaty_gas")  # 10-digit numbers, legal entities, gas, Asia/Almaty (UTC+5)
 
 ACCOUNTS = """number,holder_name,kind,bin,address
 1000000001,Ахметов Ерлан Серикович,person,,"г. Алматы, ул. Жандосова, д. 6, кв. 1"
@@ -128,7 +128,7 @@ def test_malformed_accounts_are_reported_by_line_and_nothing_is_imported(engine)
 
 
 def test_legal_entities_refused_where_the_profile_has_none(engine):
-    ks = load_profile("karaganda_su")
+    ks = load_utility("karaganda_su")
     with pytest.raises(ImportRejected) as e:
         import_text(engine, ks, "accounts", "number,holder_name,kind,bin,address\n"
                                             "300000001,ТОО «Су»,legal,971240001315,addr\n")

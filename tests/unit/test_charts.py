@@ -13,11 +13,11 @@ from gazportal.db import read_session, write_session
 from gazportal.models import Account, Charge, Payment, User, UserAccountLink
 from gazportal.services import billing, charts
 from gazportal.services.errors import InvalidInput, NotFound
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
 NOW = datetime(2026, 3, 15, 6, 0, tzinfo=UTC)  # 11:00 in Almaty
-PROFILE = load_profile("default")
-UA = load_profile("kremenchukgaz")
+PROFILE = load_utility("default")
+UA = load_utility("kremenchukgaz")
 
 
 def seed(engine) -> dict:

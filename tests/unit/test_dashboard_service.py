@@ -12,9 +12,9 @@ from gazportal.db import read_session, write_session
 from gazportal.models import Account, Charge, Meter, Payment, Reading, User, UserAccountLink
 from gazportal.services import dashboard
 from gazportal.services.accounts import AccountNotFound
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
-KS = load_profile("karaganda_su")  # water, window 1..31, 1 submission a month
+KS = load_utility("karaganda_su")  # water, window 1..31, 1 submission a month
 TZ = KS.tz
 
 

@@ -16,7 +16,7 @@ from gazportal.services.errors import InvalidInput
 from gazportal.services.identifiers import bin_is_valid
 from gazportal.services.periods import period_of, period_start
 from gazportal.services.tariffs import calculate, tariff_at
-from gazportal.settings import UNITS, available_profiles, load_profile
+from gazportal.settings import UNITS, available_utilities, load_utility
 from tests.conftest import migrate
 
 LAST = "2025-06"  # 14 months from 2024-05: one July and one January in the history
@@ -38,24 +38,24 @@ def _effective(session, meter_ids=None):
     return eff, rows
 
 
-@pytest.mark.parametrize("profile_id", available_profiles())
-def test_demo_data_is_consistent_for_every_profile(engine, profile_id):
-    profile = load_profile(profile_id)
-    res = generate_demo(engine, profile, accounts=40, months=14, seed=11, last_period=LAST, batch_size=15)
+@pytest.mark.parametrize("utility_id", available_utilities())
+def test_demo_data_is_consistent_for_every_profile(engine, utility_id):
+    utility = load_utility(utility_id)
+    res = generate_demo(engine, utility, accounts=40, months=14, seed=11, last_period=LAST, batch_size=15)
     assert res.accounts == 40 and res.first_period == "2024-05" and res.last_period == LAST
     with read_session(engine) as s:
         accounts = s.execute(sa.select(Account)).scalars().all()
         assert len(accounts) == 40 == len({a.number for a in accounts})
-        assert all(profile.valid_account_number(a.number) for a in accounts)
+        assert all(utility.valid_account_number(a.number) for a in accounts)
         assert all(a.address and a.holder_name and a.house_id for a in accounts)
         for a in accounts:
             if a.kind == "legal":
-                assert profile.legal_entities and bin_is_valid(a.bin), a
+                assert utility.legal_entities and bin_is_valid(a.bin), a
             else:
                 assert a.bin is None
 
         meters = {m.id: m for m in s.execute(sa.select(Meter)).scalars()}
-        assert {m.service for m in meters.values()} == set(profile.services)
+        assert {m.service for m in meters.values()} == set(utility.services)
         for m in meters.values():
             assert m.unit == UNITS[m.service] and 5 <= m.digits <= 8 and m.serial
         per_account = defaultdict(list)
@@ -63,7 +63,7 @@ def test_demo_data_is_consistent_for_every_profile(engine, profile_id):
             per_account[m.account_id].append(m)
         for ms in per_account.values():  # each meter of an account has its own serial
             assert len({m.serial for m in ms}) == len(ms)
-        if profile_id == "karaganda_su":
+        if utility_id == "karaganda_su":
             assert any(len(ms) == 2 for ms in per_account.values())
 
         eff, rows = _effective(s)
@@ -72,7 +72,7 @@ def test_demo_data_is_consistent_for_every_profile(engine, profile_id):
         for r in rows:
             m = meters[r.meter_id]
             assert r.taken_at.tzinfo is not None and r.taken_at.utcoffset().total_seconds() == 0
-            assert period_of(r.taken_at, profile.tz) == r.period
+            assert period_of(r.taken_at, utility.tz) == r.period
             assert 0 <= r.value <= 10 ** m.digits - 1
             assert r.value >= last_value.get(r.meter_id, 0), "readings must never go down"
             last_value[r.meter_id] = r.value
@@ -82,7 +82,7 @@ def test_demo_data_is_consistent_for_every_profile(engine, profile_id):
 
         # charges are the tariff of the month applied to the month's volume
         charges = s.execute(sa.select(Charge)).scalars().all()
-        assert len(charges) == 40 * 14 * len(profile.services)
+        assert len(charges) == 40 * 14 * len(utility.services)
         periods = sorted({c.period for c in charges})
         volume = defaultdict(int)
         for m in meters.values():
@@ -98,24 +98,24 @@ def test_demo_data_is_consistent_for_every_profile(engine, profile_id):
             assert c.amount == calculate(tariffs[key], c.volume).amount
             assert c.amount.as_tuple().exponent == -2
         names = {t.name for t in s.execute(sa.select(Tariff)).scalars()}
-        assert len(names) == 2 * len(profile.services)  # one change in the history
+        assert len(names) == 2 * len(utility.services)  # one change in the history
         steps = s.execute(sa.select(TariffStep)).scalars().all()
         assert all(2 <= sum(1 for x in steps if x.tariff_id == t) <= 3 for t in {x.tariff_id for x in steps})
-        changed = {tariffs[(svc, p)][0].price for svc in profile.services for p in periods}
-        assert len(changed) == 2 * len(profile.services)
+        changed = {tariffs[(svc, p)][0].price for svc in utility.services for p in periods}
+        assert len(changed) == 2 * len(utility.services)
 
         payments = s.execute(sa.select(Payment)).scalars().all()
         assert len({p.receipt_no for p in payments}) == len(payments) > 0
         assert all(p.amount > 0 and p.amount.as_tuple().exponent == -2 for p in payments)
         paid_months = defaultdict(set)
         for p in payments:
-            assert p.paid_at.astimezone(profile.tz).day >= profile.payment_from_day
-            paid_months[p.account_id].add(period_of(p.paid_at, profile.tz))
+            assert p.paid_at.astimezone(utility.tz).day >= utility.payment_from_day
+            paid_months[p.account_id].add(period_of(p.paid_at, utility.tz))
         payable = len(periods) - 1  # the last month's bill is paid next month
         skipped = [payable - len(paid_months[a.id]) for a in accounts]
         assert any(n >= 3 for n in skipped), "some debtors skip months"
         assert sum(n <= 1 for n in skipped) > 26, "most pay (almost) every month"
-        if profile.currency.code == "KZT":
+        if utility.currency.code == "KZT":
             assert {p.channel for p in payments} >= {"kaspi", "bank", "card"}
         else:
             assert "kaspi" not in {p.channel for p in payments}
@@ -139,7 +139,7 @@ def test_demo_data_is_consistent_for_every_profile(engine, profile_id):
 
 
 def test_seasonal_consumption(sqlite_engine):
-    generate_demo(sqlite_engine, load_profile("default"), accounts=300, months=14, seed=5, last_period=LAST)
+    generate_demo(sqlite_engine, load_utility("default"), accounts=300, months=14, seed=5, last_period=LAST)
     with read_session(sqlite_engine) as s:
         rows = s.execute(sa.select(Charge.service, Charge.period, Charge.volume)).all()
     vol = defaultdict(list)
@@ -156,12 +156,12 @@ def test_same_seed_same_rows_whatever_the_batch_size_and_another_seed_differs(sq
         migrate(e)
         return e
 
-    profile = load_profile("karaganda_su")
-    generate_demo(sqlite_engine, profile, accounts=60, months=6, seed=3, last_period=LAST)
+    utility = load_utility("karaganda_su")
+    generate_demo(sqlite_engine, utility, accounts=60, months=6, seed=3, last_period=LAST)
     other = fresh("b.db")
-    generate_demo(other, profile, accounts=60, months=6, seed=3, last_period=LAST, batch_size=7, chunk_rows=50)
+    generate_demo(other, utility, accounts=60, months=6, seed=3, last_period=LAST, batch_size=7, chunk_rows=50)
     third = fresh("c.db")
-    generate_demo(third, profile, accounts=60, months=6, seed=4, last_period=LAST)
+    generate_demo(third, utility, accounts=60, months=6, seed=4, last_period=LAST)
     a, b, c = _dump(sqlite_engine), _dump(other), _dump(third)
     assert a == b
     assert a["account"] != c["account"] and a["reading"] != c["reading"]
@@ -170,21 +170,21 @@ def test_same_seed_same_rows_whatever_the_batch_size_and_another_seed_differs(sq
 
 
 def test_refuses_a_database_with_data_unless_if_empty(engine):
-    profile = load_profile("almaty_gas")
-    first = generate_demo(engine, profile, accounts=10, months=2, seed=1, last_period=LAST)
+    utility = load_utility("almaty_gas")
+    first = generate_demo(engine, utility, accounts=10, months=2, seed=1, last_period=LAST)
     assert not first.skipped and first.accounts == 10
     before = _dump(engine)
     with pytest.raises(DemoDatabaseNotEmpty) as e:
-        generate_demo(engine, profile, accounts=10, months=2, seed=2, last_period=LAST)
+        generate_demo(engine, utility, accounts=10, months=2, seed=2, last_period=LAST)
     assert e.value.key == "errors.demo_database_not_empty" and "account" in e.value.params["tables"]
-    again = generate_demo(engine, profile, accounts=10, months=2, seed=2, if_empty=True, last_period=LAST)
+    again = generate_demo(engine, utility, accounts=10, months=2, seed=2, if_empty=True, last_period=LAST)
     assert again.skipped and again.accounts == 0
     assert _dump(engine) == before
 
 
 def test_ids_continue_after_generation(engine):
     """Ids were given explicitly; the next ordinary insert must still get a fresh id (PG sequences)."""
-    generate_demo(engine, load_profile("shygysenergotrade"), accounts=12, months=2, seed=1, last_period=LAST)
+    generate_demo(engine, load_utility("shygysenergotrade"), accounts=12, months=2, seed=1, last_period=LAST)
     with write_session(engine) as s:
         acc = Account(number="49999999", holder_name="New", address="x")
         s.add(acc)
@@ -200,7 +200,7 @@ def test_ids_continue_after_generation(engine):
 @pytest.mark.parametrize("accounts,months", [(9, 12), (1_000_001, 12), (10, 0), (10, 241)])
 def test_bad_sizes_refused(sqlite_engine, accounts, months):
     with pytest.raises(InvalidInput):
-        generate_demo(sqlite_engine, load_profile("default"), accounts=accounts, months=months)
+        generate_demo(sqlite_engine, load_utility("default"), accounts=accounts, months=months)
 
 
 def test_a_new_utility_needs_only_a_data_file(engine, tmp_path, monkeypatch):
@@ -221,12 +221,12 @@ def test_a_new_utility_needs_only_a_data_file(engine, tmp_path, monkeypatch):
     monkeypatch.setattr(data, "DATA_DIR", tmp_path / "data")
     data.words_for.cache_clear()
     try:
-        profile = load_profile("karaganda_su").model_copy(update={"id": "new_water"})
-        words = data.words(profile)
+        utility = load_utility("karaganda_su").model_copy(update={"id": "new_water"})
+        words = data.words(utility)
         assert list(words.directory) == ["Новый участок"]
         assert words.directory["Новый участок"][1].streets[0] == "ул. Абая"  # the region's village streets
         assert all(n.split()[2].endswith(("ович", "овна")) for n in (words.person(Random(i)) for i in range(50)))
-        generate_demo(engine, profile, accounts=12, months=2, seed=3, last_period=LAST)
+        generate_demo(engine, utility, accounts=12, months=2, seed=3, last_period=LAST)
         with read_session(engine) as s:
             addresses = s.execute(sa.select(Account.address)).scalars().all()
         assert addresses and all("Новоград" in a or "Село" in a for a in addresses)

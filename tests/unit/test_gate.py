@@ -73,7 +73,7 @@ def make_user(engine) -> int:
 def sign_in(engine, *, now=None, remember=False) -> str:
     from gazportal.settings import get_settings
 
-    return auth.sign_in(engine, get_settings().profile, LOGIN, PASSWORD, remember=remember, now=now or utcnow()).token
+    return auth.sign_in(engine, get_settings().utility, LOGIN, PASSWORD, remember=remember, now=now or utcnow()).token
 
 
 async def run(event_name: Any, payload: Any = None, *, token: str = "", root: State | None = None

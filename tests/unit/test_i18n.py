@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from gazportal.services import i18n
-from gazportal.settings import LANGUAGES, load_profile
+from gazportal.settings import LANGUAGES, load_utility
 
 
 def test_translates_per_language():
@@ -84,25 +84,25 @@ def test_format_volume_number_and_date():
 
 
 def test_reading_window_text_follows_the_profile():
-    assert i18n.reading_window_text(load_profile("almaty_gas"), "en") == (
+    assert i18n.reading_window_text(load_utility("almaty_gas"), "en") == (
         "Meter readings are accepted from day 20 until the end of each month."
     )
-    assert i18n.reading_window_text(load_profile("kremenchukgaz"), "uk") == (
+    assert i18n.reading_window_text(load_utility("kremenchukgaz"), "uk") == (
         "Показники лічильників приймаються з 1-го по 5-е число кожного місяця."
     )
-    assert i18n.reading_window_text(load_profile("karaganda_su"), "ru") == (
+    assert i18n.reading_window_text(load_utility("karaganda_su"), "ru") == (
         "Показания счётчиков принимаются в любой день месяца."
     )
 
 
 def test_ui_messages_carry_the_profile_texts():
-    p = load_profile("kremenchukgaz")
+    p = load_utility("kremenchukgaz")
     msgs = i18n.ui_messages(p, "uk")
-    assert msgs["profile.name"] == "ТОВ «Кременчукгаз-постачання»"
-    assert msgs["profile.phone.1"] == "Гадяч"
-    assert msgs["profile.services"] == "Газопостачання"
+    assert msgs["utility.name"] == "ТОВ «Кременчукгаз-постачання»"
+    assert msgs["utility.phone.1"] == "Гадяч"
+    assert msgs["utility.services"] == "Газопостачання"
     assert msgs["index.title"] == i18n.t("index.title", "uk")
-    assert i18n.ui_messages(p, "en")["profile.address"] == "12 Maiboroda St, Kremenchuk"
+    assert i18n.ui_messages(p, "en")["utility.address"] == "12 Maiboroda St, Kremenchuk"
 
 
 # --- the Reflex state over this service (handlers called directly, as a browser would) --------
@@ -113,27 +113,27 @@ async def test_state_set_language_refuses_anything_but_a_profile_language(bad):
     from gazportal.settings import get_settings
     from gazportal.state.i18n import I18nState
 
-    profile = get_settings().profile
+    utility = get_settings().utility
     s = I18nState()
-    assert s.lang == profile.default_language
+    assert s.lang == utility.default_language
     assert await s.set_language(bad) is None
-    assert s.lang_pref == "" and s.lang == profile.default_language
+    assert s.lang_pref == "" and s.lang == utility.default_language
 
 
 async def test_state_switches_language_and_messages():
     from gazportal.settings import get_settings
     from gazportal.state.i18n import I18nState
 
-    profile = get_settings().profile
+    utility = get_settings().utility
     s = I18nState()
-    assert s.t["index.title"] == i18n.t("index.title", profile.default_language)
-    for lang in profile.languages:
+    assert s.t["index.title"] == i18n.t("index.title", utility.default_language)
+    for lang in utility.languages:
         assert await s.set_language(lang) is not None  # the <html lang> script
         assert s.lang == lang
         assert s.t["index.title"] == i18n.t("index.title", lang)
-        assert s.t["profile.name"] == profile.name.get(lang)
+        assert s.t["utility.name"] == utility.name.get(lang)
     s.lang_pref = "zz"  # what a browser may have stored
-    assert s.lang == profile.default_language
+    assert s.lang == utility.default_language
 
 
 def test_one_translator_from_an_error_to_a_text():

@@ -7,11 +7,11 @@ from gazportal.services.errors import InvalidInput
 from gazportal.services.identity import (
     clean_text, normalize_account_number, normalize_login, validate_email, validate_phone,
 )
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
-SE = load_profile("shygysenergotrade")
-KG = load_profile("kremenchukgaz")
-AG = load_profile("almaty_gas")
+SE = load_utility("shygysenergotrade")
+KG = load_utility("kremenchukgaz")
+AG = load_utility("almaty_gas")
 
 GARBAGE = [None, 0, 12345678, 1.5, float("nan"), True, [], ["a@b.kz"], {}, {"a": 1}, b"a@b.kz", "x" * 1_000_000]
 
@@ -41,15 +41,15 @@ def test_missing_email(raw):
     assert e.value.key == "errors.email_required"
 
 
-@pytest.mark.parametrize("profile, raw, expected", [
+@pytest.mark.parametrize("utility, raw, expected", [
     (KG, "067 505 63 12", "+380675056312"),
     (KG, "+38 (067) 505-63-12", "+380675056312"),
     (KG, "0675056312", "+380675056312"),
     (SE, "8 701 234 56 78", "+77012345678"),
     (SE, "+7 (701) 234-56-78", "+77012345678"),
 ])
-def test_phone_e164(profile, raw, expected):
-    assert validate_phone(profile, raw) == expected
+def test_phone_e164(utility, raw, expected):
+    assert validate_phone(utility, raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["12", "+7 701 234", "phone", "+380 67 505 63 12 99", "+1 202 555 0", "1" * 33])

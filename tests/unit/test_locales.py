@@ -21,7 +21,7 @@ ERROR_KEY = re.compile(r"""["']((?:errors|warnings)\.[a-z0-9_.]*[a-z0-9_])["']""
 T_CALL = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.]+)["']""")
 STATE_T = re.compile(r"""\.t\[\s*["']([A-Za-z0-9_.]+)["']\s*\]""")
 # Keys the UI composes from the profile at run time (gazportal.services.i18n.profile_messages).
-RUNTIME_PREFIXES = ("profile.",)
+RUNTIME_PREFIXES = ("utility.",)
 
 
 def _flatten(node, prefix=""):

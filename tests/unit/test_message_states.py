@@ -113,7 +113,7 @@ async def test_success_stores_exactly_one_message_and_lists_it(world, app_db):
     # the date in each of the profile's languages (the page shows the current one without a reload)
     from gazportal.settings import get_settings
 
-    langs = get_settings().profile.languages
+    langs = get_settings().utility.languages
     assert set(item.dates) == set(langs)
     assert len({item.dates[lg] for lg in langs}) > 1 and item.date_iso.endswith("+00:00")
     # bob sees none of it

@@ -17,10 +17,10 @@ from gazportal.services.errors import FormErrors, NotFound, Notice
 from gazportal.services.messages import (
     BODY_MAX, MAX_PER_HOUR, SUBJECT_MAX, TooManyMessages, list_messages, send_message, sent_within,
 )
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-PROFILE = load_profile("default")
+PROFILE = load_utility("default")
 BODY = "The meter in the kitchen shows a strange value."
 
 

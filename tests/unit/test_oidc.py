@@ -29,11 +29,11 @@ from gazportal.services.oidc import (
     OidcUnavailable,
     sign_in_oidc,
 )
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 from tests.oidc_provider import Provider, IdpUser, s256
 
-PROFILE = load_profile("default")  # e-mail login, confirmed by link
-ACCOUNT_PROFILE = load_profile("shygysenergotrade")  # account-number login
+PROFILE = load_utility("default")  # e-mail login, confirmed by link
+ACCOUNT_PROFILE = load_utility("shygysenergotrade")  # account-number login
 
 
 def now() -> datetime:
@@ -418,7 +418,7 @@ def test_first_sign_in_links_by_verified_email_case_insensitive(engine, provider
 ])
 def test_refused_links_say_register_first(engine, provider, case):
     claims = claims_for(provider)
-    profile = PROFILE
+    utility = PROFILE
     if case == "provider_not_verified":
         add_user(engine)
         claims["email_verified"] = False
@@ -435,7 +435,7 @@ def test_refused_links_say_register_first(engine, provider, case):
     elif case == "portal_email_unconfirmed":
         # account-number login: the e-mail on file was typed in, never proved to the portal
         add_user(engine, login="1234567", verified=False)
-        profile = ACCOUNT_PROFILE
+        utility = ACCOUNT_PROFILE
     elif case == "two_users_same_email":
         add_user(engine, login="111", email="anna@example.kz")
         add_user(engine, login="222", email="anna@example.kz")
@@ -445,7 +445,7 @@ def test_refused_links_say_register_first(engine, provider, case):
         add_user(engine, role="operator")
     users_before = count(engine, User)
     with pytest.raises(OidcRegisterFirst) as e:
-        sign_in_oidc(engine, profile, claims, now=now())
+        sign_in_oidc(engine, utility, claims, now=now())
     assert e.value.key == "errors.oidc_register_first"
     assert count(engine, AuthSession) == 0 and count(engine, User) == users_before
     with read_session(engine) as s:

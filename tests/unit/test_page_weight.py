@@ -79,13 +79,13 @@ def test_the_stylesheet_imports_the_accents_scales_and_the_subset():
     assert plugin.get_stylesheet_paths() == ()
 
 
-@pytest.mark.parametrize("profile_id", ["default", "almaty_gas", "karaganda_su", "kremenchukgaz", "shygysenergotrade"])
-def test_every_profiles_accent_has_its_scales(profile_id):
+@pytest.mark.parametrize("utility_id", ["default", "almaty_gas", "karaganda_su", "kremenchukgaz", "shygysenergotrade"])
+def test_every_profiles_accent_has_its_scales(utility_id):
     from gazportal.components.radix import colour_scales
     from gazportal.components.theme import radix_accent
-    from gazportal.settings import load_profile
+    from gazportal.settings import load_utility
 
-    accent = radix_accent(load_profile(profile_id).colors.primary)
+    accent = radix_accent(load_utility(utility_id).colors.primary)
     scales = colour_scales(accent)
     assert scales[0] == "gray" and scales[-1] == accent and len(scales) == 3
 

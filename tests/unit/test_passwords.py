@@ -8,11 +8,11 @@ from argon2.low_level import Type as LowType
 from gazportal.services import passwords
 from gazportal.services.errors import InvalidInput
 from gazportal.services.passwords import check_password_policy, hash_password, verify_password
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
-SE = load_profile("shygysenergotrade")
-KG = load_profile("kremenchukgaz")
-DEFAULT = load_profile("default")
+SE = load_utility("shygysenergotrade")
+KG = load_utility("kremenchukgaz")
+DEFAULT = load_utility("default")
 
 
 def test_production_parameters_are_argon2id_owasp():
@@ -76,9 +76,9 @@ def test_dummy_verify_takes_as_long_as_a_real_one():
     assert 0.5 < real / dummy < 2
 
 
-def _key(profile, pw, related=()):
+def _key(utility, pw, related=()):
     try:
-        check_password_policy(profile, pw, related)
+        check_password_policy(utility, pw, related)
     except InvalidInput as e:
         return e.key
     return None
@@ -127,18 +127,18 @@ def test_common_list_is_shipped_and_large():
 def test_each_rule_carries_its_hint_and_the_hints_follow_the_profile():
     from gazportal.services.errors import Notice
     from gazportal.services.i18n import raw_messages
-    from gazportal.settings import load_profile
+    from gazportal.settings import load_utility
 
     for rule in passwords.RULES:
         for lang in ("kk", "ru", "uk", "en"):
             assert raw_messages(lang).get(rule.hint_key) and raw_messages(lang).get(rule.error_key)
     for name in ("default", "almaty_gas", "kremenchukgaz", "karaganda_su", "shygysenergotrade"):
-        profile = load_profile(name)
-        p = profile.password_policy
-        hints = passwords.hints(profile)
+        utility = load_utility(name)
+        p = utility.password_policy
+        hints = passwords.hints(utility)
         assert hints[0] == Notice("change_password.policy.min_length", {"min": p.min_length})
         flags = [p.require_upper_and_lower, p.require_digit, p.require_symbol, p.reject_common]
         assert len(hints) == 1 + sum(flags)
         # a password breaking exactly one rule is refused with that rule's error key
-        for rule in passwords.rules(profile):
+        for rule in passwords.rules(utility):
             assert rule.applies(p)

@@ -14,11 +14,11 @@ from gazportal.services.readings import (
     ReadingRefused, check_reading, history, last_reading, meter_status, parse_reading, reading_window,
     record_reading, submit_reading,
 )
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
-AG = load_profile("almaty_gas")  # Asia/Almaty (UTC+5), window 20..31, 2 submissions
-KG = load_profile("kremenchukgaz")  # Europe/Kyiv, window 1..5, 2 submissions
-KS = load_profile("karaganda_su")  # window 1..31, 1 submission
+AG = load_utility("almaty_gas")  # Asia/Almaty (UTC+5), window 20..31, 2 submissions
+KG = load_utility("kremenchukgaz")  # Europe/Kyiv, window 1..5, 2 submissions
+KS = load_utility("karaganda_su")  # window 1..31, 1 submission
 ALMATY = ZoneInfo("Asia/Almaty")
 KYIV = ZoneInfo("Europe/Kyiv")
 
@@ -64,9 +64,9 @@ def refused(fn, *args, **kwargs) -> ReadingRefused:
     return e.value
 
 
-def check(engine, meter_id, raw, *, profile=AG, now=NOW, **kw):
+def check(engine, meter_id, raw, *, utility=AG, now=NOW, **kw):
     with read_session(engine) as s:
-        return check_reading(s, profile, meter_id, raw, now=now, **kw)
+        return check_reading(s, utility, meter_id, raw, now=now, **kw)
 
 
 # ---------------------------------------------------------------- input (pure)
@@ -302,9 +302,9 @@ def test_inactive_meter_is_refused(engine):
     assert stored(engine, mid) == []
 
 
-def meter_status_of(engine, mid, *, profile=AG, now=NOW, **kw):
+def meter_status_of(engine, mid, *, utility=AG, now=NOW, **kw):
     with read_session(engine) as s:
-        return meter_status(s, profile, mid, now=now, **kw)
+        return meter_status(s, utility, mid, now=now, **kw)
 
 
 def test_meter_status_before_typing(engine):

@@ -13,7 +13,7 @@ from gazportal.db import read_session, write_session
 from gazportal.models import Account, Meter, Reading
 from gazportal.services.errors import DomainError
 from gazportal.services.readings import record_reading, submit_reading
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -62,12 +62,12 @@ def rows(engine, meter_id):
 
 
 @pytest.mark.parametrize("profile_name", ["almaty_gas", "karaganda_su"])
-def test_twenty_submitters_on_one_meter_get_exactly_the_limit(engine, profile_name):
-    profile = load_profile(profile_name)
+def test_twenty_submitters_on_one_meter_get_exactly_the_limit(engine, utility_name):
+    utility = load_utility(utility_name)
     meter_id = make_meter(engine)
     now = local(2026, 11, 22)
     jobs = [
-        (lambda i=i: submit_reading(engine, profile, meter_id, str(1000 + i), now=now + timedelta(seconds=i)))
+        (lambda i=i: submit_reading(engine, utility, meter_id, str(1000 + i), now=now + timedelta(seconds=i)))
         for i in range(THREADS)
     ]
     results = run_together(jobs)
@@ -76,10 +76,10 @@ def test_twenty_submitters_on_one_meter_get_exactly_the_limit(engine, profile_na
     assert errors == []
     accepted = [r for kind, r in results if kind == "ok"]
     refusals = [r for kind, r in results if kind == "refused"]
-    assert len(accepted) == profile.submissions_per_month
-    assert refusals == ["errors.reading_limit_reached"] * (THREADS - profile.submissions_per_month)
+    assert len(accepted) == utility.submissions_per_month
+    assert refusals == ["errors.reading_limit_reached"] * (THREADS - utility.submissions_per_month)
     stored = [r for r in rows(engine, meter_id) if r.source == "customer"]
-    assert sorted(r.slot for r in stored) == list(range(1, profile.submissions_per_month + 1))
+    assert sorted(r.slot for r in stored) == list(range(1, utility.submissions_per_month + 1))
     assert sorted(r.value for r in stored) == sorted(sub.reading.value for sub in accepted)
     assert {sub.reading.id for sub in accepted} == {r.id for r in stored}  # acknowledged = stored
 
@@ -96,18 +96,18 @@ def effective(readings):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_concurrent_staff_and_customer_readings_never_go_down(engine, seed):
     rnd = random.Random(seed)
-    profile = load_profile("almaty_gas")
+    utility = load_utility("almaty_gas")
     meter_id = make_meter(engine)
     jobs = []
     # 12 inspectors with random values at random moments of November (some after the customers)
     moments = rnd.sample(range(1, 28 * 24), 12)
     for h in moments:
         value, taken_at = rnd.randint(1000, 3000), local(2026, 11, 1, 0) + timedelta(hours=h)
-        jobs.append(lambda v=value, t=taken_at: record_reading(engine, profile, meter_id, v, source="inspector", taken_at=t))
+        jobs.append(lambda v=value, t=taken_at: record_reading(engine, utility, meter_id, v, source="inspector", taken_at=t))
     # 8 customers on the 22nd with random values
     for i in range(8):
         value, now = rnd.randint(1000, 3000), local(2026, 11, 22, 12, 0, i)
-        jobs.append(lambda v=value, n=now: submit_reading(engine, profile, meter_id, str(v), now=n, confirm=True))
+        jobs.append(lambda v=value, n=now: submit_reading(engine, utility, meter_id, str(v), now=n, confirm=True))
     results = run_together(jobs)
 
     assert [r for kind, r in results if kind == "error"] == []
@@ -118,4 +118,4 @@ def test_concurrent_staff_and_customer_readings_never_go_down(engine, seed):
     assert len(stored) == 1 + len(accepted) and len(accepted) >= 1
     values = [r.value for r in effective(stored)]
     assert values == sorted(values), [(r.taken_at.isoformat(), r.value, r.source, r.slot) for r in stored]
-    assert sum(r.source == "customer" for r in stored) <= profile.submissions_per_month
+    assert sum(r.source == "customer" for r in stored) <= utility.submissions_per_month

@@ -19,11 +19,11 @@ from gazportal.services.accounts import (
     set_request_status, submit_request,
 )
 from gazportal.services.errors import DomainError, FormErrors, InvalidInput, Notice
-from gazportal.settings import load_profile
+from gazportal.settings import load_utility
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-KZ = load_profile("shygysenergotrade")  # 8-digit numbers, phones in KZ
-UA = load_profile("kremenchukgaz")  # 10-digit numbers, phones in UA
+KZ = load_utility("shygysenergotrade")  # 8-digit numbers, phones in KZ
+UA = load_utility("kremenchukgaz")  # 10-digit numbers, phones in UA
 
 
 def _pdf() -> bytes:

@@ -49,4 +49,4 @@ def test_the_common_steps_come_first():
         else:
             assert signed_in not in chain, row.route
     assert [_name(e) for e in app._load_events["contacts"]][-1] == "MessagesState.load_contacts[('kind', '\"contact\"')]"
-    assert app._unevaluated_pages["index"].image == get_settings().profile.logo
+    assert app._unevaluated_pages["index"].image == get_settings().utility.logo

@@ -54,7 +54,7 @@ def _user(engine, login: str) -> None:
 def _token(engine, login: str, remember: bool = False) -> str:
     from gazportal.settings import get_settings
 
-    return auth.sign_in(engine, get_settings().profile, login, PASSWORD, remember=remember, now=utcnow()).token
+    return auth.sign_in(engine, get_settings().utility, login, PASSWORD, remember=remember, now=utcnow()).token
 
 
 async def _app(scope, receive, send):  # what the portal would answer for anything else

@@ -7,24 +7,24 @@ from decimal import Decimal
 
 import pytest
 
-from gazportal.settings import PROFILES_DIR, ROOT, ProfileError, available_profiles, load_profile
+from gazportal.settings import UTILITIES_DIR, ROOT, UtilityError, available_utilities, load_utility
 
 SEEDS = {"almaty_gas", "shygysenergotrade", "kremenchukgaz", "karaganda_su", "default"}
 
 
 def test_one_profile_per_seed_and_a_default():
-    assert SEEDS <= set(available_profiles())
+    assert SEEDS <= set(available_utilities())
 
 
 @pytest.mark.parametrize("name", sorted(SEEDS))
 def test_shipped_profiles_are_valid(name):
-    p = load_profile(name)
+    p = load_utility(name)
     assert p.id == name and p.default_language in p.languages
     assert p.valid_account_number(p.account_number_example)
 
 
 def test_seed_rules_are_in_the_profiles():
-    ag, se, kg, ks = (load_profile(n) for n in ("almaty_gas", "shygysenergotrade", "kremenchukgaz", "karaganda_su"))
+    ag, se, kg, ks = (load_utility(n) for n in ("almaty_gas", "shygysenergotrade", "kremenchukgaz", "karaganda_su"))
     assert (ag.login_identifier, ag.reading_window.from_day, ag.submissions_per_month) == ("email", 20, 2)
     assert ag.legal_entities and ag.proof_by_last_payment and ag.user_agreement and ag.services == ["gas"]
     assert (se.login_identifier, se.confirmation, se.captcha, se.max_failed_logins) == ("account", "email_link", True, 3)
@@ -39,7 +39,7 @@ def test_seed_rules_are_in_the_profiles():
 
 def _write(tmp_path, replace=None, append=""):
     """almaty_gas.toml with one line replaced (regex -> text) and/or top-level lines added."""
-    text = (PROFILES_DIR / "almaty_gas.toml").read_text(encoding="utf-8")
+    text = (UTILITIES_DIR / "almaty_gas.toml").read_text(encoding="utf-8")
     if replace:
         pattern, repl = replace
         text, n = re.subn(pattern, lambda _m: repl, text, count=1, flags=re.M)
@@ -66,14 +66,14 @@ def _write(tmp_path, replace=None, append=""):
 ])
 def test_a_bad_profile_names_the_bad_field(tmp_path, replace, append, field):
     path = _write(tmp_path, replace, append)
-    with pytest.raises(ProfileError) as e:
-        load_profile(str(path))
+    with pytest.raises(UtilityError) as e:
+        load_utility(str(path))
     assert f"field '{field}'" in str(e.value) and str(path) in str(e.value)
 
 
 def test_unknown_profile_lists_the_known_ones():
-    with pytest.raises(ProfileError, match="known: .*almaty_gas"):
-        load_profile("nope")
+    with pytest.raises(UtilityError, match="known: .*almaty_gas"):
+        load_utility("nope")
 
 
 def test_start_up_stops_on_a_bad_profile(tmp_path):
@@ -103,7 +103,7 @@ def fresh_settings(monkeypatch, tmp_path):
 
 def test_a_secret_key_shorter_than_32_characters_stops_start_up(fresh_settings, monkeypatch):
     monkeypatch.setenv("GAZPORTAL_SECRET_KEY", "k" * 31)
-    with pytest.raises(ProfileError, match="GAZPORTAL_SECRET_KEY: use at least 32 characters"):
+    with pytest.raises(UtilityError, match="GAZPORTAL_SECRET_KEY: use at least 32 characters"):
         fresh_settings.get_settings()
     fresh_settings.get_settings.cache_clear()
     monkeypatch.setenv("GAZPORTAL_SECRET_KEY", "k" * 32)

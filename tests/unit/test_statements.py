@@ -15,11 +15,11 @@ from gazportal.db import read_session, write_session
 from gazportal.models import Account, Charge, Payment, User, UserAccountLink
 from gazportal.services import notify, statements
 from gazportal.services.errors import InvalidInput, NotFound
-from gazportal.settings import Smtp, load_profile
+from gazportal.settings import Smtp, load_utility
 from test_auth_kit import free_port, make_settings
 
 NOW = datetime(2026, 3, 15, 6, 0, tzinfo=UTC)
-PROFILE = load_profile("default")
+PROFILE = load_utility("default")
 
 
 class Inbox:
@@ -38,7 +38,7 @@ def smtp(tmp_path):
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    settings = make_settings(tmp_path, profile=PROFILE, smtp=Smtp(
+    settings = make_settings(tmp_path, utility=PROFILE, smtp=Smtp(
         host="127.0.0.1", port=port, username=None, password=None, starttls=False, use_tls=False,
         sender="Portal <no-reply@portal.example>"))
     yield inbox, settings
@@ -155,7 +155,7 @@ def test_five_an_hour(engine, smtp):
 
 def test_smtp_down_is_a_delivery_failure(engine, tmp_path):
     ids = seed(engine)
-    settings = make_settings(tmp_path, profile=PROFILE, smtp=Smtp(
+    settings = make_settings(tmp_path, utility=PROFILE, smtp=Smtp(
         host="127.0.0.1", port=free_port(), username=None, password=None, starttls=False, use_tls=False,
         sender="no-reply@portal.example"))
     with pytest.raises(notify.DeliveryFailed):
@@ -164,7 +164,7 @@ def test_smtp_down_is_a_delivery_failure(engine, tmp_path):
 
 def test_outbox_when_no_smtp(sqlite_engine, tmp_path):
     ids = seed(sqlite_engine)
-    settings = make_settings(tmp_path, profile=PROFILE)
+    settings = make_settings(tmp_path, utility=PROFILE)
     statements.send_statement(sqlite_engine, PROFILE, ids["alice"], ids["mine"], "2026-02", now=NOW,
                               settings=settings)
     (item,) = notify.read_outbox(settings=settings)

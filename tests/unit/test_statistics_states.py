@@ -25,8 +25,8 @@ ODD = [None, True, 1.5, math.nan, -1, 0, 2**70, "abc", "", [1], {"id": 1}, "9" *
 
 @pytest.fixture
 def data(world, app_db):  # noqa: F811  (the fixture imported above)
-    profile = get_settings().profile
-    first, last = charts.default_range(profile, datetime.now(UTC))
+    utility = get_settings().utility
+    first, last = charts.default_range(utility, datetime.now(UTC))
     with write_session(app_db) as s:
         p = first
         i = 0
@@ -80,7 +80,7 @@ async def test_statistics_default_range_and_languages(data, app_db):
     assert st.accounts == [AccountOption(str(data["mine"]), "100000001",
                                          "100000001 · Almaty, Abai Ave 10, 100000001")]
     assert st.account_id == str(data["mine"]) and (st.first, st.last) == (data["first"], data["last"])
-    assert set(st.table) == set(get_settings().profile.languages)
+    assert set(st.table) == set(get_settings().utility.languages)
     assert len(st.table["en"]) == 12 and st.table["en"][-1].period == data["last"]
     assert st.figures["ru"]["monthly"]["layout"]["template"] == "none"
     assert st.summaries["en"]["monthly"] and st.error == ""
@@ -136,7 +136,7 @@ async def test_statistics_foreign_account_refused(data, app_db):
 async def test_statement_shows_and_sends(data, app_db):
     st = await _statement(app_db)
     await st.load()
-    assert st.email_status == "ok" and st.period == charts.current_period(get_settings().profile, datetime.now(UTC))
+    assert st.email_status == "ok" and st.period == charts.current_period(get_settings().utility, datetime.now(UTC))
     assert st.payments["en"] == [PaymentRow(st.payments["en"][0].date, "₸500.00", "R-S1")]
     await st.pick_period(data["last"])
     assert st.period == data["last"] and st.charges["en"][0].amount == "₸1,011.00"

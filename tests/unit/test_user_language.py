@@ -21,10 +21,10 @@ GARBAGE = [None, 5, 1.5, math.nan, "", "RU", "ru ", "de", "zz", ["ru"], {"lang":
 pytestmark = pytest.mark.usefixtures("fast_hashing")  # cheap argon2 (tests/conftest.py)
 
 
-def _profile():
+def _utility():
     from gazportal.settings import get_settings
 
-    return get_settings().profile
+    return get_settings().utility
 
 
 def _user(engine, login=LOGIN, language="ru") -> int:
@@ -60,11 +60,11 @@ async def _drain(gen):
 def _token(engine, login=LOGIN) -> str:
     from gazportal.models._base import utcnow
 
-    return auth.sign_in(engine, _profile(), login, PASSWORD, remember=False, now=utcnow()).token
+    return auth.sign_in(engine, _utility(), login, PASSWORD, remember=False, now=utcnow()).token
 
 
 def test_the_default_profile_has_the_languages_these_tests_use(app_db):
-    assert {"ru", "en"} <= set(_profile().languages) and _profile().default_language != "ru"
+    assert {"ru", "en"} <= set(_utility().languages) and _utility().default_language != "ru"
 
 
 async def test_sign_in_switches_to_the_users_saved_language(app_db):
@@ -87,7 +87,7 @@ async def test_a_failed_sign_in_leaves_the_language_alone(app_db):
 async def test_a_saved_language_the_profile_no_longer_has_is_not_adopted(app_db):
     uid = _user(app_db, language="ru")
     with write_session(app_db) as s:  # e.g. a language dropped from the profile later
-        s.get(User, uid).language = "uk" if "uk" not in _profile().languages else "zz"
+        s.get(User, uid).language = "uk" if "uk" not in _utility().languages else "zz"
     signin, sess, i18n = await _states()
     i18n.lang_pref = "en"
     out = await _drain(signin.submit({"login": LOGIN, "password": PASSWORD}))

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from gazportal.services.accounts import MAX_DOCUMENT_BYTES
-from gazportal.settings import ProfileError, Web, allowed_origins, get_settings
+from gazportal.settings import UtilityError, Web, allowed_origins, get_settings
 
 
 def _origins(public_url, *extra):
@@ -42,7 +42,7 @@ def test_settings_from_the_environment(monkeypatch):
         assert web.trusted_proxy_hops == 1 and web.connections_per_client == 7
         monkeypatch.setenv("GAZPORTAL_ALLOWED_ORIGINS", "www.gas.example.kz")
         get_settings.cache_clear()
-        with pytest.raises(ProfileError, match="GAZPORTAL_ALLOWED_ORIGINS"):
+        with pytest.raises(UtilityError, match="GAZPORTAL_ALLOWED_ORIGINS"):
             get_settings()
     finally:
         monkeypatch.undo()

@@ -35,7 +35,7 @@ from gazportal.services.errors import AccountNotFound, DomainError, FormErrors, 
 from gazportal.services.identity import normalize_account_number
 from gazportal.services.ids import as_id
 from gazportal.services.money import parse_amount
-from gazportal.settings import Profile
+from gazportal.settings import Utility
 
 MAX_LINK_FAILURES = 10
 LINK_FAILURE_WINDOW = timedelta(hours=1)
@@ -120,11 +120,11 @@ def link_attempts_left(session: Session, user_id: int, *, now: datetime) -> int:
 # --------------------------------------------------------------------------- adding and removing
 
 
-def _start_link(session: Session, profile: Profile, user_id: int, method: str, now: datetime):
+def _start_link(session: Session, utility: Utility, user_id: int, method: str, now: datetime):
     user = _user(session, user_id)
     if user.kind == "legal":
         raise AccountsFixed()
-    if method not in profile.add_account_by:
+    if method not in utility.add_account_by:
         raise LinkMethodUnavailable()
     row = throttle.row(session, _throttle_id(stored_id(user)))
     minutes = throttle.check(row, LINK_POLICY, now)
@@ -133,8 +133,8 @@ def _start_link(session: Session, profile: Profile, user_id: int, method: str, n
     return user, row
 
 
-def _language(profile: Profile, lang: Any) -> str:
-    return lang if isinstance(lang, str) and lang in profile.languages else profile.default_language
+def _language(utility: Utility, lang: Any) -> str:
+    return lang if isinstance(lang, str) and lang in utility.languages else utility.default_language
 
 
 def _linked(session: Session, user: User, acc: Account) -> bool:
@@ -148,7 +148,7 @@ def latest_payment(session: Session, account_id: int) -> Payment | None:
                         .order_by(col(Payment.paid_at).desc(), col(Payment.id).desc()).limit(1)).first()
 
 
-def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any, last_payment: Any, *,
+def link_by_payment(engine: Engine, utility: Utility, user_id: int, number: Any, last_payment: Any, *,
                     now: datetime, lang: str | None = None) -> AccountCard:
     """Add an account by its number and the exact amount of its latest payment.
 
@@ -162,12 +162,12 @@ def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any,
     AccountAlreadyLinked, LinkAttemptsExceeded after too many failures.
     """
     fields: dict[str, Notice] = {}
-    number_s = _field_error(fields, "number", normalize_account_number, profile, number)
+    number_s = _field_error(fields, "number", normalize_account_number, utility, number)
     failure: FormErrors | None = None
     with write_session(engine) as session:
-        user, row = _start_link(session, profile, user_id, "payment_proof", now)
+        user, row = _start_link(session, utility, user_id, "payment_proof", now)
         amount = _field_error(fields, "last_payment", parse_amount, last_payment,
-                              _language(profile, lang if lang is not None else user.language))
+                              _language(utility, lang if lang is not None else user.language))
         if fields:
             raise FormErrors(fields)
         acc = session.exec(select(Account).where(Account.number == number_s)).first()
@@ -186,7 +186,7 @@ def link_by_payment(engine: Engine, profile: Profile, user_id: int, number: Any,
     return card
 
 
-def link_by_address(engine: Engine, profile: Profile, user_id: int, house_id: Any, flat_id: Any, number: Any,
+def link_by_address(engine: Engine, utility: Utility, user_id: int, house_id: Any, flat_id: Any, number: Any,
                     *, now: datetime) -> AccountCard:
     """Add an account chosen through the address picker: it must be at that house (and flat).
 
@@ -194,12 +194,12 @@ def link_by_address(engine: Engine, profile: Profile, user_id: int, house_id: An
     (malformed, or no such account at this address — counted as a failed proof).
     """
     fields: dict[str, Notice] = {}
-    number_s = _field_error(fields, "number", normalize_account_number, profile, number)
+    number_s = _field_error(fields, "number", normalize_account_number, utility, number)
     hid = as_id(house_id)
     fid = None if flat_id is None else as_id(flat_id)
     failure: FormErrors | None = None
     with write_session(engine) as session:
-        user, row = _start_link(session, profile, user_id, "address_picker", now)
+        user, row = _start_link(session, utility, user_id, "address_picker", now)
         house = session.get(House, hid) if hid is not None else None
         if house is None:
             fields["house"] = Notice("errors.house_not_found")

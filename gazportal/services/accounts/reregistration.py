@@ -30,7 +30,7 @@ from gazportal.services.accounts._base import _field_error, _is_postgres, _user,
 from gazportal.services.errors import DomainError, FormErrors, InvalidInput, NotFound, Notice
 from gazportal.services.identity import clean_text, normalize_account_number, validate_phone
 from gazportal.services.ids import as_id
-from gazportal.settings import Profile
+from gazportal.settings import Utility
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENTS = 20
@@ -173,7 +173,7 @@ def _draft(session: Session, user_id: Any, request_id: Any) -> tuple[Reregistrat
     return req, count
 
 
-def create_request(engine: Engine, profile: Profile, user_id: int, account_number: Any, new_owner_name: Any,
+def create_request(engine: Engine, utility: Utility, user_id: int, account_number: Any, new_owner_name: Any,
                    phone: Any, comment: Any = "", *, now: datetime) -> int:
     """A draft request to re-register an account to a new owner; returns its id.
 
@@ -181,9 +181,9 @@ def create_request(engine: Engine, profile: Profile, user_id: int, account_numbe
     need not be one of the customer's (the new owner may ask); staff check it.
     """
     fields: dict[str, Notice] = {}
-    number_s = _field_error(fields, "account_number", normalize_account_number, profile, account_number)
+    number_s = _field_error(fields, "account_number", normalize_account_number, utility, account_number)
     name = _field_error(fields, "new_owner_name", lambda v: clean_text(v, max_len=MAX_OWNER_NAME), new_owner_name)
-    phone_s = _field_error(fields, "phone", validate_phone, profile, phone)
+    phone_s = _field_error(fields, "phone", validate_phone, utility, phone)
     if comment is None or (isinstance(comment, str) and not comment.strip()):
         comment_s = ""
     else:

@@ -19,7 +19,7 @@ from gazportal.services.errors import DomainError, InvalidInput, Notice
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-    from gazportal.settings import Profile, Settings
+    from gazportal.settings import Utility, Settings
 
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=10)
@@ -74,8 +74,8 @@ def _code_hash(settings: "Settings", user_id: int, purpose: str, code: str) -> s
     return _mac(settings, "code", f"{user_id}:{purpose}:{code}")
 
 
-def _identifier_hash(settings: "Settings", profile: "Profile", scope: str, login: str) -> str:
-    return _mac(settings, f"throttle:{scope}", f"{profile.id}:{login}")
+def _identifier_hash(settings: "Settings", utility: "Utility", scope: str, login: str) -> str:
+    return _mac(settings, f"throttle:{scope}", f"{utility.id}:{login}")
 
 
 def _clean_token(token: Any) -> str | None:
@@ -110,8 +110,8 @@ def _display_name(user: User) -> str:
     return f"{user.name} {user.surname}".strip()
 
 
-def _lang(profile: "Profile", lang: Any) -> str:
-    return lang if isinstance(lang, str) and lang in profile.languages else profile.default_language
+def _lang(utility: "Utility", lang: Any) -> str:
+    return lang if isinstance(lang, str) and lang in utility.languages else utility.default_language
 
 
 def _queue(session: Session, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
@@ -151,9 +151,9 @@ def _activate(user: User, channel: str) -> None:
         user.phone_verified = True
 
 
-def _user_id_for(engine: "Engine", profile: "Profile", login: Any) -> int | None:
+def _user_id_for(engine: "Engine", utility: "Utility", login: Any) -> int | None:
     try:
-        norm = identity.normalize_login(profile, login)
+        norm = identity.normalize_login(utility, login)
     except InvalidInput:
         return None
     with read_session(engine) as session:
@@ -161,9 +161,9 @@ def _user_id_for(engine: "Engine", profile: "Profile", login: Any) -> int | None
         return user.id if user is not None else None
 
 
-def _new_password_errors(profile: "Profile", password: Any, password2: Any, related=()) -> dict[str, Notice]:
+def _new_password_errors(utility: "Utility", password: Any, password2: Any, related=()) -> dict[str, Notice]:
     errors: dict[str, Notice] = {}
-    _field(errors, "password", lambda: passwords.check_password_policy(profile, password, related))
+    _field(errors, "password", lambda: passwords.check_password_policy(utility, password, related))
     if "password" not in errors and password2 != password:
         errors["password2"] = Notice("errors.password_mismatch")
     return errors

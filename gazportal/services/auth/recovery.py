@@ -27,14 +27,14 @@ from gazportal.services.ids import require_id
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-    from gazportal.settings import Profile, Settings
+    from gazportal.settings import Utility, Settings
 
 
-def _recovery_channel(profile: "Profile") -> str:
-    return "sms" if profile.login_identifier == "phone" or profile.confirmation == "sms_code" else "email"
+def _recovery_channel(utility: "Utility") -> str:
+    return "sms" if utility.login_identifier == "phone" or utility.confirmation == "sms_code" else "email"
 
 
-def request_reset(engine: "Engine", profile: "Profile", login: Any, *, now: datetime | None = None,
+def request_reset(engine: "Engine", utility: "Utility", login: Any, *, now: datetime | None = None,
                   settings: "Settings | None" = None) -> str:
     """Send a reset link (e-mail) or code (SMS) if the identifier is registered. Returns the
     channel ("email" | "sms"), the same whether or not it is. Works on a locked account.
@@ -43,13 +43,13 @@ def request_reset(engine: "Engine", profile: "Profile", login: Any, *, now: date
     (:func:`notify.deliver_later`): the answer takes the same time for every identifier."""
     s = _settings(settings)
     now = _now(now)
-    norm = identity.normalize_login(profile, login)  # a malformed identifier is a field error
-    notify.deliver_later(_reset_job, engine, profile, norm, now, s)
-    return _recovery_channel(profile)
+    norm = identity.normalize_login(utility, login)  # a malformed identifier is a field error
+    notify.deliver_later(_reset_job, engine, utility, norm, now, s)
+    return _recovery_channel(utility)
 
 
-def _reset_job(engine: "Engine", profile: "Profile", norm: str, now: datetime, s: "Settings") -> None:
-    channel = _recovery_channel(profile)
+def _reset_job(engine: "Engine", utility: "Utility", norm: str, now: datetime, s: "Settings") -> None:
+    channel = _recovery_channel(utility)
     with write_session(engine) as session:
         user = _user_by_login(session, norm)
         if user is None:
@@ -57,17 +57,17 @@ def _reset_job(engine: "Engine", profile: "Profile", norm: str, now: datetime, s
         assert user.id is not None  # read from the database
         if _sends_in_last_hour(session, user.id, "reset", now) >= SENDS_PER_HOUR:
             return
-        lang = _lang(profile, user.language)
+        lang = _lang(utility, user.language)
         if channel == "sms":
             code = _issue_code(session, s, user.id, "reset", now)
             message: tuple = (notify.send_sms, user.phone or user.login,
-                              t("sms.reset_code", lang, code=code, portal=profile.short_name,
+                              t("sms.reset_code", lang, code=code, portal=utility.short_name,
                                 minutes=int(CODE_TTL.total_seconds() // 60)))
         elif user.email:
             token = _issue_link(session, s, user.id, "reset", RESET_LINK_TTL, now)
             link = notify.public_link("/reset", settings=s, token=token)
-            message = (notify.send_mail, user.email, t("mail.reset_subject", lang, portal=profile.short_name),
-                       t("mail.reset_body", lang, name=user.name, link=link, portal=profile.short_name,
+            message = (notify.send_mail, user.email, t("mail.reset_subject", lang, portal=utility.short_name),
+                       t("mail.reset_body", lang, name=user.name, link=link, portal=utility.short_name,
                          minutes=int(RESET_LINK_TTL.total_seconds() // 60)))
         else:
             return
@@ -75,16 +75,16 @@ def _reset_job(engine: "Engine", profile: "Profile", norm: str, now: datetime, s
     message[0](*message[1:], settings=s)
 
 
-def _set_password(session: Session, s: "Settings", profile: "Profile", user: User, new_hash: str,
+def _set_password(session: Session, s: "Settings", utility: "Utility", user: User, new_hash: str,
                   now: datetime) -> None:
     user.password_hash = new_hash
     user.password_changed_at = now
     session.add(user)
     # the lock on the user's identifier ends with a successful recovery
-    throttle.clear(session, throttle.row(session, _identifier_hash(s, profile, "login", user.login)))
+    throttle.clear(session, throttle.row(session, _identifier_hash(s, utility, "login", user.login)))
 
 
-def reset_password_with_link(engine: "Engine", profile: "Profile", token: Any, password: Any, password2: Any, *,
+def reset_password_with_link(engine: "Engine", utility: "Utility", token: Any, password: Any, password2: Any, *,
                              now: datetime | None = None, settings: "Settings | None" = None) -> int:
     """Set a new password with a reset link: clears the lock, ends every session, returns the
     user id. The link is used only when the new password is acceptable."""
@@ -95,7 +95,7 @@ def reset_password_with_link(engine: "Engine", profile: "Profile", token: Any, p
         user = session.get(User, row.user_id)
         assert user is not None  # the link's row references the user; users are never deleted
         related = [user.login, user.name, user.surname, user.email or "", user.phone or ""]
-    errors = _new_password_errors(profile, password, password2, related)
+    errors = _new_password_errors(utility, password, password2, related)
     if errors:
         raise FormErrors(errors)
     new_hash = passwords.hash_password(password)
@@ -106,27 +106,27 @@ def reset_password_with_link(engine: "Engine", profile: "Profile", token: Any, p
         user = _lock_user(session, row.user_id)
         # the link's row references the user; users are never deleted
         assert user is not None and user.id is not None
-        _set_password(session, s, profile, user, new_hash, now)
+        _set_password(session, s, utility, user, new_hash, now)
         if not user.is_active:  # the link proves the address like a confirmation link
             _activate(user, "email")
         _revoke(session, user.id, now)
         return user.id
 
 
-def reset_password_with_code(engine: "Engine", profile: "Profile", login: Any, code: Any, password: Any,
+def reset_password_with_code(engine: "Engine", utility: "Utility", login: Any, code: Any, password: Any,
                              password2: Any, *, now: datetime | None = None,
                              settings: "Settings | None" = None) -> int:
     """Set a new password with an SMS reset code (same rules as the link)."""
     s = _settings(settings)
     now = _now(now)
-    errors = _new_password_errors(profile, password, password2, [login] if isinstance(login, str) else [])
+    errors = _new_password_errors(utility, password, password2, [login] if isinstance(login, str) else [])
     if errors:
         raise FormErrors(errors)
     new_hash = passwords.hash_password(password)
-    user_id = _user_id_for(engine, profile, login)
+    user_id = _user_id_for(engine, utility, login)
 
     def ok(session: Session, user: User, row: OneTimeSecret) -> int:
-        _set_password(session, s, profile, user, new_hash, now)
+        _set_password(session, s, utility, user, new_hash, now)
         if not user.is_active:
             _activate(user, "sms")
         assert user.id is not None  # a stored user
@@ -136,7 +136,7 @@ def reset_password_with_code(engine: "Engine", profile: "Profile", login: Any, c
     return _check_code(engine, s, user_id, "reset", code, now, ok)
 
 
-def change_password(engine: "Engine", profile: "Profile", user_id: Any, current: Any, password: Any,
+def change_password(engine: "Engine", utility: "Utility", user_id: Any, current: Any, password: Any,
                     password2: Any, *, now: datetime | None = None, keep_session_id: Any = None,
                     settings: "Settings | None" = None) -> None:
     """Change the password (the current one is needed); ends the user's other sessions."""
@@ -155,7 +155,7 @@ def change_password(engine: "Engine", profile: "Profile", user_id: Any, current:
         passwords.dummy_verify("")
     elif not passwords.verify_password(stored, current)[0]:
         errors["current"] = Notice("errors.current_password_wrong")
-    errors.update(_new_password_errors(profile, password, password2, related))
+    errors.update(_new_password_errors(utility, password, password2, related))
     if "password" not in errors and "current" not in errors and password == current:
         errors["password"] = Notice("errors.password_same_as_current")
     if errors:
@@ -167,5 +167,5 @@ def change_password(engine: "Engine", profile: "Profile", user_id: Any, current:
         assert user is not None  # found just above; users are never deleted
         if user.password_hash != stored:  # changed meanwhile by another session
             raise FormErrors({"current": Notice("errors.current_password_wrong")})
-        _set_password(session, s, profile, user, new_hash, now)
+        _set_password(session, s, utility, user, new_hash, now)
         _revoke(session, user_id, now, keep)

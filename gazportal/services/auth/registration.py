@@ -34,7 +34,7 @@ from gazportal.services.identifiers import bin_is_valid
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-    from gazportal.settings import Profile, Settings
+    from gazportal.settings import Utility, Settings
 
 
 PROOF_FAILURES = 10  # wrong account+payment proofs per account number ...
@@ -52,18 +52,18 @@ class RegistrationOutcome:
     sent_to: str  # masked destination of the link or code ('' for none)
 
 
-def _send_confirmation(session: Session, settings: "Settings", profile: "Profile", user: User,
+def _send_confirmation(session: Session, settings: "Settings", utility: "Utility", user: User,
                        now: datetime) -> str:
     """Issue and (in the background) send the confirmation link or code. Returns the masked
     destination."""
     assert user.id is not None  # a stored user
-    lang = _lang(profile, user.language)
-    if profile.confirmation == "sms_code":
+    lang = _lang(utility, user.language)
+    if utility.confirmation == "sms_code":
         phone = user.phone or user.login
         if _sends_in_last_hour(session, user.id, "confirm", now) < SENDS_PER_HOUR:
             code = _issue_code(session, settings, user.id, "confirm", now)
             text = t("sms.confirm_code", lang, code=code, minutes=int(CODE_TTL.total_seconds() // 60),
-                     portal=profile.short_name)
+                     portal=utility.short_name)
             _queue(session, notify.send_sms, phone, text, settings=settings)
         return _mask_phone(phone)
     address = user.email or ""
@@ -72,35 +72,35 @@ def _send_confirmation(session: Session, settings: "Settings", profile: "Profile
         link = notify.public_link("/confirm", settings=settings, token=token)
         _queue(
             session, notify.send_mail, address,
-            t("mail.confirm_subject", lang, portal=profile.short_name),
+            t("mail.confirm_subject", lang, portal=utility.short_name),
             t("mail.confirm_body", lang, name=user.name, link=link,
-              hours=int(CONFIRM_LINK_TTL.total_seconds() // 3600), portal=profile.short_name),
+              hours=int(CONFIRM_LINK_TTL.total_seconds() // 3600), portal=utility.short_name),
             settings=settings,
         )
     return _mask_email(address)
 
 
-def _tell_owner_already_registered(session: Session, settings: "Settings", profile: "Profile", user: User) -> None:
-    lang = _lang(profile, user.language)
+def _tell_owner_already_registered(session: Session, settings: "Settings", utility: "Utility", user: User) -> None:
+    lang = _lang(utility, user.language)
     signin = notify.public_link("/signin", settings=settings)
     recover = notify.public_link("/recover", settings=settings)
-    if profile.login_identifier == "phone" or (not user.email and user.phone):
+    if utility.login_identifier == "phone" or (not user.email and user.phone):
         _queue(session, notify.send_sms, user.phone or user.login,
-               t("sms.already_registered", lang, portal=profile.short_name), settings=settings)
+               t("sms.already_registered", lang, portal=utility.short_name), settings=settings)
     elif user.email:
         _queue(
             session, notify.send_mail, user.email,
-            t("mail.already_registered_subject", lang, portal=profile.short_name),
+            t("mail.already_registered_subject", lang, portal=utility.short_name),
             t("mail.already_registered_body", lang, name=user.name, signin=signin, recover=recover,
-              portal=profile.short_name),
+              portal=utility.short_name),
             settings=settings,
         )
 
 
-def _destination(profile: "Profile", login: str, email: str | None, phone: str | None) -> str:
-    if profile.confirmation == "sms_code":
+def _destination(utility: "Utility", login: str, email: str | None, phone: str | None) -> str:
+    if utility.confirmation == "sms_code":
         return _mask_phone(phone or login)
-    if profile.confirmation == "email_link":
+    if utility.confirmation == "email_link":
         return _mask_email(email or "")
     return ""
 
@@ -130,29 +130,29 @@ class _Applicant:
     amount: Decimal | None
 
 
-def _read_contacts(profile: "Profile", form: dict, errors: dict[str, Notice]) -> tuple:
+def _read_contacts(utility: "Utility", form: dict, errors: dict[str, Notice]) -> tuple:
     """(login, surname, name, phone, email) as far as they are right; errors for the others."""
-    login = _field(errors, "login", lambda: identity.normalize_login(profile, form.get("login")))
+    login = _field(errors, "login", lambda: identity.normalize_login(utility, form.get("login")))
     surname = _field(errors, "surname", lambda: identity.clean_text(form.get("surname"), max_len=NAME_MAX))
     name = _field(errors, "name", lambda: identity.clean_text(form.get("name"), max_len=NAME_MAX))
     raw_phone = form.get("phone")
-    if profile.login_identifier == "phone" and (raw_phone is None or raw_phone == "") and login:
+    if utility.login_identifier == "phone" and (raw_phone is None or raw_phone == "") and login:
         raw_phone = login
-    phone = _field(errors, "phone", lambda: identity.validate_phone(profile, raw_phone))
+    phone = _field(errors, "phone", lambda: identity.validate_phone(utility, raw_phone))
     email: str | None = None
-    if profile.login_identifier == "email":
+    if utility.login_identifier == "email":
         email = login
-    elif profile.confirmation == "email_link" or form.get("email") not in (None, ""):
+    elif utility.confirmation == "email_link" or form.get("email") not in (None, ""):
         email = _field(errors, "email", lambda: identity.validate_email(form.get("email")))
     return login, surname, name, phone, email
 
 
-def _read_kind(profile: "Profile", form: dict, errors: dict[str, Notice]) -> tuple[str, str | None]:
+def _read_kind(utility: "Utility", form: dict, errors: dict[str, Notice]) -> tuple[str, str | None]:
     """(person | legal, the legal entity's BIN or None)."""
     kind = form.get("kind", "person")
     if kind in (None, ""):
         kind = "person"
-    if kind not in ("person", "legal") or (kind == "legal" and not profile.legal_entities):
+    if kind not in ("person", "legal") or (kind == "legal" and not utility.legal_entities):
         errors["kind"] = Notice("errors.kind_invalid")
         return kind, None
     if kind == "person":
@@ -167,36 +167,36 @@ def _read_kind(profile: "Profile", form: dict, errors: dict[str, Notice]) -> tup
     return kind, None
 
 
-def _read_proof(profile: "Profile", form: dict, language: str, errors: dict[str, Notice]) -> tuple:
+def _read_proof(utility: "Utility", form: dict, language: str, errors: dict[str, Notice]) -> tuple:
     """(account number, last payment) when the profile asks for the proof, else (None, None)."""
-    if not profile.proof_by_last_payment:
+    if not utility.proof_by_last_payment:
         return None, None
     number = _field(errors, "account_number",
-                    lambda: identity.normalize_account_number(profile, form.get("account_number")))
+                    lambda: identity.normalize_account_number(utility, form.get("account_number")))
     amount = _field(errors, "last_payment", lambda: money.parse_amount(form.get("last_payment"), language))
     return number, amount
 
 
-def _check_consents(profile: "Profile", form: dict, errors: dict[str, Notice], s: "Settings",
+def _check_consents(utility: "Utility", form: dict, errors: dict[str, Notice], s: "Settings",
                     now: datetime) -> None:
     """The user agreement and the CAPTCHA, where the profile has them."""
-    if profile.user_agreement and not _bool_field(form.get("agreement")):
+    if utility.user_agreement and not _bool_field(form.get("agreement")):
         errors["agreement"] = Notice("errors.agreement_required")
-    if profile.captcha and not captcha.verify_solution(form.get("captcha"), settings=s, now=now):
+    if utility.captcha and not captcha.verify_solution(form.get("captcha"), settings=s, now=now):
         errors["captcha"] = Notice("errors.captcha_failed")
 
 
-def _read_form(profile: "Profile", form: dict, s: "Settings", now: datetime) -> _Applicant:
+def _read_form(utility: "Utility", form: dict, s: "Settings", now: datetime) -> _Applicant:
     """The registration form checked field by field; FormErrors names every wrong field."""
     errors: dict[str, Notice] = {}
-    login, surname, name, phone, email = _read_contacts(profile, form, errors)
+    login, surname, name, phone, email = _read_contacts(utility, form, errors)
     password = form.get("password")
     related = [v for v in (login, surname, name, phone, email) if v]
-    errors.update(_new_password_errors(profile, password, form.get("password2"), related))
-    kind, bin_value = _read_kind(profile, form, errors)
-    language = _lang(profile, form.get("language"))
-    number, amount = _read_proof(profile, form, language, errors)
-    _check_consents(profile, form, errors, s, now)
+    errors.update(_new_password_errors(utility, password, form.get("password2"), related))
+    kind, bin_value = _read_kind(utility, form, errors)
+    language = _lang(utility, form.get("language"))
+    number, amount = _read_proof(utility, form, language, errors)
+    _check_consents(utility, form, errors, s, now)
     if errors:
         raise FormErrors(errors)
     assert isinstance(password, str)  # check_password_policy refuses anything else
@@ -204,14 +204,14 @@ def _read_form(profile: "Profile", form: dict, s: "Settings", now: datetime) -> 
                       kind=kind, bin=bin_value, language=language, number=number, amount=amount)
 
 
-def _prove_account(session: Session, s: "Settings", profile: "Profile", a: _Applicant,
+def _prove_account(session: Session, s: "Settings", utility: "Utility", a: _Applicant,
                    now: datetime) -> tuple[list[Account], FormErrors | None]:
     """(the accounts the new user gets, None) or ([], the refusal) — a failed proof is counted
     per account number (:data:`PROOF_POLICY`) in the caller's transaction."""
-    if not profile.proof_by_last_payment:
+    if not utility.proof_by_last_payment:
         return [], None
     assert a.number is not None  # read (or refused) when the profile asks for the proof
-    row = throttle.row(session, _identifier_hash(s, profile, "proof", a.number))
+    row = throttle.row(session, _identifier_hash(s, utility, "proof", a.number))
     minutes = throttle.check(row, PROOF_POLICY, now)
     if minutes is not None:
         return [], FormErrors({"account_number": Notice("errors.proof_locked", {"minutes": minutes})})
@@ -230,21 +230,21 @@ def _prove_account(session: Session, s: "Settings", profile: "Profile", a: _Appl
     return [account], None
 
 
-def _create_user(session: Session, s: "Settings", profile: "Profile", a: _Applicant, password_hash: str,
+def _create_user(session: Session, s: "Settings", utility: "Utility", a: _Applicant, password_hash: str,
                  accounts: list[Account], now: datetime) -> None:
     """The new user with their accounts, or — for a taken login — a message to its owner (a new
     confirmation when it is not confirmed yet). The caller cannot tell which happened."""
     existing = _user_by_login(session, a.login)
     if existing is not None:
-        if not existing.is_active and profile.confirmation != "none":
-            _send_confirmation(session, s, profile, existing, now)
+        if not existing.is_active and utility.confirmation != "none":
+            _send_confirmation(session, s, utility, existing, now)
         else:
-            _tell_owner_already_registered(session, s, profile, existing)
+            _tell_owner_already_registered(session, s, utility, existing)
         return
     user = User(
         login=a.login, password_hash=password_hash, surname=a.surname, name=a.name, email=a.email,
         phone=a.phone, kind=a.kind, bin=a.bin, language=a.language,
-        is_active=profile.confirmation == "none", password_changed_at=now, created_at=now,
+        is_active=utility.confirmation == "none", password_changed_at=now, created_at=now,
     )
     try:
         with session.begin_nested():
@@ -256,11 +256,11 @@ def _create_user(session: Session, s: "Settings", profile: "Profile", a: _Applic
     for acc in accounts:
         assert acc.id is not None  # read from the database
         session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
-    if profile.confirmation != "none":
-        _send_confirmation(session, s, profile, user, now)
+    if utility.confirmation != "none":
+        _send_confirmation(session, s, utility, user, now)
 
 
-def register(engine: "Engine", profile: "Profile", form: Any, *, now: datetime | None = None,
+def register(engine: "Engine", utility: "Utility", form: Any, *, now: datetime | None = None,
              settings: "Settings | None" = None) -> RegistrationOutcome:
     """Register a customer from the sign-up form (a dict of strings: login, surname, name, phone,
     email, password, password2, kind, bin, account_number, last_payment, agreement, language,
@@ -271,17 +271,17 @@ def register(engine: "Engine", profile: "Profile", form: Any, *, now: datetime |
     ``errors.proof_locked`` (``minutes``) after :data:`PROOF_FAILURES` failures in an hour."""
     s = _settings(settings)
     now = _now(now)
-    applicant = _read_form(profile, _require_dict(form), s, now)
+    applicant = _read_form(utility, _require_dict(form), s, now)
     password_hash = passwords.hash_password(applicant.password)  # both paths spend this time
     with write_session(engine) as session:
-        accounts, refusal = _prove_account(session, s, profile, applicant, now)
+        accounts, refusal = _prove_account(session, s, utility, applicant, now)
         if refusal is None:
-            _create_user(session, s, profile, applicant, password_hash, accounts, now)
+            _create_user(session, s, utility, applicant, password_hash, accounts, now)
     _send_queued(session)
     if refusal is not None:
         raise refusal  # after the commit: the failure is counted
-    return RegistrationOutcome(login=applicant.login, confirmation=profile.confirmation,
-                               sent_to=_destination(profile, applicant.login, applicant.email, applicant.phone))
+    return RegistrationOutcome(login=applicant.login, confirmation=utility.confirmation,
+                               sent_to=_destination(utility, applicant.login, applicant.email, applicant.phone))
 
 
 def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
@@ -301,13 +301,13 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
         return user.id
 
 
-def confirm_code(engine: "Engine", profile: "Profile", login: Any, code: Any, *, now: datetime | None = None,
+def confirm_code(engine: "Engine", utility: "Utility", login: Any, code: Any, *, now: datetime | None = None,
                  settings: "Settings | None" = None) -> int:
     """Activate an account with the SMS code; returns the user id. Raises SecretRefused with
     errors.code_invalid / code_expired / code_attempts_exceeded."""
     s = _settings(settings)
     now = _now(now)
-    user_id = _user_id_for(engine, profile, login)
+    user_id = _user_id_for(engine, utility, login)
 
     def ok(session: Session, user: User, row: OneTimeSecret) -> int:
         _activate(user, row.channel)
@@ -318,21 +318,21 @@ def confirm_code(engine: "Engine", profile: "Profile", login: Any, code: Any, *,
     return _check_code(engine, s, user_id, "confirm", code, now, ok)
 
 
-def resend_confirmation(engine: "Engine", profile: "Profile", login: Any, *, now: datetime | None = None,
+def resend_confirmation(engine: "Engine", utility: "Utility", login: Any, *, now: datetime | None = None,
                         settings: "Settings | None" = None) -> RegistrationOutcome:
     """Send a new link or code to a registered, not yet confirmed identifier. The answer is the
     same for unknown and already confirmed identifiers (nothing is sent then)."""
     s = _settings(settings)
     now = _now(now)
-    norm = identity.normalize_login(profile, login)  # a malformed identifier is a field error
+    norm = identity.normalize_login(utility, login)  # a malformed identifier is a field error
     sent_to = ""
     with write_session(engine) as session:
         user = _user_by_login(session, norm)
-        if user is not None and not user.is_active and profile.confirmation != "none":
-            sent_to = _send_confirmation(session, s, profile, user, now)
+        if user is not None and not user.is_active and utility.confirmation != "none":
+            sent_to = _send_confirmation(session, s, utility, user, now)
     _send_queued(session)
     if not sent_to:
-        sent_to = _destination(profile, norm, norm if profile.login_identifier == "email" else None,
-                               norm if profile.login_identifier == "phone" else None)
-    return RegistrationOutcome(login=norm, confirmation=profile.confirmation,
-                               sent_to=sent_to if profile.login_identifier != "account" else "")
+        sent_to = _destination(utility, norm, norm if utility.login_identifier == "email" else None,
+                               norm if utility.login_identifier == "phone" else None)
+    return RegistrationOutcome(login=norm, confirmation=utility.confirmation,
+                               sent_to=sent_to if utility.login_identifier != "account" else "")

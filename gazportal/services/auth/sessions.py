@@ -30,7 +30,7 @@ from gazportal.services.ids import require_id
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-    from gazportal.settings import Profile, Settings
+    from gazportal.settings import Utility, Settings
 
 
 @dataclass(frozen=True)
@@ -56,23 +56,23 @@ class SessionUser:
     remember: bool
 
 
-def _throttle_key(s: "Settings", profile: "Profile", login: Any) -> tuple[str, str | None]:
+def _throttle_key(s: "Settings", utility: "Utility", login: Any) -> tuple[str, str | None]:
     """(identifier hash, normalised login or None when it is not even well-formed)."""
     try:
-        norm = identity.normalize_login(profile, login)
+        norm = identity.normalize_login(utility, login)
     except InvalidInput:
         text = login if isinstance(login, str) else repr(type(login))
-        return _identifier_hash(s, profile, "login", "raw:" + text[:300].strip().lower()), None
-    return _identifier_hash(s, profile, "login", norm), norm
+        return _identifier_hash(s, utility, "login", "raw:" + text[:300].strip().lower()), None
+    return _identifier_hash(s, utility, "login", norm), norm
 
 
-def sign_in_policy(profile: "Profile") -> throttle.Policy:
+def sign_in_policy(utility: "Utility") -> throttle.Policy:
     """The sign-in lock of ``profile``: ``max_failed_logins`` failures in a row (never forgotten
     until a success, a recovery or the end of the lock) lock for ``lockout_minutes``."""
-    return throttle.Policy(max_failures=profile.max_failed_logins, lock=timedelta(minutes=profile.lockout_minutes))
+    return throttle.Policy(max_failures=utility.max_failed_logins, lock=timedelta(minutes=utility.lockout_minutes))
 
 
-def sign_in(engine: "Engine", profile: "Profile", login: Any, password: Any, *, remember: Any = False,
+def sign_in(engine: "Engine", utility: "Utility", login: Any, password: Any, *, remember: Any = False,
             now: datetime | None = None, user_agent: Any = "", settings: "Settings | None" = None) -> SignIn:
     """Sign in with a login (as the profile's ``login_identifier`` spells it) and a password;
     returns the new session's token for the browser (:func:`open_session`).
@@ -84,12 +84,12 @@ def sign_in(engine: "Engine", profile: "Profile", login: Any, password: Any, *, 
     s = _settings(settings)
     now = _now(now)
     remember = remember is True
-    ident, norm = _throttle_key(s, profile, login)
+    ident, norm = _throttle_key(s, utility, login)
     locked_minutes: int | None = None
     just_locked = False
     user_id: int | None = None
     stored_hash: str | None = None
-    policy = sign_in_policy(profile)
+    policy = sign_in_policy(utility)
     with write_session(engine) as session:
         row = throttle.row(session, ident)
         locked_minutes = throttle.check(row, policy, now)  # an ended lock starts afresh
@@ -110,7 +110,7 @@ def sign_in(engine: "Engine", profile: "Profile", login: Any, password: Any, *, 
         ok = needs_rehash = False
     if not ok:
         if just_locked:
-            raise SignInRefused("errors.sign_in_locked", minutes=profile.lockout_minutes)
+            raise SignInRefused("errors.sign_in_locked", minutes=utility.lockout_minutes)
         raise SignInRefused("errors.sign_in_failed")
     assert user_id is not None  # the password matched the stored hash of a found user
 

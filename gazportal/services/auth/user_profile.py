@@ -2,6 +2,8 @@
 e-mail address (confirmed by a link sent to the new address)."""
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Callable
@@ -24,7 +26,7 @@ from gazportal.services.ids import require_id
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-    from gazportal.settings import Profile, Settings
+    from gazportal.settings import Utility, Settings
 
 
 @dataclass(frozen=True)
@@ -94,38 +96,38 @@ def _gender(raw: Any) -> str | None:
     raise InvalidInput("errors.gender_invalid")
 
 
-def _language(profile: "Profile", raw: Any) -> str:
-    if isinstance(raw, str) and raw in profile.languages:
+def _language(utility: "Utility", raw: Any) -> str:
+    if isinstance(raw, str) and raw in utility.languages:
         return raw
     raise InvalidInput("errors.language_invalid")
 
 
 # field -> its check: (profile, the value sent, now) -> the value to store, or InvalidInput
-_FIELD_CHECKS: dict[str, Callable[["Profile", Any, datetime], Any]] = {
-    "surname": lambda profile, raw, now: identity.clean_text(raw, max_len=NAME_MAX),
-    "name": lambda profile, raw, now: identity.clean_text(raw, max_len=NAME_MAX),
-    "phone": lambda profile, raw, now: identity.validate_phone(profile, raw),
-    "email": lambda profile, raw, now: identity.validate_email(raw),
-    "birth_date": lambda profile, raw, now: _birth_date(raw, now),
-    "gender": lambda profile, raw, now: _gender(raw),
-    "language": lambda profile, raw, now: _language(profile, raw),
+_FIELD_CHECKS: dict[str, Callable[["Utility", Any, datetime], Any]] = {
+    "surname": lambda utility, raw, now: identity.clean_text(raw, max_len=NAME_MAX),
+    "name": lambda utility, raw, now: identity.clean_text(raw, max_len=NAME_MAX),
+    "phone": lambda utility, raw, now: identity.validate_phone(utility, raw),
+    "email": lambda utility, raw, now: identity.validate_email(raw),
+    "birth_date": lambda utility, raw, now: _birth_date(raw, now),
+    "gender": lambda utility, raw, now: _gender(raw),
+    "language": lambda utility, raw, now: _language(utility, raw),
 }
 PROFILE_FIELDS = tuple(_FIELD_CHECKS)
 
 
-def _read_changes(profile: "Profile", data: dict, now: datetime,
+def _read_changes(utility: "Utility", data: dict, now: datetime,
                   errors: dict[str, Notice]) -> dict[str, Any]:
     """The checked values of the fields present in ``data`` (errors for the wrong ones)."""
     values: dict[str, Any] = {}
     for key, check in _FIELD_CHECKS.items():
         if key in data:
-            value = _field(errors, key, lambda check=check, key=key: check(profile, data[key], now))
+            value = _field(errors, key, functools.partial(check, utility, data[key], now))
             if key not in errors:
                 values[key] = value
     return values
 
 
-def update_user_profile(engine: "Engine", profile: "Profile", user_id: Any, data: Any, *,
+def update_user_profile(engine: "Engine", utility: "Utility", user_id: Any, data: Any, *,
                         now: datetime | None = None, settings: "Settings | None" = None) -> UserProfile:
     """Change the fields present in ``data`` (a dict with some of :data:`PROFILE_FIELDS`; a birth
     date as ``YYYY-MM-DD``; gender female | male | empty; a language of the profile). A new e-mail
@@ -136,13 +138,13 @@ def update_user_profile(engine: "Engine", profile: "Profile", user_id: Any, data
     now = _now(now)
     user_id = require_id(user_id)
     errors: dict[str, Notice] = {}
-    values = _read_changes(profile, _require_dict(data), now, errors)
+    values = _read_changes(utility, _require_dict(data), now, errors)
     new_email = values.pop("email", None)
     with read_session(engine) as session:
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("errors.not_found")
-        if (profile.login_identifier == "phone" and "phone" in values and values["phone"]
+        if (utility.login_identifier == "phone" and "phone" in values and values["phone"]
                 and values["phone"] != user.phone):
             errors["phone"] = Notice("errors.phone_is_login")
     if errors:
@@ -156,24 +158,24 @@ def update_user_profile(engine: "Engine", profile: "Profile", user_id: Any, data
             setattr(user, key, value)
         session.add(user)
         if new_email and new_email != user.email:
-            _request_email_change(session, s, profile, user, new_email, now)
+            _request_email_change(session, s, utility, user, new_email, now)
         session.flush()
         result = get_user_profile(session, user_id, now=now)
     _send_queued(session)
     return result
 
 
-def _request_email_change(session: Session, s: "Settings", profile: "Profile", user: User, new_email: str,
+def _request_email_change(session: Session, s: "Settings", utility: "Utility", user: User, new_email: str,
                           now: datetime) -> None:
     assert user.id is not None  # a stored user
     if _sends_in_last_hour(session, user.id, "email_change", now) >= SENDS_PER_HOUR:
         raise InvalidInput("errors.too_many_requests")
     token = _issue_link(session, s, user.id, "email_change", EMAIL_CHANGE_TTL, now, target=new_email)
-    lang = _lang(profile, user.language)
+    lang = _lang(utility, user.language)
     link = notify.public_link("/confirm-email", settings=s, token=token)
     _queue(
-        session, notify.send_mail, new_email, t("mail.email_change_subject", lang, portal=profile.short_name),
-        t("mail.email_change_body", lang, name=user.name, link=link, portal=profile.short_name,
+        session, notify.send_mail, new_email, t("mail.email_change_subject", lang, portal=utility.short_name),
+        t("mail.email_change_body", lang, name=user.name, link=link, portal=utility.short_name,
           hours=int(EMAIL_CHANGE_TTL.total_seconds() // 3600)),
         settings=s,
     )
