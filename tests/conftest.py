@@ -256,3 +256,16 @@ def make_user(engine, login: str, **fields) -> int:
 
     with write_session(engine) as s:
         return add_user(s, login, **fields)
+
+
+async def drain(gen):
+    """Run an event handler (plain, coroutine or async generator); return what it yielded."""
+    out = []
+    if hasattr(gen, "__anext__"):
+        async for item in gen:
+            out.append(item)
+    elif hasattr(gen, "__await__"):
+        out.append(await gen)
+    else:
+        out.append(gen)
+    return [o for o in out if o is not None]

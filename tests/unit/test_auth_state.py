@@ -21,6 +21,7 @@ from gazportal.models._base import utcnow
 from gazportal.services import auth, i18n, notify
 from tests.conftest import cookie_for
 from tests import conftest
+from tests.conftest import drain
 
 PASSWORD = "Sturdy-Lantern-42"
 LOGIN = "anna@example.kz"
@@ -92,19 +93,6 @@ def signed_in_user(engine, events):
     assert code is not None
     claimed = session_handoff.claim(engine, code, now=utcnow())
     return auth.resolve_session(engine, claimed.token, now=utcnow()), claimed
-
-
-async def drain(gen):
-    """Run an event handler (plain, coroutine or async generator); return what it yielded."""
-    out = []
-    if hasattr(gen, "__anext__"):
-        async for item in gen:
-            out.append(item)
-    elif hasattr(gen, "__await__"):
-        out.append(await gen)
-    else:
-        out.append(gen)
-    return [o for o in out if o is not None]
 
 
 def redirects(events) -> list[str]:

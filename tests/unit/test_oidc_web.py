@@ -19,6 +19,7 @@ from gazportal.db import read_session, write_session
 from gazportal.models import AuthSession, User
 from gazportal.services import auth, i18n, notify, oidc
 from tests.oidc_provider import IdpUser, Provider
+from tests.conftest import drain
 
 PUBLIC_URL = "https://portal.example"
 CALLBACK = PUBLIC_URL + "/auth/oidc/callback"
@@ -98,18 +99,6 @@ async def tab(url: str = ""):
 
 def goto(root, url: str) -> None:
     root.router = dataclasses.replace(RouterData(), url=ReflexURL(url))
-
-
-async def drain(gen):
-    out = []
-    if hasattr(gen, "__anext__"):
-        async for item in gen:
-            out.append(item)
-    elif hasattr(gen, "__await__"):
-        out.append(await gen)
-    else:
-        out.append(gen)
-    return [o for o in out if o is not None]
 
 
 def redirects(events) -> list[str]:

@@ -12,6 +12,7 @@ from gazportal.models import User
 from tests.conftest import cookie_for
 from gazportal.services import auth
 from tests.conftest import make_user
+from tests.conftest import drain
 
 PASSWORD = "Sturdy-Lantern-42"
 LOGIN = "olena@example.kz"
@@ -49,14 +50,6 @@ async def _states(token: str = ""):
     return await root.get_state(SignInState), sess, await root.get_state(I18nState)
 
 
-async def _drain(gen):
-    out = []
-    async for item in gen:
-        if item is not None:
-            out.append(item)
-    return out
-
-
 def _token(engine, login=LOGIN) -> str:
     from gazportal.models._base import utcnow
 
@@ -71,7 +64,7 @@ async def test_sign_in_switches_to_the_users_saved_language(app_db):
     _user(app_db, language="ru")
     signin, sess, i18n = await _states()
     i18n.lang_pref = "en"  # what the browser had before
-    out = await _drain(signin.submit({"login": LOGIN, "password": PASSWORD}))
+    out = await drain(signin.submit({"login": LOGIN, "password": PASSWORD}))
     assert "/accounts" in repr(out) and "/_gp/session" in repr(out)
     assert i18n.lang_pref == "ru" and i18n.lang == "ru"
 
@@ -80,7 +73,7 @@ async def test_a_failed_sign_in_leaves_the_language_alone(app_db):
     _user(app_db, language="ru")
     signin, sess, i18n = await _states()
     i18n.lang_pref = "en"
-    out = await _drain(signin.submit({"login": LOGIN, "password": "wrong-password-1"}))
+    out = await drain(signin.submit({"login": LOGIN, "password": "wrong-password-1"}))
     assert "/_gp/session" not in repr(out) and i18n.lang_pref == "en"
 
 
@@ -90,7 +83,7 @@ async def test_a_saved_language_the_profile_no_longer_has_is_not_adopted(app_db)
         s.get(User, uid).language = "uk" if "uk" not in _utility().languages else "zz"
     signin, sess, i18n = await _states()
     i18n.lang_pref = "en"
-    out = await _drain(signin.submit({"login": LOGIN, "password": PASSWORD}))
+    out = await drain(signin.submit({"login": LOGIN, "password": PASSWORD}))
     assert "/_gp/session" in repr(out) and i18n.lang_pref == "en"
 
 
