@@ -61,7 +61,7 @@ def rows(engine, meter_id):
                       .order_by(Reading.taken_at, Reading.id)).scalars().all()
 
 
-@pytest.mark.parametrize("profile_name", ["almaty_gas", "karaganda_su"])
+@pytest.mark.parametrize("utility_name", ["almaty_gas", "karaganda_su"])
 def test_twenty_submitters_on_one_meter_get_exactly_the_limit(engine, utility_name):
     utility = load_utility(utility_name)
     meter_id = make_meter(engine)
