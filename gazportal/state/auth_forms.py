@@ -22,6 +22,7 @@ class AuthFormState(rx.State):
     field_errors: dict[str, str] = {}
     busy: bool = False
     submission: str = rx.field(default_factory=new_submission_id)  # a create form's id
+    _used_submissions: list[str] = []  # the ids already used on this tab (backend only)
 
     async def _say(self, key: str, **params: Any) -> str:
         """``key`` in the page's language."""

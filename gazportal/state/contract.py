@@ -63,6 +63,7 @@ MAX_TEXT = 2000  # a comment or a message body
 MAX_SECRET = 1024  # passwords: long ones are fine (no truncation), megabytes are not
 MAX_KEYS = 50  # a form of ours has fewer fields
 SUBMISSION = "submission"  # the form field that carries a create form's submission id
+MAX_USED_SUBMISSIONS = 64  # the used ids a tab remembers (a repeat comes within seconds)
 FORM_ENTRIES_KEY = "__reflex_form_data__"
 SIGNIN_ROUTE = "/signin"
 
@@ -585,14 +586,19 @@ async def _show_domain_error(state: Any, err: DomainError, lang: str) -> Any:
 
 
 def _take_submission(state: Any, clean: dict[str, Any], name: str) -> bool:
-    """Use the state's current submission id once: True when ``clean`` carries it (and a fresh one
-    is issued), False for a repeat (the same form sent again, or a stale or forged id)."""
+    """Use the form's submission id once: True when it has not been used on this tab (it is then
+    kept among the used ones, and the page gets a fresh one), False for a repeat (the same form
+    sent again: a double click, a repeated Enter, a replayed event) or a form without one.
+
+    Any unused id is taken, not only the one the state shows now: a page submitted before its
+    state arrived (the prerendered form holds the id made when the page was built) must work."""
     form = next((v for v in clean.values() if isinstance(v, dict) and SUBMISSION in v), None)
     sent = form.pop(SUBMISSION) if form is not None else None
-    current = getattr(state, "submission", "")
-    if not sent or not current or not secrets.compare_digest(sent, current):
-        log.info("%s: a repeated or stale submission; nothing stored again", name)
+    used = list(getattr(state, "_used_submissions", None) or [])
+    if not sent or len(sent) < 16 or sent in used:
+        log.info("%s: a repeated submission or none; nothing stored again", name)
         return False
+    state._used_submissions = (used + [sent])[-MAX_USED_SUBMISSIONS:]
     state.submission = new_submission_id()
     return True
 
@@ -613,6 +619,7 @@ class FormMixin(rx.State, mixin=True):
 
     busy: str = ""  # the name of the form being sent, "" when none
     submission: str = rx.field(default_factory=lambda: new_submission_id())  # create forms' id
+    _used_submissions: list[str] = []  # the ids already used on this tab (backend only)
     error: str = ""  # form-level refusal, role=alert
     notice: str = ""  # form-level success, role=status
     errors: dict[str, str] = {}  # field -> message

@@ -301,10 +301,17 @@ async def test_a_create_runs_once_per_submission_id(app_db):
     await probe.store(dict(form))  # a double click: the same form again
     assert probe.hits == 1000 and probe.submission != first
     await probe.store({"text": "hi"})  # no id
-    await probe.store({"text": "hi", "submission": "forged"})
+    await probe.store({"text": "hi", "submission": ""})
+    await probe.store({"text": "hi", "submission": "short"})
     assert probe.hits == 1000
     await probe.store({"text": "again", "submission": probe.submission})  # the next real submit
     assert probe.hits == 2000
+    # A form sent before the page's state arrived carries the id the page was built with: taken
+    # once, like any unused id; its repeat is not.
+    built_with = "B" * 22
+    await probe.store({"text": "early", "submission": built_with})
+    await probe.store({"text": "early", "submission": built_with})
+    assert probe.hits == 3000
 
 
 def test_a_forms_element_copies_may_be_what_reflex_sends():
