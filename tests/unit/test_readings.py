@@ -911,3 +911,26 @@ def test_a_driver_error_without_a_constraint_name_is_read_from_its_text():
     orig = _DriverError('duplicate key value violates unique constraint "uq_reading_meter_period_slot"')
     orig.diag = diag
     assert rd._is_slot_conflict(_integrity(orig)) is True
+
+
+def test_other_meters_readings_are_neither_neighbours_nor_corrections(engine):
+    """Aimed at survivors of the last measured run (_after without _others; _effective without its
+    meter condition): added after that run, so not yet in its figure."""
+    _, mid = make_meter(engine)
+    _, other = make_meter(engine, serial="S2")
+    add(engine, mid, 100, local(2026, 10, 1))
+    add(engine, other, 50, local(2026, 10, 20))  # lower, later, on another meter
+    assert record_reading(engine, AG, mid, 150, source="inspector", taken_at=local(2026, 10, 10)).value == 150
+    add(engine, other, 500, local(2026, 11, 20), source="customer", slot=1)
+    add(engine, mid, 300, local(2026, 11, 20), source="customer", slot=1)
+    add(engine, mid, 310, local(2026, 11, 21), source="customer", slot=2)  # corrects mid's, not other's
+    e = refused(record_reading, engine, AG, other, 400, source="inspector", taken_at=local(2026, 11, 21))
+    assert e.params["previous"] == 500
+
+
+def test_without_a_value_there_is_no_usual_use_or_volume(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 1000, local(2026, 10, 25))
+    with read_session(engine) as s:
+        st = meter_status(s, AG, mid, now=NOW)
+    assert st.usual_monthly is None and st.volume is None and st.error is None
