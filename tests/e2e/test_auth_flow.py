@@ -200,16 +200,15 @@ async def _until(replies: list, start: int, done, ceiling: float) -> list[dict]:
 async def _socket(url: str, cookie: str = ""):
     import socketio
 
-    from gazportal.state.session import SessionState
-
     replies: list[dict] = []
     sio = socketio.AsyncClient(reconnection=False)
     sio.on("event", lambda data: replies.append(data), namespace="/_event")
-    vars_ = {f"{SessionState.get_full_name()}.token": cookie} if cookie else {}
-    boot = {"name": "reflex___state____state.hydrate_and_load", "payload": {"vars": vars_},
+    boot = {"name": "reflex___state____state.hydrate_and_load", "payload": {},
             "router_data": {"pathname": "/accounts", "query": {}, "asPath": "/accounts"}}
+    # The session is the HttpOnly cookie of the handshake, as a browser sends it.
+    headers = {"Origin": url, **({"Cookie": cookie} if cookie else {})}
     await sio.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
-                      transports=["websocket"], auth={"event": boot})
+                      transports=["websocket"], auth={"event": boot}, headers=headers)
     await _until(replies, 0, bool, SOCKET_CEILING)  # the hydrate's state has come
     assert replies, "no reply to the hydrate event"
     return sio, replies
@@ -257,7 +256,7 @@ def test_gate_refuses_through_the_real_socket(portal):
     from gazportal.services.passwords import hash_password
     from gazportal.state.accounts import AccountsState
     from gazportal.state.session import SessionState
-    from gazportal.state.signin import SignInState
+    from tests.e2e.socket_client import sign_in as socket_sign_in
 
     utility = load_utility(portal.utility_id)
     engine = make_engine(portal.db_url)
@@ -311,13 +310,11 @@ def test_gate_refuses_through_the_real_socket(portal):
         finally:
             await sio.disconnect()
 
-        # 2. Signed in as the first customer (through the sign-in form's handler) ...
-        sio, replies = await _socket(portal.url)
+        # 2. Signed in as the first customer (the sign-in form's handler, then the hand-over of the
+        #    session to the HttpOnly cookie, as the page does) ...
+        cookie = await socket_sign_in(portal.url, logins[0], PASSWORD)
+        sio, replies = await _socket(portal.url, cookie)
         try:
-            got = await _send(sio, replies, f"{SignInState.get_full_name()}.submit",
-                              {"form_data": {"login": logins[0], "password": PASSWORD}},
-                              until=lambda got: "/accounts" in _redirects(got))
-            assert "/accounts" in _redirects(got), got
             # Positive control: the same request for one's own account does open the confirmation
             # on this socket, so the refusal below is a refusal and not a silence.
             opened = lambda got: str(own_account) in _delta_has(got, "unlink_id")  # noqa: E731
