@@ -10,6 +10,7 @@ import reflex as rx
 from gazportal.components.app_layout import APP_CSS
 from gazportal.components.forms import field
 from gazportal.components.layout import layout
+from gazportal.services import passwords
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 
@@ -172,16 +173,35 @@ AUTH_CSS = """
 PHONE_EXAMPLE = {"KZ": "+7 701 123 4567", "UA": "+380 50 123 4567"}
 
 
+def password_rule_texts() -> list[Any]:
+    """The utility's password rules as texts of the page's language, in order, from the one rule
+    list (``services.passwords.hints``): what every new-password field says."""
+    out = []
+    for notice in passwords.hints(get_settings().utility):
+        text = T[notice.key]
+        for name, value in notice.params.items():
+            text = text.replace("{" + name + "}", str(value))
+        out.append(text)
+    return out
+
+
 def password_hint() -> Any:
-    policy = get_settings().utility.password_policy
-    hint = T["auth.field.password_hint"].replace("{min}", str(policy.min_length))
-    if policy.require_upper_and_lower:
-        hint = hint + " " + T["auth.field.password_hint_case"]
-    if policy.require_digit:
-        hint = hint + " " + T["auth.field.password_hint_digit"]
-    if policy.require_symbol:
-        hint = hint + " " + T["auth.field.password_hint_symbol"]
-    return hint
+    """The rules in one sentence, for the hint under a new-password field (registration, reset)."""
+    texts = password_rule_texts()
+    sentence = T["change_password.policy.title"] + " " + texts[0]
+    for text in texts[1:]:
+        sentence = sentence + "; " + text
+    return sentence + "."
+
+
+def password_rules(**attrs: Any) -> rx.Component:
+    """The rules as a list under their title (the password page)."""
+    return rx.el.div(
+        rx.el.p(T["change_password.policy.title"], class_name="gp-label", style={"margin": "0"}),
+        rx.el.ul(*[rx.el.li(text) for text in password_rule_texts()],
+                 style={"margin": ".25rem 0 0", "padding_left": "1.25rem"}, class_name="gp-hint"),
+        **attrs,
+    )
 
 
 def phone_hint(key: str) -> Any:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.components.app_layout import app_layout, page_title, panel
+from gazportal.components.auth_page import password_rules
 from gazportal.components.forms import alert, busy_form, field
-from gazportal.settings import get_settings
 from gazportal.state.change_password import PasswordState as S
 from gazportal.state.i18n import I18nState
 
@@ -13,23 +13,8 @@ T = I18nState.t
 
 
 def _policy() -> rx.Component:
-    p = get_settings().utility.password_policy
-    items = [rx.el.li(T["change_password.policy.min_length"].replace("{min}", str(p.min_length)))]
-    for flag, key in (
-        (p.require_upper_and_lower, "upper_lower"),
-        (p.require_digit, "digit"),
-        (p.require_symbol, "symbol"),
-        (p.reject_common, "common"),
-    ):
-        if flag:
-            items.append(rx.el.li(T[f"change_password.policy.{key}"]))
-    return rx.el.div(
-        rx.el.p(T["change_password.policy.title"], class_name="gp-label", style={"margin": "0"}),
-        rx.el.ul(*items, style={"margin": ".25rem 0 0", "padding_left": "1.25rem"}, class_name="gp-hint"),
-        id="password-policy",
-        class_name="gp-alert gp-alert-info",
-        style={"flex_direction": "column", "gap": "0"},
-    )
+    return password_rules(id="password-policy", class_name="gp-alert gp-alert-info",
+                          style={"flex_direction": "column", "gap": "0"})
 
 
 def password_page() -> rx.Component:

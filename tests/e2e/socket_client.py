@@ -15,6 +15,11 @@ import urllib.request
 import uuid
 from typing import Any
 
+# The state classes are made here, at import, in the test's main thread: Reflex registers a State
+# class in a context variable, which a worker thread running the client's event loop does not have.
+from gazportal.state.messages import MessagesState  # noqa: E402
+from gazportal.state.signin import SignInState  # noqa: E402
+
 HYDRATE = "reflex___state____state.hydrate_and_load"
 WAIT = 30.0  # the longest any answer may take on a busy 2-core machine
 
@@ -22,14 +27,10 @@ WAIT = 30.0  # the longest any answer may take on a busy 2-core machine
 def _marker_name() -> str:
     """A public handler whose answer carries a value we choose (the subject counter of the
     message form), so its answer cannot be mistaken for any other."""
-    from gazportal.state.messages import MessagesState
-
     return f"{MessagesState.get_full_name()}.count_subject"
 
 
 def _marker_var() -> str:
-    from gazportal.state.messages import MessagesState
-
     return f"{MessagesState.get_full_name()}.subject_len"
 
 
@@ -156,8 +157,6 @@ def claim_cookie(url: str, code: str) -> str:
 
 async def sign_in(url: str, login: str, password: str) -> str:
     """Sign in through the sign-in form's handler and the hand-over endpoint; returns the cookie."""
-    from gazportal.state.signin import SignInState
-
     tab = Tab(url, path="/signin")
     await tab.connect()
     try:
