@@ -237,12 +237,55 @@ class EventGate(Middleware):
         return await _answer(root)
 
 
+MAX_ROUTER_CHARS = 16_000  # a page's address, its query and a few flags
+
+
+def _flat_strings(value: Any, *, lists: bool = False) -> bool:
+    """A JSON object of short strings (a query may repeat a name: a list of strings)."""
+    if not isinstance(value, dict) or len(value) > 100:
+        return False
+    for k, v in value.items():
+        if not isinstance(k, str):
+            return False
+        items = v if lists and isinstance(v, list) else [v]
+        if not all(isinstance(i, str) for i in items):
+            return False
+    return True
+
+
+def router_data_acceptable(router_data: Any) -> bool:
+    """What a page says about where it is, as our pages send it: ``pathname`` and ``asPath``
+    strings, ``query`` a flat object of strings, ``headers`` one of strings, anything else a
+    scalar; small. Reflex would raise inside its processor on a dict for a path or a string for
+    a query (a traceback in the log)."""
+    if not isinstance(router_data, dict):
+        return False
+    try:
+        if len(json.dumps(router_data, default=str)) > MAX_ROUTER_CHARS:
+            return False
+    except (TypeError, ValueError, RecursionError):
+        return False
+    for key, value in router_data.items():
+        if key in ("pathname", "asPath"):
+            if not isinstance(value, str):
+                return False
+        elif key == "query":
+            if not _flat_strings(value, lists=True):
+                return False
+        elif key == "headers":
+            if not _flat_strings(value):
+                return False
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            return False
+    return True
+
+
 def _event_acceptable(data: Any) -> bool:
-    """A socket event our pages could have sent: a JSON object with a declared handler's name
-    and an object payload."""
+    """A socket event our pages could have sent: a JSON object with a declared handler's name,
+    an object payload and router data as our pages send it."""
     if not isinstance(data, dict):
         return False
-    if not isinstance(data.get("payload", {}), dict) or not isinstance(data.get("router_data", {}), dict):
+    if not isinstance(data.get("payload", {}), dict) or not router_data_acceptable(data.get("router_data", {})):
         return False
     return rule_of(data.get("name")) is not None
 

@@ -114,7 +114,11 @@ def test_malformed_events_for_every_handler_leave_no_traceback(portal):
                     await tab.settle()  # everything so far answered or dropped
                 for junk in ([1, 2], "a string", 5, None, {"name": 5}, {"name": "a.b.c", "payload": {}},
                              {"name": handlers[0], "payload": []}, {"name": handlers[0], "payload": {}, "router_data": 5},
-                             {"name": "x" * 5000, "payload": {}}):
+                             {"name": "x" * 5000, "payload": {}},
+                             # router data Reflex's processor would choke on (an attacker's find)
+                             {"name": handlers[0], "payload": {}, "router_data": {"pathname": {"a": 1}}},
+                             {"name": handlers[0], "payload": {}, "router_data": {"pathname": "/", "query": "junk"}},
+                             {"name": handlers[0], "payload": {}, "router_data": {"pathname": "/", "asPath": 123}}):
                     await tab.emit_raw(junk)
                     sent += 1
                 await tab.settle()  # the positive control: the server still answers this tab

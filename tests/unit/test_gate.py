@@ -338,3 +338,18 @@ def test_every_choice_of_every_handler_can_be_checked():
                 if isinstance(spec, Choice):
                     with pytest.raises(contract.BadArguments):
                         spec.check("\x00 not a choice")
+
+
+@pytest.mark.parametrize("router_data", [
+    {"pathname": {"a": 1}}, {"pathname": ["a"]}, {"pathname": "/", "query": "junk"},
+    {"pathname": "/", "query": {"a": {"b": 1}}}, {"pathname": "/", "asPath": 123}, {"headers": {"cookie": 5}},
+    {"pathname": "/", "x": {"nested": 1}}, {"pathname": "/" + "a" * 20_000}, "not an object", 5,
+])
+def test_socket_events_with_router_data_reflex_would_choke_on_are_dropped(router_data):
+    """Reflex's processor raises (a traceback in the log) on a dict for a path, a string for a
+    query, a number for asPath: such events are dropped at the socket (found by an attacker run)."""
+    from gazportal.state.gate import _event_acceptable
+
+    name = f"{I18nState.get_full_name()}.sync_document"
+    assert _event_acceptable({"name": name, "payload": {}, "router_data": {"pathname": "/", "query": {"a": ["1"]}}})
+    assert not _event_acceptable({"name": name, "payload": {}, "router_data": router_data})
