@@ -102,8 +102,11 @@ def button(label: Any, *, icon: str | None = None, kind: str = "", loading: Any 
 
 def submission_input(state: Any) -> rx.Component:
     """The hidden ``submission`` field of a create form: the state's current submission id, used
-    once by the server (``state/contract.py``), so a double click stores one row."""
-    return rx.el.input(type="hidden", name="submission", value=state.submission)
+    once by the server (``state/contract.py``, ``services/submissions.py``), so a double click or a
+    replayed event stores one row."""
+    # Before the page's state arrives the prerendered page would hold the id made when the page was
+    # built (the same for every visitor): it says "" instead, which the server takes once per tab.
+    return rx.el.input(type="hidden", name="submission", value=rx.cond(rx.State.is_hydrated, state.submission, ""))
 
 
 def busy_form(state: Any, name: str, handler: Any, *children: rx.Component, label: Any, icon: str, key: Any,

@@ -1,6 +1,8 @@
 """SQLModel tables, grouped by subject. Importing this package registers every table."""
 from gazportal.models.accounts import Account, Branch, Flat, House, Settlement, Street, UserAccountLink
-from gazportal.models.auth import AuthSession, LoginThrottle, OneTimeSecret, RequestDocument, ReregistrationRequest
+from gazportal.models.auth import (
+    AuthSession, LoginThrottle, OneTimeSecret, RequestDocument, ReregistrationRequest, UsedSubmission,
+)
 from gazportal.models.billing import Charge, Payment, Tariff, TariffStep
 from gazportal.models.messages import CustomerMessage
 from gazportal.models.metering import BuildingMeter, BuildingReading, Meter, Reading
@@ -10,5 +12,5 @@ __all__ = [
     "AuthSession", "LoginThrottle", "OneTimeSecret", "RequestDocument", "ReregistrationRequest",
     "Account", "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "Flat",
     "House", "Meter", "Payment", "Reading", "Settlement", "Street", "Tariff", "TariffStep", "User",
-    "UserAccountLink",
+    "UsedSubmission", "UserAccountLink",
 ]

@@ -99,3 +99,13 @@ class RequestDocument(SQLModel, table=True):
     size: int
     sha256: str = Field(max_length=64)
     uploaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UsedSubmission(SQLModel, table=True):
+    """A create form's submission id that has been used (``state/contract.py``): the primary key
+    makes the database refuse a second use from any tab, worker or instance, so a replayed event
+    stores nothing. Kept a day (``services/submissions.py`` removes older ones)."""
+
+    __tablename__ = "used_submission"
+    id: str = Field(primary_key=True, max_length=64)
+    used_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -22,7 +22,7 @@ class AuthFormState(rx.State):
     field_errors: dict[str, str] = {}
     busy: bool = False
     submission: str = rx.field(default_factory=new_submission_id)  # a create form's id
-    _used_submissions: list[str] = []  # the ids already used on this tab (backend only)
+    _used_submissions: list[str] = []  # "" once a form sent before the page was ready was taken
 
     async def _say(self, key: str, **params: Any) -> str:
         """``key`` in the page's language."""

@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
-from gazportal.services import i18n
+from gazportal.services import i18n, submissions
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.settings import get_settings
 
@@ -63,7 +63,6 @@ MAX_TEXT = 2000  # a comment or a message body
 MAX_SECRET = 1024  # passwords: long ones are fine (no truncation), megabytes are not
 MAX_KEYS = 50  # a form of ours has fewer fields
 SUBMISSION = "submission"  # the form field that carries a create form's submission id
-MAX_USED_SUBMISSIONS = 64  # the used ids a tab remembers (a repeat comes within seconds)
 FORM_ENTRIES_KEY = "__reflex_form_data__"
 SIGNIN_ROUTE = "/signin"
 
@@ -493,7 +492,7 @@ class _Frame:
             log.info("%s needs a signed-in user; none", self.name)
             return _STOP, rx.redirect(SIGNIN_ROUTE)
         ctx = Ctx(user=user, lang=await language(state), now=datetime.now(UTC))
-        if self.decl.creates and not _take_submission(state, clean, self.name):
+        if self.decl.creates and not await _take_submission(state, clean, self.name):
             return _STOP, None
         return ctx, clean
 
@@ -585,20 +584,27 @@ async def _show_domain_error(state: Any, err: DomainError, lang: str) -> Any:
     return None
 
 
-def _take_submission(state: Any, clean: dict[str, Any], name: str) -> bool:
-    """Use the form's submission id once: True when it has not been used on this tab (it is then
-    kept among the used ones, and the page gets a fresh one), False for a repeat (the same form
-    sent again: a double click, a repeated Enter, a replayed event) or a form without one.
+async def _take_submission(state: Any, clean: dict[str, Any], name: str) -> bool:
+    """Use the form's submission id once: True the first time (the page then gets a fresh id),
+    False for a repeat — the same form sent again by a double click, a repeated Enter, or an event
+    replayed on any tab, worker or instance (``services.submissions``: the database keeps the used
+    ids) — or for a form without one.
 
-    Any unused id is taken, not only the one the state shows now: a page submitted before its
-    state arrived (the prerendered form holds the id made when the page was built) must work."""
+    A form sent before its page's state arrived carries "" (``components/forms.submission_input``
+    shows the id only once the page is hydrated): taken once per tab."""
     form = next((v for v in clean.values() if isinstance(v, dict) and SUBMISSION in v), None)
     sent = form.pop(SUBMISSION) if form is not None else None
-    used = list(getattr(state, "_used_submissions", None) or [])
-    if not sent or len(sent) < 16 or sent in used:
-        log.info("%s: a repeated submission or none; nothing stored again", name)
+    if sent is None:
         return False
-    state._used_submissions = (used + [sent])[-MAX_USED_SUBMISSIONS:]
+    if sent == "":
+        used = list(getattr(state, "_used_submissions", None) or [])
+        if "" in used:
+            log.info("%s: a repeated submission sent before the page was ready; nothing stored again", name)
+            return False
+        state._used_submissions = used + [""]
+    elif len(sent) < 16 or not await call(submissions.use, engine(), sent, now=datetime.now(UTC)):
+        log.info("%s: a repeated submission; nothing stored again", name)
+        return False
     state.submission = new_submission_id()
     return True
 
@@ -619,7 +625,7 @@ class FormMixin(rx.State, mixin=True):
 
     busy: str = ""  # the name of the form being sent, "" when none
     submission: str = rx.field(default_factory=lambda: new_submission_id())  # create forms' id
-    _used_submissions: list[str] = []  # the ids already used on this tab (backend only)
+    _used_submissions: list[str] = []  # "" once a form sent before the page was ready was taken
     error: str = ""  # form-level refusal, role=alert
     notice: str = ""  # form-level success, role=status
     errors: dict[str, str] = {}  # field -> message

@@ -301,17 +301,37 @@ async def test_a_create_runs_once_per_submission_id(app_db):
     await probe.store(dict(form))  # a double click: the same form again
     assert probe.hits == 1000 and probe.submission != first
     await probe.store({"text": "hi"})  # no id
-    await probe.store({"text": "hi", "submission": ""})
     await probe.store({"text": "hi", "submission": "short"})
     assert probe.hits == 1000
     await probe.store({"text": "again", "submission": probe.submission})  # the next real submit
     assert probe.hits == 2000
-    # A form sent before the page's state arrived carries the id the page was built with: taken
-    # once, like any unused id; its repeat is not.
-    built_with = "B" * 22
-    await probe.store({"text": "early", "submission": built_with})
-    await probe.store({"text": "early", "submission": built_with})
+    # A form sent before the page's state arrived carries "" (the page shows the id once hydrated):
+    # taken once on this tab, its repeat is not.
+    await probe.store({"text": "early", "submission": ""})
+    await probe.store({"text": "early", "submission": ""})
     assert probe.hits == 3000
+
+
+async def test_a_used_submission_id_is_refused_on_every_other_tab(app_db):
+    """A create event replayed on a new tab (the same cookie, another client token) stores nothing:
+    the used ids are kept by the database, not by the tab (found by an attacker run)."""
+    from tests.conftest import state_of
+
+    make_user(app_db)
+    token = sign_in(app_db)
+    first = await state_of(GateProbeState, token)
+    form = {"text": "hi", "submission": first.submission}
+    await first.store(dict(form))
+    assert first.hits == 1000
+    for _ in range(3):
+        other = await state_of(GateProbeState, token)  # a new tab
+        await other.store(dict(form))
+        assert other.hits == 0
+    made_up = {"text": "hi", "submission": "X" * 22}
+    tabs = [await state_of(GateProbeState, token) for _ in range(3)]
+    for tab in tabs:
+        await tab.store(dict(made_up))
+    assert sum(tab.hits for tab in tabs) == 1000  # a made-up id too: once, whichever tab is first
 
 
 def test_a_forms_element_copies_may_be_what_reflex_sends():

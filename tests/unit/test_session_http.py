@@ -4,6 +4,8 @@ one's data unless the event's own connection carries that person's cookie."""
 from __future__ import annotations
 
 import warnings
+
+import pytest
 from typing import ClassVar
 
 import reflex as rx
@@ -222,3 +224,21 @@ def test_every_page_state_with_a_customers_data_is_wiped_with_the_user():
 
     assert {AccountsState, DashboardState, MessagesState, StatisticsState, StatementState,
             ProfileState} <= set(personal_states())
+
+
+def test_submission_ids_are_used_once_across_tabs_and_old_ones_go(app_db):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from gazportal.services import submissions
+
+    now = utcnow()
+    assert submissions.use(app_db, "A" * 22, now=now) is True
+    assert submissions.use(app_db, "A" * 22, now=now) is False
+    assert submissions.use(app_db, "B" * 22, now=now + submissions.KEEP + timedelta(seconds=1)) is True
+    with app_db.connect() as c:  # the day-old id went on the way
+        assert c.execute(sa.text("SELECT id FROM used_submission")).scalars().all() == ["B" * 22]
+    for bad in ("", "x" * 65):
+        with pytest.raises(ValueError):
+            submissions.use(app_db, bad, now=now)
