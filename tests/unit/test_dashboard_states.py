@@ -297,7 +297,7 @@ async def test_the_same_form_sent_twice_stores_one_reading(app_db, world):
     assert len(_stored(app_db)) == 2
 
 
-@pytest.mark.parametrize("submission", ["", "stale-id", None, 7])
+@pytest.mark.parametrize("submission", ["x" * 15, "stale-id", None, 7])
 async def test_a_wrong_or_missing_submission_id_stores_nothing(app_db, world, submission):
     s = await _alice(app_db)
     gas = str(world["gas"])

@@ -234,7 +234,7 @@ async def test_the_send_form_sent_twice_sends_one_email(data, app_db):
     assert len(_outbox()) == 2
 
 
-@pytest.mark.parametrize("submission", ["", "stale-id", None, 7])
+@pytest.mark.parametrize("submission", ["x" * 15, "stale-id", None, 7])
 async def test_a_wrong_or_missing_submission_id_sends_nothing(data, app_db, submission):
     st = await _statement(app_db)
     await st.load()
