@@ -54,8 +54,9 @@ def _customer(portal) -> Customer:
     try:
         with write_session(engine) as s:
             taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
+            logins = set(s.exec(select(User.login)).all())  # an account number can be a login too
             free = [a for a in s.exec(select(Account).where(Account.kind == "person").order_by(Account.id)).all()
-                    if a.id not in taken and a.house_id]
+                    if a.id not in taken and a.house_id and a.number not in logins]
             own, target = free[0], free[1]
             if utility.login_identifier == "account":  # e.g. Shygysenergotrade: sign in by account number
                 login = own.number

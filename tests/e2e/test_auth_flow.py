@@ -30,14 +30,15 @@ def _free_account(portal):
     from sqlmodel import select
 
     from gazportal.db import make_engine, read_session
-    from gazportal.models import Account, Payment, UserAccountLink
+    from gazportal.models import Account, Payment, User, UserAccountLink
 
     engine = make_engine(portal.db_url)
     try:
         with read_session(engine) as s:
             taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
+            logins = set(s.exec(select(User.login)).all())  # an account number can be a login too
             for acc in s.exec(select(Account).where(Account.kind == "person").order_by(Account.id.desc())).all():
-                if acc.id in taken:
+                if acc.id in taken or acc.number in logins:
                     continue
                 pay = s.exec(select(Payment).where(Payment.account_id == acc.id)
                              .order_by(Payment.paid_at.desc(), Payment.id.desc())).first()
@@ -265,7 +266,8 @@ def test_gate_refuses_through_the_real_socket(portal):
     try:
         with write_session(engine) as s:
             taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
-            free = [a for a in s.exec(select(Account).order_by(Account.id)).all() if a.id not in taken]
+            logins = set(s.exec(select(User.login)).all())  # an account number can be a login too
+            free = [a for a in s.exec(select(Account).order_by(Account.id)).all() if a.id not in taken and a.number not in logins]
             for i in range(2):
                 login = (f"gate{stamp}{i}@example.org" if utility.login_identifier == "email"
                          else free[i].number if utility.login_identifier == "account"

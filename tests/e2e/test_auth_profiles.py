@@ -232,6 +232,8 @@ def _register_over_socket(portal, *forms: dict) -> list[list[dict]]:
         out = []
         try:
             for form in forms:
+                # A create form carries its submission id (state/contract.py): a fresh one each.
+                form = {"submission": uuid.uuid4().hex, **form}
                 out.append(await _send(sio, replies, handler, {"form_data": form}, until=answered))
         finally:
             await sio.disconnect()
@@ -248,7 +250,8 @@ def _captcha_error(replies) -> str | None:
 
 def _replayed_captcha_refused(portal, payload: str, lang: str) -> bool:
     """The payload the browser just used, sent again: single use, so refused."""
-    (replies,) = _register_over_socket(portal, {"login": "40000000", "altcha": payload})
+    (replies,) = _register_over_socket(portal, {"login": "40000000", "password": PASSWORD, "password2": PASSWORD,
+                                                "altcha": payload})
     msg = _captcha_error(replies)
     assert msg == t("errors.captcha_failed", load_utility(portal.utility_id).default_language), replies
     return True

@@ -72,7 +72,9 @@ def _user(portal) -> str:
     try:
         with write_session(engine) as s:
             taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
-            account = next(a for a in s.exec(select(Account).order_by(Account.id)).all() if a.id not in taken)
+            logins = set(s.exec(select(User.login)).all())  # an account number can be a login too
+            account = next(a for a in s.exec(select(Account).order_by(Account.id)).all()
+                           if a.id not in taken and a.number not in logins)
             login = (f"contract{stamp}@example.org" if utility.login_identifier == "email"
                      else account.number if utility.login_identifier == "account"
                      else "+38050" + str(int(stamp, 16))[:7])

@@ -63,15 +63,16 @@ def _demo_accounts(portal, n: int) -> list[DemoAccount]:
     from sqlmodel import select
 
     from gazportal.db import make_engine, read_session
-    from gazportal.models import Account, Meter, Payment, Reading, UserAccountLink
+    from gazportal.models import Account, Meter, Payment, Reading, User, UserAccountLink
 
     engine = make_engine(portal.db_url)
     found: list[DemoAccount] = []
     try:
         with read_session(engine) as s:
             taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
+            logins = set(s.exec(select(User.login)).all())  # an account number can be a login too
             candidates = [a for a in s.exec(select(Account).where(Account.kind == "person")).all()
-                          if a.id not in taken and a.house_id]
+                          if a.id not in taken and a.number not in logins and a.house_id]
             random.shuffle(candidates)
             for acc in candidates:
                 pay = s.exec(select(Payment).where(Payment.account_id == acc.id)

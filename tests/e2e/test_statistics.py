@@ -43,9 +43,10 @@ def _customer(portal) -> tuple[str, str, str]:
     try:
         with write_session(engine) as s:
             taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
+            logins = set(s.exec(select(User.login)).all())  # an account number can be a login too
             charged = set(s.exec(select(Charge.account_id)).all())
             acc = next(a for a in s.exec(select(Account).where(Account.kind == "person").order_by(Account.id.desc()))
-                       .all() if a.id not in taken and a.id in charged)
+                       .all() if a.id not in taken and a.number not in logins and a.id in charged)
             if utility.login_identifier == "account":  # e.g. Shygysenergotrade: sign in by account number
                 login = acc.number
             user = User(login=login, email=mail, phone=login if login.startswith("+") else None,
