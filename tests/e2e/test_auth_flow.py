@@ -266,8 +266,9 @@ def test_gate_refuses_through_the_real_socket(portal):
     try:
         with write_session(engine) as s:
             taken = {link.account_id for link in s.exec(select(UserAccountLink)).all()}
-            logins = set(s.exec(select(User.login)).all())  # an account number can be a login too
-            free = [a for a in s.exec(select(Account).order_by(Account.id)).all() if a.id not in taken and a.number not in logins]
+            used = set(s.exec(select(User.login)).all())  # an account number can be a login too
+            free = [a for a in s.exec(select(Account).order_by(Account.id)).all()
+                    if a.id not in taken and a.number not in used]
             for i in range(2):
                 login = (f"gate{stamp}{i}@example.org" if utility.login_identifier == "email"
                          else free[i].number if utility.login_identifier == "account"
