@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
-from gazportal.services import i18n, submissions
+from gazportal.services import i18n, ids, submissions
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.settings import get_settings
 
@@ -112,19 +112,17 @@ class Text(Arg):
         return _text(value, self.max_len, strip=self.strip)
 
 
-def ident(value: Any) -> int:
-    """A positive database id as a page sends it (a str of digits or an int; not bool, not float).
+JS_SAFE_MAX = 2**53 - 1  # the largest id a page's JavaScript holds exactly
 
-    Raises BadArguments for anything else. The one id check of the web layer."""
-    if isinstance(value, bool):
-        raise BadArguments
-    if isinstance(value, int):
-        out = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
-        out = int(value)
-    else:
-        raise BadArguments
-    if not 0 < out < 2**53:
+
+def ident(value: Any) -> int:
+    """A positive database id as a page sends it: ``services.ids.as_id`` (a plain int in range),
+    after the page's form of it, a short string of ASCII digits, is read as a number. Raises
+    BadArguments for anything else."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 16:
+        value = int(value)
+    out = ids.as_id(value, max_id=JS_SAFE_MAX)
+    if out is None:
         raise BadArguments
     return out
 
