@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from helpers import PASSWORD, VIEWPORTS, new_page, reading_utilities
+from helpers import VIEWPORTS, new_page, reading_utilities, sign_in
 from tests.e2e.conftest import UTILITIES
 from tests.e2e.test_readings import _customer
 
@@ -47,11 +47,7 @@ def test_a_double_submit_stores_one_reading_and_one_message(once_portal, browser
     context = browser.new_context(**VIEWPORTS["phone"])
     try:
         page, errors = new_page(context, TIMEOUT)
-        page.goto(portal.url + "/signin")
-        page.locator("#signin-login").fill(who["login"])
-        page.locator("#signin-password").fill(PASSWORD)
-        page.locator("#signin-submit").click()
-        expect(page).to_have_url(re.compile(r"/(accounts|dashboard)$"))
+        sign_in(page, portal.url, who["login"])
         page.goto(portal.url + "/accounts")
         page.locator(f"[data-open='{who['number']}']").click()
         expect(page).to_have_url(re.compile(r"/dashboard\?account=\d+$"))
