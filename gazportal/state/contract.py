@@ -645,10 +645,6 @@ class FormMixin(rx.State, mixin=True):
             self.error = say(err, lang)
         return None
 
-    def _clear(self) -> None:
-        self.error = self.notice = ""
-        self.errors = {}
-
     @rx.event
     @handler(PUBLIC, lowers_busy=False, what=Text(40))
     def begin(self, ctx: Ctx, what: str):
