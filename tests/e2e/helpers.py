@@ -3,6 +3,7 @@ gets, navigation as a person uses it, the language switch, and reading the porta
 e-mails and SMS a customer would receive)."""
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import os
@@ -280,6 +281,30 @@ def sms_code(body: str) -> str:
     m = re.search(r"(?<!\d)(\d{6})(?!\d)", body)
     assert m, body
     return m.group(1)
+
+
+def shipped_utilities() -> list[str]:
+    """Every profile the portal ships (gazportal/profiles/*.toml), or the comma-separated list in
+    GAZPORTAL_E2E_WALK_PROFILES: the new customer's walk runs on each."""
+    chosen = os.environ.get("GAZPORTAL_E2E_WALK_PROFILES", "")
+    if chosen.strip():
+        return [p.strip() for p in chosen.split(",") if p.strip()]
+    return sorted(p.stem for p in UTILITIES_DIR.glob("*.toml"))
+
+
+def solve_captcha(page) -> str:
+    """Tick the ALTCHA checkbox and wait until the widget has solved the challenge in the
+    browser: its payload is then in the form's hidden ``altcha`` input."""
+    from playwright.sync_api import expect
+
+    widget = page.locator("altcha-widget")
+    expect(widget.locator(".altcha")).to_have_attribute("data-state", "unverified")
+    widget.locator("input[type=checkbox]").click()  # the widget checks it itself once solved
+    expect(widget.locator(".altcha")).to_have_attribute("data-state", "verified", timeout=60_000)
+    payload = widget.locator("input[name=altcha]").input_value()
+    data = json.loads(base64.b64decode(payload))
+    assert data["algorithm"] == "SHA-256" and isinstance(data["number"], int), data
+    return payload
 
 
 def reading_utilities(utilities: list[str]) -> list[str]:

@@ -26,7 +26,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import VIEWPORTS, check_and_shoot, link_token, nav_to, new_message, new_page, outbox_files, sms_code, t
+from helpers import (
+    VIEWPORTS, check_and_shoot, link_token, nav_to, new_message, new_page, outbox_files, sms_code, solve_captcha, t,
+)
 from test_auth_flow import _delta_has, _free_account, _send, _socket
 
 from gazportal.settings import load_utility
@@ -70,21 +72,6 @@ def _user(portal, login: str):
             return s.exec(select(User).where(User.login == login)).first()
     finally:
         engine.dispose()
-
-
-def _solve_captcha(page) -> str:
-    """Tick the ALTCHA checkbox and wait until the widget has solved the challenge in the
-    browser: its payload is then in the form's hidden ``altcha`` input."""
-    from playwright.sync_api import expect
-
-    widget = page.locator("altcha-widget")
-    expect(widget.locator(".altcha")).to_have_attribute("data-state", "unverified")
-    widget.locator("input[type=checkbox]").click()  # the widget checks it itself once solved
-    expect(widget.locator(".altcha")).to_have_attribute("data-state", "verified", timeout=60_000)
-    payload = widget.locator("input[name=altcha]").input_value()
-    data = json.loads(base64.b64decode(payload))
-    assert data["algorithm"] == "SHA-256" and isinstance(data["number"], int), data
-    return payload
 
 
 def _need(portal, utility_id: str):
@@ -145,7 +132,7 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
         # 2. A password that meets the policy and the CAPTCHA solved in the browser: accepted.
         page.locator("#reg-password").fill(PASSWORD)
         page.locator("#reg-password2").fill(PASSWORD)
-        payload = _solve_captcha(page)
+        payload = solve_captcha(page)
         expect(page.locator("#reg-captcha-err")).to_be_hidden()  # the refusal's message went with it
         shot("register-captcha")
         seen = outbox_files(portal)
