@@ -70,15 +70,19 @@ def _backends():
 @pytest.fixture(params=_backends())
 def engine(request, tmp_path):
     """A freshly migrated, empty database on each backend."""
+    from gazportal.services import notify
+
     if request.param == "sqlite":
         eng = _sqlite_engine(tmp_path)
         yield eng
+        notify.wait_idle()  # background work (mail, the purge after a registration) ends first
         eng.dispose()
         return
     if not PG_AVAILABLE:
         pytest.fail("PostgreSQL is required (GAZPORTAL_REQUIRE_PG=1) but not reachable at " + PG_URL)
     eng, admin, schema = _pg_engine()
     yield eng
+    notify.wait_idle()
     eng.dispose()
     with admin.begin() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
@@ -239,10 +243,10 @@ def add_user(s, login: str, *, password: str = PASSWORD, **fields) -> int:
     ``fields`` override any column (``is_active=False``, ``kind="legal"``, ``bin=...``). Returns
     the id. The password is hashed with whatever parameters are in force (``fast_hashing``)."""
     from gazportal.models import User
-    from gazportal.services import passwords
+    from gazportal.services import identity, passwords
 
-    values = dict(login=login, email=login, surname="Иванова", name="Анна", kind="person", is_active=True,
-                  email_verified=True, language="en")
+    values = dict(login=login, login_skeleton=identity.login_skeleton(login), email=login, surname="Иванова",
+                  name="Анна", kind="person", is_active=True, email_verified=True, language="en")
     values.update(fields)
     user = User(password_hash=passwords.hash_password(password), **values)
     s.add(user)

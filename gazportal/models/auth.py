@@ -27,9 +27,15 @@ class AuthSession(SQLModel, table=True):
 
 
 class OneTimeSecret(SQLModel, table=True):
-    """An e-mail link or an SMS/e-mail code: confirmation, password reset, e-mail change; or the
-    one-time hand-over of a new session to the browser's HttpOnly cookie (purpose ``sign_in``,
-    channel ``web``, ``target`` = the session's id).
+    """An e-mail link or an SMS/e-mail code: confirmation, password reset, e-mail change, the
+    "it was not me" link of an e-mail change sent to the old address (purpose ``email_undo``,
+    ``target`` = the old address); or the one-time hand-over of a new session to the browser's
+    HttpOnly cookie (purpose ``sign_in``, channel ``web``, ``target`` = the session's id).
+
+    A confirmation secret's ``target`` names the registration attempt it belongs to (an HMAC of
+    that attempt's password hash): a newer registration of the same pending login makes it void.
+    ``session_id``: the session that asked for an e-mail change (it stays signed in when the change
+    is made; every other session of the user ends).
 
     ``secret_hash`` is an HMAC of the link token or the 6-digit code (keyed with the portal's
     secret key, so a leaked table does not give the codes away). Single use, expiring, with a
@@ -40,7 +46,7 @@ class OneTimeSecret(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_one_time_secret_user_purpose", "user_id", "purpose"),
         sa.CheckConstraint(
-            "purpose IN ('confirm', 'reset', 'email_change', 'phone_change', 'sign_in')", name="ck_ots_purpose"
+            "purpose IN ('confirm', 'reset', 'email_change', 'email_undo', 'phone_change', 'sign_in')", name="ck_ots_purpose"
         ),
         sa.CheckConstraint("channel IN ('email', 'sms', 'web')", name="ck_ots_channel"),
     )
@@ -51,6 +57,7 @@ class OneTimeSecret(SQLModel, table=True):
     kind: str = Field(max_length=8)  # link | code
     secret_hash: str = Field(max_length=64, index=True)
     target: str | None = Field(default=None, max_length=254)  # the new e-mail for email_change
+    session_id: int | None = Field(default=None)  # email_change: the session that asked for it
     attempts: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)

@@ -31,6 +31,10 @@ class User(UserBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # The identifier the profile signs in with (e-mail, phone or account number), normalised.
     login: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    # sha256 of the login's look-alike skeleton (``services.identity.login_skeleton``): unique, so
+    # that two logins a person cannot tell apart never both exist, even when registered at once.
+    # NULL only for a user whose look-alike was already stored before the column existed.
+    login_skeleton: str | None = Field(default=None, max_length=64, unique=True, index=True)
     password_hash: str = Field(max_length=255)
     role: str = Field(default="customer", max_length=10)
     is_active: bool = Field(default=False)  # confirmed

@@ -1,4 +1,5 @@
-"""/profile: the customer's own details and language; /confirm-email: the link to a new e-mail."""
+"""/profile: the customer's own details and language; /confirm-email: the link to a new e-mail;
+/email-undo: the old address's "it was not me" link."""
 from __future__ import annotations
 
 import reflex as rx
@@ -8,7 +9,7 @@ from gazportal.components.forms import alert, busy_form, field
 from gazportal.components.layout import layout
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
-from gazportal.state.user_profile import ConfirmEmailState, ProfileState as S
+from gazportal.state.user_profile import ConfirmEmailState, EmailUndoState, ProfileState as S
 
 T = I18nState.t
 
@@ -39,6 +40,8 @@ def profile_form() -> rx.Component:
                   default_value=_v("gender")),
             field("prof", "language", "my_profile.language", S.errors, control="select", options=languages,
                   default_value=_v("language"), hint=T["my_profile.language_hint"]),
+            field("prof", "current", "my_profile.current_password", S.errors, type="password",
+                  auto_complete="current-password", max_length=128, hint=T["my_profile.current_password_hint"]),
             class_name="gp-form-grid",
         ),
         rx.cond(
@@ -80,6 +83,38 @@ def confirm_email_page() -> rx.Component:
                 rx.el.div(
                     rx.el.a(T["confirm_email.to_profile"], href="/profile", class_name="gp-btn"),
                     class_name="gp-actions",
+                ),
+                class_name="gp-panel gp-form",
+                style={"max_width": "36rem", "margin": "0 auto"},
+            ),
+            class_name="gp-container gp-app-main",
+        ),
+    )
+
+
+def email_undo_page() -> rx.Component:
+    U = EmailUndoState
+    return layout(
+        rx.el.style(APP_CSS),
+        rx.el.div(
+            rx.el.section(
+                rx.el.h1(T["email_undo.title"], class_name="gp-app-h1"),
+                rx.match(
+                    U.status,
+                    ("cancelled", alert("ok", T["email_undo.cancelled"], id="email-undo-result")),
+                    ("restored", alert("ok", T["email_undo.restored"].replace("{email}", U.email),
+                                       id="email-undo-result")),
+                    ("failed", alert("err", T["email_undo.failed"], id="email-undo-result")),
+                    rx.el.p(T["email_undo.working"], class_name="gp-empty"),
+                ),
+                rx.cond(
+                    U.reset_link != "",
+                    rx.fragment(
+                        rx.el.p(T["email_undo.new_password"]),
+                        rx.el.div(rx.el.a(T["email_undo.choose_password"], href=U.reset_link, id="email-undo-reset",
+                                          class_name="gp-btn"),
+                                  class_name="gp-actions"),
+                    ),
                 ),
                 class_name="gp-panel gp-form",
                 style={"max_width": "36rem", "margin": "0 auto"},

@@ -8,9 +8,16 @@ never a ``TypeError``.
 * phone: ``phonenumbers`` in the profile's region, a valid mobile number, written as E.164;
 * account number: must match the profile's ``account_number_pattern`` (spaces and dashes that
   people type between digit groups are dropped first).
+
+A login is NFKC-normalised first (a full-width ``ｖictim@`` is ``victim@``), and two logins a person
+cannot tell apart (``viсtim@`` with a Cyrillic ``с``) have the same :func:`login_skeleton`: the
+Unicode confusable skeleton of UTS #39 section 4, with the confusables table of Unicode's
+``confusables.txt`` as the ``confusable-homoglyphs`` package ships it.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
@@ -97,10 +104,66 @@ def normalize_account_number(utility: "Utility", raw: Any) -> str:
 
 
 def normalize_login(utility: "Utility", raw: Any) -> str:
-    """The profile's login identifier (e-mail, phone or account number) in canonical form."""
+    """The profile's login identifier (e-mail, phone or account number) in canonical form, read
+    after NFKC normalisation (full-width letters and digits, ligatures and the like are their
+    plain forms). InvalidInput as the identifier's own check says."""
+    if isinstance(raw, str) and len(raw) <= MAX_EMAIL + 20:
+        raw = unicodedata.normalize("NFKC", raw)
     kind = utility.login_identifier
     if kind == "email":
         return validate_email(raw)
     if kind == "phone":
         return validate_phone(utility, raw)
     return normalize_account_number(utility, raw)
+
+
+_BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f"), None)  # in the package's table around RTL letters
+
+
+@functools.cache
+def _prototypes() -> dict[str, str]:
+    """{character: its prototype} from the package's confusables table.
+
+    ``confusables.txt`` maps each confusable source (one code point) to its prototype (one or more
+    code points, never itself a source); the package keeps each line in both directions. So every
+    group of look-alikes is a star around its prototype: the multi-character member, else the
+    member with several neighbours, else a member that appears inside a multi-character
+    prototype; a pair of one source and one prototype gets a fixed choice (either one gives the
+    same groups, which is all a skeleton is compared for). Built once, on first use (the package
+    reads its tables when imported: about a second)."""
+    from confusable_homoglyphs import confusables
+
+    graph: dict[str, set[str]] = {}
+    for key, items in confusables.confusables_data.items():
+        a = key.translate(_BIDI_MARKS)
+        for item in items:
+            b = item["c"].translate(_BIDI_MARKS)
+            if a and b and a != b:
+                graph.setdefault(a, set()).add(b)
+                graph.setdefault(b, set()).add(a)
+    inside = {c for node in graph if len(node) > 1 for c in node}
+    result: dict[str, str] = {}
+    seen: set[str] = set()
+    for node in graph:
+        if node in seen:
+            continue
+        group, todo = set(), [node]
+        while todo:
+            x = todo.pop()
+            if x not in group:
+                group.add(x)
+                todo.extend(graph[x] - group)
+        seen |= group
+        proto = min(group, key=lambda m: (len(m) == 1, len(graph[m]) < 2, m not in inside, not m.isascii(), m))
+        result.update((m, proto) for m in group if len(m) == 1)
+    return result
+
+
+def login_skeleton(login: str) -> str:
+    """The look-alike key of a normalised login (:func:`normalize_login`): sha256 (hex, 64
+    characters) of its UTS #39 skeleton, ``NFD(prototypes(NFD(login)))``. Two logins with the same
+    key look the same to a person (``victim@`` and ``viсtim@``, ``modem@`` and ``rnodem@``,
+    ``user1@`` and ``userl@``); the login itself is what a person signs in with."""
+    table = _prototypes()
+    mapped = "".join(table.get(c, c) for c in unicodedata.normalize("NFD", login))
+    return hashlib.sha256(unicodedata.normalize("NFD", mapped).encode()).hexdigest()

@@ -17,6 +17,7 @@ import secrets
 import smtplib
 import ssl
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -230,7 +231,14 @@ def _discard(fut: Future) -> None:
 
 
 def wait_idle(timeout: float = 30) -> None:
-    """Wait until every background delivery started so far has finished (tests, shutdown)."""
-    with _pending_lock:
-        futures = list(_pending)
-    wait(futures, timeout=timeout)
+    """Wait until no background delivery is left, including those that finished ones started
+    (a job that sends its messages after its own commit), at most ``timeout`` seconds (tests,
+    shutdown)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _pending_lock:
+            futures = [f for f in _pending if not f.done()]
+        left = deadline - time.monotonic()
+        if not futures or left <= 0:
+            return
+        wait(futures, timeout=left)

@@ -1,10 +1,12 @@
-"""The profile page (surname, name, phone, e-mail, birth date, gender, language) and the page
-that confirms a new e-mail address from the link sent to it."""
+"""The profile page (surname, name, phone, e-mail, birth date, gender, language; the current
+password to change the e-mail or phone), the page that confirms a new e-mail address from the
+link sent to it, and the page of the "it was not me" link sent to the old address."""
 from __future__ import annotations
 
 import dataclasses
 from datetime import date
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import reflex as rx
 
@@ -19,6 +21,9 @@ from gazportal.state.i18n import I18nState, _document_script, resay_on_language_
 from gazportal.state.views import ProfileValues, refusal
 
 FIELDS = tuple(f.name for f in dataclasses.fields(ProfileValues))  # the form's fields
+CURRENT = "current"  # the current password: asked for a new e-mail or phone, taken as typed
+PROFILE_FORM = Form(FIELDS + (CURRENT,), optional=(CURRENT,), secrets=(CURRENT,), prefix="prof",
+                    limits={CURRENT: 256})
 
 
 def _s(value: Any) -> str:
@@ -74,9 +79,11 @@ class ProfileState(FormMixin, rx.State):
         return None
 
     @rx.event
-    @handler(CUSTOMER, form=Form(FIELDS, prefix="prof"))
+    @handler(CUSTOMER, form=PROFILE_FORM)
     async def save(self, ctx: Ctx, form: dict[str, str]):
         data, user, lang = dict(form), ctx.user, ctx.lang
+        current = data.pop(CURRENT)
+        del form
         self.notice = self.error = ""
         before = await call(self._read, user.user_id)
         old_email = _s(before.email)
@@ -85,7 +92,8 @@ class ProfileState(FormMixin, rx.State):
             if data[name] == "" and not _s(getattr(before, name)):
                 del data[name]
         # a refusal goes to the form (_show_error)
-        after = await call(auth.update_user_profile, engine(), utility(), user.user_id, data, now=ctx.now)
+        after = await call(auth.update_user_profile, engine(), utility(), user.user_id, data, now=ctx.now,
+                           current_password=current, session_id=user.session_id)
         self.errors = {}
         self._fill(after)
         asked = data.get("email", "")
@@ -124,6 +132,33 @@ class ConfirmEmailState(rx.State):
             self.status = "failed"
             return
         self.status = "ok"
+
+
+class EmailUndoState(rx.State):
+    """/email-undo?token=...: the link sent to the old address of an e-mail change. A waiting
+    change is cancelled or a made one undone, every session ends, and the page leads to the reset
+    form (the password stops working: whoever made the change knew it)."""
+
+    status: str = ""  # "" (working) | cancelled | restored | failed
+    email: str = ""  # the address in use again
+    reset_link: str = ""  # /reset?token=... to choose a new password
+
+    @rx.event
+    @handler(PUBLIC)
+    async def undo(self, ctx: Ctx):
+        self.email = self.reset_link = ""
+        token = self.router.url.query_parameters.get("token", "") if self.router else ""
+        if not isinstance(token, str) or not 16 <= len(token) <= 200:
+            self.status = "failed"
+            return
+        try:
+            done = await call(auth.undo_email_change, engine(), token, now=ctx.now)
+        except DomainError:
+            self.status = "failed"
+            return
+        self.email = done.email
+        self.reset_link = "/reset?" + urlencode({"token": done.reset_token})
+        self.status = "restored" if done.undone else "cancelled"
 
 
 # A language switch on /profile updates the form's language field.

@@ -28,7 +28,7 @@ from gazportal.pages.recover import recover
 from gazportal.pages.register import register
 from gazportal.pages.signin import signin
 from gazportal.pages.statistics import statement_page, statistics_page
-from gazportal.pages.user_profile import confirm_email_page, profile_page
+from gazportal.pages.user_profile import confirm_email_page, email_undo_page, profile_page
 from gazportal.state.accounts import AccountsState
 from gazportal.state.change_password import PasswordState
 from gazportal.state.confirm import ConfirmState
@@ -41,7 +41,7 @@ from gazportal.state.register import RegisterState
 from gazportal.state.session import SessionState
 from gazportal.state.signin import SignInState
 from gazportal.state.statistics import StatementState, StatisticsState
-from gazportal.state.user_profile import ConfirmEmailState, ProfileState
+from gazportal.state.user_profile import ConfirmEmailState, EmailUndoState, ProfileState
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
@@ -76,6 +76,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/password", password_page, "change_password.title", [PasswordState.load], SIGNED_IN),
     # The e-mail change link: it proves the new address by its token, whoever opens it.
     Route("/confirm-email", confirm_email_page, "confirm_email.title", [ConfirmEmailState.confirm]),
+    # The old address's "it was not me" link of an e-mail change: its token is the proof.
+    Route("/email-undo", email_undo_page, "email_undo.title", [EmailUndoState.undo]),
     Route("/statistics", statistics_page, "statistics.title", [StatisticsState.load], SIGNED_IN),
     Route("/statement", statement_page, "statement.title", [StatementState.load], SIGNED_IN),
     # Contacts are public (the form is for a signed-in customer); /feedback and /support are the

@@ -467,7 +467,8 @@ async def test_upload_refuses_what_is_not_one_file(world, app_db, files):
 # --- profile ------------------------------------------------------------------------------------
 
 PROFILE = {"surname": "Ivanova", "name": "Anna", "phone": "+7 701 111 22 33", "email": "alice@example.kz",
-           "birth_date": "1990-05-17", "gender": "female", "language": "ru"}
+           "birth_date": "1990-05-17", "gender": "female", "language": "ru",
+           "current": PASSWORD}  # a new phone or e-mail needs the current password
 
 
 async def test_profile_loads_and_saves_and_switches_the_language(world, app_db):

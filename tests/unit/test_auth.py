@@ -437,7 +437,8 @@ def test_profile_update_and_email_change_reconfirms(engine, tmp_path):
     assert _user(engine, u.login).surname == "Иванова"  # nothing applied
     p = auth.update_user_profile(engine, AG, u.id, {"surname": "Петрова", "birth_date": "1990-05-17",
                                                    "gender": "female", "language": "kk",
-                                                   "email": "New.Address@Example.kz"}, now=NOW, settings=s)
+                                                   "email": "New.Address@Example.kz"}, now=NOW, settings=s,
+                                 current_password=GOOD_PW[AG.id])
     assert p.surname == "Петрова" and str(p.birth_date) == "1990-05-17" and p.language == "kk"
     assert p.email == "aigerim.ivanova@example.kz" and p.pending_email == "new.address@example.kz"
     (mail,) = wait_outbox(s, kind="mail", to="new.address@example.kz")

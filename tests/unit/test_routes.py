@@ -27,7 +27,7 @@ def test_the_app_has_the_pages_of_the_table_and_nothing_else():
     # The portal's addresses (links in e-mails and bookmarks point at them).
     assert {row.route for row in ROUTES} == {
         "/", "/signin", "/register", "/confirm", "/recover", "/reset", "/agreement", "/auth/oidc/callback",
-        "/dashboard", "/accounts", "/profile", "/password", "/confirm-email", "/statistics", "/statement",
+        "/dashboard", "/accounts", "/profile", "/password", "/confirm-email", "/email-undo", "/statistics", "/statement",
         "/contacts", "/feedback", "/support", "/messages"}
 
 

@@ -9,12 +9,16 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from gazportal.db import is_sqlite, read_session
+from gazportal.models.accounts import UserAccountLink
+from gazportal.models.auth import AuthSession, OneTimeSecret
 from gazportal.models.people import User
-from gazportal.services import identity, notify, passwords
+from gazportal.services import identity, notify, passwords, throttle
 from gazportal.services.errors import DomainError, InvalidInput, Notice
+from gazportal.services.i18n import t
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
@@ -27,7 +31,15 @@ CODE_MAX_ATTEMPTS = 5
 CONFIRM_LINK_TTL = timedelta(hours=24)
 RESET_LINK_TTL = timedelta(hours=1)
 EMAIL_CHANGE_TTL = timedelta(hours=24)
+EMAIL_UNDO_TTL = timedelta(days=7)  # the old address can cancel or undo an e-mail change this long
 SENDS_PER_HOUR = 5  # confirmation / reset messages per user and purpose
+# Messages that anyone can make the portal send (confirmation, "already registered", reset, a new
+# address's link), counted per destination (e-mail address or phone number, every purpose
+# together) and per source (the client address or device that asked), in a sliding hour:
+MESSAGES_PER_DESTINATION = 10
+MESSAGES_PER_SOURCE = 20
+MESSAGE_WINDOW = timedelta(hours=1)
+ALREADY_REGISTERED_EVERY = timedelta(hours=24)  # "someone tried to register": once a day per login
 TOUCH_EVERY = timedelta(minutes=1)
 MAX_TOKEN = 200
 MAX_USER_AGENT = 300
@@ -104,6 +116,50 @@ def _lock_user(session: Session, user_id: int) -> User | None:
 
 def _user_by_login(session: Session, login: str) -> User | None:
     return session.exec(select(User).where(User.login == login)).first()
+
+
+def _user_by_look(session: Session, login: str) -> User | None:
+    """The user whose login is ``login`` or looks like it (:func:`identity.login_skeleton`)."""
+    return _user_by_login(session, login) or session.exec(
+        select(User).where(User.login_skeleton == identity.login_skeleton(login))).first()
+
+
+def _attempt_mark(settings: "Settings", password_hash: str) -> str:
+    """What a confirmation secret keeps of the registration attempt it belongs to (each attempt
+    has its own password hash, salted afresh)."""
+    return _mac(settings, "attempt", password_hash)
+
+
+def _greeting(utility: "Utility", user: User, lang: str) -> str:
+    """The first line of a message to ``user.email``: with the name only when the address is
+    confirmed (the name was typed by whoever registered: a stranger's text never goes to an
+    address that has not proved it wants our mail)."""
+    if user.email_verified and user.name:
+        return t("mail.hello_name", lang, name=user.name)
+    return t("mail.hello", lang)
+
+
+def _may_send(session: Session, settings: "Settings", utility: "Utility", to: str, source: str | None,
+              now: datetime) -> bool:
+    """Count one message to ``to`` (an e-mail address or a phone number) asked for by ``source``
+    (the client address or device; None when not known) in this transaction. False, and nothing
+    counted for the address, when the source has asked for :data:`MESSAGES_PER_SOURCE` messages in
+    the last :data:`MESSAGE_WINDOW`; False when the address has been sent
+    :data:`MESSAGES_PER_DESTINATION`. The caller then sends nothing and answers as usual."""
+    if source:
+        row = throttle.row(session, _identifier_hash(settings, utility, "message_from", source))
+        if throttle.count_in_window(session, row, MESSAGES_PER_SOURCE, MESSAGE_WINDOW, now) is not None:
+            return False
+    row = throttle.row(session, _identifier_hash(settings, utility, "message_to", to.strip().lower()))
+    return throttle.count_in_window(session, row, MESSAGES_PER_DESTINATION, MESSAGE_WINDOW, now) is None
+
+
+def _delete_user(session: Session, user_id: int) -> None:
+    """Remove a user who never confirmed the registration, with the secrets, sessions and account
+    links that belong to it (IntegrityError when anything else still refers to it)."""
+    for model in (OneTimeSecret, AuthSession, UserAccountLink):
+        session.execute(sa.delete(model).where(col(model.user_id) == user_id))
+    session.execute(sa.delete(User).where(col(User.id) == user_id))
 
 
 def _display_name(user: User) -> str:

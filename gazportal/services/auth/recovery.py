@@ -15,9 +15,10 @@ from gazportal.models.auth import OneTimeSecret
 from gazportal.models.people import User
 from gazportal.services import identity, notify, passwords, throttle
 from gazportal.services.auth._base import (
-    CODE_TTL, RESET_LINK_TTL, SENDS_PER_HOUR, _activate, _identifier_hash, _lang, _lock_user, _new_password_errors,
-    _now, _settings, _user_by_login, _user_id_for,
+    CODE_TTL, RESET_LINK_TTL, SENDS_PER_HOUR, SecretRefused, _activate, _greeting, _identifier_hash, _lang, _lock_user, _may_send,
+    _new_password_errors, _now, _queue, _send_queued, _settings, _user_by_login, _user_id_for,
 )
+from gazportal.services.auth.reauth import verify_current_password
 from gazportal.services.auth.secrets import _check_code, _issue_code, _issue_link, _sends_in_last_hour, _take_link
 from gazportal.services.auth.sessions import _revoke
 from gazportal.services.errors import FormErrors, NotFound, Notice
@@ -35,20 +36,22 @@ def _recovery_channel(utility: "Utility") -> str:
 
 
 def request_reset(engine: "Engine", utility: "Utility", login: Any, *, now: datetime | None = None,
-                  settings: "Settings | None" = None) -> str:
-    """Send a reset link (e-mail) or code (SMS) if the identifier is registered. Returns the
-    channel ("email" | "sms"), the same whether or not it is. Works on a locked account.
+                  settings: "Settings | None" = None, source: str | None = None) -> str:
+    """Send a reset link (e-mail) or code (SMS) if the identifier is registered, within the
+    message limits (per destination, and per ``source``: the client address or device). Returns
+    the channel ("email" | "sms"), the same whether or not it is. Works on a locked account.
 
     The lookup, the new secret and the message are all done in the background
     (:func:`notify.deliver_later`): the answer takes the same time for every identifier."""
     s = _settings(settings)
     now = _now(now)
     norm = identity.normalize_login(utility, login)  # a malformed identifier is a field error
-    notify.deliver_later(_reset_job, engine, utility, norm, now, s)
+    notify.deliver_later(_reset_job, engine, utility, norm, now, s, source)
     return _recovery_channel(utility)
 
 
-def _reset_job(engine: "Engine", utility: "Utility", norm: str, now: datetime, s: "Settings") -> None:
+def _reset_job(engine: "Engine", utility: "Utility", norm: str, now: datetime, s: "Settings",
+               source: str | None = None) -> None:
     channel = _recovery_channel(utility)
     with write_session(engine) as session:
         user = _user_by_login(session, norm)
@@ -58,19 +61,20 @@ def _reset_job(engine: "Engine", utility: "Utility", norm: str, now: datetime, s
         if _sends_in_last_hour(session, user.id, "reset", now) >= SENDS_PER_HOUR:
             return
         lang = _lang(utility, user.language)
+        to = (user.phone or user.login) if channel == "sms" else user.email
+        if not to or not _may_send(session, s, utility, to, source, now):
+            return
         if channel == "sms":
             code = _issue_code(session, s, user.id, "reset", now)
-            message: tuple = (notify.send_sms, user.phone or user.login,
+            message: tuple = (notify.send_sms, to,
                               t("sms.reset_code", lang, code=code, portal=utility.short_name,
                                 minutes=int(CODE_TTL.total_seconds() // 60)))
-        elif user.email:
+        else:
             token = _issue_link(session, s, user.id, "reset", RESET_LINK_TTL, now)
             link = notify.public_link("/reset", settings=s, token=token)
-            message = (notify.send_mail, user.email, t("mail.reset_subject", lang, portal=utility.short_name),
-                       t("mail.reset_body", lang, name=user.name, link=link, portal=utility.short_name,
-                         minutes=int(RESET_LINK_TTL.total_seconds() // 60)))
-        else:
-            return
+            message = (notify.send_mail, to, t("mail.reset_subject", lang, portal=utility.short_name),
+                       t("mail.reset_body", lang, greeting=_greeting(utility, user, lang), link=link,
+                         portal=utility.short_name, minutes=int(RESET_LINK_TTL.total_seconds() // 60)))
     # sent after the commit: the secret exists before the customer can use it
     message[0](*message[1:], settings=s)
 
@@ -92,20 +96,21 @@ def reset_password_with_link(engine: "Engine", utility: "Utility", token: Any, p
     now = _now(now)
     with read_session(engine) as session:
         row = _take_link(session, s, token, "reset", now)  # refuse a bad link before anything else
-        user = session.get(User, row.user_id)
-        assert user is not None  # the link's row references the user; users are never deleted
+        owner = row.user_id
+        user = session.get(User, owner)
+        assert user is not None  # the link's row references the user
         related = [user.login, user.name, user.surname, user.email or "", user.phone or ""]
     errors = _new_password_errors(utility, password, password2, related)
     if errors:
         raise FormErrors(errors)
     new_hash = passwords.hash_password(password)
     with write_session(engine) as session:
+        user = _lock_user(session, owner)  # the user before its secrets (secrets._link_owner)
+        if user is None or user.id is None:  # removed meanwhile (never confirmed, expired)
+            raise SecretRefused("errors.link_invalid")
         row = _take_link(session, s, token, "reset", now)
         row.used_at = now
         session.add(row)
-        user = _lock_user(session, row.user_id)
-        # the link's row references the user; users are never deleted
-        assert user is not None and user.id is not None
         _set_password(session, s, utility, user, new_hash, now)
         if not user.is_active:  # the link proves the address like a confirmation link
             _activate(user, "email")
@@ -138,8 +143,11 @@ def reset_password_with_code(engine: "Engine", utility: "Utility", login: Any, c
 
 def change_password(engine: "Engine", utility: "Utility", user_id: Any, current: Any, password: Any,
                     password2: Any, *, now: datetime | None = None, keep_session_id: Any = None,
-                    settings: "Settings | None" = None) -> None:
-    """Change the password (the current one is needed); ends the user's other sessions."""
+                    settings: "Settings | None" = None, source: str | None = None) -> None:
+    """Change the password: the current one is needed (:func:`reauth.verify_current_password`: a
+    wrong one counts toward the sign-in lock of the login); ends the user's other sessions and
+    tells the user's e-mail address (a security message: "if it was not you, restore access").
+    Raises FormErrors on ``current``, ``password``, ``password2``; NotFound for an unknown user."""
     s = _settings(settings)
     now = _now(now)
     user_id = require_id(user_id)
@@ -147,16 +155,14 @@ def change_password(engine: "Engine", utility: "Utility", user_id: Any, current:
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("errors.not_found")
-        stored = user.password_hash
         related = [user.login, user.name, user.surname, user.email or "", user.phone or ""]
-    errors: dict[str, Notice] = {}
-    if current is None or current == "":
-        errors["current"] = Notice("errors.password_required")
-        passwords.dummy_verify("")
-    elif not passwords.verify_password(stored, current)[0]:
-        errors["current"] = Notice("errors.current_password_wrong")
-    errors.update(_new_password_errors(utility, password, password2, related))
-    if "password" not in errors and "current" not in errors and password == current:
+    errors = _new_password_errors(utility, password, password2, related)
+    stored: str | None = None
+    try:
+        stored = verify_current_password(engine, utility, user_id, current, now=now, settings=s, source=source)
+    except FormErrors as e:
+        errors.update(e.fields)
+    if "password" not in errors and stored is not None and password == current:
         errors["password"] = Notice("errors.password_same_as_current")
     if errors:
         raise FormErrors(errors)
@@ -164,8 +170,21 @@ def change_password(engine: "Engine", utility: "Utility", user_id: Any, current:
     keep = keep_session_id if isinstance(keep_session_id, int) and not isinstance(keep_session_id, bool) else -1
     with write_session(engine) as session:
         user = _lock_user(session, user_id)
-        assert user is not None  # found just above; users are never deleted
+        assert user is not None  # found just above; users are never deleted once confirmed
         if user.password_hash != stored:  # changed meanwhile by another session
             raise FormErrors({"current": Notice("errors.current_password_wrong")})
         _set_password(session, s, utility, user, new_hash, now)
         _revoke(session, user_id, now, keep)
+        _tell_password_changed(session, s, utility, user)
+    _send_queued(session)
+
+
+def _tell_password_changed(session: Session, s: "Settings", utility: "Utility", user: User) -> None:
+    """The security message of a password change, to the user's e-mail address (none without one)."""
+    if not user.email:
+        return
+    lang = _lang(utility, user.language)
+    _queue(session, notify.send_mail, user.email, t("mail.password_changed_subject", lang, portal=utility.short_name),
+           t("mail.password_changed_body", lang, greeting=_greeting(utility, user, lang), portal=utility.short_name,
+             recover=notify.public_link("/recover", settings=s)),
+           settings=s)

@@ -1,9 +1,22 @@
 """Registration and its confirmation (link or SMS code).
 
 Unknown identifiers behave exactly like known ones: registering a taken identifier answers like
-a success (and tells the owner in the background). Where the profile asks for it, registration
-needs the proof of an account (its number and the exact last payment, counted per account number
-by :data:`PROOF_POLICY`)."""
+a success (and tells the owner in the background, at most once a day). A login that looks like a
+taken one (:func:`identity.login_skeleton`: ``viсtim@`` with a Cyrillic ``с``) is taken. Where the
+profile asks for it, registration needs the proof of an account (its number and the exact last
+payment, counted per account number by :data:`PROOF_POLICY`).
+
+A registration that is not confirmed yet is one *attempt*: its password, its details and the
+accounts its proof gave. A new registration of the same login (or of a look-alike) replaces the
+pending attempt: the earlier links and codes stop working, and the one sent now activates only
+the new password and accounts (each confirmation secret carries its attempt's mark, checked when
+it is used). So whoever registers someone else's address first gains nothing when its owner
+registers: the owner's link is the owner's attempt.
+
+Messages that anyone can trigger are limited per destination and per source
+(:func:`_base._may_send`); users who never confirmed and whose secrets have all expired are
+removed (:func:`purge_unconfirmed`, after each registration and by ``python -m gazportal.cli
+purge-unconfirmed``)."""
 from __future__ import annotations
 
 import re
@@ -15,18 +28,22 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from gazportal.db import write_session
+import sqlalchemy as sa
+from gazportal.db import is_sqlite, write_session
 from gazportal.models.accounts import Account, UserAccountLink
 from gazportal.models.auth import OneTimeSecret
 from gazportal.models.billing import Payment
 from gazportal.models.people import User
 from gazportal.services import captcha, identity, money, notify, passwords, throttle
 from gazportal.services.auth._base import (
-    CODE_TTL, CONFIRM_LINK_TTL, NAME_MAX, SENDS_PER_HOUR, _activate, _bool_field, _field, _identifier_hash, _lang,
-    _lock_user, _mask_email, _mask_phone, _new_password_errors, _now, _queue, _require_dict, _send_queued,
-    _settings, _user_by_login, _user_id_for,
+    ALREADY_REGISTERED_EVERY, CODE_TTL, CONFIRM_LINK_TTL, NAME_MAX, SENDS_PER_HOUR, SecretRefused, _activate,
+    _attempt_mark, _bool_field, _delete_user, _field, _greeting, _identifier_hash, _lang, _lock_user, _mask_email,
+    _mask_phone, _may_send, _new_password_errors, _now, _queue, _require_dict, _send_queued, _settings,
+    _user_by_login, _user_by_look, _user_id_for,
 )
-from gazportal.services.auth.secrets import _check_code, _issue_code, _issue_link, _sends_in_last_hour, _take_link
+from gazportal.services.auth.secrets import (
+    _check_code, _issue_code, _issue_link, _link_owner, _retire_all, _sends_in_last_hour, _take_link,
+)
 from gazportal.services.errors import FormErrors, Notice
 from gazportal.services.i18n import t
 from gazportal.services.identifiers import bin_is_valid
@@ -41,6 +58,7 @@ PROOF_FAILURES = 10  # wrong account+payment proofs per account number ...
 PROOF_WINDOW = timedelta(hours=1)  # ... within this time
 PROOF_POLICY = throttle.Policy(max_failures=PROOF_FAILURES, lock=PROOF_WINDOW, window=PROOF_WINDOW,
                                forget_on_lock=True)
+PURGE_BATCH = 200  # unconfirmed users removed at most per run (after each registration)
 
 
 @dataclass(frozen=True)
@@ -53,46 +71,58 @@ class RegistrationOutcome:
 
 
 def _send_confirmation(session: Session, settings: "Settings", utility: "Utility", user: User,
-                       now: datetime) -> str:
-    """Issue and (in the background) send the confirmation link or code. Returns the masked
-    destination."""
+                       now: datetime, source: str | None = None) -> str:
+    """Issue and (after the commit, in the background) send the confirmation link or code of the
+    user's pending attempt, within the message limits. Returns the masked destination."""
     assert user.id is not None  # a stored user
     lang = _lang(utility, user.language)
+    mark = _attempt_mark(settings, user.password_hash)
     if utility.confirmation == "sms_code":
         phone = user.phone or user.login
-        if _sends_in_last_hour(session, user.id, "confirm", now) < SENDS_PER_HOUR:
-            code = _issue_code(session, settings, user.id, "confirm", now)
+        if (_sends_in_last_hour(session, user.id, "confirm", now) < SENDS_PER_HOUR
+                and _may_send(session, settings, utility, phone, source, now)):
+            code = _issue_code(session, settings, user.id, "confirm", now, target=mark)
             text = t("sms.confirm_code", lang, code=code, minutes=int(CODE_TTL.total_seconds() // 60),
                      portal=utility.short_name)
             _queue(session, notify.send_sms, phone, text, settings=settings)
         return _mask_phone(phone)
     address = user.email or ""
-    if _sends_in_last_hour(session, user.id, "confirm", now) < SENDS_PER_HOUR and address:
-        token = _issue_link(session, settings, user.id, "confirm", CONFIRM_LINK_TTL, now)
+    if (address and _sends_in_last_hour(session, user.id, "confirm", now) < SENDS_PER_HOUR
+            and _may_send(session, settings, utility, address, source, now)):
+        token = _issue_link(session, settings, user.id, "confirm", CONFIRM_LINK_TTL, now, target=mark)
         link = notify.public_link("/confirm", settings=settings, token=token)
+        # no name: the address has not proved yet that it wants our mail (see _greeting)
         _queue(
             session, notify.send_mail, address,
             t("mail.confirm_subject", lang, portal=utility.short_name),
-            t("mail.confirm_body", lang, name=user.name, link=link,
+            t("mail.confirm_body", lang, greeting=t("mail.hello", lang), link=link,
               hours=int(CONFIRM_LINK_TTL.total_seconds() // 3600), portal=utility.short_name),
             settings=settings,
         )
     return _mask_email(address)
 
 
-def _tell_owner_already_registered(session: Session, settings: "Settings", utility: "Utility", user: User) -> None:
+def _tell_owner_already_registered(session: Session, settings: "Settings", utility: "Utility", user: User,
+                                   now: datetime, source: str | None) -> None:
+    """"Someone tried to register with your login": at most once per
+    :data:`ALREADY_REGISTERED_EVERY` per login, within the message limits."""
+    told = throttle.row(session, _identifier_hash(settings, utility, "already_registered", user.login))
+    if throttle.count_in_window(session, told, 1, ALREADY_REGISTERED_EVERY, now) is not None:
+        return
     lang = _lang(utility, user.language)
     signin = notify.public_link("/signin", settings=settings)
     recover = notify.public_link("/recover", settings=settings)
     if utility.login_identifier == "phone" or (not user.email and user.phone):
-        _queue(session, notify.send_sms, user.phone or user.login,
-               t("sms.already_registered", lang, portal=utility.short_name), settings=settings)
-    elif user.email:
+        phone = user.phone or user.login
+        if _may_send(session, settings, utility, phone, source, now):
+            _queue(session, notify.send_sms, phone, t("sms.already_registered", lang, portal=utility.short_name),
+                   settings=settings)
+    elif user.email and _may_send(session, settings, utility, user.email, source, now):
         _queue(
             session, notify.send_mail, user.email,
             t("mail.already_registered_subject", lang, portal=utility.short_name),
-            t("mail.already_registered_body", lang, name=user.name, signin=signin, recover=recover,
-              portal=utility.short_name),
+            t("mail.already_registered_body", lang, greeting=_greeting(utility, user, lang), signin=signin,
+              recover=recover, portal=utility.short_name),
             settings=settings,
         )
 
@@ -230,41 +260,74 @@ def _prove_account(session: Session, s: "Settings", utility: "Utility", a: _Appl
     return [account], None
 
 
+def _link_accounts(session: Session, user_id: int, accounts: list[Account], now: datetime) -> None:
+    for acc in accounts:
+        assert acc.id is not None  # read from the database
+        session.add(UserAccountLink(user_id=user_id, account_id=acc.id, created_at=now))
+
+
+def _replace_pending(session: Session, s: "Settings", utility: "Utility", pending: User, a: _Applicant,
+                     password_hash: str, accounts: list[Account], now: datetime, source: str | None) -> None:
+    """The pending (unconfirmed) registration ``pending`` (locked) becomes the attempt ``a``: its
+    earlier links and codes stop working, its password, details and accounts are the new ones,
+    and a confirmation of the new attempt is sent."""
+    assert pending.id is not None  # a stored user
+    try:
+        with session.begin_nested():
+            _retire_all(session, pending.id, now)
+            pending.login, pending.login_skeleton = a.login, identity.login_skeleton(a.login)
+            pending.password_hash, pending.password_changed_at, pending.created_at = password_hash, now, now
+            pending.surname, pending.name, pending.email, pending.phone = a.surname, a.name, a.email, a.phone
+            pending.kind, pending.bin, pending.language = a.kind, a.bin, a.language
+            pending.email_verified = pending.phone_verified = False
+            session.add(pending)
+            session.execute(sa.delete(UserAccountLink).where(col(UserAccountLink.user_id) == pending.id))
+            _link_accounts(session, pending.id, accounts, now)
+            session.flush()
+    except IntegrityError:  # the new login was registered at the same moment by someone else
+        session.refresh(pending)
+        return
+    _send_confirmation(session, s, utility, pending, now, source)
+
+
 def _create_user(session: Session, s: "Settings", utility: "Utility", a: _Applicant, password_hash: str,
-                 accounts: list[Account], now: datetime) -> None:
-    """The new user with their accounts, or — for a taken login — a message to its owner (a new
-    confirmation when it is not confirmed yet). The caller cannot tell which happened."""
-    existing = _user_by_login(session, a.login)
+                 accounts: list[Account], now: datetime, source: str | None = None) -> None:
+    """The new user with their accounts; for a login that is taken (or looks like a taken one) a
+    message to its owner, or — when it is not confirmed yet — the new attempt in place of the
+    pending one. The caller cannot tell which happened."""
+    found = _user_by_look(session, a.login)
+    existing = _lock_user(session, found.id) if found is not None and found.id is not None else None
     if existing is not None:
         if not existing.is_active and utility.confirmation != "none":
-            _send_confirmation(session, s, utility, existing, now)
-        else:
-            _tell_owner_already_registered(session, s, utility, existing)
+            _replace_pending(session, s, utility, existing, a, password_hash, accounts, now, source)
+        elif existing.login == a.login:
+            _tell_owner_already_registered(session, s, utility, existing, now, source)
+        # a look-alike of a confirmed login: the same answer, nothing sent to anyone
         return
     user = User(
-        login=a.login, password_hash=password_hash, surname=a.surname, name=a.name, email=a.email,
-        phone=a.phone, kind=a.kind, bin=a.bin, language=a.language,
+        login=a.login, login_skeleton=identity.login_skeleton(a.login), password_hash=password_hash,
+        surname=a.surname, name=a.name, email=a.email, phone=a.phone, kind=a.kind, bin=a.bin, language=a.language,
         is_active=utility.confirmation == "none", password_changed_at=now, created_at=now,
     )
     try:
         with session.begin_nested():
             session.add(user)
             session.flush()
-    except IntegrityError:  # registered at the same moment by someone else
+    except IntegrityError:  # registered (or a look-alike) at the same moment by someone else
         return
     assert user.id is not None  # flushed
-    for acc in accounts:
-        assert acc.id is not None  # read from the database
-        session.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=now))
+    _link_accounts(session, user.id, accounts, now)
     if utility.confirmation != "none":
-        _send_confirmation(session, s, utility, user, now)
+        _send_confirmation(session, s, utility, user, now, source)
 
 
 def register(engine: "Engine", utility: "Utility", form: Any, *, now: datetime | None = None,
-             settings: "Settings | None" = None) -> RegistrationOutcome:
+             settings: "Settings | None" = None, source: str | None = None) -> RegistrationOutcome:
     """Register a customer from the sign-up form (a dict of strings: login, surname, name, phone,
     email, password, password2, kind, bin, account_number, last_payment, agreement, language,
-    captcha — as the profile asks). The answer is the same for a new and a taken login.
+    captcha — as the profile asks). The answer is the same for a new and a taken login (and a
+    login that looks like a taken one); a new registration of a login that is not confirmed yet
+    replaces the pending one. ``source``: the client address or device, for the message limits.
 
     Raises FormErrors naming every wrong field (the others are fine), and, where the profile asks
     for the proof of an account, ``errors.proof_mismatch`` on the number and the payment or
@@ -276,26 +339,40 @@ def register(engine: "Engine", utility: "Utility", form: Any, *, now: datetime |
     with write_session(engine) as session:
         accounts, refusal = _prove_account(session, s, utility, applicant, now)
         if refusal is None:
-            _create_user(session, s, utility, applicant, password_hash, accounts, now)
+            _create_user(session, s, utility, applicant, password_hash, accounts, now, source)
     _send_queued(session)
     if refusal is not None:
         raise refusal  # after the commit: the failure is counted
+    notify.deliver_later(_purge_job, engine, now)
     return RegistrationOutcome(login=applicant.login, confirmation=utility.confirmation,
                                sent_to=_destination(utility, applicant.login, applicant.email, applicant.phone))
 
 
+def _check_attempt(s: "Settings", user: User, row: OneTimeSecret, key: str) -> None:
+    """SecretRefused(``key``) unless the secret belongs to the user's current attempt."""
+    if user.is_active:
+        return  # confirmed already (by another link, or a password reset): nothing to choose
+    if row.target is None or row.target != _attempt_mark(s, user.password_hash):
+        raise SecretRefused(key)
+
+
 def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
                  settings: "Settings | None" = None) -> int:
-    """Activate the account of a confirmation link; returns the user id."""
+    """Activate the registration attempt of a confirmation link; returns the user id. Raises
+    SecretRefused (``errors.link_invalid`` / ``errors.link_expired``) for an unknown, used,
+    expired link, and for the link of an attempt that a newer registration replaced."""
     s = _settings(settings)
     now = _now(now)
+    owner = _link_owner(engine, s, token, "confirm", now)
     with write_session(engine) as session:
+        user = _lock_user(session, owner)
+        if user is None:  # removed meanwhile (never confirmed, expired)
+            raise SecretRefused("errors.link_invalid")
         row = _take_link(session, s, token, "confirm", now)
+        _check_attempt(s, user, row, "errors.link_invalid")
         row.used_at = now
         session.add(row)
-        user = _lock_user(session, row.user_id)
-        # the link's row references the user; users are never deleted
-        assert user is not None and user.id is not None
+        assert user.id is not None  # read from the database
         _activate(user, "email")
         session.add(user)
         return user.id
@@ -303,13 +380,14 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
 
 def confirm_code(engine: "Engine", utility: "Utility", login: Any, code: Any, *, now: datetime | None = None,
                  settings: "Settings | None" = None) -> int:
-    """Activate an account with the SMS code; returns the user id. Raises SecretRefused with
-    errors.code_invalid / code_expired / code_attempts_exceeded."""
+    """Activate a registration attempt with its SMS code; returns the user id. Raises
+    SecretRefused with errors.code_invalid / code_expired / code_attempts_exceeded."""
     s = _settings(settings)
     now = _now(now)
     user_id = _user_id_for(engine, utility, login)
 
     def ok(session: Session, user: User, row: OneTimeSecret) -> int:
+        _check_attempt(s, user, row, "errors.code_invalid")
         _activate(user, row.channel)
         session.add(user)
         assert user.id is not None  # a stored user
@@ -319,20 +397,57 @@ def confirm_code(engine: "Engine", utility: "Utility", login: Any, code: Any, *,
 
 
 def resend_confirmation(engine: "Engine", utility: "Utility", login: Any, *, now: datetime | None = None,
-                        settings: "Settings | None" = None) -> RegistrationOutcome:
+                        settings: "Settings | None" = None, source: str | None = None) -> RegistrationOutcome:
     """Send a new link or code to a registered, not yet confirmed identifier. The answer is the
-    same for unknown and already confirmed identifiers (nothing is sent then)."""
+    same, in the same time, for unknown and already confirmed identifiers: the lookup and the
+    message are made in the background (:func:`notify.deliver_later`), as for a password reset.
+    Raises InvalidInput for a malformed identifier (a field error)."""
     s = _settings(settings)
     now = _now(now)
     norm = identity.normalize_login(utility, login)  # a malformed identifier is a field error
-    sent_to = ""
-    with write_session(engine) as session:
-        user = _user_by_login(session, norm)
-        if user is not None and not user.is_active and utility.confirmation != "none":
-            sent_to = _send_confirmation(session, s, utility, user, now)
-    _send_queued(session)
-    if not sent_to:
-        sent_to = _destination(utility, norm, norm if utility.login_identifier == "email" else None,
-                               norm if utility.login_identifier == "phone" else None)
+    if utility.confirmation != "none":
+        notify.deliver_later(_resend_job, engine, utility, norm, now, s, source)
+    sent_to = _destination(utility, norm, norm if utility.login_identifier == "email" else None,
+                           norm if utility.login_identifier == "phone" else None)
     return RegistrationOutcome(login=norm, confirmation=utility.confirmation,
                                sent_to=sent_to if utility.login_identifier != "account" else "")
+
+
+def _resend_job(engine: "Engine", utility: "Utility", norm: str, now: datetime, s: "Settings",
+                source: str | None) -> None:
+    with write_session(engine) as session:
+        found = _user_by_login(session, norm)
+        user = _lock_user(session, found.id) if found is not None and found.id is not None else None
+        if user is not None and not user.is_active:
+            _send_confirmation(session, s, utility, user, now, source)
+    _send_queued(session)
+
+
+def _purge_job(engine: "Engine", now: datetime) -> None:
+    purge_unconfirmed(engine, now=now)
+
+
+def purge_unconfirmed(engine: "Engine", *, now: datetime | None = None, limit: int = PURGE_BATCH) -> int:
+    """Remove at most ``limit`` users who never confirmed their registration, registered (or
+    last replaced their attempt) more than :data:`CONFIRM_LINK_TTL` ago and hold no live link or
+    code, with their secrets, sessions and account links (their login is free again). A user that
+    anything else still refers to is kept. Returns how many were removed. Runs after each
+    registration and as ``python -m gazportal.cli purge-unconfirmed``."""
+    now = _now(now)
+    live = sa.exists().where(col(OneTimeSecret.user_id) == col(User.id), col(OneTimeSecret.used_at).is_(None),
+                             col(OneTimeSecret.expires_at) > now)
+    removed = 0
+    with write_session(engine) as session:
+        stmt = (select(User.id).where(col(User.is_active).is_(False), col(User.created_at) < now - CONFIRM_LINK_TTL,
+                                      ~live).order_by(col(User.id)).limit(limit))
+        if not is_sqlite(session):
+            stmt = stmt.with_for_update(skip_locked=True)  # a user being replaced or confirmed is left alone
+        for user_id in session.exec(stmt).all():
+            assert user_id is not None  # read from the database
+            try:
+                with session.begin_nested():
+                    _delete_user(session, user_id)
+                removed += 1
+            except IntegrityError:
+                pass  # something else refers to this user: kept
+    return removed

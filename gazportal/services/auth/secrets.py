@@ -1,7 +1,8 @@
 """One-time secrets: e-mail links (256 bits) and SMS codes (6 digits), stored only as an HMAC
 keyed with ``settings.secret_key``; single use, expiring, a code allows at most
 :data:`CODE_MAX_ATTEMPTS` tries; issuing a new one retires the earlier ones of that purpose, and
-at most :data:`SENDS_PER_HOUR` are issued per user and purpose."""
+at most :data:`SENDS_PER_HOUR` are issued per user and purpose. A writer that changes a user and
+its secrets locks the user row first (:func:`_link_owner`)."""
 from __future__ import annotations
 
 import hmac
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from gazportal.db import is_sqlite, write_session
+from gazportal.db import is_sqlite, read_session, write_session
 from gazportal.models.auth import OneTimeSecret
 from gazportal.models.people import User
 from gazportal.services.auth._base import (
@@ -44,29 +45,48 @@ def _retire(session: Session, user_id: int, purpose: str, now: datetime) -> None
     )
 
 
+def _retire_all(session: Session, user_id: int, now: datetime) -> None:
+    """Every unused secret of the user stops working (a new registration attempt replaces the
+    pending one)."""
+    session.exec(
+        sa.update(OneTimeSecret)
+        .where(col(OneTimeSecret.user_id) == user_id, col(OneTimeSecret.used_at).is_(None))
+        .values(used_at=now)
+    )
+
+
 def _issue_link(session: Session, settings: "Settings", user_id: int, purpose: str, ttl: timedelta,
-                now: datetime, target: str | None = None) -> str:
+                now: datetime, target: str | None = None, session_id: int | None = None) -> str:
     _retire(session, user_id, purpose, now)
     token = secrets.token_urlsafe(32)  # 256 bits
     session.add(OneTimeSecret(
         user_id=user_id, purpose=purpose, channel="email", kind="link",
-        secret_hash=_token_hash(settings, "link", token), target=target,
+        secret_hash=_token_hash(settings, "link", token), target=target, session_id=session_id,
         created_at=now, expires_at=now + ttl,
     ))
     session.flush()
     return token
 
 
-def _issue_code(session: Session, settings: "Settings", user_id: int, purpose: str, now: datetime) -> str:
+def _issue_code(session: Session, settings: "Settings", user_id: int, purpose: str, now: datetime,
+                target: str | None = None) -> str:
     _retire(session, user_id, purpose, now)
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     session.add(OneTimeSecret(
         user_id=user_id, purpose=purpose, channel="sms", kind="code",
-        secret_hash=_code_hash(settings, user_id, purpose, code),
+        secret_hash=_code_hash(settings, user_id, purpose, code), target=target,
         created_at=now, expires_at=now + CODE_TTL,
     ))
     session.flush()
     return code
+
+
+def _link_owner(engine: "Engine", settings: "Settings", token: Any, purpose: str, now: datetime) -> int:
+    """The user id of a valid link (read without a lock), or SecretRefused. Writers lock the user
+    first and then :func:`_take_link` again (every writer locks a user before its secrets, so
+    two of them never wait for each other)."""
+    with read_session(engine) as session:
+        return _take_link(session, settings, token, purpose, now).user_id
 
 
 def _take_link(session: Session, settings: "Settings", token: Any, purpose: str, now: datetime) -> OneTimeSecret:
@@ -104,7 +124,8 @@ def _check_code(engine: "Engine", settings: "Settings", user_id: int | None, pur
     refusal: str | None = None
     result: Any = None
     with write_session(engine) as session:
-        if user_id is None:
+        user = _lock_user(session, user_id) if user_id is not None else None  # the user before its secrets
+        if user is None or user_id is None:
             refusal = "errors.code_invalid"
         else:
             stmt = select(OneTimeSecret).where(
@@ -126,8 +147,6 @@ def _check_code(engine: "Engine", settings: "Settings", user_id: int | None, pur
                 expected = _code_hash(settings, user_id, purpose, clean or "")
                 if clean is not None and hmac.compare_digest(expected, row.secret_hash):
                     row.used_at = now
-                    user = _lock_user(session, user_id)
-                    assert user is not None  # the secret's row references the user (no cascade)
                     result = on_success(session, user, row)
                 else:
                     refusal = ("errors.code_attempts_exceeded" if row.attempts >= CODE_MAX_ATTEMPTS
