@@ -3,6 +3,7 @@
     python -m gazportal.cli [--db-url URL] [--profile ID] demo [--accounts N] [--months M] [--seed S] [--if-empty]
     python -m gazportal.cli [--db-url URL] [--profile ID] import {accounts,charges,payments} FILE
     python -m gazportal.cli [--db-url URL] [--profile ID] export-readings --period YYYY-MM [--out FILE]
+    python -m gazportal.cli [--db-url URL] purge-unconfirmed [--batch N]
 
 The database comes from --db-url, else GAZPORTAL_DB_URL, else the SQLite file gazportal.db in the
 project root; it must already be migrated (``reflex db migrate``). The profile comes from
@@ -64,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="export customers' readings of a period as CSV for the billing system")
     e.add_argument("--period", required=True, metavar="YYYY-MM")
     e.add_argument("--out", default=None, help="output file (default: standard output)")
+
+    u = sub.add_parser("purge-unconfirmed", parents=[common],
+                       help="remove registrations never confirmed whose links and codes have all expired")
+    u.add_argument("--batch", type=_int, default=1000, help="users removed per transaction (1000)")
     return p
 
 
@@ -192,7 +197,26 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"demo": cmd_demo, "import": cmd_import, "export-readings": cmd_export}
+def cmd_purge_unconfirmed(args) -> int:
+    """Each registration already removes up to ``auth.PURGE_BATCH`` of them; this is for a
+    scheduled job (e.g. daily) on a portal where few people register."""
+    from gazportal.services import auth
+
+    engine = _engine(_db_url(args))
+    total = 0
+    try:
+        while (n := auth.purge_unconfirmed(engine, limit=args.batch)) > 0:
+            total += n
+            if n < args.batch:
+                break
+    finally:
+        engine.dispose()
+    print(f"purge-unconfirmed: {total:,} registrations never confirmed removed")
+    return EXIT_OK
+
+
+COMMANDS = {"demo": cmd_demo, "import": cmd_import, "export-readings": cmd_export,
+            "purge-unconfirmed": cmd_purge_unconfirmed}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -405,3 +405,23 @@ def test_each_registration_removes_the_expired_ones(engine, tmp_path):
     assert [u.login for u in _users(engine)] == ["new@example.kz"]
     with read_session(engine) as ss:
         assert ss.exec(sa.select(sa.func.count()).select_from(AuthSession)).one()[0] == 0
+
+
+def test_the_purge_as_a_scheduled_job(sqlite_engine):
+    """``python -m gazportal.cli purge-unconfirmed`` (for a daily job)."""
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from tests.conftest import ROOT, add_user
+
+    with write_session(sqlite_engine) as ss:
+        add_user(ss, "old@example.kz", is_active=False, email_verified=False,
+                 created_at=datetime.now(UTC) - timedelta(days=3))
+        add_user(ss, "fresh@example.kz", is_active=False, email_verified=False)
+        add_user(ss, "done@example.kz", created_at=datetime.now(UTC) - timedelta(days=3))
+    p = subprocess.run([sys.executable, "-m", "gazportal.cli", "--db-url", str(sqlite_engine.url),
+                        "purge-unconfirmed"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "purge-unconfirmed: 1 registrations never confirmed removed"
+    assert [u.login for u in _users(sqlite_engine)] == ["fresh@example.kz", "done@example.kz"]
