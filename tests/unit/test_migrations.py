@@ -2,6 +2,7 @@
 import secrets
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from alembic import command
@@ -75,3 +76,36 @@ def test_downgrade_to_base_and_up_again(engine):
         command.upgrade(cfg, "head")
     with engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() is not None
+
+
+def test_the_look_alike_keys_of_stored_users_are_filled(engine):
+    """0005 fills ``login_skeleton`` for the users already stored; of logins that already look
+    alike the oldest keeps the key (the others NULL, still blocked through it), and the unique
+    index holds from then on."""
+    from datetime import UTC, datetime
+
+    from gazportal.services import identity
+
+    cfg = _cfg()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "8c2f4d1e6a07")  # 0004: before the column
+    logins = ["anna@example.kz", "аnna@example.kz", "bob@example.kz", "+380675056312"]  # the 2nd: Cyrillic а
+    users = sa.table("user_account", *(sa.column(c) for c in (
+        "login", "password_hash", "surname", "name", "kind", "language", "role", "is_active", "email_verified",
+        "phone_verified", "created_at")))
+    with engine.begin() as conn:
+        conn.execute(sa.insert(users), [dict(login=x, password_hash="!", surname="S", name="N", kind="person",
+                                             language="en", role="customer", is_active=True, email_verified=True,
+                                             phone_verified=False, created_at=datetime.now(UTC)) for x in logins])
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        got = dict(conn.execute(sa.text("SELECT login, login_skeleton FROM user_account")).all())
+    assert got == {"anna@example.kz": identity.login_skeleton("anna@example.kz"), "аnna@example.kz": None,
+                   "bob@example.kz": identity.login_skeleton("bob@example.kz"),
+                   "+380675056312": identity.login_skeleton("+380675056312")}
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.text("UPDATE user_account SET login_skeleton = :k WHERE login = 'bob@example.kz'"),
+                     {"k": got["anna@example.kz"]})
