@@ -71,6 +71,7 @@ def test_a_new_email_asks_the_password_and_the_old_address_can_undo_it(portal, b
         expect(page.locator("#prof-current-err")).to_have_text(t("errors.current_password_for_contact", lang))
         expect(email).to_have_value(new)  # what was typed stays
         expect(page.locator("#profile-notice")).to_have_count(0)
+        check_page(page, axe_source, screenshots, utility, "profile-needs-password", lang, device)
 
         # With it: the link goes to the new address, a notice with the undo link to the old one.
         seen = outbox_files(portal)
