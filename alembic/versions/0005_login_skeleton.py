@@ -4,6 +4,8 @@
   (``services.identity.login_skeleton``), unique, filled here for the users already stored. When
   stored logins already look alike, the oldest user keeps the key and the others get NULL (they
   still block new look-alikes through the oldest one);
+* ``ix_user_account_unconfirmed`` (is_active, created_at): the purge of registrations never
+  confirmed reads by it;
 * ``one_time_secret``: purpose ``email_undo`` (the link sent to the old address of an e-mail
   change) and ``session_id`` (the session that asked for an e-mail change).
 
@@ -48,6 +50,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('login_skeleton', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
     _fill_skeletons()
     op.create_index(op.f('ix_user_account_login_skeleton'), 'user_account', ['login_skeleton'], unique=True)
+    op.create_index('ix_user_account_unconfirmed', 'user_account', ['is_active', 'created_at'], unique=False)
     with op.batch_alter_table('one_time_secret', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_id', sa.Integer(), nullable=True))
         batch_op.drop_constraint('ck_ots_purpose', type_='check')
@@ -61,6 +64,7 @@ def downgrade() -> None:
         batch_op.drop_constraint('ck_ots_purpose', type_='check')
         batch_op.create_check_constraint('ck_ots_purpose', OLD_PURPOSE)
         batch_op.drop_column('session_id')
+    op.drop_index('ix_user_account_unconfirmed', table_name='user_account')
     op.drop_index(op.f('ix_user_account_login_skeleton'), table_name='user_account')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_column('login_skeleton')

@@ -26,6 +26,8 @@ class User(UserBase, table=True):
     __table_args__ = (
         sa.CheckConstraint("kind IN ('person', 'legal')", name="ck_user_kind"),
         sa.CheckConstraint("role IN ('customer', 'operator')", name="ck_user_role"),
+        # the purge of registrations never confirmed (services.auth.purge_unconfirmed) reads by these
+        sa.Index("ix_user_account_unconfirmed", "is_active", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
