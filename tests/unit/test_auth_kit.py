@@ -17,7 +17,7 @@ import pytest
 from gazportal.db import write_session
 from gazportal.models.accounts import Account
 from gazportal.models.billing import Payment
-from gazportal.services import captcha, notify, passwords
+from gazportal.services import captcha, notify, passwords, throttle
 from gazportal.settings import Settings, Smtp, get_settings, load_utility
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -48,6 +48,16 @@ def make_settings(tmp_path: Path, utility=DEFAULT, **changes) -> Settings:
         secret_key=b"k" * 40, redis_url=None, public_url="https://portal.example", smtp=smtp,
         sms_provider="outbox", **changes,
     )
+
+
+def new_device() -> str:
+    """A device cookie's value as the guard gives one (web/client.py)."""
+    return secrets.token_urlsafe(32)
+
+
+def source(settings: Settings, address: str, device: str | None = None) -> throttle.Source:
+    """The source of a request from ``address`` with the device cookie ``device`` (None: none)."""
+    return throttle.source(device, address, settings=settings)
 
 
 def free_port() -> int:

@@ -114,6 +114,20 @@ def _lang(utility: "Utility", lang: Any) -> str:
     return lang if isinstance(lang, str) and lang in utility.languages else utility.default_language
 
 
+def _message_to(utility: "Utility", user: User, settings: "Settings", *, mail: tuple[str, str],
+                sms: str) -> tuple[Callable[..., None], tuple, dict] | None:
+    """A message for ``user`` by the channel the profile reaches its customers on — an SMS where
+    the login is a phone number or the user has no e-mail, else an e-mail (``mail``: subject and
+    text) — as ``(send function, args, kwargs)`` for :func:`notify.deliver_later`; None when the
+    user has no address on that channel."""
+    if utility.login_identifier == "phone" or (not user.email and user.phone):
+        phone = user.phone or (user.login if utility.login_identifier == "phone" else None)
+        return (notify.send_sms, (phone, sms), {"settings": settings}) if phone else None
+    if user.email:
+        return notify.send_mail, (user.email, *mail), {"settings": settings}
+    return None
+
+
 def _queue(session: Session, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     """Send a message once this transaction has committed (see :func:`_send_queued`)."""
     session.info.setdefault("outgoing", []).append((fn, args, kwargs))

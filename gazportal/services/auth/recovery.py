@@ -19,7 +19,7 @@ from gazportal.services.auth._base import (
     _now, _settings, _user_by_login, _user_id_for,
 )
 from gazportal.services.auth.secrets import _check_code, _issue_code, _issue_link, _sends_in_last_hour, _take_link
-from gazportal.services.auth.sessions import _revoke
+from gazportal.services.auth.sessions import SIGN_IN_SCOPE, _revoke
 from gazportal.services.errors import FormErrors, NotFound, Notice
 from gazportal.services.i18n import t
 from gazportal.services.ids import require_id
@@ -80,8 +80,8 @@ def _set_password(session: Session, s: "Settings", utility: "Utility", user: Use
     user.password_hash = new_hash
     user.password_changed_at = now
     session.add(user)
-    # the lock on the user's identifier ends with a successful recovery
-    throttle.clear(session, throttle.row(session, _identifier_hash(s, utility, "login", user.login)))
+    # a successful recovery proves the holder and replaces the password: the episode of failures ends
+    throttle.forget_target(session, SIGN_IN_SCOPE, _identifier_hash(s, utility, "login", user.login))
 
 
 def reset_password_with_link(engine: "Engine", utility: "Utility", token: Any, password: Any, password2: Any, *,
