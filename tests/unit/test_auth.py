@@ -2,14 +2,11 @@
 (SQLite and PostgreSQL), with a real SMTP server (aiosmtpd) and the outbox SMS provider."""
 from __future__ import annotations
 
-import email
-import email.policy
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher, Type
 from sqlmodel import select
 
@@ -22,31 +19,11 @@ from gazportal.services.errors import FormErrors, NotFound, Notice
 from gazportal.services.identifiers import make_bin
 from gazportal.settings import Smtp
 from test_auth_kit import (  # noqa: F401 - fixtures
-    AG, DEFAULT, GOOD_PW, KG, NOW, SE, cheap_argon2, form_for, free_port, link_token, make_settings,
-    new_device, seed_account, sms_code, source, wait_outbox,
+    AG, DEFAULT, GOOD_PW, KG, NOW, SE, cheap_argon2, form_for, link_token, make_settings, new_device,
+    seed_account, sms_code, smtp_server, source, wait_outbox,
 )
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, msg))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 def _user(engine, login) -> User:
@@ -57,7 +34,7 @@ def _user(engine, login) -> User:
 # --- e-mail link over real SMTP -----------------------------------------------------------------
 
 
-def test_register_confirm_by_mail_over_smtp_then_sign_in(engine, tmp_path, smtp_server):
+def test_register_confirm_by_mail_over_smtp_then_sign_in(engine, tmp_path, smtp_server):  # noqa: F811
     inbox, port = smtp_server
     smtp = Smtp(host="127.0.0.1", port=port, username=None, password=None, starttls=True, use_tls=False,
                 sender="no-reply@portal.example")
