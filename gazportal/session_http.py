@@ -28,6 +28,7 @@ from gazportal.services import auth
 from gazportal.services.auth import handoff as session_handoff
 from gazportal.services.errors import DomainError
 from gazportal.settings import get_settings
+from gazportal.web.client import cookie_value
 
 log = logging.getLogger("gazportal.session_http")
 
@@ -47,13 +48,8 @@ def token_from_cookie_header(header: Any) -> str | None:
     """The session token from a ``Cookie`` request header (RFC 6265: ``name=value; ...``), or None
     (no cookie of ours, or not the shape of a token). Another cookie's bad syntax does not hide
     ours; of two cookies of our name the first counts, as browsers send the most specific first."""
-    if not isinstance(header, str) or not header or len(header) > 8192:
-        return None
-    for part in header.split(";"):
-        name, sep, value = part.strip().partition("=")
-        if sep and name == COOKIE:
-            return _valid(value.strip().strip('"'))
-    return None
+    value = cookie_value(header, COOKIE)
+    return _valid(value) if value is not None else None
 
 
 def _valid(value: str) -> str | None:

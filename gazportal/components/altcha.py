@@ -56,3 +56,33 @@ def altcha_widget(challenge: Any, strings: Any, **props: Any) -> rx.Component:
         hidefooter=True,
         **props,
     )
+
+
+def captcha_field(challenge: Any, field_errors: Any, prefix: str) -> rx.Component:
+    """The CAPTCHA as a form field: the widget with its texts in the page's language, and under it
+    the field's message (``field_errors["captcha"]``, id ``<prefix>-captcha-err``). ``challenge``
+    is the state's challenge JSON; a new one remounts the widget (``key``)."""
+    from gazportal.state.i18n import I18nState
+
+    t = I18nState.t
+    strings = rx.Var.create(
+        {
+            "label": t["auth.captcha.label"],
+            "verified": t["auth.captcha.verified"],
+            "verifying": t["auth.captcha.verifying"],
+            "waitAlert": t["auth.captcha.wait"],
+            "error": t["auth.captcha.error"],
+            "expired": t["auth.captcha.expired"],
+        }
+    ).to_string()
+    return rx.el.div(
+        altcha_widget(challenge, strings, key=challenge),
+        rx.el.p(
+            rx.cond(field_errors.contains("captcha"),
+                    rx.fragment(rx.icon("circle-alert", size=16, aria_hidden="true"), field_errors["captcha"])),
+            id=f"{prefix}-captcha-err",
+            class_name="gp-field-error",
+            aria_live="polite",
+        ),
+        class_name="gp-captcha gp-field",
+    )

@@ -1,7 +1,7 @@
 """SQLModel tables, grouped by subject. Importing this package registers every table."""
 from gazportal.models.accounts import Account, Branch, Flat, House, Settlement, Street, UserAccountLink
 from gazportal.models.auth import (
-    AuthSession, LoginThrottle, OneTimeSecret, RequestDocument, ReregistrationRequest, UsedSubmission,
+    AuthSession, KnownDevice, LoginThrottle, OneTimeSecret, RequestDocument, ReregistrationRequest, UsedSubmission,
 )
 from gazportal.models.billing import Charge, Payment, Tariff, TariffStep
 from gazportal.models.messages import CustomerMessage
@@ -9,7 +9,7 @@ from gazportal.models.metering import BuildingMeter, BuildingReading, Meter, Rea
 from gazportal.models.people import User
 
 __all__ = [
-    "AuthSession", "LoginThrottle", "OneTimeSecret", "RequestDocument", "ReregistrationRequest",
+    "AuthSession", "KnownDevice", "LoginThrottle", "OneTimeSecret", "RequestDocument", "ReregistrationRequest",
     "Account", "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "Flat",
     "House", "Meter", "Payment", "Reading", "Settlement", "Street", "Tariff", "TariffStep", "User",
     "UsedSubmission", "UserAccountLink",

@@ -65,14 +65,36 @@ class OneTimeSecret(SQLModel, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins per login identifier (known or not: an unknown one locks the same way)."""
+    """A counter of ``services/throttle.py``: failures (or uses) per identifier — a login or an
+    account number with the source that tried it, a target across its sources, a whole scope, a
+    customer's statement mails. Identifiers are hashes: the table does not list who tried.
+
+    ``target_hash``: for a (target, source) row, the identifier of its target's row (so that a
+    recovery can forget every source of a login); ``notified_at``: on a target's row, when its
+    holder was told of the current episode of failures."""
 
     __tablename__ = "login_throttle"
     id: int | None = Field(default=None, primary_key=True)
     identifier_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    target_hash: str | None = Field(default=None, max_length=64, index=True)
     failures: int = Field(default=0)
-    last_failure_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_failure_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class KnownDevice(SQLModel, table=True):
+    """A browser that signed in as the user before: the HMAC of its device cookie
+    (``gp_device``, set by ``web/guard.py``). Attempts from it are exempt from the CAPTCHA that
+    failures of other sources can require on the user's login (``services/throttle.py``)."""
+
+    __tablename__ = "known_device"
+    __table_args__ = (sa.UniqueConstraint("user_id", "device_hash", name="uq_known_device_user_device"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    device_hash: str = Field(max_length=64)
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class ReregistrationRequest(SQLModel, table=True):

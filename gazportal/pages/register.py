@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.altcha import altcha_widget
+from gazportal.components.altcha import captcha_field
 from gazportal.components.auth_page import (
     auth_page, checkbox, link, login_hint, login_input_attrs, login_label_key, password_hint, phone_hint,
     radio_group,
@@ -17,30 +17,6 @@ from gazportal.state.register import RegisterState
 T = I18nState.t
 S = RegisterState
 F = "reg"
-
-
-def _captcha() -> rx.Component:
-    strings = rx.Var.create(
-        {
-            "label": T["auth.captcha.label"],
-            "verified": T["auth.captcha.verified"],
-            "verifying": T["auth.captcha.verifying"],
-            "waitAlert": T["auth.captcha.wait"],
-            "error": T["auth.captcha.error"],
-            "expired": T["auth.captcha.expired"],
-        }
-    ).to_string()
-    return rx.el.div(
-        altcha_widget(S.challenge, strings, key=S.challenge),
-        rx.el.p(
-            rx.cond(S.field_errors.contains("captcha"),
-                    rx.fragment(rx.icon("circle-alert", size=16, aria_hidden="true"), S.field_errors["captcha"])),
-            id=f"{F}-captcha-err",
-            class_name="gp-field-error",
-            aria_live="polite",
-        ),
-        class_name="gp-captcha gp-field",
-    )
 
 
 def _form() -> rx.Component:
@@ -89,8 +65,10 @@ def _form() -> rx.Component:
                                           rx.el.a(T["auth.register.agreement_link"], href="/agreement", target="_blank",
                                                   class_name="gp-link")),
                               fe))
-    if p.captcha:
-        parts.append(_captcha())
+    # The profile's CAPTCHA is always there; otherwise it appears when the server asks for it
+    # (the account number is being guessed from elsewhere: services/throttle.py).
+    parts.append(captcha_field(S.challenge, fe, F) if p.captcha
+                 else rx.cond(S.captcha_required, captcha_field(S.challenge, fe, F)))
     return rx.el.form(
         rx.el.div(*parts, class_name="gp-form-grid"),
         submission_input(S),

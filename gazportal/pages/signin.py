@@ -1,9 +1,10 @@
 """/signin: login identifier (per profile), password, remember me; links to recovery and
-registration; a lock message that points to recovery."""
+registration; a wait message that points to recovery; the CAPTCHA when the server asks for it."""
 from __future__ import annotations
 
 import reflex as rx
 
+from gazportal.components.altcha import captcha_field
 from gazportal.components.auth_page import (
     auth_page, checkbox, link, links, login_input_attrs, login_label_key,
 )
@@ -54,6 +55,7 @@ def signin() -> rx.Component:
             field("signin", "password", "auth.field.password", S.field_errors, type="password",
                   auto_complete="current-password", required=True),
             checkbox("signin", "remember", T["auth.signin.remember"]),
+            rx.cond(S.captcha_required, captcha_field(S.challenge, S.field_errors, "signin")),
             button(T["auth.signin.submit"], icon="log-in", type="submit", loading=S.busy, id="signin-submit"),
             on_submit=S.submit,
         no_validate=True,

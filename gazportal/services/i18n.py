@@ -11,16 +11,18 @@ language's locale (kk_KZ, ru_RU, uk_UA, en_GB).
 """
 from __future__ import annotations
 
+import math
 import re
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import i18n
 from babel import dates as babel_dates
+from babel import lists as babel_lists
 from babel import numbers as babel_numbers
 from i18n import resource_loader, translations
 
@@ -132,6 +134,8 @@ def _param(name: str, value: Any, lang: str, tz: Any, currency: str | None) -> A
             return format_date(date.fromisoformat(value), lang)
         except ValueError:
             return value
+    if isinstance(value, timedelta):
+        return format_wait(value, lang)
     if isinstance(value, bool):
         return value
     if isinstance(value, Decimal) and name in MONEY_PARAMS and currency:
@@ -152,8 +156,9 @@ def _param(name: str, value: Any, lang: str, tz: Any, currency: str | None) -> A
 def error_text(err: Any, lang: str, *, tz: Any = None, currency: str | None = None) -> str:
     """The text of a refusal or notice for a page: a ``DomainError`` or a ``Notice`` (its key and
     params) in ``lang``, the params formatted by type: dates in the language's format (aware
-    datetimes in ``tz``), Decimals named like money (``amount``, ``cost``, ...) with ``currency``,
-    other numbers grouped, ``unit`` translated. The one translator from an error to a text."""
+    datetimes in ``tz``), a timedelta as a wait (:func:`format_wait`), Decimals named like money
+    (``amount``, ``cost``, ...) with ``currency``, other numbers grouped, ``unit`` translated.
+    The one translator from an error to a text."""
     params = {k: _param(k, v, lang, tz, currency) for k, v in (getattr(err, "params", None) or {}).items()}
     text = t(err.key, lang, **params)
     return text[:-1] if text.endswith("..") else text  # a sentence ending in a date format's dot
@@ -186,6 +191,26 @@ def format_money(amount: Decimal, currency_code: str, lang: str) -> str:
     pattern = babel_numbers.Locale.parse(loc).currency_formats["standard"].pattern
     pattern = pattern.split(";")[0].replace("¤", f"'{sign}'")
     return babel_numbers.format_decimal(Decimal(amount).quantize(Decimal("0.01")), format=pattern, locale=loc)
+
+
+def _unit(amount: int, unit: Literal["second", "minute", "hour"], lang: str) -> str:
+    return babel_dates.format_timedelta(timedelta(seconds=amount * {"second": 1, "minute": 60, "hour": 3600}[unit]),
+                                        granularity=unit, threshold=10**9, locale=babel_locale(lang))
+
+
+def format_wait(wait: timedelta, lang: str) -> str:
+    """How long to wait, never shorter than ``wait``, in words (nominative: the messages put it
+    after a colon): "45 seconds" under a minute, "2 minutes" (rounded up) under an hour, else
+    "1 hour, 30 minutes" (Babel's units and list pattern of the language)."""
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        return _unit(seconds, "second", lang)
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return _unit(minutes, "minute", lang)
+    hours, rest = divmod(minutes, 60)
+    parts = [_unit(hours, "hour", lang)] + ([_unit(rest, "minute", lang)] if rest else [])
+    return babel_lists.format_list(parts, style="unit", locale=babel_locale(lang))
 
 
 def format_quantity(value: int | Decimal, lang: str) -> str:

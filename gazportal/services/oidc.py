@@ -536,8 +536,10 @@ def _find_or_link(session, utility, claims: Mapping[str, Any], *, now: datetime)
     return user
 
 
-def sign_in_oidc(engine, utility, claims: Mapping[str, Any], *, now: datetime, user_agent: str = ""):
-    """Sign in with verified ID-token claims: returns auth's ``SignIn`` (token, user_id, ...).
+def sign_in_oidc(engine, utility, claims: Mapping[str, Any], *, now: datetime, user_agent: str = "",
+                 source: Any = None):
+    """Sign in with verified ID-token claims: returns auth's ``SignIn`` (token, user_id, ...);
+    ``source``'s device (``throttle.Source``) becomes a known device of the user.
 
     The user is the one whose ``oidc_subject`` is ``iss|sub``. The first time, the identity is
     linked to the one active customer whose e-mail is the same, only when the provider says
@@ -549,7 +551,7 @@ def sign_in_oidc(engine, utility, claims: Mapping[str, Any], *, now: datetime, u
         try:
             with write_session(engine) as session:
                 user = _find_or_link(session, utility, claims, now=now)
-                return _create_session(session, user, now=now, user_agent=user_agent)
+                return _create_session(session, user, now=now, user_agent=user_agent, source=source)
         except IntegrityError:
             # Two first sign-ins of the same identity at once: the other one linked it; retry.
             if attempt == 2:
@@ -557,8 +559,8 @@ def sign_in_oidc(engine, utility, claims: Mapping[str, Any], *, now: datetime, u
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _create_session(session, user: User, *, now: datetime, user_agent: str):
+def _create_session(session, user: User, *, now: datetime, user_agent: str, source: Any = None):
     """Open a portal session for ``user`` in the caller's transaction (SSO: no "remember me")."""
     from gazportal.services import auth  # lazy: auth pulls in mail, SMS and captcha
 
-    return auth.open_session(session, user, remember=False, now=now, user_agent=user_agent)
+    return auth.open_session(session, user, remember=False, now=now, user_agent=user_agent, source=source)

@@ -42,7 +42,7 @@ class PasswordState(FormMixin, rx.State):
         self.notice = self.error = ""
         await call(
             auth.change_password, engine(), utility(), user.user_id, form["current"], form["password"],
-            form["password2"], now=ctx.now, keep_session_id=user.session_id,
+            form["password2"], now=ctx.now, keep_session_id=user.session_id, source=ctx.source,
         )  # a refusal goes to the form (_show_error)
         del form
         self.errors = {}

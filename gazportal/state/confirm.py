@@ -47,6 +47,6 @@ class ConfirmState(AuthFormState):
         """Send the link or code again; the same answer whether or not the login exists."""
         self._reset_messages()
         self.login_hint = form_data["login"]
-        await call(auth.resend_confirmation, engine(), utility(), form_data["login"], now=ctx.now)
+        await call(auth.resend_confirmation, engine(), utility(), form_data["login"], now=ctx.now, source=ctx.source)
         key = "auth.confirm.resent_sms" if utility().confirmation == "sms_code" else "auth.confirm.resent_email"
         self.notice = await self._say(key)

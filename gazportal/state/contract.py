@@ -48,7 +48,7 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
-from gazportal.services import i18n, ids, submissions
+from gazportal.services import i18n, ids, submissions, throttle
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.settings import get_settings
 
@@ -317,11 +317,14 @@ def declaration_of(fn: Any) -> Declaration | None:
 @dataclass(frozen=True)
 class Ctx:
     """What the frame hands a handler: the signed-in user (``services.auth.SessionUser``; None for
-    a guest on a public handler), the page's language and the moment of the event (aware UTC)."""
+    a guest on a public handler), the page's language, the moment of the event (aware UTC) and
+    who sent it (``services.throttle.Source``: the connection's device cookie and client address;
+    the services that bind failures to their source take it as ``source=``)."""
 
     user: Any
     lang: str
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    source: throttle.Source = throttle.ANONYMOUS
 
     @property
     def user_id(self) -> int:
@@ -330,15 +333,21 @@ class Ctx:
         return self.user.user_id
 
 
-# The session the gate resolved for the event being processed: (token of the event, user or None).
+# What the gate resolved for the event being processed: (token of the event, user or None, source).
 # Set by the gate in the event's task before Reflex calls the handler; a direct call (a test, a
-# chained event that the gate did not see) resolves the session itself.
-_RESOLVED: contextvars.ContextVar[tuple[int, Any] | None] = contextvars.ContextVar("gazportal_user", default=None)
+# chained event that the gate did not see) resolves them itself.
+_RESOLVED: contextvars.ContextVar[tuple[int, Any, throttle.Source] | None] = contextvars.ContextVar(
+    "gazportal_user", default=None)
 
 
-def remember_resolved(state: Any, user: Any) -> None:
-    """The gate's hand-over: ``user`` (or None) is who sent the event now being processed."""
-    _RESOLVED.set((id(state._get_root_state()), user))
+def remember_resolved(state: Any, user: Any, source: throttle.Source = throttle.ANONYMOUS) -> None:
+    """The gate's hand-over: ``user`` (or None) sent the event now being processed, from ``source``."""
+    _RESOLVED.set((id(state._get_root_state()), user, source))
+
+
+def _remembered(state: Any) -> tuple[int, Any, throttle.Source] | None:
+    resolved = _RESOLVED.get()
+    return resolved if resolved is not None and resolved[0] == id(state._get_root_state()) else None
 
 
 async def resolve_user(state: Any) -> Any:
@@ -346,15 +355,25 @@ async def resolve_user(state: Any) -> Any:
 
     Once per event: the gate's answer when it saw this event, else the session is resolved from
     the request headers the state holds (``state/session.py``)."""
-    resolved = _RESOLVED.get()
-    root = state._get_root_state()
-    if resolved is not None and resolved[0] == id(root):
+    resolved = _remembered(state)
+    if resolved is not None:
         return resolved[1]
     from gazportal.state.session import user_of_state
 
     # Not remembered: a direct call is its own event (a test that signs out between two calls on
     # the same tab must see the session gone; a cache keyed by id(root) could also outlive it).
-    return await user_of_state(root)
+    return await user_of_state(state._get_root_state())
+
+
+def resolve_source(state: Any) -> throttle.Source:
+    """Who sent the event being processed: the gate's answer, else read from the request headers
+    the state holds (``state/session.source_of``)."""
+    resolved = _remembered(state)
+    if resolved is not None:
+        return resolved[2]
+    from gazportal.state.session import source_of
+
+    return source_of(getattr(state._get_root_state(), "router_data", None))
 
 
 async def language(state: Any) -> str:
@@ -489,7 +508,7 @@ class _Frame:
         if user is None and self.decl.access != PUBLIC:
             log.info("%s needs a signed-in user; none", self.name)
             return _STOP, rx.redirect(SIGNIN_ROUTE)
-        ctx = Ctx(user=user, lang=await language(state), now=datetime.now(UTC))
+        ctx = Ctx(user=user, lang=await language(state), now=datetime.now(UTC), source=resolve_source(state))
         if self.decl.creates and not await _take_submission(state, clean, self.name):
             return _STOP, None
         return ctx, clean
@@ -662,5 +681,5 @@ __all__ = [
     "ACCESS_LEVELS", "Arg", "BadArguments", "CUSTOMER", "Choice", "Ctx", "Declaration", "Files", "Flag", "Form",
     "FormMixin", "Id", "NotSignedIn", "PUBLIC", "SUBMISSION", "Text", "call", "declaration_of", "declared_handlers",
     "engine", "field_texts", "handler", "ident", "language", "new_submission_id", "utility", "remember_resolved",
-    "resolve_user", "say",
+    "resolve_source", "resolve_user", "say",
 ]

@@ -10,8 +10,9 @@ Reflex adds a ``setvar`` handler to every state. So the gate turns this around:
    (``state/contract.py``: ``@handler(access, **args)``) or be one of Reflex's own listed below;
    its arguments must be exactly what it declares (one warning line, the form says "check the
    form", the busy flag is lowered). The session is resolved **once** from the ``Cookie`` header of
-   the connection (``state/session.py``), handed to the handler, and the tab's personal states are
-   wiped when they belong to someone else. A :data:`CUSTOMER` handler without a valid session is
+   the connection (``state/session.py``) and handed to the handler with the event's source (the
+   device cookie and the client address the guard found: ``ctx.source``), and the tab's personal
+   states are wiped when they belong to someone else. A :data:`CUSTOMER` handler without a valid session is
    not run: the browser goes to /signin.
 """
 from __future__ import annotations
@@ -45,7 +46,7 @@ from gazportal.state.contract import (
     remember_resolved,
 )
 from gazportal.state.i18n import I18nState
-from gazportal.state.session import SIGNIN_ROUTE, settle_owner, user_for
+from gazportal.state.session import SIGNIN_ROUTE, settle_owner, source_of, user_for
 
 log = logging.getLogger("gazportal.gate")
 
@@ -211,7 +212,7 @@ class EventGate(Middleware):
             # read (gazportal/asgi.py); the tab's websocket headers say who that is.
             router_data = root.router_data
         user = await user_for(router_data)
-        remember_resolved(root, user)
+        remember_resolved(root, user, source_of(router_data))
         await settle_owner(root, user)
         if not arguments_acceptable(decl, getattr(event, "payload", None)):
             _quiet.warn("gate: refused a call of %s (arguments not as declared: %.300r)", name,

@@ -56,12 +56,12 @@ def _begin(lang: str) -> oidc.AuthRequest:
         return client.authorization_request(ui_locales=lang or None)
 
 
-def _finish(params: dict[str, str], pending: Pending, *, at: datetime, user_agent: str):
+def _finish(params: dict[str, str], pending: Pending, *, at: datetime, user_agent: str, source: Any = None):
     with OidcClient.from_settings() as client:
         claims = client.complete(
             params, state=pending.state, nonce=pending.nonce, code_verifier=pending.code_verifier, now=at
         )
-    return oidc.sign_in_oidc(engine(), utility(), claims, now=at, user_agent=user_agent)
+    return oidc.sign_in_oidc(engine(), utility(), claims, now=at, user_agent=user_agent, source=source)
 
 
 def _query(router: Any) -> dict[str, str]:
@@ -154,7 +154,7 @@ class OidcState(AuthFormState):
         if not timedelta(0) <= at - pending.created_at <= PENDING_MAX_AGE:
             raise OidcError("pending_request_expired")
         user_agent = (self.router.headers.user_agent if self.router else "") or ""
-        signed = await call(_finish, params, pending, at=at, user_agent=user_agent[:300])
+        signed = await call(_finish, params, pending, at=at, user_agent=user_agent[:300], source=ctx.source)
         user, code = await call(hand_over, signed.token)  # single sign-on: no "remember me"
         if user is not None:
             await adopt_user_language(self, user.language)  # the language saved in the profile

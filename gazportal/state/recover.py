@@ -44,7 +44,7 @@ class RecoverState(AuthFormState):
         self.login_hint = form_data["login"]
         self.busy = True
         yield
-        await call(auth.request_reset, engine(), utility(), form_data["login"], now=ctx.now)
+        await call(auth.request_reset, engine(), utility(), form_data["login"], now=ctx.now, source=ctx.source)
         self.busy = False
         if by_code():
             self.stage = "code"

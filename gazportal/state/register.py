@@ -3,7 +3,9 @@
 Field errors come back as FormErrors and are shown on their fields; the inputs are uncontrolled,
 so what the customer typed stays where it was. The ALTCHA challenge is made on the server
 (services.captcha) and handed to the widget inline; after any refusal a fresh one is made, since
-a solved challenge is single use.
+a solved challenge is single use. Where the profile has no CAPTCHA, the widget appears when the
+server asks for it (``errors.captcha_required`` on ``captcha``: the account number is being
+guessed from elsewhere) and stays for the rest of the visit.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 import reflex as rx
 
 from gazportal.services import auth, captcha
-from gazportal.services.errors import DomainError
+from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state.auth_forms import AuthFormState
 from gazportal.state.confirm import ConfirmState
 from gazportal.state.contract import PUBLIC, Choice, Ctx, Form, call, engine, handler, utility
@@ -34,8 +36,9 @@ REGISTER_FORM = Form(
 RESET_WIDGET = "document.querySelectorAll('altcha-widget').forEach(w => w.reset && w.reset())"
 
 
-def _challenge_json() -> str:
-    return json.dumps(captcha.new_challenge()) if utility().captcha else ""
+def _challenge_json(needed: bool = False) -> str:
+    """A fresh challenge for the widget when the profile (or ``needed``: the server) asks for one."""
+    return json.dumps(captcha.new_challenge()) if utility().captcha or needed else ""
 
 
 def _registration(form: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -56,6 +59,7 @@ def _registration(form: dict[str, Any], lang: str) -> dict[str, Any]:
 class RegisterState(AuthFormState):
     kind: str = "person"  # person | legal: shows the BIN field
     challenge: str = ""  # the ALTCHA challenge JSON for the widget
+    captcha_required: bool = False  # the server asked for the CAPTCHA (profiles without one)
     done: bool = False  # registered: the form gives way to "what next"
 
     @rx.event
@@ -66,6 +70,7 @@ class RegisterState(AuthFormState):
         self.busy = False
         self.done = False
         self.kind = "person"
+        self.captcha_required = False
         self.challenge = _challenge_json()
 
     @rx.event
@@ -78,8 +83,8 @@ class RegisterState(AuthFormState):
     @handler(PUBLIC)
     def new_challenge(self, ctx: Ctx):
         """The widget's challenge expired (10 minutes): a fresh one."""
-        if utility().captcha:
-            self.challenge = _challenge_json()
+        if utility().captcha or self.captcha_required:
+            self.challenge = _challenge_json(self.captcha_required)
 
     @rx.event
     @handler(PUBLIC, creates=True, form_data=REGISTER_FORM)
@@ -92,11 +97,13 @@ class RegisterState(AuthFormState):
         self.busy = True
         yield
         try:
-            await call(auth.register, engine(), p, data, now=ctx.now)
+            await call(auth.register, engine(), p, data, now=ctx.now, source=ctx.source)
         except DomainError as e:
             self._show_error(e, ctx.lang)
-            if p.captcha:  # a solved challenge is single use
-                self.challenge = _challenge_json()
+            if isinstance(e, FormErrors) and "captcha" in e.fields:
+                self.captcha_required = True
+            if p.captcha or self.captcha_required:  # a solved challenge is single use
+                self.challenge = _challenge_json(self.captcha_required)
                 yield rx.call_script(RESET_WIDGET)
             return
         self.done = True

@@ -27,9 +27,10 @@ import reflex as rx
 
 from gazportal.db import get_engine
 from gazportal.models._base import utcnow
-from gazportal.services import auth
+from gazportal.services import auth, throttle
 from gazportal.services.auth import handoff as session_handoff
 from gazportal.state.contract import PUBLIC, Ctx, handler
+from gazportal.web import client
 
 # What a token from auth.sign_in looks like (token_urlsafe); anything else is not looked up.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,128}")
@@ -61,6 +62,17 @@ def token_of(router_data: Any) -> str | None:
     from gazportal.session_http import token_from_cookie_header
 
     return token_from_cookie_header(cookie_header_of(router_data))
+
+
+def source_of(router_data: Any) -> throttle.Source:
+    """Who sent an event (``services.throttle.Source``): the device cookie of the connection and
+    the client address the guard found for it (``web/client.py``); what the browser says in an
+    event's own data plays no part."""
+    headers = router_data.get("headers") if isinstance(router_data, dict) else None
+    if not isinstance(headers, dict):
+        return throttle.ANONYMOUS
+    address = headers.get(client.ADDRESS_HEADER, "")
+    return throttle.source(client.device_of(headers.get("cookie", "")), address if isinstance(address, str) else "")
 
 
 def _resolve(token: str | None):

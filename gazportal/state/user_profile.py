@@ -93,7 +93,7 @@ class ProfileState(FormMixin, rx.State):
                 del data[name]
         # a refusal goes to the form (_show_error)
         after = await call(auth.update_user_profile, engine(), utility(), user.user_id, data, now=ctx.now,
-                           current_password=current, session_id=user.session_id)
+                           current_password=current, session_id=user.session_id, source=ctx.source)
         self.errors = {}
         self._fill(after)
         asked = data.get("email", "")

@@ -24,8 +24,15 @@ Reflex or Starlette parses anything:
   ``server`` header itself and has no option to turn it off, so every response carries an empty
   one. HSTS belongs to the TLS-terminating proxy (README, "Deploy").
 
+* **Who the client is** (``web/client.py``): a page answer (``text/html``) to a request without a
+  device cookie gives the browser one (``gp_device``: HttpOnly, SameSite=Lax, Secure on https, 400
+  days; such an answer is marked ``Cache-Control: private`` so no shared cache hands one browser's
+  cookie to another); the websocket's request carries the client address as the guard found it
+  (``gazportal-client-address``), which the event gate puts into every handler's ``ctx.source``.
+
 The client address is the peer of the connection, or — with ``GAZPORTAL_TRUSTED_PROXY_HOPS`` = n —
-the n-th address from the right of ``X-Forwarded-For`` (what Reflex does with ``trusted_proxy_hops``).
+the n-th address from the right of ``X-Forwarded-For`` (what Reflex does with ``trusted_proxy_hops``):
+``web/client.address``, the one rule.
 """
 from __future__ import annotations
 
@@ -39,6 +46,7 @@ from urllib.parse import parse_qs
 
 from gazportal.asgi import ASGIApp, Message, Receive, Scope, Send
 from gazportal.settings import Settings, get_settings
+from gazportal.web import client
 
 log = logging.getLogger("gazportal.web.guard")
 
@@ -128,15 +136,39 @@ def _header(scope: Scope, name: bytes) -> str:
 
 
 def client_address(scope: Scope, trusted_proxy_hops: int) -> str:
-    """The client's address: the peer, or with n trusted proxies the n-th entry from the right of
-    X-Forwarded-For (each proxy appends the address it was connected from)."""
-    client = scope.get("client") or ("unknown", 0)
-    address = str(client[0])
-    if trusted_proxy_hops:
-        forwarded = [ip.strip() for ip in _header(scope, b"x-forwarded-for").split(",") if ip.strip()]
-        if len(forwarded) >= trusted_proxy_hops:
-            address = forwarded[-trusted_proxy_hops]
-    return address
+    """The client's address (``web/client.address``): the peer, or with n trusted proxies the n-th
+    entry from the right of X-Forwarded-For."""
+    peer = scope.get("client") or ("unknown", 0)
+    return client.address(peer[0], _header(scope, b"x-forwarded-for"), trusted_proxy_hops)
+
+
+_ADDRESS_HEADER = client.ADDRESS_HEADER.encode()
+
+
+def with_client_address(scope: Scope, address: str) -> Scope:
+    """The scope with the guard's answer about the client address as a request header (one the
+    client sent under that name is dropped)."""
+    headers = [(k, v) for k, v in scope.get("headers") or [] if bytes(k).lower() != _ADDRESS_HEADER]
+    return {**scope, "headers": [*headers, (_ADDRESS_HEADER, address.encode("latin-1", "replace"))]}
+
+
+def _is_page(headers: Any) -> bool:
+    return any(bytes(k).lower() == b"content-type" and bytes(v).lower().startswith(b"text/html")
+               for k, v in headers or [])
+
+
+def with_device_cookie(headers: Any, *, secure: bool) -> list[tuple[bytes, bytes]]:
+    """A page answer's headers with a new device cookie, kept out of shared caches."""
+    kept: list[tuple[bytes, bytes]] = []
+    cache = b""
+    for k, v in headers or []:
+        if bytes(k).lower() == b"cache-control":
+            cache = bytes(v)
+        else:
+            kept.append((k, v))
+    if b"private" not in cache.lower() and b"no-store" not in cache.lower():
+        cache = b"private" + (b", " + cache if cache else b"")
+    return [*kept, (b"cache-control", cache), (b"set-cookie", client.new_device_cookie(secure=secure).encode())]
 
 
 def _endpoint(path: str, name: str) -> bool:
@@ -167,7 +199,9 @@ class Guard:
                  upload_allowed: Callable[[str, str], Any] = _upload_allowed,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
-        self.web = (settings or get_settings()).web
+        settings = settings or get_settings()
+        self.web = settings.web
+        self.secure = settings.public_url.startswith("https://")
         self.upload_allowed = upload_allowed
         self.clock = clock
         self.open: dict[str, int] = {}  # address -> open websockets
@@ -205,9 +239,14 @@ class Guard:
         return None
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        give_device = scope.get("method") in ("GET", "HEAD") and client.device_of(_header(scope, b"cookie")) is None
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": with_security_headers(message.get("headers"))}
+                headers = message.get("headers")
+                if give_device and _is_page(headers):
+                    headers = with_device_cookie(headers, secure=self.secure)
+                message = {**message, "headers": with_security_headers(headers)}
             await send(message)
 
         cap = self.web.max_request_bytes
@@ -257,10 +296,10 @@ class Guard:
                 message = {**message, "headers": [*headers, (b"server", b"")]}
             await send(message)
 
-        if not _endpoint(scope.get("path", ""), "/_event"):
-            await self.app(scope, receive, send_without_banner)
-            return
         address = client_address(scope, self.web.trusted_proxy_hops)
+        if not _endpoint(scope.get("path", ""), "/_event"):
+            await self.app(with_client_address(scope, address), receive, send_without_banner)
+            return
         if not self.web.trusted_proxy_hops and not self._told_about_proxy and _header(scope, b"x-forwarded-for"):
             # Behind a proxy every client has the proxy's address: they would share one budget.
             self._told_about_proxy = True
@@ -276,7 +315,7 @@ class Guard:
                 await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
             return
         try:
-            await self.app(scope, receive, send_without_banner)
+            await self.app(with_client_address(scope, address), receive, send_without_banner)
         finally:
             left = self.open.get(address, 1) - 1
             if left > 0:

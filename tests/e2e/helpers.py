@@ -30,6 +30,19 @@ def t(key: str, lang: str, **kw) -> str:
     return i18n.t(key, lang, **kw)
 
 
+def wait_text(key: str, lang: str) -> re.Pattern:
+    """What a refusal with a ``wait`` says, whatever the time left (seconds or minutes), as a
+    pattern for ``expect(...).to_have_text``."""
+    from datetime import timedelta
+
+    from gazportal.services.errors import DomainError
+
+    before, _, after = i18n.t(key, lang).partition("{wait}")
+    units = {i18n.format_wait(timedelta(seconds=s), lang).split(" ", 1)[1] for s in (1, 2, 5, 21, 60, 120, 300, 1260)}
+    assert before and after and i18n.error_text(DomainError(key, wait=timedelta(minutes=1)), lang).startswith(before)
+    return re.compile(re.escape(before) + r"\d+ (" + "|".join(map(re.escape, sorted(units))) + ")" + re.escape(after))
+
+
 def axe_violations(page, axe_source: str) -> list[dict]:
     """axe-core's serious and critical findings on the page as it is now."""
     page.add_script_tag(content=axe_source)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import email
+import email.policy
 import json
 import re
 import secrets
@@ -13,11 +15,12 @@ from pathlib import Path
 
 import altcha
 import pytest
+from aiosmtpd.controller import Controller
 
 from gazportal.db import write_session
 from gazportal.models.accounts import Account
 from gazportal.models.billing import Payment
-from gazportal.services import captcha, notify, passwords
+from gazportal.services import captcha, notify, passwords, throttle
 from gazportal.settings import Settings, Smtp, get_settings, load_utility
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -48,6 +51,45 @@ def make_settings(tmp_path: Path, utility=DEFAULT, **changes) -> Settings:
         secret_key=b"k" * 40, redis_url=None, public_url="https://portal.example", smtp=smtp,
         sms_provider="outbox", **changes,
     )
+
+
+def new_device() -> str:
+    """A device cookie's value as the guard gives one (web/client.py)."""
+    return secrets.token_urlsafe(32)
+
+
+def source(settings: Settings, address: str, device: str | None = None) -> throttle.Source:
+    """The source of a request from ``address`` with the device cookie ``device`` (None: none)."""
+    return throttle.source(device, address, settings=settings)
+
+
+class Inbox:
+    """What a real SMTP server (aiosmtpd) received: (recipients, parsed message) each."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, msg))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free port: (Inbox, port)."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def smtp_to(port: int) -> Smtp:
+    """Settings that send mail to the test SMTP server on ``port``."""
+    return Smtp(host="127.0.0.1", port=port, username=None, password=None, starttls=True, use_tls=False,
+                sender="no-reply@portal.example")
 
 
 def free_port() -> int:

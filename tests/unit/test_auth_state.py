@@ -187,9 +187,10 @@ async def test_lock_points_to_recovery(app_db):
         (s,) = await states(SignInState)
         await drain(s.submit({"login": LOGIN, "password": "wrong-password-1"}))
     (s,) = await states(SignInState)
-    await drain(s.submit({"login": LOGIN, "password": PASSWORD}))  # even the right one now
+    await drain(s.submit({"login": LOGIN, "password": PASSWORD}))  # even the right one, from this source
     assert s.locked is True
-    assert s.error == en("errors.sign_in_locked", minutes=get_settings().utility.lockout_minutes)
+    assert s.error == i18n.error_text(auth.SignInRefused("errors.sign_in_locked", wait=timedelta(minutes=1)), "en")
+    assert "1 minute" in s.error
     assert sessions(app_db) == 0
 
 

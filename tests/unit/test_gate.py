@@ -35,6 +35,7 @@ class GateProbeState(contract.FormMixin, rx.State):
 
     hits: int = 0
     seen_user: int = 0
+    seen_source: list[str] = []
 
     @rx.event
     @handler(CUSTOMER, n=Id().optional(1))
@@ -46,6 +47,7 @@ class GateProbeState(contract.FormMixin, rx.State):
     @handler(PUBLIC)
     def wave(self, ctx: Ctx):
         self.hits += 100
+        self.seen_source = [ctx.source.device or "", ctx.source.address]
 
     @rx.event
     @handler(CUSTOMER, creates=True, form=Form(("text",), prefix="probe"))
@@ -235,6 +237,34 @@ async def test_the_session_is_resolved_once_per_event_and_handed_to_the_handler(
     probe = await root.get_state(GateProbeState)
     await probe.poke("3")  # the handler, in the same task: the gate's answer, no second read
     assert probe.seen_user == uid and len(calls) == 1
+
+
+async def test_the_source_is_the_connections_device_cookie_and_the_guards_address(app_db):
+    """ctx.source comes from the connection's headers as the guard left them (web/client.py): the
+    device cookie and the client address; nothing in the event's payload can name it."""
+    from gazportal.services import throttle
+
+    device = "D" * 43
+    data = {"headers": {"cookie": f"gp_device={device}; other=1", "gazportal-client-address": "203.0.113.5"},
+            "pathname": "/"}
+    root = State()
+    root.router_data = data
+    ev = Event(name=name(GateProbeState, "wave"), payload={}, router_data=data)
+    assert await EventGate().preprocess(app=None, state=root, event=ev) is None
+    probe = await root.get_state(GateProbeState)
+    await probe.wave()  # in the gate's task: its answer
+    expected = throttle.source(device, "203.0.113.5")
+    assert probe.seen_source == [expected.device, "203.0.113.5"] and len(expected.device) == 64
+    # called directly (no gate), the same from the state's own router data
+    other = State()
+    other.router_data = data
+    probe = await other.get_state(GateProbeState)
+    await probe.wave()
+    assert probe.seen_source == [expected.device, "203.0.113.5"]
+    # no cookie, no address: a source all the same (no device, "")
+    update, root = await run(name(GateProbeState, "wave"))
+    await (await root.get_state(GateProbeState)).wave()
+    assert (await root.get_state(GateProbeState)).seen_source == ["", ""]
 
 
 # --- arguments ----------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ def _backend(tmp_path, seen):
         return PlainTextResponse(f"files {len(form)}")
 
     async def event(ws):
+        seen.setdefault("addresses", []).append(ws.headers.getlist("gazportal-client-address"))
         await ws.accept()
         try:
             while True:
@@ -229,3 +230,41 @@ def test_client_address():
     assert client_address(scope, 1) == "198.51.100.7"
     assert client_address(scope, 2) == "6.6.6.6"
     assert client_address(scope, 3) == "192.0.2.9"  # fewer entries than proxies: the peer
+
+
+# --- who the client is (web/client.py) -----------------------------------------------------------
+
+def test_a_page_gives_a_browser_without_one_a_device_cookie(tmp_path, seen):
+    import dataclasses
+
+    from gazportal.web.client import DEVICE_MAX_AGE, device_of
+
+    client, _ = _client(tmp_path, seen)
+    first = client.get("/")
+    cookie = first.headers["set-cookie"]
+    value = device_of(cookie.split(";")[0])
+    assert value is not None and len(value) >= 43  # 256 random bits
+    attrs = [a.strip() for a in cookie.split(";")[1:]]
+    assert attrs == ["Path=/", f"Max-Age={DEVICE_MAX_AGE}", "HttpOnly", "SameSite=Lax"]  # http: no Secure
+    assert first.headers["cache-control"].startswith("private")
+    # a browser that has one keeps it; what is not a page gets none
+    assert "set-cookie" not in client.get("/", headers={"cookie": f"gp_device={value}"}).headers
+    fresh, _ = _client(tmp_path, seen)
+    assert "set-cookie" not in fresh.post("/echo", content=b"x").headers
+    assert "set-cookie" in fresh.get("/", headers={"cookie": "gp_device=forged!"}).headers  # not one of ours
+    # on https it is Secure
+    https = dataclasses.replace(_settings(), public_url="https://portal.example")
+    secure = TestClient(Guard(_backend(tmp_path, seen), https, upload_allowed=lambda c, t: False, clock=Clock()))
+    assert secure.get("/").headers["set-cookie"].endswith("; Secure")
+    assert DEVICE_MAX_AGE == 400 * 24 * 3600
+
+
+def test_the_websocket_carries_the_guards_client_address(tmp_path, seen):
+    client, _ = _client(tmp_path, seen)
+    with _connect(client, "a", {"gazportal-client-address": "1.2.3.4", "x-forwarded-for": "10.0.0.1"}):
+        pass
+    client, _ = _client(tmp_path, seen, trusted_proxy_hops=1)
+    with _connect(client, "b", {"x-forwarded-for": "6.6.6.6, 10.0.0.1"}):
+        pass
+    # the client's own header of that name is dropped; the address is the guard's (peer or proxy)
+    assert seen["addresses"] == [["testclient"], ["10.0.0.1"]]

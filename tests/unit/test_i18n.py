@@ -147,3 +147,21 @@ def test_one_translator_from_an_error_to_a_text():
     texts = i18n.field_texts(form, "uk")
     assert set(texts) == {"password", "login"} and "9" in texts["password"]
     assert texts["login"] == i18n.t("errors.email_invalid", "uk")
+
+
+@pytest.mark.parametrize("lang,expected", [
+    ("en", ["1 second", "45 seconds", "1 minute", "2 minutes", "15 minutes", "1 hour", "1 hour, 30 minutes"]),
+    ("ru", ["1 секунда", "45 секунд", "1 минута", "2 минуты", "15 минут", "1 час", "1 час 30 минут"]),
+    ("uk", ["1 секунда", "45 секунд", "1 хвилина", "2 хвилини", "15 хвилин", "1 година", "1 година і 30 хвилин"]),
+    ("kk", ["1 секунд", "45 секунд", "1 минут", "2 минут", "15 минут", "1 сағат", "1 сағат 30 минут"]),
+])
+def test_a_wait_is_said_in_words_and_never_shorter(lang, expected):
+    from datetime import timedelta
+
+    waits = [timedelta(seconds=0.2), timedelta(seconds=44.1), timedelta(seconds=59.5), timedelta(seconds=61),
+             timedelta(minutes=15), timedelta(minutes=60), timedelta(minutes=89, seconds=1)]
+    assert [i18n.format_wait(w, lang) for w in waits] == expected
+    # a timedelta param of a refusal is said as a wait
+    from gazportal.services.errors import DomainError
+    text = i18n.error_text(DomainError("errors.sign_in_locked", wait=timedelta(seconds=90)), lang)
+    assert expected[3] in text and "{wait}" not in text

@@ -110,8 +110,14 @@ def test_full_flow_end_to_end(engine, provider, client):
                              now=now())
     assert claims["sub"] == "user-1" and claims["iss"] == provider.issuer and claims["nonce"] == auth.nonce
 
-    signed = sign_in_oidc(engine, PROFILE, claims, now=now(), user_agent="pytest")
+    from gazportal.models.auth import KnownDevice
+    from gazportal.services import throttle
+
+    device = throttle.source("d" * 43, "192.0.2.1")
+    signed = sign_in_oidc(engine, PROFILE, claims, now=now(), user_agent="pytest", source=device)
     assert signed.user_id == uid and not signed.remember and len(signed.token) >= 32
+    with read_session(engine) as s:  # a single sign-on makes the browser a known device too
+        assert [(d.user_id, d.device_hash) for d in s.exec(select(KnownDevice)).all()] == [(uid, device.device)]
     with read_session(engine) as s:
         row = s.exec(select(AuthSession).where(AuthSession.user_id == uid)).one()
         assert signed.token not in row.token_hash and row.revoked_at is None and row.user_agent == "pytest"

@@ -2,6 +2,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from gazportal.db import read_session, write_session
 from gazportal.services import throttle
@@ -66,3 +67,116 @@ def test_one_id_check():
     assert as_id(INT_MAX + 1, max_id=INT_MAX) is None
     with pytest.raises(AccountNotFound):
         require_id("x", AccountNotFound)
+
+
+# --- failures bound to their source: the parts (the attacks are in test_source_limits.py) -------
+
+
+def test_a_source_is_its_device_hash_and_its_address():
+    from test_auth_kit import make_settings
+
+    s = make_settings(__import__("pathlib").Path("/tmp"))
+    value = "A" * 43
+    src = throttle.source(value, " 203.0.113.5 ", settings=s)
+    assert src.address == "203.0.113.5" and len(src.device) == 64 and value not in src.device
+    assert throttle.source(value, "x", settings=s).device == src.device  # the same browser
+    # only the shape of ours is a device: anything else is no device at all
+    for junk in (None, "", "short", "a" * 129, "абв" * 10, "a b" * 10, 5, ["a" * 43]):
+        assert throttle.source(junk, "203.0.113.5", settings=s).device is None, junk
+    assert throttle.source(value, None, settings=s).address == ""
+    assert throttle.as_source("not a source") is throttle.ANONYMOUS
+    # an IPv6 subscriber is its /64; IPv4 (also IPv4-mapped) is the address itself
+    keys = {throttle.Source(address=a).address_key() for a in ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9",
+                                                                "[2001:db8:1:2::7]")}
+    assert keys == {"2001:db8:1:2::/64"}
+    assert throttle.Source(address="2001:db8:1:3::1").address_key() == "2001:db8:1:3::/64"
+    assert throttle.Source(address="::ffff:198.51.100.4").address_key() == "198.51.100.4"
+    assert throttle.Source(address="198.51.100.4").address_key() == "198.51.100.4"
+    assert throttle.Source(address="unknown").address_key() == "unknown"
+
+
+def test_limits_wait_doubles_up_to_the_longest():
+    limits = throttle.Limits("t", free_failures=3, longest_wait=timedelta(minutes=15), captcha_after=3,
+                             global_captcha_after=10, global_window=H)
+    assert [limits.wait_after(n) for n in range(1, 9)] == [None, None] + [timedelta(minutes=m)
+                                                                         for m in (1, 2, 4, 8, 15, 15)]
+    assert limits.wait_after(10**6) == timedelta(minutes=15)
+    for bad in (dict(free_failures=0), dict(longest_wait=timedelta(days=3)), dict(global_window=timedelta(days=3)),
+                dict(longest_wait=timedelta(seconds=1))):
+        with pytest.raises(ValueError):
+            throttle.Limits(**({"scope": "t", "free_failures": 3, "longest_wait": timedelta(minutes=15),
+                                "captcha_after": 3, "global_captcha_after": 10, "global_window": H} | bad))
+
+
+def test_every_window_fits_in_what_the_purge_keeps():
+    """A row is purged KEEP after its last failure: no use may remember failures longer."""
+    import importlib
+    import pkgutil
+
+    import gazportal.services as services
+    from gazportal.services.auth.sessions import sign_in_limits
+    from gazportal.settings import load_utility
+
+    found = []
+    for info in pkgutil.walk_packages(services.__path__, "gazportal.services."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, (throttle.Policy, throttle.Limits)):
+                found.append(value)
+    for profile in ("default", "shygysenergotrade", "kremenchukgaz", "almaty_gas"):
+        found.append(sign_in_limits(load_utility(profile)))
+    assert len(found) >= 6
+    for v in found:
+        if isinstance(v, throttle.Policy):
+            assert v.window is not None and v.window <= throttle.KEEP and v.lock <= throttle.KEEP, v
+        else:
+            assert max(v.memory, v.longest_wait, v.global_window) <= throttle.KEEP, v
+    from gazportal.services import statements
+    assert statements.WINDOW <= throttle.KEEP
+
+
+def test_stale_rows_and_old_devices_are_purged_on_write(engine):
+    """Issue 15 point 8: rows for every identifier ever tried are not kept forever."""
+    from gazportal.models.auth import KnownDevice, LoginThrottle
+    from gazportal.models.people import User
+
+    old = NOW - throttle.KEEP - timedelta(minutes=1)
+    with write_session(engine) as s:
+        user = User(login="p@example.kz", password_hash="x", surname="P", name="P", kind="person", language="en",
+                    is_active=True)
+        s.add(user)
+        s.flush()
+        s.add_all([
+            LoginThrottle(identifier_hash="stale", failures=3, last_failure_at=old),
+            LoginThrottle(identifier_hash="stale-lock-over", failures=9, last_failure_at=old, locked_until=old),
+            LoginThrottle(identifier_hash="never-failed", failures=0),
+            LoginThrottle(identifier_hash="fresh", failures=1, last_failure_at=NOW - timedelta(hours=20)),
+            LoginThrottle(identifier_hash="still-locked", failures=9, last_failure_at=old,
+                          locked_until=NOW + timedelta(minutes=5)),
+            KnownDevice(user_id=user.id, device_hash="o" * 64, first_seen_at=old - throttle.DEVICE_KEEP,
+                        last_seen_at=NOW - throttle.DEVICE_KEEP - timedelta(days=1)),
+            KnownDevice(user_id=user.id, device_hash="n" * 64, first_seen_at=old, last_seen_at=NOW - timedelta(days=30)),
+        ])
+    throttle._last_purge.pop(engine, None)
+    limits = throttle.Limits("t", free_failures=3, longest_wait=timedelta(minutes=15), captcha_after=3,
+                             global_captcha_after=10, global_window=H)
+    with write_session(engine) as s:  # a failure counted: the purge runs as part of it
+        verdict = throttle.admit(s, limits, "target", throttle.Source(address="192.0.2.1"), known=False,
+                                 captcha=lambda: False, now=NOW)
+        assert verdict.attempt is not None
+    with read_session(engine) as s:
+        left = {r.identifier_hash for r in s.exec(select(LoginThrottle)).all()}
+        devices = {d.device_hash for d in s.exec(select(KnownDevice)).all()}
+    assert {"fresh", "still-locked"} <= left
+    assert not {"stale", "stale-lock-over", "never-failed"} & left
+    assert len(left) == 5  # and the attempt's source, target and scope rows
+    assert devices == {"n" * 64}
+    # at most once every PURGE_EVERY seconds per database: a second write does not purge
+    with write_session(engine) as s:
+        s.add(LoginThrottle(identifier_hash="stale-2", failures=1, last_failure_at=old))
+    with write_session(engine) as s:
+        throttle.admit(s, limits, "target", throttle.Source(address="192.0.2.1"), known=False,
+                       captcha=lambda: False, now=NOW)
+    with read_session(engine) as s:
+        assert s.exec(select(LoginThrottle).where(LoginThrottle.identifier_hash == "stale-2")).first() is not None
+        assert throttle.purge(s, NOW) == 1

@@ -139,15 +139,17 @@ def _greeting(utility: "Utility", user: User, lang: str) -> str:
     return t("mail.hello", lang)
 
 
-def _may_send(session: Session, settings: "Settings", utility: "Utility", to: str, source: str | None,
+def _may_send(session: Session, settings: "Settings", utility: "Utility", to: str, source: Any,
               now: datetime) -> bool:
     """Count one message to ``to`` (an e-mail address or a phone number) asked for by ``source``
-    (the client address or device; None when not known) in this transaction. False, and nothing
+    (a :class:`throttle.Source`: its address, else its device; anonymous when not known) in this transaction. False, and nothing
     counted for the address, when the source has asked for :data:`MESSAGES_PER_SOURCE` messages in
     the last :data:`MESSAGE_WINDOW`; False when the address has been sent
     :data:`MESSAGES_PER_DESTINATION`. The caller then sends nothing and answers as usual."""
-    if source:
-        row = throttle.row(session, _identifier_hash(settings, utility, "message_from", source))
+    src = throttle.as_source(source)
+    key = src.address_key() or src.device  # the address first: a device cookie is easy to drop
+    if key:
+        row = throttle.row(session, _identifier_hash(settings, utility, "message_from", key))
         if throttle.count_in_window(session, row, MESSAGES_PER_SOURCE, MESSAGE_WINDOW, now) is not None:
             return False
     row = throttle.row(session, _identifier_hash(settings, utility, "message_to", to.strip().lower()))
@@ -168,6 +170,20 @@ def _display_name(user: User) -> str:
 
 def _lang(utility: "Utility", lang: Any) -> str:
     return lang if isinstance(lang, str) and lang in utility.languages else utility.default_language
+
+
+def _message_to(utility: "Utility", user: User, settings: "Settings", *, mail: tuple[str, str],
+                sms: str) -> tuple[Callable[..., None], tuple, dict] | None:
+    """A message for ``user`` by the channel the profile reaches its customers on — an SMS where
+    the login is a phone number or the user has no e-mail, else an e-mail (``mail``: subject and
+    text) — as ``(send function, args, kwargs)`` for :func:`notify.deliver_later`; None when the
+    user has no address on that channel."""
+    if utility.login_identifier == "phone" or (not user.email and user.phone):
+        phone = user.phone or (user.login if utility.login_identifier == "phone" else None)
+        return (notify.send_sms, (phone, sms), {"settings": settings}) if phone else None
+    if user.email:
+        return notify.send_mail, (user.email, *mail), {"settings": settings}
+    return None
 
 
 def _queue(session: Session, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:

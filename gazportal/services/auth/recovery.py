@@ -20,7 +20,7 @@ from gazportal.services.auth._base import (
 )
 from gazportal.services.auth.reauth import verify_current_password
 from gazportal.services.auth.secrets import _check_code, _issue_code, _issue_link, _sends_in_last_hour, _take_link
-from gazportal.services.auth.sessions import _revoke
+from gazportal.services.auth.sessions import SIGN_IN_SCOPE, _revoke
 from gazportal.services.errors import FormErrors, NotFound, Notice
 from gazportal.services.i18n import t
 from gazportal.services.ids import require_id
@@ -36,7 +36,7 @@ def _recovery_channel(utility: "Utility") -> str:
 
 
 def request_reset(engine: "Engine", utility: "Utility", login: Any, *, now: datetime | None = None,
-                  settings: "Settings | None" = None, source: str | None = None) -> str:
+                  settings: "Settings | None" = None, source: Any = throttle.ANONYMOUS) -> str:
     """Send a reset link (e-mail) or code (SMS) if the identifier is registered, within the
     message limits (per destination, and per ``source``: the client address or device). Returns
     the channel ("email" | "sms"), the same whether or not it is. Works on a locked account.
@@ -51,7 +51,7 @@ def request_reset(engine: "Engine", utility: "Utility", login: Any, *, now: date
 
 
 def _reset_job(engine: "Engine", utility: "Utility", norm: str, now: datetime, s: "Settings",
-               source: str | None = None) -> None:
+               source: Any = throttle.ANONYMOUS) -> None:
     channel = _recovery_channel(utility)
     with write_session(engine) as session:
         user = _user_by_login(session, norm)
@@ -84,8 +84,8 @@ def _set_password(session: Session, s: "Settings", utility: "Utility", user: Use
     user.password_hash = new_hash
     user.password_changed_at = now
     session.add(user)
-    # the lock on the user's identifier ends with a successful recovery
-    throttle.clear(session, throttle.row(session, _identifier_hash(s, utility, "login", user.login)))
+    # a successful recovery proves the holder and replaces the password: the episode of failures ends
+    throttle.forget_target(session, SIGN_IN_SCOPE, _identifier_hash(s, utility, "login", user.login))
 
 
 def reset_password_with_link(engine: "Engine", utility: "Utility", token: Any, password: Any, password2: Any, *,
@@ -143,7 +143,7 @@ def reset_password_with_code(engine: "Engine", utility: "Utility", login: Any, c
 
 def change_password(engine: "Engine", utility: "Utility", user_id: Any, current: Any, password: Any,
                     password2: Any, *, now: datetime | None = None, keep_session_id: Any = None,
-                    settings: "Settings | None" = None, source: str | None = None) -> None:
+                    settings: "Settings | None" = None, source: Any = throttle.ANONYMOUS) -> None:
     """Change the password: the current one is needed (:func:`reauth.verify_current_password`: a
     wrong one counts toward the sign-in lock of the login); ends the user's other sessions and
     tells the user's e-mail address (a security message: "if it was not you, restore access").

@@ -4,7 +4,8 @@ Unknown identifiers behave exactly like known ones: registering a taken identifi
 a success (and tells the owner in the background, at most once a day). A login that looks like a
 taken one (:func:`identity.login_skeleton`: ``viсtim@`` with a Cyrillic ``с``) is taken. Where the
 profile asks for it, registration needs the proof of an account (its number and the exact last
-payment, counted per account number by :data:`PROOF_POLICY`).
+payment); wrong proofs are bound to their source per account number by :data:`PROOF_LIMITS`
+(:mod:`gazportal.services.throttle`).
 
 A registration that is not confirmed yet is one *attempt*: its password, its details and the
 accounts its proof gave. A new registration of the same login (or of a look-alike) replaces the
@@ -38,7 +39,7 @@ from gazportal.services import captcha, identity, money, notify, passwords, thro
 from gazportal.services.auth._base import (
     ALREADY_REGISTERED_EVERY, CODE_TTL, CONFIRM_LINK_TTL, NAME_MAX, SENDS_PER_HOUR, SecretRefused, _activate,
     _attempt_mark, _bool_field, _delete_user, _field, _greeting, _identifier_hash, _lang, _lock_user, _mask_email,
-    _mask_phone, _may_send, _new_password_errors, _now, _queue, _require_dict, _send_queued, _settings,
+    _mask_phone, _may_send, _message_to, _new_password_errors, _now, _queue, _require_dict, _send_queued, _settings,
     _user_by_login, _user_by_look, _user_id_for,
 )
 from gazportal.services.auth.secrets import (
@@ -54,10 +55,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from gazportal.settings import Utility, Settings
 
 
-PROOF_FAILURES = 10  # wrong account+payment proofs per account number ...
-PROOF_WINDOW = timedelta(hours=1)  # ... within this time
-PROOF_POLICY = throttle.Policy(max_failures=PROOF_FAILURES, lock=PROOF_WINDOW, window=PROOF_WINDOW,
-                               forget_on_lock=True)
+# Wrong proofs (account number + last payment) per account number. Our numbers (no seed gives
+# any): a holder reading the amount off a receipt needs a few tries at most.
+PROOF_FAILURES = 5  # per (account number, source) before that source waits: 1 minute, doubling ...
+PROOF_LONGEST_WAIT = timedelta(hours=1)  # ... up to an hour (the old per-account lock's length)
+PROOF_CAPTCHA_AFTER = 10  # from unknown sources on one account number (the old lock's count) ...
+PROOF_GLOBAL_CAPTCHA_AFTER = 100  # ... or on all account numbers within an hour: the CAPTCHA first
+PROOF_LIMITS = throttle.Limits(
+    scope="proof", free_failures=PROOF_FAILURES, longest_wait=PROOF_LONGEST_WAIT,
+    captcha_after=PROOF_CAPTCHA_AFTER, global_captcha_after=PROOF_GLOBAL_CAPTCHA_AFTER,
+    global_window=timedelta(hours=1),
+)
 PURGE_BATCH = 200  # unconfirmed users removed at most per run (after each registration)
 
 
@@ -71,7 +79,7 @@ class RegistrationOutcome:
 
 
 def _send_confirmation(session: Session, settings: "Settings", utility: "Utility", user: User,
-                       now: datetime, source: str | None = None) -> str:
+                       now: datetime, source: Any = throttle.ANONYMOUS) -> str:
     """Issue and (after the commit, in the background) send the confirmation link or code of the
     user's pending attempt, within the message limits. Returns the masked destination."""
     assert user.id is not None  # a stored user
@@ -103,7 +111,7 @@ def _send_confirmation(session: Session, settings: "Settings", utility: "Utility
 
 
 def _tell_owner_already_registered(session: Session, settings: "Settings", utility: "Utility", user: User,
-                                   now: datetime, source: str | None) -> None:
+                                   now: datetime, source: Any) -> None:
     """"Someone tried to register with your login": at most once per
     :data:`ALREADY_REGISTERED_EVERY` per login, within the message limits."""
     told = throttle.row(session, _identifier_hash(settings, utility, "already_registered", user.login))
@@ -234,25 +242,52 @@ def _read_form(utility: "Utility", form: dict, s: "Settings", now: datetime) -> 
                       kind=kind, bin=bin_value, language=language, number=number, amount=amount)
 
 
-def _prove_account(session: Session, s: "Settings", utility: "Utility", a: _Applicant,
-                   now: datetime) -> tuple[list[Account], FormErrors | None]:
-    """(the accounts the new user gets, None) or ([], the refusal) — a failed proof is counted
-    per account number (:data:`PROOF_POLICY`) in the caller's transaction."""
+def _tell_account_holders(session: Session, s: "Settings", utility: "Utility", holders: list[int],
+                          number: str) -> None:
+    """Tell the users linked to an account that its proof is being guessed (after the commit)."""
+    for user in session.exec(select(User).where(col(User.id).in_(holders))).all():
+        lang = _lang(utility, user.language)
+        params = {"portal": utility.short_name, "count": PROOF_CAPTCHA_AFTER, "name": user.name, "number": number}
+        message = _message_to(utility, user, s,
+                              mail=(t("mail.proof_attack_subject", lang, **params),
+                                    t("mail.proof_attack_body", lang, **params)),
+                              sms=t("sms.proof_attack", lang, **params))
+        if message is not None:
+            _queue(session, message[0], *message[1], **message[2])
+
+
+def _prove_account(session: Session, s: "Settings", utility: "Utility", a: _Applicant, now: datetime, *,
+                   source: throttle.Source = throttle.ANONYMOUS,
+                   solved: Any = lambda: False) -> tuple[list[Account], FormErrors | None]:
+    """(the accounts the new user gets, None) or ([], the refusal). A proof from ``source`` is
+    admitted by :data:`PROOF_LIMITS` (a wait for a source with too many wrong proofs, the CAPTCHA
+    — ``solved()`` checks it — from unknown sources when the account number is being guessed);
+    a wrong one stays counted, a right one is given back. A known device of a user linked to
+    the account is never asked for the CAPTCHA."""
     if not utility.proof_by_last_payment:
         return [], None
     assert a.number is not None  # read (or refused) when the profile asks for the proof
-    row = throttle.row(session, _identifier_hash(s, utility, "proof", a.number))
-    minutes = throttle.check(row, PROOF_POLICY, now)
-    if minutes is not None:
-        return [], FormErrors({"account_number": Notice("errors.proof_locked", {"minutes": minutes})})
     account = session.exec(select(Account).where(Account.number == a.number)).first()
+    holders = [] if account is None else list(session.exec(
+        select(UserAccountLink.user_id).where(UserAccountLink.account_id == account.id)).all())
+    verdict = throttle.admit(session, PROOF_LIMITS, _identifier_hash(s, utility, "proof", a.number), source,
+                             known=throttle.is_known_device(session, holders or [0], source), now=now,
+                             captcha=solved)
+    if verdict.attempt is None:
+        if verdict.wait is not None:
+            return [], FormErrors({"account_number": Notice("errors.proof_locked", {"wait": verdict.wait})})
+        return [], FormErrors({"captcha": Notice("errors.captcha_required")})
     ok = (account is not None and account.id is not None
           and _latest_payment(session, account.id) == a.amount and account.kind == a.kind
           and (a.kind != "legal" or account.bin == a.bin))
     if not ok:
-        throttle.fail(session, row, PROOF_POLICY, now)
+        if verdict.tell_holder and holders:
+            _tell_account_holders(session, s, utility, holders, a.number)
         notice = Notice("errors.proof_mismatch")
-        return [], FormErrors({"account_number": notice, "last_payment": notice})
+        wait = verdict.wait_if_failed
+        first = notice if wait is None else Notice("errors.proof_locked", {"wait": wait})
+        return [], FormErrors({"account_number": first, "last_payment": notice})
+    throttle.succeeded(session, verdict.attempt)  # a right proof never counts
     if a.kind == "legal":
         return list(session.exec(select(Account).where(Account.bin == a.bin, Account.kind == "legal")
                                  .order_by(col(Account.id))).all()), None
@@ -267,7 +302,7 @@ def _link_accounts(session: Session, user_id: int, accounts: list[Account], now:
 
 
 def _replace_pending(session: Session, s: "Settings", utility: "Utility", pending: User, a: _Applicant,
-                     password_hash: str, accounts: list[Account], now: datetime, source: str | None) -> None:
+                     password_hash: str, accounts: list[Account], now: datetime, source: Any) -> None:
     """The pending (unconfirmed) registration ``pending`` (locked) becomes the attempt ``a``: its
     earlier links and codes stop working, its password, details and accounts are the new ones,
     and a confirmation of the new attempt is sent."""
@@ -291,7 +326,7 @@ def _replace_pending(session: Session, s: "Settings", utility: "Utility", pendin
 
 
 def _create_user(session: Session, s: "Settings", utility: "Utility", a: _Applicant, password_hash: str,
-                 accounts: list[Account], now: datetime, source: str | None = None) -> None:
+                 accounts: list[Account], now: datetime, source: Any = throttle.ANONYMOUS) -> None:
     """The new user with their accounts; for a login that is taken (or looks like a taken one) a
     message to its owner, or — when it is not confirmed yet — the new attempt in place of the
     pending one. The caller cannot tell which happened."""
@@ -322,7 +357,7 @@ def _create_user(session: Session, s: "Settings", utility: "Utility", a: _Applic
 
 
 def register(engine: "Engine", utility: "Utility", form: Any, *, now: datetime | None = None,
-             settings: "Settings | None" = None, source: str | None = None) -> RegistrationOutcome:
+             settings: "Settings | None" = None, source: Any = throttle.ANONYMOUS) -> RegistrationOutcome:
     """Register a customer from the sign-up form (a dict of strings: login, surname, name, phone,
     email, password, password2, kind, bin, account_number, last_payment, agreement, language,
     captcha — as the profile asks). The answer is the same for a new and a taken login (and a
@@ -330,14 +365,22 @@ def register(engine: "Engine", utility: "Utility", form: Any, *, now: datetime |
     replaces the pending one. ``source``: the client address or device, for the message limits.
 
     Raises FormErrors naming every wrong field (the others are fine), and, where the profile asks
-    for the proof of an account, ``errors.proof_mismatch`` on the number and the payment or
-    ``errors.proof_locked`` (``minutes``) after :data:`PROOF_FAILURES` failures in an hour."""
+    for the proof of an account (tried from ``source``, a :class:`throttle.Source`),
+    ``errors.proof_mismatch`` on the number and the payment, ``errors.proof_locked`` (``wait``,
+    a timedelta) when this source has made :data:`PROOF_FAILURES` wrong proofs of the number, or
+    ``errors.captcha_required`` on ``captcha`` when the number is being guessed from elsewhere
+    (:data:`PROOF_LIMITS`)."""
     s = _settings(settings)
     now = _now(now)
-    applicant = _read_form(utility, _require_dict(form), s, now)
+    form = _require_dict(form)
+    applicant = _read_form(utility, form, s, now)
     password_hash = passwords.hash_password(applicant.password)  # both paths spend this time
+    # where the profile always asks for the CAPTCHA, _read_form has checked it (single use)
+    solved = (lambda: True) if utility.captcha else (
+        lambda: captcha.verify_solution(form.get("captcha"), settings=s, now=now))
     with write_session(engine) as session:
-        accounts, refusal = _prove_account(session, s, utility, applicant, now)
+        accounts, refusal = _prove_account(session, s, utility, applicant, now, source=throttle.as_source(source),
+                                           solved=solved)
         if refusal is None:
             _create_user(session, s, utility, applicant, password_hash, accounts, now, source)
     _send_queued(session)
@@ -397,7 +440,7 @@ def confirm_code(engine: "Engine", utility: "Utility", login: Any, code: Any, *,
 
 
 def resend_confirmation(engine: "Engine", utility: "Utility", login: Any, *, now: datetime | None = None,
-                        settings: "Settings | None" = None, source: str | None = None) -> RegistrationOutcome:
+                        settings: "Settings | None" = None, source: Any = throttle.ANONYMOUS) -> RegistrationOutcome:
     """Send a new link or code to a registered, not yet confirmed identifier. The answer is the
     same, in the same time, for unknown and already confirmed identifiers: the lookup and the
     message are made in the background (:func:`notify.deliver_later`), as for a password reset.
@@ -414,7 +457,7 @@ def resend_confirmation(engine: "Engine", utility: "Utility", login: Any, *, now
 
 
 def _resend_job(engine: "Engine", utility: "Utility", norm: str, now: datetime, s: "Settings",
-                source: str | None) -> None:
+                source: Any) -> None:
     with write_session(engine) as session:
         found = _user_by_login(session, norm)
         user = _lock_user(session, found.id) if found is not None and found.id is not None else None

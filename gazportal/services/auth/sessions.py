@@ -1,9 +1,15 @@
 """Sign-in and portal sessions.
 
-Lockout per login identifier (an HMAC of it, so the table does not list who tried): the attempt
-is *counted before* the password is checked, in a write transaction that locks the throttle row
-(:mod:`gazportal.services.throttle`), so N parallel guesses get exactly ``max_failed_logins``
-verifications and then the lock; an unknown user's password is "verified" against a dummy hash.
+Failed sign-ins are bound to their source (:mod:`gazportal.services.throttle`, :func:`sign_in_limits`):
+a login is an HMAC'd target, the source is the browser's device cookie and the client address.
+After the profile's ``max_failed_logins`` failures a source waits (1 minute, doubling, at most
+``lockout_minutes``) — only that source: the holder's right password from elsewhere goes through.
+Past ``max_failed_logins`` failures from sources that are not a known device of the holder (a
+browser that signed in as them before), such sources must solve the CAPTCHA first, and the holder
+is told once per episode. Each attempt is *counted before* the password is checked, in a write
+transaction that locks the counters, so N parallel guesses from one source get exactly
+``max_failed_logins`` verifications; a right password gives its count back. An unknown user's
+password is "verified" against a dummy hash and counts the same way.
 Sessions are opaque 256-bit tokens kept as an HMAC: absolute lifetime (``remember``: days, else
 hours), idle timeout, revocation on sign-out, password change (other sessions) and reset (all)."""
 from __future__ import annotations
@@ -19,11 +25,14 @@ from sqlmodel import Session, col, select
 from gazportal.db import read_session, write_session
 from gazportal.models.auth import AuthSession
 from gazportal.models.people import User
-from gazportal.services import identity, passwords, throttle
+from gazportal.models._base import stored_id
+from gazportal.services import identity, notify, passwords, throttle
 from gazportal.services.auth._base import (
-    MAX_USER_AGENT, TOUCH_EVERY, SignInRefused, _clean_token, _display_name, _identifier_hash, _lock_user, _now,
-    _settings, _token_hash, _user_by_login,
+    MAX_USER_AGENT, TOUCH_EVERY, SignInRefused, _clean_token, _display_name, _identifier_hash, _lang, _lock_user,
+    _message_to, _now, _settings, _token_hash, _user_by_login,
 )
+from gazportal.services.captcha import verify_solution
+from gazportal.services.i18n import t
 from gazportal.services.errors import InvalidInput
 from gazportal.services.ids import require_id
 
@@ -66,66 +75,104 @@ def _throttle_key(s: "Settings", utility: "Utility", login: Any) -> tuple[str, s
     return _identifier_hash(s, utility, "login", norm), norm
 
 
-def sign_in_policy(utility: "Utility") -> throttle.Policy:
-    """The sign-in lock of ``profile``: ``max_failed_logins`` failures in a row (never forgotten
-    until a success, a recovery or the end of the lock) lock for ``lockout_minutes``."""
-    return throttle.Policy(max_failures=utility.max_failed_logins, lock=timedelta(minutes=utility.lockout_minutes))
+SIGN_IN_SCOPE = "sign_in"
+# Failed sign-ins from unknown sources on every login of the portal within SIGN_IN_GLOBAL_WINDOW
+# after which every unknown source needs the CAPTCHA (against one guess on each of many logins).
+# Our estimate, no seed gives one: in the busiest hour of a reading window a utility of 100 000
+# accounts sees a few thousand sign-ins, about one in ten mistyped (~75 failures a quarter hour);
+# 200 leaves room for that and stops a list of logins being tried at machine speed.
+SIGN_IN_GLOBAL_CAPTCHA_AFTER = 200
+SIGN_IN_GLOBAL_WINDOW = timedelta(minutes=15)
+
+
+def sign_in_limits(utility: "Utility") -> throttle.Limits:
+    """The sign-in limits of ``utility``: ``max_failed_logins`` free failures per (login, source)
+    (SE seed: "more than 3 wrong passwords" lock), then a wait from 1 minute doubling up to
+    ``lockout_minutes``; the CAPTCHA from unknown sources after ``max_failed_logins`` failures
+    of such sources on the login, or :data:`SIGN_IN_GLOBAL_CAPTCHA_AFTER` on all logins."""
+    return throttle.Limits(
+        scope=SIGN_IN_SCOPE, free_failures=utility.max_failed_logins,
+        longest_wait=timedelta(minutes=utility.lockout_minutes), captcha_after=utility.max_failed_logins,
+        global_captcha_after=SIGN_IN_GLOBAL_CAPTCHA_AFTER, global_window=SIGN_IN_GLOBAL_WINDOW,
+    )
+
+
+def _attack_notice(s: "Settings", utility: "Utility", user: User, limits: throttle.Limits) -> tuple | None:
+    """The message that tells ``user`` their login is being guessed (by e-mail or SMS, as the
+    profile reaches its customers), in their language."""
+    lang = _lang(utility, user.language)
+    params = {"portal": utility.short_name, "count": limits.captcha_after, "name": user.name,
+              "recover": notify.public_link("/recover", settings=s)}
+    return _message_to(utility, user, s,
+                       mail=(t("mail.sign_in_attack_subject", lang, **params),
+                             t("mail.sign_in_attack_body", lang, **params)),
+                       sms=t("sms.sign_in_attack", lang, **params))
 
 
 def sign_in(engine: "Engine", utility: "Utility", login: Any, password: Any, *, remember: Any = False,
-            now: datetime | None = None, user_agent: Any = "", settings: "Settings | None" = None) -> SignIn:
-    """Sign in with a login (as the profile's ``login_identifier`` spells it) and a password;
-    returns the new session's token for the browser (:func:`open_session`).
+            now: datetime | None = None, user_agent: Any = "", settings: "Settings | None" = None,
+            source: Any = throttle.ANONYMOUS, captcha: Any = None) -> SignIn:
+    """Sign in with a login (as the profile's ``login_identifier`` spells it) and a password from
+    ``source`` (a :class:`throttle.Source`; :data:`throttle.ANONYMOUS` when the caller knows
+    none); ``captcha`` is the ALTCHA solution, asked for only when :func:`sign_in_limits` say so.
+    Returns the new session's token for the browser (:func:`open_session`); the source's device
+    becomes a known device of the user.
 
     Raises SignInRefused: ``errors.sign_in_failed`` (unknown login or wrong password, the same
-    answer and time), ``errors.sign_in_locked`` with ``minutes`` (after the profile's
-    ``max_failed_logins`` failures, :func:`sign_in_policy`; the right password is refused too
-    while it lasts) and ``errors.sign_in_not_confirmed``. An outdated argon2 hash is replaced."""
+    answer and time), ``errors.sign_in_locked`` with ``wait`` (a timedelta: this source's own
+    failures; other sources are not affected), ``errors.sign_in_captcha`` (the CAPTCHA is
+    required from this source and was not solved; nothing was checked or counted) and
+    ``errors.sign_in_not_confirmed``. An outdated argon2 hash is replaced."""
     s = _settings(settings)
     now = _now(now)
     remember = remember is True
-    ident, norm = _throttle_key(s, utility, login)
-    locked_minutes: int | None = None
-    just_locked = False
-    user_id: int | None = None
-    stored_hash: str | None = None
-    policy = sign_in_policy(utility)
+    src = throttle.as_source(source)
+    target, norm = _throttle_key(s, utility, login)
+    limits = sign_in_limits(utility)
+    holder: tuple[int, str] | None = None  # a found user's id and stored hash
+    notice = None
     with write_session(engine) as session:
-        row = throttle.row(session, ident)
-        locked_minutes = throttle.check(row, policy, now)  # an ended lock starts afresh
-        if locked_minutes is None:
-            # counted before the check: parallel guesses cannot overtake it
-            just_locked = throttle.fail(session, row, policy, now)
-            if norm is not None:
-                user = _user_by_login(session, norm)
-                if user is not None:
-                    user_id, stored_hash = user.id, user.password_hash
-    if locked_minutes is not None:
-        raise SignInRefused("errors.sign_in_locked", minutes=locked_minutes)
+        user = _user_by_login(session, norm) if norm is not None else None
+        known = throttle.is_known_device(session, stored_id(user) if user is not None else 0, src)
+        verdict = throttle.admit(session, limits, target, src, known=known, now=now,
+                                 captcha=lambda: verify_solution(captcha, settings=s, now=now))
+        if verdict.attempt is not None and user is not None:
+            holder = (stored_id(user), user.password_hash)
+            if verdict.tell_holder:
+                notice = _attack_notice(s, utility, user, limits)
+    attempt = verdict.attempt
+    if attempt is None:
+        if verdict.wait is not None:
+            raise SignInRefused("errors.sign_in_locked", wait=verdict.wait)
+        raise SignInRefused("errors.sign_in_captcha")
 
-    if stored_hash is not None:
-        ok, needs_rehash = passwords.verify_password(stored_hash, password)
+    if holder is not None:
+        ok, needs_rehash = passwords.verify_password(holder[1], password)
     else:
         passwords.dummy_verify(password)
         ok = needs_rehash = False
     if not ok:
-        if just_locked:
-            raise SignInRefused("errors.sign_in_locked", minutes=utility.lockout_minutes)
+        if notice is not None:
+            notify.deliver_later(notice[0], *notice[1], **notice[2])
+        if verdict.wait_if_failed is not None:
+            raise SignInRefused("errors.sign_in_locked", wait=verdict.wait_if_failed)
         raise SignInRefused("errors.sign_in_failed")
-    assert user_id is not None  # the password matched the stored hash of a found user
+    assert holder is not None  # the password matched the stored hash of a found user
+    user_id, stored_hash = holder
 
     new_hash = passwords.hash_password(password) if needs_rehash else None
     with write_session(engine) as session:
-        throttle.clear(session, throttle.row(session, ident))
         user = _lock_user(session, user_id)
         if user is None:  # removed meanwhile
             raise SignInRefused("errors.sign_in_failed")
+        throttle.succeeded(session, attempt)  # a right password never counts
         if new_hash is not None and user.password_hash == stored_hash:
             user.password_hash = new_hash
         inactive = not user.is_active
         session.add(user)
         if not inactive:
-            signed = open_session(session, user, remember=remember, now=now, user_agent=user_agent, settings=s)
+            signed = open_session(session, user, remember=remember, now=now, user_agent=user_agent, settings=s,
+                                  source=src)
     if inactive:
         raise SignInRefused("errors.sign_in_not_confirmed")
     return signed
@@ -137,9 +184,10 @@ def session_token_hash(token: str, *, settings: "Settings | None" = None) -> str
 
 
 def open_session(session: Session, user: User, *, remember: bool = False, now: datetime | None = None,
-                 user_agent: Any = "", settings: "Settings | None" = None) -> SignIn:
+                 user_agent: Any = "", settings: "Settings | None" = None, source: Any = None) -> SignIn:
     """Start a portal session for an already authenticated, active ``user`` in the caller's
-    transaction (sign-in, single sign-on). Returns the token for the browser."""
+    transaction (sign-in, single sign-on); ``source``'s device (a :class:`throttle.Source`)
+    becomes a known device of the user. Returns the token for the browser."""
     assert user.id is not None  # a stored user
     s = _settings(settings)
     now = _now(now)
@@ -148,6 +196,7 @@ def open_session(session: Session, user: User, *, remember: bool = False, now: d
     lifetime = timedelta(days=s.session_remember_days) if remember else timedelta(hours=s.session_absolute_hours)
     user.last_login_at = now
     session.add(user)
+    throttle.remember_device(session, user.id, throttle.as_source(source), now)
     session.add(AuthSession(
         user_id=user.id, token_hash=_token_hash(s, "session", token), remember=remember, created_at=now,
         last_seen_at=now, expires_at=now + lifetime,

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from gazportal.db import read_session, write_session
 from gazportal.models.auth import OneTimeSecret
 from gazportal.models.people import User
-from gazportal.services import identity, notify
+from gazportal.services import identity, notify, throttle
 from gazportal.services.auth._base import (
     EMAIL_CHANGE_TTL, EMAIL_UNDO_TTL, NAME_MAX, RESET_LINK_TTL, SENDS_PER_HOUR, SecretRefused, _delete_user, _field,
     _greeting, _lang, _lock_user, _mask_email, _mask_phone, _may_send, _now, _queue, _require_dict, _send_queued,
@@ -147,7 +147,7 @@ def _contact_changes(user: User, values: dict[str, Any], new_email: str | None) 
 def update_user_profile(engine: "Engine", utility: "Utility", user_id: Any, data: Any, *,
                         now: datetime | None = None, settings: "Settings | None" = None,
                         current_password: Any = None, session_id: Any = None,
-                        source: str | None = None) -> UserProfile:
+                        source: Any = throttle.ANONYMOUS) -> UserProfile:
     """Change the fields present in ``data`` (a dict with some of :data:`PROFILE_FIELDS`; a birth
     date as ``YYYY-MM-DD``; gender female | male | empty; a language of the profile). A new e-mail
     or phone needs ``current_password`` (a wrong one counts toward the sign-in lock). A new e-mail
@@ -224,7 +224,7 @@ def _undo_link(session: Session, s: "Settings", user: User, now: datetime) -> st
 
 
 def _request_email_change(session: Session, s: "Settings", utility: "Utility", user: User, new_email: str,
-                          now: datetime, keep_session: int | None, source: str | None) -> None:
+                          now: datetime, keep_session: int | None, source: Any) -> None:
     assert user.id is not None  # a stored user
     if (_sends_in_last_hour(session, user.id, "email_change", now) >= SENDS_PER_HOUR
             or not _may_send(session, s, utility, new_email, source, now)):
