@@ -17,7 +17,7 @@ from gazportal.models.accounts import Account, UserAccountLink
 from gazportal.models.auth import AuthSession, OneTimeSecret
 from gazportal.models.messages import CustomerMessage
 from gazportal.models.people import User
-from gazportal.services import auth, identity, notify, passwords
+from gazportal.services import auth, identity, notify, passwords, throttle
 from gazportal.services.errors import DomainError
 from test_auth_kit import (  # noqa: F401 - fixtures
     DEFAULT, KG, NOW, SE, cheap_argon2, form_for, link_token, make_settings, seed_account, sms_code, wait_outbox,
@@ -325,7 +325,7 @@ def test_fifty_registrations_mailing_one_address_send_the_limit(engine, tmp_path
     _se_accounts(engine, 50)
     _parallel(50, lambda i: auth.register(
         engine, SE_NO_CAPTCHA, form_for(SE_NO_CAPTCHA, s, account=f"4001{i:04d}", payment="100", email=VICTIM),
-        now=NOW, settings=s, source=f"198.51.100.{i}"))
+        now=NOW, settings=s, source=throttle.Source(address=f"198.51.100.{i}")))
     assert len(_mails(s, VICTIM)) == auth.MESSAGES_PER_DESTINATION
     assert len(_users(engine)) == 50  # the registrations themselves are made; the rest can ask again later
     later = NOW + auth.MESSAGE_WINDOW + timedelta(seconds=1)
@@ -341,11 +341,11 @@ def test_fifty_registrations_from_one_source_send_the_source_limit(engine, tmp_p
     _parallel(50, lambda i: auth.register(
         engine, SE_NO_CAPTCHA, form_for(SE_NO_CAPTCHA, s, account=f"4001{i:04d}", payment="100",
                                         email=f"person{i}@example.kz"),
-        now=NOW, settings=s, source="203.0.113.7"))
+        now=NOW, settings=s, source=throttle.Source(address="203.0.113.7")))
     assert len(_mails(s)) == auth.MESSAGES_PER_SOURCE
     auth.register(engine, SE_NO_CAPTCHA, form_for(SE_NO_CAPTCHA, s, account="40010050", payment="100",
                                                   email="someone@example.kz"),
-                  now=NOW, settings=s, source="192.0.2.1")
+                  now=NOW, settings=s, source=throttle.Source(address="192.0.2.1"))
     assert len(_mails(s, "someone@example.kz")) == 1
 
 

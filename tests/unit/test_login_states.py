@@ -156,7 +156,7 @@ async def test_the_undo_page_refuses_a_bad_link(app_db, token):
     assert u.status == "failed" and u.reset_link == "" and u.email == ""
 
 
-async def test_wrong_current_passwords_on_the_password_page_lock_the_sign_in(app_db):
+async def test_wrong_current_passwords_on_the_password_page_make_it_wait_not_the_holder(app_db):
     from gazportal.state.change_password import PasswordState
     from gazportal.state.signin import SignInState
 
@@ -166,9 +166,9 @@ async def test_wrong_current_passwords_on_the_password_page_lock_the_sign_in(app
     new = "Quiet-Harbour-77"
     for i in range(_utility().max_failed_logins):
         await pw.change({"submission": pw.submission, "current": f"guess-{i}", "password": new, "password2": new})
-    assert pw.errors["current"] == en("errors.current_password_locked", minutes=_utility().lockout_minutes)
+    assert pw.errors["current"] == en("errors.current_password_locked", minutes=1)  # this browser waits
     (s,) = await states(SignInState)
     await drain(s.submit({"login": "anna@example.kz", "password": PASSWORD}))
-    assert s.error == en("errors.sign_in_locked", minutes=_utility().lockout_minutes)
+    assert s.error == ""  # the holder signing in elsewhere is not kept out
     with read_session(app_db) as db:
         assert db.exec(select(func.count()).select_from(User)).one() == 1

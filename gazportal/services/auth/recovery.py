@@ -54,7 +54,10 @@ def _reset_job(engine: "Engine", utility: "Utility", norm: str, now: datetime, s
                source: Any = throttle.ANONYMOUS) -> None:
     channel = _recovery_channel(utility)
     with write_session(engine) as session:
-        user = _user_by_login(session, norm)
+        found = _user_by_login(session, norm)
+        # the user row first, then the message counters and the secrets: the order every writer
+        # of a user's secrets keeps (secrets._link_owner), so two jobs never deadlock on PostgreSQL
+        user = _lock_user(session, found.id) if found is not None and found.id is not None else None
         if user is None:
             return
         assert user.id is not None  # read from the database
