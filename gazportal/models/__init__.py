@@ -1,5 +1,5 @@
 """SQLModel tables, grouped by subject. Importing this package registers every table."""
-from gazportal.models.accounts import Account, Branch, Flat, House, Settlement, Street, UserAccountLink
+from gazportal.models.accounts import Account, AccountLinkRemoval, Branch, Flat, House, Settlement, Street, UserAccountLink
 from gazportal.models.auth import (
     AuthSession, KnownDevice, LoginThrottle, OneTimeSecret, RequestDocument, ReregistrationRequest, UsedSubmission,
 )
@@ -10,7 +10,7 @@ from gazportal.models.people import User
 
 __all__ = [
     "AuthSession", "KnownDevice", "LoginThrottle", "OneTimeSecret", "RequestDocument", "ReregistrationRequest",
-    "Account", "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "Flat",
+    "Account", "AccountLinkRemoval", "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "Flat",
     "House", "Meter", "Payment", "Reading", "Settlement", "Street", "Tariff", "TariffStep", "User",
     "UsedSubmission", "UserAccountLink",
 ]

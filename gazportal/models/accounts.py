@@ -68,3 +68,16 @@ class UserAccountLink(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AccountLinkRemoval(SQLModel, table=True):
+    """A holder of an account took it away from a later portal user (issue 15 point 1): that user
+    may not add the account again (the link itself is deleted; this row is the record)."""
+
+    __tablename__ = "account_link_removal"
+    __table_args__ = (sa.UniqueConstraint("account_id", "user_id", name="uq_account_link_removal"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)  # who lost the account
+    removed_by: int | None = Field(default=None, foreign_key="user_account.id")  # a holder (None: gone since)
+    removed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
