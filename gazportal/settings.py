@@ -116,6 +116,8 @@ class Utility(_Strict):
     proof_by_last_payment: bool
     user_agreement: bool
     add_account_by: list[Literal["payment_proof", "address_picker"]] = Field(min_length=1)
+    # portal users who may hold one personal account (registration and adding alike; issue 15)
+    max_holders_per_account: int = Field(default=3, ge=1, le=50)
     common_house_meters: bool
     languages: list[Literal["kk", "ru", "uk", "en"]] = Field(min_length=1)
     default_language: Literal["kk", "ru", "uk", "en"]
@@ -151,6 +153,9 @@ class Utility(_Strict):
             raise ValueError("account_number_example does not match account_number_pattern")
         if self.login_identifier == "phone" and self.confirmation == "email_link":
             raise ValueError("confirmation: a phone login is confirmed by sms_code or none")
+        if self.legal_entities and not self.proof_by_last_payment:
+            # a legal entity sees every account of its BIN: registering one must prove one of them
+            raise ValueError("legal_entities needs proof_by_last_payment")
         return self
 
     @property

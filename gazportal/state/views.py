@@ -96,12 +96,23 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class HolderView:
+    """Another portal user of one of the customer's accounts."""
+
+    link_id: str = ""
+    who: str = ""  # the masked login
+    since: str = ""  # "since 7 Dec 2026", said in the page's language
+    removable: bool = False  # came after the customer: they may take the access away
+
+
+@dataclass(frozen=True)
 class AccountCard:
     id: str = ""
     number: str = ""
     holder: str = ""
     address: str = ""
     kind: str = ""
+    others: list[HolderView] = field(default_factory=list)  # the other portal users of the account
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,7 @@ def picker_address(s, account) -> dict:
 def add_account(page, utility, number: str, payment: str, address: dict) -> None:
     """On /accounts: add the account ``number`` the way the profile lets a customer: by its last
     payment (a wrong amount first: marked, the number kept) or with the address picker (branch,
-    settlement, street, house, flat names); returns when its card and the notice are shown."""
+    settlement, street, house, flat names) and the same proof; returns when its card and the notice are shown."""
     from playwright.sync_api import expect
 
     if "payment_proof" in utility.add_account_by:
@@ -248,6 +248,11 @@ def add_account(page, utility, number: str, payment: str, address: dict) -> None
             box.select_option(label=address[level])
         expect(page.locator("#pick-number")).to_be_enabled()
         page.locator("#pick-number").fill(number)
+        page.locator("#pick-last_payment").fill("1.00")  # the address and the number alone prove nothing
+        page.locator("#add-by-address button[type=submit]").click()
+        expect(page.locator("#pick-last_payment")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#pick-number")).to_have_value(number)  # kept
+        page.locator("#pick-last_payment").fill(payment)
         page.locator("#add-by-address button[type=submit]").click()
     expect(page.locator(f"[data-account='{number}']")).to_be_visible()
     expect(page.locator("#accounts-notice")).to_contain_text(number)

@@ -389,12 +389,13 @@ def test_unconfirmed_users_whose_links_expired_are_removed(engine, tmp_path):
     s = make_settings(tmp_path, DEFAULT)
     seed_account(engine, "7770001", ["10.00"])
     form = form_for(DEFAULT, s, account="7770001", payment="10")
-    auth.register(engine, DEFAULT, form | {"login": "old@example.kz"}, now=NOW, settings=s)
-    auth.register(engine, DEFAULT, form | {"login": "renewed@example.kz"}, now=NOW, settings=s)
-    auth.register(engine, DEFAULT, form | {"login": "kept@example.kz"}, now=NOW, settings=s)
-    auth.register(engine, DEFAULT, form | {"login": "done@example.kz"}, now=NOW, settings=s)
+    roomy = DEFAULT.model_copy(update={"max_holders_per_account": 10})  # four holders of one account
+    auth.register(engine, roomy, form | {"login": "old@example.kz"}, now=NOW, settings=s)
+    auth.register(engine, roomy, form | {"login": "renewed@example.kz"}, now=NOW, settings=s)
+    auth.register(engine, roomy, form | {"login": "kept@example.kz"}, now=NOW, settings=s)
+    auth.register(engine, roomy, form | {"login": "done@example.kz"}, now=NOW, settings=s)
     auth.confirm_link(engine, link_token(_mails(s, "done@example.kz")[-1].text), now=NOW, settings=s)
-    auth.register(engine, DEFAULT, form | {"login": "wrote@example.kz"}, now=NOW, settings=s)
+    auth.register(engine, roomy, form | {"login": "wrote@example.kz"}, now=NOW, settings=s)
     with write_session(engine) as ss:  # something else refers to this one: it is kept
         wrote = ss.exec(select(User).where(User.login == "wrote@example.kz")).one()
         ss.add(CustomerMessage(user_id=wrote.id, kind="contact", subject="s", body="b", created_at=NOW))
@@ -409,7 +410,7 @@ def test_unconfirmed_users_whose_links_expired_are_removed(engine, tmp_path):
         owners = set(ss.exec(select(OneTimeSecret.user_id)).all()) | set(ss.exec(select(UserAccountLink.user_id)).all())
         assert owners <= {u.id for u in _users(engine)}  # their secrets and links went with them
     # the login is free again: a new registration is a new user, confirmed by its own link
-    auth.register(engine, DEFAULT, form | {"login": "old@example.kz"}, now=later, settings=s)
+    auth.register(engine, roomy, form | {"login": "old@example.kz"}, now=later, settings=s)
     auth.confirm_link(engine, link_token(_mails(s, "old@example.kz")[-1].text), now=later, settings=s)
     assert _signs_in(engine, DEFAULT, "old@example.kz", form["password"], s, now=later)
 
