@@ -359,19 +359,36 @@ def register(engine: "Engine", utility: "Utility", form: Any, *, now: datetime |
                                sent_to=_destination(utility, applicant.login, applicant.email, applicant.phone))
 
 
-def _check_attempt(s: "Settings", user: User, row: OneTimeSecret, key: str) -> None:
-    """SecretRefused(``key``) unless the secret belongs to the user's current attempt."""
+def _check_attempt(s: "Settings", session: Session, user: User, row: OneTimeSecret, key: str,
+                   password: Any) -> None:
+    """SecretRefused(``key``) unless the secret belongs to the user's current attempt. When the
+    login had more than one attempt (someone else may have registered it too), the secret alone
+    does not choose: ``password`` must be the current attempt's (``errors.confirm_needs_password``
+    without one, ``errors.confirm_password_mismatch`` for another) — else whoever registered the
+    address after its owner would have the owner activate *their* attempt by clicking the newest
+    link."""
     if user.is_active:
         return  # confirmed already (by another link, or a password reset): nothing to choose
     if row.target is None or row.target != _attempt_mark(s, user.password_hash):
         raise SecretRefused(key)
+    contested = session.exec(select(OneTimeSecret.id).where(
+        OneTimeSecret.user_id == user.id, OneTimeSecret.purpose == "confirm",
+        col(OneTimeSecret.target).is_not(None), OneTimeSecret.target != row.target).limit(1)).first()
+    if contested is None:
+        return
+    if password is None or password == "":
+        raise SecretRefused("errors.confirm_needs_password")
+    if not passwords.verify_password(user.password_hash, password)[0]:
+        raise SecretRefused("errors.confirm_password_mismatch")
 
 
 def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
-                 settings: "Settings | None" = None) -> int:
+                 settings: "Settings | None" = None, password: Any = None) -> int:
     """Activate the registration attempt of a confirmation link; returns the user id. Raises
     SecretRefused (``errors.link_invalid`` / ``errors.link_expired``) for an unknown, used,
-    expired link, and for the link of an attempt that a newer registration replaced."""
+    expired link, and for the link of an attempt that a newer registration replaced; where the
+    login had several attempts, ``errors.confirm_needs_password`` / ``_password_mismatch`` unless
+    ``password`` is the one chosen with this attempt (the link stays usable)."""
     s = _settings(settings)
     now = _now(now)
     owner = _link_owner(engine, s, token, "confirm", now)
@@ -380,7 +397,7 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
         if user is None:  # removed meanwhile (never confirmed, expired)
             raise SecretRefused("errors.link_invalid")
         row = _take_link(session, s, token, "confirm", now)
-        _check_attempt(s, user, row, "errors.link_invalid")
+        _check_attempt(s, session, user, row, "errors.link_invalid", password)
         row.used_at = now
         session.add(row)
         assert user.id is not None  # read from the database
@@ -390,15 +407,16 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
 
 
 def confirm_code(engine: "Engine", utility: "Utility", login: Any, code: Any, *, now: datetime | None = None,
-                 settings: "Settings | None" = None) -> int:
+                 settings: "Settings | None" = None, password: Any = None) -> int:
     """Activate a registration attempt with its SMS code; returns the user id. Raises
-    SecretRefused with errors.code_invalid / code_expired / code_attempts_exceeded."""
+    SecretRefused with errors.code_invalid / code_expired / code_attempts_exceeded, and as
+    :func:`confirm_link` where the login had several attempts (the code is then not used up)."""
     s = _settings(settings)
     now = _now(now)
     user_id = _user_id_for(engine, utility, login)
 
     def ok(session: Session, user: User, row: OneTimeSecret) -> int:
-        _check_attempt(s, user, row, "errors.code_invalid")
+        _check_attempt(s, session, user, row, "errors.code_invalid", password)
         _activate(user, row.channel)
         session.add(user)
         assert user.id is not None  # a stored user
