@@ -365,44 +365,35 @@ def rereg_panel() -> rx.Component:
     )
 
 
-def unlink_dialog() -> rx.Component:
+def _confirm_dialog(title: str, text: str, subject, *, open_, on_cancel, ok: str, icon: str, on_ok,
+                    ok_id: str) -> rx.Component:
+    """A destructive action's confirmation: its title, what it does, whom (``subject``), cancel / do it."""
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
-            rx.alert_dialog.title(T["accounts.unlink_confirm.title"]),
-            rx.alert_dialog.description(
-                T["accounts.unlink_confirm.text"], " ", rx.el.strong(S.unlink_number),
-            ),
+            rx.alert_dialog.title(T[title]),
+            rx.alert_dialog.description(T[text], " ", rx.el.strong(subject)),
             rx.el.div(
-                rx.alert_dialog.cancel(button(T["accounts.unlink_confirm.cancel"], kind="ghost",
-                                              on_click=S.cancel_unlink)),
-                rx.alert_dialog.action(button(T["accounts.unlink_confirm.ok"], kind="danger-solid", icon="unlink",
-                                              on_click=S.confirm_unlink, id="unlink-confirm")),
+                rx.alert_dialog.cancel(button(T["accounts.unlink_confirm.cancel"], kind="ghost", on_click=on_cancel)),
+                rx.alert_dialog.action(button(T[ok], kind="danger-solid", icon=icon, on_click=on_ok, id=ok_id)),
                 class_name="gp-actions",
                 style={"justify_content": "flex-end", "margin_top": "1rem"},
             ),
             style={"max_width": "28rem"},
         ),
-        open=S.unlink_id != "",
+        open=open_,
     )
+
+
+def unlink_dialog() -> rx.Component:
+    return _confirm_dialog("accounts.unlink_confirm.title", "accounts.unlink_confirm.text", S.unlink_number,
+                           open_=S.unlink_id != "", on_cancel=S.cancel_unlink, ok="accounts.unlink_confirm.ok",
+                           icon="unlink", on_ok=S.confirm_unlink, ok_id="unlink-confirm")
 
 
 def remove_holder_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(T["accounts.holders.confirm_title"]),
-            rx.alert_dialog.description(T["accounts.holders.confirm_text"], " ", rx.el.strong(S.drop_who)),
-            rx.el.div(
-                rx.alert_dialog.cancel(button(T["accounts.unlink_confirm.cancel"], kind="ghost",
-                                              on_click=S.cancel_remove_holder)),
-                rx.alert_dialog.action(button(T["accounts.holders.remove"], kind="danger-solid", icon="user-x",
-                                              on_click=S.confirm_remove_holder, id="remove-holder-confirm")),
-                class_name="gp-actions",
-                style={"justify_content": "flex-end", "margin_top": "1rem"},
-            ),
-            style={"max_width": "28rem"},
-        ),
-        open=S.drop_link != "",
-    )
+    return _confirm_dialog("accounts.holders.confirm_title", "accounts.holders.confirm_text", S.drop_who,
+                           open_=S.drop_link != "", on_cancel=S.cancel_remove_holder, ok="accounts.holders.remove",
+                           icon="user-x", on_ok=S.confirm_remove_holder, ok_id="remove-holder-confirm")
 
 
 def accounts_page() -> rx.Component:
