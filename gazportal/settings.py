@@ -253,6 +253,8 @@ class Settings:
     session_absolute_hours: int  # without "remember me"
     session_remember_days: int  # with "remember me"
     web: Web = Web()
+    # demo mode (GAZPORTAL_DEMO=1; ./run.sh turns it on): the start page offers the demo customer
+    demo: bool = False
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0")
@@ -334,6 +336,16 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _flag(name: str) -> bool:
+    """An on/off environment variable: 1/true/yes/on, 0/false/no/off or unset (off)."""
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise UtilityError(f"environment variable {name}={raw!r}: use 1 or 0")
+
+
 def _secret_key() -> bytes:
     """GAZPORTAL_SECRET_KEY (hex or text), else a random key kept in var/secret_key."""
     raw = os.environ.get("GAZPORTAL_SECRET_KEY")
@@ -386,4 +398,5 @@ def get_settings() -> Settings:
         session_absolute_hours=_int("GAZPORTAL_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 7),
         session_remember_days=_int("GAZPORTAL_SESSION_REMEMBER_DAYS", 30, 1, 365),
         web=_web(env("GAZPORTAL_PUBLIC_URL", "http://localhost:3000")),
+        demo=_flag("GAZPORTAL_DEMO"),
     )

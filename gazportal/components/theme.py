@@ -191,6 +191,14 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
 .gp-cards{display:grid;grid-template-columns:minmax(0,1fr);gap:1rem;margin:0;padding:0;list-style:none}
 .gp-card{background:var(--gp-surface);border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;display:flex;gap:1rem;
   align-items:flex-start}
+.gp-demo{border-left:5px solid var(--gp-accent,#e8a33d)}
+.gp-demo-body{display:flex;flex-direction:column;gap:.6rem;align-items:flex-start;min-width:0}
+.gp-demo-body p{margin:0}
+.gp-demo-body code{font-size:1rem;font-weight:650}
+.gp-demo-btn{display:inline-flex;align-items:center;gap:.5rem;min-height:3rem;padding:.7rem 1.4rem;border:0;
+  border-radius:.8rem;background:var(--gp-hero);color:var(--gp-on-hero);font:inherit;font-weight:650;cursor:pointer}
+.gp-demo-btn:hover{box-shadow:0 4px 14px rgba(0,0,0,.2)}
+.gp-demo-btn[disabled]{opacity:.7;cursor:progress}
 .gp-card-icon{flex:none;display:flex;align-items:center;justify-content:center;width:2.75rem;height:2.75rem;
   border-radius:.75rem;background:var(--gp-tint-strong);color:var(--gp-link)}
 .gp-h3{font-size:1.0625rem;line-height:1.3;margin:0 0 .35rem;font-weight:650}
