@@ -87,7 +87,7 @@ def account_dashboard(
     last_period = periods.add_months(period, -1)
     balance = billing.balance_at(session, acc_id, today, tz)
     state = billing.account_state(session, acc_id, last_period, tz)
-    order = {svc: i for i, svc in enumerate(utility.services)}
+    order: dict[str, int] = {svc: i for i, svc in enumerate(utility.services)}
     last_volumes = tuple(
         ServiceVolume(c.service, i18n.unit_of(c.service), c.volume)
         for c in sorted(state.charges, key=lambda c: (order.get(c.service, 99), c.service))
