@@ -132,34 +132,44 @@ def _chart(name: str, title_key: str) -> rx.Component:
     )
 
 
-def _cell(row, key: str) -> rx.Component:
-    return rx.el.td(getattr(row, key), class_name="gp-num")
+def _cell(row, key: str, label) -> rx.Component:
+    # data-label: the column's name, shown before the value when a phone stacks the rows
+    return rx.el.td(getattr(row, key), class_name="gp-num", data_label=label)
 
 
 def _row(row) -> rx.Component:
     return rx.el.tr(
         rx.el.th(row.label, scope="row"),
-        _cell(row, "volume"),
-        _cell(row, "charged"),
-        _cell(row, "paid"),
-        rx.el.td(row.balance, class_name=rx.cond(row.debt, "gp-num gp-debt", "gp-num")),
+        _cell(row, "volume", T["statistics.col.volume"]),
+        _cell(row, "charged", T["statistics.col.charged"]),
+        _cell(row, "paid", T["statistics.col.paid"]),
+        rx.el.td(row.balance, class_name=rx.cond(row.debt, "gp-num gp-debt", "gp-num"),
+                 data_label=T["statistics.col.balance"]),
         data_period=row.period,
+        data_nodata=rx.cond(row.nodata, "1", "0"),
+        class_name=rx.cond(row.nodata, "gp-nodata", ""),
     )
+
+
+def _head(label_key: str, scope_text) -> rx.Component:
+    """A money column's header with what it covers under it (the service, or all services)."""
+    return rx.el.th(T[label_key], rx.el.span(scope_text, class_name="gp-th-scope"), scope="col", class_name="gp-num")
 
 
 def _table() -> rx.Component:
     return rx.el.section(
         rx.el.h2(rx.icon("table", size=20, aria_hidden="true"), T["statistics.table_title"], class_name="gp-panel-h",
                  id="stats-table-title"),
+        rx.el.p(S.shown[L], class_name="gp-hint", id="stats-shown"),
         rx.el.div(
             rx.el.table(
-                rx.el.caption(T["statistics.table_caption"]),
+                rx.el.caption(S.captions[L], id="stats-caption"),
                 rx.el.thead(rx.el.tr(
                     rx.el.th(T["statistics.col.period"], scope="col"),
-                    rx.el.th(T["statistics.col.volume"], scope="col", class_name="gp-num"),
-                    rx.el.th(T["statistics.col.charged"], scope="col", class_name="gp-num"),
-                    rx.el.th(T["statistics.col.paid"], scope="col", class_name="gp-num"),
-                    rx.el.th(T["statistics.col.balance"], scope="col", class_name="gp-num"),
+                    _head("statistics.col.volume", T["services." + S.service]),
+                    _head("statistics.col.charged", T["services." + S.service]),
+                    _head("statistics.col.paid", T["statistics.col.all_services"]),
+                    _head("statistics.col.balance", T["statistics.col.all_services"]),
                 )),
                 rx.el.tbody(rx.foreach(S.table[L], _row)),
                 class_name="gp-table",
@@ -200,7 +210,9 @@ def statistics_page() -> rx.Component:
                 ),
                 _chart("yearly", "statistics.chart.yearly_title"),
             ),
-            rx.cond(~S.loaded, rx.el.p(T["statistics.loading"], class_name="gp-empty", role="status")),
+            rx.cond(~S.loaded, rx.el.p(T["statistics.loading"], class_name="gp-empty", role="status"),
+                    rx.cond(S.accounts.length() > 0,
+                            rx.el.p(T["statistics.not_shown"], class_name="gp-empty", id="stats-not-shown"))),
         ),
     )
 
@@ -349,6 +361,8 @@ PAGE_CSS = """
 .gp-table tbody th{font-weight:550}
 .gp-table tbody th,.gp-table thead th:first-child{position:sticky;left:0;background:var(--gp-surface,#fff);z-index:1}
 .gp-num{text-align:right !important;font-variant-numeric:tabular-nums;white-space:nowrap}
+.gp-th-scope{display:block;font-weight:400;font-size:.75rem}
+.gp-nodata td{color:var(--gp-muted);font-style:italic}
 .gp-debt{color:var(--gp-danger);font-weight:650}
 .gp-kv-row{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.15rem 1rem;padding:.35rem 0;
   border-bottom:1px dashed var(--gp-line)}

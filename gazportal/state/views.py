@@ -159,15 +159,17 @@ class MessageRow:
 
 @dataclass(frozen=True)
 class MonthRow:
-    """A month of the statistics table (volume of one service, money over all)."""
+    """A month of the statistics table: volume and charges of one service, payments and balance
+    over the whole account; every column "no data" for a month before the account's first."""
 
     period: str = ""  # YYYY-MM
     label: str = ""
     volume: str = ""
-    charged: str = ""
+    charged: str = ""  # the selected service's charges
     paid: str = ""
     balance: str = ""
     debt: bool = False  # the month closed in debt
+    nodata: bool = False  # before the account's first month
 
 
 # --- statement --------------------------------------------------------------------------------
