@@ -194,6 +194,23 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
     in_debt: bool = False
     email_status: str = ""  # ok | unconfirmed | none
     sending: bool = False
+    _picked: bool = False  # the customer chose the month (else: the account's last billed month)
+
+    async def _open_on_last_billed(self, ctx: Ctx) -> None:
+        """Unless the customer chose a month: the account's last billed month (not the current,
+        empty one)."""
+        if self._picked or not self.account_id:
+            return
+        user_id, account_id = ctx.user_id, int(self.account_id)
+
+        def find():
+            with read_session(engine()) as s:
+                return statements.last_billed_period(s, utility(), user_id, account_id, now=ctx.now)
+
+        try:
+            self.period = await call(find)
+        except DomainError:
+            pass  # the view says why
 
     async def _show(self, ctx: Ctx) -> None:
         lang, user_id, account_id, period = ctx.lang, ctx.user_id, self.account_id, self.period
@@ -231,20 +248,23 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
     @rx.event
     @handler(CUSTOMER)
     async def load(self, ctx: Ctx):
-        """on_load: the chosen (or first) account, the current month."""
+        """on_load: the chosen (or first) account, the month chosen before or else the account's
+        last billed month."""
         await self._start(ctx)
         self.error = self.notice = ""
         self.sending = False
         recent = statements.recent_periods(utility(), ctx.now)
         self.periods = {lg: [PeriodOption(p, i18n.format_period(p, lg)) for p in recent] for lg in _languages()}
         if self.period not in recent:
-            self.period = recent[0]
+            self.period, self._picked = recent[1], False
+        await self._open_on_last_billed(ctx)
         await self._show(ctx)
         self.loaded = True
         return None
 
     async def _account_picked(self, ctx: Ctx) -> None:
         self.error = self.notice = ""
+        await self._open_on_last_billed(ctx)
         await self._show(ctx)
 
     @rx.event
@@ -252,7 +272,7 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
     async def pick_period(self, ctx: Ctx, value: str):
         if value not in {p.value for opts in self.periods.values() for p in opts}:
             return None
-        self.period = value
+        self.period, self._picked = value, True
         self.error = self.notice = ""
         await self._show(ctx)
         return None

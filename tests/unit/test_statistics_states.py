@@ -139,8 +139,15 @@ async def test_statistics_foreign_account_refused(data, app_db):
 async def test_statement_shows_and_sends(data, app_db):
     st = await _statement(app_db)
     await st.load()
-    assert st.email_status == "ok" and st.period == charts.current_period(get_settings().utility, datetime.now(UTC))
+    # issue 14 point 15: the last billed month, not the current (empty) one
+    assert st.email_status == "ok" and st.period == data["last"]
+    assert st.period != charts.current_period(get_settings().utility, datetime.now(UTC))
+    assert st.charges["en"] != []
+    current = charts.current_period(get_settings().utility, datetime.now(UTC))
+    await st.pick_period(current)
     assert st.payments["en"] == [PaymentRow(st.payments["en"][0].date, "₸500.00", "R-S1")]
+    await st.load()
+    assert st.period == current  # the customer's choice stays
     await st.pick_period(data["last"])
     assert st.period == data["last"] and st.charges["en"][0].amount == "₸1,011.00"
     assert st.in_debt and st.info["en"].debt.startswith("Debt at the end of the month: ₸")
@@ -154,7 +161,7 @@ async def test_statement_refusals_send_nothing(data, app_db):
     st = await _statement(app_db)
     await st.load()
     period = st.period
-    for value in [add_months(period, 1), "2025-13", "1999-01", *ODD]:
+    for value in [add_months(period, 2), "2025-13", "1999-01", *ODD]:
         await st.pick_period(value)
         assert st.period == period
     for value in [str(data["bobs"]), data["bobs"], *ODD]:
@@ -258,6 +265,6 @@ async def test_a_wrong_or_missing_submission_id_sends_nothing(data, app_db, subm
 async def test_a_send_form_for_what_is_no_longer_shown_sends_nothing(data, app_db):
     st = await _statement(app_db)
     await st.load()
-    await _send(st, _form(st, period=data["last"]))  # another month than the one shown
+    await _send(st, _form(st, period=add_months(data["last"], 1)))  # another month than the one shown
     await _send(st, _form(st, account_id=str(data["bobs"])))
     assert st.notice == "" and _outbox() == []
