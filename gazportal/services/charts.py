@@ -31,9 +31,12 @@ from gazportal.services.periods import add_months, parse_period, period_of, peri
 from gazportal.settings import UNITS, Utility
 
 DEFAULT_MONTHS = 12
-GRID = "#d9dee4"
-INK = "#1f2933"
-MUTED = "#52606d"
+# The light mode's chart colours, as components/theme.py's --gp-chart-* (the page's stylesheet
+# gives both colour modes their own; tests/unit/test_charts.py checks the contrast of both).
+GRID = "#e4e4e5"  # subdued: about 1.3:1 on white
+AXIS = "#bbbcbd"
+INK = "#1c2024"
+MUTED = "#4a5159"  # labels: 8:1 on white
 PREVIOUS = "#9aa5b1"
 
 
@@ -132,13 +135,13 @@ def _layout(style: ChartStyle, *, legend: bool = False) -> dict[str, Any]:
         "plot_bgcolor": "rgba(0,0,0,0)",
         "separators": separators(style.lang),
         "showlegend": legend,
-        "legend": {"orientation": "h", "x": 0, "y": 1.12, "font": {"size": 12}},
+        "legend": {"orientation": "h", "x": 0, "y": 1.12, "font": {"size": 12, "color": MUTED}},
         "bargap": 0.25,
         "bargroupgap": 0.08,
         "hovermode": "closest",
         "dragmode": False,
         "xaxis": {"type": "category", "automargin": True, "showgrid": False, "fixedrange": True,
-                  "tickfont": {"size": 11, "color": MUTED}, "linecolor": GRID, "showline": True},
+                  "tickfont": {"size": 11, "color": MUTED}, "linecolor": AXIS, "showline": True},
         "yaxis": {"automargin": True, "gridcolor": GRID, "zeroline": False, "fixedrange": True, "rangemode": "tozero",
                   "tickfont": {"size": 11, "color": MUTED},
                   "title": {"text": _unit(style.service, style.lang), "font": {"size": 11, "color": MUTED}}},
@@ -161,8 +164,10 @@ def _bar(name: str, x: list[str], volumes: list[Decimal | None], color: str, sty
         "marker": {"color": color},
     }
     if partial and any(partial):
-        bar["marker"]["pattern"] = {"shape": ["/" if p else "" for p in partial], "fgcolor": "#ffffff",
-                                    "fgopacity": 0.55, "solidity": 0.3}
+        # hatched over the bar's colour, and lighter: a part of a year, whatever plotly draws
+        bar["marker"]["pattern"] = {"shape": ["/" if p else "" for p in partial], "fillmode": "overlay",
+                                    "fgcolor": "#ffffff", "fgopacity": 0.6, "solidity": 0.3}
+        bar["marker"]["opacity"] = [0.7 if p else 1 for p in partial]
     return bar
 
 

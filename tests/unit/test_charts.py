@@ -204,3 +204,27 @@ def test_an_account_with_nothing_yet_says_no_data(sqlite_engine):
         st = charts.load_statistics(s, PROFILE, ids["alice"], empty_id, "2025-03", "2026-02", now=NOW, languages=["en"])
     assert st.start is None and all(r["nodata"] == "1" for r in st.table["en"])
     assert st.summaries["en"]["monthly"] == "No data: March 2025 – February 2026."
+
+
+@pytest.mark.parametrize("utility_id", ["default", "kremenchukgaz", "shygysenergotrade", "almaty_gas", "karaganda_su"])
+def test_chart_colours_read_in_both_colour_modes(utility_id):
+    """Issue 14 point 14: a chart's legend and axis labels keep 4.5:1 on the panel in the light and
+    the dark mode, and its grid lines stay subdued (bright grid lines on a dark panel were the
+    fault). The colours are the figure's own (light) and the theme's --gp-chart-* (both modes)."""
+    from gazportal.components import theme
+
+    utility = load_utility(utility_id)
+    lo, hi = theme.CHART_GRID_CONTRAST
+    for mode, pal in (("light", theme.palette(utility)), ("dark", theme.dark_palette(utility))):
+        for bg in (pal["--gp-surface"],):  # the chart panels' background
+            assert theme.contrast(pal["--gp-chart-text"], bg) >= 4.5, (mode, pal["--gp-chart-text"], bg)
+            assert lo <= theme.contrast(pal["--gp-chart-grid"], bg) <= hi, (mode, pal["--gp-chart-grid"], bg)
+            assert theme.contrast(pal["--gp-chart-axis"], bg) < theme.contrast(pal["--gp-chart-text"], bg)
+    light = theme.palette(utility)
+    assert (charts.MUTED, charts.GRID, charts.AXIS) == (light["--gp-chart-text"], light["--gp-chart-grid"],
+                                                        light["--gp-chart-axis"])
+    layout = charts._layout(charts.ChartStyle(utility.colors.primary, utility.colors.accent, "en", "gas"), legend=True)
+    for colour in (layout["xaxis"]["tickfont"]["color"], layout["yaxis"]["tickfont"]["color"],
+                   layout["yaxis"]["title"]["font"]["color"], layout["legend"]["font"]["color"]):
+        assert theme.contrast(colour, "#ffffff") >= 4.5
+    assert lo <= theme.contrast(layout["yaxis"]["gridcolor"], "#ffffff") <= hi
