@@ -48,7 +48,7 @@ def _last_volumes() -> rx.Component:
                 data_service=v.service)),
             class_name="gp-dash-vols",
         ),
-        rx.el.span(T["statement.no_charges"]),
+        rx.el.span(T["dashboard.no_volume"]),
     )
 
 
@@ -285,6 +285,12 @@ DASH_CSS = """
 .gp-dash-table th,.gp-dash-table td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--gp-line)}
 .gp-dash-table th{font-size:.8125rem;color:var(--gp-muted);font-weight:600;overflow-wrap:normal;word-break:normal;hyphens:auto}
 .gp-num{font-variant-numeric:tabular-nums}
+.gp-dash-table .gp-num,.gp-dash-vols .gp-num{white-space:nowrap}
+.gp-dash-table td{overflow-wrap:normal}
+@media (max-width:30rem){
+  .gp-dash-table{font-size:.8125rem}
+  .gp-dash-table th,.gp-dash-table td{padding:.35rem .3rem}
+}
 .gp-dash-input{font-size:1.25rem;letter-spacing:.08em;font-variant-numeric:tabular-nums;max-width:16rem}
 .gp-dash-live-box{display:flex;flex-direction:column;gap:.4rem;min-height:1.5rem}
 .gp-dash-live{margin:0;display:flex;gap:.4rem;align-items:flex-start;font-weight:600;font-size:.9375rem}

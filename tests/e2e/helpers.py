@@ -124,10 +124,22 @@ CLIPPED_TEXT_JS = """(rootSel) => {
   return out; }"""
 
 
+# A number with its unit or currency (``.gp-num``) broken over two lines ("7,375 kW" / "h").
+SPLIT_NUMBERS_JS = """(rootSel) => [...document.querySelectorAll((rootSel || 'body') + ' .gp-num')]
+  .filter(e => e.getClientRects().length).map(e => {
+    const lines = new Set();
+    for (const n of e.childNodes) { if (n.nodeType !== 3 || !n.textContent.trim()) continue;
+      const r = document.createRange(); r.selectNodeContents(n);
+      for (const b of r.getClientRects()) if (b.width > 0) lines.add(Math.round(b.top)); }
+    return lines.size > 1 ? e.textContent.trim() : ''; }).filter(Boolean).slice(0, 12)"""
+
+
 def clipped_texts(page, root: str | None = None) -> list[str]:
     """The texts of the page (or of the element ``root`` selects) that are cut off or pass the
-    window's sides (see CLIPPED_TEXT_JS); an empty list when everything can be read."""
-    return page.evaluate(CLIPPED_TEXT_JS, root)
+    window's sides (see CLIPPED_TEXT_JS), and numbers with their unit broken over two lines
+    (SPLIT_NUMBERS_JS); an empty list when everything can be read."""
+    return page.evaluate(CLIPPED_TEXT_JS, root) + [f"{x} (broken over two lines)"
+                                                   for x in page.evaluate(SPLIT_NUMBERS_JS, root)]
 
 
 # The colours a chart is drawn with, as the browser paints them: its labels' fill (ticks, legend,

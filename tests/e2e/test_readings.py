@@ -19,7 +19,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_utility
-from helpers import PASSWORD, VIEWPORTS, check_page, new_page, reading_utilities, switch_lang
+from helpers import PASSWORD, VIEWPORTS, check_page, clipped_texts, new_page, reading_utilities, switch_lang
 from tests.e2e.conftest import UTILITIES
 
 TIMEOUT = 15_000
@@ -157,6 +157,8 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
                 expect(page.locator("#dash-window")).not_to_have_text(said)
             else:
                 expect(page.locator("#dash-window")).to_have_text(said)
+            cut = clipped_texts(page, "main")
+            assert not cut, f"dashboard/{lang_}/{device}: text cut off: {cut}"
             check_page(page, axe_source, screenshots, utility, "dashboard", lang_, device)
         switch_lang(page, lang)
         assert not errors, errors

@@ -151,6 +151,21 @@ def test_statistics_and_statement(portal, browser, axe_source, screenshots, devi
         page.locator("#signin-submit").click()
         expect(page).not_to_have_url(re.compile(r"/signin"), timeout=TIMEOUT)
 
+        # --- the dashboard: last month's volume a line per service, each with its unit (issue 14
+        # point 11: gas m³, water m³ and kWh were added into one number without a unit)
+        nav_to(page, "dashboard")
+        lines = page.locator("#dash-volumes li")
+        expect(lines.first).to_be_visible()
+        service = lines.first.get_attribute("data-service")
+        for lg in utility.languages:
+            switch_lang(page, lg)
+            expect(lines.first).to_contain_text(t(f"services.{service}", lg))
+            units = (t("units.m3", lg), t("units.kWh", lg))
+            texts = lines.all_inner_texts()
+            assert texts and all(any(x.endswith("\u00a0" + u) for u in units) for x in texts), texts
+            _check(page, axe_source, screenshots, utility, "dashboard-volumes", lg, device)
+        switch_lang(page, lang)
+
         # --- statistics: the last twelve complete months by default
         nav_to(page, "statistics")
         expect(page).to_have_url(re.compile(r"/statistics$"))
