@@ -90,6 +90,10 @@ def palette(utility: Utility) -> dict[str, str]:
         "--gp-danger": "#b42318",
         "--gp-ok": "#14532d",
         "--gp-warn": "#7a4100",
+        # charts (pages/statistics.py): labels read on the panel, grid lines stay in the background
+        "--gp-chart-text": "#4a5159",
+        "--gp-chart-grid": mix("#ffffff", "#1c2024", 0.12),
+        "--gp-chart-axis": mix("#ffffff", "#1c2024", 0.3),
     }
 
 
@@ -128,7 +132,14 @@ def dark_palette(utility: Utility) -> dict[str, str]:
         "--gp-danger": text("#ff9b8f"),
         "--gp-ok": text("#86d9a0"),
         "--gp-warn": text("#f5c06a"),
+        "--gp-chart-text": text("#c3cad2"),
+        "--gp-chart-grid": mix(surface, "#ffffff", 0.1),
+        "--gp-chart-axis": mix(surface, "#ffffff", 0.3),
     }
+
+
+# A chart's grid lines: visible, yet well below its labels (contrast on the panel, both modes).
+CHART_GRID_CONTRAST = (1.1, 1.6)
 
 
 def stylesheet(utility: Utility) -> str:
