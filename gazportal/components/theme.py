@@ -173,6 +173,8 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
   font-weight:500;line-height:1;padding:.6rem .8rem;min-height:2.25rem;border-radius:999px;cursor:pointer;
   white-space:nowrap;overflow-wrap:normal}
 .gp-lang-btn:hover{background:var(--gp-tint-strong)}
+.gp-lang-short{display:none}
+@media (max-width:35.99rem){.gp-lang-full{display:none}.gp-lang-short{display:inline}.gp-lang-list{flex-wrap:nowrap}}
 .gp-lang-btn[aria-pressed="true"]{background:var(--gp-hero);color:var(--gp-on-hero);font-weight:600}
 .gp-lang-btn:focus-visible,.gp-page a:focus-visible{outline:3px solid var(--gp-accent);outline-offset:2px}
 .gp-main{flex:1}

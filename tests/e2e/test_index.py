@@ -67,6 +67,11 @@ def test_index_in_every_language(portal, browser, axe_source, screenshots, devic
             assert width[0] <= width[1], f"{lang}: the page scrolls sideways ({width[0]} > {width[1]} px)"
             heights = buttons.evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
             assert max(heights) < 48, f"{lang}: a language button wraps its name ({heights})"
+            # issue 14 point 20: the switch takes one row of the header, on a 390 px phone too
+            tops = buttons.evaluate_all("bs => bs.map(b => Math.round(b.getBoundingClientRect().top))")
+            assert len(set(tops)) == 1, f"{lang}: the language switch takes {len(set(tops))} rows ({tops})"
+            names = buttons.evaluate_all("bs => bs.map(b => b.getAttribute('aria-label'))")
+            assert names == [i18n.t(f"lang.{code}", code) for code in utility.languages]
             check_and_shoot(page, axe_source, screenshots / f"{utility.id}-index-{lang}-{device}.png")
         assert not errors, errors
     finally:
