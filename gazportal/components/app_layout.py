@@ -21,6 +21,7 @@ NAV = (
     ("profile", "/profile", "user-round", "nav.profile"),
     ("password", "/password", "key-round", "nav.password"),
     ("contacts", "/contacts", "phone", "nav.contacts"),
+    ("messages", "/messages", "inbox", "nav.messages"),  # "My messages" (issue 14 point 20)
 )
 
 

@@ -222,7 +222,7 @@ def _message_item(m) -> rx.Component:
 
 def messages_page() -> rx.Component:
     return app_layout(
-        "contacts",  # one tab for contacts and messages: the phone's tab bar has little room
+        "messages",  # on a phone under "More": the tab bar has little room
         rx.el.style(PAGE_CSS),
         page_title(
             "messages.list.title",

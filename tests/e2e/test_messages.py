@@ -99,9 +99,10 @@ def test_contacts_and_messages(portal, browser, axe_source, screenshots, device)
             check_page(page, axe_source, screenshots, utility, "contacts", lang_, device)
         switch_lang(page, lang)
 
-        # My messages: the one just sent, with its status.
-        page.locator("#msg-my-link").click()
+        # My messages, from the navigation (on a phone under "More"): the one just sent, with its status.
+        nav_to(page, "messages")
         expect(page).to_have_url(re.compile(r"/messages$"))
+        expect(page.locator("[data-nav=messages][aria-current=page]").first).to_be_attached()
         item = page.locator("[data-message]")
         expect(item).to_have_count(1)
         expect(item).to_contain_text(subject)
