@@ -114,7 +114,8 @@ def busy_form(state: Any, name: str, handler: Any, *children: rx.Component, labe
     """A form with "please wait": ``children``, then its submit button (a spinner while ``state.busy``
     is ``name``) and, for a create form, the submission id. Its submit chain is
     ``[state.begin(name), handler]``; what was typed stays after a submit, and the form is emptied
-    when ``key`` (an int var) changes."""
+    when ``key`` (an int var) changes. The browser's own validation is off (``novalidate``):
+    required and malformed fields get the portal's translated messages from the server."""
     return rx.el.form(
         *children,
         rx.el.div(button(label, icon=icon, type="submit", loading=state.busy == name, **button_attrs),
@@ -122,6 +123,9 @@ def busy_form(state: Any, name: str, handler: Any, *children: rx.Component, labe
         *([submission_input(state)] if creates else []),
         on_submit=[state.begin(name), handler],
         reset_on_submit=False,
+        # the server checks every field and says what is wrong in the page's language; the
+        # browser's own bubbles (in the browser's language, one at a time) would stop it first
+        no_validate=True,
         key=key.to_string(),
         class_name="gp-form",
         id=id,

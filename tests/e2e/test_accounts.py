@@ -132,6 +132,11 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
         nav_to(page, "profile")
         expect(page).to_have_url(re.compile(r"/profile$"))
         expect(page.locator("#prof-surname")).to_have_value("Тестова")
+        # a required field left empty: the portal's translated message, not the browser's bubble
+        page.locator("#prof-surname").fill("")
+        page.locator("#profile-form button[type=submit]").click()
+        expect(page.locator("#prof-surname")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#prof-surname-err")).not_to_be_empty()
         page.locator("#prof-surname").fill("Новикова")
         page.locator("#prof-birth_date").fill("1990-05-17")
         page.locator("#profile-form button[type=submit]").click()
