@@ -40,6 +40,7 @@ import contextvars
 import functools
 import inspect
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -65,6 +66,32 @@ MAX_KEYS = 50  # a form of ours has fewer fields
 SUBMISSION = "submission"  # the form field that carries a create form's submission id
 FORM_ENTRIES_KEY = "__reflex_form_data__"
 SIGNIN_ROUTE = "/signin"
+# Where a sign-in may lead back to (issue 14 point 18): a path of this site — "/" then letters,
+# digits, "-", "_" and single "/" (no "//", no backslash, no scheme, no "%") — with an optional
+# plain query; never a guest page (a loop back to sign-in).
+_NEXT = re.compile(r"(/[A-Za-z0-9_-]+)+(\?[A-Za-z0-9_=&.-]{0,200})?")
+_NOT_NEXT = frozenset({"/signin", "/register", "/confirm", "/recover", "/reset", "/email-undo", "/confirm-email"})
+
+
+def safe_next(value: Any) -> str | None:
+    """``value`` when it is a same-origin path a sign-in may lead back to (:data:`_NEXT`, at most
+    250 characters, not a guest page), else None. The page opens it with
+    ``window.location.replace``, so anything that could leave the site is refused here."""
+    if not isinstance(value, str) or len(value) > 250 or _NEXT.fullmatch(value) is None:
+        return None
+    return None if value.split("?", 1)[0] in _NOT_NEXT else value
+
+
+def signin_route_for(url: Any) -> str:
+    """/signin, with ``?next=`` the page ``url`` (a ReflexURL) when a sign-in may lead back to it."""
+    from urllib.parse import urlencode
+
+    path = getattr(url, "path", "") or ""
+    query = getattr(url, "query", "") or ""
+    nxt = safe_next(path + (f"?{query}" if query else ""))
+    return f"{SIGNIN_ROUTE}?{urlencode({'next': nxt})}" if nxt else SIGNIN_ROUTE
+
+
 
 _DECL = "_gazportal_contract"
 
@@ -507,7 +534,7 @@ class _Frame:
         user = await resolve_user(state)
         if user is None and self.decl.access != PUBLIC:
             log.info("%s needs a signed-in user; none", self.name)
-            return _STOP, rx.redirect(SIGNIN_ROUTE)
+            return _STOP, rx.redirect(signin_route_for(getattr(getattr(state, "router", None), "url", None)))
         ctx = Ctx(user=user, lang=await language(state), now=datetime.now(UTC), source=resolve_source(state))
         if self.decl.creates and not await _take_submission(state, clean, self.name):
             return _STOP, None

@@ -46,7 +46,8 @@ from gazportal.state.contract import (
     remember_resolved,
 )
 from gazportal.state.i18n import I18nState
-from gazportal.state.session import SIGNIN_ROUTE, settle_owner, source_of, user_for
+from gazportal.state.contract import signin_route_for
+from gazportal.state.session import settle_owner, source_of, user_for
 
 log = logging.getLogger("gazportal.gate")
 
@@ -223,7 +224,8 @@ class EventGate(Middleware):
             target = target_of(name)
             if target is not None:
                 _lower_busy(await root.get_state(target[0]))
-            return await _answer(root, rx.redirect(SIGNIN_ROUTE))
+            return await _answer(root, rx.redirect(signin_route_for(getattr(getattr(root, "router", None), "url",
+                                                                                None))))
         return None
 
     async def _refuse_form(self, root: BaseState, name: str) -> StateUpdate:

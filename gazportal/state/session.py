@@ -29,18 +29,15 @@ from gazportal.db import get_engine
 from gazportal.models._base import utcnow
 from gazportal.services import auth, throttle
 from gazportal.services.auth import handoff as session_handoff
-from gazportal.state.contract import PUBLIC, Ctx, handler
+from gazportal.state.contract import SIGNIN_ROUTE, PUBLIC, Ctx, handler, signin_route_for
 from gazportal.web import client
 
 # What a token from auth.sign_in looks like (token_urlsafe); anything else is not looked up.
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,128}")
 
-SIGNIN_ROUTE = "/signin"
 HOME_ROUTE = "/accounts"
 SESSION_ENDPOINT = "/_gp/session"
 SIGNOUT_ENDPOINT = "/_gp/signout"
-
-
 class NotSignedIn(Exception):
     """No valid session: none given, unknown, revoked, or timed out."""
 
@@ -184,5 +181,8 @@ class SessionState(rx.State):
     @rx.event
     @handler(PUBLIC)
     def require_user(self, ctx: Ctx):
-        """on_load of pages for signed-in users: a visitor without a session goes to /signin."""
-        return rx.redirect(SIGNIN_ROUTE, replace=True) if ctx.user is None else None
+        """on_load of pages for signed-in users: a visitor without a session goes to /signin, which
+        leads back here after the sign-in (``?next=``)."""
+        if ctx.user is not None:
+            return None
+        return rx.redirect(signin_route_for(self.router.url if self.router else None), replace=True)

@@ -22,6 +22,7 @@ from gazportal.state.auth_forms import AuthFormState
 from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, utility
 from gazportal.state.i18n import adopt_user_language
 from gazportal.state.register import CAPTCHA_FIELD, RESET_WIDGET
+from gazportal.state.contract import safe_next
 from gazportal.state.session import HOME_ROUTE, hand_over, start_script
 
 LOCKED_KEY = "errors.sign_in_locked"
@@ -68,7 +69,8 @@ class SignInState(AuthFormState):
         user, code = await call(hand_over, result.token)
         if user is not None:
             await adopt_user_language(self, user.language)  # the language saved in the profile
-        yield start_script(code, HOME_ROUTE)
+        wanted = self.router.url.query_parameters.get("next") if self.router else None
+        yield start_script(code, safe_next(wanted) or HOME_ROUTE)  # back where they were going
 
     @rx.event
     @handler(PUBLIC)

@@ -180,7 +180,7 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
         finally:
             engine.dispose()
         page.goto(portal.url + "/accounts")  # back to a signed-in page: not any more
-        expect(page).to_have_url(re.compile(r"/signin$"))
+        expect(page).to_have_url(re.compile(r"/signin\?next=%2Faccounts$"))
     finally:
         context.close()
 

@@ -133,6 +133,37 @@ async def test_sign_in_hands_the_session_to_the_cookie_and_goes_to_the_accounts(
         assert db.exec(select(AuthSession).where(AuthSession.token_hash == claimed.token)).first() is None
 
 
+NEXT_CASES = [
+    ("/statistics?account=3&year=2025", "/statistics?account=3&year=2025"), ("/dashboard", "/dashboard"),
+    ("//evil.example", "/accounts"), ("/\\evil.example", "/accounts"), ("https://evil.example/x", "/accounts"),
+    ("javascript:alert(1)", "/accounts"), ("/%2F%2Fevil.example", "/accounts"), ("/signin", "/accounts"),
+    ("/dashboard?x=<b>", "/accounts"), ("/" + "a" * 300, "/accounts"),
+]
+
+
+@pytest.mark.parametrize("wanted,lands", NEXT_CASES)
+async def test_sign_in_leads_back_where_the_customer_was_going_on_this_site_only(app_db, wanted, lands):
+    """Issue 14 point 18: a deep link kept through the sign-in; anything that could leave the site
+    (or loop back to a guest page) lands on the accounts instead."""
+    from urllib.parse import urlencode
+
+    from gazportal.state.signin import SignInState
+
+    make_user(app_db)
+    (s,) = await states(SignInState, url="https://portal.example/signin?" + urlencode({"next": wanted}))
+    out = await drain(s.submit({"login": "Anna@Example.KZ", "password": PASSWORD}))
+    assert opened(out) == [lands]
+
+
+async def test_a_signed_in_page_sends_a_visitor_to_sign_in_with_the_way_back(app_db):
+    from gazportal.state.session import SessionState
+
+    (s,) = await states(SessionState, url="https://portal.example/statistics?account=7")
+    assert redirects([await s.require_user()]) == ["/signin?next=%2Fstatistics%3Faccount%3D7"]
+    (s,) = await states(SessionState, url="https://portal.example/accounts")
+    assert redirects([await s.require_user()]) == ["/signin?next=%2Faccounts"]
+
+
 async def test_a_hand_over_code_is_single_use_and_short_lived(app_db):
     from gazportal.services.auth import handoff as session_handoff
     from gazportal.state.signin import SignInState
