@@ -23,6 +23,8 @@ class AuthSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)  # absolute end
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # why it was revoked (issue 14 point 19): signed_out | password_changed | email_changed
+    end_reason: str | None = Field(default=None, max_length=20)
     user_agent: str = Field(default="", max_length=300)
 
 

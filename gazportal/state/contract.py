@@ -82,14 +82,28 @@ def safe_next(value: Any) -> str | None:
     return None if value.split("?", 1)[0] in _NOT_NEXT else value
 
 
-def signin_route_for(url: Any) -> str:
-    """/signin, with ``?next=`` the page ``url`` (a ReflexURL) when a sign-in may lead back to it."""
+async def _signin_route(state: Any) -> str:
+    """Where a page whose session is gone sends the browser: /signin with the way back and why."""
+    from gazportal.state.session import end_reason_of  # the session module builds on this one
+
+    router = getattr(state, "router", None)
+    return signin_route_for(getattr(router, "url", None), await end_reason_of(getattr(state, "router_data", None)))
+
+
+def signin_route_for(url: Any, why: str | None = None) -> str:
+    """/signin, with ``?next=`` the page ``url`` (a ReflexURL) when a sign-in may lead back to it,
+    and ``why=`` the reason the session ended (``auth.END_REASONS``), which the page says."""
     from urllib.parse import urlencode
 
     path = getattr(url, "path", "") or ""
     query = getattr(url, "query", "") or ""
+    params = {}
     nxt = safe_next(path + (f"?{query}" if query else ""))
-    return f"{SIGNIN_ROUTE}?{urlencode({'next': nxt})}" if nxt else SIGNIN_ROUTE
+    if nxt:
+        params["next"] = nxt
+    if why:
+        params["why"] = why
+    return f"{SIGNIN_ROUTE}?{urlencode(params)}" if params else SIGNIN_ROUTE
 
 
 
@@ -534,7 +548,7 @@ class _Frame:
         user = await resolve_user(state)
         if user is None and self.decl.access != PUBLIC:
             log.info("%s needs a signed-in user; none", self.name)
-            return _STOP, rx.redirect(signin_route_for(getattr(getattr(state, "router", None), "url", None)))
+            return _STOP, rx.redirect(await _signin_route(state))
         ctx = Ctx(user=user, lang=await language(state), now=datetime.now(UTC), source=resolve_source(state))
         if self.decl.creates and not await _take_submission(state, clean, self.name):
             return _STOP, None

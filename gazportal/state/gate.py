@@ -47,7 +47,7 @@ from gazportal.state.contract import (
 )
 from gazportal.state.i18n import I18nState
 from gazportal.state.contract import signin_route_for
-from gazportal.state.session import settle_owner, source_of, user_for
+from gazportal.state.session import end_reason_of, settle_owner, source_of, user_for
 
 log = logging.getLogger("gazportal.gate")
 
@@ -224,8 +224,9 @@ class EventGate(Middleware):
             target = target_of(name)
             if target is not None:
                 _lower_busy(await root.get_state(target[0]))
+            why = await end_reason_of(router_data)
             return await _answer(root, rx.redirect(signin_route_for(getattr(getattr(root, "router", None), "url",
-                                                                                None))))
+                                                                                None), why)))
         return None
 
     async def _refuse_form(self, root: BaseState, name: str) -> StateUpdate:

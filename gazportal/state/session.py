@@ -61,6 +61,15 @@ def token_of(router_data: Any) -> str | None:
     return token_from_cookie_header(cookie_header_of(router_data))
 
 
+async def end_reason_of(router_data: Any) -> str | None:
+    """Why the session named by the connection's cookie ended (``auth.session_end``), or None
+    (no cookie, an unknown token, a live session). Read only on the way to the sign-in page."""
+    token = token_of(router_data)
+    if token is None:
+        return None
+    return await asyncio.to_thread(auth.session_end, get_engine(), token, now=utcnow())
+
+
 def source_of(router_data: Any) -> throttle.Source:
     """Who sent an event (``services.throttle.Source``): the device cookie of the connection and
     the client address the guard found for it (``web/client.py``); what the browser says in an
@@ -141,7 +150,7 @@ def sign_out_script() -> Any:
     """The browser's half of a sign-out: the answer clears the cookie; then the sign-in page."""
     return rx.call_script(
         f"fetch({json.dumps(SIGNOUT_ENDPOINT)}, {{method: 'POST', credentials: 'same-origin'}})"
-        f".finally(() => window.location.replace({json.dumps(SIGNIN_ROUTE)}))"
+        f".finally(() => window.location.replace({json.dumps(SIGNIN_ROUTE + '?why=signed_out')}))"
     )
 
 
@@ -180,9 +189,10 @@ class SessionState(rx.State):
 
     @rx.event
     @handler(PUBLIC)
-    def require_user(self, ctx: Ctx):
+    async def require_user(self, ctx: Ctx):
         """on_load of pages for signed-in users: a visitor without a session goes to /signin, which
         leads back here after the sign-in (``?next=``)."""
         if ctx.user is not None:
             return None
-        return rx.redirect(signin_route_for(self.router.url if self.router else None), replace=True)
+        why = await end_reason_of(self.router_data)
+        return rx.redirect(signin_route_for(self.router.url if self.router else None, why), replace=True)

@@ -74,9 +74,13 @@ class SignInState(AuthFormState):
 
     @rx.event
     @handler(PUBLIC)
-    def clear(self, ctx: Ctx):
-        """on_load: a fresh form."""
+    async def clear(self, ctx: Ctx):
+        """on_load: a fresh form; with ``?why=`` (a session that ended: signed out, password or
+        e-mail changed elsewhere, timed out) the page says why (issue 14 point 19)."""
         self._reset_messages()
+        why = self.router.url.query_parameters.get("why") if self.router else None
+        if why in auth.END_REASONS:
+            self.notice = await self._say(f"auth.ended.{why}")
         self.locked = self.not_confirmed = self.captcha_required = False
         self.challenge = ""
         self.busy = False

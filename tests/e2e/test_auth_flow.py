@@ -170,7 +170,8 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
 
         # Sign out (the signed-in pages' navigation calls SessionState.sign_out).
         nav_to(page, "sign_out")
-        expect(page).to_have_url(re.compile(r"/signin$"))
+        expect(page).to_have_url(re.compile(r"/signin\?why=signed_out$"))
+        expect(page.locator("#signin-ended")).to_have_text(t("auth.ended.signed_out", lang))  # says why
         from gazportal.db import make_engine
         from gazportal.services import auth
 

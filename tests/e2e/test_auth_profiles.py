@@ -381,7 +381,7 @@ def test_kremenchukgaz_phone_sms_code_sign_in_and_recovery(portal, browser, axe_
         page.locator("#signin-submit").click()
         expect(page).to_have_url(re.compile(r"/accounts/?$"))
         nav_to(page, "sign_out")
-        expect(page).to_have_url(re.compile(r"/signin/?$"))
+        expect(page).to_have_url(re.compile(r"/signin/?\?why=signed_out$"))
 
         # 4. Recovery by SMS code.
         page.goto(portal.url + "/recover")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from gazportal.services.i18n import format_quantity
 from gazportal.settings import load_utility
 from helpers import (
     PASSWORD,
@@ -206,7 +207,9 @@ def test_a_new_customer_from_sign_up_to_sign_out(whole_month_portal, browser, ax
         page.locator(f"#rd-submit-{mid}").click()
         expect(result).to_have_attribute("data-kind", "ok")
         expect(result).to_contain_text(new_value)
-        expect(page.locator(f"[data-meter='{added.serial}'] tbody tr").first).to_contain_text(new_value)
+        # the history shows the reading as numbers are written in the page's language, with its unit
+        expect(page.locator(f"[data-meter='{added.serial}'] tbody tr").first).to_contain_text(
+            format_quantity(added.last_value + 3, lang))
         expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=TIMEOUT)
         shot("reading-accepted")
 
@@ -243,7 +246,7 @@ def test_a_new_customer_from_sign_up_to_sign_out(whole_month_portal, browser, ax
 
         # 9. Sign out: back to sign-in, the signed-in pages closed.
         nav_to(page, "sign_out")
-        expect(page).to_have_url(re.compile(r"/signin/?$"))
+        expect(page).to_have_url(re.compile(r"/signin/?\?why=signed_out$"))
         page.goto(portal.url + "/dashboard")
         expect(page).to_have_url(re.compile(r"/signin"))
         assert not errors, errors

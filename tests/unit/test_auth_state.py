@@ -311,7 +311,7 @@ async def test_guest_pages_send_a_signed_in_user_on(app_db):
     auth.sign_out(app_db, signed.token, now=utcnow())
     (sess,) = await states(SessionState, token=signed.token)
     assert redirects(await drain(sess.load_guest())) == []
-    assert redirects(await drain(sess.require_user())) == ["/signin"]
+    assert redirects(await drain(sess.require_user())) == ["/signin?why=signed_out"]
 
 
 # --- registration, confirmation, recovery -------------------------------------------------------
@@ -477,3 +477,48 @@ async def test_a_repeated_registration_submit_registers_once(app_db):
     del no_id["submission"]
     await drain(r.submit(no_id))  # no submission id at all: refused as not from the page
     assert not r.done
+
+
+# --- issue 14 point 19: a session that ends says why ---------------------------------------------
+
+
+async def test_a_page_whose_session_ended_says_why_on_the_sign_in_page(app_db):
+    from datetime import timedelta
+
+    from gazportal.settings import get_settings
+    from gazportal.state.session import SessionState
+    from gazportal.state.signin import SignInState
+
+    uid = make_user(app_db)
+    now = utcnow()
+
+    def signed():
+        return auth.sign_in(app_db, _utility(), LOGIN, PASSWORD, remember=False, now=now).token
+
+    async def why(token):
+        (s,) = await states(SessionState, token=token, url="https://portal.example/statistics")
+        (path,) = redirects([await s.require_user()])
+        return path
+
+    assert auth.session_end(app_db, "x" * 43) is None  # no such session: nothing to say
+    live = signed()
+    assert auth.session_end(app_db, live, now=now) is None
+    auth.sign_out(app_db, live, now=now)
+    assert auth.session_end(app_db, live, now=now) == "signed_out"
+    assert await why(live) == "/signin?next=%2Fstatistics&why=signed_out"
+    other, mine = signed(), signed()
+    me = auth.resolve_session(app_db, mine, now=now)
+    auth.change_password(app_db, _utility(), uid, PASSWORD, "Brand-New-Lantern-7", "Brand-New-Lantern-7", now=now,
+                         keep_session_id=me.session_id)
+    assert auth.session_end(app_db, other, now=now) == "password_changed"
+    assert auth.session_end(app_db, mine, now=now) is None  # the session that changed it goes on
+    idle = get_settings().session_idle_minutes
+    assert auth.session_end(app_db, mine, now=now + timedelta(minutes=idle + 1)) == "timed_out"
+    # the sign-in page says it, in the page's language; an unknown reason says nothing
+    for reason in auth.END_REASONS:
+        (page,) = await states(SignInState, url=f"https://portal.example/signin?why={reason}")
+        await page.clear()
+        assert page.notice == en(f"auth.ended.{reason}")
+    (page,) = await states(SignInState, url="https://portal.example/signin?why=<script>")
+    await page.clear()
+    assert page.notice == ""

@@ -4,6 +4,8 @@ on every event. Driven with crafted events, as an attacker speaking Reflex's pro
 them."""
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import logging
 import math
 import secrets
@@ -87,7 +89,11 @@ async def run(event_name: Any, payload: Any = None, *, token: str = "", root: St
 
 
 def redirected_to_signin(update: StateUpdate | None) -> bool:
-    return update is not None and any(e.name == "_redirect" and e.payload["path"] == "/signin" for e in update.events)
+    """The answer sends the browser to /signin (with the reason its session ended, if it had one)."""
+    return update is not None and any(
+        e.name == "_redirect" and e.payload["path"].split("?")[0] == "/signin"
+        and set(parse_qs(e.payload["path"].partition("?")[2])) <= {"why", "next"}
+        for e in update.events)
 
 
 # --- declarations -------------------------------------------------------------------------------

@@ -41,8 +41,8 @@ from gazportal.services.auth.registration import (
     purge_unconfirmed, register, resend_confirmation,
 )
 from gazportal.services.auth.sessions import (
-    SIGN_IN_SCOPE, SessionUser, SignIn, open_session, resolve_session, revoke_other_sessions, session_token_hash,
-    sign_in, sign_in_limits, sign_out,
+    END_REASONS, SIGN_IN_SCOPE, SessionUser, SignIn, open_session, resolve_session, revoke_other_sessions,
+    session_end, session_token_hash, sign_in, sign_in_limits, sign_out,
 )
 from gazportal.services.auth.user_profile import (
     PROFILE_FIELDS, EmailUndone, UserProfile, confirm_email_change, get_user_profile, undo_email_change,
@@ -57,6 +57,6 @@ __all__ = [
     "RegistrationOutcome", "SecretRefused", "SessionUser", "SignIn", "SignInRefused", "UserProfile",
     "change_password", "confirm_code", "confirm_email_change", "confirm_link", "get_user_profile", "open_session",
     "purge_unconfirmed", "register", "request_reset", "resend_confirmation", "reset_password_with_code",
-    "reset_password_with_link", "resolve_session", "revoke_other_sessions", "session_token_hash", "sign_in",
+    "reset_password_with_link", "resolve_session", "session_end", "END_REASONS", "revoke_other_sessions", "session_token_hash", "sign_in",
     "SIGN_IN_SCOPE", "sign_in_limits", "sign_out", "undo_email_change", "update_user_profile", "verify_current_password",
 ]

@@ -117,7 +117,7 @@ def reset_password_with_link(engine: "Engine", utility: "Utility", token: Any, p
         _set_password(session, s, utility, user, new_hash, now)
         if not user.is_active:  # the link proves the address like a confirmation link
             _activate(user, "email")
-        _revoke(session, user.id, now)
+        _revoke(session, user.id, now, reason="password_changed")
         return user.id
 
 
@@ -138,7 +138,7 @@ def reset_password_with_code(engine: "Engine", utility: "Utility", login: Any, c
         if not user.is_active:
             _activate(user, "sms")
         assert user.id is not None  # a stored user
-        _revoke(session, user.id, now)
+        _revoke(session, user.id, now, reason="password_changed")
         return user.id
 
     return _check_code(engine, s, user_id, "reset", code, now, ok)
@@ -177,7 +177,7 @@ def change_password(engine: "Engine", utility: "Utility", user_id: Any, current:
         if user.password_hash != stored:  # changed meanwhile by another session
             raise FormErrors({"current": Notice("errors.current_password_wrong")})
         _set_password(session, s, utility, user, new_hash, now)
-        _revoke(session, user_id, now, keep)
+        _revoke(session, user_id, now, keep, reason="password_changed")
         _tell_password_changed(session, s, utility, user)
     _send_queued(session)
 

@@ -254,21 +254,44 @@ def sign_out(engine: "Engine", token: Any, *, now: datetime | None = None,
     with write_session(engine) as session:
         session.execute(sa.update(AuthSession).where(
             col(AuthSession.token_hash) == _token_hash(s, "session", clean), col(AuthSession.revoked_at).is_(None),
-        ).values(revoked_at=now))
+        ).values(revoked_at=now, end_reason="signed_out"))
+
+
+END_REASONS = ("signed_out", "password_changed", "email_changed", "timed_out")
+
+
+def session_end(engine: "Engine", token: Any, *, now: datetime | None = None,
+                settings: "Settings | None" = None) -> str | None:
+    """Why the session of ``token`` is over — one of :data:`END_REASONS` — or None for a token
+    that names no session (or a live one). What the sign-in page tells a customer whose page
+    suddenly asks them to sign in (issue 14 point 19)."""
+    s = _settings(settings)
+    now = _now(now)
+    with read_session(engine) as session:
+        row = _session_row(session, s, token)
+        if row is None:
+            return None
+        if row.revoked_at is not None:
+            return row.end_reason if row.end_reason in END_REASONS else "signed_out"
+        idle = timedelta(days=s.session_remember_days) if row.remember else timedelta(minutes=s.session_idle_minutes)
+        if now >= row.expires_at or now - row.last_seen_at > idle:
+            return "timed_out"
+    return None
 
 
 def revoke_other_sessions(engine: "Engine", user_id: Any, keep_session_id: Any, *,
-                          now: datetime | None = None) -> int:
-    """Revoke every live session of the user but ``keep_session_id``; returns how many."""
+                          now: datetime | None = None, reason: str = "signed_out") -> int:
+    """Revoke every live session of the user but ``keep_session_id`` (``reason``: one of
+    :data:`END_REASONS`); returns how many."""
     now = _now(now)
     user_id = require_id(user_id)
     keep = keep_session_id if isinstance(keep_session_id, int) and not isinstance(keep_session_id, bool) else -1
     with write_session(engine) as session:
-        return _revoke(session, user_id, now, keep)
+        return _revoke(session, user_id, now, keep, reason=reason)
 
 
-def _revoke(session: Session, user_id: int, now: datetime, keep: int = -1) -> int:
+def _revoke(session: Session, user_id: int, now: datetime, keep: int = -1, *, reason: str = "signed_out") -> int:
     result = session.exec(sa.update(AuthSession).where(
         col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None), col(AuthSession.id) != keep,
-    ).values(revoked_at=now))
+    ).values(revoked_at=now, end_reason=reason))
     return result.rowcount or 0

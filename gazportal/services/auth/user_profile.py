@@ -298,7 +298,8 @@ def confirm_email_change(engine: "Engine", token: Any, *, now: datetime | None =
             user.email = new_email
             user.email_verified = True
             session.add(user)
-            _revoke(session, user.id, now, row.session_id if row.session_id is not None else -1)
+            _revoke(session, user.id, now, row.session_id if row.session_id is not None else -1,
+                    reason="email_changed")
             if old_email:
                 _tell(session, s, s.utility, user, old_email, "email_changed", new=_mask_email(new_email),
                       undo=undo, days=EMAIL_UNDO_TTL.days)
@@ -349,6 +350,6 @@ def undo_email_change(engine: "Engine", token: Any, *, now: datetime | None = No
         user.email, user.email_verified = old_email, True
         user.password_hash = "!" + _secrets.token_hex(16)  # no password works until a new one is chosen
         session.add(user)
-        _revoke(session, user.id, now)
+        _revoke(session, user.id, now, reason="email_changed")
         reset = _issue_link(session, s, user.id, "reset", RESET_LINK_TTL, now)
         return EmailUndone(user_id=user.id, email=old_email, undone=undone, reset_token=reset)
