@@ -112,6 +112,11 @@ def _live(m) -> rx.Component:
             ),
         ),
         rx.cond(
+            has & (S.live[mid].note != ""),
+            rx.el.p(rx.icon("info", size=16, aria_hidden="true"), rx.el.span(S.live[mid].note),
+                    class_name="gp-dash-note", id="note-live-" + mid),
+        ),
+        rx.cond(
             has & (S.live[mid].kind == "warning"),
             rx.fragment(
                 rx.el.p(S.live[mid].ok, class_name="gp-hint"),
@@ -276,6 +281,8 @@ DASH_CSS = """
 .gp-dash-live[data-kind="ok"]{color:var(--gp-ok)}
 .gp-dash-live[data-kind="error"]{color:var(--gp-error)}
 .gp-dash-live[data-kind="warning"]{color:var(--gp-warn)}
+.gp-dash-note{margin:0;display:flex;gap:.4rem;align-items:flex-start;font-size:.9375rem;color:var(--gp-muted)}
+.gp-dash-note svg{flex:none;margin-top:.15rem}
 .gp-dash-confirm{display:flex;gap:.55rem;align-items:center;font-weight:600;min-height:2.75rem;cursor:pointer}
 .gp-check{width:1.35rem;height:1.35rem;flex:none}
 @media (min-width:48rem){.gp-dash-dl{grid-template-columns:repeat(2,minmax(0,1fr))}}

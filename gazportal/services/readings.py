@@ -3,7 +3,10 @@ concurrency, record staff readings, and read a meter's history.
 
 The rules (SPEC "Meter readings"; every refusal says why, with values a customer can read):
 
-* the reading is ASCII digits only (surrounding whitespace is ignored, leading zeros are fine);
+* the reading is a whole number as the meter shows it, read by ``numerals.read_counter`` (digit
+  groups with any space, digits of one script; surrounding whitespace is ignored, leading zeros
+  are fine); decimals typed after ``,`` or ``.`` (the red drums) are not counted, and the check's
+  ``note`` says so;
 * it fits the meter's counter: ``value <= 10**meter.digits - 1``;
 * it is not below the **base**: the latest reading of the meter that is not a customer submission
   of the current period. A second submission in a month corrects the first, so it may be lower
@@ -24,7 +27,6 @@ from __future__ import annotations
 
 import calendar
 import random
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,7 +42,7 @@ from sqlmodel import Session, col, select
 from gazportal.db import write_session
 from gazportal.models import Meter, Reading
 from gazportal.models._base import stored_id
-from gazportal.services import periods
+from gazportal.services import numerals, periods
 from gazportal.services.errors import DomainError, InvalidInput, NotFound, Notice
 from gazportal.services.ids import INT_MAX, require_id
 from gazportal.services.tariffs import Calculation, NoTariff, calculate, tariff_at
@@ -64,7 +66,6 @@ MAX_ATTEMPTS = 5
 _RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
 _SLOT_CONSTRAINT = "uq_reading_meter_period_slot"
 
-_DIGITS = re.compile(r"[0-9]+")
 _VOLUME_PLACES = Decimal("0.001")
 
 T = TypeVar("T")
@@ -101,6 +102,7 @@ class ReadingCheck:
     period: str  # the period a reading made now belongs to
     error: Notice | None
     warning: Notice | None  # needs the customer's confirmation; only when there is no error
+    note: Notice | None  # said next to the result: typed decimals were not counted
     value: int | None  # the parsed reading (None when not given or not readable)
     volume: int | None  # value - base (None without a value or without a base)
     base_value: int | None  # what the reading may not be below (None: first reading of the meter)
@@ -199,41 +201,50 @@ def submissions_limit(utility: Utility) -> int:
 
 
 def parse_reading(raw: Any, digits: int) -> int:
-    """The reading typed by a customer as an int, or ReadingRefused saying why not.
+    """The reading typed by a customer as an int (whole units), or ReadingRefused saying why not.
 
-    Accepts a str of ASCII digits (surrounding whitespace ignored, leading zeros fine) or a
-    plain non-negative int; refuses everything else (None, bool, float, '12.5', '-3', '١٢٣', ...).
+    Accepts a str read by :func:`numerals.read_counter` (digit groups with any space, decimal
+    drums after ``,`` or ``.`` dropped, digits of one script: ``'12 345'``, ``'123,4'``,
+    ``'１２３'``) or a plain non-negative int; refuses everything else (None, bool, float,
+    ``'-3'``, ``'12 3'``, ``'²'``, ...).
+    A check (:func:`check_reading`) also says, in its ``note``, that decimals were not counted.
     """
-    value, error = _parse(raw, digits)
+    value, error, _note = _parse(raw, digits)
     if error is not None:
         raise ReadingRefused(error.key, **error.params)
     assert value is not None  # _parse gives a value or an error
     return value
 
 
-def _parse(raw: Any, digits: int) -> tuple[int | None, Notice | None]:
+def _parse(raw: Any, digits: int) -> tuple[int | None, Notice | None, Notice | None]:
+    """(value, error, note): the note says that typed decimals were not counted."""
     cap = 10**digits - 1
     too_big = Notice("errors.reading_above_capacity", {"max": cap, "digits": digits})
     not_digits = Notice("errors.reading_not_digits", {"digits": digits})
     if raw is None:
-        return None, Notice("errors.reading_required")
+        return None, Notice("errors.reading_required"), None
     if isinstance(raw, bool):
-        return None, not_digits
+        return None, not_digits, None
     if isinstance(raw, int):
         if raw < 0:
-            return None, not_digits
-        return (None, too_big) if raw > cap else (raw, None)
+            return None, not_digits, None
+        return (None, too_big, None) if raw > cap else (raw, None, None)
     if not isinstance(raw, str):
-        return None, not_digits
-    text = raw.strip()
-    if not text:
-        return None, Notice("errors.reading_required")
-    if not _DIGITS.fullmatch(text):
-        return None, not_digits
-    significant = text.lstrip("0") or "0"
+        return None, not_digits, None
+    try:
+        typed = numerals.read_counter(raw)
+    except numerals.NotANumber as e:
+        if e.problem == "empty":
+            return None, Notice("errors.reading_required"), None
+        if e.problem == "groups":
+            return None, Notice("errors.reading_groups", {"digits": digits}), None
+        return None, not_digits, None
+    significant = typed.significant
     if len(significant) > digits:  # decided before int(): a huge string never becomes an int
-        return None, too_big
-    return int(significant), None
+        return None, too_big, None
+    value = int(significant)
+    note = Notice("notes.reading_decimals", {"value": value}) if typed.fraction else None
+    return value, None, note
 
 
 def _require_aware(moment: Any, name: str) -> None:
@@ -371,8 +382,9 @@ def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: d
     cost: Decimal | None = None
     calc: Calculation | None = None
     warning: Notice | None = None
+    note: Notice | None = None
     if parse:
-        value, value_error = _parse(raw, meter.digits)
+        value, value_error, note = _parse(raw, meter.digits)
     if value is not None:  # parsed: _parse gives a value or an error
         if value_error is None and base is not None and value < base.value:
             assert base_date is not None  # base's
@@ -416,6 +428,7 @@ def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: d
         period=period,
         error=error,
         warning=None if error else warning,
+        note=note,
         value=value,
         volume=volume,
         base_value=base.value if base else None,
@@ -538,7 +551,7 @@ def submit_reading(
 def _record(session: Session, utility: Utility, meter_id: Any, value: Any, source: str, taken_at: datetime,
             user_id: int | None) -> Reading:
     meter = _load_meter(session, meter_id, None, lock=True)
-    parsed, error = _parse(value, meter.digits)
+    parsed, error, _note = _parse(value, meter.digits)
     if error is not None:
         raise ReadingRefused(error.key, **error.params)
     assert parsed is not None  # _parse gives a value or an error

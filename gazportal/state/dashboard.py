@@ -52,8 +52,9 @@ def _volume_text(volume: int | Decimal, unit: str, lang: str, places: int = 0) -
 
 def live_result(check: ReadingCheck, lang: str) -> Verdict:
     """What the form says under the input for a checked value: kind ok|warning|error and texts."""
+    note = "" if check.note is None else say(check.note, lang)
     if check.error is not None:
-        return Verdict("error", say(check.error, lang))
+        return Verdict("error", say(check.error, lang), note=note)
     volume = "" if check.volume is None else _volume_text(check.volume, check.unit, lang)
     cost = "" if check.cost is None else _money(check.cost, lang)
     if check.volume is None:
@@ -63,8 +64,8 @@ def live_result(check: ReadingCheck, lang: str) -> Verdict:
     else:
         ok = i18n.t("dashboard.live.ok_cost", lang, volume=volume, cost=cost)
     if check.warning is not None:
-        return Verdict("warning", say(check.warning, lang), volume, cost, ok)
-    return Verdict("ok", ok, volume, cost)
+        return Verdict("warning", say(check.warning, lang), volume, cost, ok, note)
+    return Verdict("ok", ok, volume, cost, note=note)
 
 
 class DashboardState(FormMixin, rx.State):
@@ -311,6 +312,8 @@ class DashboardState(FormMixin, rx.State):
             "dashboard.sent", lang, value=str(sub.reading.value), serial=serial,
             left=sub.submissions_left, limit=sub.check.submissions_limit,
         )
+        if sub.check.note is not None:
+            text = f"{text} {say(sub.check.note, lang)}"
         if self.account_id:
             await self._show(user_id, int(self.account_id), lang)
         live, confirm_map = dict(self.live), dict(self.confirm)

@@ -90,6 +90,7 @@ class Verdict:
     volume: str = ""
     cost: str = ""
     ok: str = ""
+    note: str = ""  # said with any kind: typed decimals were not counted
 
 
 # --- accounts ---------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ async def test_live_check_says_what_is_wrong_and_what_it_costs(app_db, world):
     s = await _alice(app_db)
     gas, w1 = str(world["gas"]), str(world["w1"])
     await s.type_reading(gas, "12a")
-    assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Use digits 0–9 only")
+    assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Type the reading in digits")
     await s.type_reading(gas, "1234567")
     assert s.live[gas].text == "This meter shows at most 999,999 (6 digits)."
     await s.type_reading(gas, "999")
@@ -208,6 +208,23 @@ async def test_live_check_says_what_is_wrong_and_what_it_costs(app_db, world):
     await s.type_reading(gas, "")
     assert gas not in s.live
     assert _stored(app_db) == []
+
+
+async def test_decimals_and_digit_groups_read_the_same_live_and_on_submit(app_db, world):
+    """Issue 14 point 3: "1 012,5" is 1012 whole units with a note, live and stored; never 10125."""
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    note = "Digits after the decimal mark (the red drums) are not counted: the reading is 1,012."
+    await s.type_reading(gas, "1\u00a0012,5")
+    assert s.live[gas].kind == "ok" and s.live[gas].volume == "12\u00a0m³" and s.live[gas].note == note
+    await s.type_reading(gas, "１０１２")  # full-width digits: no decimals, no note
+    assert s.live[gas].kind == "ok" and s.live[gas].volume == "12\u00a0m³" and s.live[gas].note == ""
+    await s.type_reading(gas, "1 01")
+    assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Group the digits in threes")
+    await s.submit(_form(s, gas, "1\u2009012.5"))
+    assert s.result[gas].kind == "ok" and s.result[gas].text.startswith("Reading 1012 for meter G-1 received.")
+    assert s.result[gas].text.endswith(note)
+    assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
 
 
 async def test_live_check_refuses_foreign_meters_and_odd_values(app_db, world):

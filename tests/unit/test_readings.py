@@ -73,13 +73,14 @@ def check(engine, meter_id, raw, *, utility=AG, now=NOW, **kw):
 
 NOT_DIGITS = [
     True, False, 12.5, 12.0, float("nan"), D("12"), b"123", [1], {"v": 1}, object(),
-    "12.5", "12,5", "-3", -3, "+12", "NaN", "nan", "inf", "1e3", "0x1F", "12 3", "1_000",
-    "١٢٣", "१२३", "１２３", "²", "12a", "\x0012", "12\x00", "١2", "½",
+    "-3", -3, "+12", "NaN", "nan", "inf", "1e3", "0x1F", "1_000", "12.5.1", "12,5,1", "1.2,3", ",5", ".5",
+    "²", "12²", "12a", "\x0012", "12\x00", "١2", "１2", "½", "12  345", "12 ,5", "12, 5", "12\n345", "12\t345",
+    "1'234", "12-345",
 ]
 
 
 @pytest.mark.parametrize("raw", NOT_DIGITS, ids=lambda r: repr(r)[:20])
-def test_anything_but_ascii_digits_is_refused(raw):
+def test_anything_but_a_number_as_a_counter_shows_it_is_refused(raw):
     e = refused(parse_reading, raw, 6)
     assert e.key == "errors.reading_not_digits" and e.params == {"digits": 6}
 
@@ -95,6 +96,39 @@ def test_nothing_typed_is_refused_as_required(raw):
 ])
 def test_ascii_digits_are_read(raw, value):
     assert parse_reading(raw, 6) == value
+
+
+# Issue 14 point 3: people type what the meter shows, the way their keyboard writes it.
+@pytest.mark.parametrize("raw, value", [
+    ("12 345", 12345), ("12\u00a0345", 12345), ("12\u2009345", 12345), ("12\u202f345", 12345),
+    ("12\u2007345", 12345), ("12\u3000345", 12345), ("1 234 567", 1234567), ("00 011", 11), (" 12 345 ", 12345),
+    ("１２３", 123), ("１２\u3000３４５", 12345), ("١٢٣", 123), ("१२३", 123),  # full-width, Arabic-Indic, Devanagari
+])
+def test_digit_groups_and_digits_of_any_script_are_read(raw, value):
+    assert parse_reading(raw, 8) == value
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("123,4", 123), ("123.4", 123), ("123,456", 123), ("12 345,678", 12345), ("0,9", 0), ("123,", 123),
+    ("１２３．４", 123), ("１２３，４", 123), ("١٢٣٫٤", 123), (" 99 986,12 ", 99986),
+])
+def test_decimal_drums_are_not_counted_and_never_make_a_bigger_number(raw, value):
+    assert parse_reading(raw, 6) == value  # never 1234 for "123,4"
+
+
+@pytest.mark.parametrize("raw", ["12 3", "1 2 3", "1234 567", "12 3456", "12 34"])
+def test_digit_groups_other_than_threes_are_refused_with_their_own_reason(raw):
+    e = refused(parse_reading, raw, 6)
+    assert e.key == "errors.reading_groups" and e.params == {"digits": 6}
+
+
+@pytest.mark.parametrize("raw", ["1 000 000", "１００００００", "999 999,9" + "9" * 50])
+def test_capacity_counts_the_whole_units_however_typed(raw):
+    expected = "errors.reading_above_capacity" if raw[0] != "9" else None
+    if expected:
+        assert refused(parse_reading, raw, 6).key == expected
+    else:
+        assert parse_reading(raw, 6) == 999999
 
 
 @pytest.mark.parametrize("raw", ["1000000", 1000000, "9" * 100_000, 10**5000, "0001000000"],
@@ -148,10 +182,11 @@ def test_naive_now_is_a_programming_error():
 def test_bad_inputs_are_refused_through_check_and_submit_and_nothing_is_stored(engine):
     _, mid = make_meter(engine)
     add(engine, mid, 500, local(2026, 10, 25))
-    for raw in [None, "", True, 12.5, "12.5", "-3", -3, "١٢٣", "NaN", {"x": 1}, "9" * 10_000, 10**100]:
+    for raw in [None, "", True, 12.5, "12 3", "-3", -3, "١2", "NaN", {"x": 1}, "9" * 10_000, 10**100]:
         c = check(engine, mid, raw)
         assert not c.ok and c.value is None and c.error.key in {
-            "errors.reading_required", "errors.reading_not_digits", "errors.reading_above_capacity"}
+            "errors.reading_required", "errors.reading_not_digits", "errors.reading_above_capacity",
+            "errors.reading_groups"}
         e = refused(submit_reading, engine, AG, mid, raw, now=NOW)
         assert e.key == c.error.key and e.params == c.error.params and e.check is not None
     assert stored(engine, mid) == [(500, "inspector", "2026-10", None)]
@@ -164,6 +199,30 @@ def test_capacity_follows_the_meters_digits(engine):
     assert c.error.key == "errors.reading_above_capacity" and c.error.params == {"max": 9999, "digits": 4}
     assert c.max_value == 9999 and c.digits == 4
     assert submit_reading(engine, AG, mid, " 09999 ", now=NOW).reading.value == 9999
+
+
+@pytest.mark.parametrize("raw, value, note", [
+    ("12 345,6", 12345, True), ("12\u00a0345", 12345, False), ("12\u2009345.9", 12345, True),
+    ("１２３４５", 12345, False), ("12345", 12345, False), ("12345,", 12345, False),
+])
+def test_the_live_check_and_the_submit_read_a_typed_number_alike(engine, raw, value, note):
+    """Issue 14 point 3: one reader; decimals are dropped with a note, never read as a bigger number."""
+    _, mid = make_meter(engine)
+    add(engine, mid, 12000, local(2026, 10, 25))
+    c = check(engine, mid, raw)
+    assert c.ok and c.value == value and c.volume == value - 12000
+    assert c.note == (rd.Notice("notes.reading_decimals", {"value": value}) if note else None)
+    sub = submit_reading(engine, AG, mid, raw, now=NOW)
+    assert sub.reading.value == value and sub.check.note == c.note
+    assert stored(engine, mid)[-1] == (value, "customer", "2026-11", 1)
+
+
+def test_decimals_are_noted_even_when_the_whole_units_are_refused(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 1235, local(2026, 10, 25))
+    c = check(engine, mid, "1234,9")  # 1234 whole units: below 1235, not 12349
+    assert c.error.key == "errors.reading_below_previous" and c.value == 1234
+    assert c.note == rd.Notice("notes.reading_decimals", {"value": 1234})
 
 
 def test_below_the_previous_reading_says_which_and_when(engine):
