@@ -31,7 +31,6 @@ class Meter(SQLModel, table=True):
 
 class Reading(SQLModel, table=True):
     """A meter reading. Customers' own submissions take slot 1 or 2 of their period (month);
-
     the unique (meter_id, period, slot) makes the database itself refuse a third one. Readings
     by inspectors, controllers or estimates have no slot.
     """
@@ -44,6 +43,7 @@ class Reading(SQLModel, table=True):
             "source IN ('customer', 'inspector', 'controller', 'estimate')", name="ck_reading_source"
         ),
         sa.CheckConstraint("value >= 0", name="ck_reading_value"),
+        sa.CheckConstraint("rollovers >= 0", name="ck_reading_rollovers"),
         sa.Index("ix_reading_meter_taken", "meter_id", "taken_at"),
         sa.Index("ix_reading_period", "period"),
     )
@@ -56,6 +56,9 @@ class Reading(SQLModel, table=True):
     slot: int | None = None
     user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # How many times the dial has passed zero since the meter's first reading: the counter's
+    # position is rollovers * 10**meter.digits + value (99 986 then 00011 after passing zero: 25).
+    rollovers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class BuildingMeter(SQLModel, table=True):

@@ -128,7 +128,7 @@ def _live(m) -> rx.Component:
                         on_change=lambda checked: S.set_confirm(mid, checked),
                         class_name="gp-check",
                     ),
-                    rx.el.span(T["dashboard.confirm_jump"]),
+                    rx.el.span(S.live[mid].confirm_label),
                     html_for="cf-" + mid,
                     class_name="gp-dash-confirm",
                 ),

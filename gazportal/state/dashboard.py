@@ -26,6 +26,7 @@ from gazportal.state.i18n import resay_on_language_change
 from gazportal.state.views import AccountInfo, AccountOption, MeterView, ReadingRow, Verdict
 
 MAX_READING_INPUT = 40  # longer than any meter (12 digits) with spaces around it
+MAX_READING_DIGITS = 12  # the most digits a meter has (ck_meter_digits)
 # The reading form: the meter (hidden) and the value as typed (not stripped: the service says what
 # is wrong with it); Reflex's copy of the input comes as rd_<meter id>.
 READING_FORM = Form(("meter", "reading"), prefix="rd", strip=False,
@@ -50,6 +51,10 @@ def _volume_text(volume: int | Decimal, unit: str, lang: str, places: int = 0) -
     return f"{i18n.format_number(volume, lang, places=places)}\u00a0{i18n.t(f'units.{unit}', lang)}"
 
 
+# The words of the tick box that confirms each kind of warning (services.readings' warning_kind).
+CONFIRM_LABELS = {"jump": "dashboard.confirm_jump", "rollover": "dashboard.confirm_rollover"}
+
+
 def live_result(check: ReadingCheck, lang: str) -> Verdict:
     """What the form says under the input for a checked value: kind ok|warning|error and texts."""
     note = "" if check.note is None else say(check.note, lang)
@@ -64,7 +69,10 @@ def live_result(check: ReadingCheck, lang: str) -> Verdict:
     else:
         ok = i18n.t("dashboard.live.ok_cost", lang, volume=volume, cost=cost)
     if check.warning is not None:
-        return Verdict("warning", say(check.warning, lang), volume, cost, ok, note)
+        kind = check.warning_kind or ""
+        label = i18n.t(CONFIRM_LABELS.get(kind, "dashboard.confirm_jump"), lang,
+                       top=i18n.format_number(check.max_value, lang))
+        return Verdict("warning", say(check.warning, lang), volume, cost, ok, note, kind, label)
     return Verdict("ok", ok, volume, cost, note=note)
 
 
@@ -88,6 +96,10 @@ class DashboardState(FormMixin, rx.State):
     form_key: int = 0
     shown_lang: str = ""  # the language the texts above are in
     _sent: dict[str, str] = {}  # meter id -> the value just stored (backend only)
+    # meter id -> (warning kind, value) the tick box was ticked for: a tick confirms that warning
+    # of that value only (a quick edit and Enter before the live check never borrows it).
+    _confirmed: dict[str, tuple[str, int]] = {}
+    _checked: dict[str, tuple[str, int]] = {}  # meter id -> (warning kind, value) of the live check
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -184,6 +196,7 @@ class DashboardState(FormMixin, rx.State):
 
     def _reset_forms(self) -> None:
         self.live, self.confirm, self.result, self._sent = {}, {}, {}, {}
+        self._confirmed, self._checked = {}, {}
         self.form_key += 1
 
     # --- handlers ---------------------------------------------------------------------------
@@ -264,17 +277,32 @@ class DashboardState(FormMixin, rx.State):
         except DomainError as e:
             self.error = say(e, lang)
             return None
-        self.live = {**self.live, key: live_result(checked, lang)}
-        if checked.warning is None and self.confirm.get(key):
-            self.confirm = {**self.confirm, key: False}
+        self._show_check(key, checked, lang)
         return None
+
+    def _show_check(self, key: str, checked: ReadingCheck, lang: str) -> None:
+        """Show a check under the input; a tick for another warning or another value goes away."""
+        self.live = {**self.live, key: live_result(checked, lang)}
+        if checked.warning_kind is not None and checked.value is not None:
+            self._checked = {**self._checked, key: (checked.warning_kind, checked.value)}
+        else:
+            self._checked = {k: v for k, v in self._checked.items() if k != key}
+        if self.confirm.get(key) and self._confirmed.get(key) != self._checked.get(key):
+            self.confirm = {**self.confirm, key: False}
+            self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
 
     @rx.event
     @handler(CUSTOMER, meter_id=Id(), checked=Flag())
     def set_confirm(self, ctx: Ctx, meter_id: int, checked: bool):
         """The "I have checked this reading" box for an implausible jump (a meter shown only)."""
-        if str(meter_id) in self._meter_ids():
-            self.confirm = {**self.confirm, str(meter_id): checked}
+        key = str(meter_id)
+        if key in self._meter_ids():
+            self.confirm = {**self.confirm, key: checked}
+            shown = self._checked.get(key)
+            if checked and shown is not None:
+                self._confirmed = {**self._confirmed, key: shown}
+            else:
+                self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
 
     @rx.event
     @handler(CUSTOMER, creates=True, form=READING_FORM)
@@ -285,14 +313,21 @@ class DashboardState(FormMixin, rx.State):
         reading, lang, user_id = form["reading"], ctx.lang, ctx.user_id
         key = str(mid)
         moment = now()
-        confirm = self.confirm.get(key) is True
+        confirmed = self._confirmed.get(key) if self.confirm.get(key) is True else None
+        kind = ""
+        if confirmed is not None:
+            try:
+                typed = readings.parse_reading(reading, MAX_READING_DIGITS)
+            except ReadingRefused:
+                typed = None
+            kind = confirmed[0] if typed == confirmed[1] else ""  # ticked for this very value
 
         def send():
             with read_session(engine()) as s:
                 allowed = svc.allowed_account_ids(s, user_id)
             return readings.submit_reading(
-                engine(), utility(), mid, reading, user_id=user_id, now=moment, confirm=confirm,
-                allowed_account_ids=allowed,
+                engine(), utility(), mid, reading, user_id=user_id, now=moment, confirm=kind == "jump",
+                rollover=kind == "rollover", allowed_account_ids=allowed,
             )
 
         try:
@@ -301,7 +336,7 @@ class DashboardState(FormMixin, rx.State):
             text = say(e, lang)
             self.result = {**self.result, key: Verdict("error", text)}
             if e.check is not None:
-                self.live = {**self.live, key: live_result(e.check, lang)}
+                self._show_check(key, e.check, lang)
             return rx.toast.error(text)
         except DomainError as e:
             text = say(e, lang)
@@ -320,6 +355,8 @@ class DashboardState(FormMixin, rx.State):
         live.pop(key, None)
         confirm_map.pop(key, None)
         self.live, self.confirm = live, confirm_map
+        self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
+        self._checked = {k: v for k, v in self._checked.items() if k != key}
         self.result = {**self.result, key: Verdict("ok", text)}
         self._sent = {**self._sent, key: reading}
         self.form_key += 1

@@ -91,6 +91,8 @@ class Verdict:
     cost: str = ""
     ok: str = ""
     note: str = ""  # said with any kind: typed decimals were not counted
+    confirm_kind: str = ""  # of a warning: rollover | jump — what the tick box confirms
+    confirm_label: str = ""  # the tick box's words for that kind
 
 
 # --- accounts ---------------------------------------------------------------------------------

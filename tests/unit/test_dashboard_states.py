@@ -472,3 +472,64 @@ async def test_a_language_switch_on_the_dashboard_is_followed_by_relang(app_db, 
     assert await lang.set_language("xx") is None  # not a profile language: nothing at all
     await s.relang()
     assert s.shown_lang == "kk" and s.info.balance.startswith("Қарыз: ")
+
+
+# ------------------------------------------------------------------------------ roll-over (issue 14 point 4)
+
+
+def _dial_meter(engine, account_id, value=99986) -> str:
+    """A 5-digit gas meter of ``account_id`` near the top of its dial."""
+    with write_session(engine) as s:
+        m = Meter(account_id=account_id, service="gas", serial="G-5", unit="m3", digits=5, installed_on=date(2020, 1, 1))
+        s.add(m)
+        s.flush()
+        _reading(s, m.id, value, local(2026, 10, 25))
+        return str(m.id)
+
+
+def _turns(engine, meter_id) -> list[tuple]:
+    with read_session(engine) as s:
+        return s.exec(sa.select(Reading.value, Reading.rollovers).where(Reading.meter_id == int(meter_id))
+                      .order_by(Reading.id)).all()
+
+
+async def test_a_roll_over_is_offered_confirmed_by_its_own_tick_and_stored_with_its_real_volume(app_db, world):
+    mid = _dial_meter(app_db, world["mine"])
+    s = await _alice(app_db)
+    await s.type_reading(mid, "00011")
+    v = s.live[mid]
+    assert v.kind == "warning" and v.confirm_kind == "rollover" and v.volume == "25\u00a0m³"
+    assert v.text.startswith("11 is below the last reading, 99,986. If the meter went past 99,999")
+    assert v.confirm_label == "Yes, the meter went past 99,999 and started again from zero."
+    await s.submit(_form(s, mid, "00011"))  # not ticked: asked, nothing stored
+    assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(99986, 0)]
+    await s.set_confirm(mid, True)
+    await s.submit(_form(s, mid, "00011"))
+    assert s.result[mid].kind == "ok" and _turns(app_db, mid) == [(99986, 0), (11, 1)]
+
+
+async def test_a_tick_confirms_only_the_warning_and_the_value_it_was_given_for(app_db, world):
+    mid = _dial_meter(app_db, world["mine"])
+    gas = str(world["gas"])
+    s = await _alice(app_db)
+    await s.type_reading(gas, "1200")  # a jump: ticked
+    await s.set_confirm(gas, True)
+    await s.submit(_form(s, gas, "1300"))  # another value sent before its live check: asked again
+    assert s.result[gas].kind == "error" and "Check the digits, or confirm" in s.result[gas].text
+    assert s.confirm[gas] is False and _stored(app_db) == []
+    await s.type_reading(mid, "11")  # the roll-over's box is a box of its own
+    await s.set_confirm(mid, True)
+    await s.type_reading(mid, "12")  # the value changed after the tick: the tick goes
+    assert s.confirm[mid] is False
+    await s.submit(_form(s, mid, "12"))
+    assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(99986, 0)]
+
+
+async def test_far_from_the_top_a_smaller_reading_is_refused_live_and_on_submit(app_db, world):
+    mid = _dial_meter(app_db, world["mine"], value=50000)
+    s = await _alice(app_db)
+    await s.type_reading(mid, "11")
+    assert s.live[mid].kind == "error" and s.live[mid].text.startswith("The reading cannot be below the last one, 50,000")
+    await s.set_confirm(mid, True)
+    await s.submit(_form(s, mid, "11"))
+    assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(50000, 0)]

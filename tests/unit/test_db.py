@@ -84,6 +84,10 @@ _READING_UNIQUE = r"uq_reading_meter_period_slot|reading\.meter_id, reading\.per
 GUARANTEES = [
     ("negative reading", Reading, {"value": 0, "period": "2026-12"}, {"value": -1, "period": "2027-01"},
      "ck_reading_value"),
+    ("negative roll-over count", Reading, {"rollovers": 1, "period": "2026-10"},
+     {"rollovers": -1, "period": "2026-09"}, "ck_reading_rollovers"),
+    ("negative charged volume", Charge, {"service": "water", "volume": D("0.000")},
+     {"service": "electricity", "volume": D("-1.000")}, "ck_charge_volume"),
     ("third submission (slot 3)", Reading, {"slot": 1, "period": "2027-02"}, {"slot": 3},
      "ck_reading_slot"),
     ("third submission (a taken slot)", Reading, {"slot": 1, "period": "2027-03"}, {"slot": 2},

@@ -993,3 +993,149 @@ def test_without_a_value_there_is_no_usual_use_or_volume(engine):
     with read_session(engine) as s:
         st = meter_status(s, AG, mid, now=NOW)
     assert st.usual_monthly is None and st.volume is None and st.error is None
+
+
+# ---------------------------------------------------------------- roll-over past zero (issue 14 point 4)
+
+def turns_of(engine, meter_id):
+    with read_session(engine) as s:
+        return s.exec(sa.select(Reading.value, Reading.rollovers)
+                      .where(Reading.meter_id == meter_id).order_by(Reading.taken_at, Reading.id)).all()
+
+
+def test_a_five_digit_meter_past_zero_is_offered_as_a_roll_over_and_stored_with_its_real_volume(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 99986, local(2026, 10, 25))
+    c = check(engine, mid, "00011")
+    assert c.ok and c.rollover and c.warning_kind == "rollover" and c.volume == 25 and c.position == 100011
+    assert c.warning == rd.Notice("warnings.reading_rollover",
+                                  {"previous": 99986, "value": 11, "top": 99999, "volume": 25, "unit": "m3"})
+    # Not without its own confirmation: neither silently nor with the jump's flag.
+    for flags in ({}, {"confirm": True}, {"rollover": "yes"}, {"rollover": 1}):
+        e = refused(submit_reading, engine, AG, mid, "00011", now=NOW, **flags)
+        assert e.key == "warnings.reading_rollover" and e.params["volume"] == 25
+    assert turns_of(engine, mid) == [(99986, 0)]
+    sub = submit_reading(engine, AG, mid, "00011", now=NOW, rollover=True)
+    assert (sub.reading.value, sub.reading.rollovers, sub.check.volume) == (11, 1, 25)
+    assert turns_of(engine, mid) == [(99986, 0), (11, 1)]
+    # Next month the base is 11 after one turn: an ordinary reading, no warning, volume 29.
+    c = check(engine, mid, "40", now=local(2026, 12, 22))
+    assert c.ok and c.warning is None and not c.rollover and c.volume == 29 and c.base_value == 11
+    assert submit_reading(engine, AG, mid, "40", now=local(2026, 12, 22)).reading.rollovers == 1
+    # ... and a value below 11 is below the previous reading (11 is not near the top).
+    assert check(engine, mid, "5", now=local(2026, 12, 23)).error.key == "errors.reading_below_previous"
+
+
+def test_far_from_the_top_a_smaller_reading_stays_below_the_previous_one(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 50000, local(2026, 10, 25))
+    c = check(engine, mid, "11")
+    assert c.error.key == "errors.reading_below_previous" and not c.rollover and c.volume is None
+    e = refused(submit_reading, engine, AG, mid, "11", now=NOW, rollover=True, confirm=True)
+    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 50000, "date": "2026-10-25"})
+    assert turns_of(engine, mid) == [(50000, 0)]
+
+
+@pytest.mark.parametrize("base, typed, volume", [
+    (99000, "0", 1000), (99999, "999", 1000), (99986, "11", 25), (99999, "0", 1),
+    (98999, "0", None), (99999, "1000", None), (99986, "99000", None), (99500, "600", None),
+])
+def test_the_roll_over_zone_is_the_last_percent_of_the_dial(engine, base, typed, volume):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, base, local(2026, 10, 25))
+    c = check(engine, mid, typed)
+    if volume is None:
+        assert c.error.key == "errors.reading_below_previous"
+    else:
+        assert c.ok and c.rollover and c.volume == volume
+
+
+def test_the_roll_over_zone_is_tuned_in_the_profile(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 96000, local(2026, 10, 25))
+    assert check(engine, mid, "100").error.key == "errors.reading_below_previous"  # 1 %: from 99 000
+    wide = AG.model_copy(update={"readings": AG.readings.model_copy(update={"rollover_percent": D("5")})})
+    c = check(engine, mid, "100", utility=wide)
+    assert c.ok and c.rollover and c.volume == 4100
+    assert rd.rollover_zone(AG, 5) == 1000 and rd.rollover_zone(wide, 5) == 5000 and rd.rollover_zone(AG, 3) == 10
+
+
+def test_a_correction_after_a_roll_over_keeps_the_base_and_may_undo_it(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 99986, local(2026, 10, 25))
+    submit_reading(engine, AG, mid, "11", now=NOW, rollover=True)
+    c = check(engine, mid, "99990", now=NOW + timedelta(hours=1))  # "I misread: it is 99 990"
+    assert c.ok and not c.rollover and c.volume == 4 and c.warning is None
+    sub = submit_reading(engine, AG, mid, "99990", now=NOW + timedelta(hours=1))
+    assert (sub.reading.slot, sub.reading.rollovers) == (2, 0)
+    assert turns_of(engine, mid) == [(99986, 0), (11, 1), (99990, 0)]
+
+
+def test_staff_readings_follow_the_turns_and_may_record_a_roll_over(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 99986, local(2026, 10, 1))
+    e = refused(record_reading, engine, AG, mid, 11, source="inspector", taken_at=local(2026, 10, 10))
+    assert e.key == "errors.reading_below_previous"
+    r = record_reading(engine, AG, mid, 11, source="inspector", taken_at=local(2026, 10, 10), rollover=True)
+    assert r.rollovers == 1
+    assert record_reading(engine, AG, mid, 30, source="controller", taken_at=local(2026, 10, 20)).rollovers == 1
+    # A back-dated reading between 99 986 and 11 (after one turn) fits by the counter's position.
+    assert record_reading(engine, AG, mid, 99990, source="estimate", taken_at=local(2026, 10, 5)).rollovers == 0
+    e = refused(record_reading, engine, AG, mid, 40, source="estimate", taken_at=local(2026, 10, 15))
+    assert e.key == "errors.reading_above_next"  # 40 after the turn is above the later 30
+    assert refused(record_reading, engine, AG, mid, 5, source="inspector", taken_at=local(2026, 10, 25),
+                   rollover=True).key == "errors.reading_below_previous"  # 30 is not near the top
+
+
+def test_usual_use_counts_the_turns_so_a_roll_over_is_no_negative_history(engine):
+    _, mid = make_meter(engine, digits=5)
+    for i, value in enumerate([99900, 99930, 99960, 99990]):
+        add(engine, mid, value, local(2026, 6 + i, 25))
+    submit_reading(engine, AG, mid, "20", now=local(2026, 10, 26), rollover=True)  # 30 more, over zero
+    c = check(engine, mid, "50", now=local(2026, 11, 25))
+    assert c.ok and c.volume == 30 and c.usual_monthly is not None and D(29) < c.usual_monthly < D(31)
+    assert c.warning is None  # not a jump: the usual use is the real 30 a month, not a negative one
+    assert check(engine, mid, "200", now=local(2026, 11, 25)).warning_kind == "jump"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(min_value=3, max_value=12).flatmap(
+    lambda d: st.tuples(st.just(d), st.integers(0, 10**d - 1), st.integers(0, 10**d - 1))),
+    st.sampled_from(["0.1", "1", "2.5", "10"]))
+def test_property_a_roll_over_volume_is_positive_small_and_lands_on_the_value(case, percent):
+    """issue 19: roll-over volumes as a property: offered only from the top zone, never 0 or
+    negative, never more than the zone, and the base plus the volume shows the typed value."""
+    digits, base, value = case
+    utility = AG.model_copy(update={"readings": AG.readings.model_copy(update={"rollover_percent": D(percent)})})
+    zone, modulus = rd.rollover_zone(utility, digits), 10**digits
+    volume = rd.rollover_volume(utility, digits, base, value)
+    if volume is None:
+        assert value >= base or base < modulus - zone or modulus - base + value > zone
+    else:
+        assert value < base and base >= modulus - zone
+        assert 1 <= volume <= zone and (base + volume) % modulus == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=3, max_value=8), st.integers(min_value=0),
+       st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=24))
+def test_property_monthly_readings_over_any_number_of_turns_give_back_each_months_use(digits, start, uses):
+    """A meter read every month: each month's use, whatever the turns, is given back exactly by
+    reading the displayed values as the portal does, when each use fits the roll-over zone."""
+    modulus, zone = 10**digits, rd.rollover_zone(AG, digits)
+    uses = [u % (zone + 1) for u in uses]
+    position = start % (modulus * 50)
+    for use in uses:
+        shown_before, turns_before = position % modulus, position // modulus
+        position += use
+        shown = position % modulus
+        if shown >= shown_before:
+            got, turns = shown - shown_before, turns_before
+        else:
+            got, turns = rd.rollover_volume(AG, digits, shown_before, shown), turns_before + 1
+        assert got == use and got >= 0
+        assert turns * modulus + shown == position  # what the reading is stored as
