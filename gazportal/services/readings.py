@@ -10,7 +10,9 @@ The rules (SPEC "Meter readings"; every refusal says why, with values a customer
 * it fits the meter's counter: ``value <= 10**meter.digits - 1``;
 * it is not below the **base**: the latest reading of the meter that is not a customer submission
   of the current period. A second submission in a month corrects the first, so it may be lower
-  than the first, never lower than the base. Equal to the base is valid (zero use);
+  than the first, never lower than the base. Equal to the base is valid (zero use), once the
+  customer confirms "no consumption this month" (``confirm_zero=True``; asked before it uses a
+  submission);
 * **roll-over**: a smaller reading is read as the dial having passed zero when the base is in the
   top ``rollover_percent`` of the dial's range (profile ``[readings]``, default 1 %) and the way
   over zero is no longer than that zone (5 digits: 99 986 -> 00011 is 25 units; 50 000 -> 11 stays
@@ -108,7 +110,7 @@ class ReadingCheck:
     period: str  # the period a reading made now belongs to
     error: Notice | None
     warning: Notice | None  # needs the customer's confirmation; only when there is no error
-    warning_kind: str | None  # the warning's kind: rollover | jump (each confirmed by its own flag)
+    warning_kind: str | None  # the warning's kind: rollover | zero | jump (each confirmed by its own flag)
     note: Notice | None  # said next to the result: typed decimals were not counted
     value: int | None  # the parsed reading (None when not given or not readable)
     volume: int | None  # units since the base, over zero for a roll-over (None without a value or a base)
@@ -430,7 +432,7 @@ class _Judged:
 
     error: Notice | None = None
     warning: Notice | None = None
-    kind: str | None = None  # of the warning: rollover | jump
+    kind: str | None = None  # of the warning: rollover | zero | jump
     volume: int | None = None
     rollover: bool = False
     position: int | None = None
@@ -465,7 +467,7 @@ def position(reading: Reading, digits: int) -> int:
 def _judge(session: Session, utility: Utility, meter: Meter, value: int, base: Reading | None, now: datetime,
            period: str) -> _Judged:
     """A parsed value against the base and a later reading: the error, or the volume, its cost,
-    the usual use and the warning to confirm (a roll-over over zero, or a jump)."""
+    the usual use and the warning to confirm (a roll-over over zero, no use at all, or a jump)."""
     tz, digits, meter_id = utility.tz, meter.digits, stored_id(meter)
     turns = base.rollovers if base is not None else 0
     rollover = False
@@ -501,6 +503,9 @@ def _judge(session: Session, utility: Utility, meter: Meter, value: int, base: R
         warning = Notice("warnings.reading_rollover", {
             "previous": base.value, "value": value, "top": 10**digits - 1, "volume": volume, "unit": meter.unit,
         })
+    elif volume == 0:
+        kind = "zero"
+        warning = Notice("warnings.reading_zero", {"previous": base.value, "date": since})
     elif usual is not None and volume > JUMP_FLOOR:
         months = max(Decimal(1), Decimal(int((now - base.taken_at).total_seconds())) / (86400 * DAYS_PER_MONTH))
         if Decimal(volume) > utility.jump_warning_factor * usual * months:
@@ -573,21 +578,23 @@ def _with_retry(work: Callable[[], T]) -> T:
 
 def submit_reading(
     engine: Engine, utility: Utility, meter_id: Any, raw: Any, *, user_id: int | None = None,
-    now: datetime, confirm: bool = False, rollover: bool = False,
+    now: datetime, confirm: bool = False, rollover: bool = False, confirm_zero: bool = False,
     allowed_account_ids: Iterable[int] | None = None,
 ) -> Submission:
     """Check and store a customer's reading in one write transaction that locks the meter.
 
     Each warning is confirmed by its own flag, and only by ``True``: ``confirm`` a jump above the
     usual use, ``rollover`` a smaller reading near the top of the dial read as having passed zero
-    (stored with ``rollovers`` one more than the base's, so its volume is the real one). The check
+    (stored with ``rollovers`` one more than the base's, so its volume is the real one),
+    ``confirm_zero`` a reading equal to the base (no consumption). A refused warning uses no
+    submission. The check
     runs again here, on the locked meter: a flag confirms what the check finds, it decides nothing.
 
     Raises NotFound (missing meter, or not among ``allowed_account_ids``) or ReadingRefused
     (the error's key; or the warning's key when its flag is not True). Returns after the
     commit, so a returned Submission is stored.
     """
-    confirmed = {"jump": confirm is True, "rollover": rollover is True}
+    confirmed = {"jump": confirm is True, "rollover": rollover is True, "zero": confirm_zero is True}
     _require_aware(now, "now")
     allowed = None if allowed_account_ids is None else frozenset(allowed_account_ids)
 

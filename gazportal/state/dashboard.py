@@ -52,7 +52,8 @@ def _volume_text(volume: int | Decimal, unit: str, lang: str, places: int = 0) -
 
 
 # The words of the tick box that confirms each kind of warning (services.readings' warning_kind).
-CONFIRM_LABELS = {"jump": "dashboard.confirm_jump", "rollover": "dashboard.confirm_rollover"}
+CONFIRM_LABELS = {"jump": "dashboard.confirm_jump", "rollover": "dashboard.confirm_rollover",
+                  "zero": "dashboard.confirm_zero"}
 
 
 def live_result(check: ReadingCheck, lang: str) -> Verdict:
@@ -68,11 +69,14 @@ def live_result(check: ReadingCheck, lang: str) -> Verdict:
         ok = i18n.t("dashboard.live.ok_volume", lang, volume=volume)
     else:
         ok = i18n.t("dashboard.live.ok_cost", lang, volume=volume, cost=cost)
-    if check.warning is not None:
+    if check.warning is not None:  # the volume without "looks right": never next to a warning
+        facts = "" if check.volume is None else i18n.t(
+            "dashboard.live.facts_volume" if check.cost is None else "dashboard.live.facts_cost", lang,
+            volume=volume, cost=cost)
         kind = check.warning_kind or ""
         label = i18n.t(CONFIRM_LABELS.get(kind, "dashboard.confirm_jump"), lang,
                        top=i18n.format_number(check.max_value, lang))
-        return Verdict("warning", say(check.warning, lang), volume, cost, ok, note, kind, label)
+        return Verdict("warning", say(check.warning, lang), volume, cost, facts, note, kind, label)
     return Verdict("ok", ok, volume, cost, note=note)
 
 
@@ -327,7 +331,7 @@ class DashboardState(FormMixin, rx.State):
                 allowed = svc.allowed_account_ids(s, user_id)
             return readings.submit_reading(
                 engine(), utility(), mid, reading, user_id=user_id, now=moment, confirm=kind == "jump",
-                rollover=kind == "rollover", allowed_account_ids=allowed,
+                rollover=kind == "rollover", confirm_zero=kind == "zero", allowed_account_ids=allowed,
             )
 
         try:

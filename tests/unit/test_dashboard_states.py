@@ -533,3 +533,36 @@ async def test_far_from_the_top_a_smaller_reading_is_refused_live_and_on_submit(
     await s.set_confirm(mid, True)
     await s.submit(_form(s, mid, "11"))
     assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(50000, 0)]
+
+
+# ------------------------------------------------------------------------------ zero use (issue 14 point 6)
+
+
+async def test_zero_use_asks_before_it_uses_a_submission(app_db, world):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    await s.type_reading(gas, "1000")  # the same as the last reading
+    v = s.live[gas]
+    assert v.kind == "warning" and v.confirm_kind == "zero"
+    assert v.text == "No consumption this month — correct? The reading is the same as the last one, 1,000 of 5 Nov 2026."
+    assert v.confirm_label == "Yes, nothing was used this month."
+    await s.submit(_form(s, gas, "1000"))
+    assert s.result[gas].kind == "error" and _stored(app_db) == []
+    assert _meter(s, world["gas"]).left == "2 of 2 submissions left"
+    await s.set_confirm(gas, True)
+    await s.submit(_form(s, gas, "1000"))
+    assert s.result[gas].kind == "ok" and _stored(app_db) == [(world["gas"], 1000, "customer", 1)]
+    assert _meter(s, world["gas"]).left == "1 of 2 submissions left"
+
+
+async def test_never_looks_right_next_to_a_warning(app_db, world):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    looks_right = i18n.t("dashboard.live.ok_volume", "en", volume="").split(":")[0]  # "Looks right"
+    for typed in ("1000", "1200"):  # zero use; a jump
+        await s.type_reading(gas, typed)
+        v = s.live[gas]
+        assert v.kind == "warning" and looks_right not in v.text + v.ok + v.note + v.confirm_label
+    assert s.live[gas].ok == "200\u00a0m³ since the last reading, about ₸5,100.00."
+    await s.type_reading(gas, "1012")
+    assert s.live[gas].kind == "ok" and s.live[gas].text.startswith(looks_right)  # the control

@@ -243,13 +243,31 @@ def test_base_date_is_the_local_day(engine):
     assert c.base_date == date(2026, 11, 1) and c.base_source == "inspector"
 
 
-def test_equal_to_the_base_is_zero_use(engine):
+def test_equal_to_the_base_is_zero_use_asked_before_it_uses_a_submission(engine):
+    """Issue 14 point 6: "no consumption this month — correct?" with a flag of its own."""
     _, mid = make_meter(engine)
     add(engine, mid, 777, local(2026, 10, 21))
     c = check(engine, mid, "000777")
-    assert c.ok and c.warning is None and c.volume == 0 and c.base_value == 777
-    sub = submit_reading(engine, AG, mid, "777", now=NOW)
+    assert c.ok and c.volume == 0 and c.base_value == 777 and c.needs_confirmation
+    assert c.warning_kind == "zero"
+    assert c.warning == rd.Notice("warnings.reading_zero", {"previous": 777, "date": "2026-10-21"})
+    for flags in ({}, {"confirm": True}, {"rollover": True}, {"confirm_zero": "yes"}):
+        e = refused(submit_reading, engine, AG, mid, "777", now=NOW, **flags)
+        assert (e.key, e.params) == ("warnings.reading_zero", {"previous": 777, "date": "2026-10-21"})
+    assert meter_status_of(engine, mid).submissions_left == 2  # asking used no submission
+    sub = submit_reading(engine, AG, mid, "777", now=NOW, confirm_zero=True)
     assert sub.reading.value == 777 and sub.reading.slot == 1 and sub.check.volume == 0
+    assert stored(engine, mid) == [(777, "inspector", "2026-10", None), (777, "customer", "2026-11", 1)]
+
+
+def test_zero_use_is_asked_for_a_correction_too_and_not_for_a_first_reading(engine):
+    _, mid = make_meter(engine)
+    assert check(engine, mid, "0").warning is None  # a new meter at 0: nothing to compare with
+    add(engine, mid, 500, local(2026, 10, 21))
+    submit_reading(engine, AG, mid, "510", now=NOW)
+    c = check(engine, mid, "500", now=NOW + timedelta(hours=1))  # the correction back to the base
+    assert c.warning_kind == "zero" and c.volume == 0
+    assert check(engine, mid, "501", now=NOW + timedelta(hours=1)).warning is None
 
 
 def test_first_reading_of_a_new_meter_has_no_base(engine):
@@ -284,7 +302,7 @@ def test_a_reading_by_staff_after_the_first_submission_becomes_the_base(engine):
     record_reading(engine, AG, mid, 1120, source="inspector", taken_at=local(2026, 11, 21))
     c = check(engine, mid, "1110", now=local(2026, 11, 22))
     assert c.error.params == {"previous": 1120, "date": "2026-11-21"}
-    assert submit_reading(engine, AG, mid, "1120", now=local(2026, 11, 22)).reading.slot == 2
+    assert submit_reading(engine, AG, mid, "1120", now=local(2026, 11, 22), confirm_zero=True).reading.slot == 2
 
 
 def test_last_months_customer_submission_is_the_base_of_this_month(engine):
