@@ -118,8 +118,11 @@ def _live(m) -> rx.Component:
         ),
         rx.cond(
             has & (S.live[mid].kind == "warning"),
+            rx.el.p(S.live[mid].ok, class_name="gp-hint"),
+        ),
+        rx.cond(
+            has & (S.live[mid].kind == "warning") & (S.live[mid].confirm_label != ""),
             rx.fragment(
-                rx.el.p(S.live[mid].ok, class_name="gp-hint"),
                 rx.el.label(
                     rx.el.input(
                         type="checkbox",
@@ -184,10 +187,13 @@ def _result(m) -> rx.Component:
     return rx.cond(
         S.result.contains(mid),
         rx.el.p(
-            rx.cond(S.result[mid].kind == "ok", rx.icon("circle-check", size=18, aria_hidden="true"),
-                    rx.icon("circle-alert", size=18, aria_hidden="true")),
+            rx.match(S.result[mid].kind,
+                     ("ok", rx.icon("circle-check", size=18, aria_hidden="true")),
+                     ("review", rx.icon("clipboard-list", size=18, aria_hidden="true")),
+                     rx.icon("circle-alert", size=18, aria_hidden="true")),
             rx.el.span(S.result[mid].text),
-            class_name=rx.cond(S.result[mid].kind == "ok", "gp-alert gp-alert-ok", "gp-alert gp-alert-err"),
+            class_name=rx.match(S.result[mid].kind, ("ok", "gp-alert gp-alert-ok"),
+                                ("review", "gp-alert gp-alert-info"), "gp-alert gp-alert-err"),
             role="status",
             id="result-" + mid,
             data_kind=S.result[mid].kind,

@@ -23,7 +23,12 @@ The rules (SPEC "Meter readings"; every refusal says why, with values a customer
 * at most ``profile.submissions_per_month`` customer submissions per meter and period (never
   more than the two slots the database has room for);
 * the meter is active;
-* a volume far above the meter's usual monthly use is a *warning* that must be confirmed.
+* a volume far above the meter's usual monthly use is a *warning* that must be confirmed;
+* a volume above the profile's hard plausibility limit (``[readings] review_above``, units a
+  month times the months since the base, at least one) is **not booked**: the submit keeps it in
+  ``reading_review`` for staff (one open review per meter and month) and raises
+  :class:`ReadingSentToReview` after the commit; it uses no submission. Between the jump warning
+  and this limit the customer confirms.
 
 Writes run in one transaction that first locks the meter row (``SELECT ... FOR UPDATE`` on
 PostgreSQL; on SQLite ``write_session`` already holds the write lock from ``BEGIN IMMEDIATE``),
@@ -48,7 +53,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from gazportal.db import write_session
-from gazportal.models import Meter, Reading
+from gazportal.models import Meter, Reading, ReadingReview
 from gazportal.models._base import stored_id
 from gazportal.services import numerals, periods
 from gazportal.services.errors import DomainError, InvalidInput, NotFound, Notice
@@ -93,6 +98,18 @@ class ReadingRefused(DomainError):
         self.check = check
 
 
+class ReadingSentToReview(DomainError):
+    """A reading above the hard plausibility limit was not booked: it is kept for staff review
+    (stored and committed when this is raised). ``params``: value, volume, unit."""
+
+    key = "notes.reading_review"
+
+    def __init__(self, key: str | None = None, /, *, review_id: int, check: "ReadingCheck", **params: Any) -> None:
+        super().__init__(key, **params)
+        self.review_id = review_id
+        self.check = check
+
+
 @dataclass(frozen=True)
 class Window:
     """The reading window of the local day's month (if open or still to come) or of the next."""
@@ -110,12 +127,13 @@ class ReadingCheck:
     period: str  # the period a reading made now belongs to
     error: Notice | None
     warning: Notice | None  # needs the customer's confirmation; only when there is no error
-    warning_kind: str | None  # the warning's kind: rollover | zero | jump (each confirmed by its own flag)
+    warning_kind: str | None  # review (not booked: goes to staff) | rollover | zero | jump (each by its flag)
     note: Notice | None  # said next to the result: typed decimals were not counted
     value: int | None  # the parsed reading (None when not given or not readable)
     volume: int | None  # units since the base, over zero for a roll-over (None without a value or a base)
     rollover: bool  # the value is read as the dial having passed zero since the base (to confirm)
     position: int | None  # the counter's position the value would be stored at (rollovers * 10**digits + value)
+    review_limit: int | None  # units since the base above which a reading goes to staff review
     base_value: int | None  # what the reading may not be below (None: first reading of the meter)
     base_taken_at: datetime | None
     base_date: date | None  # local date of the base reading
@@ -407,6 +425,7 @@ def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: d
         volume=judged.volume,
         rollover=judged.rollover and error is None,
         position=judged.position,
+        review_limit=judged.review_limit,
         base_value=base.value if base else None,
         base_taken_at=base.taken_at if base else None,
         base_date=base_date,
@@ -432,13 +451,14 @@ class _Judged:
 
     error: Notice | None = None
     warning: Notice | None = None
-    kind: str | None = None  # of the warning: rollover | zero | jump
+    kind: str | None = None  # of the warning: review | rollover | zero | jump
     volume: int | None = None
     rollover: bool = False
     position: int | None = None
     usual: Decimal | None = None
     cost: Decimal | None = None
     calculation: Calculation | None = None
+    review_limit: int | None = None  # units: the hard limit for the months since the base
 
 
 def rollover_zone(utility: Utility, digits: int) -> int:
@@ -498,7 +518,15 @@ def _judge(session: Session, utility: Utility, meter: Meter, value: int, base: R
     since = base.taken_at.astimezone(tz).date().isoformat()
     warning: Notice | None = None
     kind: str | None = None
-    if rollover:
+    months = max(Decimal(1), Decimal(int((now - base.taken_at).total_seconds())) / (86400 * DAYS_PER_MONTH))
+    hard = utility.readings.review_limit(meter.service)
+    limit = None if hard is None else int((hard * months).to_integral_value(ROUND_CEILING))
+    if limit is not None and volume > limit:
+        kind = "review"
+        warning = Notice("warnings.reading_review", {
+            "volume": volume, "unit": meter.unit, "since": since, "limit": hard,
+        })
+    elif rollover:
         kind = "rollover"
         warning = Notice("warnings.reading_rollover", {
             "previous": base.value, "value": value, "top": 10**digits - 1, "volume": volume, "unit": meter.unit,
@@ -507,14 +535,13 @@ def _judge(session: Session, utility: Utility, meter: Meter, value: int, base: R
         kind = "zero"
         warning = Notice("warnings.reading_zero", {"previous": base.value, "date": since})
     elif usual is not None and volume > JUMP_FLOOR:
-        months = max(Decimal(1), Decimal(int((now - base.taken_at).total_seconds())) / (86400 * DAYS_PER_MONTH))
         if Decimal(volume) > utility.jump_warning_factor * usual * months:
             kind = "jump"
             warning = Notice("warnings.reading_jump", {
                 "volume": volume, "usual": usual, "unit": meter.unit, "since": since,
                 "factor": utility.jump_warning_factor,
             })
-    return _Judged(None, warning, kind, volume, rollover, pos, usual, cost, calc)
+    return _Judged(None, warning, kind, volume, rollover, pos, usual, cost, calc, limit)
 
 
 def meter_status(
@@ -598,13 +625,15 @@ def submit_reading(
     _require_aware(now, "now")
     allowed = None if allowed_account_ids is None else frozenset(allowed_account_ids)
 
-    def attempt() -> Submission:
+    def attempt() -> Submission | ReadingSentToReview:
         try:
             with write_session(engine) as s:
                 meter = _load_meter(s, meter_id, allowed, lock=True)
                 check = _evaluate(s, utility, meter, raw, now, parse=True)
                 if check.error is not None:
                     raise ReadingRefused(check.error.key, check=check, **check.error.params)
+                if check.warning_kind == "review":
+                    return _to_review(s, meter, check, now, user_id)
                 if check.warning is not None and not confirmed.get(check.warning_kind or ""):
                     raise ReadingRefused(check.warning.key, check=check, **check.warning.params)
                 assert check.value is not None and check.position is not None  # no error: the value parsed
@@ -622,7 +651,36 @@ def submit_reading(
             raise ReadingRefused("errors.reading_limit_reached", limit=limit, used=limit) from None
         return Submission(reading, check)
 
-    return _with_retry(attempt)
+    result = _with_retry(attempt)
+    if isinstance(result, ReadingSentToReview):
+        raise result  # after the commit: the review is stored, the reading is not booked
+    return result
+
+
+def _to_review(session: Session, meter: Meter, check: ReadingCheck, now: datetime,
+               user_id: int | None) -> ReadingSentToReview:
+    """Keep a reading above the hard limit for staff: one open review per meter and period (the
+    meter row is locked), so repeating it fills no queue."""
+    meter_id = stored_id(meter)
+    assert check.value is not None and check.position is not None and check.volume is not None
+    assert check.review_limit is not None  # a review warning comes with its limit
+    waiting = session.execute(
+        sa.select(col(ReadingReview.taken_at)).where(
+            col(ReadingReview.meter_id) == meter_id, col(ReadingReview.period) == check.period,
+            col(ReadingReview.status) == "open",
+        ).limit(1)
+    ).scalar_one_or_none()
+    if waiting is not None:
+        raise ReadingRefused("errors.reading_in_review", check=check, date=waiting)
+    review = ReadingReview(
+        meter_id=meter_id, user_id=user_id, value=check.value, rollovers=check.position // 10**meter.digits,
+        taken_at=now, period=check.period, base_value=check.base_value, volume=check.volume,
+        limit_volume=check.review_limit, reason="review.above_hard_limit",
+    )
+    session.add(review)
+    session.flush()
+    return ReadingSentToReview(review_id=stored_id(review), check=check, value=check.value, volume=check.volume,
+                               unit=meter.unit)
 
 
 def _record(session: Session, utility: Utility, meter_id: Any, value: Any, source: str, taken_at: datetime,

@@ -18,7 +18,7 @@ from gazportal.db import read_session
 from gazportal.services import dashboard as svc
 from gazportal.services import i18n, readings
 from gazportal.services.errors import DomainError
-from gazportal.services.readings import ReadingCheck, ReadingRefused
+from gazportal.services.readings import ReadingCheck, ReadingRefused, ReadingSentToReview
 from gazportal.state.contract import (
     CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, call, engine, handler, ident, utility, say,
 )
@@ -74,8 +74,9 @@ def live_result(check: ReadingCheck, lang: str) -> Verdict:
             "dashboard.live.facts_volume" if check.cost is None else "dashboard.live.facts_cost", lang,
             volume=volume, cost=cost)
         kind = check.warning_kind or ""
-        label = i18n.t(CONFIRM_LABELS.get(kind, "dashboard.confirm_jump"), lang,
-                       top=i18n.format_number(check.max_value, lang))
+        # A reading for review needs no tick: sending it sends it to staff, it is never booked.
+        label = "" if kind not in CONFIRM_LABELS else i18n.t(
+            CONFIRM_LABELS[kind], lang, top=i18n.format_number(check.max_value, lang))
         return Verdict("warning", say(check.warning, lang), volume, cost, facts, note, kind, label)
     return Verdict("ok", ok, volume, cost, note=note)
 
@@ -284,6 +285,13 @@ class DashboardState(FormMixin, rx.State):
         self._show_check(key, checked, lang)
         return None
 
+    def _forget(self, key: str) -> None:
+        """A meter's live check and tick go (after its form was sent)."""
+        self.live = {k: v for k, v in self.live.items() if k != key}
+        self.confirm = {k: v for k, v in self.confirm.items() if k != key}
+        self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
+        self._checked = {k: v for k, v in self._checked.items() if k != key}
+
     def _show_check(self, key: str, checked: ReadingCheck, lang: str) -> None:
         """Show a check under the input; a tick for another warning or another value goes away."""
         self.live = {**self.live, key: live_result(checked, lang)}
@@ -336,6 +344,13 @@ class DashboardState(FormMixin, rx.State):
 
         try:
             sub = await call(send)
+        except ReadingSentToReview as e:  # stored for staff, not booked: said so, the form is fresh
+            text = say(e, lang)
+            self._forget(key)
+            self.result = {**self.result, key: Verdict("review", text)}
+            self._sent = {**self._sent, key: reading}
+            self.form_key += 1
+            return rx.toast.info(text)
         except ReadingRefused as e:
             text = say(e, lang)
             self.result = {**self.result, key: Verdict("error", text)}
@@ -355,12 +370,7 @@ class DashboardState(FormMixin, rx.State):
             text = f"{text} {say(sub.check.note, lang)}"
         if self.account_id:
             await self._show(user_id, int(self.account_id), lang)
-        live, confirm_map = dict(self.live), dict(self.confirm)
-        live.pop(key, None)
-        confirm_map.pop(key, None)
-        self.live, self.confirm = live, confirm_map
-        self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
-        self._checked = {k: v for k, v in self._checked.items() if k != key}
+        self._forget(key)
         self.result = {**self.result, key: Verdict("ok", text)}
         self._sent = {**self._sent, key: reading}
         self.form_key += 1

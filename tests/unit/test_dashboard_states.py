@@ -566,3 +566,31 @@ async def test_never_looks_right_next_to_a_warning(app_db, world):
     assert s.live[gas].ok == "200\u00a0m³ since the last reading, about ₸5,100.00."
     await s.type_reading(gas, "1012")
     assert s.live[gas].kind == "ok" and s.live[gas].text.startswith(looks_right)  # the control
+
+
+# ------------------------------------------------------------------------------ staff review (issue 14 point 5)
+
+
+async def test_an_implausible_reading_goes_to_review_and_the_customer_is_told(app_db, world):
+    from gazportal.models import ReadingReview
+
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    await s.type_reading(gas, "999999")  # 998 999 m³ in 15 days: above 3 000 a month
+    v = s.live[gas]
+    assert v.kind == "warning" and v.confirm_kind == "review" and v.confirm_label == ""  # no tick to give
+    assert "will not be billed until staff have checked it" in v.text and "Looks right" not in v.ok
+    result = await s.submit(_form(s, gas, "999999"))
+    assert "toast" in repr(result).lower()
+    assert s.result[gas] == Verdict(
+        "review", "Reading 999,999 (998,999 m³) went to staff review and is not billed yet. "
+                  "Staff will check it and contact you if needed.")
+    assert gas not in s.live and _stored(app_db) == []
+    assert _meter(s, world["gas"]).left == "2 of 2 submissions left"
+    with read_session(app_db) as db:
+        rows = db.exec(sa.select(ReadingReview.value, ReadingReview.status)).all()
+    assert rows == [(999999, "open")]
+    await s.submit(_form(s, gas, "999998"))  # a second one waits for the first
+    assert s.result[gas].kind == "error" and s.result[gas].text.startswith("A reading of this meter from 20 Nov 2026")
+    await s.submit(_form(s, gas, "1012"))  # a plausible reading is booked
+    assert s.result[gas].kind == "ok" and _stored(app_db) == [(world["gas"], 1012, "customer", 1)]

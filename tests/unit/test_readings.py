@@ -1,4 +1,5 @@
 """Meter readings: every rule of gazportal.services.readings, on SQLite and PostgreSQL."""
+import math
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
@@ -431,9 +432,9 @@ def test_no_jump_warning_without_two_months_of_history(engine):
     _, mid = make_meter(engine)
     add(engine, mid, 100, local(2026, 10, 1))
     add(engine, mid, 110, local(2026, 11, 1))  # one month: usual unknown
-    c = check(engine, mid, "5000")
+    c = check(engine, mid, "2500")  # 2 390 m³: far above any usual use, below the hard limit
     assert c.ok and c.warning is None and c.usual_monthly is None
-    assert submit_reading(engine, AG, mid, "5000", now=NOW).reading.value == 5000
+    assert submit_reading(engine, AG, mid, "2500", now=NOW).reading.value == 2500
 
 
 def test_jump_is_measured_against_the_months_since_the_base(engine):
@@ -1157,3 +1158,67 @@ def test_property_monthly_readings_over_any_number_of_turns_give_back_each_month
             got, turns = rd.rollover_volume(AG, digits, shown_before, shown), turns_before + 1
         assert got == use and got >= 0
         assert turns * modulus + shown == position  # what the reading is stored as
+
+
+# ---------------------------------------------------------------- hard plausibility limit (issue 14 point 5)
+
+def reviews_of(engine, meter_id):
+    from gazportal.models import ReadingReview
+
+    with read_session(engine) as s:
+        return s.exec(sa.select(ReadingReview.value, ReadingReview.volume, ReadingReview.limit_volume,
+                                ReadingReview.reason, ReadingReview.status, ReadingReview.period,
+                                ReadingReview.user_id)
+                      .where(ReadingReview.meter_id == meter_id).order_by(ReadingReview.id)).all()
+
+
+def test_above_the_hard_limit_a_reading_is_not_booked_but_goes_to_review(engine):
+    """9 999 999 kWh after 4 858 was accepted with one tick; now it goes to staff review."""
+    _, mid = make_meter(engine, digits=7, service="electricity")
+    with write_session(engine) as s:
+        user = User(login="rev@example.kz", password_hash="!", surname="S", name="N")
+        s.add(user)
+        s.flush()
+        uid = user.id
+    add(engine, mid, 4858, local(2026, 10, 25))
+    c = check(engine, mid, "9999999")
+    assert c.ok and c.warning_kind == "review" and c.review_limit == 10000 and c.volume == 9995141
+    assert c.warning == rd.Notice("warnings.reading_review",
+                                  {"volume": 9995141, "unit": "kWh", "since": "2026-10-25", "limit": 10000})
+    with pytest.raises(rd.ReadingSentToReview) as e:
+        submit_reading(engine, AG, mid, "9999999", now=NOW, confirm=True, user_id=uid)  # a tick changes nothing
+    assert e.value.key == "notes.reading_review" and e.value.params == {"value": 9999999, "volume": 9995141,
+                                                                        "unit": "kWh"}
+    assert stored(engine, mid) == [(4858, "inspector", "2026-10", None)]  # not booked
+    assert reviews_of(engine, mid) == [(9999999, 9995141, 10000, "review.above_hard_limit", "open", "2026-11", uid)]
+    assert meter_status_of(engine, mid).submissions_left == 2  # it used no submission
+    # One open review per meter and month: a repeat fills no queue ...
+    e2 = refused(submit_reading, engine, AG, mid, "8888888", now=NOW + timedelta(hours=1))
+    assert e2.key == "errors.reading_in_review" and len(reviews_of(engine, mid)) == 1
+    # ... and a plausible reading is booked as usual.
+    assert submit_reading(engine, AG, mid, "5100", now=NOW + timedelta(hours=2)).reading.value == 5100
+
+
+def test_the_hard_limit_is_per_service_per_month_and_tuned_in_the_profile(engine):
+    _, mid = make_meter(engine, digits=7, service="electricity")
+    add(engine, mid, 1000, local(2026, 8, 22))  # three months before NOW
+    limit = math.ceil(D(10000) * 92 / rd.DAYS_PER_MONTH)  # 92 days: a bit over three months
+    assert limit == 30226
+    c = check(engine, mid, str(1000 + limit))  # exactly at the limit: not above it
+    assert c.ok and c.warning_kind != "review" and c.review_limit == limit
+    assert check(engine, mid, str(1000 + limit + 1)).warning_kind == "review"
+    strict = AG.model_copy(update={"readings": AG.readings.model_copy(update={"review_above": {"electricity": 100}})})
+    assert check(engine, mid, "1304", utility=strict).warning_kind == "review"  # 100 a month: 303 in 92 days
+    assert check(engine, mid, "1303", utility=strict).warning_kind != "review"
+    no_limit = AG.model_copy(update={"readings": AG.readings.model_copy(update={"review_above": {"gas": 10}})})
+    assert check(engine, mid, "9999999", utility=no_limit).warning_kind is None  # no limit for electricity here
+
+
+def test_between_the_usual_use_and_the_hard_limit_the_customer_confirms(engine):
+    _, mid = make_meter(engine, digits=7, service="electricity")
+    for i, value in enumerate([1000, 1200, 1400, 1600]):
+        add(engine, mid, value, local(2026, 7 + i, 21))
+    c = check(engine, mid, "3000")  # 1 400 kWh against 200 a month: a jump, below 10 000
+    assert c.warning_kind == "jump"
+    assert refused(submit_reading, engine, AG, mid, "3000", now=NOW).key == "warnings.reading_jump"
+    assert submit_reading(engine, AG, mid, "3000", now=NOW, confirm=True).reading.value == 3000
