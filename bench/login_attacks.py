@@ -1,6 +1,6 @@
-"""The attacks of issue 15 points 3-8 on registration and the login, with their results (prints
-figures; not a test: the tests are tests/unit/test_auth_abuse.py, test_auth_login_change.py and
-test_login_states.py).
+"""The attacks of issue 15 points 1 and 3-8 on accounts, registration and the login, with their
+results (prints figures; not a test: the tests are tests/unit/test_account_holders.py,
+test_auth_abuse.py, test_auth_login_change.py and test_login_states.py).
 
     python bench/login_attacks.py [--root PATH]
 
@@ -86,11 +86,16 @@ class Lab:
         m = re.search(re.escape("https://portal.example" + path) + r"\?token=([A-Za-z0-9_\-]+)", text)
         return m.group(1) if m else None
 
-    def refused(self, fn):
-        from gazportal.services.errors import DomainError
+    def refused(self, fn, *, fields: bool = False):
+        """The refusal's key (None: accepted); ``fields``: a form's refusal by its fields' keys."""
+        from gazportal.services.errors import DomainError, FormErrors
 
         try:
             fn()
+        except FormErrors as e:
+            if fields:
+                return "+".join(sorted({n.key.removeprefix("errors.") for n in e.fields.values()}))
+            return e.key
         except DomainError as e:
             return e.key
         return None
@@ -119,19 +124,139 @@ class Lab:
         return self.user(login)
 
 
+def _confirm(lab: Lab, token, password):
+    """Confirm a link as its owner would: with the password where the page asks for it."""
+    refusal = lab.refused(lambda: lab.auth.confirm_link(lab.engine, token, now=NOW, settings=lab.s))
+    if refusal == "errors.confirm_needs_password":
+        refusal = lab.refused(lambda: lab.auth.confirm_link(lab.engine, token, now=NOW, settings=lab.s,
+                                                            password=password))
+        return f"asked for the password, then {refusal or 'accepted'}"
+    return refusal or "accepted"
+
+
+def _signs_in(lab: Lab, login, pw) -> bool:
+    return lab.refused(lambda: lab.auth.sign_in(lab.engine, lab.utility, login, pw, now=NOW, settings=lab.s)) is None
+
+
 def pre_registration(lab: Lab) -> str:
     victim = "victim3@example.kz"
     lab.register(victim, "attacker knows 1", name="Mallory")
     lab.register(victim, "victim owns this 2", name="Victoria")
     links = [lab.token(m.text) for m in lab.mails(victim)]
-    first = lab.refused(lambda: lab.auth.confirm_link(lab.engine, links[0], now=NOW, settings=lab.s))
-    last = lab.refused(lambda: lab.auth.confirm_link(lab.engine, links[-1], now=NOW, settings=lab.s))
-    ok = {pw: lab.refused(lambda pw=pw: lab.auth.sign_in(lab.engine, lab.utility, victim, pw, now=NOW,
-                                                         settings=lab.s)) is None
-          for pw in ("attacker knows 1", "victim owns this 2")}
-    return (f"{len(links)} links in the victim's mailbox; the first: {first or 'accepted'}, the victim's: "
-            f"{last or 'accepted'}; then signs in with the attacker's password: {ok['attacker knows 1']}, with "
-            f"the victim's: {ok['victim owns this 2']}")
+    first = _confirm(lab, links[0], "victim owns this 2")
+    last = _confirm(lab, links[-1], "victim owns this 2")
+    return (f"{len(links)} links in the victim's mailbox; the first: {first}, the victim's: {last}; then signs in "
+            f"with the attacker's password: {_signs_in(lab, victim, 'attacker knows 1')}, with the victim's: "
+            f"{_signs_in(lab, victim, 'victim owns this 2')}")
+
+
+def registration_after_the_owner(lab: Lab) -> str:
+    victim = "victim3b@example.kz"
+    lab.register(victim, "victim owns this 2", name="Victoria")
+    lab.register(victim, "attacker knows 1", name="Mallory")
+    newest = lab.token(lab.mails(victim)[-1].text)  # the attacker's attempt, in the victim's mailbox
+    clicked = _confirm(lab, newest, "victim owns this 2")  # the victim clicks the newest link
+    return (f"the victim clicks the newest link: {clicked}; the attacker's password then signs in: "
+            f"{_signs_in(lab, victim, 'attacker knows 1')}")
+
+
+def _house(lab: Lab, payment="100.00"):
+    """A house with flats 10 and 11; the victim's account at flat 11 (with a holder), its number."""
+    from gazportal.db import write_session
+    from gazportal.models import Account, Branch, Flat, House, Payment, Settlement, Street, User, UserAccountLink
+
+    with write_session(lab.engine) as ss:
+        b = Branch(name=f"B{next(lab.numbers)}")
+        ss.add(b)
+        ss.flush()
+        st = Settlement(branch_id=b.id, name="S")
+        ss.add(st)
+        ss.flush()
+        street = Street(settlement_id=st.id, name="Abaya")
+        ss.add(street)
+        ss.flush()
+        house = House(street_id=street.id, number="5")
+        ss.add(house)
+        ss.flush()
+        f10, f11 = Flat(house_id=house.id, number="10"), Flat(house_id=house.id, number="11")
+        ss.add_all([f10, f11])
+        ss.flush()
+        number = str(next(lab.numbers))
+        acc = Account(number=number, holder_name="Victoria", kind="person", address="Abaya 5-11",
+                      house_id=house.id, flat_id=f11.id)
+        ss.add(acc)
+        ss.flush()
+        ss.add(Payment(account_id=acc.id, paid_at=NOW - timedelta(days=20), amount=Decimal(payment),
+                       receipt_no=f"R{number}", channel="bank"))
+        holder = User(login=f"holder{number}@example.kz", email=f"holder{number}@example.kz", surname="V",
+                      name="Victoria", password_hash=lab.passwords.hash_password("holder words 2026"),
+                      is_active=True, email_verified=True, language="en")
+        ss.add(holder)
+        ss.flush()
+        ss.add(UserAccountLink(user_id=holder.id, account_id=acc.id, created_at=NOW - timedelta(days=30)))
+        return house.id, f11.id, number, holder.login
+
+
+def _customers(lab: Lab, n: int) -> list[int]:
+    from gazportal.db import write_session
+    from gazportal.models import User
+
+    out = []
+    with write_session(lab.engine) as ss:
+        for _ in range(n):
+            k = next(lab.numbers)
+            u = User(login=f"att{k}@example.kz", email=f"att{k}@example.kz", surname="A", name="A",
+                     password_hash="x", is_active=True, language="en")
+            ss.add(u)
+            ss.flush()
+            out.append(u.id)
+    return out
+
+
+def neighbours_account_by_address(lab: Lab) -> str:
+    """The reported attack: the address picker with house, flat and the number (all on the bill),
+    from twenty portal users registered with the attacker's own bill, each from its own address."""
+    from gazportal.services import accounts, throttle
+
+    house, flat, number, holder = _house(lab)
+    takes_payment = "last_payment" in inspect.signature(accounts.link_by_address).parameters
+    users = _customers(lab, 20)
+    before = len(lab.mails(holder))
+    answers: dict[str, int] = {}
+    linked_after = None
+    for i in range(200):
+        uid = users[i % len(users)]
+        kwargs = {"source": throttle.Source(address=f"198.51.{i // 250}.{i % 250}"), "settings": lab.s} \
+            if takes_payment else {}
+        args = (house, flat, number, f"{1 + i}.00") if takes_payment else (house, flat, number)
+        key = lab.refused(lambda uid=uid, args=args, kwargs=kwargs: accounts.link_by_address(
+            lab.engine, lab.utility, uid, *args, now=NOW, **kwargs), fields=True)
+        if key is None:
+            linked_after = i + 1
+            break
+        answers[key] = answers.get(key, 0) + 1
+    told = len(lab.mails(holder)) - before
+    result = f"linked after {linked_after} tries" if linked_after else "not linked in 200 tries"
+    return (f"{result} (answers: {answers or 'none'}); mails to the holder: {told}"
+            + ("" if takes_payment else " (the picker asks no proof)"))
+
+
+def holders_told_and_capped(lab: Lab) -> str:
+    """Ten portal users who all have the bill (the proof leaked): how many get the account, and
+    is its holder told?"""
+    from gazportal.services import accounts, throttle
+
+    house, flat, number, holder = _house(lab)
+    takes_source = "source" in inspect.signature(accounts.link_by_payment).parameters
+    before = len(lab.mails(holder))
+    got = 0
+    for i, uid in enumerate(_customers(lab, 10)):
+        kwargs = {"source": throttle.Source(address=f"203.0.113.{i}"), "settings": lab.s} if takes_source else {}
+        if lab.refused(lambda uid=uid, kwargs=kwargs: accounts.link_by_payment(
+                lab.engine, lab.utility, uid, number, "100.00", now=NOW, **kwargs)) is None:
+            got += 1
+    told = len(lab.mails(holder)) - before
+    return f"10 users with the right proof: {got} linked; mails to the holder: {told}"
 
 
 def login_change(lab: Lab) -> str:
@@ -228,7 +353,9 @@ def housekeeping(lab: Lab) -> str:
     return f"a registration never confirmed, 2 days later, still stored: {lab.user('never9@example.kz') is not None}"
 
 
-ATTACKS = [("3 pre-registration", pre_registration), ("4 login change", login_change),
+ATTACKS = [("1 neighbour's account by address", neighbours_account_by_address),
+           ("1 a leaked proof", holders_told_and_capped), ("3 pre-registration", pre_registration),
+           ("3 registration after the owner", registration_after_the_owner), ("4 login change", login_change),
            ("4 current password", current_password_guessing), ("5 mail as a weapon", mail_as_weapon),
            ("6 look-alike logins", look_alikes), ("7 resend timing", resend_timing),
            ("8 housekeeping", housekeeping)]

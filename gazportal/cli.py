@@ -4,6 +4,7 @@
     python -m gazportal.cli [--db-url URL] [--profile ID] import {accounts,charges,payments} FILE
     python -m gazportal.cli [--db-url URL] [--profile ID] export-readings --period YYYY-MM [--out FILE]
     python -m gazportal.cli [--db-url URL] purge-unconfirmed [--batch N]
+    python -m gazportal.cli [--db-url URL] [--profile ID] demo-customer
 
 The database comes from --db-url, else GAZPORTAL_DB_URL, else the SQLite file gazportal.db in the
 project root; it must already be migrated (``reflex db migrate``). The profile comes from
@@ -69,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("purge-unconfirmed", parents=[common],
                        help="remove registrations never confirmed whose links and codes have all expired")
     u.add_argument("--batch", type=_int, default=1000, help="users removed per transaction (1000)")
+
+    sub.add_parser("demo-customer", parents=[common],
+                   help="make the demo customer (once) and print how to sign in as them (demo data first)")
     return p
 
 
@@ -215,8 +219,25 @@ def cmd_purge_unconfirmed(args) -> int:
     return EXIT_OK
 
 
+def cmd_demo_customer(args) -> int:
+    """The demo customer of demo mode (``services/auth/demo.py``), made if missing; prints its
+    sign-in details for the person who started the portal."""
+    from datetime import UTC, datetime
+
+    from gazportal.services.auth.demo import ensure_demo_customer
+
+    engine = _engine(_db_url(args))
+    try:
+        who = ensure_demo_customer(engine, _utility(args), now=datetime.now(UTC))
+    finally:
+        engine.dispose()
+    print(f"demo customer: sign in as {who.login} with the password {who.password} "
+          f"(accounts {', '.join(who.accounts)}), or press \"Try the demo\" on the start page")
+    return EXIT_OK
+
+
 COMMANDS = {"demo": cmd_demo, "import": cmd_import, "export-readings": cmd_export,
-            "purge-unconfirmed": cmd_purge_unconfirmed}
+            "purge-unconfirmed": cmd_purge_unconfirmed, "demo-customer": cmd_demo_customer}
 
 
 def main(argv: list[str] | None = None) -> int:

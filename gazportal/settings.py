@@ -160,6 +160,8 @@ class Utility(_Strict):
     proof_by_last_payment: bool
     user_agreement: bool
     add_account_by: list[Literal["payment_proof", "address_picker"]] = Field(min_length=1)
+    # portal users who may hold one personal account (registration and adding alike; issue 15)
+    max_holders_per_account: int = Field(default=3, ge=1, le=50)
     common_house_meters: bool
     languages: list[Literal["kk", "ru", "uk", "en"]] = Field(min_length=1)
     default_language: Literal["kk", "ru", "uk", "en"]
@@ -195,6 +197,9 @@ class Utility(_Strict):
             raise ValueError("account_number_example does not match account_number_pattern")
         if self.login_identifier == "phone" and self.confirmation == "email_link":
             raise ValueError("confirmation: a phone login is confirmed by sms_code or none")
+        if self.legal_entities and not self.proof_by_last_payment:
+            # a legal entity sees every account of its BIN: registering one must prove one of them
+            raise ValueError("legal_entities needs proof_by_last_payment")
         return self
 
     @property
@@ -292,6 +297,8 @@ class Settings:
     session_absolute_hours: int  # without "remember me"
     session_remember_days: int  # with "remember me"
     web: Web = Web()
+    # demo mode (GAZPORTAL_DEMO=1; ./run.sh turns it on): the start page offers the demo customer
+    demo: bool = False
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0")
@@ -373,6 +380,16 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _flag(name: str) -> bool:
+    """An on/off environment variable: 1/true/yes/on, 0/false/no/off or unset (off)."""
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise UtilityError(f"environment variable {name}={raw!r}: use 1 or 0")
+
+
 def _secret_key() -> bytes:
     """GAZPORTAL_SECRET_KEY (hex or text), else a random key kept in var/secret_key."""
     raw = os.environ.get("GAZPORTAL_SECRET_KEY")
@@ -425,4 +442,5 @@ def get_settings() -> Settings:
         session_absolute_hours=_int("GAZPORTAL_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 7),
         session_remember_days=_int("GAZPORTAL_SESSION_REMEMBER_DAYS", 30, 1, 365),
         web=_web(env("GAZPORTAL_PUBLIC_URL", "http://localhost:3000")),
+        demo=_flag("GAZPORTAL_DEMO"),
     )

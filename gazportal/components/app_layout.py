@@ -216,6 +216,12 @@ APP_CSS = """
 .gp-acc dt{font-size:.8125rem;color:var(--gp-muted);margin:0}
 .gp-acc dd{margin:0;font-weight:500}
 .gp-acc-row{display:flex;flex-direction:column;gap:.1rem}
+.gp-acc-holders{display:flex;flex-direction:column;gap:.35rem;border-top:1px solid var(--gp-line);padding-top:.6rem}
+.gp-holders{margin:0;padding:0;list-style:none;display:grid;gap:.4rem}
+.gp-holder{display:flex;flex-wrap:wrap;align-items:center;gap:.3rem .75rem;overflow-wrap:anywhere}
+.gp-holder-who{font-weight:600}
+.gp-holder .gp-muted{color:var(--gp-muted);font-size:.8125rem}
+.gp-holder .gp-btn{margin-left:auto}
 .gp-acc dt{display:flex;align-items:center;gap:.4rem}
 .gp-acc dt svg{color:var(--gp-muted);flex:none}
 .gp-badge{display:inline-flex;align-items:center;gap:.3rem;font-size:.75rem;font-weight:650;padding:.2rem .6rem;

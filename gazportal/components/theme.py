@@ -90,6 +90,10 @@ def palette(utility: Utility) -> dict[str, str]:
         "--gp-danger": "#b42318",
         "--gp-ok": "#14532d",
         "--gp-warn": "#7a4100",
+        # charts (pages/statistics.py): labels read on the panel, grid lines stay in the background
+        "--gp-chart-text": "#4a5159",
+        "--gp-chart-grid": mix("#ffffff", "#1c2024", 0.12),
+        "--gp-chart-axis": mix("#ffffff", "#1c2024", 0.3),
     }
 
 
@@ -128,7 +132,14 @@ def dark_palette(utility: Utility) -> dict[str, str]:
         "--gp-danger": text("#ff9b8f"),
         "--gp-ok": text("#86d9a0"),
         "--gp-warn": text("#f5c06a"),
+        "--gp-chart-text": text("#c3cad2"),
+        "--gp-chart-grid": mix(surface, "#ffffff", 0.1),
+        "--gp-chart-axis": mix(surface, "#ffffff", 0.3),
     }
+
+
+# A chart's grid lines: visible, yet well below its labels (contrast on the panel, both modes).
+CHART_GRID_CONTRAST = (1.1, 1.6)
 
 
 def stylesheet(utility: Utility) -> str:
@@ -162,6 +173,8 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
   font-weight:500;line-height:1;padding:.6rem .8rem;min-height:2.25rem;border-radius:999px;cursor:pointer;
   white-space:nowrap;overflow-wrap:normal}
 .gp-lang-btn:hover{background:var(--gp-tint-strong)}
+.gp-lang-short{display:none}
+@media (max-width:35.99rem){.gp-lang-full{display:none}.gp-lang-short{display:inline}.gp-lang-list{flex-wrap:nowrap}}
 .gp-lang-btn[aria-pressed="true"]{background:var(--gp-hero);color:var(--gp-on-hero);font-weight:600}
 .gp-lang-btn:focus-visible,.gp-page a:focus-visible{outline:3px solid var(--gp-accent);outline-offset:2px}
 .gp-main{flex:1}
@@ -191,6 +204,14 @@ body{margin:0;background:var(--gp-page);color:var(--gp-ink)}
 .gp-cards{display:grid;grid-template-columns:minmax(0,1fr);gap:1rem;margin:0;padding:0;list-style:none}
 .gp-card{background:var(--gp-surface);border:1px solid var(--gp-line);border-radius:1rem;padding:1.25rem;display:flex;gap:1rem;
   align-items:flex-start}
+.gp-demo{border-left:5px solid var(--gp-accent,#e8a33d)}
+.gp-demo-body{display:flex;flex-direction:column;gap:.6rem;align-items:flex-start;min-width:0}
+.gp-demo-body p{margin:0}
+.gp-demo-body code{font-size:1rem;font-weight:650}
+.gp-demo-btn{display:inline-flex;align-items:center;gap:.5rem;min-height:3rem;padding:.7rem 1.4rem;border:0;
+  border-radius:.8rem;background:var(--gp-hero);color:var(--gp-on-hero);font:inherit;font-weight:650;cursor:pointer}
+.gp-demo-btn:hover{box-shadow:0 4px 14px rgba(0,0,0,.2)}
+.gp-demo-btn[disabled]{opacity:.7;cursor:progress}
 .gp-card-icon{flex:none;display:flex;align-items:center;justify-content:center;width:2.75rem;height:2.75rem;
   border-radius:.75rem;background:var(--gp-tint-strong);color:var(--gp-link)}
 .gp-h3{font-size:1.0625rem;line-height:1.3;margin:0 0 .35rem;font-weight:650}

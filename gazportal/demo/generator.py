@@ -96,7 +96,10 @@ RECEIPT_PREFIX = {"kaspi": "KSP", "bank": "BNK", "card": "CRD", "cash": "CSH", "
 
 
 class _Numbers:
-    """Unique, increasing account numbers that match the profile's pattern."""
+    """Unique account numbers that match the profile's pattern, in no order a neighbour could use
+    (issue 15: flats 10 and 11 had numbers 20 apart): the ``i``-th number is ``(a·i + b) mod 10^w``
+    after the profile's prefix, with ``a`` coprime to ``10^w`` — a permutation of the range,
+    drawn from the seed, so no two accounts share a number and nothing needs remembering."""
 
     def __init__(self, utility: Utility, total: int, rng: Random) -> None:
         pat = utility.account_number_pattern
@@ -111,15 +114,21 @@ class _Numbers:
         prefix_len = 1 if length <= 8 else 2
         self.prefix = example[:prefix_len]
         self.width = length - prefix_len
-        room = 10 ** self.width - 1
-        if total > room:
+        self.size = 10 ** self.width
+        if total > self.size:
             raise InvalidInput("errors.demo_account_pattern_unsupported", pattern=pat, utility=utility.id)
-        self.max_gap = max(1, min(20, room // max(total, 1)))
-        self.value = int(rng.random() * min(10 ** (self.width - 2), room - total * self.max_gap))
+        own = Random(rng.random())  # one draw from the generator's stream, as before
+        step = int(own.random() * self.size) | 1  # odd ...
+        while step % 5 == 0 or not self.size // 10 <= step <= self.size - self.size // 10:
+            # ... not a multiple of 5 (so coprime to 10^w), and neighbours land far apart either way
+            step = int(own.random() * self.size) | 1
+        self.step = step
+        self.value = int(own.random() * self.size)
         self.utility = utility
 
     def next(self, rng: Random) -> str:
-        self.value += 1 + int(rng.random() * self.max_gap)
+        rng.random()  # the draw the earlier, ordered numbers made: the rest of the demo data stays as it was
+        self.value = (self.value + self.step) % self.size
         number = f"{self.prefix}{self.value:0{self.width}d}"
         if not self.utility.valid_account_number(number):
             raise InvalidInput("errors.demo_account_pattern_unsupported",

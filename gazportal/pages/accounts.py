@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from gazportal.components.altcha import captcha_field
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, busy_form, button, field, submission_input
 from gazportal.settings import get_settings
@@ -39,6 +40,7 @@ def account_card(card) -> rx.Component:
                 _row("user-round", "accounts.card.holder", card.holder),
                 _row("map-pin", "accounts.card.address", card.address),
             ),
+            rx.cond(card.others.length() > 0, _others(card)),
             rx.el.a(
                 rx.icon("gauge", size=18, aria_hidden="true"),
                 rx.el.span(T["accounts.card.open"]),
@@ -68,6 +70,30 @@ def account_card(card) -> rx.Component:
     )
 
 
+def _other(card, h) -> rx.Component:
+    return rx.el.li(
+        rx.el.span(h.who, class_name="gp-holder-who"),
+        rx.el.span(h.since, class_name="gp-muted"),
+        rx.cond(
+            h.removable,
+            button(T["accounts.holders.remove"], icon="user-x", kind="danger", class_name="gp-btn-sm",
+                   on_click=S.ask_remove_holder(card.id, h.link_id),
+                   aria_label=T["accounts.holders.remove"] + " " + h.who, data_remove_holder=h.who),
+        ),
+        class_name="gp-holder",
+    )
+
+
+def _others(card) -> rx.Component:
+    """The other portal users of the account: who, since when, and — for those who came later —
+    the way to take the access away."""
+    return rx.el.div(
+        rx.el.p(T["accounts.holders.title"], class_name="gp-acc-label"),
+        rx.el.ul(rx.foreach(card.others, lambda h: _other(card, h)), class_name="gp-holders"),
+        class_name="gp-acc-holders",
+    )
+
+
 def cards() -> rx.Component:
     return rx.el.section(
         rx.el.h2(rx.icon("wallet-cards", size=20, aria_hidden="true"), T["accounts.list_title"],
@@ -94,6 +120,12 @@ def cards() -> rx.Component:
     )
 
 
+def _last_payment(prefix: str, **props) -> rx.Component:
+    return field(prefix, "last_payment", "accounts.add.last_payment", S.add_errors, input_mode="decimal",
+                 auto_complete="off", placeholder="0.00", max_length=20, hint=T["accounts.add.last_payment_hint"],
+                 **props)
+
+
 def _payment_form() -> rx.Component:
     utility = get_settings().utility
     return busy_form(
@@ -101,9 +133,8 @@ def _payment_form() -> rx.Component:
         rx.el.div(
             field("add", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
                   auto_complete="off", placeholder=utility.account_number_example, max_length=20),
-            field("add", "last_payment", "accounts.add.last_payment", S.add_errors, input_mode="decimal",
-                  auto_complete="off", placeholder="0.00", max_length=20,
-                  hint=T["accounts.add.last_payment_hint"]),
+            _last_payment("add"),
+            rx.cond(S.captcha_required, captcha_field(S.challenge, S.add_errors, "add")),
             class_name="gp-form-grid",
         ),
         label=T["accounts.add.submit"], icon="plus", key=S.add_form_key, id="add-by-payment",
@@ -148,6 +179,8 @@ def _address_form() -> rx.Component:
                 field("pick", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
                       auto_complete="off", placeholder=utility.account_number_example, max_length=20,
                       disabled=S.sel_house == ""),
+                _last_payment("pick", disabled=S.sel_house == ""),
+                rx.cond(S.captcha_required, captcha_field(S.challenge, S.add_errors, "pick")),
                 class_name="gp-form-grid",
             ),
             label=T["accounts.add.submit"], icon="plus", key=S.add_form_key, id="add-by-address",
@@ -332,25 +365,35 @@ def rereg_panel() -> rx.Component:
     )
 
 
-def unlink_dialog() -> rx.Component:
+def _confirm_dialog(title: str, text: str, subject, *, open_, on_cancel, ok: str, icon: str, on_ok,
+                    ok_id: str) -> rx.Component:
+    """A destructive action's confirmation: its title, what it does, whom (``subject``), cancel / do it."""
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
-            rx.alert_dialog.title(T["accounts.unlink_confirm.title"]),
-            rx.alert_dialog.description(
-                T["accounts.unlink_confirm.text"], " ", rx.el.strong(S.unlink_number),
-            ),
+            rx.alert_dialog.title(T[title]),
+            rx.alert_dialog.description(T[text], " ", rx.el.strong(subject)),
             rx.el.div(
-                rx.alert_dialog.cancel(button(T["accounts.unlink_confirm.cancel"], kind="ghost",
-                                              on_click=S.cancel_unlink)),
-                rx.alert_dialog.action(button(T["accounts.unlink_confirm.ok"], kind="danger-solid", icon="unlink",
-                                              on_click=S.confirm_unlink, id="unlink-confirm")),
+                rx.alert_dialog.cancel(button(T["accounts.unlink_confirm.cancel"], kind="ghost", on_click=on_cancel)),
+                rx.alert_dialog.action(button(T[ok], kind="danger-solid", icon=icon, on_click=on_ok, id=ok_id)),
                 class_name="gp-actions",
                 style={"justify_content": "flex-end", "margin_top": "1rem"},
             ),
             style={"max_width": "28rem"},
         ),
-        open=S.unlink_id != "",
+        open=open_,
     )
+
+
+def unlink_dialog() -> rx.Component:
+    return _confirm_dialog("accounts.unlink_confirm.title", "accounts.unlink_confirm.text", S.unlink_number,
+                           open_=S.unlink_id != "", on_cancel=S.cancel_unlink, ok="accounts.unlink_confirm.ok",
+                           icon="unlink", on_ok=S.confirm_unlink, ok_id="unlink-confirm")
+
+
+def remove_holder_dialog() -> rx.Component:
+    return _confirm_dialog("accounts.holders.confirm_title", "accounts.holders.confirm_text", S.drop_who,
+                           open_=S.drop_link != "", on_cancel=S.cancel_remove_holder, ok="accounts.holders.remove",
+                           icon="user-x", on_ok=S.confirm_remove_holder, ok_id="remove-holder-confirm")
 
 
 def accounts_page() -> rx.Component:
@@ -362,4 +405,5 @@ def accounts_page() -> rx.Component:
         cards(),
         rx.el.div(add_panel(), rereg_panel(), class_name="gp-grid2"),
         unlink_dialog(),
+        remove_holder_dialog(),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.components.auth_page import auth_page, code_field, link, login_field
-from gazportal.components.forms import alert, button
+from gazportal.components.forms import alert, button, field
 from gazportal.settings import get_settings
 from gazportal.state.confirm import ConfirmState
 from gazportal.state.i18n import I18nState
@@ -25,10 +25,27 @@ def _resend_form() -> rx.Component:
     )
 
 
+def _password(form: str) -> rx.Component:
+    """The password chosen at registration, asked when the login was registered more than once."""
+    return field(form, "password", "auth.field.password", S.field_errors, type="password",
+                 auto_complete="current-password", hint=T["auth.confirm.password_hint"], required=True)
+
+
+def _link_password_form() -> rx.Component:
+    return rx.el.form(
+        _password("confirm"),
+        button(T["auth.confirm.submit_password"], icon="check", type="submit", id="confirm-password-submit"),
+        on_submit=S.submit_link_password,
+        no_validate=True,
+        class_name="gp-form",
+    )
+
+
 def _code_form() -> rx.Component:
     return rx.el.form(
         login_field("code", S),
         code_field("code", S),
+        rx.cond(S.needs_password, _password("code")),
         button(T["auth.confirm.submit_code"], icon="check", type="submit", id="code-submit"),
         on_submit=S.submit_code,
         no_validate=True,
@@ -53,7 +70,8 @@ def confirm() -> rx.Component:
     else:
         # an SMS code is typed here; a link arrives by e-mail (until it does, say where to look)
         middle = (_code_form() if p.confirmation == "sms_code"
-                  else rx.cond(~S.had_link, rx.el.p(T["auth.confirm.check_mail"], class_name="gp-auth-text")))
+                  else rx.cond(S.needs_password, _link_password_form(),
+                               rx.cond(~S.had_link, rx.el.p(T["auth.confirm.check_mail"], class_name="gp-auth-text"))))
         body = rx.cond(
             S.confirmed,
             _done(),

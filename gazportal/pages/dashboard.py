@@ -38,6 +38,20 @@ def _kv(icon: str, label_key: str, value, **attrs) -> rx.Component:
     )
 
 
+def _last_volumes() -> rx.Component:
+    """Last month's volume of each service with its unit (m³ and kWh are never added up)."""
+    return rx.cond(
+        S.last_volumes.length() > 0,
+        rx.el.ul(
+            rx.foreach(S.last_volumes, lambda v: rx.el.li(
+                rx.el.span(v.label, class_name="gp-dash-vol-svc"), " ", rx.el.span(v.text, class_name="gp-num"),
+                data_service=v.service)),
+            class_name="gp-dash-vols",
+        ),
+        rx.el.span(T["dashboard.no_volume"]),
+    )
+
+
 def summary() -> rx.Component:
     return rx.el.section(
         rx.el.h2(rx.icon("wallet-cards", size=20, aria_hidden="true"), T["dashboard.account"], " ",
@@ -56,7 +70,7 @@ def summary() -> rx.Component:
                 data_debt=rx.cond(S.in_debt, "true", "false"),
             ),
             _kv("calendar", "dashboard.label.last_month", S.info.last_period),
-            _kv("gauge", "dashboard.label.last_volume", S.info.last_volume),
+            _kv("gauge", "dashboard.label.last_volume", _last_volumes(), id="dash-volumes"),
             _kv("receipt", "dashboard.label.last_charged", S.info.last_charged),
             class_name="gp-dash-dl",
         ),
@@ -269,6 +283,8 @@ DASH_CSS = """
 .gp-dash-dl dd{margin:0;font-weight:550;overflow-wrap:anywhere}
 .gp-dash-debt{color:var(--gp-danger);font-weight:750;display:inline-flex;align-items:center;gap:.35rem}
 .gp-dash-ok{color:var(--gp-ok);font-weight:650}
+.gp-dash-vols{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.2rem 1rem}
+.gp-dash-vol-svc{font-weight:400;color:var(--gp-muted)}
 .gp-dash-section{display:flex;flex-direction:column;gap:.5rem;min-width:0}
 .gp-dash-meters{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:minmax(0,1fr);gap:1rem}
 .gp-dash-meter{background:var(--gp-surface);border:1px solid var(--gp-line);border-left:5px solid var(--gp-hero);border-radius:1rem;
@@ -280,6 +296,12 @@ DASH_CSS = """
 .gp-dash-table th,.gp-dash-table td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--gp-line)}
 .gp-dash-table th{font-size:.8125rem;color:var(--gp-muted);font-weight:600;overflow-wrap:normal;word-break:normal;hyphens:auto}
 .gp-num{font-variant-numeric:tabular-nums}
+.gp-dash-table .gp-num,.gp-dash-vols .gp-num{white-space:nowrap}
+.gp-dash-table td{overflow-wrap:normal}
+@media (max-width:30rem){
+  .gp-dash-table{font-size:.8125rem}
+  .gp-dash-table th,.gp-dash-table td{padding:.35rem .3rem}
+}
 .gp-dash-input{font-size:1.25rem;letter-spacing:.08em;font-variant-numeric:tabular-nums;max-width:16rem}
 .gp-dash-live-box{display:flex;flex-direction:column;gap:.4rem;min-height:1.5rem}
 .gp-dash-live{margin:0;display:flex;gap:.4rem;align-items:flex-start;font-weight:600;font-size:.9375rem}

@@ -5,7 +5,9 @@ import reflex as rx
 
 from gazportal.components.contacts import contact_items
 from gazportal.components.layout import layout
+from gazportal.components.forms import alert
 from gazportal.settings import get_settings
+from gazportal.state.demo import DEMO_PASSWORD, DemoState
 from gazportal.state.i18n import I18nState
 
 T = I18nState.t
@@ -60,6 +62,30 @@ def hero() -> rx.Component:
     )
 
 
+def demo() -> rx.Component:
+    """Demo mode only: the demo customer's sign-in details and a button that signs in as them."""
+    if not get_settings().demo:
+        return rx.fragment()
+    return rx.el.section(
+        rx.el.div(
+            rx.el.div(_icon("sparkles"), class_name="gp-card-icon"),
+            rx.el.div(
+                rx.el.h2(T["index.demo.title"], class_name="gp-h3", id="demo-title"),
+                rx.el.p(T["index.demo.text"]),
+                rx.el.p(T["index.demo.password"], " ", rx.el.code(DEMO_PASSWORD), class_name="gp-muted"),
+                alert("err", DemoState.error, id="demo-error"),
+                rx.el.button(_icon("log-in", 18), T["index.demo.enter"], type="button", on_click=DemoState.enter,
+                             disabled=DemoState.busy, aria_busy=rx.cond(DemoState.busy, "true", "false"),
+                             id="demo-enter", class_name="gp-demo-btn"),
+                class_name="gp-demo-body",
+            ),
+            class_name="gp-card gp-demo",
+        ),
+        class_name="gp-container gp-section",
+        aria_labelledby="demo-title",
+    )
+
+
 def features() -> rx.Component:
     return rx.el.section(
         rx.el.h2(T["index.features.title"], class_name="gp-h2", id="features-title"),
@@ -92,4 +118,4 @@ def contacts() -> rx.Component:
 
 
 def index() -> rx.Component:
-    return layout(hero(), features(), contacts())
+    return layout(hero(), demo(), features(), contacts())

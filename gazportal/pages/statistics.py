@@ -132,36 +132,58 @@ def _chart(name: str, title_key: str) -> rx.Component:
     )
 
 
-def _cell(row, key: str) -> rx.Component:
-    return rx.el.td(getattr(row, key), class_name="gp-num")
+def _cell(row, key: str, label) -> rx.Component:
+    # data-label: the column's name, shown before the value when a phone stacks the rows
+    return rx.el.td(getattr(row, key), class_name="gp-num", data_label=label, role="cell")
+
+
+def _label(col_key: str, scope) -> rx.Var:
+    """A column's name with what it covers ("Paid · all services"): a stacked row's labels."""
+    return T[col_key] + " · " + scope
 
 
 def _row(row) -> rx.Component:
+    service, every = T["services." + S.service], T["statistics.col.all_services"]
     return rx.el.tr(
-        rx.el.th(row.label, scope="row"),
-        _cell(row, "volume"),
-        _cell(row, "charged"),
-        _cell(row, "paid"),
-        rx.el.td(row.balance, class_name=rx.cond(row.debt, "gp-num gp-debt", "gp-num")),
+        rx.el.th(row.label, scope="row", role="rowheader"),
+        _cell(row, "volume", _label("statistics.col.volume", service)),
+        _cell(row, "charged", _label("statistics.col.charged", service)),
+        _cell(row, "paid", _label("statistics.col.paid", every)),
+        rx.el.td(row.balance, class_name=rx.cond(row.debt, "gp-num gp-debt", "gp-num"),
+                 data_label=_label("statistics.col.balance", every), role="cell"),
         data_period=row.period,
+        role="row",
+        data_nodata=rx.cond(row.nodata, "1", "0"),
+        class_name=rx.cond(row.nodata, "gp-nodata", ""),
     )
+
+
+def _head(label_key: str, scope_text) -> rx.Component:
+    """A money column's header with what it covers under it (the service, or all services)."""
+    return rx.el.th(T[label_key], rx.el.span(scope_text, class_name="gp-th-scope"), scope="col", class_name="gp-num",
+                    role="columnheader")
 
 
 def _table() -> rx.Component:
     return rx.el.section(
         rx.el.h2(rx.icon("table", size=20, aria_hidden="true"), T["statistics.table_title"], class_name="gp-panel-h",
                  id="stats-table-title"),
+        rx.el.p(S.shown[L], class_name="gp-hint", id="stats-shown"),
         rx.el.div(
             rx.el.table(
-                rx.el.caption(T["statistics.table_caption"]),
+                rx.el.caption(S.captions[L], id="stats-caption"),
+                # explicit roles: a phone shows the rows stacked (display:block), and the table must
+                # stay a table to a screen reader
                 rx.el.thead(rx.el.tr(
-                    rx.el.th(T["statistics.col.period"], scope="col"),
-                    rx.el.th(T["statistics.col.volume"], scope="col", class_name="gp-num"),
-                    rx.el.th(T["statistics.col.charged"], scope="col", class_name="gp-num"),
-                    rx.el.th(T["statistics.col.paid"], scope="col", class_name="gp-num"),
-                    rx.el.th(T["statistics.col.balance"], scope="col", class_name="gp-num"),
-                )),
-                rx.el.tbody(rx.foreach(S.table[L], _row)),
+                    rx.el.th(T["statistics.col.period"], scope="col", role="columnheader"),
+                    _head("statistics.col.volume", T["services." + S.service]),
+                    _head("statistics.col.charged", T["services." + S.service]),
+                    _head("statistics.col.paid", T["statistics.col.all_services"]),
+                    _head("statistics.col.balance", T["statistics.col.all_services"]),
+                    role="row",
+                ), role="rowgroup"),
+                rx.el.tbody(rx.foreach(S.table[L], _row), role="rowgroup"),
+                role="table",
                 class_name="gp-table",
                 id="stats-table",
             ),
@@ -200,7 +222,9 @@ def statistics_page() -> rx.Component:
                 ),
                 _chart("yearly", "statistics.chart.yearly_title"),
             ),
-            rx.cond(~S.loaded, rx.el.p(T["statistics.loading"], class_name="gp-empty", role="status")),
+            rx.cond(~S.loaded, rx.el.p(T["statistics.loading"], class_name="gp-empty", role="status"),
+                    rx.cond(S.accounts.length() > 0,
+                            rx.el.p(T["statistics.not_shown"], class_name="gp-empty", id="stats-not-shown"))),
         ),
     )
 
@@ -338,6 +362,12 @@ PAGE_CSS = """
 .gp-stats-range{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.75rem}
 .gp-chart-panel{margin:0}
 .gp-chart{width:100%;min-height:280px;overflow:hidden}
+/* The figures are drawn with the light colours; both modes take the theme's chart colours
+   (components/theme.py: text >= 4.5:1 on the panel, grid lines subdued), dark mode included. */
+.gp-chart .xtick text,.gp-chart .ytick text,.gp-chart .legendtext,.gp-chart .g-xtitle text,
+.gp-chart .g-ytitle text{fill:var(--gp-chart-text) !important}
+.gp-chart .ygrid,.gp-chart .xgrid{stroke:var(--gp-chart-grid) !important}
+.gp-chart .xlines-above,.gp-chart .ylines-above,.gp-chart .zerolinelayer path{stroke:var(--gp-chart-axis) !important}
 .gp-chart .js-plotly-plot,.gp-chart .plot-container,.gp-chart .svg-container{max-width:100%}
 .gp-chart-cap{margin:.5rem 0 0;color:var(--gp-ink);font-size:.9375rem}
 .gp-table-wrap{overflow-x:auto;max-width:100%}
@@ -349,6 +379,8 @@ PAGE_CSS = """
 .gp-table tbody th{font-weight:550}
 .gp-table tbody th,.gp-table thead th:first-child{position:sticky;left:0;background:var(--gp-surface,#fff);z-index:1}
 .gp-num{text-align:right !important;font-variant-numeric:tabular-nums;white-space:nowrap}
+.gp-th-scope{display:block;font-weight:400;font-size:.75rem}
+.gp-nodata td{color:var(--gp-muted);font-style:italic}
 .gp-debt{color:var(--gp-danger);font-weight:650}
 .gp-kv-row{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.15rem 1rem;padding:.35rem 0;
   border-bottom:1px dashed var(--gp-line)}
@@ -362,8 +394,18 @@ PAGE_CSS = """
 .gp-debt-line{display:flex;gap:.5rem;align-items:center;padding:.8rem 1rem;border-radius:.8rem;margin:0;font-size:1.05rem}
 .gp-debt-line.gp-debt{background:#fdecea;border:1px solid #f2aaa6;color:#8a1c12}
 .gp-no-debt{background:#e9f7ee;border:1px solid #9fd6b0;color:#14532d;font-weight:650}
+/* A phone: each month is a block of labelled lines (the column's name and what it covers before
+   each value), so nothing is cut and nothing scrolls sideways; the caption wraps. */
 @media (max-width:47.99rem){
-  .gp-table{font-size:.8125rem}
-  .gp-table th,.gp-table td{padding:.45rem .35rem}
+  .gp-table,.gp-table caption,.gp-table tbody,.gp-table tr,.gp-table th,.gp-table td{display:block}
+  .gp-table caption{white-space:normal}
+  .gp-table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+  .gp-table tbody tr{border-bottom:1px solid var(--gp-line);padding:.45rem 0}
+  .gp-table tbody th{position:static;border:0;padding:.1rem 0 .25rem;white-space:normal;font-weight:700}
+  .gp-table td{display:grid;grid-template-columns:minmax(0,1fr) auto;align-items:baseline;gap:0 .75rem;
+    border:0;padding:.15rem 0;white-space:normal}
+  .gp-table td::before{content:attr(data-label);text-align:left;color:var(--gp-muted);font-weight:400;
+    font-variant-numeric:normal;min-width:0;overflow-wrap:anywhere}
+  .gp-table-wrap{overflow:visible}
 }
 """

@@ -96,6 +96,7 @@ class YearRow:
 class MonthVolume:
     period: str
     volume: Decimal
+    charged: Decimal = ZERO_MONEY  # the charges of the same rows (one service's when one is asked)
 
 
 @dataclass(frozen=True)
@@ -355,12 +356,33 @@ def _check_service(service) -> str | None:
 
 def monthly_volumes(session: Session, account_id: int, first_period: str, last_period: str,
                     service: str | None = None) -> list[MonthVolume]:
-    """Charged volume per month (every month of the range, zeros included), for charts."""
+    """Charged volume and amount per month (every month of the range, zeros included), of
+    ``service`` only when one is given (a volume over several services would add m³ and kWh)."""
     _check_account(session, account_id)
     _check_service(service)
     periods = _check_range(first_period, last_period)
     charges = _charges_by_period(session, account_id, first_period, last_period, service)
-    return [MonthVolume(p, _milli_to_volume(charges.get(p, (0, 0))[0])) for p in periods]
+    return [MonthVolume(p, _milli_to_volume(charges.get(p, (0, 0))[0]), _cents_to_money(charges.get(p, (0, 0))[1]))
+            for p in periods]
+
+
+def first_period(session: Session, account_id: int, tz: ZoneInfo) -> str | None:
+    """The account's first month with anything on it: its first charge, or its first payment (its
+    local month in ``tz``), whichever is earlier; None when it has neither. The months before it
+    are months before the account existed for the portal ("no data", not zeros)."""
+    _check_account(session, account_id)
+    charge = session.execute(sa.select(sa.func.min(col(Charge.period))).where(col(Charge.account_id) == account_id)
+                             ).scalar()
+    paid = session.execute(sa.select(sa.func.min(col(Payment.paid_at))).where(col(Payment.account_id) == account_id)
+                           ).scalar()
+    found = [str(charge)] if charge else []
+    if paid is not None:
+        moment = paid if isinstance(paid, datetime) else datetime.fromisoformat(str(paid))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+        local = moment.astimezone(tz)
+        found.append(f"{local.year:04d}-{local.month:02d}")
+    return min(found) if found else None
 
 
 def year_comparison(session: Session, account_id: int, year: int,

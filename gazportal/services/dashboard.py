@@ -1,5 +1,6 @@
 """What an account's dashboard shows, in one read: holder, address, balance, last period's volume
-and charge, and each meter with its last readings and what is due this month (reading window,
+of each service (with its unit: m³ of gas and kWh are never added up) and charge, and each meter
+with its last readings and what is due this month (reading window,
 submissions left).
 
 Pure composition of ``accounts`` (ownership), ``billing`` (money) and ``readings`` (meters): no
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 
 from gazportal.models import Meter
 from gazportal.models._base import stored_id
-from gazportal.services import accounts, billing, periods, readings
+from gazportal.services import accounts, billing, i18n, periods, readings
 from gazportal.services.readings import HistoryEntry, ReadingCheck, Window
 from gazportal.settings import Utility
 
@@ -41,14 +42,23 @@ class MeterView:
 
 
 @dataclass(frozen=True)
+class ServiceVolume:
+    """One service's charged volume in a month, in its unit (``settings.UNITS``)."""
+
+    service: str
+    unit: str  # m3 | kWh
+    volume: Decimal  # 3 places
+
+
+@dataclass(frozen=True)
 class Dashboard:
     account: accounts.AccountCard
     period: str  # the current period (a reading made now belongs to it)
     balance: Decimal  # at the end of today (local); negative = debt
     debt: Decimal  # >= 0
     last_period: str  # the month before ``period``
-    last_volume: Decimal
-    last_charged: Decimal
+    last_volumes: tuple[ServiceVolume, ...]  # per service charged that month, the profile's order
+    last_charged: Decimal  # all services
     window: Window
     submissions_limit: int
     meters: tuple[MeterView, ...]
@@ -76,7 +86,12 @@ def account_dashboard(
     period = periods.period_of(now, tz)
     last_period = periods.add_months(period, -1)
     balance = billing.balance_at(session, acc_id, today, tz)
-    row = billing.monthly_statement(session, acc_id, last_period, last_period, tz)[0]
+    state = billing.account_state(session, acc_id, last_period, tz)
+    order: dict[str, int] = {svc: i for i, svc in enumerate(utility.services)}
+    last_volumes = tuple(
+        ServiceVolume(c.service, i18n.unit_of(c.service), c.volume)
+        for c in sorted(state.charges, key=lambda c: (order.get(c.service, 99), c.service))
+    )
     meters = session.exec(select(Meter).where(Meter.account_id == acc_id).order_by(Meter.service, Meter.serial)).all()
     views = []
     for m in meters:
@@ -95,8 +110,8 @@ def account_dashboard(
         balance=balance,
         debt=-balance if balance < 0 else Decimal("0.00"),
         last_period=last_period,
-        last_volume=row.volume,
-        last_charged=row.charged,
+        last_volumes=last_volumes,
+        last_charged=state.charged,
         window=readings.reading_window(utility, now),
         submissions_limit=readings.submissions_limit(utility),
         meters=tuple(views),

@@ -121,10 +121,17 @@ def raw_messages(lang: str) -> dict[str, Any]:
 MONEY_PARAMS = frozenset({"amount", "cost", "debt", "paid", "charged", "balance", "sum", "expected"})
 # Decimal params shown with a fixed number of decimals (an average use a month: "10.3", not "10.333").
 FIXED_PLACES = {"usual": 1}
+# Params that are a volume or a meter reading: when the message carries its ``unit``, they are said
+# with it by :func:`format_units` (the message's text has no ``{unit}`` of its own).
+QUANTITY_PARAMS = frozenset({"volume", "usual", "previous", "next", "current", "value", "reading"})
 
 
-def _param(name: str, value: Any, lang: str, tz: Any, currency: str | None) -> Any:
+def _param(name: str, value: Any, lang: str, tz: Any, currency: str | None, unit: str | None = None) -> Any:
     """One param of a message, formatted for ``lang`` by its type (and, for money, its name)."""
+    if unit and name in QUANTITY_PARAMS and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        if name in FIXED_PLACES and isinstance(value, Decimal):
+            value = value.quantize(Decimal(1).scaleb(-FIXED_PLACES[name]))
+        return format_units(value, unit, lang)
     if isinstance(value, datetime):
         return format_date(value.astimezone(tz) if tz is not None else value, lang)
     if isinstance(value, date):
@@ -157,9 +164,12 @@ def error_text(err: Any, lang: str, *, tz: Any = None, currency: str | None = No
     """The text of a refusal or notice for a page: a ``DomainError`` or a ``Notice`` (its key and
     params) in ``lang``, the params formatted by type: dates in the language's format (aware
     datetimes in ``tz``), a timedelta as a wait (:func:`format_wait`), Decimals named like money
-    (``amount``, ``cost``, ...) with ``currency``, other numbers grouped, ``unit`` translated.
-    The one translator from an error to a text."""
-    params = {k: _param(k, v, lang, tz, currency) for k, v in (getattr(err, "params", None) or {}).items()}
+    (``amount``, ``cost``, ...) with ``currency``, volumes and readings (``QUANTITY_PARAMS``) with
+    the message's ``unit`` when it has one (:func:`format_units`), other numbers grouped, ``unit``
+    translated. The one translator from an error to a text."""
+    raw = getattr(err, "params", None) or {}
+    unit = raw.get("unit") if isinstance(raw.get("unit"), str) else None
+    params = {k: _param(k, v, lang, tz, currency, unit) for k, v in raw.items()}
     text = t(err.key, lang, **params)
     return text[:-1] if text.endswith("..") else text  # a sentence ending in a date format's dot
 
@@ -219,10 +229,24 @@ def format_quantity(value: int | Decimal, lang: str) -> str:
     return babel_numbers.format_decimal(value, format="#,##0.###", locale=babel_locale(lang))
 
 
-def format_volume(volume: Decimal, service: str, lang: str) -> str:
-    """``Decimal('12.500'), 'gas', 'en'`` -> ``'12.5 m³'`` (kWh for electricity)."""
-    unit = t("units." + UNITS.get(service, "m3"), lang)
-    return f"{format_quantity(volume, lang)}\u00a0{unit}"
+def format_units(value: int | Decimal, unit: str, lang: str) -> str:
+    """The one formatter of a volume or a meter reading with its unit, used by every page, table,
+    chart and message: ``Decimal('12.500'), 'm3', 'en'`` -> ``'12.5 m³'``, ``4858, 'kWh', 'ru'`` ->
+    ``'4 858 кВт·ч'`` (:func:`format_quantity`'s number, a no-break space, the unit's translation
+    ``units.<unit>``; ``unit`` is a meter's unit, ``m3`` or ``kWh``)."""
+    return f"{format_quantity(value, lang)}\u00a0{t('units.' + unit, lang)}"
+
+
+def unit_of(service: str) -> str:
+    """The unit a service is measured in (``settings.UNITS``): m3 for gas and water, kWh for
+    electricity."""
+    return UNITS.get(service, "m3")
+
+
+def format_volume(volume: int | Decimal, service: str, lang: str) -> str:
+    """``Decimal('12.500'), 'gas', 'en'`` -> ``'12.5 m³'`` (kWh for electricity): :func:`format_units`
+    with the service's unit."""
+    return format_units(volume, unit_of(service), lang)
 
 
 def format_date(value: date | datetime, lang: str, fmt: str = "medium") -> str:

@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 from gazportal.services.errors import DomainError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gazportal.settings import Settings
+    from gazportal.settings import Settings, Utility
 
 log = logging.getLogger("gazportal.notify")
 SMTP_TIMEOUT = 20
@@ -53,6 +53,44 @@ def public_link(path: str, *, settings: "Settings | None" = None, **query: str) 
     """``{public_url}{path}?query`` from the configured public URL only."""
     base = _settings(settings).public_url.rstrip("/")
     return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
+
+
+def mask_email(addr: str) -> str:
+    """``'victim@example.com'`` -> ``'v***@example.com'`` (what a message may show of an address)."""
+    local, _, domain = addr.partition("@")
+    return (local[:1] + "***@" + domain) if domain else "***"
+
+
+def mask_phone(phone: str) -> str:
+    """``'+77011234567'`` -> ``'+770******67'``."""
+    return phone[:4] + "*" * max(0, len(phone) - 6) + phone[-2:] if len(phone) > 6 else "***"
+
+
+def message_to(utility: "Utility", user: Any, settings: "Settings", *, mail: tuple[str, str],
+               sms: str) -> tuple[Callable[..., None], tuple, dict] | None:
+    """A message for ``user`` (a ``User`` row) by the channel the profile reaches its customers
+    on — an SMS where the login is a phone number or the user has no e-mail, else an e-mail
+    (``mail``: subject and text) — as ``(send function, args, kwargs)`` for :func:`queue` or
+    :func:`deliver_later`; None when the user has no address on that channel."""
+    if utility.login_identifier == "phone" or (not user.email and user.phone):
+        phone = user.phone or (user.login if utility.login_identifier == "phone" else None)
+        return (send_sms, (phone, sms), {"settings": settings}) if phone else None
+    if user.email:
+        return send_mail, (user.email, *mail), {"settings": settings}
+    return None
+
+
+def queue(session: Any, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Send a message once ``session``'s transaction has committed: the caller hands the queue
+    to the background sender with :func:`send_queued` after the ``with`` block (a rolled-back
+    transaction sends nothing, since its caller never gets there)."""
+    session.info.setdefault("outgoing", []).append((fn, args, kwargs))
+
+
+def send_queued(session: Any) -> None:
+    """Hand the committed transaction's queued messages (:func:`queue`) to the background sender."""
+    for fn, args, kwargs in session.info.pop("outgoing", []):
+        deliver_later(fn, *args, **kwargs)
 
 
 def _outbox_name(suffix: str) -> str:

@@ -14,16 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from gazportal.db import write_session
-from gazportal.models import Account, User
+from gazportal.models import Account, Charge, User
 from gazportal.models._base import stored_id
 from gazportal.services import billing, i18n, notify, throttle
 from gazportal.services.accounts.linking import require_account
 from gazportal.services.charts import check_period
 from gazportal.services.errors import AccountNotFound, DomainError
+from gazportal.services.periods import add_months
 from gazportal.settings import Utility
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -198,6 +200,20 @@ def view(session: Session, utility: Utility, user_id: Any, account_id: Any, peri
     period = check_period(period, utility, now)
     acc = require_account(session, user_id, account_id)
     return {lang: state_lines(session, utility, acc, period, lang) for lang in languages}
+
+
+def last_billed_period(session: Session, utility: Utility, user_id: Any, account_id: Any, *, now: datetime,
+                       count: int = 24) -> str:
+    """The month the page opens on: the customer's account's latest month with a charge among the
+    :func:`recent_periods` (the current month is usually not charged yet, and an empty statement is
+    no answer), else the month before the current one. Raises AccountNotFound for another's account."""
+    acc_id = stored_id(require_account(session, user_id, account_id))
+    recent = recent_periods(utility, now, count)
+    latest = session.execute(
+        sa.select(sa.func.max(col(Charge.period)))
+        .where(col(Charge.account_id) == acc_id, col(Charge.period) <= recent[0], col(Charge.period) >= recent[-1])
+    ).scalar()
+    return str(latest) if latest else add_months(recent[0], -1)
 
 
 def recent_periods(utility: Utility, now: datetime, count: int = 24) -> list[str]:

@@ -155,6 +155,14 @@ def count_in_window(session: Session, r: LoginThrottle, limit: int, window: time
     return None
 
 
+def identifier_hash(settings: "Settings", utility_id: str, scope: str, value: str) -> str:
+    """A row identifier (or a :func:`admit` target) for a value a stranger types — a login, an
+    account number: HMAC-SHA256 with the secret key of ``scope`` and ``utility_id:value``, hex
+    (the database never holds the value itself)."""
+    return hmac.new(settings.secret_key, f"throttle:{scope}\x00{utility_id}:{value}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
 # --- who is trying ------------------------------------------------------------------------------
 
 _DEVICE_VALUE = re.compile(r"[A-Za-z0-9_-]{22,128}")  # token_urlsafe of at least 128 bits

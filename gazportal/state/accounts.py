@@ -10,19 +10,21 @@ the same draft (the same bytes) is stored once (:attr:`AccountsState._doc_sha`).
 from __future__ import annotations
 
 import hashlib
-from typing import ClassVar
+import json
+from typing import Any, ClassVar
 
 import reflex as rx
 
 from gazportal.db import read_session
 from gazportal.services import accounts as svc
-from gazportal.services import i18n
+from gazportal.services import captcha, i18n
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state.contract import (
     CUSTOMER, Choice, Ctx, Files, Form, FormMixin, Id, call, engine, field_texts, handler, utility, say,
 )
 from gazportal.state.i18n import resay_on_language_change
-from gazportal.state.views import AccountCard, DocumentRow, Option, RequestRow, refusal
+from gazportal.state.register import CAPTCHA_FIELD, RESET_WIDGET
+from gazportal.state.views import AccountCard, DocumentRow, HolderView, Option, RequestRow, refusal
 
 UPLOAD_ID = "rereg-doc"
 PICKER_LEVELS = ("branch", "settlement", "street", "house", "flat")
@@ -51,6 +53,13 @@ def _add_methods() -> list[str]:
 
 
 PICK = Id(blank=True)  # an option of the address picker ("" clears the level)
+# the adding forms: the account number, the exact last payment and, when the server asks, the CAPTCHA
+_ADD_FIELDS = ("number", "last_payment", CAPTCHA_FIELD)
+
+
+def _add_form(prefix: str) -> Form:
+    return Form(_ADD_FIELDS, optional=(CAPTCHA_FIELD,), secrets=(CAPTCHA_FIELD,), limits={CAPTCHA_FIELD: 4096},
+                max_len=64, prefix=prefix)
 
 
 class AccountsState(FormMixin, rx.State):
@@ -68,6 +77,8 @@ class AccountsState(FormMixin, rx.State):
     add_mode: str = ""
     add_errors: dict[str, str] = {}
     add_form_key: int = 0
+    captcha_required: bool = False  # the server asked for the CAPTCHA (the number is being guessed)
+    challenge: str = ""  # the ALTCHA challenge JSON for the widget
     branches: list[Option] = []
     settlements: list[Option] = []
     streets: list[Option] = []
@@ -80,9 +91,12 @@ class AccountsState(FormMixin, rx.State):
     sel_flat: str = ""
     flats_loaded: bool = False
 
-    # unlinking
+    # unlinking, and taking an account away from a later portal user
     unlink_id: str = ""
     unlink_number: str = ""
+    drop_account: str = ""  # the account id and the link id of the holder to remove
+    drop_link: str = ""
+    drop_who: str = ""
 
     # re-registration
     requests: list[RequestRow] = []
@@ -106,10 +120,17 @@ class AccountsState(FormMixin, rx.State):
         with read_session(engine()) as s:
             cards = svc.list_accounts(s, user_id)
             self.can_add = svc.can_add_accounts(s, user_id)
+            others = {c.id: svc.other_holders(s, utility(), user_id, c.id) for c in cards} if self.can_add else {}
             reqs = svc.list_requests(s, user_id)
             if self.can_add and "address_picker" in _add_methods() and not self.branches:
                 self.branches = _options(svc.branches(s))
-        self.cards = [AccountCard(str(c.id), c.number, c.holder_name, c.address, c.kind) for c in cards]
+        self.cards = [
+            AccountCard(str(c.id), c.number, c.holder_name, c.address, c.kind, [
+                HolderView(str(h.link_id), h.who, i18n.t("accounts.holders.since", lang, date=i18n.format_date(
+                    h.since.astimezone(utility().tz), lang, "medium")), h.removable)
+                for h in others.get(c.id, [])])
+            for c in cards
+        ]
         self._show_requests(reqs, lang)
 
     def _show_requests(self, reqs, lang: str) -> None:
@@ -157,6 +178,7 @@ class AccountsState(FormMixin, rx.State):
         self.req_notice = self.req_error = ""
         self.add_errors, self.req_errors = {}, {}
         self.unlink_id = self.unlink_number = ""
+        self.drop_account = self.drop_link = self.drop_who = ""
         if self.add_mode not in _add_methods():
             self.add_mode = _add_methods()[0]
         await self._reload(ctx)
@@ -180,23 +202,33 @@ class AccountsState(FormMixin, rx.State):
     # --- adding by payment ------------------------------------------------------------------
 
     @rx.event
-    @handler(CUSTOMER, creates=True, form=Form(("number", "last_payment"), max_len=64, prefix="add"))
+    @handler(CUSTOMER, creates=True, form=_add_form("add"))
     async def add_by_payment(self, ctx: Ctx, form: dict[str, str]):
         self._clear_messages()
-        await self._link(ctx, svc.link_by_payment, form["number"], form["last_payment"])
+        return await self._link(ctx, svc.link_by_payment, form)
 
-    async def _link(self, ctx: Ctx, link, *args) -> None:
-        """Add an account with ``link`` (a service function: engine, profile, user id, ``args``):
-        its refusal on the adding form, or the new card and a notice."""
+    async def _link(self, ctx: Ctx, link, form: dict[str, str], *args) -> Any:
+        """Add an account with ``link`` (a service function: engine, profile, user id, ``args``,
+        the number and the last payment): its refusal on the adding form — with the CAPTCHA from
+        then on, once the server has asked for it — or the new card and a notice."""
         try:
-            card = await call(link, engine(), utility(), ctx.user_id, *args, now=ctx.now)
+            card = await call(link, engine(), utility(), ctx.user_id, *args, form["number"], form["last_payment"],
+                              now=ctx.now, lang=ctx.lang, source=ctx.source, captcha_solution=form[CAPTCHA_FIELD])
         except DomainError as e:
             self.add_errors, self.error = refusal(e, ctx.lang)
-            return
+            if isinstance(e, FormErrors) and "captcha" in e.fields:
+                self.captcha_required = True
+            if self.captcha_required:  # a solved challenge is single use
+                self.challenge = json.dumps(captcha.new_challenge())
+                return rx.call_script(RESET_WIDGET)
+            return None
         self.add_errors = {}
         self.add_form_key += 1
+        if self.captcha_required:
+            self.challenge = json.dumps(captcha.new_challenge())
         self.notice = i18n.t("accounts.added", ctx.lang, number=card.number)
         await self._reload(ctx)
+        return None
 
     # --- the address picker -----------------------------------------------------------------
 
@@ -234,7 +266,7 @@ class AccountsState(FormMixin, rx.State):
         return await self._pick(level, value)
 
     @rx.event
-    @handler(CUSTOMER, creates=True, form=Form(("number",), max_len=64, prefix="pick"))
+    @handler(CUSTOMER, creates=True, form=_add_form("pick"))
     async def add_by_address(self, ctx: Ctx, form: dict[str, str]):
         lang = ctx.lang
         self._clear_messages()
@@ -245,7 +277,7 @@ class AccountsState(FormMixin, rx.State):
             self.add_errors = {"flat": i18n.t("accounts.picker.choose_flat", lang)}
             return
         flat = int(self.sel_flat) if self.sel_flat else None
-        await self._link(ctx, svc.link_by_address, int(self.sel_house), flat, form["number"])
+        return await self._link(ctx, svc.link_by_address, form, int(self.sel_house), flat)
 
     # --- unlinking --------------------------------------------------------------------------
 
@@ -290,6 +322,42 @@ class AccountsState(FormMixin, rx.State):
         else:
             self.notice = i18n.t("accounts.unlinked", lang, number=number)
         self.unlink_id = self.unlink_number = ""
+        await self._reload(ctx)
+
+    # --- taking the account away from a later portal user -----------------------------------
+
+    @rx.event
+    @handler(CUSTOMER, account_id=Id(), link_id=Id())
+    def ask_remove_holder(self, ctx: Ctx, account_id: int, link_id: int):
+        """Open the confirmation for one of the other portal users shown on a card (only those the
+        page shows; the server checks again on confirming)."""
+        self._clear_messages()
+        card = next((c for c in self.cards if c.id == str(account_id)), None)
+        other = None if card is None else next((h for h in card.others if h.link_id == str(link_id)), None)
+        if card is None or other is None or not other.removable:
+            return
+        self.drop_account, self.drop_link, self.drop_who = card.id, other.link_id, other.who
+
+    @rx.event
+    @handler(CUSTOMER)
+    def cancel_remove_holder(self, ctx: Ctx):
+        self.drop_account = self.drop_link = self.drop_who = ""
+
+    @rx.event
+    @handler(CUSTOMER)
+    async def confirm_remove_holder(self, ctx: Ctx):
+        self._clear_messages()
+        if not self.drop_link:
+            return
+        who = self.drop_who
+        try:
+            await call(svc.remove_holder, engine(), utility(), ctx.user_id, int(self.drop_account),
+                       int(self.drop_link), now=ctx.now)
+        except DomainError as e:
+            self.error = say(e, ctx.lang)
+        else:
+            self.notice = i18n.t("accounts.holders.removed", ctx.lang, who=who)
+        self.drop_account = self.drop_link = self.drop_who = ""
         await self._reload(ctx)
 
     # --- re-registration --------------------------------------------------------------------

@@ -23,7 +23,7 @@ from gazportal.state.contract import (
     CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, call, engine, handler, ident, utility, say,
 )
 from gazportal.state.i18n import resay_on_language_change
-from gazportal.state.views import AccountInfo, AccountOption, MeterView, ReadingRow, Verdict
+from gazportal.state.views import AccountInfo, AccountOption, MeterView, ReadingRow, Verdict, VolumeLine
 
 MAX_READING_INPUT = 40  # longer than any meter (12 digits) with spaces around it
 MAX_READING_DIGITS = 12  # the most digits a meter has (ck_meter_digits)
@@ -47,8 +47,8 @@ def _money(amount: Decimal, lang: str) -> str:
     return i18n.format_money(amount, utility().currency.code, lang)
 
 
-def _volume_text(volume: int | Decimal, unit: str, lang: str, places: int = 0) -> str:
-    return f"{i18n.format_number(volume, lang, places=places)}\u00a0{i18n.t(f'units.{unit}', lang)}"
+def _volume_text(volume: int | Decimal, unit: str, lang: str) -> str:
+    return i18n.format_units(volume, unit, lang)
 
 
 # The words of the tick box that confirms each kind of warning (services.readings' warning_kind).
@@ -90,6 +90,7 @@ class DashboardState(FormMixin, rx.State):
     accounts: list[AccountOption] = []
     account_id: str = ""
     info: AccountInfo = AccountInfo()
+    last_volumes: list[VolumeLine] = []  # last month's volume of each service, with its unit
     in_debt: bool = False
     window_open: bool = False
     window_text: str = ""
@@ -133,9 +134,10 @@ class DashboardState(FormMixin, rx.State):
             address=dash.account.address,
             balance=balance,
             last_period=i18n.t("dashboard.last_period", lang, period=i18n.format_period(dash.last_period, lang)),
-            last_volume=i18n.format_quantity(dash.last_volume, lang),
             last_charged=_money(dash.last_charged, lang),
         )
+        self.last_volumes = [VolumeLine(v.service, i18n.t(f"services.{v.service}", lang),
+                                        i18n.format_units(v.volume, v.unit, lang)) for v in dash.last_volumes]
         w = dash.window
         self.window_open = w.open
         dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang))
@@ -155,7 +157,7 @@ class DashboardState(FormMixin, rx.State):
                     note = _sentence(i18n.t(
                         "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
                         opens=i18n.format_date(readings.reading_window(utility(), _next_month(w)).opens_on, lang)))
-            previous = _reading_row(last, lang) if last else ReadingRow()
+            previous = _reading_row(last, m.unit, lang) if last else ReadingRow()
             meters.append(MeterView(
                 id=str(m.id),
                 serial=m.serial,
@@ -168,7 +170,7 @@ class DashboardState(FormMixin, rx.State):
                 can_submit=st.can_submit,
                 note=note,
             ))
-            history[str(m.id)] = [_reading_row(h, lang) for h in m.history]
+            history[str(m.id)] = [_reading_row(h, m.unit, lang) for h in m.history]
         self.meters, self.history = meters, history
 
     async def _show(self, user_id: int, account_id: int | None, lang: str) -> bool:
@@ -198,6 +200,7 @@ class DashboardState(FormMixin, rx.State):
 
     def _show_nothing(self) -> None:
         self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, AccountInfo()
+        self.last_volumes = []
 
     def _reset_forms(self) -> None:
         self.live, self.confirm, self.result, self._sent = {}, {}, {}, {}
@@ -377,10 +380,11 @@ class DashboardState(FormMixin, rx.State):
         return rx.toast.success(text)
 
 
-def _reading_row(reading, lang: str) -> ReadingRow:
-    """A reading as the dashboard lists it (the date in the profile's time zone)."""
+def _reading_row(reading, unit: str, lang: str) -> ReadingRow:
+    """A reading as the dashboard lists it: the value with the meter's unit, the date in the
+    profile's time zone."""
     return ReadingRow(
-        value=str(reading.value),
+        value=i18n.format_units(reading.value, unit, lang),
         date=i18n.format_date(reading.taken_at.astimezone(utility().tz), lang),
         source=i18n.t(f"dashboard.source.{reading.source}", lang),
     )

@@ -31,9 +31,9 @@ def _account_options(user_id: int) -> list[AccountOption]:
 
 
 def _month_row(row: dict[str, str]) -> MonthRow:
-    """A row of ``charts.table_rows`` (a dict of texts, "1"/"" for debt) as the page shows it."""
+    """A row of ``charts.table_rows`` (a dict of texts, "1"/"" for debt and no data) as the page shows it."""
     return MonthRow(period=row["period"], label=row["label"], volume=row["volume"], charged=row["charged"],
-                    paid=row["paid"], balance=row["balance"], debt=row["debt"] == "1")
+                    paid=row["paid"], balance=row["balance"], debt=row["debt"] == "1", nodata=row["nodata"] == "1")
 
 
 def _languages() -> list[str]:
@@ -84,6 +84,8 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
     service: str = ""
     services: list[str] = []
     table: dict[str, list[MonthRow]] = {}  # language -> the months
+    captions: dict[str, str] = {}  # language -> what the table's columns cover (the service's, all services)
+    shown: dict[str, str] = {}  # language -> the months the table and charts show
     figures: dict[str, dict[str, Any]] = {}  # language -> chart name -> plotly figure
     summaries: dict[str, dict[str, str]] = {}  # language -> chart name -> its text
 
@@ -103,11 +105,12 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
         self.first, self.last, self.year = st.first, st.last, str(st.year)
         self.service, self.services = st.service, list(st.services)
         self.table = {lg: [_month_row(r) for r in rows] for lg, rows in st.table.items()}
+        self.captions, self.shown = st.captions, st.shown
         self.figures, self.summaries = st.figures, st.summaries
         return None
 
     def _clear_figures(self) -> None:
-        self.table, self.figures, self.summaries = {}, {}, {}
+        self.table, self.figures, self.summaries, self.captions, self.shown = {}, {}, {}, {}, {}
 
     @rx.event
     @handler(CUSTOMER)
@@ -153,7 +156,8 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
     @rx.event
     @handler(CUSTOMER, form=Form(("first", "last"), max_len=20, prefix="stats"))
     async def apply(self, ctx: Ctx, form: dict[str, str]):
-        """The from/to month inputs: each checked, then the range (reversed, too long)."""
+        """The from/to month inputs: each checked, then the range (reversed, too long). A refused
+        range clears the table and charts: what was shown before must not look like its answer."""
         data, lang = form, ctx.lang
         self.error = ""
         errors: dict[str, str] = {}
@@ -169,10 +173,14 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
             except InvalidInput as e:
                 errors["last"] = say(e, lang)
         self.errors = errors
-        if errors or not self.account_id:
+        if errors:
+            self._clear_figures()
+            return None
+        if not self.account_id:
             return None
         err = await self._show(ctx, data["first"], data["last"])
         if err is not None:
+            self._clear_figures()
             self.error = err
         return None
 
@@ -186,6 +194,23 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
     in_debt: bool = False
     email_status: str = ""  # ok | unconfirmed | none
     sending: bool = False
+    _picked: bool = False  # the customer chose the month (else: the account's last billed month)
+
+    async def _open_on_last_billed(self, ctx: Ctx) -> None:
+        """Unless the customer chose a month: the account's last billed month (not the current,
+        empty one)."""
+        if self._picked or not self.account_id:
+            return
+        user_id, account_id = ctx.user_id, int(self.account_id)
+
+        def find():
+            with read_session(engine()) as s:
+                return statements.last_billed_period(s, utility(), user_id, account_id, now=ctx.now)
+
+        try:
+            self.period = await call(find)
+        except DomainError:
+            pass  # the view says why
 
     async def _show(self, ctx: Ctx) -> None:
         lang, user_id, account_id, period = ctx.lang, ctx.user_id, self.account_id, self.period
@@ -223,20 +248,23 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
     @rx.event
     @handler(CUSTOMER)
     async def load(self, ctx: Ctx):
-        """on_load: the chosen (or first) account, the current month."""
+        """on_load: the chosen (or first) account, the month chosen before or else the account's
+        last billed month."""
         await self._start(ctx)
         self.error = self.notice = ""
         self.sending = False
         recent = statements.recent_periods(utility(), ctx.now)
         self.periods = {lg: [PeriodOption(p, i18n.format_period(p, lg)) for p in recent] for lg in _languages()}
         if self.period not in recent:
-            self.period = recent[0]
+            self.period, self._picked = recent[1], False
+        await self._open_on_last_billed(ctx)
         await self._show(ctx)
         self.loaded = True
         return None
 
     async def _account_picked(self, ctx: Ctx) -> None:
         self.error = self.notice = ""
+        await self._open_on_last_billed(ctx)
         await self._show(ctx)
 
     @rx.event
@@ -244,7 +272,7 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
     async def pick_period(self, ctx: Ctx, value: str):
         if value not in {p.value for opts in self.periods.values() for p in opts}:
             return None
-        self.period = value
+        self.period, self._picked = value, True
         self.error = self.notice = ""
         await self._show(ctx)
         return None

@@ -51,8 +51,16 @@ class AccountInfo:
     address: str = ""
     balance: str = ""
     last_period: str = ""
-    last_volume: str = ""
-    last_charged: str = ""
+    last_charged: str = ""  # all services (the volumes are per service: DashboardState.last_volumes)
+
+
+@dataclass(frozen=True)
+class VolumeLine:
+    """One service's volume in a month, said with its unit ("Gas", "120 m³")."""
+
+    service: str = ""
+    label: str = ""  # the service's name
+    text: str = ""  # the volume with its unit
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ class MeterView:
 class ReadingRow:
     """A previous reading of a meter."""
 
-    value: str = ""
+    value: str = ""  # with the meter's unit (i18n.format_units)
     date: str = ""
     source: str = ""
 
@@ -100,12 +108,23 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class HolderView:
+    """Another portal user of one of the customer's accounts."""
+
+    link_id: str = ""
+    who: str = ""  # the masked login
+    since: str = ""  # "since 7 Dec 2026", said in the page's language
+    removable: bool = False  # came after the customer: they may take the access away
+
+
+@dataclass(frozen=True)
 class AccountCard:
     id: str = ""
     number: str = ""
     holder: str = ""
     address: str = ""
     kind: str = ""
+    others: list[HolderView] = field(default_factory=list)  # the other portal users of the account
 
 
 @dataclass(frozen=True)
@@ -155,15 +174,17 @@ class MessageRow:
 
 @dataclass(frozen=True)
 class MonthRow:
-    """A month of the statistics table (volume of one service, money over all)."""
+    """A month of the statistics table: volume and charges of one service, payments and balance
+    over the whole account; every column "no data" for a month before the account's first."""
 
     period: str = ""  # YYYY-MM
     label: str = ""
     volume: str = ""
-    charged: str = ""
+    charged: str = ""  # the selected service's charges
     paid: str = ""
     balance: str = ""
     debt: bool = False  # the month closed in debt
+    nodata: bool = False  # before the account's first month
 
 
 # --- statement --------------------------------------------------------------------------------

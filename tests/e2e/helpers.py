@@ -79,6 +79,98 @@ _CUT_NAV_LABELS = """() => [...document.querySelectorAll('.gp-nav-link span')]
   .map(e => e.textContent)"""
 
 
+# Text a person cannot read in full: every visible text node (in ``root``) whose box goes past the
+# window's sides or past an ancestor that cuts its content (overflow other than visible: hidden,
+# clip, auto, scroll — a scroll container with no visible hint hides its text just the same, unless
+# it is marked data-scroll-note), or that an ellipsis cuts. Visually hidden text (a 1 px box, a
+# clip-path) and the charts' SVG (plotly clips its own drawing) are left out. Each finding:
+# "<text> (<tag>.<class>, <how>)".
+CLIPPED_TEXT_JS = """(rootSel) => {
+  const root = rootSel ? document.querySelector(rootSel) : document.body;
+  if (!root) return ['no ' + rootSel];
+  const W = document.documentElement.clientWidth, out = [];
+  const hidden = (el) => { for (let e = el; e && e !== document.body; e = e.parentElement) {
+      const cs = getComputedStyle(e), r = e.getBoundingClientRect();
+      if (cs.display === 'none' || cs.visibility === 'hidden' || cs.opacity === '0') return true;
+      if ((r.width <= 1 || r.height <= 1) && cs.overflow !== 'visible') return true;
+      if (cs.clipPath && cs.clipPath !== 'none' || cs.clip && cs.clip !== 'auto') return true; }
+    return false; };
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const text = n.textContent.trim(), el = n.parentElement;
+    if (!text || !el || el.closest('svg, script, style, noscript')) continue;
+    if (hidden(el)) continue;
+    const range = document.createRange(); range.selectNodeContents(n);
+    const rects = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+    if (!rects.length) continue;
+    const what = el.tagName.toLowerCase() + '.' + (typeof el.className === 'string' ? el.className.split(' ')[0] : '');
+    const say = (how) => out.push(text.slice(0, 40) + ' (' + what + ', ' + how + ')');
+    if (rects.some(r => r.left < -1 || r.right > W + 1)) { say('past the window'); continue; }
+    let cut = false;
+    for (let a = el; a && a !== document.documentElement && !cut; a = a.parentElement) {
+      const cs = getComputedStyle(a);
+      if (a !== el && cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+      if (a === el && cs.textOverflow === 'ellipsis' && a.scrollWidth > a.clientWidth + 1) { say('ellipsis'); cut = true; break; }
+      if (a === el || a.hasAttribute('data-scroll-note')) continue;
+      const b = a.getBoundingClientRect();
+      const left = b.left + a.clientLeft, right = left + a.clientWidth, top = b.top + a.clientTop, bottom = top + a.clientHeight;
+      if (rects.some(r => (cs.overflowX !== 'visible' && (r.left < left - 1 || r.right > right + 1)) ||
+                          (cs.overflowY !== 'visible' && (r.top < top - 1 || r.bottom > bottom + 1)))) {
+        say('cut by ' + a.tagName.toLowerCase() + '.' + (typeof a.className === 'string' ? a.className.split(' ')[0] : ''));
+        cut = true; }
+    }
+    if (out.length >= 12) break;
+  }
+  return out; }"""
+
+
+# A number with its unit or currency (``.gp-num``) broken over two lines ("7,375 kW" / "h").
+SPLIT_NUMBERS_JS = """(rootSel) => [...document.querySelectorAll((rootSel || 'body') + ' .gp-num')]
+  .filter(e => e.getClientRects().length).map(e => {
+    const lines = new Set();
+    for (const n of e.childNodes) { if (n.nodeType !== 3 || !n.textContent.trim()) continue;
+      const r = document.createRange(); r.selectNodeContents(n);
+      for (const b of r.getClientRects()) if (b.width > 0) lines.add(Math.round(b.top)); }
+    return lines.size > 1 ? e.textContent.trim() : ''; }).filter(Boolean).slice(0, 12)"""
+
+
+def clipped_texts(page, root: str | None = None) -> list[str]:
+    """The texts of the page (or of the element ``root`` selects) that are cut off or pass the
+    window's sides (see CLIPPED_TEXT_JS), and numbers with their unit broken over two lines
+    (SPLIT_NUMBERS_JS); an empty list when everything can be read."""
+    return page.evaluate(CLIPPED_TEXT_JS, root) + [f"{x} (broken over two lines)"
+                                                   for x in page.evaluate(SPLIT_NUMBERS_JS, root)]
+
+
+# The colours a chart is drawn with, as the browser paints them: its labels' fill (ticks, legend,
+# axis title), its grid lines' stroke, and the panel's background behind them.
+CHART_COLOURS_JS = """(name) => {
+  const fig = document.querySelector('[data-chart=' + name + ']');
+  if (!fig) return null;
+  let bg = 'rgba(0, 0, 0, 0)';
+  for (let e = fig; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor;
+    if (c && c !== 'transparent' && !/rgba\\([^)]*,\\s*0\\)$/.test(c)) { bg = c; break; } }
+  const fills = sel => [...fig.querySelectorAll(sel)].map(e => getComputedStyle(e).fill);
+  return {bg, text: fills('.xtick text, .ytick text, .legendtext, .g-ytitle text'),
+          grid: [...fig.querySelectorAll('.ygrid, .xgrid')].map(e => getComputedStyle(e).stroke)}; }"""
+
+
+def _hex(css: str) -> str:
+    r, g, b = (int(float(x)) for x in re.findall(r"[\d.]+", css)[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def chart_contrast(page, name: str) -> tuple[float, float]:
+    """(the lowest contrast of the chart's labels, the highest of its grid lines) on its panel,
+    computed from the colours Chromium paints (WCAG's formula, components/theme.contrast)."""
+    from gazportal.components.theme import contrast
+
+    colours = page.evaluate(CHART_COLOURS_JS, name)
+    assert colours and colours["text"] and colours["grid"], (name, colours)
+    bg = _hex(colours["bg"])
+    return (min(contrast(_hex(c), bg) for c in colours["text"]), max(contrast(_hex(c), bg) for c in colours["grid"]))
+
+
 # Every Radix class ("rt-…") on the page's elements, and every one the page's stylesheets name.
 _RADIX_CLASSES = """() => {
   const onPage = new Set(), styled = new Set();
@@ -226,7 +318,7 @@ def picker_address(s, account) -> dict:
 def add_account(page, utility, number: str, payment: str, address: dict) -> None:
     """On /accounts: add the account ``number`` the way the profile lets a customer: by its last
     payment (a wrong amount first: marked, the number kept) or with the address picker (branch,
-    settlement, street, house, flat names); returns when its card and the notice are shown."""
+    settlement, street, house, flat names) and the same proof; returns when its card and the notice are shown."""
     from playwright.sync_api import expect
 
     if "payment_proof" in utility.add_account_by:
@@ -248,6 +340,11 @@ def add_account(page, utility, number: str, payment: str, address: dict) -> None
             box.select_option(label=address[level])
         expect(page.locator("#pick-number")).to_be_enabled()
         page.locator("#pick-number").fill(number)
+        page.locator("#pick-last_payment").fill("1.00")  # the address and the number alone prove nothing
+        page.locator("#add-by-address button[type=submit]").click()
+        expect(page.locator("#pick-last_payment")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#pick-number")).to_have_value(number)  # kept
+        page.locator("#pick-last_payment").fill(payment)
         page.locator("#add-by-address button[type=submit]").click()
     expect(page.locator(f"[data-account='{number}']")).to_be_visible()
     expect(page.locator("#accounts-notice")).to_contain_text(number)

@@ -173,3 +173,67 @@ def test_signed_in_pages(portal, browser, axe_source, screenshots, device):
     finally:
         context.close()
 
+
+
+def _later_user_of(portal, number: str) -> str:
+    """Another portal user who added ``number`` after its holder (made in the database); returns
+    the masked login the holder's card shows."""
+    from sqlmodel import select
+
+    from gazportal.db import make_engine, write_session
+    from gazportal.models import Account, User, UserAccountLink
+    from gazportal.services.passwords import hash_password
+
+    utility = load_utility(portal.utility_id)
+    stamp = datetime.now(UTC).strftime("%H%M%S")
+    n = next(_serial)
+    login = f"+38067{stamp}{n}"[:13] if utility.login_identifier == "phone" else f"later{stamp}{n}@example.org"
+    engine = make_engine(portal.db_url)
+    try:
+        with write_session(engine) as s:
+            acc = s.exec(select(Account).where(Account.number == number)).one()
+            user = User(login=login, email=None if login.startswith("+") else login,
+                        phone=login if login.startswith("+") else None, password_hash=hash_password(PASSWORD),
+                        surname="Інша", name="Особа", is_active=True, language=utility.default_language)
+            s.add(user)
+            s.flush()
+            s.add(UserAccountLink(user_id=user.id, account_id=acc.id, created_at=datetime.now(UTC) + timedelta(minutes=1)))
+    finally:
+        engine.dispose()
+    return login[:4] + "*" * (len(login) - 6) + login[-2:] if login.startswith("+") else login[:1] + "***@example.org"
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_the_holder_sees_a_later_user_and_takes_the_access_away(portal, browser, axe_source, screenshots, device):
+    """Issue 15 point 1: the card names the other portal users of the account; its holder removes
+    one who came later, through a confirmation, and the list says so at once."""
+    from playwright.sync_api import expect
+
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
+    who = _customer(portal)
+    masked = _later_user_of(portal, who.own_number)
+    context = browser.new_context(**VIEWPORTS[device])
+    try:
+        page, errors = new_page(context, TIMEOUT)
+        page.goto(portal.url + "/signin")
+        page.locator("#signin-login").fill(who.login)
+        page.locator("#signin-password").fill(PASSWORD)
+        page.locator("#signin-submit").click()
+        expect(page).to_have_url(re.compile(r"/accounts$"), timeout=TIMEOUT)
+        card = page.locator(f"[data-account='{who.own_number}']")
+        expect(card.locator(".gp-holder-who")).to_have_text(masked)
+        for lang_ in utility.languages:
+            switch_lang(page, lang_)
+            expect(card).to_contain_text(t("accounts.holders.title", lang_))
+            check_page(page, axe_source, screenshots, utility, "accounts-holders", lang_, device)
+        switch_lang(page, lang)
+        card.locator(f"[data-remove-holder='{masked}']").click()
+        dialog = page.get_by_role("alertdialog")
+        expect(dialog).to_contain_text(masked)
+        page.locator("#remove-holder-confirm").click()
+        expect(card.locator(".gp-holder")).to_have_count(0)
+        expect(page.locator("#accounts-notice")).to_contain_text(masked)
+        assert not errors, errors
+    finally:
+        context.close()

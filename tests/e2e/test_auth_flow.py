@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gazportal.settings import load_utility
-from helpers import PASSWORD, VIEWPORTS, check_and_shoot, nav_to, new_page, t
+from helpers import PASSWORD, VIEWPORTS, check_and_shoot, link_token, nav_to, new_message, new_page, outbox_files, t
 
 TIMEOUT = 20_000
 SOCKET_CEILING = 30.0  # s: how long an awaited socket reply may take on a loaded machine
@@ -181,6 +181,57 @@ def test_sign_up_confirm_sign_in_sign_out(portal, browser, axe_source, screensho
             engine.dispose()
         page.goto(portal.url + "/accounts")  # back to a signed-in page: not any more
         expect(page).to_have_url(re.compile(r"/signin$"))
+    finally:
+        context.close()
+
+
+def _register_in(page, portal, email: str, password: str, number: str, payment: str, lang: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(portal.url + "/register")
+    expect(page.locator("h1")).to_have_text(t("auth.register.title", lang))
+    for fid, value in [("reg-login", email), ("reg-password", password), ("reg-password2", password),
+                       ("reg-surname", "Ахметова"), ("reg-name", "Дана"), ("reg-phone", "+7 701 234 5678"),
+                       ("reg-account_number", number), ("reg-last_payment", payment)]:
+        page.locator(f"#{fid}").fill(value)
+    page.locator("#reg-agreement").check()
+    page.locator("#reg-submit").click()
+    expect(page.locator("#reg-done")).to_have_text(t("auth.register.done_email", lang))
+
+
+def test_a_twice_registered_address_confirms_only_with_its_password(portal, browser, axe_source, screenshots):
+    """Issue 15 point 3, the other order: the owner registers, then someone registers the owner's
+    address again with a password of their own. The newest link in the owner's mailbox belongs to
+    that second attempt; opened, the page asks for the password chosen at registration — the
+    owner's does not fit it, so the stranger's password is never activated."""
+    from playwright.sync_api import expect
+
+    if portal.utility_id != "default":
+        pytest.skip("checked on the default profile")
+    lang = load_utility(portal.utility_id).default_language
+    number, payment = _free_account(portal)
+    email = f"twice{uuid.uuid4().hex[:8]}@example.org"
+    stranger_pw = "Someone-Elses-Lantern-7"
+    context = browser.new_context(**VIEWPORTS["phone"])
+    try:
+        page, errors = new_page(context, TIMEOUT)
+        seen = outbox_files(portal)
+        _register_in(page, portal, email, PASSWORD, number, payment, lang)  # the owner
+        new_message(portal, email, seen)  # the owner's link has arrived
+        seen = outbox_files(portal)
+        _register_in(page, portal, email, stranger_pw, number, payment, lang)  # the stranger, after
+        token = link_token(new_message(portal, email, seen), portal, "/confirm")
+        page.goto(f"{portal.url}/confirm?token={token}")
+        expect(page.locator("#confirm-error")).to_have_text(t("errors.confirm_needs_password", lang))
+        _check(page, axe_source, screenshots, portal.utility_id, "confirm-password", "phone")
+        page.locator("#confirm-password").fill(PASSWORD)
+        page.locator("#confirm-password-submit").click()
+        expect(page.locator("#confirm-error")).to_have_text(t("errors.confirm_password_mismatch", lang))
+        expect(page.locator("#confirm-done")).to_have_count(0)
+        page.locator("#confirm-password").fill(stranger_pw)  # positive control: the attempt's own password
+        page.locator("#confirm-password-submit").click()
+        expect(page.locator("#confirm-done")).to_have_text(t("auth.confirm.done", lang))
+        assert not errors, errors
     finally:
         context.close()
 

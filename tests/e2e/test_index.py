@@ -67,6 +67,11 @@ def test_index_in_every_language(portal, browser, axe_source, screenshots, devic
             assert width[0] <= width[1], f"{lang}: the page scrolls sideways ({width[0]} > {width[1]} px)"
             heights = buttons.evaluate_all("bs => bs.map(b => b.getBoundingClientRect().height)")
             assert max(heights) < 48, f"{lang}: a language button wraps its name ({heights})"
+            # issue 14 point 20: the switch takes one row of the header, on a 390 px phone too
+            tops = buttons.evaluate_all("bs => bs.map(b => Math.round(b.getBoundingClientRect().top))")
+            assert len(set(tops)) == 1, f"{lang}: the language switch takes {len(set(tops))} rows ({tops})"
+            names = buttons.evaluate_all("bs => bs.map(b => b.getAttribute('aria-label'))")
+            assert names == [i18n.t(f"lang.{code}", code) for code in utility.languages]
             check_and_shoot(page, axe_source, screenshots / f"{utility.id}-index-{lang}-{device}.png")
         assert not errors, errors
     finally:
@@ -93,5 +98,45 @@ def test_language_choice_survives_a_reload_and_a_bad_stored_value_falls_back(por
             page.evaluate("v => localStorage.setItem('gazportal_lang', v)", bad)
             page.reload()
             _expect_language(page, utility, utility.default_language)
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def demo_portal(portal_factory):
+    """The default profile in demo mode, as ./run.sh starts it (a build of its own: the start page
+    differs), with its demo customer made by the command run.sh calls."""
+    import subprocess
+    import sys
+
+    portal = portal_factory("default", build="default-demo", extra_env={"GAZPORTAL_DEMO": "1"})
+    done = subprocess.run([sys.executable, "-m", "gazportal.cli", "--db-url", portal.db_url, "demo-customer"],
+                          capture_output=True, text=True, check=True)
+    assert "demo customer: sign in as demo@example.org" in done.stdout
+    return portal
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_try_the_demo_in_demo_mode(demo_portal, portal, browser, axe_source, screenshots, device):
+    """Issue 14 point 2: a newcomer who started the portal presses "Sign in to the demo" and is on
+    the demo customer's accounts; a portal not in demo mode offers no such button."""
+    import re
+
+    from playwright.sync_api import expect
+
+    context = browser.new_context(**VIEWPORTS[device])
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        if portal.utility_id == "default":  # the ordinary build: no demo on the start page
+            page.goto(portal.url + "/")
+            expect(page.locator("h1")).to_have_text(i18n.t("index.title", "en"))
+            expect(page.locator("#demo-enter")).to_have_count(0)
+        page.goto(demo_portal.url + "/")
+        expect(page.locator("#demo-title")).to_have_text(i18n.t("index.demo.title", "en"))
+        check_and_shoot(page, axe_source, screenshots / f"default-index-demo-en-{device}.png")
+        page.locator("#demo-enter").click()
+        expect(page).to_have_url(re.compile(r"/accounts$"), timeout=TIMEOUT)
+        expect(page.locator("[data-account]")).to_have_count(2)
     finally:
         context.close()

@@ -19,7 +19,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_utility
-from helpers import PASSWORD, VIEWPORTS, check_page, new_page, reading_utilities, switch_lang
+from helpers import PASSWORD, VIEWPORTS, check_page, clipped_texts, new_page, reading_utilities, switch_lang
 from tests.e2e.conftest import UTILITIES
 
 TIMEOUT = 15_000
@@ -143,7 +143,8 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         expect(result).to_contain_text("1025")
         expect(page.locator(f"#rd-{mid}")).to_have_value("")  # a fresh form for a correction
         history = page.locator(f"[data-meter='{who['serial']}'] tbody tr").first
-        expect(history).to_contain_text("1025")
+        meter_unit = "kWh" if utility.services[0] == "electricity" else "m3"
+        expect(history).to_contain_text(i18n.format_units(1025, meter_unit, lang))  # the one formatter
 
         # The toasts said the same as the inline messages; axe looks at the page once they are
         # gone (sonner dims a toast stacked behind another while they are shown).
@@ -156,6 +157,8 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
                 expect(page.locator("#dash-window")).not_to_have_text(said)
             else:
                 expect(page.locator("#dash-window")).to_have_text(said)
+            cut = clipped_texts(page, "main")
+            assert not cut, f"dashboard/{lang_}/{device}: text cut off: {cut}"
             check_page(page, axe_source, screenshots, utility, "dashboard", lang_, device)
         switch_lang(page, lang)
         assert not errors, errors

@@ -131,7 +131,7 @@ def _is_signin_redirect(result) -> bool:
 
 ACCOUNT_CALLS = [
     ("load", ()), ("add_by_payment", ({"number": "100000003", "last_payment": "1234.50"},)),
-    ("pick", ("branch", "1")), ("add_by_address", ({"number": "100000003"},)), ("ask_unlink", ("1",)),
+    ("pick", ("branch", "1")), ("add_by_address", ({"number": "100000003", "last_payment": "1234.50"},)), ("ask_unlink", ("1",)),
     ("confirm_unlink", ()), ("start_request", ({"account_number": "100000001", "new_owner_name": "X Y",
                                                 "phone": "+77011234567", "comment": ""},)),
     ("upload_document", "file"), ("remove_document", ("1",)), ("submit_request", ({"draft": "1"},)),
@@ -275,16 +275,16 @@ async def test_address_picker_cascades_and_links(world, app_db):
     await s.pick("house", str(world["house"]))
     assert [f.name for f in s.flats] == ["1", "2"]
     # The free account has no flat: with flats listed, a flat must be chosen first.
-    await s.add_by_address(_sub(s, {"number": "100000003"}))
+    await s.add_by_address(_sub(s, {"number": "100000003", "last_payment": "1234.50"}))
     assert "flat" in s.add_errors
     await s.pick("flat", str(world["f2"]))
-    await s.add_by_address(_sub(s, {"number": "100000003"}))  # not at flat 2
+    await s.add_by_address(_sub(s, {"number": "100000003", "last_payment": "1234.50"}))  # not at flat 2
     assert "number" in s.add_errors
     # Changing a level clears everything below it.
     await s.pick("street", str(world["street"]))
     assert s.sel_house == "" and s.flats == [] and s.sel_flat == ""
     before = _snapshot(app_db)
-    await s.add_by_address(_sub(s, {"number": "100000003"}))
+    await s.add_by_address(_sub(s, {"number": "100000003", "last_payment": "1234.50"}))
     assert "house" in s.add_errors and _snapshot(app_db) == before
 
 
@@ -294,12 +294,15 @@ async def test_address_picker_links_an_account_at_the_chosen_flat(world, app_db)
     with write_session(app_db) as ses:  # a free account at flat 2
         a = Account(number="100000009", holder_name="Z", address="x", house_id=world["house"], flat_id=world["f2"])
         ses.add(a)
+        ses.flush()
+        ses.add(Payment(account_id=a.id, paid_at=datetime(2026, 2, 5, tzinfo=UTC), amount=D("10.00"),
+                        receipt_no="R-9", channel="bank"))
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s.load()
     for level, key in (("branch", "branch"), ("settlement", "settlement"), ("street", "street"),
                        ("house", "house"), ("flat", "f2")):
         await s.pick(level, str(world[key]))
-    await s.add_by_address(_sub(s, {"number": "100000009"}))
+    await s.add_by_address(_sub(s, {"number": "100000009", "last_payment": "10.00"}))
     assert s.add_errors == {} and "100000009" in [c.number for c in s.cards]
 
 
@@ -637,8 +640,11 @@ async def test_each_create_form_sent_twice_stores_once(world, app_db):
     from gazportal.state.accounts import AccountsState
 
     with write_session(app_db) as ses:  # a free account at flat 2, for the address picker
-        ses.add(Account(number="100000009", holder_name="Z", address="x", house_id=world["house"],
-                        flat_id=world["f2"]))
+        a = Account(number="100000009", holder_name="Z", address="x", house_id=world["house"], flat_id=world["f2"])
+        ses.add(a)
+        ses.flush()
+        ses.add(Payment(account_id=a.id, paid_at=datetime(2026, 2, 5, tzinfo=UTC), amount=D("10.00"),
+                        receipt_no="R-9", channel="bank"))
     s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
     await s.load()
 
@@ -651,7 +657,7 @@ async def test_each_create_form_sent_twice_stores_once(world, app_db):
 
     await twice("add_by_payment", _sub(s, {"number": "100000003", "last_payment": "1234.50"}))
     await _to_the_house(s, world, "f2")
-    await twice("add_by_address", _sub(s, {"number": "100000009"}))
+    await twice("add_by_address", _sub(s, {"number": "100000009", "last_payment": "10.00"}))
     with read_session(app_db) as ses:
         links = ses.exec(select(UserAccountLink.account_id).where(UserAccountLink.user_id == world["alice"])).all()
     assert sorted(links) == sorted([world["mine"], world["free"]] + [links[-1]]) and len(links) == 3
@@ -680,7 +686,7 @@ async def test_a_wrong_or_missing_submission_id_creates_nothing(world, app_db, s
 
     before, current = _snapshot(app_db), s.submission
     assert await s.add_by_payment(forged(_sub(s, {"number": "100000003", "last_payment": "1234.50"}))) is None
-    assert await s.add_by_address(forged(_sub(s, {"number": "100000001"}))) is None
+    assert await s.add_by_address(forged(_sub(s, {"number": "100000001", "last_payment": "1.00"}))) is None
     assert await s.start_request(forged(_sub(s, REQUEST))) is None
     assert _snapshot(app_db) == before and s.notice == "" and s.draft_id == "" and s.submission == current
     await s.start_request(_sub(s, REQUEST))  # a real draft, with a document, sent with a forged id
@@ -820,3 +826,57 @@ async def test_a_language_switch_on_the_profile_page_updates_its_language_field(
     assert prof.values.language == "ru" and prof.form_key == key + 1
     await prof.relang()  # already so: the form is left alone
     assert prof.form_key == key + 1
+
+
+# --- issue 15 point 1: other holders on the card, taking access away, the CAPTCHA when asked ------
+
+
+async def test_the_card_lists_the_other_holders_and_the_earlier_one_removes_a_later_one(world, app_db):
+    from gazportal.state.accounts import AccountsState
+
+    with write_session(app_db) as ses:
+        # bob added alice's account after her (alice's link was made by the fixture, earlier)
+        ses.add(UserAccountLink(user_id=world["bob"], account_id=world["mine"],
+                                created_at=datetime.now(UTC) + timedelta(minutes=1)))
+    alice = await _state(AccountsState, _token(app_db, "alice@example.kz"))
+    await alice.load()
+    card = next(c for c in alice.cards if c.number == "100000001")
+    assert [(h.who, h.removable) for h in card.others] == [("b***@example.kz", True)]
+    assert card.others[0].since.startswith("since ")
+    bob = await _state(AccountsState, _token(app_db, "bob@example.kz"))
+    await bob.load()
+    bob_card = next(c for c in bob.cards if c.number == "100000001")
+    assert [(h.who, h.removable) for h in bob_card.others] == [("a***@example.kz", False)]
+    # bob cannot open the removal of alice, nor of a link id the page does not show
+    await bob.ask_remove_holder(bob_card.id, bob_card.others[0].link_id)
+    await bob.ask_remove_holder(bob_card.id, "987654")
+    assert bob.drop_link == ""
+    await alice.ask_remove_holder(card.id, card.others[0].link_id)
+    assert alice.drop_who == "b***@example.kz"
+    await alice.confirm_remove_holder()
+    assert alice.notice == "b***@example.kz no longer has access to the account."
+    assert next(c for c in alice.cards if c.number == "100000001").others == []
+    await bob.load()
+    assert "100000001" not in [c.number for c in bob.cards]
+
+
+async def test_the_add_form_shows_the_captcha_when_the_server_asks(world, app_db):
+    from gazportal.services import accounts as svc, throttle
+    from gazportal.services.accounts import holders
+    from gazportal.services.errors import FormErrors
+    from gazportal.settings import get_settings
+    from gazportal.state.accounts import AccountsState
+
+    # the number is being guessed from elsewhere (other users, other addresses)
+    for i in range(holders.PROOF_CAPTCHA_AFTER):
+        with pytest.raises(FormErrors):
+            svc.link_by_payment(app_db, get_settings().utility, world["bob"], "100000003", f"{i + 1}.00",
+                                now=datetime.now(UTC), source=throttle.Source(address=f"10.0.0.{i}"))
+    s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
+    await s.load()
+    assert s.captcha_required is False and s.challenge == ""
+    before = _snapshot(app_db)
+    await s.add_by_payment(_sub(s, {"number": "100000003", "last_payment": "1234.50"}))
+    assert s.captcha_required is True and s.challenge.startswith("{")
+    assert s.add_errors == {"captcha": i18n.t("errors.captcha_required", "en")}
+    assert _snapshot(app_db) == before

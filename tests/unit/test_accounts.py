@@ -2,6 +2,7 @@
 real database (SQLite and PostgreSQL), including what an attacker would try."""
 from __future__ import annotations
 
+import itertools
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from gazportal.models import (
     Account, Branch, Flat, House, LoginThrottle, Payment, Settlement, Street, User, UserAccountLink,
 )
 from gazportal.services import accounts as acc_svc
+from gazportal.services import throttle
 from gazportal.services.accounts import (
     MAX_LINK_FAILURES, AccountAlreadyLinked, AccountNotFound, AccountsFixed, LinkAttemptsExceeded,
     LinkMethodUnavailable, branches, can_add_accounts, flats, houses, link_attempts_left, link_by_address,
@@ -295,9 +297,14 @@ def test_already_linked(engine, world):
 # --------------------------------------------------------------------------- attempts are limited
 
 
+_GUESSES = itertools.count(1)
+
+
 def _fail(engine, world, user, now):
+    """One wrong proof of a number nobody holds (the per-number limits stay out of the way: this
+    part is about the customer's own limit)."""
     with pytest.raises(FormErrors):
-        link_by_payment(engine, DEFAULT, user, "100000001", "1.11", now=now)
+        link_by_payment(engine, DEFAULT, user, f"9{next(_GUESSES):08d}", "1.11", now=now)
 
 
 def test_eleventh_try_within_the_hour_refused_even_when_right(engine, world):
@@ -310,7 +317,7 @@ def test_eleventh_try_within_the_hour_refused_even_when_right(engine, world):
         link_by_payment(engine, DEFAULT, world.alice, "100000001", "1234.50", now=last + timedelta(seconds=1))
     assert e.value.key == "errors.link_attempts_exceeded" and e.value.params == {"minutes": 60}
     with pytest.raises(LinkAttemptsExceeded) as e:  # also by address, and with a malformed amount
-        link_by_address(engine, DEFAULT, world.alice, world.ids["h10"], world.ids["f1"], "100000001",
+        link_by_address(engine, DEFAULT, world.alice, world.ids["h10"], world.ids["f1"], "100000001", "1234.50",
                         now=last + timedelta(minutes=59, seconds=30))
     assert e.value.params == {"minutes": 1}
     with pytest.raises(LinkAttemptsExceeded):
@@ -356,7 +363,7 @@ def test_parallel_guesses_cannot_pass_the_limit(engine, world):
     def guess(i):
         barrier.wait()
         try:
-            link_by_payment(engine, DEFAULT, world.alice, "100000001", f"{1000 + i}.00", now=NOW)
+            link_by_payment(engine, DEFAULT, world.alice, f"9{i:08d}", f"{1000 + i}.00", now=NOW)
             out = "linked"
         except FormErrors:
             out = "failed"
@@ -372,13 +379,14 @@ def test_parallel_guesses_cannot_pass_the_limit(engine, world):
         t.join(60)
     assert sorted(results) == ["failed"] * MAX_LINK_FAILURES + ["locked"] * 6
     with read_session(engine) as s:
-        rows = s.exec(select(LoginThrottle)).all()
+        rows = s.exec(select(LoginThrottle).where(
+            LoginThrottle.identifier_hash == throttle.plain_key("accounts.link", world.alice))).all()
     assert len(rows) == 1 and rows[0].failures == MAX_LINK_FAILURES and rows[0].locked_until is not None
 
 
 def test_throttle_does_not_touch_sign_in_rows(engine, world):
     with write_session(engine) as s:
-        s.add(LoginThrottle(identifier_hash="f" * 64, failures=2))
+        s.add(LoginThrottle(identifier_hash="f" * 64, failures=2, last_failure_at=NOW))
     _fail(engine, world, world.alice, NOW)
     with read_session(engine) as s:
         assert s.exec(select(LoginThrottle).where(LoginThrottle.identifier_hash == "f" * 64)).one().failures == 2
@@ -403,7 +411,7 @@ def test_legal_entity_sees_its_company_list_and_cannot_change_it(engine, world):
     with pytest.raises(AccountsFixed):
         link_by_payment(engine, DEFAULT, world.corp, "200000009", "1", now=NOW)
     with pytest.raises(AccountsFixed):
-        link_by_address(engine, DEFAULT, world.corp, world.ids["h10"], world.ids["f1"], "100000001", now=NOW)
+        link_by_address(engine, DEFAULT, world.corp, world.ids["h10"], world.ids["f1"], "100000001", "1234.50", now=NOW)
     with pytest.raises(AccountsFixed):
         unlink(engine, world.corp, world.legal1.id, now=NOW)
     with pytest.raises(AccountNotFound):  # not theirs: not found, as for anyone
@@ -433,7 +441,7 @@ def test_profile_decides_how_accounts_are_added(engine, world):
         link_by_payment(engine, KREM, world.alice, "1000000010", "1234.50", now=NOW)
     assert e.value.key == "errors.link_method_unavailable"
     with pytest.raises(LinkMethodUnavailable):
-        link_by_address(engine, SHYG, world.alice, world.ids["h10"], world.ids["f1"], "10000001", now=NOW)
+        link_by_address(engine, SHYG, world.alice, world.ids["h10"], world.ids["f1"], "10000001", "1234.50", now=NOW)
     with pytest.raises(FormErrors) as e:  # Shygysenergotrade numbers have 8 digits
         link_by_payment(engine, SHYG, world.alice, "100000001", "1234.50", now=NOW)
     assert e.value.fields["number"] == Notice("errors.account_number_invalid", {"example": "40012345"})
@@ -463,14 +471,14 @@ def test_each_level_lists_only_the_children_of_its_parent(engine, world):
 def test_link_by_address(engine, world):
     i = world.ids
     with pytest.raises(FormErrors) as e:  # Kremenchukgaz numbers have 10 digits
-        link_by_address(engine, KREM, world.alice, i["h10"], i["f1"], "100000001", now=NOW)
+        link_by_address(engine, KREM, world.alice, i["h10"], i["f1"], "100000001", "1234.50", now=NOW)
     assert set(_form(e)) == {"number"}
-    card = link_by_address(engine, DEFAULT, world.alice, i["h10"], i["f1"], "100000001", now=NOW)
+    card = link_by_address(engine, DEFAULT, world.alice, i["h10"], i["f1"], "100000001", "1234.50", now=NOW)
     assert card.id == world.a1.id
-    card = link_by_address(engine, DEFAULT, world.alice, i["h2"], None, "100000007", now=NOW)  # a house, no flat
+    card = link_by_address(engine, DEFAULT, world.alice, i["h2"], None, "100000007", "99.99", now=NOW)  # a house, no flat
     assert _numbers(engine, world.alice) == ["100000001", "100000007"]
     with pytest.raises(AccountAlreadyLinked):
-        link_by_address(engine, DEFAULT, world.alice, i["h10"], i["f1"], "100000001", now=NOW)
+        link_by_address(engine, DEFAULT, world.alice, i["h10"], i["f1"], "100000001", "1234.50", now=NOW)
     assert _left(engine, world.alice) == MAX_LINK_FAILURES
 
 
@@ -488,8 +496,9 @@ def test_link_by_address_refuses_a_number_not_at_that_address(engine, world, cas
         "company_account": (i["h10a"], None, "200000001"),
     }[case]
     with pytest.raises(FormErrors) as e:
-        link_by_address(engine, DEFAULT, world.alice, house, flat, number, now=NOW)
-    assert _form(e) == {"number": Notice("errors.account_not_at_address")}
+        link_by_address(engine, DEFAULT, world.alice, house, flat, number, "1.00", now=NOW)
+    wrong = Notice("errors.address_proof_failed")
+    assert _form(e) == {"number": wrong, "last_payment": wrong}
     assert _left(engine, world.alice) == MAX_LINK_FAILURES - 1
     assert _numbers(engine, world.alice) == []
 
@@ -497,15 +506,15 @@ def test_link_by_address_refuses_a_number_not_at_that_address(engine, world, cas
 def test_link_by_address_flat_must_be_in_the_house(engine, world):
     i = world.ids
     with pytest.raises(FormErrors) as e:
-        link_by_address(engine, DEFAULT, world.alice, i["h10"], i["f7"], "100000003", now=NOW)
+        link_by_address(engine, DEFAULT, world.alice, i["h10"], i["f7"], "100000003", "1.00", now=NOW)
     assert _form(e) == {"flat": Notice("errors.flat_not_in_house")}
     for bad_flat in ("1", True, 1.5, 2**64, -3, 987654):
         with pytest.raises(FormErrors) as e:
-            link_by_address(engine, DEFAULT, world.alice, i["h10"], bad_flat, "100000001", now=NOW)
+            link_by_address(engine, DEFAULT, world.alice, i["h10"], bad_flat, "100000001", "1234.50", now=NOW)
         assert _form(e) == {"flat": Notice("errors.flat_not_in_house")}
     for bad_house in (None, str(i["h10"]), False, 10.0, 2**70, 987654, {"id": i["h10"]}):
         with pytest.raises(FormErrors) as e:
-            link_by_address(engine, DEFAULT, world.alice, bad_house, i["f1"], "100000001", now=NOW)
+            link_by_address(engine, DEFAULT, world.alice, bad_house, i["f1"], "100000001", "1234.50", now=NOW)
         assert _form(e) == {"house": Notice("errors.house_not_found")}
     assert _left(engine, world.alice) == MAX_LINK_FAILURES  # input errors are not guesses
     assert _numbers(engine, world.alice) == []

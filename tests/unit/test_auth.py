@@ -231,8 +231,10 @@ def test_proof_by_last_payment_to_the_tiyn(engine, tmp_path):
     seed_account(engine, "0100000001", ["2000.00", "1234.50"])
     good = form_for(AG, s, account="0100000001")
 
+    roomy = AG.model_copy(update={"max_holders_per_account": 10})  # five holders of one account below
+
     def attempt(amount, login):
-        return auth.register(engine, AG, good | {"last_payment": amount, "login": login}, now=NOW, settings=s)
+        return auth.register(engine, roomy, good | {"last_payment": amount, "login": login}, now=NOW, settings=s)
 
     for i, wrong in enumerate(["1234.51", "1234.49", "2000", "1234.5001", "0"]):
         with pytest.raises(FormErrors) as e:

@@ -80,7 +80,12 @@ def test_pre_registration_gains_the_attacker_nothing(engine, tmp_path):
     assert len(_users(engine)) == 1  # one login, one user: the pending attempt was replaced
     assert _refused(lambda: auth.confirm_link(engine, attackers, now=NOW + timedelta(minutes=6), settings=s)) == \
         "errors.link_invalid"
-    assert auth.confirm_link(engine, victims, now=NOW + timedelta(minutes=7), settings=s)
+    # the login was registered twice: the link alone does not choose, the attempt's password does
+    assert _refused(lambda: auth.confirm_link(engine, victims, now=NOW + timedelta(minutes=7), settings=s)) == \
+        "errors.confirm_needs_password"
+    assert _refused(lambda: auth.confirm_link(engine, victims, now=NOW + timedelta(minutes=7), settings=s,
+                                              password=ATTACKER_PW)) == "errors.confirm_password_mismatch"
+    assert auth.confirm_link(engine, victims, now=NOW + timedelta(minutes=7), settings=s, password=VICTIM_PW)
     assert _refused(lambda: auth.confirm_link(engine, attackers, now=NOW + timedelta(minutes=8), settings=s)) == \
         "errors.link_invalid"
     (user,) = _users(engine)
@@ -102,7 +107,7 @@ def test_a_newer_attempt_voids_every_earlier_secret_and_resend_follows_the_new_o
                                                           now=NOW, settings=s)) == "errors.link_invalid"
     auth.resend_confirmation(engine, DEFAULT, VICTIM, now=NOW, settings=s)
     newest = link_token(_mails(s, VICTIM)[-1].text)
-    auth.confirm_link(engine, newest, now=NOW, settings=s)
+    auth.confirm_link(engine, newest, now=NOW, settings=s, password=VICTIM_PW)
     assert _signs_in(engine, DEFAULT, VICTIM, VICTIM_PW, s)
 
 
@@ -134,9 +139,55 @@ def test_pre_registration_of_a_phone_number(engine, tmp_path):
     if first != second:
         assert _refused(lambda: auth.confirm_code(engine, KG, phone, first, now=NOW, settings=s)) == \
             "errors.code_invalid"
-    auth.confirm_code(engine, KG, phone, second, now=NOW, settings=s)
+    assert _refused(lambda: auth.confirm_code(engine, KG, phone, second, now=NOW, settings=s)) == \
+        "errors.confirm_needs_password"  # registered twice: the code alone does not choose
+    auth.confirm_code(engine, KG, phone, second, now=NOW, settings=s, password=VICTIM_PW)
     assert _signs_in(engine, KG, phone, VICTIM_PW, s)
     assert not _signs_in(engine, KG, phone, ATTACKER_PW, s)
+
+
+def test_registering_after_the_owner_gains_the_attacker_nothing_either(engine, tmp_path):
+    """The other order (the gap left in session 5): the owner registers, then the attacker
+    registers the owner's address again. The newest link in the owner's mailbox is the
+    attacker's attempt; clicking it no longer activates the attacker's password — the page asks
+    for the password chosen at registration, and the owner's is not the attacker's. The owner
+    registers again and confirms their own attempt with their own password."""
+    s = make_settings(tmp_path, DEFAULT)
+    seed_account(engine, "5550001", ["100.00"], holder="Attacker")
+    seed_account(engine, "7770001", ["2500.00"], holder="Victim")
+    victim = form_for(DEFAULT, s, login=VICTIM, account="7770001", payment="2500", password=VICTIM_PW,
+                      password2=VICTIM_PW, name="Victoria")
+    auth.register(engine, DEFAULT, victim, now=NOW, settings=s)
+    auth.register(engine, DEFAULT, form_for(DEFAULT, s, login=VICTIM, account="5550001", payment="100",
+                                            password=ATTACKER_PW, password2=ATTACKER_PW, name="Mallory"),
+                  now=NOW + timedelta(minutes=1), settings=s)
+    newest = link_token(_mails(s, VICTIM)[-1].text)  # the attacker's attempt
+    later = NOW + timedelta(minutes=2)
+    assert _refused(lambda: auth.confirm_link(engine, newest, now=later, settings=s)) == "errors.confirm_needs_password"
+    assert _refused(lambda: auth.confirm_link(engine, newest, now=later, settings=s, password=VICTIM_PW)) == \
+        "errors.confirm_password_mismatch"
+    (user,) = _users(engine)
+    assert not user.is_active and not _signs_in(engine, DEFAULT, VICTIM, ATTACKER_PW, s, now=later)
+    auth.register(engine, DEFAULT, victim, now=later, settings=s)  # the owner registers again
+    own = link_token(_mails(s, VICTIM)[-1].text)
+    assert _refused(lambda: auth.confirm_link(engine, newest, now=later, settings=s, password=ATTACKER_PW)) == \
+        "errors.link_invalid"  # the attacker's attempt is gone
+    auth.confirm_link(engine, own, now=later, settings=s, password=VICTIM_PW)
+    assert _signs_in(engine, DEFAULT, VICTIM, VICTIM_PW, s, now=later)
+    assert not _signs_in(engine, DEFAULT, VICTIM, ATTACKER_PW, s, now=later)
+    assert _accounts_of(engine, VICTIM) == ["7770001"]
+
+
+def test_a_login_registered_once_confirms_with_the_link_alone(engine, tmp_path):
+    """The password is asked only where the login had competing attempts (a resend is the same one)."""
+    s = make_settings(tmp_path, DEFAULT)
+    seed_account(engine, "7770001", ["2500.00"])
+    auth.register(engine, DEFAULT, form_for(DEFAULT, s, login=VICTIM, account="7770001", payment="2500"),
+                  now=NOW, settings=s)
+    auth.resend_confirmation(engine, DEFAULT, VICTIM, now=NOW, settings=s)
+    newest = link_token(_mails(s, VICTIM)[-1].text)
+    assert len(_mails(s, VICTIM)) == 2
+    assert auth.confirm_link(engine, newest, now=NOW, settings=s)
 
 
 # --- point 6: look-alike logins --------------------------------------------------------------------
@@ -177,7 +228,7 @@ def test_a_pending_look_alike_does_not_keep_the_owner_out(engine, tmp_path):
                                             password=ATTACKER_PW, password2=ATTACKER_PW), now=NOW, settings=s)
     auth.register(engine, DEFAULT, form_for(DEFAULT, s, login=VICTIM, account="7770001", payment="2500",
                                             password=VICTIM_PW, password2=VICTIM_PW), now=NOW, settings=s)
-    auth.confirm_link(engine, link_token(_mails(s, VICTIM)[-1].text), now=NOW, settings=s)
+    auth.confirm_link(engine, link_token(_mails(s, VICTIM)[-1].text), now=NOW, settings=s, password=VICTIM_PW)
     assert [u.login for u in _users(engine)] == [VICTIM]
     assert _accounts_of(engine, VICTIM) == ["7770001"]
     assert _signs_in(engine, DEFAULT, VICTIM, VICTIM_PW, s)
@@ -389,12 +440,13 @@ def test_unconfirmed_users_whose_links_expired_are_removed(engine, tmp_path):
     s = make_settings(tmp_path, DEFAULT)
     seed_account(engine, "7770001", ["10.00"])
     form = form_for(DEFAULT, s, account="7770001", payment="10")
-    auth.register(engine, DEFAULT, form | {"login": "old@example.kz"}, now=NOW, settings=s)
-    auth.register(engine, DEFAULT, form | {"login": "renewed@example.kz"}, now=NOW, settings=s)
-    auth.register(engine, DEFAULT, form | {"login": "kept@example.kz"}, now=NOW, settings=s)
-    auth.register(engine, DEFAULT, form | {"login": "done@example.kz"}, now=NOW, settings=s)
+    roomy = DEFAULT.model_copy(update={"max_holders_per_account": 10})  # four holders of one account
+    auth.register(engine, roomy, form | {"login": "old@example.kz"}, now=NOW, settings=s)
+    auth.register(engine, roomy, form | {"login": "renewed@example.kz"}, now=NOW, settings=s)
+    auth.register(engine, roomy, form | {"login": "kept@example.kz"}, now=NOW, settings=s)
+    auth.register(engine, roomy, form | {"login": "done@example.kz"}, now=NOW, settings=s)
     auth.confirm_link(engine, link_token(_mails(s, "done@example.kz")[-1].text), now=NOW, settings=s)
-    auth.register(engine, DEFAULT, form | {"login": "wrote@example.kz"}, now=NOW, settings=s)
+    auth.register(engine, roomy, form | {"login": "wrote@example.kz"}, now=NOW, settings=s)
     with write_session(engine) as ss:  # something else refers to this one: it is kept
         wrote = ss.exec(select(User).where(User.login == "wrote@example.kz")).one()
         ss.add(CustomerMessage(user_id=wrote.id, kind="contact", subject="s", body="b", created_at=NOW))
@@ -409,7 +461,7 @@ def test_unconfirmed_users_whose_links_expired_are_removed(engine, tmp_path):
         owners = set(ss.exec(select(OneTimeSecret.user_id)).all()) | set(ss.exec(select(UserAccountLink.user_id)).all())
         assert owners <= {u.id for u in _users(engine)}  # their secrets and links went with them
     # the login is free again: a new registration is a new user, confirmed by its own link
-    auth.register(engine, DEFAULT, form | {"login": "old@example.kz"}, now=later, settings=s)
+    auth.register(engine, roomy, form | {"login": "old@example.kz"}, now=later, settings=s)
     auth.confirm_link(engine, link_token(_mails(s, "old@example.kz")[-1].text), now=later, settings=s)
     assert _signs_in(engine, DEFAULT, "old@example.kz", form["password"], s, now=later)
 

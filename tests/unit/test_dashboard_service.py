@@ -60,7 +60,8 @@ def test_dashboard_of_an_account_with_several_water_meters(engine, world):
         d = dashboard.account_dashboard(s, KS, world["alice"], world["mine"], now=NOW)
     assert d.account.number == "500000001" and d.account.holder_name == "Ivanova A."
     assert d.period == "2026-11" and d.last_period == "2026-10"
-    assert d.last_volume == D("7.500") and d.last_charged == D("900.00")
+    assert [(v.service, v.unit, v.volume) for v in d.last_volumes] == [("water", "m3", D("7.500"))]
+    assert d.last_charged == D("900.00")
     assert d.balance == D("100.00") and d.debt == D("0.00") and not d.in_debt
     assert d.window.open and d.submissions_limit == 1
     assert [m.serial for m in d.meters] == ["CW-1", "HW-2"]  # by service, then serial
@@ -93,3 +94,20 @@ def test_allowed_ids_are_the_customers_own(engine, world):
         assert dashboard.allowed_account_ids(s, world["alice"]) == [world["mine"]]
         assert dashboard.allowed_account_ids(s, world["bob"]) == [world["bobs"]]
         assert dashboard.allowed_account_ids(s, 999_999) == []
+
+
+def test_last_month_volumes_are_per_service_with_their_unit_never_added_up(engine, world):
+    """Issue 14 point 11: gas m³, water m³ and electricity kWh of one month were added into one
+    unitless number (300); each service keeps its own volume and unit, in the profile's order."""
+    with write_session(engine) as s:
+        s.add(Charge(account_id=world["mine"], period="2026-10", service="electricity", volume=D("184"),
+                     amount=D("4000.00")))
+        s.add(Charge(account_id=world["mine"], period="2026-10", service="gas", volume=D("100"), amount=D("5000.00")))
+        s.add(Charge(account_id=world["bobs"], period="2026-10", service="gas", volume=D("999"), amount=D("1.00")))
+    with read_session(engine) as s:
+        d = dashboard.account_dashboard(s, KS, world["alice"], world["mine"], now=NOW)
+    by_service = {v.service: (v.unit, v.volume) for v in d.last_volumes}
+    assert by_service == {"water": ("m3", D("7.500")), "gas": ("m3", D("100.000")),
+                          "electricity": ("kWh", D("184.000"))}
+    assert not hasattr(d, "last_volume")  # no sum over units to show by mistake
+    assert d.last_charged == D("9900.00")

@@ -159,14 +159,14 @@ async def test_dashboard_shows_the_first_account_with_balance_meters_and_window(
     assert s.info.number == "100000001" and s.info.holder == "Ivanova A."
     assert s.in_debt is True and s.info.balance.startswith("Debt: ") and "1,000.00" in s.info.balance
     assert s.info.last_period == "October 2026" and s.info.last_charged == "₸1,275.00"
-    assert s.info.last_volume == "50"
+    assert [(v.service, v.label, v.text) for v in s.last_volumes] == [("gas", "Gas supply", "50\u00a0m³")]
     assert s.window_open and "30 Nov 2026" in s.window_text
     assert [m.serial for m in s.meters] == ["G-1", "W-1", "W-2"]  # several water meters, each by serial
     gas, w1, w2 = (_meter(s, world[k]) for k in ("gas", "w1", "w2"))
-    assert gas.last_value == "1000" and gas.last_date == "5 Nov 2026" and gas.last_source == "taken by an inspector"
+    assert gas.last_value == "1,000\u00a0m³" and gas.last_date == "5 Nov 2026" and gas.last_source == "taken by an inspector"
     assert w1.last_source == "taken by a controller"
     assert w2.last_value == "" and s.history[str(world["w2"])] == []
-    assert [h.value for h in s.history[str(world["gas"])]][:3] == ["1000", "990", "980"]
+    assert [h.value for h in s.history[str(world["gas"])]][:3] == ["1,000\u00a0m³", "990\u00a0m³", "980\u00a0m³"]
     assert all(m.can_submit and m.left == "2 of 2 submissions left" for m in s.meters)
 
 
@@ -256,7 +256,7 @@ async def test_submit_stores_the_reading_and_says_so(app_db, world):
     assert s.form_key == key + 1 and gas not in s.live
     assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
     assert _meter(s, world["gas"]).left == "1 of 2 submissions left"
-    assert s.history[gas][0].value == "1012" and s.history[gas][0].source == "sent by you"
+    assert s.history[gas][0].value == "1,012\u00a0m³" and s.history[gas][0].source == "sent by you"
 
 
 async def test_submit_refusals_are_shown_and_nothing_is_stored(app_db, world):

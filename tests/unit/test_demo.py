@@ -232,3 +232,17 @@ def test_a_new_utility_needs_only_a_data_file(engine, tmp_path, monkeypatch):
         assert addresses and all("Новоград" in a or "Село" in a for a in addresses)
     finally:
         data.words_for.cache_clear()
+
+
+def test_demo_numbers_do_not_follow_the_addresses(engine):
+    """Issue 15: in the demo data flats 10 and 11 had numbers 20 apart, so a neighbour's number
+    could be guessed from one's own. Now neighbours' numbers are far apart and in no order."""
+    utility = load_utility("default")
+    generate_demo(engine, utility, accounts=60, months=2, seed=5, last_period=LAST, batch_size=60)
+    with read_session(engine) as s:
+        rows = s.execute(sa.select(Account.number, Account.house_id, Account.flat_id).order_by(Account.id)).all()
+    numbers = [int(r.number) for r in rows]
+    gaps = [abs(b - a) for a, b in zip(numbers, numbers[1:])]
+    assert min(gaps) > 1000, gaps  # neighbours (made one after another) are far apart
+    ups = sum(b > a for a, b in zip(numbers, numbers[1:]))
+    assert 0 < ups < len(gaps)  # and not increasing: the order says nothing

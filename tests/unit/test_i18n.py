@@ -165,3 +165,22 @@ def test_a_wait_is_said_in_words_and_never_shorter(lang, expected):
     from gazportal.services.errors import DomainError
     text = i18n.error_text(DomainError("errors.sign_in_locked", wait=timedelta(seconds=90)), lang)
     assert expected[3] in text and "{wait}" not in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_volumes_and_readings_in_messages_use_the_one_formatter_with_the_unit(lang):
+    """Issue 14 point 11: a volume or a reading is said the same way in a message as in a table
+    (``format_units``: grouped number, no-break space, the unit), and the unit is said once."""
+    from gazportal.services.errors import Notice
+
+    jump = Notice("warnings.reading_jump", {"volume": 9995141, "usual": Decimal("10.333"), "unit": "kWh",
+                                            "since": "2026-10-05", "factor": 5})
+    text = i18n.error_text(jump, lang)
+    kwh = i18n.t("units.kWh", lang)
+    assert i18n.format_units(9995141, "kWh", lang) in text
+    assert i18n.format_units(Decimal("10.3"), "kWh", lang) in text
+    assert text.count(kwh) == 2 and "{unit}" not in text
+    below = Notice("errors.reading_below_previous", {"previous": 12345, "unit": "m3", "date": "2026-10-05"})
+    assert i18n.format_units(12345, "m3", lang) in i18n.error_text(below, lang)
+    assert i18n.format_volume(Decimal("7.500"), "electricity", lang) == i18n.format_units(Decimal("7.5"), "kWh", lang)
+    assert i18n.format_units(Decimal("12.500"), "m3", "en") == "12.5\u00a0m³"

@@ -67,8 +67,13 @@ async def test_the_page_registers_the_victims_attempt_not_the_first_one(app_db):
     assert first.done and second.done and first.notice == second.notice == en("auth.register.done_email")
     early, late = [_link(m.text, "/confirm") for m in _mails("dana@example.kz")]
     refused = await _confirm(early)
-    assert not refused.confirmed and refused.error == en("errors.link_invalid")
-    assert (await _confirm(late)).confirmed
+    assert not refused.confirmed and refused.error == en("errors.link_invalid") and not refused.needs_password
+    page = await _confirm(late)  # registered twice: the page asks for the attempt's password
+    assert not page.confirmed and page.needs_password and page.error == en("errors.confirm_needs_password")
+    await page.submit_link_password({"password": OTHER_PW})
+    assert not page.confirmed and page.error == en("errors.confirm_password_mismatch")
+    await page.submit_link_password({"password": PASSWORD})
+    assert page.confirmed and not page.needs_password
     assert auth.sign_in(app_db, _utility(), "dana@example.kz", PASSWORD, now=utcnow())
     with pytest.raises(auth.SignInRefused):
         auth.sign_in(app_db, _utility(), "dana@example.kz", OTHER_PW, now=utcnow())

@@ -179,3 +179,19 @@ def test_state_lines_for_the_page(sqlite_engine):
     assert lines.in_debt and lines.debt == "₸1,969.00" and lines.closing == "-₸1,969.00"
     assert lines.charges == [("Gas supply", "12.345\u00a0m³", "₸2,469.00")]
     assert lines.payments == [("10 Feb 2026", "₸1,500.00", "R-77")]
+
+
+def test_the_statement_opens_on_the_last_billed_month(engine):
+    """Issue 14 point 15: not the current month (March 2026, nothing charged yet) but February, the
+    account's last month with a charge; the month before the current one when nothing is charged;
+    another's account refused."""
+    ids = seed(engine)
+    with read_session(engine) as s:
+        assert statements.last_billed_period(s, PROFILE, ids["alice"], ids["mine"], now=NOW) == "2026-02"
+        # a charge posted after now's month (an import ahead of time) is not "last billed"
+        later = datetime(2026, 1, 20, 6, tzinfo=UTC)
+        assert statements.last_billed_period(s, PROFILE, ids["alice"], ids["mine"], now=later) == "2026-01"
+        june = datetime(2026, 6, 15, 6, tzinfo=UTC)
+        assert statements.last_billed_period(s, PROFILE, ids["bob"], ids["other"], now=june) == "2026-05"
+        with pytest.raises(NotFound):
+            statements.last_billed_period(s, PROFILE, ids["alice"], ids["other"], now=NOW)

@@ -103,7 +103,10 @@ async def test_statistics_ranges(data, app_db):
     for form, field, text in cases:
         await st.apply(form)
         assert field in st.errors and text in st.errors[field], (form, st.errors)
-        assert len(st.table["en"]) == 3 and st.first == ok  # what was shown stays
+        # issue 14 point 12: the table of the range shown before must not look like this one's answer
+        assert st.table == {} and st.figures == {} and st.summaries == {} and st.shown == {}, form
+        await st.apply({"first": ok, "last": last})
+        assert st.errors == {} and len(st.table["en"]) == 3 and st.shown["en"].startswith("Shown: ")
     # a form with the copies Reflex adds under the input ids is fine
     await st.apply({"first": ok, "last": last, "stats_first": ok, "stats_last": last})
     assert st.errors == {}
@@ -130,14 +133,21 @@ async def test_statistics_foreign_account_refused(data, app_db):
     # even if the var were forced to a foreign id, the service refuses it
     st.account_id = str(data["bobs"])
     await st.apply({"first": data["first"], "last": data["last"]})
-    assert st.error == "Account not found." and st.table["en"] == table
+    assert st.error == "Account not found." and st.table == {}  # nothing of the account shown before
 
 
 async def test_statement_shows_and_sends(data, app_db):
     st = await _statement(app_db)
     await st.load()
-    assert st.email_status == "ok" and st.period == charts.current_period(get_settings().utility, datetime.now(UTC))
+    # issue 14 point 15: the last billed month, not the current (empty) one
+    assert st.email_status == "ok" and st.period == data["last"]
+    assert st.period != charts.current_period(get_settings().utility, datetime.now(UTC))
+    assert st.charges["en"] != []
+    current = charts.current_period(get_settings().utility, datetime.now(UTC))
+    await st.pick_period(current)
     assert st.payments["en"] == [PaymentRow(st.payments["en"][0].date, "₸500.00", "R-S1")]
+    await st.load()
+    assert st.period == current  # the customer's choice stays
     await st.pick_period(data["last"])
     assert st.period == data["last"] and st.charges["en"][0].amount == "₸1,011.00"
     assert st.in_debt and st.info["en"].debt.startswith("Debt at the end of the month: ₸")
@@ -151,7 +161,7 @@ async def test_statement_refusals_send_nothing(data, app_db):
     st = await _statement(app_db)
     await st.load()
     period = st.period
-    for value in [add_months(period, 1), "2025-13", "1999-01", *ODD]:
+    for value in [add_months(period, 2), "2025-13", "1999-01", *ODD]:
         await st.pick_period(value)
         assert st.period == period
     for value in [str(data["bobs"]), data["bobs"], *ODD]:
@@ -201,6 +211,11 @@ async def test_statistics_service_choice(data, app_db):
     await st.pick_service("water")
     assert st.service == "water" and st.table["en"][-1].volume == "3\u00a0m³"
     assert st.table["en"][0].volume == "0\u00a0m³"
+    # the money column follows the service (issue 14 point 12): water's ₸30.00, not the account's
+    # ₸1,041.00; the caption says that payments and the balance cover all services
+    assert st.table["en"][-1].charged == "₸30.00" and st.table["en"][0].charged == "₸0.00"
+    assert st.captions["en"].startswith("Volume and charges: Water supply only.")
+    assert "all services" in st.captions["en"]
 
 
 async def test_the_period_form_is_busy_while_it_is_applied(data, app_db):
@@ -250,6 +265,6 @@ async def test_a_wrong_or_missing_submission_id_sends_nothing(data, app_db, subm
 async def test_a_send_form_for_what_is_no_longer_shown_sends_nothing(data, app_db):
     st = await _statement(app_db)
     await st.load()
-    await _send(st, _form(st, period=data["last"]))  # another month than the one shown
+    await _send(st, _form(st, period=add_months(data["last"], 1)))  # another month than the one shown
     await _send(st, _form(st, account_id=str(data["bobs"])))
     assert st.notice == "" and _outbox() == []

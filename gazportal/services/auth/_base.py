@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from gazportal.db import is_sqlite, read_session
-from gazportal.models.accounts import UserAccountLink
-from gazportal.models.auth import AuthSession, OneTimeSecret
+from gazportal.models.accounts import AccountLinkRemoval, UserAccountLink
+from gazportal.models.auth import AuthSession, KnownDevice, OneTimeSecret
 from gazportal.models.people import User
 from gazportal.services import identity, notify, passwords, throttle
 from gazportal.services.errors import DomainError, InvalidInput, Notice
@@ -44,6 +44,10 @@ TOUCH_EVERY = timedelta(minutes=1)
 MAX_TOKEN = 200
 MAX_USER_AGENT = 300
 NAME_MAX = 100
+
+# the message helpers live in notify (accounts use them too); the auth package's old names
+_mask_email, _mask_phone = notify.mask_email, notify.mask_phone
+_message_to, _queue, _send_queued = notify.message_to, notify.queue, notify.send_queued
 
 
 class SignInRefused(DomainError):
@@ -87,7 +91,7 @@ def _code_hash(settings: "Settings", user_id: int, purpose: str, code: str) -> s
 
 
 def _identifier_hash(settings: "Settings", utility: "Utility", scope: str, login: str) -> str:
-    return _mac(settings, f"throttle:{scope}", f"{utility.id}:{login}")
+    return throttle.identifier_hash(settings, utility.id, scope, login)
 
 
 def _clean_token(token: Any) -> str | None:
@@ -96,15 +100,6 @@ def _clean_token(token: Any) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", token):
         return None
     return token
-
-
-def _mask_email(addr: str) -> str:
-    local, _, domain = addr.partition("@")
-    return (local[:1] + "***@" + domain) if domain else "***"
-
-
-def _mask_phone(phone: str) -> str:
-    return phone[:4] + "*" * max(0, len(phone) - 6) + phone[-2:] if len(phone) > 6 else "***"
 
 
 def _lock_user(session: Session, user_id: int) -> User | None:
@@ -158,9 +153,12 @@ def _may_send(session: Session, settings: "Settings", utility: "Utility", to: st
 
 def _delete_user(session: Session, user_id: int) -> None:
     """Remove a user who never confirmed the registration, with the secrets, sessions and account
-    links that belong to it (IntegrityError when anything else still refers to it)."""
-    for model in (OneTimeSecret, AuthSession, UserAccountLink):
+    links that belong to it, its known devices and the holders' removals of its links
+    (IntegrityError when anything else still refers to it)."""
+    for model in (OneTimeSecret, AuthSession, UserAccountLink, KnownDevice, AccountLinkRemoval):
         session.execute(sa.delete(model).where(col(model.user_id) == user_id))
+    session.execute(sa.update(AccountLinkRemoval).where(col(AccountLinkRemoval.removed_by) == user_id)
+                    .values(removed_by=None))
     session.execute(sa.delete(User).where(col(User.id) == user_id))
 
 
@@ -170,31 +168,6 @@ def _display_name(user: User) -> str:
 
 def _lang(utility: "Utility", lang: Any) -> str:
     return lang if isinstance(lang, str) and lang in utility.languages else utility.default_language
-
-
-def _message_to(utility: "Utility", user: User, settings: "Settings", *, mail: tuple[str, str],
-                sms: str) -> tuple[Callable[..., None], tuple, dict] | None:
-    """A message for ``user`` by the channel the profile reaches its customers on — an SMS where
-    the login is a phone number or the user has no e-mail, else an e-mail (``mail``: subject and
-    text) — as ``(send function, args, kwargs)`` for :func:`notify.deliver_later`; None when the
-    user has no address on that channel."""
-    if utility.login_identifier == "phone" or (not user.email and user.phone):
-        phone = user.phone or (user.login if utility.login_identifier == "phone" else None)
-        return (notify.send_sms, (phone, sms), {"settings": settings}) if phone else None
-    if user.email:
-        return notify.send_mail, (user.email, *mail), {"settings": settings}
-    return None
-
-
-def _queue(session: Session, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
-    """Send a message once this transaction has committed (see :func:`_send_queued`)."""
-    session.info.setdefault("outgoing", []).append((fn, args, kwargs))
-
-
-def _send_queued(session: Session) -> None:
-    """Hand the committed transaction's messages to the background sender."""
-    for fn, args, kwargs in session.info.pop("outgoing", []):
-        notify.deliver_later(fn, *args, **kwargs)
 
 
 def _field(errors: dict[str, Notice], name: str, fn: Callable[[], Any]) -> Any:

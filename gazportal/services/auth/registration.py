@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -33,13 +33,14 @@ import sqlalchemy as sa
 from gazportal.db import is_sqlite, write_session
 from gazportal.models.accounts import Account, UserAccountLink
 from gazportal.models.auth import OneTimeSecret
-from gazportal.models.billing import Payment
 from gazportal.models.people import User
+from gazportal.models._base import stored_id
 from gazportal.services import captcha, identity, money, notify, passwords, throttle
+from gazportal.services.accounts import holders
 from gazportal.services.auth._base import (
     ALREADY_REGISTERED_EVERY, CODE_TTL, CONFIRM_LINK_TTL, NAME_MAX, SENDS_PER_HOUR, SecretRefused, _activate,
     _attempt_mark, _bool_field, _delete_user, _field, _greeting, _identifier_hash, _lang, _lock_user, _mask_email,
-    _mask_phone, _may_send, _message_to, _new_password_errors, _now, _queue, _require_dict, _send_queued, _settings,
+    _mask_phone, _may_send, _new_password_errors, _now, _queue, _require_dict, _send_queued, _settings,
     _user_by_login, _user_by_look, _user_id_for,
 )
 from gazportal.services.auth.secrets import (
@@ -55,17 +56,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from gazportal.settings import Utility, Settings
 
 
-# Wrong proofs (account number + last payment) per account number. Our numbers (no seed gives
-# any): a holder reading the amount off a receipt needs a few tries at most.
-PROOF_FAILURES = 5  # per (account number, source) before that source waits: 1 minute, doubling ...
-PROOF_LONGEST_WAIT = timedelta(hours=1)  # ... up to an hour (the old per-account lock's length)
-PROOF_CAPTCHA_AFTER = 10  # from unknown sources on one account number (the old lock's count) ...
-PROOF_GLOBAL_CAPTCHA_AFTER = 100  # ... or on all account numbers within an hour: the CAPTCHA first
-PROOF_LIMITS = throttle.Limits(
-    scope="proof", free_failures=PROOF_FAILURES, longest_wait=PROOF_LONGEST_WAIT,
-    captcha_after=PROOF_CAPTCHA_AFTER, global_captcha_after=PROOF_GLOBAL_CAPTCHA_AFTER,
-    global_window=timedelta(hours=1),
-)
+# Wrong proofs (account number + last payment): the one counter of every way to prove an account
+PROOF_FAILURES, PROOF_CAPTCHA_AFTER, PROOF_LIMITS = holders.PROOF_FAILURES, holders.PROOF_CAPTCHA_AFTER, holders.PROOF_LIMITS
 PURGE_BATCH = 200  # unconfirmed users removed at most per run (after each registration)
 
 
@@ -141,14 +133,6 @@ def _destination(utility: "Utility", login: str, email: str | None, phone: str |
     if utility.confirmation == "email_link":
         return _mask_email(email or "")
     return ""
-
-
-def _latest_payment(session: Session, account_id: int) -> Decimal | None:
-    row = session.exec(
-        select(col(Payment.amount)).where(col(Payment.account_id) == account_id)
-        .order_by(col(Payment.paid_at).desc(), col(Payment.id).desc()).limit(1)
-    ).first()
-    return None if row is None else Decimal(row)
 
 
 @dataclass(frozen=True)
@@ -242,63 +226,44 @@ def _read_form(utility: "Utility", form: dict, s: "Settings", now: datetime) -> 
                       kind=kind, bin=bin_value, language=language, number=number, amount=amount)
 
 
-def _tell_account_holders(session: Session, s: "Settings", utility: "Utility", holders: list[int],
-                          number: str) -> None:
-    """Tell the users linked to an account that its proof is being guessed (after the commit)."""
-    for user in session.exec(select(User).where(col(User.id).in_(holders))).all():
-        lang = _lang(utility, user.language)
-        params = {"portal": utility.short_name, "count": PROOF_CAPTCHA_AFTER, "name": user.name, "number": number}
-        message = _message_to(utility, user, s,
-                              mail=(t("mail.proof_attack_subject", lang, **params),
-                                    t("mail.proof_attack_body", lang, **params)),
-                              sms=t("sms.proof_attack", lang, **params))
-        if message is not None:
-            _queue(session, message[0], *message[1], **message[2])
-
-
 def _prove_account(session: Session, s: "Settings", utility: "Utility", a: _Applicant, now: datetime, *,
                    source: throttle.Source = throttle.ANONYMOUS,
                    solved: Any = lambda: False) -> tuple[list[Account], FormErrors | None]:
-    """(the accounts the new user gets, None) or ([], the refusal). A proof from ``source`` is
-    admitted by :data:`PROOF_LIMITS` (a wait for a source with too many wrong proofs, the CAPTCHA
-    — ``solved()`` checks it — from unknown sources when the account number is being guessed);
-    a wrong one stays counted, a right one is given back. A known device of a user linked to
-    the account is never asked for the CAPTCHA."""
+    """(the accounts the new user gets, None) or ([], the refusal): :func:`holders.prove` (its
+    limits, the CAPTCHA — ``solved()`` checks it — and the holders told); a legal entity's proof
+    of one of its company's accounts gives all of them."""
     if not utility.proof_by_last_payment:
         return [], None
     assert a.number is not None  # read (or refused) when the profile asks for the proof
-    account = session.exec(select(Account).where(Account.number == a.number)).first()
-    holders = [] if account is None else list(session.exec(
-        select(UserAccountLink.user_id).where(UserAccountLink.account_id == account.id)).all())
-    verdict = throttle.admit(session, PROOF_LIMITS, _identifier_hash(s, utility, "proof", a.number), source,
-                             known=throttle.is_known_device(session, holders or [0], source), now=now,
-                             captcha=solved)
-    if verdict.attempt is None:
-        if verdict.wait is not None:
-            return [], FormErrors({"account_number": Notice("errors.proof_locked", {"wait": verdict.wait})})
-        return [], FormErrors({"captcha": Notice("errors.captcha_required")})
-    ok = (account is not None and account.id is not None
-          and _latest_payment(session, account.id) == a.amount and account.kind == a.kind
-          and (a.kind != "legal" or account.bin == a.bin))
-    if not ok:
-        if verdict.tell_holder and holders:
-            _tell_account_holders(session, s, utility, holders, a.number)
-        notice = Notice("errors.proof_mismatch")
-        wait = verdict.wait_if_failed
-        first = notice if wait is None else Notice("errors.proof_locked", {"wait": wait})
-        return [], FormErrors({"account_number": first, "last_payment": notice})
-    throttle.succeeded(session, verdict.attempt)  # a right proof never counts
+    proof = holders.prove(session, s, utility, a.number, a.amount, source=source, solved=solved, now=now,
+                          kind=a.kind, bin=a.bin)
+    if proof.refusal is not None:
+        return [], holders.proof_errors(proof.refusal, number="account_number")
     if a.kind == "legal":
         return list(session.exec(select(Account).where(Account.bin == a.bin, Account.kind == "legal")
                                  .order_by(col(Account.id))).all()), None
-    assert account is not None  # ok
-    return [account], None
+    assert proof.account is not None  # proved
+    return [proof.account], None
 
 
-def _link_accounts(session: Session, user_id: int, accounts: list[Account], now: datetime) -> None:
+def _check_room(session: Session, utility: "Utility", a: _Applicant, accounts: list[Account]) -> None:
+    """holders.HoldersFull when a proved account has no room for one more portal user — the same
+    for a new, a taken and a pending login (a pending attempt's own link does not count)."""
+    found = _user_by_look(session, a.login)
+    pending = found.id if found is not None and not found.is_active else None
     for acc in accounts:
-        assert acc.id is not None  # read from the database
-        session.add(UserAccountLink(user_id=user_id, account_id=acc.id, created_at=now))
+        holders.check_room(session, utility, acc, pending)
+
+
+def _link_accounts(session: Session, s: "Settings", utility: "Utility", user: User, accounts: list[Account],
+                   now: datetime, *, had: frozenset[int] = frozenset()) -> None:
+    """Link the proved accounts; the earlier holders of each are told (not again for an account
+    in ``had``, which the replaced attempt held already)."""
+    for acc in accounts:
+        if acc.id in had or acc.kind != "person":
+            session.add(UserAccountLink(user_id=stored_id(user), account_id=stored_id(acc), created_at=now))
+        else:
+            holders.add_holder(session, s, utility, user, acc, now)
 
 
 def _replace_pending(session: Session, s: "Settings", utility: "Utility", pending: User, a: _Applicant,
@@ -316,8 +281,10 @@ def _replace_pending(session: Session, s: "Settings", utility: "Utility", pendin
             pending.kind, pending.bin, pending.language = a.kind, a.bin, a.language
             pending.email_verified = pending.phone_verified = False
             session.add(pending)
+            had = frozenset(session.exec(select(UserAccountLink.account_id)
+                                         .where(UserAccountLink.user_id == pending.id)).all())
             session.execute(sa.delete(UserAccountLink).where(col(UserAccountLink.user_id) == pending.id))
-            _link_accounts(session, pending.id, accounts, now)
+            _link_accounts(session, s, utility, pending, accounts, now, had=had)
             session.flush()
     except IntegrityError:  # the new login was registered at the same moment by someone else
         session.refresh(pending)
@@ -351,7 +318,7 @@ def _create_user(session: Session, s: "Settings", utility: "Utility", a: _Applic
     except IntegrityError:  # registered (or a look-alike) at the same moment by someone else
         return
     assert user.id is not None  # flushed
-    _link_accounts(session, user.id, accounts, now)
+    _link_accounts(session, s, utility, user, accounts, now)
     if utility.confirmation != "none":
         _send_confirmation(session, s, utility, user, now, source)
 
@@ -382,6 +349,7 @@ def register(engine: "Engine", utility: "Utility", form: Any, *, now: datetime |
         accounts, refusal = _prove_account(session, s, utility, applicant, now, source=throttle.as_source(source),
                                            solved=solved)
         if refusal is None:
+            _check_room(session, utility, applicant, accounts)
             _create_user(session, s, utility, applicant, password_hash, accounts, now, source)
     _send_queued(session)
     if refusal is not None:
@@ -391,19 +359,36 @@ def register(engine: "Engine", utility: "Utility", form: Any, *, now: datetime |
                                sent_to=_destination(utility, applicant.login, applicant.email, applicant.phone))
 
 
-def _check_attempt(s: "Settings", user: User, row: OneTimeSecret, key: str) -> None:
-    """SecretRefused(``key``) unless the secret belongs to the user's current attempt."""
+def _check_attempt(s: "Settings", session: Session, user: User, row: OneTimeSecret, key: str,
+                   password: Any) -> None:
+    """SecretRefused(``key``) unless the secret belongs to the user's current attempt. When the
+    login had more than one attempt (someone else may have registered it too), the secret alone
+    does not choose: ``password`` must be the current attempt's (``errors.confirm_needs_password``
+    without one, ``errors.confirm_password_mismatch`` for another) — else whoever registered the
+    address after its owner would have the owner activate *their* attempt by clicking the newest
+    link."""
     if user.is_active:
         return  # confirmed already (by another link, or a password reset): nothing to choose
     if row.target is None or row.target != _attempt_mark(s, user.password_hash):
         raise SecretRefused(key)
+    contested = session.exec(select(OneTimeSecret.id).where(
+        OneTimeSecret.user_id == user.id, OneTimeSecret.purpose == "confirm",
+        col(OneTimeSecret.target).is_not(None), OneTimeSecret.target != row.target).limit(1)).first()
+    if contested is None:
+        return
+    if password is None or password == "":
+        raise SecretRefused("errors.confirm_needs_password")
+    if not passwords.verify_password(user.password_hash, password)[0]:
+        raise SecretRefused("errors.confirm_password_mismatch")
 
 
 def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
-                 settings: "Settings | None" = None) -> int:
+                 settings: "Settings | None" = None, password: Any = None) -> int:
     """Activate the registration attempt of a confirmation link; returns the user id. Raises
     SecretRefused (``errors.link_invalid`` / ``errors.link_expired``) for an unknown, used,
-    expired link, and for the link of an attempt that a newer registration replaced."""
+    expired link, and for the link of an attempt that a newer registration replaced; where the
+    login had several attempts, ``errors.confirm_needs_password`` / ``_password_mismatch`` unless
+    ``password`` is the one chosen with this attempt (the link stays usable)."""
     s = _settings(settings)
     now = _now(now)
     owner = _link_owner(engine, s, token, "confirm", now)
@@ -412,7 +397,7 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
         if user is None:  # removed meanwhile (never confirmed, expired)
             raise SecretRefused("errors.link_invalid")
         row = _take_link(session, s, token, "confirm", now)
-        _check_attempt(s, user, row, "errors.link_invalid")
+        _check_attempt(s, session, user, row, "errors.link_invalid", password)
         row.used_at = now
         session.add(row)
         assert user.id is not None  # read from the database
@@ -422,15 +407,16 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
 
 
 def confirm_code(engine: "Engine", utility: "Utility", login: Any, code: Any, *, now: datetime | None = None,
-                 settings: "Settings | None" = None) -> int:
+                 settings: "Settings | None" = None, password: Any = None) -> int:
     """Activate a registration attempt with its SMS code; returns the user id. Raises
-    SecretRefused with errors.code_invalid / code_expired / code_attempts_exceeded."""
+    SecretRefused with errors.code_invalid / code_expired / code_attempts_exceeded, and as
+    :func:`confirm_link` where the login had several attempts (the code is then not used up)."""
     s = _settings(settings)
     now = _now(now)
     user_id = _user_id_for(engine, utility, login)
 
     def ok(session: Session, user: User, row: OneTimeSecret) -> int:
-        _check_attempt(s, user, row, "errors.code_invalid")
+        _check_attempt(s, session, user, row, "errors.code_invalid", password)
         _activate(user, row.channel)
         session.add(user)
         assert user.id is not None  # a stored user
