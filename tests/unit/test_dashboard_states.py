@@ -499,7 +499,8 @@ async def test_a_roll_over_is_offered_confirmed_by_its_own_tick_and_stored_with_
     await s.type_reading(mid, "00011")
     v = s.live[mid]
     assert v.kind == "warning" and v.confirm_kind == "rollover" and v.volume == "25\u00a0m³"
-    assert v.text.startswith("11 is below the last reading, 99,986. If the meter went past 99,999")
+    assert v.text == ("11\u00a0m³ is below the last reading, 99,986\u00a0m³. If the meter went past 99,999 and "
+                      "started again from zero, you used 25\u00a0m³: confirm it. Otherwise check the digits.")
     assert v.confirm_label == "Yes, the meter went past 99,999 and started again from zero."
     await s.submit(_form(s, mid, "00011"))  # not ticked: asked, nothing stored
     assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(99986, 0)]
@@ -583,7 +584,7 @@ async def test_an_implausible_reading_goes_to_review_and_the_customer_is_told(ap
     result = await s.submit(_form(s, gas, "999999"))
     assert "toast" in repr(result).lower()
     assert s.result[gas] == Verdict(
-        "review", "Reading 999,999 (998,999 m³) went to staff review and is not billed yet. "
+        "review", "Reading 999,999\u00a0m³ (998,999\u00a0m³) went to staff review and is not billed yet. "
                   "Staff will check it and contact you if needed.")
     assert gas not in s.live and _stored(app_db) == []
     assert _meter(s, world["gas"]).left == "2 of 2 submissions left"
