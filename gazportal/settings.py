@@ -81,6 +81,49 @@ class ReadingWindow(_Strict):
         return self
 
 
+class ReadingRules(_Strict):
+    """How readings are judged (``[readings]`` of a profile; every field has a default).
+
+    ``meter_digits``: a new meter's dial digits per service, when its record does not say
+    (gas and water meters show 5 black drums, electricity 6). ``rollover_percent``: how near the
+    top of the dial a meter must be for a smaller reading to be offered as having passed zero,
+    in percent of the dial's range (1: a 5-digit meter from 99 000; the way back over zero may be
+    at most as long). ``review_above``: the hard plausibility limit per service, units a month;
+    a reading above it is not booked but goes to staff review (between the usual use times
+    ``jump_warning_factor`` and this limit the customer confirms)."""
+
+    meter_digits: dict[Service, int] = Field(default_factory=lambda: {"gas": 5, "water": 5, "electricity": 6})
+    rollover_percent: Decimal = Field(default=Decimal("1"), gt=0, le=10)
+    # The hard plausibility limit: units a month (times the months since the last reading, at least
+    # one) above which a customer's reading is not booked but goes to staff review.
+    review_above: dict[Service, int] = Field(
+        default_factory=lambda: {"gas": 3000, "water": 300, "electricity": 10000})
+
+    @field_validator("review_above")
+    @classmethod
+    def _limits(cls, v: dict[str, int]) -> dict[str, int]:
+        for service, limit in v.items():
+            if limit < 1:
+                raise ValueError(f"{service}: the limit is a positive number of units a month")
+        return v
+
+    def review_limit(self, service: str) -> int | None:
+        """Units a month above which a reading of ``service`` goes to review (None: no limit)."""
+        return self.review_above.get(service)  # type: ignore[call-overload]
+
+    @field_validator("meter_digits")
+    @classmethod
+    def _digits(cls, v: dict[str, int]) -> dict[str, int]:
+        for service, digits in v.items():
+            if not 3 <= digits <= 12:
+                raise ValueError(f"{service}: a meter has 3 to 12 digits")
+        return v
+
+    def digits_for(self, service: str) -> int:
+        """The dial digits of a new meter of ``service`` (6 for a service the profile does not name)."""
+        return self.meter_digits.get(service, 6)  # type: ignore[call-overload]
+
+
 class Phone(_Strict):
     label: Localized
     number: str
@@ -109,6 +152,7 @@ class Utility(_Strict):
     reading_window: ReadingWindow
     submissions_per_month: int = Field(ge=1, le=2)  # the schema has slots 1 and 2
     jump_warning_factor: Decimal = Field(gt=1)
+    readings: ReadingRules = Field(default_factory=ReadingRules)
     payment_from_day: int = Field(ge=1, le=28)
     account_number_pattern: str
     account_number_example: str

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES: dict[str, tuple[str, list[str]]] = {
     "tariffs": ("gazportal/services/tariffs.py", ["tests/unit/test_tariffs.py"]),
     "readings": ("gazportal/services/readings.py", ["tests/unit/test_readings.py", "tests/unit/test_readings_race.py"]),
+    "numerals": ("gazportal/services/numerals.py", ["tests/unit/test_readings.py"]),
     "billing": ("gazportal/services/billing.py", ["tests/unit/test_billing.py"]),
     "billing_io": ("gazportal/services/billing_io.py", ["tests/unit/test_billing_io.py"]),
     "common_house": ("gazportal/services/common_house.py", ["tests/unit/test_common_house.py"]),

@@ -5,12 +5,12 @@ from gazportal.models.auth import (
 )
 from gazportal.models.billing import Charge, Payment, Tariff, TariffStep
 from gazportal.models.messages import CustomerMessage
-from gazportal.models.metering import BuildingMeter, BuildingReading, Meter, Reading
+from gazportal.models.metering import BuildingMeter, BuildingReading, Meter, Reading, ReadingReview
 from gazportal.models.people import User
 
 __all__ = [
     "AuthSession", "KnownDevice", "LoginThrottle", "OneTimeSecret", "RequestDocument", "ReregistrationRequest",
     "Account", "AccountLinkRemoval", "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "Flat",
-    "House", "Meter", "Payment", "Reading", "Settlement", "Street", "Tariff", "TariffStep", "User",
+    "House", "Meter", "Payment", "Reading", "ReadingReview", "Settlement", "Street", "Tariff", "TariffStep", "User",
     "UsedSubmission", "UserAccountLink",
 ]

@@ -34,6 +34,7 @@ class TariffStep(SQLModel, table=True):
 class Charge(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("account_id", "period", "service", name="uq_charge_account_period_service"),
+        sa.CheckConstraint("volume >= 0", name="ck_charge_volume"),
         sa.Index("ix_charge_period", "period"),
     )
     id: int | None = Field(default=None, primary_key=True)

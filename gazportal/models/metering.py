@@ -31,7 +31,6 @@ class Meter(SQLModel, table=True):
 
 class Reading(SQLModel, table=True):
     """A meter reading. Customers' own submissions take slot 1 or 2 of their period (month);
-
     the unique (meter_id, period, slot) makes the database itself refuse a third one. Readings
     by inspectors, controllers or estimates have no slot.
     """
@@ -44,6 +43,7 @@ class Reading(SQLModel, table=True):
             "source IN ('customer', 'inspector', 'controller', 'estimate')", name="ck_reading_source"
         ),
         sa.CheckConstraint("value >= 0", name="ck_reading_value"),
+        sa.CheckConstraint("rollovers >= 0", name="ck_reading_rollovers"),
         sa.Index("ix_reading_meter_taken", "meter_id", "taken_at"),
         sa.Index("ix_reading_period", "period"),
     )
@@ -55,6 +55,38 @@ class Reading(SQLModel, table=True):
     source: str = Field(max_length=12)
     slot: int | None = None
     user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # How many times the dial has passed zero since the meter's first reading: the counter's
+    # position is rollovers * 10**meter.digits + value (99 986 then 00011 after passing zero: 25).
+    rollovers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class ReadingReview(SQLModel, table=True):
+    """A customer's reading that was not booked: its volume is above the profile's hard
+    plausibility limit (``[readings] review_above``), so staff look at it first (the staff
+    console shows the queue). ``reason`` is a locales key; ``volume`` and ``limit_volume`` are
+    its numbers (units since the base reading, and the limit that applied)."""
+
+    __tablename__ = "reading_review"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'accepted', 'rejected')", name="ck_reading_review_status"),
+        sa.CheckConstraint("value >= 0 AND rollovers >= 0 AND volume > limit_volume",
+                           name="ck_reading_review_values"),
+        sa.Index("ix_reading_review_status", "status", "created_at"),
+        sa.Index("ix_reading_review_meter_period", "meter_id", "period"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    meter_id: int = Field(foreign_key="meter.id")
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    value: int = Field(sa_type=sa.BigInteger)
+    rollovers: int = 0
+    taken_at: datetime = Field(sa_type=UTCDateTime)
+    period: str = Field(max_length=7)
+    base_value: int | None = Field(default=None, sa_type=sa.BigInteger)
+    volume: int = Field(sa_type=sa.BigInteger)
+    limit_volume: int = Field(sa_type=sa.BigInteger)
+    reason: str = Field(max_length=60)
+    status: str = Field(default="open", max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

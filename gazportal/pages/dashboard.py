@@ -126,9 +126,17 @@ def _live(m) -> rx.Component:
             ),
         ),
         rx.cond(
+            has & (S.live[mid].note != ""),
+            rx.el.p(rx.icon("info", size=16, aria_hidden="true"), rx.el.span(S.live[mid].note),
+                    class_name="gp-dash-note", id="note-live-" + mid),
+        ),
+        rx.cond(
             has & (S.live[mid].kind == "warning"),
+            rx.el.p(S.live[mid].ok, class_name="gp-hint"),
+        ),
+        rx.cond(
+            has & (S.live[mid].kind == "warning") & (S.live[mid].confirm_label != ""),
             rx.fragment(
-                rx.el.p(S.live[mid].ok, class_name="gp-hint"),
                 rx.el.label(
                     rx.el.input(
                         type="checkbox",
@@ -137,7 +145,7 @@ def _live(m) -> rx.Component:
                         on_change=lambda checked: S.set_confirm(mid, checked),
                         class_name="gp-check",
                     ),
-                    rx.el.span(T["dashboard.confirm_jump"]),
+                    rx.el.span(S.live[mid].confirm_label),
                     html_for="cf-" + mid,
                     class_name="gp-dash-confirm",
                 ),
@@ -193,10 +201,13 @@ def _result(m) -> rx.Component:
     return rx.cond(
         S.result.contains(mid),
         rx.el.p(
-            rx.cond(S.result[mid].kind == "ok", rx.icon("circle-check", size=18, aria_hidden="true"),
-                    rx.icon("circle-alert", size=18, aria_hidden="true")),
+            rx.match(S.result[mid].kind,
+                     ("ok", rx.icon("circle-check", size=18, aria_hidden="true")),
+                     ("review", rx.icon("clipboard-list", size=18, aria_hidden="true")),
+                     rx.icon("circle-alert", size=18, aria_hidden="true")),
             rx.el.span(S.result[mid].text),
-            class_name=rx.cond(S.result[mid].kind == "ok", "gp-alert gp-alert-ok", "gp-alert gp-alert-err"),
+            class_name=rx.match(S.result[mid].kind, ("ok", "gp-alert gp-alert-ok"),
+                                ("review", "gp-alert gp-alert-info"), "gp-alert gp-alert-err"),
             role="status",
             id="result-" + mid,
             data_kind=S.result[mid].kind,
@@ -298,6 +309,8 @@ DASH_CSS = """
 .gp-dash-live[data-kind="ok"]{color:var(--gp-ok)}
 .gp-dash-live[data-kind="error"]{color:var(--gp-error)}
 .gp-dash-live[data-kind="warning"]{color:var(--gp-warn)}
+.gp-dash-note{margin:0;display:flex;gap:.4rem;align-items:flex-start;font-size:.9375rem;color:var(--gp-muted)}
+.gp-dash-note svg{flex:none;margin-top:.15rem}
 .gp-dash-confirm{display:flex;gap:.55rem;align-items:center;font-weight:600;min-height:2.75rem;cursor:pointer}
 .gp-check{width:1.35rem;height:1.35rem;flex:none}
 @media (min-width:48rem){.gp-dash-dl{grid-template-columns:repeat(2,minmax(0,1fr))}}

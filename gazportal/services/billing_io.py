@@ -49,7 +49,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 KINDS = tuple(COLUMNS)
 CHANNELS = ("bank", "kaspi", "card", "cash", "post", "portal")
-EXPORT_COLUMNS = ("account_number", "meter_serial", "service", "period", "value", "taken_at", "source", "slot")
+# digits and rollovers: the counter's position is rollovers * 10**digits + value, so a reading
+# after the dial passed zero (99986, then 11 with one more rollover) has its real volume (25).
+EXPORT_COLUMNS = ("account_number", "meter_serial", "service", "period", "value", "taken_at", "source", "slot",
+                  "digits", "rollovers")
 MAX_MONEY = Decimal("10000000000")  # Numeric(12, 2)
 MAX_VOLUME = Decimal("100000000000")  # Numeric(14, 3)
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -463,7 +466,8 @@ def iter_readings(session: Session, utility: Utility, period: str, *, batch: int
         .subquery()
     )
     stmt = (
-        sa.select(a.c.number, m.c.serial, m.c.service, r.c.period, r.c.value, r.c.taken_at, r.c.source, r.c.slot)
+        sa.select(a.c.number, m.c.serial, m.c.service, r.c.period, r.c.value, r.c.taken_at, r.c.source, r.c.slot,
+                  m.c.digits, r.c.rollovers)
         .select_from(ranked)
         .join(r, r.c.id == ranked.c.id)
         .join(m, m.c.id == r.c.meter_id)
@@ -473,9 +477,9 @@ def iter_readings(session: Session, utility: Utility, period: str, *, batch: int
     )
     tz = utility.tz
     result = session.execute(stmt, execution_options={"yield_per": batch})
-    for number, serial, service, per, value, taken_at, source, slot in result:
+    for number, serial, service, per, value, taken_at, source, slot, digits, rollovers in result:
         yield (number, serial, service, per, value, taken_at.astimezone(tz).isoformat(timespec="seconds"),
-               source, slot)
+               source, slot, digits, rollovers)
 
 
 def write_readings_csv(session: Session, utility: Utility, period: str, out: TextIO) -> int:

@@ -282,9 +282,9 @@ def _building_meters(session: Session, house_id: int, service: str, period: str
 def _flat_meters(session: Session, house_id: int, service: str, period: str):
     """(account_id, number, flat_id, [MeterVolume]) for the house's accounts with a meter of service."""
 
-    def latest(cond):
+    def latest(cond, column=col(Reading.value)):
         return (
-            sa.select(col(Reading.value))
+            sa.select(column)
             .where(col(Reading.meter_id) == col(Meter.id), cond)
             .order_by(col(Reading.taken_at).desc(), col(Reading.id).desc())
             .limit(1)
@@ -295,25 +295,29 @@ def _flat_meters(session: Session, house_id: int, service: str, period: str):
     rows = session.execute(
         sa.select(col(Account.id), col(Account.number), col(Account.flat_id),
                   col(Meter.id), col(Meter.serial), col(Meter.is_active),
-                  latest(Reading.period == period), latest(Reading.period < period))
+                  latest(Reading.period == period), latest(Reading.period < period),
+                  col(Meter.digits), latest(Reading.period == period, col(Reading.rollovers)),
+                  latest(Reading.period < period, col(Reading.rollovers)))
         .join(Meter, col(Meter.account_id) == col(Account.id))
         .where(col(Account.house_id) == house_id, col(Meter.service) == service)
         .order_by(col(Account.id), col(Meter.id))
     ).all()
     flats: dict[int, tuple[str, int | None, list[MeterVolume]]] = {}
-    for account_id, number, flat_id, meter_id, serial, active, cur, prev in rows:
+    for account_id, number, flat_id, meter_id, serial, active, cur, prev, digits, cur_turns, prev_turns in rows:
         if not active and cur is None:
             continue
         cur = None if cur is None else int(cur)
         prev = None if prev is None else int(prev)
+        # Volumes by the counter's position: a reading after the dial passed zero has one more turn.
+        turns = 0 if cur is None or prev is None else int(cur_turns) - int(prev_turns)
         if cur is None:
             mv = MeterVolume(meter_id, serial, prev, None, ZERO_VOLUME, NO_READING)
         elif prev is None:
             mv = MeterVolume(meter_id, serial, None, cur, ZERO_VOLUME, NO_PREVIOUS)
-        elif cur < prev:
+        elif turns * 10 ** int(digits) + cur < prev:
             mv = MeterVolume(meter_id, serial, prev, cur, ZERO_VOLUME, DECREASED)
         else:
-            mv = MeterVolume(meter_id, serial, prev, cur, _volume(cur - prev), OK)
+            mv = MeterVolume(meter_id, serial, prev, cur, _volume(turns * 10 ** int(digits) + cur - prev), OK)
         flats.setdefault(account_id, (number, flat_id, []))[2].append(mv)
     return [(a, n, f, tuple(ms)) for a, (n, f, ms) in flats.items()]
 

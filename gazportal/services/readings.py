@@ -3,16 +3,32 @@ concurrency, record staff readings, and read a meter's history.
 
 The rules (SPEC "Meter readings"; every refusal says why, with values a customer can read):
 
-* the reading is ASCII digits only (surrounding whitespace is ignored, leading zeros are fine);
+* the reading is a whole number as the meter shows it, read by ``numerals.read_counter`` (digit
+  groups with any space, digits of one script; surrounding whitespace is ignored, leading zeros
+  are fine); decimals typed after ``,`` or ``.`` (the red drums) are not counted, and the check's
+  ``note`` says so;
 * it fits the meter's counter: ``value <= 10**meter.digits - 1``;
 * it is not below the **base**: the latest reading of the meter that is not a customer submission
   of the current period. A second submission in a month corrects the first, so it may be lower
-  than the first, never lower than the base. Equal to the base is valid (zero use);
+  than the first, never lower than the base. Equal to the base is valid (zero use), once the
+  customer confirms "no consumption this month" (``confirm_zero=True``; asked before it uses a
+  submission);
+* **roll-over**: a smaller reading is read as the dial having passed zero when the base is in the
+  top ``rollover_percent`` of the dial's range (profile ``[readings]``, default 1 %) and the way
+  over zero is no longer than that zone (5 digits: 99 986 -> 00011 is 25 units; 50 000 -> 11 stays
+  "below the previous reading"). The customer confirms it (``rollover=True``); it is stored with
+  ``rollovers`` one more than the base's, and every comparison and volume uses the counter's
+  position ``rollovers * 10**digits + value``, so no volume is ever negative;
 * it is made on a day of the profile's reading window (the local day in ``profile.tz``);
 * at most ``profile.submissions_per_month`` customer submissions per meter and period (never
   more than the two slots the database has room for);
 * the meter is active;
-* a volume far above the meter's usual monthly use is a *warning* that must be confirmed.
+* a volume far above the meter's usual monthly use is a *warning* that must be confirmed;
+* a volume above the profile's hard plausibility limit (``[readings] review_above``, units a
+  month times the months since the base, at least one) is **not booked**: the submit keeps it in
+  ``reading_review`` for staff (one open review per meter and month) and raises
+  :class:`ReadingSentToReview` after the commit; it uses no submission. Between the jump warning
+  and this limit the customer confirms.
 
 Writes run in one transaction that first locks the meter row (``SELECT ... FOR UPDATE`` on
 PostgreSQL; on SQLite ``write_session`` already holds the write lock from ``BEGIN IMMEDIATE``),
@@ -24,12 +40,11 @@ from __future__ import annotations
 
 import calendar
 import random
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
@@ -38,9 +53,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from gazportal.db import write_session
-from gazportal.models import Meter, Reading
+from gazportal.models import Meter, Reading, ReadingReview
 from gazportal.models._base import stored_id
-from gazportal.services import periods
+from gazportal.services import numerals, periods
 from gazportal.services.errors import DomainError, InvalidInput, NotFound, Notice
 from gazportal.services.ids import INT_MAX, require_id
 from gazportal.services.tariffs import Calculation, NoTariff, calculate, tariff_at
@@ -64,7 +79,6 @@ MAX_ATTEMPTS = 5
 _RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
 _SLOT_CONSTRAINT = "uq_reading_meter_period_slot"
 
-_DIGITS = re.compile(r"[0-9]+")
 _VOLUME_PLACES = Decimal("0.001")
 
 T = TypeVar("T")
@@ -81,6 +95,18 @@ class ReadingRefused(DomainError):
 
     def __init__(self, key: str | None = None, /, *, check: "ReadingCheck | None" = None, **params: Any) -> None:
         super().__init__(key, **params)
+        self.check = check
+
+
+class ReadingSentToReview(DomainError):
+    """A reading above the hard plausibility limit was not booked: it is kept for staff review
+    (stored and committed when this is raised). ``params``: value, volume, unit."""
+
+    key = "notes.reading_review"
+
+    def __init__(self, key: str | None = None, /, *, review_id: int, check: "ReadingCheck", **params: Any) -> None:
+        super().__init__(key, **params)
+        self.review_id = review_id
         self.check = check
 
 
@@ -101,8 +127,13 @@ class ReadingCheck:
     period: str  # the period a reading made now belongs to
     error: Notice | None
     warning: Notice | None  # needs the customer's confirmation; only when there is no error
+    warning_kind: str | None  # review (not booked: goes to staff) | rollover | zero | jump (each by its flag)
+    note: Notice | None  # said next to the result: typed decimals were not counted
     value: int | None  # the parsed reading (None when not given or not readable)
-    volume: int | None  # value - base (None without a value or without a base)
+    volume: int | None  # units since the base, over zero for a roll-over (None without a value or a base)
+    rollover: bool  # the value is read as the dial having passed zero since the base (to confirm)
+    position: int | None  # the counter's position the value would be stored at (rollovers * 10**digits + value)
+    review_limit: int | None  # units since the base above which a reading goes to staff review
     base_value: int | None  # what the reading may not be below (None: first reading of the meter)
     base_taken_at: datetime | None
     base_date: date | None  # local date of the base reading
@@ -199,41 +230,50 @@ def submissions_limit(utility: Utility) -> int:
 
 
 def parse_reading(raw: Any, digits: int) -> int:
-    """The reading typed by a customer as an int, or ReadingRefused saying why not.
+    """The reading typed by a customer as an int (whole units), or ReadingRefused saying why not.
 
-    Accepts a str of ASCII digits (surrounding whitespace ignored, leading zeros fine) or a
-    plain non-negative int; refuses everything else (None, bool, float, '12.5', '-3', '١٢٣', ...).
+    Accepts a str read by :func:`numerals.read_counter` (digit groups with any space, decimal
+    drums after ``,`` or ``.`` dropped, digits of one script: ``'12 345'``, ``'123,4'``,
+    ``'１２３'``) or a plain non-negative int; refuses everything else (None, bool, float,
+    ``'-3'``, ``'12 3'``, ``'²'``, ...).
+    A check (:func:`check_reading`) also says, in its ``note``, that decimals were not counted.
     """
-    value, error = _parse(raw, digits)
+    value, error, _note = _parse(raw, digits)
     if error is not None:
         raise ReadingRefused(error.key, **error.params)
     assert value is not None  # _parse gives a value or an error
     return value
 
 
-def _parse(raw: Any, digits: int) -> tuple[int | None, Notice | None]:
+def _parse(raw: Any, digits: int) -> tuple[int | None, Notice | None, Notice | None]:
+    """(value, error, note): the note says that typed decimals were not counted."""
     cap = 10**digits - 1
     too_big = Notice("errors.reading_above_capacity", {"max": cap, "digits": digits})
     not_digits = Notice("errors.reading_not_digits", {"digits": digits})
     if raw is None:
-        return None, Notice("errors.reading_required")
+        return None, Notice("errors.reading_required"), None
     if isinstance(raw, bool):
-        return None, not_digits
+        return None, not_digits, None
     if isinstance(raw, int):
         if raw < 0:
-            return None, not_digits
-        return (None, too_big) if raw > cap else (raw, None)
+            return None, not_digits, None
+        return (None, too_big, None) if raw > cap else (raw, None, None)
     if not isinstance(raw, str):
-        return None, not_digits
-    text = raw.strip()
-    if not text:
-        return None, Notice("errors.reading_required")
-    if not _DIGITS.fullmatch(text):
-        return None, not_digits
-    significant = text.lstrip("0") or "0"
+        return None, not_digits, None
+    try:
+        typed = numerals.read_counter(raw)
+    except numerals.NotANumber as e:
+        if e.problem == "empty":
+            return None, Notice("errors.reading_required"), None
+        if e.problem == "groups":
+            return None, Notice("errors.reading_groups", {"digits": digits}), None
+        return None, not_digits, None
+    significant = typed.significant
     if len(significant) > digits:  # decided before int(): a huge string never becomes an int
-        return None, too_big
-    return int(significant), None
+        return None, too_big, None
+    value = int(significant)
+    note = Notice("notes.reading_decimals", {"value": value}) if typed.fraction else None
+    return value, None, note
 
 
 def _require_aware(moment: Any, name: str) -> None:
@@ -286,7 +326,8 @@ def _after(session: Session, meter_id: int, moment: datetime, exclude: str | Non
     ).first()
 
 
-def _usual_monthly(session: Session, meter_id: int, base: Reading, exclude: str | None) -> Decimal | None:
+def _usual_monthly(session: Session, meter_id: int, base: Reading, exclude: str | None, digits: int
+                   ) -> Decimal | None:
     """Usual use a month: growth from the earliest reading of the last year up to the base,
     divided by the months between them; None with less than MIN_HISTORY_DAYS of history."""
     first = session.exec(
@@ -302,7 +343,7 @@ def _usual_monthly(session: Session, meter_id: int, base: Reading, exclude: str 
     if first is None:
         return None
     seconds = int((base.taken_at - first.taken_at).total_seconds())
-    growth = base.value - first.value
+    growth = position(base, digits) - position(first, digits)
     if seconds < MIN_HISTORY_DAYS * 86400 or growth < 0:
         return None
     months = Decimal(seconds) / (86400 * DAYS_PER_MONTH)
@@ -366,65 +407,32 @@ def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: d
 
     value: int | None = None
     value_error: Notice | None = None
-    volume: int | None = None
-    usual: Decimal | None = None
-    cost: Decimal | None = None
-    calc: Calculation | None = None
-    warning: Notice | None = None
+    note: Notice | None = None
+    judged = _Judged()
     if parse:
-        value, value_error = _parse(raw, meter.digits)
-    if value is not None:  # parsed: _parse gives a value or an error
-        if value_error is None and base is not None and value < base.value:
-            assert base_date is not None  # base's
-            value_error = Notice(
-                "errors.reading_below_previous", {"previous": base.value, "date": base_date.isoformat()}
-            )
-        if value_error is None:
-            nxt = _after(session, meter_id, now, period)
-            if nxt is not None and value > nxt.value:
-                value_error = Notice(
-                    "errors.reading_above_next",
-                    {"next": nxt.value, "date": nxt.taken_at.astimezone(tz).date().isoformat()},
-                )
-        if value_error is None and base is not None:
-            volume = value - base.value
-            try:
-                _tariff, steps = tariff_at(session, meter.service, now.astimezone(tz).date())
-            except NoTariff:
-                pass
-            else:
-                calc = calculate(steps, Decimal(volume))
-                cost = calc.amount
-            usual = _usual_monthly(session, meter_id, base, period)
-            if usual is not None and volume > JUMP_FLOOR:
-                months = max(Decimal(1), Decimal(int((now - base.taken_at).total_seconds())) / (86400 * DAYS_PER_MONTH))
-                if Decimal(volume) > utility.jump_warning_factor * usual * months:
-                    assert base_date is not None  # base's
-                    warning = Notice(
-                        "warnings.reading_jump",
-                        {
-                            "volume": volume,
-                            "usual": usual,
-                            "unit": meter.unit,
-                            "since": base_date.isoformat(),
-                            "factor": utility.jump_warning_factor,
-                        },
-                    )
-    error = state_error or value_error
+        value, value_error, note = _parse(raw, meter.digits)
+    if value is not None and value_error is None:  # parsed: _parse gives a value or an error
+        judged = _judge(session, utility, meter, value, base, now, period)
+    error = state_error or value_error or judged.error
     return ReadingCheck(
         meter_id=meter_id,
         period=period,
         error=error,
-        warning=None if error else warning,
+        warning=None if error else judged.warning,
+        warning_kind=None if error or judged.warning is None else judged.kind,
+        note=note,
         value=value,
-        volume=volume,
+        volume=judged.volume,
+        rollover=judged.rollover and error is None,
+        position=judged.position,
+        review_limit=judged.review_limit,
         base_value=base.value if base else None,
         base_taken_at=base.taken_at if base else None,
         base_date=base_date,
         base_source=base.source if base else None,
-        usual_monthly=usual,
-        cost=cost,
-        calculation=calc,
+        usual_monthly=judged.usual,
+        cost=judged.cost,
+        calculation=judged.calculation,
         submissions_limit=limit,
         submissions_used=used,
         submissions_left=left,
@@ -435,6 +443,105 @@ def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: d
         max_value=cap,
         unit=meter.unit,
     )
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What a parsed value means against the meter's readings (see :func:`_judge`)."""
+
+    error: Notice | None = None
+    warning: Notice | None = None
+    kind: str | None = None  # of the warning: review | rollover | zero | jump
+    volume: int | None = None
+    rollover: bool = False
+    position: int | None = None
+    usual: Decimal | None = None
+    cost: Decimal | None = None
+    calculation: Calculation | None = None
+    review_limit: int | None = None  # units: the hard limit for the months since the base
+
+
+def rollover_zone(utility: Utility, digits: int) -> int:
+    """How many units at the top of a ``digits`` dial count as "near the top" (at least 1):
+    ``rollover_percent`` of the profile's ``[readings]`` of the range 10**digits, rounded up."""
+    modulus = 10**digits
+    return max(1, int((Decimal(modulus) * utility.readings.rollover_percent / 100).to_integral_value(ROUND_CEILING)))
+
+
+def rollover_volume(utility: Utility, digits: int, base_value: int, value: int) -> int | None:
+    """The units from ``base_value`` over zero to a smaller ``value`` on a ``digits`` dial, when
+    the meter may have passed zero: the base in the top :func:`rollover_zone` of the dial and the
+    way over zero no longer than the zone (5 digits, 1 %: 99 986 -> 11 is 25; 50 000 -> 11 and
+    99 986 -> 99 000 are None). None otherwise: then a smaller value is below the previous reading.
+    Never 0 or negative."""
+    modulus, zone = 10**digits, rollover_zone(utility, digits)
+    volume = modulus - base_value + value
+    return volume if base_value >= modulus - zone and volume <= zone else None
+
+
+def position(reading: Reading, digits: int) -> int:
+    """The counter's position of a stored reading: rollovers * 10**digits + value (units)."""
+    return reading.rollovers * 10**digits + reading.value
+
+
+def _judge(session: Session, utility: Utility, meter: Meter, value: int, base: Reading | None, now: datetime,
+           period: str) -> _Judged:
+    """A parsed value against the base and a later reading: the error, or the volume, its cost,
+    the usual use and the warning to confirm (a roll-over over zero, no use at all, or a jump)."""
+    tz, digits, meter_id = utility.tz, meter.digits, stored_id(meter)
+    turns = base.rollovers if base is not None else 0
+    rollover = False
+    if base is not None and value < base.value:
+        over = rollover_volume(utility, digits, base.value, value)
+        if over is None:
+            base_date = base.taken_at.astimezone(tz).date().isoformat()
+            return _Judged(Notice("errors.reading_below_previous", {"previous": base.value, "date": base_date}))
+        turns, rollover = turns + 1, True
+    pos = turns * 10**digits + value
+    nxt = _after(session, meter_id, now, period)
+    if nxt is not None and pos > position(nxt, digits):
+        return _Judged(Notice(
+            "errors.reading_above_next", {"next": nxt.value, "date": nxt.taken_at.astimezone(tz).date().isoformat()}
+        ), rollover=rollover, position=pos)
+    if base is None:
+        return _Judged(position=pos)
+    volume = pos - position(base, digits)
+    calc = cost = None
+    try:
+        _tariff, steps = tariff_at(session, meter.service, now.astimezone(tz).date())
+    except NoTariff:
+        pass
+    else:
+        calc = calculate(steps, Decimal(volume))
+        cost = calc.amount
+    usual = _usual_monthly(session, meter_id, base, period, digits)
+    since = base.taken_at.astimezone(tz).date().isoformat()
+    warning: Notice | None = None
+    kind: str | None = None
+    months = max(Decimal(1), Decimal(int((now - base.taken_at).total_seconds())) / (86400 * DAYS_PER_MONTH))
+    hard = utility.readings.review_limit(meter.service)
+    limit = None if hard is None else int((hard * months).to_integral_value(ROUND_CEILING))
+    if limit is not None and volume > limit:
+        kind = "review"
+        warning = Notice("warnings.reading_review", {
+            "volume": volume, "unit": meter.unit, "since": since, "limit": hard,
+        })
+    elif rollover:
+        kind = "rollover"
+        warning = Notice("warnings.reading_rollover", {
+            "previous": base.value, "value": value, "top": 10**digits - 1, "volume": volume, "unit": meter.unit,
+        })
+    elif volume == 0:
+        kind = "zero"
+        warning = Notice("warnings.reading_zero", {"previous": base.value, "date": since})
+    elif usual is not None and volume > JUMP_FLOOR:
+        if Decimal(volume) > utility.jump_warning_factor * usual * months:
+            kind = "jump"
+            warning = Notice("warnings.reading_jump", {
+                "volume": volume, "usual": usual, "unit": meter.unit, "since": since,
+                "factor": utility.jump_warning_factor,
+            })
+    return _Judged(None, warning, kind, volume, rollover, pos, usual, cost, calc, limit)
 
 
 def meter_status(
@@ -498,30 +605,42 @@ def _with_retry(work: Callable[[], T]) -> T:
 
 def submit_reading(
     engine: Engine, utility: Utility, meter_id: Any, raw: Any, *, user_id: int | None = None,
-    now: datetime, confirm: bool = False, allowed_account_ids: Iterable[int] | None = None,
+    now: datetime, confirm: bool = False, rollover: bool = False, confirm_zero: bool = False,
+    allowed_account_ids: Iterable[int] | None = None,
 ) -> Submission:
     """Check and store a customer's reading in one write transaction that locks the meter.
 
+    Each warning is confirmed by its own flag, and only by ``True``: ``confirm`` a jump above the
+    usual use, ``rollover`` a smaller reading near the top of the dial read as having passed zero
+    (stored with ``rollovers`` one more than the base's, so its volume is the real one),
+    ``confirm_zero`` a reading equal to the base (no consumption). A refused warning uses no
+    submission. The check
+    runs again here, on the locked meter: a flag confirms what the check finds, it decides nothing.
+
     Raises NotFound (missing meter, or not among ``allowed_account_ids``) or ReadingRefused
-    (the error's key; or the warning's key when ``confirm`` is not True). Returns after the
+    (the error's key; or the warning's key when its flag is not True). Returns after the
     commit, so a returned Submission is stored.
     """
+    confirmed = {"jump": confirm is True, "rollover": rollover is True, "zero": confirm_zero is True}
     _require_aware(now, "now")
     allowed = None if allowed_account_ids is None else frozenset(allowed_account_ids)
 
-    def attempt() -> Submission:
+    def attempt() -> Submission | ReadingSentToReview:
         try:
             with write_session(engine) as s:
                 meter = _load_meter(s, meter_id, allowed, lock=True)
                 check = _evaluate(s, utility, meter, raw, now, parse=True)
                 if check.error is not None:
                     raise ReadingRefused(check.error.key, check=check, **check.error.params)
-                if check.warning is not None and confirm is not True:
+                if check.warning_kind == "review":
+                    return _to_review(s, meter, check, now, user_id)
+                if check.warning is not None and not confirmed.get(check.warning_kind or ""):
                     raise ReadingRefused(check.warning.key, check=check, **check.warning.params)
-                assert check.value is not None  # no error: the value parsed
+                assert check.value is not None and check.position is not None  # no error: the value parsed
                 reading = Reading(
                     meter_id=stored_id(meter), value=check.value, taken_at=now, period=check.period,
                     source="customer", slot=check.next_slot, user_id=user_id,
+                    rollovers=check.position // 10**meter.digits,
                 )
                 s.add(reading)
                 s.flush()
@@ -532,31 +651,63 @@ def submit_reading(
             raise ReadingRefused("errors.reading_limit_reached", limit=limit, used=limit) from None
         return Submission(reading, check)
 
-    return _with_retry(attempt)
+    result = _with_retry(attempt)
+    if isinstance(result, ReadingSentToReview):
+        raise result  # after the commit: the review is stored, the reading is not booked
+    return result
+
+
+def _to_review(session: Session, meter: Meter, check: ReadingCheck, now: datetime,
+               user_id: int | None) -> ReadingSentToReview:
+    """Keep a reading above the hard limit for staff: one open review per meter and period (the
+    meter row is locked), so repeating it fills no queue."""
+    meter_id = stored_id(meter)
+    assert check.value is not None and check.position is not None and check.volume is not None
+    assert check.review_limit is not None  # a review warning comes with its limit
+    waiting = session.execute(
+        sa.select(col(ReadingReview.taken_at)).where(
+            col(ReadingReview.meter_id) == meter_id, col(ReadingReview.period) == check.period,
+            col(ReadingReview.status) == "open",
+        ).limit(1)
+    ).scalar_one_or_none()
+    if waiting is not None:
+        raise ReadingRefused("errors.reading_in_review", check=check, date=waiting)
+    review = ReadingReview(
+        meter_id=meter_id, user_id=user_id, value=check.value, rollovers=check.position // 10**meter.digits,
+        taken_at=now, period=check.period, base_value=check.base_value, volume=check.volume,
+        limit_volume=check.review_limit, reason="review.above_hard_limit",
+    )
+    session.add(review)
+    session.flush()
+    return ReadingSentToReview(review_id=stored_id(review), check=check, value=check.value, volume=check.volume,
+                               unit=meter.unit)
 
 
 def _record(session: Session, utility: Utility, meter_id: Any, value: Any, source: str, taken_at: datetime,
-            user_id: int | None) -> Reading:
+            user_id: int | None, rollover: bool) -> Reading:
     meter = _load_meter(session, meter_id, None, lock=True)
-    parsed, error = _parse(value, meter.digits)
+    parsed, error, _note = _parse(value, meter.digits)
     if error is not None:
         raise ReadingRefused(error.key, **error.params)
     assert parsed is not None  # _parse gives a value or an error
     tz = utility.tz
     prev = _before(session, stored_id(meter), taken_at, None)
+    turns = prev.rollovers if prev is not None else 0
     if prev is not None and parsed < prev.value:
-        raise ReadingRefused(
-            "errors.reading_below_previous",
-            previous=prev.value, date=prev.taken_at.astimezone(tz).date().isoformat(),
-        )
+        if rollover is not True or rollover_volume(utility, meter.digits, prev.value, parsed) is None:
+            raise ReadingRefused(
+                "errors.reading_below_previous",
+                previous=prev.value, date=prev.taken_at.astimezone(tz).date().isoformat(),
+            )
+        turns += 1
     nxt = _after(session, stored_id(meter), taken_at, None)
-    if nxt is not None and parsed > nxt.value:
+    if nxt is not None and turns * 10**meter.digits + parsed > position(nxt, meter.digits):
         raise ReadingRefused(
             "errors.reading_above_next", next=nxt.value, date=nxt.taken_at.astimezone(tz).date().isoformat()
         )
     reading = Reading(
         meter_id=stored_id(meter), value=parsed, taken_at=taken_at, period=periods.period_of(taken_at, tz),
-        source=source, slot=None, user_id=user_id,
+        source=source, slot=None, user_id=user_id, rollovers=turns,
     )
     session.add(reading)
     session.flush()
@@ -565,11 +716,13 @@ def _record(session: Session, utility: Utility, meter_id: Any, value: Any, sourc
 
 def record_reading(
     engine: Engine | None, utility: Utility, meter_id: int, value: int, *, source: str, taken_at: datetime,
-    user_id: int | None = None, session: Session | None = None,
+    user_id: int | None = None, session: Session | None = None, rollover: bool = False,
 ) -> Reading:
     """Store a reading by staff or an import (inspector | controller | estimate): no slot, no
     window, no monthly limit, but never below the latest earlier reading nor above the next later
-    one (by ``taken_at``), and within the meter's capacity. Same locking as submit_reading.
+    one (by ``taken_at``, compared by the counter's position), and within the meter's capacity.
+    ``rollover=True`` says the dial passed zero since the earlier reading (the same roll-over
+    zone as a customer's). Same locking as submit_reading.
 
     With ``session`` the work joins the caller's transaction (no commit, no retry); otherwise
     it commits its own and returns after the commit.
@@ -578,13 +731,13 @@ def record_reading(
         raise InvalidInput("errors.reading_bad_source", source=str(source)[:20])
     _require_aware(taken_at, "taken_at")
     if session is not None:
-        return _record(session, utility, meter_id, value, source, taken_at, user_id)
+        return _record(session, utility, meter_id, value, source, taken_at, user_id, rollover)
     if engine is None:
         raise ValueError("record_reading needs an engine or a session")
 
     def attempt() -> Reading:
         with write_session(engine) as s:
-            reading = _record(s, utility, meter_id, value, source, taken_at, user_id)
+            reading = _record(s, utility, meter_id, value, source, taken_at, user_id, rollover)
         return reading
 
     return _with_retry(attempt)

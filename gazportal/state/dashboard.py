@@ -18,7 +18,7 @@ from gazportal.db import read_session
 from gazportal.services import dashboard as svc
 from gazportal.services import i18n, readings
 from gazportal.services.errors import DomainError
-from gazportal.services.readings import ReadingCheck, ReadingRefused
+from gazportal.services.readings import ReadingCheck, ReadingRefused, ReadingSentToReview
 from gazportal.state.contract import (
     CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, call, engine, handler, ident, utility, say,
 )
@@ -26,6 +26,7 @@ from gazportal.state.i18n import resay_on_language_change
 from gazportal.state.views import AccountInfo, AccountOption, MeterView, ReadingRow, Verdict, VolumeLine
 
 MAX_READING_INPUT = 40  # longer than any meter (12 digits) with spaces around it
+MAX_READING_DIGITS = 12  # the most digits a meter has (ck_meter_digits)
 # The reading form: the meter (hidden) and the value as typed (not stripped: the service says what
 # is wrong with it); Reflex's copy of the input comes as rd_<meter id>.
 READING_FORM = Form(("meter", "reading"), prefix="rd", strip=False,
@@ -50,10 +51,16 @@ def _volume_text(volume: int | Decimal, unit: str, lang: str) -> str:
     return i18n.format_units(volume, unit, lang)
 
 
+# The words of the tick box that confirms each kind of warning (services.readings' warning_kind).
+CONFIRM_LABELS = {"jump": "dashboard.confirm_jump", "rollover": "dashboard.confirm_rollover",
+                  "zero": "dashboard.confirm_zero"}
+
+
 def live_result(check: ReadingCheck, lang: str) -> Verdict:
     """What the form says under the input for a checked value: kind ok|warning|error and texts."""
+    note = "" if check.note is None else say(check.note, lang)
     if check.error is not None:
-        return Verdict("error", say(check.error, lang))
+        return Verdict("error", say(check.error, lang), note=note)
     volume = "" if check.volume is None else _volume_text(check.volume, check.unit, lang)
     cost = "" if check.cost is None else _money(check.cost, lang)
     if check.volume is None:
@@ -62,9 +69,16 @@ def live_result(check: ReadingCheck, lang: str) -> Verdict:
         ok = i18n.t("dashboard.live.ok_volume", lang, volume=volume)
     else:
         ok = i18n.t("dashboard.live.ok_cost", lang, volume=volume, cost=cost)
-    if check.warning is not None:
-        return Verdict("warning", say(check.warning, lang), volume, cost, ok)
-    return Verdict("ok", ok, volume, cost)
+    if check.warning is not None:  # the volume without "looks right": never next to a warning
+        facts = "" if check.volume is None else i18n.t(
+            "dashboard.live.facts_volume" if check.cost is None else "dashboard.live.facts_cost", lang,
+            volume=volume, cost=cost)
+        kind = check.warning_kind or ""
+        # A reading for review needs no tick: sending it sends it to staff, it is never booked.
+        label = "" if kind not in CONFIRM_LABELS else i18n.t(
+            CONFIRM_LABELS[kind], lang, top=i18n.format_number(check.max_value, lang))
+        return Verdict("warning", say(check.warning, lang), volume, cost, facts, note, kind, label)
+    return Verdict("ok", ok, volume, cost, note=note)
 
 
 class DashboardState(FormMixin, rx.State):
@@ -88,6 +102,10 @@ class DashboardState(FormMixin, rx.State):
     form_key: int = 0
     shown_lang: str = ""  # the language the texts above are in
     _sent: dict[str, str] = {}  # meter id -> the value just stored (backend only)
+    # meter id -> (warning kind, value) the tick box was ticked for: a tick confirms that warning
+    # of that value only (a quick edit and Enter before the live check never borrows it).
+    _confirmed: dict[str, tuple[str, int]] = {}
+    _checked: dict[str, tuple[str, int]] = {}  # meter id -> (warning kind, value) of the live check
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -186,6 +204,7 @@ class DashboardState(FormMixin, rx.State):
 
     def _reset_forms(self) -> None:
         self.live, self.confirm, self.result, self._sent = {}, {}, {}, {}
+        self._confirmed, self._checked = {}, {}
         self.form_key += 1
 
     # --- handlers ---------------------------------------------------------------------------
@@ -266,17 +285,39 @@ class DashboardState(FormMixin, rx.State):
         except DomainError as e:
             self.error = say(e, lang)
             return None
-        self.live = {**self.live, key: live_result(checked, lang)}
-        if checked.warning is None and self.confirm.get(key):
-            self.confirm = {**self.confirm, key: False}
+        self._show_check(key, checked, lang)
         return None
+
+    def _forget(self, key: str) -> None:
+        """A meter's live check and tick go (after its form was sent)."""
+        self.live = {k: v for k, v in self.live.items() if k != key}
+        self.confirm = {k: v for k, v in self.confirm.items() if k != key}
+        self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
+        self._checked = {k: v for k, v in self._checked.items() if k != key}
+
+    def _show_check(self, key: str, checked: ReadingCheck, lang: str) -> None:
+        """Show a check under the input; a tick for another warning or another value goes away."""
+        self.live = {**self.live, key: live_result(checked, lang)}
+        if checked.warning_kind is not None and checked.value is not None:
+            self._checked = {**self._checked, key: (checked.warning_kind, checked.value)}
+        else:
+            self._checked = {k: v for k, v in self._checked.items() if k != key}
+        if self.confirm.get(key) and self._confirmed.get(key) != self._checked.get(key):
+            self.confirm = {**self.confirm, key: False}
+            self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
 
     @rx.event
     @handler(CUSTOMER, meter_id=Id(), checked=Flag())
     def set_confirm(self, ctx: Ctx, meter_id: int, checked: bool):
         """The "I have checked this reading" box for an implausible jump (a meter shown only)."""
-        if str(meter_id) in self._meter_ids():
-            self.confirm = {**self.confirm, str(meter_id): checked}
+        key = str(meter_id)
+        if key in self._meter_ids():
+            self.confirm = {**self.confirm, key: checked}
+            shown = self._checked.get(key)
+            if checked and shown is not None:
+                self._confirmed = {**self._confirmed, key: shown}
+            else:
+                self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
 
     @rx.event
     @handler(CUSTOMER, creates=True, form=READING_FORM)
@@ -287,23 +328,37 @@ class DashboardState(FormMixin, rx.State):
         reading, lang, user_id = form["reading"], ctx.lang, ctx.user_id
         key = str(mid)
         moment = now()
-        confirm = self.confirm.get(key) is True
+        confirmed = self._confirmed.get(key) if self.confirm.get(key) is True else None
+        kind = ""
+        if confirmed is not None:
+            try:
+                typed = readings.parse_reading(reading, MAX_READING_DIGITS)
+            except ReadingRefused:
+                typed = None
+            kind = confirmed[0] if typed == confirmed[1] else ""  # ticked for this very value
 
         def send():
             with read_session(engine()) as s:
                 allowed = svc.allowed_account_ids(s, user_id)
             return readings.submit_reading(
-                engine(), utility(), mid, reading, user_id=user_id, now=moment, confirm=confirm,
-                allowed_account_ids=allowed,
+                engine(), utility(), mid, reading, user_id=user_id, now=moment, confirm=kind == "jump",
+                rollover=kind == "rollover", confirm_zero=kind == "zero", allowed_account_ids=allowed,
             )
 
         try:
             sub = await call(send)
+        except ReadingSentToReview as e:  # stored for staff, not booked: said so, the form is fresh
+            text = say(e, lang)
+            self._forget(key)
+            self.result = {**self.result, key: Verdict("review", text)}
+            self._sent = {**self._sent, key: reading}
+            self.form_key += 1
+            return rx.toast.info(text)
         except ReadingRefused as e:
             text = say(e, lang)
             self.result = {**self.result, key: Verdict("error", text)}
             if e.check is not None:
-                self.live = {**self.live, key: live_result(e.check, lang)}
+                self._show_check(key, e.check, lang)
             return rx.toast.error(text)
         except DomainError as e:
             text = say(e, lang)
@@ -314,12 +369,11 @@ class DashboardState(FormMixin, rx.State):
             "dashboard.sent", lang, value=str(sub.reading.value), serial=serial,
             left=sub.submissions_left, limit=sub.check.submissions_limit,
         )
+        if sub.check.note is not None:
+            text = f"{text} {say(sub.check.note, lang)}"
         if self.account_id:
             await self._show(user_id, int(self.account_id), lang)
-        live, confirm_map = dict(self.live), dict(self.confirm)
-        live.pop(key, None)
-        confirm_map.pop(key, None)
-        self.live, self.confirm = live, confirm_map
+        self._forget(key)
         self.result = {**self.result, key: Verdict("ok", text)}
         self._sent = {**self._sent, key: reading}
         self.form_key += 1

@@ -91,13 +91,17 @@ class ReadingRow:
 @dataclass(frozen=True)
 class Verdict:
     """What the dashboard says about a reading: ``kind`` ok|warning|error and its sentence; for a
-    checked value (while typing) also the volume and cost, and for a warning what would be fine."""
+    checked value (while typing) also the volume and cost, and for a warning the volume and cost as
+    plain facts (``ok``: never "looks right" next to a warning)."""
 
     kind: str = ""
     text: str = ""
     volume: str = ""
     cost: str = ""
     ok: str = ""
+    note: str = ""  # said with any kind: typed decimals were not counted
+    confirm_kind: str = ""  # of a warning: rollover | jump — what the tick box confirms
+    confirm_label: str = ""  # the tick box's words for that kind
 
 
 # --- accounts ---------------------------------------------------------------------------------

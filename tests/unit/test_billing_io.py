@@ -216,15 +216,16 @@ def _meter_with_readings(s, number, serial, readings):
     m = Meter(account_id=acc.id, service="gas", serial=serial, unit="m3", digits=6, installed_on=date(2020, 1, 1))
     s.add(m)
     s.flush()
-    for value, taken_at, period, source, slot in readings:
-        s.add(Reading(meter_id=m.id, value=value, taken_at=taken_at, period=period, source=source, slot=slot))
+    for value, taken_at, period, source, slot, *turns in readings:
+        s.add(Reading(meter_id=m.id, value=value, taken_at=taken_at, period=period, source=source, slot=slot,
+                      rollovers=turns[0] if turns else 0))
 
 
 def test_export_gives_the_latest_customer_slot_per_meter(engine):
     t = lambda d, h: datetime(2025, 3, d, h, tzinfo=UTC)  # noqa: E731
     with write_session(engine) as s:
         _meter_with_readings(s, "1000000002", "B-2", [(100, t(21, 4), "2025-03", "customer", 1),
-                                                      (105, t(21, 6), "2025-03", "customer", 2),
+                                                      (105, t(21, 6), "2025-03", "customer", 2, 1),
                                                       (110, t(25, 8), "2025-03", "inspector", None)])
         _meter_with_readings(s, "1000000002", "A-1", [(50, t(22, 19), "2025-03", "customer", 1),
                                                       (40, datetime(2025, 2, 21, tzinfo=UTC), "2025-02", "customer", 1)])
@@ -235,9 +236,9 @@ def test_export_gives_the_latest_customer_slot_per_meter(engine):
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert n == 3 and rows[0] == list(EXPORT_COLUMNS)
     assert rows[1:] == [
-        ["1000000001", "Z-9", "gas", "2025-03", "7", "2025-03-20T05:00:00+05:00", "customer", "1"],
-        ["1000000002", "A-1", "gas", "2025-03", "50", "2025-03-23T00:00:00+05:00", "customer", "1"],
-        ["1000000002", "B-2", "gas", "2025-03", "105", "2025-03-21T11:00:00+05:00", "customer", "2"],
+        ["1000000001", "Z-9", "gas", "2025-03", "7", "2025-03-20T05:00:00+05:00", "customer", "1", "6", "0"],
+        ["1000000002", "A-1", "gas", "2025-03", "50", "2025-03-23T00:00:00+05:00", "customer", "1", "6", "0"],
+        ["1000000002", "B-2", "gas", "2025-03", "105", "2025-03-21T11:00:00+05:00", "customer", "2", "6", "1"],
     ]
     with read_session(engine) as s:
         assert list(iter_readings(s, AG, "2025-04")) == []

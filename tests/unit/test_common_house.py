@@ -7,6 +7,7 @@ from decimal import Decimal as D
 from fractions import Fraction
 
 import pytest
+import sqlalchemy as sa
 
 from gazportal.db import read_session, write_session
 from gazportal.models import (
@@ -380,6 +381,21 @@ def test_a_replaced_meter_counts_zero_not_negative(building):
         # May: only A has a reading (95 -> 100); the building took 50, so A carries all 45
         may = building_allocation(s, h1, "water", "2025-05")
         assert may.shares[ids["A"]] == D("45.000") and may.money[ids["A"]] == D("4297.50")
+
+
+def test_a_meter_that_passed_zero_counts_its_real_volume(building):
+    """Issue 14 point 4: B-2 read 106 in March; in April its 3-digit dial shows 4 after passing zero
+    (rollovers 1): 106 ... 999, 000 ... 004 is 898 units, not "decreased", not negative."""
+    engine, h1, _h2, _h3, ids = building
+    with write_session(engine) as s:
+        m = _meter_id(s, ids["B"], "B-2")
+        s.execute(sa.update(Meter).where(Meter.id == m).values(digits=3))
+        s.add(Reading(meter_id=m, value=4, taken_at=datetime(2025, 4, 20, 6, tzinfo=UTC), period="2025-04",
+                      source="inspector", rollovers=1))
+    with read_session(engine) as s:
+        b = building_allocation(s, h1, "water", "2025-04").flat(ids["B"])
+        b2 = next(x for x in b.meters if x.serial == "B-2")
+        assert b2.status != DECREASED and b2.volume == D("898.000")
 
 
 def test_building_errors_have_keys(building):

@@ -192,7 +192,7 @@ async def test_live_check_says_what_is_wrong_and_what_it_costs(app_db, world):
     s = await _alice(app_db)
     gas, w1 = str(world["gas"]), str(world["w1"])
     await s.type_reading(gas, "12a")
-    assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Use digits 0–9 only")
+    assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Type the reading in digits")
     await s.type_reading(gas, "1234567")
     assert s.live[gas].text == "This meter shows at most 999,999 (6 digits)."
     await s.type_reading(gas, "999")
@@ -208,6 +208,23 @@ async def test_live_check_says_what_is_wrong_and_what_it_costs(app_db, world):
     await s.type_reading(gas, "")
     assert gas not in s.live
     assert _stored(app_db) == []
+
+
+async def test_decimals_and_digit_groups_read_the_same_live_and_on_submit(app_db, world):
+    """Issue 14 point 3: "1 012,5" is 1012 whole units with a note, live and stored; never 10125."""
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    note = "Digits after the decimal mark (the red drums) are not counted: the reading is 1,012."
+    await s.type_reading(gas, "1\u00a0012,5")
+    assert s.live[gas].kind == "ok" and s.live[gas].volume == "12\u00a0m³" and s.live[gas].note == note
+    await s.type_reading(gas, "１０１２")  # full-width digits: no decimals, no note
+    assert s.live[gas].kind == "ok" and s.live[gas].volume == "12\u00a0m³" and s.live[gas].note == ""
+    await s.type_reading(gas, "1 01")
+    assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Group the digits in threes")
+    await s.submit(_form(s, gas, "1\u2009012.5"))
+    assert s.result[gas].kind == "ok" and s.result[gas].text.startswith("Reading 1012 for meter G-1 received.")
+    assert s.result[gas].text.endswith(note)
+    assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
 
 
 async def test_live_check_refuses_foreign_meters_and_odd_values(app_db, world):
@@ -455,3 +472,126 @@ async def test_a_language_switch_on_the_dashboard_is_followed_by_relang(app_db, 
     assert await lang.set_language("xx") is None  # not a profile language: nothing at all
     await s.relang()
     assert s.shown_lang == "kk" and s.info.balance.startswith("Қарыз: ")
+
+
+# ------------------------------------------------------------------------------ roll-over (issue 14 point 4)
+
+
+def _dial_meter(engine, account_id, value=99986) -> str:
+    """A 5-digit gas meter of ``account_id`` near the top of its dial."""
+    with write_session(engine) as s:
+        m = Meter(account_id=account_id, service="gas", serial="G-5", unit="m3", digits=5, installed_on=date(2020, 1, 1))
+        s.add(m)
+        s.flush()
+        _reading(s, m.id, value, local(2026, 10, 25))
+        return str(m.id)
+
+
+def _turns(engine, meter_id) -> list[tuple]:
+    with read_session(engine) as s:
+        return s.exec(sa.select(Reading.value, Reading.rollovers).where(Reading.meter_id == int(meter_id))
+                      .order_by(Reading.id)).all()
+
+
+async def test_a_roll_over_is_offered_confirmed_by_its_own_tick_and_stored_with_its_real_volume(app_db, world):
+    mid = _dial_meter(app_db, world["mine"])
+    s = await _alice(app_db)
+    await s.type_reading(mid, "00011")
+    v = s.live[mid]
+    assert v.kind == "warning" and v.confirm_kind == "rollover" and v.volume == "25\u00a0m³"
+    assert v.text == ("11\u00a0m³ is below the last reading, 99,986\u00a0m³. If the meter went past 99,999 and "
+                      "started again from zero, you used 25\u00a0m³: confirm it. Otherwise check the digits.")
+    assert v.confirm_label == "Yes, the meter went past 99,999 and started again from zero."
+    await s.submit(_form(s, mid, "00011"))  # not ticked: asked, nothing stored
+    assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(99986, 0)]
+    await s.set_confirm(mid, True)
+    await s.submit(_form(s, mid, "00011"))
+    assert s.result[mid].kind == "ok" and _turns(app_db, mid) == [(99986, 0), (11, 1)]
+
+
+async def test_a_tick_confirms_only_the_warning_and_the_value_it_was_given_for(app_db, world):
+    mid = _dial_meter(app_db, world["mine"])
+    gas = str(world["gas"])
+    s = await _alice(app_db)
+    await s.type_reading(gas, "1200")  # a jump: ticked
+    await s.set_confirm(gas, True)
+    await s.submit(_form(s, gas, "1300"))  # another value sent before its live check: asked again
+    assert s.result[gas].kind == "error" and "Check the digits, or confirm" in s.result[gas].text
+    assert s.confirm[gas] is False and _stored(app_db) == []
+    await s.type_reading(mid, "11")  # the roll-over's box is a box of its own
+    await s.set_confirm(mid, True)
+    await s.type_reading(mid, "12")  # the value changed after the tick: the tick goes
+    assert s.confirm[mid] is False
+    await s.submit(_form(s, mid, "12"))
+    assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(99986, 0)]
+
+
+async def test_far_from_the_top_a_smaller_reading_is_refused_live_and_on_submit(app_db, world):
+    mid = _dial_meter(app_db, world["mine"], value=50000)
+    s = await _alice(app_db)
+    await s.type_reading(mid, "11")
+    assert s.live[mid].kind == "error" and s.live[mid].text.startswith("The reading cannot be below the last one, 50,000")
+    await s.set_confirm(mid, True)
+    await s.submit(_form(s, mid, "11"))
+    assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(50000, 0)]
+
+
+# ------------------------------------------------------------------------------ zero use (issue 14 point 6)
+
+
+async def test_zero_use_asks_before_it_uses_a_submission(app_db, world):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    await s.type_reading(gas, "1000")  # the same as the last reading
+    v = s.live[gas]
+    assert v.kind == "warning" and v.confirm_kind == "zero"
+    assert v.text == "No consumption this month — correct? The reading is the same as the last one, 1,000 of 5 Nov 2026."
+    assert v.confirm_label == "Yes, nothing was used this month."
+    await s.submit(_form(s, gas, "1000"))
+    assert s.result[gas].kind == "error" and _stored(app_db) == []
+    assert _meter(s, world["gas"]).left == "2 of 2 submissions left"
+    await s.set_confirm(gas, True)
+    await s.submit(_form(s, gas, "1000"))
+    assert s.result[gas].kind == "ok" and _stored(app_db) == [(world["gas"], 1000, "customer", 1)]
+    assert _meter(s, world["gas"]).left == "1 of 2 submissions left"
+
+
+async def test_never_looks_right_next_to_a_warning(app_db, world):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    looks_right = i18n.t("dashboard.live.ok_volume", "en", volume="").split(":")[0]  # "Looks right"
+    for typed in ("1000", "1200"):  # zero use; a jump
+        await s.type_reading(gas, typed)
+        v = s.live[gas]
+        assert v.kind == "warning" and looks_right not in v.text + v.ok + v.note + v.confirm_label
+    assert s.live[gas].ok == "200\u00a0m³ since the last reading, about ₸5,100.00."
+    await s.type_reading(gas, "1012")
+    assert s.live[gas].kind == "ok" and s.live[gas].text.startswith(looks_right)  # the control
+
+
+# ------------------------------------------------------------------------------ staff review (issue 14 point 5)
+
+
+async def test_an_implausible_reading_goes_to_review_and_the_customer_is_told(app_db, world):
+    from gazportal.models import ReadingReview
+
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    await s.type_reading(gas, "999999")  # 998 999 m³ in 15 days: above 3 000 a month
+    v = s.live[gas]
+    assert v.kind == "warning" and v.confirm_kind == "review" and v.confirm_label == ""  # no tick to give
+    assert "will not be billed until staff have checked it" in v.text and "Looks right" not in v.ok
+    result = await s.submit(_form(s, gas, "999999"))
+    assert "toast" in repr(result).lower()
+    assert s.result[gas] == Verdict(
+        "review", "Reading 999,999\u00a0m³ (998,999\u00a0m³) went to staff review and is not billed yet. "
+                  "Staff will check it and contact you if needed.")
+    assert gas not in s.live and _stored(app_db) == []
+    assert _meter(s, world["gas"]).left == "2 of 2 submissions left"
+    with read_session(app_db) as db:
+        rows = db.exec(sa.select(ReadingReview.value, ReadingReview.status)).all()
+    assert rows == [(999999, "open")]
+    await s.submit(_form(s, gas, "999998"))  # a second one waits for the first
+    assert s.result[gas].kind == "error" and s.result[gas].text.startswith("A reading of this meter from 20 Nov 2026")
+    await s.submit(_form(s, gas, "1012"))  # a plausible reading is booked
+    assert s.result[gas].kind == "ok" and _stored(app_db) == [(world["gas"], 1012, "customer", 1)]

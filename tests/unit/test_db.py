@@ -77,13 +77,20 @@ def test_benchmarks_import_no_test_internals():
 # --------------------------------------------------------------------------------------------
 from decimal import Decimal as D  # noqa: E402
 
-from gazportal.models import Charge, Payment  # noqa: E402
+from gazportal.models import Charge, Payment, ReadingReview  # noqa: E402
 
 _READING_UNIQUE = r"uq_reading_meter_period_slot|reading\.meter_id, reading\.period, reading\.slot"
 # (name, model, legal override, forbidden override, what the error names)
 GUARANTEES = [
     ("negative reading", Reading, {"value": 0, "period": "2026-12"}, {"value": -1, "period": "2027-01"},
      "ck_reading_value"),
+    ("negative roll-over count", Reading, {"rollovers": 1, "period": "2026-10"},
+     {"rollovers": -1, "period": "2026-09"}, "ck_reading_rollovers"),
+    ("negative charged volume", Charge, {"service": "water", "volume": D("0.000")},
+     {"service": "electricity", "volume": D("-1.000")}, "ck_charge_volume"),
+    ("review in an unknown state", ReadingReview, {"status": "accepted"}, {"status": "booked"},
+     "ck_reading_review_status"),
+    ("review of a plausible volume", ReadingReview, {"volume": 3001}, {"volume": 3000}, "ck_reading_review_values"),
     ("third submission (slot 3)", Reading, {"slot": 1, "period": "2027-02"}, {"slot": 3},
      "ck_reading_slot"),
     ("third submission (a taken slot)", Reading, {"slot": 1, "period": "2027-03"}, {"slot": 2},
@@ -110,9 +117,11 @@ def held(engine):
         p = Payment(account_id=m.account_id, paid_at=datetime(2026, 11, 2, tzinfo=UTC), amount=D("10.00"),
                     receipt_no="R-1", channel="bank")
         c = Charge(account_id=m.account_id, period="2026-11", service="gas", volume=D("12.000"), amount=D("99.50"))
-        s.add_all([r1, r2, p, c])
+        rv = ReadingReview(meter_id=m.id, value=999999, taken_at=datetime(2026, 11, 22, tzinfo=UTC), period="2026-11",
+                           base_value=1000, volume=998999, limit_volume=3000, reason="review.above_hard_limit")
+        s.add_all([r1, r2, p, c, rv])
         s.flush()
-        return {Reading: r2.id, Payment: p.id, Charge: c.id}
+        return {Reading: r2.id, Payment: p.id, Charge: c.id, ReadingReview: rv.id}
 
 
 def _orm_copy(engine, model, row_id, override):

@@ -1,4 +1,5 @@
 """Meter readings: every rule of gazportal.services.readings, on SQLite and PostgreSQL."""
+import math
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
@@ -73,13 +74,14 @@ def check(engine, meter_id, raw, *, utility=AG, now=NOW, **kw):
 
 NOT_DIGITS = [
     True, False, 12.5, 12.0, float("nan"), D("12"), b"123", [1], {"v": 1}, object(),
-    "12.5", "12,5", "-3", -3, "+12", "NaN", "nan", "inf", "1e3", "0x1F", "12 3", "1_000",
-    "١٢٣", "१२३", "１２３", "²", "12a", "\x0012", "12\x00", "١2", "½",
+    "-3", -3, "+12", "NaN", "nan", "inf", "1e3", "0x1F", "1_000", "12.5.1", "12,5,1", "1.2,3", ",5", ".5",
+    "²", "12²", "12a", "\x0012", "12\x00", "١2", "１2", "½", "12  345", "12 ,5", "12, 5", "12\n345", "12\t345",
+    "1'234", "12-345",
 ]
 
 
 @pytest.mark.parametrize("raw", NOT_DIGITS, ids=lambda r: repr(r)[:20])
-def test_anything_but_ascii_digits_is_refused(raw):
+def test_anything_but_a_number_as_a_counter_shows_it_is_refused(raw):
     e = refused(parse_reading, raw, 6)
     assert e.key == "errors.reading_not_digits" and e.params == {"digits": 6}
 
@@ -95,6 +97,39 @@ def test_nothing_typed_is_refused_as_required(raw):
 ])
 def test_ascii_digits_are_read(raw, value):
     assert parse_reading(raw, 6) == value
+
+
+# Issue 14 point 3: people type what the meter shows, the way their keyboard writes it.
+@pytest.mark.parametrize("raw, value", [
+    ("12 345", 12345), ("12\u00a0345", 12345), ("12\u2009345", 12345), ("12\u202f345", 12345),
+    ("12\u2007345", 12345), ("12\u3000345", 12345), ("1 234 567", 1234567), ("00 011", 11), (" 12 345 ", 12345),
+    ("１２３", 123), ("１２\u3000３４５", 12345), ("١٢٣", 123), ("१२३", 123),  # full-width, Arabic-Indic, Devanagari
+])
+def test_digit_groups_and_digits_of_any_script_are_read(raw, value):
+    assert parse_reading(raw, 8) == value
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("123,4", 123), ("123.4", 123), ("123,456", 123), ("12 345,678", 12345), ("0,9", 0), ("123,", 123),
+    ("１２３．４", 123), ("１２３，４", 123), ("١٢٣٫٤", 123), (" 99 986,12 ", 99986),
+])
+def test_decimal_drums_are_not_counted_and_never_make_a_bigger_number(raw, value):
+    assert parse_reading(raw, 6) == value  # never 1234 for "123,4"
+
+
+@pytest.mark.parametrize("raw", ["12 3", "1 2 3", "1234 567", "12 3456", "12 34"])
+def test_digit_groups_other_than_threes_are_refused_with_their_own_reason(raw):
+    e = refused(parse_reading, raw, 6)
+    assert e.key == "errors.reading_groups" and e.params == {"digits": 6}
+
+
+@pytest.mark.parametrize("raw", ["1 000 000", "１００００００", "999 999,9" + "9" * 50])
+def test_capacity_counts_the_whole_units_however_typed(raw):
+    expected = "errors.reading_above_capacity" if raw[0] != "9" else None
+    if expected:
+        assert refused(parse_reading, raw, 6).key == expected
+    else:
+        assert parse_reading(raw, 6) == 999999
 
 
 @pytest.mark.parametrize("raw", ["1000000", 1000000, "9" * 100_000, 10**5000, "0001000000"],
@@ -148,10 +183,11 @@ def test_naive_now_is_a_programming_error():
 def test_bad_inputs_are_refused_through_check_and_submit_and_nothing_is_stored(engine):
     _, mid = make_meter(engine)
     add(engine, mid, 500, local(2026, 10, 25))
-    for raw in [None, "", True, 12.5, "12.5", "-3", -3, "١٢٣", "NaN", {"x": 1}, "9" * 10_000, 10**100]:
+    for raw in [None, "", True, 12.5, "12 3", "-3", -3, "١2", "NaN", {"x": 1}, "9" * 10_000, 10**100]:
         c = check(engine, mid, raw)
         assert not c.ok and c.value is None and c.error.key in {
-            "errors.reading_required", "errors.reading_not_digits", "errors.reading_above_capacity"}
+            "errors.reading_required", "errors.reading_not_digits", "errors.reading_above_capacity",
+            "errors.reading_groups"}
         e = refused(submit_reading, engine, AG, mid, raw, now=NOW)
         assert e.key == c.error.key and e.params == c.error.params and e.check is not None
     assert stored(engine, mid) == [(500, "inspector", "2026-10", None)]
@@ -164,6 +200,30 @@ def test_capacity_follows_the_meters_digits(engine):
     assert c.error.key == "errors.reading_above_capacity" and c.error.params == {"max": 9999, "digits": 4}
     assert c.max_value == 9999 and c.digits == 4
     assert submit_reading(engine, AG, mid, " 09999 ", now=NOW).reading.value == 9999
+
+
+@pytest.mark.parametrize("raw, value, note", [
+    ("12 345,6", 12345, True), ("12\u00a0345", 12345, False), ("12\u2009345.9", 12345, True),
+    ("１２３４５", 12345, False), ("12345", 12345, False), ("12345,", 12345, False),
+])
+def test_the_live_check_and_the_submit_read_a_typed_number_alike(engine, raw, value, note):
+    """Issue 14 point 3: one reader; decimals are dropped with a note, never read as a bigger number."""
+    _, mid = make_meter(engine)
+    add(engine, mid, 12000, local(2026, 10, 25))
+    c = check(engine, mid, raw)
+    assert c.ok and c.value == value and c.volume == value - 12000
+    assert c.note == (rd.Notice("notes.reading_decimals", {"value": value}) if note else None)
+    sub = submit_reading(engine, AG, mid, raw, now=NOW)
+    assert sub.reading.value == value and sub.check.note == c.note
+    assert stored(engine, mid)[-1] == (value, "customer", "2026-11", 1)
+
+
+def test_decimals_are_noted_even_when_the_whole_units_are_refused(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 1235, local(2026, 10, 25))
+    c = check(engine, mid, "1234,9")  # 1234 whole units: below 1235, not 12349
+    assert c.error.key == "errors.reading_below_previous" and c.value == 1234
+    assert c.note == rd.Notice("notes.reading_decimals", {"value": 1234})
 
 
 def test_below_the_previous_reading_says_which_and_when(engine):
@@ -184,13 +244,31 @@ def test_base_date_is_the_local_day(engine):
     assert c.base_date == date(2026, 11, 1) and c.base_source == "inspector"
 
 
-def test_equal_to_the_base_is_zero_use(engine):
+def test_equal_to_the_base_is_zero_use_asked_before_it_uses_a_submission(engine):
+    """Issue 14 point 6: "no consumption this month — correct?" with a flag of its own."""
     _, mid = make_meter(engine)
     add(engine, mid, 777, local(2026, 10, 21))
     c = check(engine, mid, "000777")
-    assert c.ok and c.warning is None and c.volume == 0 and c.base_value == 777
-    sub = submit_reading(engine, AG, mid, "777", now=NOW)
+    assert c.ok and c.volume == 0 and c.base_value == 777 and c.needs_confirmation
+    assert c.warning_kind == "zero"
+    assert c.warning == rd.Notice("warnings.reading_zero", {"previous": 777, "date": "2026-10-21"})
+    for flags in ({}, {"confirm": True}, {"rollover": True}, {"confirm_zero": "yes"}):
+        e = refused(submit_reading, engine, AG, mid, "777", now=NOW, **flags)
+        assert (e.key, e.params) == ("warnings.reading_zero", {"previous": 777, "date": "2026-10-21"})
+    assert meter_status_of(engine, mid).submissions_left == 2  # asking used no submission
+    sub = submit_reading(engine, AG, mid, "777", now=NOW, confirm_zero=True)
     assert sub.reading.value == 777 and sub.reading.slot == 1 and sub.check.volume == 0
+    assert stored(engine, mid) == [(777, "inspector", "2026-10", None), (777, "customer", "2026-11", 1)]
+
+
+def test_zero_use_is_asked_for_a_correction_too_and_not_for_a_first_reading(engine):
+    _, mid = make_meter(engine)
+    assert check(engine, mid, "0").warning is None  # a new meter at 0: nothing to compare with
+    add(engine, mid, 500, local(2026, 10, 21))
+    submit_reading(engine, AG, mid, "510", now=NOW)
+    c = check(engine, mid, "500", now=NOW + timedelta(hours=1))  # the correction back to the base
+    assert c.warning_kind == "zero" and c.volume == 0
+    assert check(engine, mid, "501", now=NOW + timedelta(hours=1)).warning is None
 
 
 def test_first_reading_of_a_new_meter_has_no_base(engine):
@@ -225,7 +303,7 @@ def test_a_reading_by_staff_after_the_first_submission_becomes_the_base(engine):
     record_reading(engine, AG, mid, 1120, source="inspector", taken_at=local(2026, 11, 21))
     c = check(engine, mid, "1110", now=local(2026, 11, 22))
     assert c.error.params == {"previous": 1120, "date": "2026-11-21"}
-    assert submit_reading(engine, AG, mid, "1120", now=local(2026, 11, 22)).reading.slot == 2
+    assert submit_reading(engine, AG, mid, "1120", now=local(2026, 11, 22), confirm_zero=True).reading.slot == 2
 
 
 def test_last_months_customer_submission_is_the_base_of_this_month(engine):
@@ -354,9 +432,9 @@ def test_no_jump_warning_without_two_months_of_history(engine):
     _, mid = make_meter(engine)
     add(engine, mid, 100, local(2026, 10, 1))
     add(engine, mid, 110, local(2026, 11, 1))  # one month: usual unknown
-    c = check(engine, mid, "5000")
+    c = check(engine, mid, "2500")  # 2 390 m³: far above any usual use, below the hard limit
     assert c.ok and c.warning is None and c.usual_monthly is None
-    assert submit_reading(engine, AG, mid, "5000", now=NOW).reading.value == 5000
+    assert submit_reading(engine, AG, mid, "2500", now=NOW).reading.value == 2500
 
 
 def test_jump_is_measured_against_the_months_since_the_base(engine):
@@ -934,3 +1012,213 @@ def test_without_a_value_there_is_no_usual_use_or_volume(engine):
     with read_session(engine) as s:
         st = meter_status(s, AG, mid, now=NOW)
     assert st.usual_monthly is None and st.volume is None and st.error is None
+
+
+# ---------------------------------------------------------------- roll-over past zero (issue 14 point 4)
+
+def turns_of(engine, meter_id):
+    with read_session(engine) as s:
+        return s.exec(sa.select(Reading.value, Reading.rollovers)
+                      .where(Reading.meter_id == meter_id).order_by(Reading.taken_at, Reading.id)).all()
+
+
+def test_a_five_digit_meter_past_zero_is_offered_as_a_roll_over_and_stored_with_its_real_volume(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 99986, local(2026, 10, 25))
+    c = check(engine, mid, "00011")
+    assert c.ok and c.rollover and c.warning_kind == "rollover" and c.volume == 25 and c.position == 100011
+    assert c.warning == rd.Notice("warnings.reading_rollover",
+                                  {"previous": 99986, "value": 11, "top": 99999, "volume": 25, "unit": "m3"})
+    # Not without its own confirmation: neither silently nor with the jump's flag.
+    for flags in ({}, {"confirm": True}, {"rollover": "yes"}, {"rollover": 1}):
+        e = refused(submit_reading, engine, AG, mid, "00011", now=NOW, **flags)
+        assert e.key == "warnings.reading_rollover" and e.params["volume"] == 25
+    assert turns_of(engine, mid) == [(99986, 0)]
+    sub = submit_reading(engine, AG, mid, "00011", now=NOW, rollover=True)
+    assert (sub.reading.value, sub.reading.rollovers, sub.check.volume) == (11, 1, 25)
+    assert turns_of(engine, mid) == [(99986, 0), (11, 1)]
+    # Next month the base is 11 after one turn: an ordinary reading, no warning, volume 29.
+    c = check(engine, mid, "40", now=local(2026, 12, 22))
+    assert c.ok and c.warning is None and not c.rollover and c.volume == 29 and c.base_value == 11
+    assert submit_reading(engine, AG, mid, "40", now=local(2026, 12, 22)).reading.rollovers == 1
+    # ... and a value below 11 is below the previous reading (11 is not near the top).
+    assert check(engine, mid, "5", now=local(2026, 12, 23)).error.key == "errors.reading_below_previous"
+
+
+def test_far_from_the_top_a_smaller_reading_stays_below_the_previous_one(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 50000, local(2026, 10, 25))
+    c = check(engine, mid, "11")
+    assert c.error.key == "errors.reading_below_previous" and not c.rollover and c.volume is None
+    e = refused(submit_reading, engine, AG, mid, "11", now=NOW, rollover=True, confirm=True)
+    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 50000, "date": "2026-10-25"})
+    assert turns_of(engine, mid) == [(50000, 0)]
+
+
+@pytest.mark.parametrize("base, typed, volume", [
+    (99000, "0", 1000), (99999, "999", 1000), (99986, "11", 25), (99999, "0", 1),
+    (98999, "0", None), (99999, "1000", None), (99986, "99000", None), (99500, "600", None),
+])
+def test_the_roll_over_zone_is_the_last_percent_of_the_dial(engine, base, typed, volume):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, base, local(2026, 10, 25))
+    c = check(engine, mid, typed)
+    if volume is None:
+        assert c.error.key == "errors.reading_below_previous"
+    else:
+        assert c.ok and c.rollover and c.volume == volume
+
+
+def test_the_roll_over_zone_is_tuned_in_the_profile(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 96000, local(2026, 10, 25))
+    assert check(engine, mid, "100").error.key == "errors.reading_below_previous"  # 1 %: from 99 000
+    wide = AG.model_copy(update={"readings": AG.readings.model_copy(update={"rollover_percent": D("5")})})
+    c = check(engine, mid, "100", utility=wide)
+    assert c.ok and c.rollover and c.volume == 4100
+    assert rd.rollover_zone(AG, 5) == 1000 and rd.rollover_zone(wide, 5) == 5000 and rd.rollover_zone(AG, 3) == 10
+
+
+def test_a_correction_after_a_roll_over_keeps_the_base_and_may_undo_it(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 99986, local(2026, 10, 25))
+    submit_reading(engine, AG, mid, "11", now=NOW, rollover=True)
+    c = check(engine, mid, "99990", now=NOW + timedelta(hours=1))  # "I misread: it is 99 990"
+    assert c.ok and not c.rollover and c.volume == 4 and c.warning is None
+    sub = submit_reading(engine, AG, mid, "99990", now=NOW + timedelta(hours=1))
+    assert (sub.reading.slot, sub.reading.rollovers) == (2, 0)
+    assert turns_of(engine, mid) == [(99986, 0), (11, 1), (99990, 0)]
+
+
+def test_staff_readings_follow_the_turns_and_may_record_a_roll_over(engine):
+    _, mid = make_meter(engine, digits=5)
+    add(engine, mid, 99986, local(2026, 10, 1))
+    e = refused(record_reading, engine, AG, mid, 11, source="inspector", taken_at=local(2026, 10, 10))
+    assert e.key == "errors.reading_below_previous"
+    r = record_reading(engine, AG, mid, 11, source="inspector", taken_at=local(2026, 10, 10), rollover=True)
+    assert r.rollovers == 1
+    assert record_reading(engine, AG, mid, 30, source="controller", taken_at=local(2026, 10, 20)).rollovers == 1
+    # A back-dated reading between 99 986 and 11 (after one turn) fits by the counter's position.
+    assert record_reading(engine, AG, mid, 99990, source="estimate", taken_at=local(2026, 10, 5)).rollovers == 0
+    e = refused(record_reading, engine, AG, mid, 40, source="estimate", taken_at=local(2026, 10, 15))
+    assert e.key == "errors.reading_above_next"  # 40 after the turn is above the later 30
+    assert refused(record_reading, engine, AG, mid, 5, source="inspector", taken_at=local(2026, 10, 25),
+                   rollover=True).key == "errors.reading_below_previous"  # 30 is not near the top
+
+
+def test_usual_use_counts_the_turns_so_a_roll_over_is_no_negative_history(engine):
+    _, mid = make_meter(engine, digits=5)
+    for i, value in enumerate([99900, 99930, 99960, 99990]):
+        add(engine, mid, value, local(2026, 6 + i, 25))
+    submit_reading(engine, AG, mid, "20", now=local(2026, 10, 26), rollover=True)  # 30 more, over zero
+    c = check(engine, mid, "50", now=local(2026, 11, 25))
+    assert c.ok and c.volume == 30 and c.usual_monthly is not None and D(29) < c.usual_monthly < D(31)
+    assert c.warning is None  # not a jump: the usual use is the real 30 a month, not a negative one
+    assert check(engine, mid, "200", now=local(2026, 11, 25)).warning_kind == "jump"
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(min_value=3, max_value=12).flatmap(
+    lambda d: st.tuples(st.just(d), st.integers(0, 10**d - 1), st.integers(0, 10**d - 1))),
+    st.sampled_from(["0.1", "1", "2.5", "10"]))
+def test_property_a_roll_over_volume_is_positive_small_and_lands_on_the_value(case, percent):
+    """issue 19: roll-over volumes as a property: offered only from the top zone, never 0 or
+    negative, never more than the zone, and the base plus the volume shows the typed value."""
+    digits, base, value = case
+    utility = AG.model_copy(update={"readings": AG.readings.model_copy(update={"rollover_percent": D(percent)})})
+    zone, modulus = rd.rollover_zone(utility, digits), 10**digits
+    volume = rd.rollover_volume(utility, digits, base, value)
+    if volume is None:
+        assert value >= base or base < modulus - zone or modulus - base + value > zone
+    else:
+        assert value < base and base >= modulus - zone
+        assert 1 <= volume <= zone and (base + volume) % modulus == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=3, max_value=8), st.integers(min_value=0),
+       st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=24))
+def test_property_monthly_readings_over_any_number_of_turns_give_back_each_months_use(digits, start, uses):
+    """A meter read every month: each month's use, whatever the turns, is given back exactly by
+    reading the displayed values as the portal does, when each use fits the roll-over zone."""
+    modulus, zone = 10**digits, rd.rollover_zone(AG, digits)
+    uses = [u % (zone + 1) for u in uses]
+    position = start % (modulus * 50)
+    for use in uses:
+        shown_before, turns_before = position % modulus, position // modulus
+        position += use
+        shown = position % modulus
+        if shown >= shown_before:
+            got, turns = shown - shown_before, turns_before
+        else:
+            got, turns = rd.rollover_volume(AG, digits, shown_before, shown), turns_before + 1
+        assert got == use and got >= 0
+        assert turns * modulus + shown == position  # what the reading is stored as
+
+
+# ---------------------------------------------------------------- hard plausibility limit (issue 14 point 5)
+
+def reviews_of(engine, meter_id):
+    from gazportal.models import ReadingReview
+
+    with read_session(engine) as s:
+        return s.exec(sa.select(ReadingReview.value, ReadingReview.volume, ReadingReview.limit_volume,
+                                ReadingReview.reason, ReadingReview.status, ReadingReview.period,
+                                ReadingReview.user_id)
+                      .where(ReadingReview.meter_id == meter_id).order_by(ReadingReview.id)).all()
+
+
+def test_above_the_hard_limit_a_reading_is_not_booked_but_goes_to_review(engine):
+    """9 999 999 kWh after 4 858 was accepted with one tick; now it goes to staff review."""
+    _, mid = make_meter(engine, digits=7, service="electricity")
+    with write_session(engine) as s:
+        user = User(login="rev@example.kz", password_hash="!", surname="S", name="N")
+        s.add(user)
+        s.flush()
+        uid = user.id
+    add(engine, mid, 4858, local(2026, 10, 25))
+    c = check(engine, mid, "9999999")
+    assert c.ok and c.warning_kind == "review" and c.review_limit == 10000 and c.volume == 9995141
+    assert c.warning == rd.Notice("warnings.reading_review",
+                                  {"volume": 9995141, "unit": "kWh", "since": "2026-10-25", "limit": 10000})
+    with pytest.raises(rd.ReadingSentToReview) as e:
+        submit_reading(engine, AG, mid, "9999999", now=NOW, confirm=True, user_id=uid)  # a tick changes nothing
+    assert e.value.key == "notes.reading_review" and e.value.params == {"value": 9999999, "volume": 9995141,
+                                                                        "unit": "kWh"}
+    assert stored(engine, mid) == [(4858, "inspector", "2026-10", None)]  # not booked
+    assert reviews_of(engine, mid) == [(9999999, 9995141, 10000, "review.above_hard_limit", "open", "2026-11", uid)]
+    assert meter_status_of(engine, mid).submissions_left == 2  # it used no submission
+    # One open review per meter and month: a repeat fills no queue ...
+    e2 = refused(submit_reading, engine, AG, mid, "8888888", now=NOW + timedelta(hours=1))
+    assert e2.key == "errors.reading_in_review" and len(reviews_of(engine, mid)) == 1
+    # ... and a plausible reading is booked as usual.
+    assert submit_reading(engine, AG, mid, "5100", now=NOW + timedelta(hours=2)).reading.value == 5100
+
+
+def test_the_hard_limit_is_per_service_per_month_and_tuned_in_the_profile(engine):
+    _, mid = make_meter(engine, digits=7, service="electricity")
+    add(engine, mid, 1000, local(2026, 8, 22))  # three months before NOW
+    limit = math.ceil(D(10000) * 92 / rd.DAYS_PER_MONTH)  # 92 days: a bit over three months
+    assert limit == 30226
+    c = check(engine, mid, str(1000 + limit))  # exactly at the limit: not above it
+    assert c.ok and c.warning_kind != "review" and c.review_limit == limit
+    assert check(engine, mid, str(1000 + limit + 1)).warning_kind == "review"
+    strict = AG.model_copy(update={"readings": AG.readings.model_copy(update={"review_above": {"electricity": 100}})})
+    assert check(engine, mid, "1304", utility=strict).warning_kind == "review"  # 100 a month: 303 in 92 days
+    assert check(engine, mid, "1303", utility=strict).warning_kind != "review"
+    no_limit = AG.model_copy(update={"readings": AG.readings.model_copy(update={"review_above": {"gas": 10}})})
+    assert check(engine, mid, "9999999", utility=no_limit).warning_kind is None  # no limit for electricity here
+
+
+def test_between_the_usual_use_and_the_hard_limit_the_customer_confirms(engine):
+    _, mid = make_meter(engine, digits=7, service="electricity")
+    for i, value in enumerate([1000, 1200, 1400, 1600]):
+        add(engine, mid, value, local(2026, 7 + i, 21))
+    c = check(engine, mid, "3000")  # 1 400 kWh against 200 a month: a jump, below 10 000
+    assert c.warning_kind == "jump"
+    assert refused(submit_reading, engine, AG, mid, "3000", now=NOW).key == "warnings.reading_jump"
+    assert submit_reading(engine, AG, mid, "3000", now=NOW, confirm=True).reading.value == 3000

@@ -67,7 +67,7 @@ def test_twenty_submitters_on_one_meter_get_exactly_the_limit(engine, utility_na
     meter_id = make_meter(engine)
     now = local(2026, 11, 22)
     jobs = [
-        (lambda i=i: submit_reading(engine, utility, meter_id, str(1000 + i), now=now + timedelta(seconds=i)))
+        (lambda i=i: submit_reading(engine, utility, meter_id, str(1001 + i), now=now + timedelta(seconds=i)))
         for i in range(THREADS)
     ]
     results = run_together(jobs)
