@@ -2,7 +2,7 @@
 review of readings above the hard plausibility limit
 
 Revision ID: 6d3b8e2f4a17
-Revises: 4a1c7e5b9d20
+Revises: 5b2d8f6a1c30
 Create Date: 2026-12-07 18:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '6d3b8e2f4a17'
-down_revision: Union[str, Sequence[str], None] = '4a1c7e5b9d20'
+down_revision: Union[str, Sequence[str], None] = '5b2d8f6a1c30'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
