@@ -329,3 +329,52 @@ def test_max_holders_is_a_profile_setting(tmp_path):
     zero.write_text(text.replace("max_holders_per_account = 3", "max_holders_per_account = 0"))
     with pytest.raises(UtilityError):
         load_utility(str(zero))
+
+
+# --- found by the attacker test: no silent right proof, no coming back under another e-mail ------
+
+
+def _known(s, to):
+    return [m for m in _mails(s, to) if "last payment" in m.subject]
+
+
+def test_a_right_proof_that_gets_no_access_is_never_silent(engine, s, holder):
+    """Registering a taken login with the right proof (no user made), or a full account: the
+    holders hear that the proof is known — at most once a day."""
+    with write_session(engine) as ss:
+        add_user(ss, "taken@example.kz")
+    auth.register(engine, DEFAULT, form_for(DEFAULT, s, login="taken@example.kz", account=NUMBER, payment=PAID),
+                  now=NOW, settings=s)
+    told = _known(s, "holder@example.kz")
+    assert len(told) == 1 and NUMBER in told[0].text and "https://portal.example/accounts" in told[0].text
+    auth.register(engine, DEFAULT, form_for(DEFAULT, s, login="taken@example.kz", account=NUMBER, payment=PAID),
+                  now=NOW + timedelta(hours=1), settings=s)
+    assert len(_known(s, "holder@example.kz")) == 1  # once a day
+    with pytest.raises(FormErrors):  # a wrong proof is not "known"
+        auth.register(engine, DEFAULT, form_for(DEFAULT, s, login="taken@example.kz", account=NUMBER, payment="1.00"),
+                      now=NOW + timedelta(days=2), settings=s)
+    assert len(_known(s, "holder@example.kz")) == 1
+    more = _users(engine, DEFAULT.max_holders_per_account, prefix="f")
+    for uid in more[:-1]:
+        _add(engine, s, uid, now=NOW + timedelta(days=2))
+    with pytest.raises(HoldersFull):
+        _add(engine, s, more[-1], now=NOW + timedelta(days=2))
+    assert len(_known(s, "holder@example.kz")) == 2  # the full account: told the next day
+
+
+def test_a_removed_users_place_stays_taken(engine, s, holder):
+    """The attacker test: a removed intruder came straight back under another e-mail with the same
+    receipt. Removed users keep their place for REMOVAL_HOLDS, so the room runs out."""
+    holder_id, aid = holder
+    cap = DEFAULT.max_holders_per_account
+    intruders = _users(engine, cap, prefix="i")
+    for i, uid in enumerate(intruders[: cap - 1]):
+        _add(engine, s, uid, at=f"10.20.0.{i}")
+        with read_session(engine) as ss:
+            (row,) = [h for h in other_holders(ss, DEFAULT, holder_id, aid) if h.removable]
+        remove_holder(engine, DEFAULT, holder_id, aid, row.link_id, now=NOW, settings=s)
+    with pytest.raises(HoldersFull):  # holder + cap-1 removed: no place for the next e-mail
+        _add(engine, s, intruders[-1], at="10.20.1.1")
+    later = NOW + holders.REMOVAL_HOLDS + timedelta(days=1)
+    _add(engine, s, intruders[-1], at="10.20.1.2", now=later)  # the places come back in time
+    assert _numbers(engine, intruders[-1]) == [NUMBER]

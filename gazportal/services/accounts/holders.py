@@ -60,6 +60,9 @@ PROOF_LIMITS = throttle.Limits(
 )
 
 
+REMOVAL_HOLDS = timedelta(days=90)  # a removed user's place stays taken this long (about 3 bills)
+
+
 class ProofCaptcha(DomainError):
     """The number is being guessed from elsewhere: solve the CAPTCHA first (nothing counted)."""
 
@@ -208,10 +211,13 @@ def _lock_account(session: Session, account_id: int) -> None:
         session.exec(select(Account.id).where(Account.id == account_id).with_for_update()).first()
 
 
-def check_room(session: Session, utility: "Utility", account: Account, user_id: int | None) -> None:
+def check_room(session: Session, utility: "Utility", account: Account, user_id: int | None, *,
+               now: datetime) -> None:
     """Raise :class:`RemovedByHolder` when a holder took the account away from ``user_id`` (None: a
     user not created yet), :class:`HoldersFull` when it has ``max_holders_per_account`` holders
-    other than ``user_id`` already. Locks the account's holders for the caller's transaction.
+    other than ``user_id`` already — counting the users a holder removed in the last
+    :data:`REMOVAL_HOLDS` (a removed intruder who still has the receipt cannot come back under
+    another e-mail). Locks the account's holders for the caller's transaction.
     A legal entity's account has no limit (the company's staff)."""
     aid = stored_id(account)
     _lock_account(session, aid)
@@ -221,7 +227,11 @@ def check_room(session: Session, utility: "Utility", account: Account, user_id: 
     if account.kind != "person":
         return
     others = [h for h in holder_ids(session, aid) if h != user_id]
-    if len(others) >= utility.max_holders_per_account:
+    # users a holder removed lately keep their place: whoever has the receipt cannot come straight
+    # back under another e-mail once the places are used up (until the utility frees them)
+    removed = session.exec(select(sa.func.count()).select_from(AccountLinkRemoval).where(
+        AccountLinkRemoval.account_id == aid, col(AccountLinkRemoval.removed_at) > now - REMOVAL_HOLDS)).one()
+    if len(others) + removed >= utility.max_holders_per_account:
         raise HoldersFull(count=utility.max_holders_per_account)
 
 
@@ -254,6 +264,30 @@ def add_holder(session: Session, settings: "Settings", utility: "Utility", user:
                                     mail=(t("mail.new_holder_subject", lang, **params),
                                           t("mail.new_holder_body", lang, **params)),
                                     sms=t("sms.new_holder", lang, **params))
+        if message is not None:
+            notify.queue(session, message[0], *message[1], **message[2])
+
+
+def tell_proved(session: Session, settings: "Settings", utility: "Utility", account: Account, now: datetime) -> None:
+    """Tell the account's holders (once a day) that someone gave its number and exact last payment
+    but got no access — a taken login, no room, a removed user: the right proof must never be
+    checkable in silence (found by the attacker test of issue 15)."""
+    if account.kind != "person":
+        return
+    ids = holder_ids(session, stored_id(account))
+    if not ids:
+        return
+    row = throttle.row(session, throttle.plain_key("proof.told", stored_id(account)))
+    if throttle.count_in_window(session, row, 1, timedelta(days=1), now) is not None:
+        return
+    link = notify.public_link("/accounts", settings=settings)
+    for holder in session.exec(select(User).where(col(User.id).in_(ids))).all():
+        lang = _language(utility, holder.language)
+        params = {"portal": utility.short_name, "number": account.number, "link": link, "name": holder.name}
+        message = notify.message_to(utility, holder, settings,
+                                    mail=(t("mail.proof_known_subject", lang, **params),
+                                          t("mail.proof_known_body", lang, **params)),
+                                    sms=t("sms.proof_known", lang, **params))
         if message is not None:
             notify.queue(session, message[0], *message[1], **message[2])
 
@@ -334,5 +368,5 @@ __all__ = [
     "PROOF_CAPTCHA_AFTER", "PROOF_FAILURES", "PROOF_GLOBAL_CAPTCHA_AFTER", "PROOF_LIMITS", "PROOF_LONGEST_WAIT",
     "HolderNotRemovable", "HolderRow", "HoldersFull", "Proof", "ProofCaptcha", "ProofWait",
     "ProofWrong", "RemovedByHolder", "add_holder", "check_room", "holder_ids", "latest_payment", "other_holders",
-    "proof_errors", "proof_target", "prove", "remove_holder",
+    "proof_errors", "proof_target", "prove", "remove_holder", "tell_proved",
 ]

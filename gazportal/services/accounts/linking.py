@@ -196,9 +196,14 @@ def _add(engine: Engine, utility: Utility, user_id: int, method: str, number: An
             failure = holders.proof_errors(proof.refusal, wrong=wrong)
         else:
             assert proof.account is not None  # proved
-            holders.check_room(session, utility, proof.account, stored_id(user))
-            holders.add_holder(session, s, utility, user, proof.account, now)
-            card = _card(proof.account)
+            try:
+                holders.check_room(session, utility, proof.account, stored_id(user), now=now)
+            except (holders.HoldersFull, holders.RemovedByHolder) as e:
+                holders.tell_proved(session, s, utility, proof.account, now)  # never in silence
+                failure = e
+            else:
+                holders.add_holder(session, s, utility, user, proof.account, now)
+                card = _card(proof.account)
     notify.send_queued(session)
     if failure is not None:
         raise failure  # raised after the commit, so the failure is counted

@@ -46,7 +46,7 @@ from gazportal.services.auth._base import (
 from gazportal.services.auth.secrets import (
     _check_code, _issue_code, _issue_link, _link_owner, _retire_all, _sends_in_last_hour, _take_link,
 )
-from gazportal.services.errors import FormErrors, Notice
+from gazportal.services.errors import DomainError, FormErrors, Notice
 from gazportal.services.i18n import t
 from gazportal.services.identifiers import bin_is_valid
 
@@ -246,13 +246,13 @@ def _prove_account(session: Session, s: "Settings", utility: "Utility", a: _Appl
     return [proof.account], None
 
 
-def _check_room(session: Session, utility: "Utility", a: _Applicant, accounts: list[Account]) -> None:
+def _check_room(session: Session, utility: "Utility", a: _Applicant, accounts: list[Account], now: datetime) -> None:
     """holders.HoldersFull when a proved account has no room for one more portal user — the same
     for a new, a taken and a pending login (a pending attempt's own link does not count)."""
     found = _user_by_look(session, a.login)
     pending = found.id if found is not None and not found.is_active else None
     for acc in accounts:
-        holders.check_room(session, utility, acc, pending)
+        holders.check_room(session, utility, acc, pending, now=now)
 
 
 def _link_accounts(session: Session, s: "Settings", utility: "Utility", user: User, accounts: list[Account],
@@ -304,7 +304,12 @@ def _create_user(session: Session, s: "Settings", utility: "Utility", a: _Applic
             _replace_pending(session, s, utility, existing, a, password_hash, accounts, now, source)
         elif existing.login == a.login:
             _tell_owner_already_registered(session, s, utility, existing, now, source)
-        # a look-alike of a confirmed login: the same answer, nothing sent to anyone
+        # a look-alike of a confirmed login: the same answer, nothing sent to its owner; either
+        # way the accounts' holders hear that their proof was given (it must not be checkable
+        # in silence by registering a taken login)
+        if existing.is_active or utility.confirmation == "none":
+            for acc in accounts:
+                holders.tell_proved(session, s, utility, acc, now)
         return
     user = User(
         login=a.login, login_skeleton=identity.login_skeleton(a.login), password_hash=password_hash,
@@ -346,11 +351,18 @@ def register(engine: "Engine", utility: "Utility", form: Any, *, now: datetime |
     solved = (lambda: True) if utility.captcha else (
         lambda: captcha.verify_solution(form.get("captcha"), settings=s, now=now))
     with write_session(engine) as session:
+        refusal: DomainError | None
         accounts, refusal = _prove_account(session, s, utility, applicant, now, source=throttle.as_source(source),
                                            solved=solved)
         if refusal is None:
-            _check_room(session, utility, applicant, accounts)
-            _create_user(session, s, utility, applicant, password_hash, accounts, now, source)
+            try:
+                _check_room(session, utility, applicant, accounts, now)
+            except holders.HoldersFull as e:
+                for acc in accounts:
+                    holders.tell_proved(session, s, utility, acc, now)  # a right proof is never silent
+                refusal = e
+            else:
+                _create_user(session, s, utility, applicant, password_hash, accounts, now, source)
     _send_queued(session)
     if refusal is not None:
         raise refusal  # after the commit: the failure is counted
