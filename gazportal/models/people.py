@@ -28,15 +28,21 @@ class User(UserBase, table=True):
         sa.CheckConstraint("role IN ('customer', 'operator')", name="ck_user_role"),
         # the purge of registrations never confirmed (services.auth.purge_unconfirmed) reads by these
         sa.Index("ix_user_account_unconfirmed", "is_active", "created_at"),
+        # two confirmed logins a person cannot tell apart never both exist, even when confirmed at
+        # once; registrations not confirmed yet do not hold a look-alike (migration 0010)
+        sa.Index("uq_user_account_active_skeleton", "login_skeleton", unique=True,
+                 sqlite_where=sa.text("is_active"), postgresql_where=sa.text("is_active")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     # The identifier the profile signs in with (e-mail, phone or account number), normalised.
     login: str = Field(max_length=254, sa_column_kwargs={"unique": True})
-    # sha256 of the login's look-alike skeleton (``services.identity.login_skeleton``): unique, so
-    # that two logins a person cannot tell apart never both exist, even when registered at once.
+    # sha256 of the login's look-alike skeleton (``services.identity.login_skeleton``): unique among
+    # confirmed users (uq_user_account_active_skeleton), so that two logins a person cannot tell
+    # apart never both exist; a registration not confirmed yet does not hold it, so a stranger's
+    # look-alike registration cannot take over (or keep out) someone else's (issue 15 point 6).
     # NULL only for a user whose look-alike was already stored before the column existed.
-    login_skeleton: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    login_skeleton: str | None = Field(default=None, max_length=64, index=True)
     password_hash: str = Field(max_length=255)
     role: str = Field(default="customer", max_length=10)
     is_active: bool = Field(default=False)  # confirmed

@@ -229,7 +229,7 @@ def test_a_pending_look_alike_does_not_keep_the_owner_out(engine, tmp_path):
     auth.register(engine, DEFAULT, form_for(DEFAULT, s, login=VICTIM, account="7770001", payment="2500",
                                             password=VICTIM_PW, password2=VICTIM_PW), now=NOW, settings=s)
     auth.confirm_link(engine, link_token(_mails(s, VICTIM)[-1].text), now=NOW, settings=s, password=VICTIM_PW)
-    assert [u.login for u in _users(engine)] == [VICTIM]
+    assert [u.login for u in _users(engine) if u.is_active] == [VICTIM]  # the look-alike's attempt never will be
     assert _accounts_of(engine, VICTIM) == ["7770001"]
     assert _signs_in(engine, DEFAULT, VICTIM, VICTIM_PW, s)
 
@@ -282,13 +282,30 @@ def test_fifty_look_alikes_registered_at_once_make_one_user(engine, tmp_path):
     for th in threads:
         th.join(120)
     assert errors == []
-    users = _users(engine)
-    assert len(users) == 1 and users[0].login in logins
-    # the one that is left is a single pending attempt: at most one live link (after
-    # SENDS_PER_HOUR links in the hour a newer attempt waits for "send again")
-    with read_session(engine) as ss:
-        live = ss.exec(select(OneTimeSecret).where(OneTimeSecret.used_at.is_(None))).all()
-    assert len(live) <= 1
+    # each is an attempt of its own (a registration not confirmed holds only its own spelling, so
+    # that a stranger's look-alike cannot take over someone else's: the attacker test of issue 15)
+    assert sorted(u.login for u in _users(engine)) == sorted(logins)
+    # ... and of the fifty links clicked at once exactly one confirms: the database's unique
+    # look among confirmed users lets one in
+    tokens = [link_token(_mails(s, login)[-1].text) for login in logins]
+    barrier = threading.Barrier(len(tokens))
+    answers: list = []
+
+    def confirm(tok):
+        barrier.wait()
+        try:
+            auth.confirm_link(engine, tok, now=NOW, settings=s)
+            answers.append("confirmed")
+        except auth.SecretRefused as e:
+            answers.append(e.key)
+
+    threads = [threading.Thread(target=confirm, args=(tok,)) for tok in tokens]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert sorted(answers) == ["confirmed"] + ["errors.login_taken"] * 49
+    assert sum(u.is_active for u in _users(engine)) == 1
 
 
 def test_a_new_email_that_looks_like_anothers_login_is_refused(engine, tmp_path):
@@ -497,3 +514,71 @@ def test_the_purge_as_a_scheduled_job(sqlite_engine):
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "purge-unconfirmed: 1 registrations never confirmed removed"
     assert [u.login for u in _users(sqlite_engine)] == ["fresh@example.kz", "done@example.kz"]
+
+
+def test_a_look_alike_registration_does_not_take_over_a_pending_one(engine, tmp_path):
+    """Found by the attacker test of issue 15: the victim registers v3@example.com and has not
+    confirmed yet; the attacker registers v3@exаmple.com (Cyrillic а) with their own bill. Before,
+    that replaced the victim's attempt and moved its login to the look-alike, whose link the
+    attacker confirmed: the owner was locked out of their own address. Now each is its own
+    attempt; the victim's link still works, and the first confirmed keeps the look."""
+    s = make_settings(tmp_path, DEFAULT)
+    seed_account(engine, "5550001", ["100.00"], holder="Attacker")
+    seed_account(engine, "7770001", ["2500.00"], holder="Victim")
+    look = "victim@exаmple.kz"  # Cyrillic а
+    auth.register(engine, DEFAULT, form_for(DEFAULT, s, login=VICTIM, account="7770001", payment="2500",
+                                            password=VICTIM_PW, password2=VICTIM_PW), now=NOW, settings=s)
+    auth.register(engine, DEFAULT, form_for(DEFAULT, s, login=look, account="5550001", payment="100",
+                                            password=ATTACKER_PW, password2=ATTACKER_PW), now=NOW, settings=s)
+    assert sorted(u.login for u in _users(engine)) == sorted([VICTIM, look])  # two attempts, the victim's intact
+    victims = link_token(_mails(s, VICTIM)[-1].text)
+    attackers = link_token(_mails(s, look)[-1].text)
+    auth.confirm_link(engine, victims, now=NOW, settings=s)  # no password asked: one attempt of this login
+    assert _signs_in(engine, DEFAULT, VICTIM, VICTIM_PW, s)
+    assert _refused(lambda: auth.confirm_link(engine, attackers, now=NOW, settings=s)) == "errors.login_taken"
+    assert {u.login: u.is_active for u in _users(engine)} == {VICTIM: True, look: False}
+
+
+def test_the_first_confirmed_look_alike_keeps_the_look_and_the_other_is_told(engine, tmp_path):
+    """The other way round: the attacker confirms the look-alike first. The victim's own link is
+    then refused with a message that says why, and their login is not taken over."""
+    s = make_settings(tmp_path, DEFAULT)
+    seed_account(engine, "5550001", ["100.00"])
+    seed_account(engine, "7770001", ["2500.00"])
+    look = "victim@exаmple.kz"
+    auth.register(engine, DEFAULT, form_for(DEFAULT, s, login=VICTIM, account="7770001", payment="2500"),
+                  now=NOW, settings=s)
+    auth.register(engine, DEFAULT, form_for(DEFAULT, s, login=look, account="5550001", payment="100",
+                                            password=ATTACKER_PW, password2=ATTACKER_PW), now=NOW, settings=s)
+    auth.confirm_link(engine, link_token(_mails(s, look)[-1].text), now=NOW, settings=s)
+    victims = link_token(_mails(s, VICTIM)[-1].text)
+    assert _refused(lambda: auth.confirm_link(engine, victims, now=NOW, settings=s)) == "errors.login_taken"
+    logins = {u.login: u.is_active for u in _users(engine)}
+    assert logins == {VICTIM: False, look: True}  # nothing of the victim's attempt moved
+
+
+def test_two_look_alikes_confirmed_at_once_make_one_user(engine, tmp_path):
+    s = make_settings(tmp_path, DEFAULT)
+    seed_account(engine, "5550001", ["100.00"])
+    seed_account(engine, "7770001", ["2500.00"])
+    look = "victim@exаmple.kz"
+    for login, number, pay in ((VICTIM, "7770001", "2500"), (look, "5550001", "100")):
+        auth.register(engine, DEFAULT, form_for(DEFAULT, s, login=login, account=number, payment=pay),
+                      now=NOW, settings=s)
+    tokens = [link_token(_mails(s, VICTIM)[-1].text), link_token(_mails(s, look)[-1].text)]
+    import threading
+
+    results: list[str | None] = []
+    barrier = threading.Barrier(2)
+
+    def confirm(tok):
+        barrier.wait()
+        results.append(_refused(lambda: auth.confirm_link(engine, tok, now=NOW, settings=s)))
+
+    threads = [threading.Thread(target=confirm, args=(tok,)) for tok in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results, key=str) == sorted([None, "errors.login_taken"], key=str)
+    assert sum(u.is_active for u in _users(engine)) == 1

@@ -114,9 +114,23 @@ def _user_by_login(session: Session, login: str) -> User | None:
 
 
 def _user_by_look(session: Session, login: str) -> User | None:
-    """The user whose login is ``login`` or looks like it (:func:`identity.login_skeleton`)."""
+    """The user whose login is ``login``, else a confirmed user whose login looks like it
+    (:func:`identity.login_skeleton`). A registration not confirmed yet holds only its own
+    spelling: a look-alike registered by someone else is another attempt, and whichever is
+    confirmed first keeps the look (:func:`_confirm_look`)."""
     return _user_by_login(session, login) or session.exec(
-        select(User).where(User.login_skeleton == identity.login_skeleton(login))).first()
+        select(User).where(User.login_skeleton == identity.login_skeleton(login), col(User.is_active))).first()
+
+
+def _confirm_look(session: Session, user: User) -> None:
+    """Before ``user`` (locked, not confirmed yet) is confirmed: SecretRefused("errors.login_taken")
+    when a look-alike login was confirmed meanwhile (the other attempts of look-alike logins stay
+    until the purge of registrations never confirmed; their links get this answer)."""
+    if user.login_skeleton is None or user.is_active:
+        return
+    if session.exec(select(User.id).where(User.login_skeleton == user.login_skeleton, User.id != user.id,
+                                          col(User.is_active))).first() is not None:
+        raise SecretRefused("errors.login_taken")
 
 
 def _attempt_mark(settings: "Settings", password_hash: str) -> str:

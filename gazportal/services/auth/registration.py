@@ -21,6 +21,8 @@ purge-unconfirmed``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -39,7 +41,7 @@ from gazportal.services import captcha, identity, money, notify, passwords, thro
 from gazportal.services.accounts import holders
 from gazportal.services.auth._base import (
     ALREADY_REGISTERED_EVERY, CODE_TTL, CONFIRM_LINK_TTL, NAME_MAX, SENDS_PER_HOUR, SecretRefused, _activate,
-    _attempt_mark, _bool_field, _delete_user, _field, _greeting, _identifier_hash, _lang, _lock_user, _mask_email,
+    _attempt_mark, _bool_field, _confirm_look, _delete_user, _field, _greeting, _identifier_hash, _lang, _lock_user, _mask_email,
     _mask_phone, _may_send, _new_password_errors, _now, _queue, _require_dict, _send_queued, _settings,
     _user_by_login, _user_by_look, _user_id_for,
 )
@@ -394,6 +396,16 @@ def _check_attempt(s: "Settings", session: Session, user: User, row: OneTimeSecr
         raise SecretRefused("errors.confirm_password_mismatch")
 
 
+@contextmanager
+def _one_look() -> Iterator[None]:
+    """A look-alike login confirmed at the same moment by another registration: the database's
+    unique key among confirmed users refuses the second; it is said as such, not as a crash."""
+    try:
+        yield
+    except IntegrityError:
+        raise SecretRefused("errors.login_taken") from None
+
+
 def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
                  settings: "Settings | None" = None, password: Any = None) -> int:
     """Activate the registration attempt of a confirmation link; returns the user id. Raises
@@ -404,12 +416,13 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
     s = _settings(settings)
     now = _now(now)
     owner = _link_owner(engine, s, token, "confirm", now)
-    with write_session(engine) as session:
+    with _one_look(), write_session(engine) as session:
         user = _lock_user(session, owner)
         if user is None:  # removed meanwhile (never confirmed, expired)
             raise SecretRefused("errors.link_invalid")
         row = _take_link(session, s, token, "confirm", now)
         _check_attempt(s, session, user, row, "errors.link_invalid", password)
+        _confirm_look(session, user)
         row.used_at = now
         session.add(row)
         assert user.id is not None  # read from the database
@@ -429,12 +442,14 @@ def confirm_code(engine: "Engine", utility: "Utility", login: Any, code: Any, *,
 
     def ok(session: Session, user: User, row: OneTimeSecret) -> int:
         _check_attempt(s, session, user, row, "errors.code_invalid", password)
+        _confirm_look(session, user)
         _activate(user, row.channel)
         session.add(user)
         assert user.id is not None  # a stored user
         return user.id
 
-    return _check_code(engine, s, user_id, "confirm", code, now, ok)
+    with _one_look():
+        return _check_code(engine, s, user_id, "confirm", code, now, ok)
 
 
 def resend_confirmation(engine: "Engine", utility: "Utility", login: Any, *, now: datetime | None = None,
