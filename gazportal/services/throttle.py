@@ -306,6 +306,7 @@ class Verdict:
     captcha: bool = False
     wait_if_failed: timedelta | None = None
     tell_holder: bool = False
+    failures: int = 0  # the target's failures in this episode, this attempt's included (for the notice)
 
 
 def _key(*parts: str) -> str:
@@ -368,12 +369,22 @@ def admit(session: Session, limits: Limits, target: str, src: Source, *, known: 
     if whole is not None and everyone is not None:
         whole.failures += 1
         whole.last_failure_at = now
-        if whole.failures >= limits.captcha_after and whole.notified_at is None:
+        if whole.failures >= limits.captcha_after and (whole.notified_at is None
+                                                       or _tenfold(whole.failures, limits.captcha_after)):
             whole.notified_at, told = now, True
         everyone.failures += 1
         session.add(whole)
         session.add(everyone)
-    return Verdict(Attempt(limits, skey, tkey, known, told), wait_if_failed=wait, tell_holder=told)
+    return Verdict(Attempt(limits, skey, tkey, known, told), wait_if_failed=wait, tell_holder=told,
+                   failures=whole.failures if whole is not None else 0)
+
+
+def _tenfold(failures: int, first: int) -> bool:
+    """The holder hears again when the guessing grows tenfold: at ``first`` × 10, × 100, ..."""
+    step = first * 10
+    while step < failures:
+        step *= 10
+    return failures == step
 
 
 def succeeded(session: Session, attempt: Attempt) -> None:

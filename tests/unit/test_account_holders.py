@@ -378,3 +378,19 @@ def test_a_removed_users_place_stays_taken(engine, s, holder):
     later = NOW + holders.REMOVAL_HOLDS + timedelta(days=1)
     _add(engine, s, intruders[-1], at="10.20.1.2", now=later)  # the places come back in time
     assert _numbers(engine, intruders[-1]) == [NUMBER]
+
+
+def test_the_holder_hears_again_when_the_guessing_grows_tenfold(engine, s, holder):
+    """The attacker test: with the CAPTCHA solved by a script, guessing went on (60 guesses) while
+    the holder had been told once, of 10. Now they hear again at 100 (then 1,000, ...), with the
+    real count."""
+    guessers = _users(engine, 20, prefix="t")
+    n = holders.PROOF_CAPTCHA_AFTER * 10
+    for i in range(n):
+        solved = solve_captcha(s) if i >= holders.PROOF_CAPTCHA_AFTER else None
+        with pytest.raises(FormErrors):
+            _add(engine, s, guessers[i % 20], f"{1 + i}.00", at=f"10.30.{i // 200}.{i % 200}", captcha=solved,
+                 now=NOW + timedelta(minutes=i))  # spread over hours: the global window stays quiet
+    told = [m for m in _mails(s, "holder@example.kz") if "wrong proofs" in m.subject]
+    assert [str(c) in m.text for m, c in zip(told, (holders.PROOF_CAPTCHA_AFTER, n))] == [True, True]
+    assert len(told) == 2

@@ -145,11 +145,11 @@ def holder_ids(session: Session, account_id: int) -> list[int]:
 
 
 def _tell_guessed(session: Session, settings: "Settings", utility: "Utility", holders: list[int],
-                  number: str) -> None:
+                  number: str, count: int) -> None:
     """Tell the account's holders that its proof is being guessed (sent after the commit)."""
     for user in session.exec(select(User).where(col(User.id).in_(holders))).all():
         lang = _language(utility, user.language)
-        params = {"portal": utility.short_name, "count": PROOF_CAPTCHA_AFTER, "name": user.name, "number": number}
+        params = {"portal": utility.short_name, "count": count, "name": user.name, "number": number}
         message = notify.message_to(utility, user, settings,
                                     mail=(t("mail.proof_attack_subject", lang, **params),
                                           t("mail.proof_attack_body", lang, **params)),
@@ -184,7 +184,7 @@ def prove(session: Session, settings: "Settings", utility: "Utility", number: st
           and account.kind == kind and (kind != "legal" or account.bin == bin) and where(account))
     if not ok:
         if verdict.tell_holder and holders:
-            _tell_guessed(session, settings, utility, holders, number)
+            _tell_guessed(session, settings, utility, holders, number, verdict.failures)
         return Proof(None, ProofWrong(verdict.wait_if_failed))
     throttle.succeeded(session, verdict.attempt)
     return Proof(account, None)

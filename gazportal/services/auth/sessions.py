@@ -97,11 +97,11 @@ def sign_in_limits(utility: "Utility") -> throttle.Limits:
     )
 
 
-def _attack_notice(s: "Settings", utility: "Utility", user: User, limits: throttle.Limits) -> tuple | None:
+def _attack_notice(s: "Settings", utility: "Utility", user: User, count: int) -> tuple | None:
     """The message that tells ``user`` their login is being guessed (by e-mail or SMS, as the
     profile reaches its customers), in their language."""
     lang = _lang(utility, user.language)
-    params = {"portal": utility.short_name, "count": limits.captcha_after, "name": user.name,
+    params = {"portal": utility.short_name, "count": count, "name": user.name,
               "recover": notify.public_link("/recover", settings=s)}
     return _message_to(utility, user, s,
                        mail=(t("mail.sign_in_attack_subject", lang, **params),
@@ -139,7 +139,7 @@ def sign_in(engine: "Engine", utility: "Utility", login: Any, password: Any, *, 
         if verdict.attempt is not None and user is not None:
             holder = (stored_id(user), user.password_hash)
             if verdict.tell_holder:
-                notice = _attack_notice(s, utility, user, limits)
+                notice = _attack_notice(s, utility, user, verdict.failures)
     attempt = verdict.attempt
     if attempt is None:
         if verdict.wait is not None:
