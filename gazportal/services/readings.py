@@ -495,13 +495,15 @@ def _judge(session: Session, utility: Utility, meter: Meter, value: int, base: R
         over = rollover_volume(utility, digits, base.value, value)
         if over is None:
             base_date = base.taken_at.astimezone(tz).date().isoformat()
-            return _Judged(Notice("errors.reading_below_previous", {"previous": base.value, "date": base_date}))
+            return _Judged(Notice("errors.reading_below_previous", {"previous": base.value, "date": base_date,
+                                                                    "unit": meter.unit}))
         turns, rollover = turns + 1, True
     pos = turns * 10**digits + value
     nxt = _after(session, meter_id, now, period)
     if nxt is not None and pos > position(nxt, digits):
         return _Judged(Notice(
-            "errors.reading_above_next", {"next": nxt.value, "date": nxt.taken_at.astimezone(tz).date().isoformat()}
+            "errors.reading_above_next", {"next": nxt.value, "date": nxt.taken_at.astimezone(tz).date().isoformat(),
+                                          "unit": meter.unit}
         ), rollover=rollover, position=pos)
     if base is None:
         return _Judged(position=pos)
@@ -533,7 +535,7 @@ def _judge(session: Session, utility: Utility, meter: Meter, value: int, base: R
         })
     elif volume == 0:
         kind = "zero"
-        warning = Notice("warnings.reading_zero", {"previous": base.value, "date": since})
+        warning = Notice("warnings.reading_zero", {"previous": base.value, "date": since, "unit": meter.unit})
     elif usual is not None and volume > JUMP_FLOOR:
         if Decimal(volume) > utility.jump_warning_factor * usual * months:
             kind = "jump"
@@ -697,13 +699,14 @@ def _record(session: Session, utility: Utility, meter_id: Any, value: Any, sourc
         if rollover is not True or rollover_volume(utility, meter.digits, prev.value, parsed) is None:
             raise ReadingRefused(
                 "errors.reading_below_previous",
-                previous=prev.value, date=prev.taken_at.astimezone(tz).date().isoformat(),
+                previous=prev.value, date=prev.taken_at.astimezone(tz).date().isoformat(), unit=meter.unit,
             )
         turns += 1
     nxt = _after(session, stored_id(meter), taken_at, None)
     if nxt is not None and turns * 10**meter.digits + parsed > position(nxt, meter.digits):
         raise ReadingRefused(
-            "errors.reading_above_next", next=nxt.value, date=nxt.taken_at.astimezone(tz).date().isoformat()
+            "errors.reading_above_next", next=nxt.value, date=nxt.taken_at.astimezone(tz).date().isoformat(),
+            unit=meter.unit,
         )
     reading = Reading(
         meter_id=stored_id(meter), value=parsed, taken_at=taken_at, period=periods.period_of(taken_at, tz),

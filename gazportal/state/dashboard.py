@@ -169,6 +169,7 @@ class DashboardState(FormMixin, rx.State):
                 left=i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit),
                 can_submit=st.can_submit,
                 note=note,
+                unit=m.unit,
             ))
             history[str(m.id)] = [_reading_row(h, m.unit, lang) for h in m.history]
         self.meters, self.history = meters, history
@@ -365,8 +366,10 @@ class DashboardState(FormMixin, rx.State):
             self.error = text
             return rx.toast.error(text)
         serial = next((m.serial for m in self.meters if m.id == key), "")
+        unit = next((m.unit for m in self.meters if m.id == key), "")
         text = i18n.t(
-            "dashboard.sent", lang, value=str(sub.reading.value), serial=serial,
+            "dashboard.sent", lang, value=i18n.format_units(sub.reading.value, unit, lang) if unit else
+            i18n.format_quantity(sub.reading.value, lang), serial=serial,
             left=sub.submissions_left, limit=sub.check.submissions_limit,
         )
         if sub.check.note is not None:

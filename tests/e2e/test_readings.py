@@ -140,10 +140,10 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         page.locator(f"#rd-submit-{mid}").click()
         expect(result).to_have_attribute("data-kind", "ok")
         expect(page.locator("[data-sonner-toast]").last).to_be_visible()
-        expect(result).to_contain_text("1025")
+        meter_unit = "kWh" if utility.services[0] == "electricity" else "m3"
+        expect(result).to_contain_text(i18n.format_units(1025, meter_unit, lang))
         expect(page.locator(f"#rd-{mid}")).to_have_value("")  # a fresh form for a correction
         history = page.locator(f"[data-meter='{who['serial']}'] tbody tr").first
-        meter_unit = "kWh" if utility.services[0] == "electricity" else "m3"
         expect(history).to_contain_text(i18n.format_units(1025, meter_unit, lang))  # the one formatter
 
         # The toasts said the same as the inline messages; axe looks at the page once they are

@@ -196,7 +196,7 @@ async def test_live_check_says_what_is_wrong_and_what_it_costs(app_db, world):
     await s.type_reading(gas, "1234567")
     assert s.live[gas].text == "This meter shows at most 999,999 (6 digits)."
     await s.type_reading(gas, "999")
-    assert s.live[gas].text == "The reading cannot be below the last one, 1,000 of 5 Nov 2026."
+    assert s.live[gas].text == "The reading cannot be below the last one, 1,000\u00a0m³ of 5 Nov 2026."
     await s.type_reading(gas, " 1012 ")
     assert s.live[gas] == Verdict("ok", "Looks right: 12\u00a0m³ since the last reading, about ₸306.00.",
                                   volume="12\u00a0m³", cost="₸306.00")
@@ -222,7 +222,7 @@ async def test_decimals_and_digit_groups_read_the_same_live_and_on_submit(app_db
     await s.type_reading(gas, "1 01")
     assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Group the digits in threes")
     await s.submit(_form(s, gas, "1\u2009012.5"))
-    assert s.result[gas].kind == "ok" and s.result[gas].text.startswith("Reading 1012 for meter G-1 received.")
+    assert s.result[gas].kind == "ok" and s.result[gas].text.startswith("Reading 1,012\u00a0m³ for meter G-1 received.")
     assert s.result[gas].text.endswith(note)
     assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
 
@@ -252,7 +252,7 @@ async def test_submit_stores_the_reading_and_says_so(app_db, world):
     result = await s.submit(_form(s, gas, "1012", **{f"rd_{gas}": "1012"}))
     assert "toast" in repr(result).lower() and "success" in repr(result).lower()
     assert s.result[gas].kind == "ok"
-    assert s.result[gas].text == ("Reading 1012 for meter G-1 received. Submissions left this month: 1 of 2.")
+    assert s.result[gas].text == ("Reading 1,012\u00a0m³ for meter G-1 received. Submissions left this month: 1 of 2.")
     assert s.form_key == key + 1 and gas not in s.live
     assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
     assert _meter(s, world["gas"]).left == "1 of 2 submissions left"
@@ -264,7 +264,7 @@ async def test_submit_refusals_are_shown_and_nothing_is_stored(app_db, world):
     gas = str(world["gas"])
     result = await s.submit(_form(s, gas, "999"))
     assert "error" in repr(result).lower()
-    assert s.result[gas] == Verdict("error", "The reading cannot be below the last one, 1,000 of 5 Nov 2026.")
+    assert s.result[gas] == Verdict("error", "The reading cannot be below the last one, 1,000\u00a0m³ of 5 Nov 2026.")
     assert s.live[gas].kind == "error"
     await s.submit(_form(s, gas, "1200"))  # a jump, not confirmed
     assert s.result[gas].kind == "error" and "Check the digits, or confirm" in s.result[gas].text
@@ -545,7 +545,7 @@ async def test_zero_use_asks_before_it_uses_a_submission(app_db, world):
     await s.type_reading(gas, "1000")  # the same as the last reading
     v = s.live[gas]
     assert v.kind == "warning" and v.confirm_kind == "zero"
-    assert v.text == "No consumption this month — correct? The reading is the same as the last one, 1,000 of 5 Nov 2026."
+    assert v.text == "No consumption this month — correct? The reading is the same as the last one, 1,000\u00a0m³ of 5 Nov 2026."
     assert v.confirm_label == "Yes, nothing was used this month."
     await s.submit(_form(s, gas, "1000"))
     assert s.result[gas].kind == "error" and _stored(app_db) == []

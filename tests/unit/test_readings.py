@@ -231,16 +231,16 @@ def test_below_the_previous_reading_says_which_and_when(engine):
     add(engine, mid, 12345, local(2026, 11, 1, 10))
     c = check(engine, mid, "12344")
     assert not c.ok and c.error.key == "errors.reading_below_previous"
-    assert c.error.params == {"previous": 12345, "date": "2026-11-01"}
+    assert c.error.params == {"previous": 12345, "date": "2026-11-01", "unit": "m3"}
     e = refused(submit_reading, engine, AG, mid, "12344", now=NOW)
-    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 12345, "date": "2026-11-01"})
+    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 12345, "date": "2026-11-01", "unit": "m3"})
 
 
 def test_base_date_is_the_local_day(engine):
     _, mid = make_meter(engine)
     add(engine, mid, 100, datetime(2026, 10, 31, 20, 0, tzinfo=UTC))  # 1 Nov 01:00 in Almaty
     c = check(engine, mid, "99")
-    assert c.error.params == {"previous": 100, "date": "2026-11-01"}
+    assert c.error.params == {"previous": 100, "date": "2026-11-01", "unit": "m3"}
     assert c.base_date == date(2026, 11, 1) and c.base_source == "inspector"
 
 
@@ -251,10 +251,10 @@ def test_equal_to_the_base_is_zero_use_asked_before_it_uses_a_submission(engine)
     c = check(engine, mid, "000777")
     assert c.ok and c.volume == 0 and c.base_value == 777 and c.needs_confirmation
     assert c.warning_kind == "zero"
-    assert c.warning == rd.Notice("warnings.reading_zero", {"previous": 777, "date": "2026-10-21"})
+    assert c.warning == rd.Notice("warnings.reading_zero", {"previous": 777, "date": "2026-10-21", "unit": "m3"})
     for flags in ({}, {"confirm": True}, {"rollover": True}, {"confirm_zero": "yes"}):
         e = refused(submit_reading, engine, AG, mid, "777", now=NOW, **flags)
-        assert (e.key, e.params) == ("warnings.reading_zero", {"previous": 777, "date": "2026-10-21"})
+        assert (e.key, e.params) == ("warnings.reading_zero", {"previous": 777, "date": "2026-10-21", "unit": "m3"})
     assert meter_status_of(engine, mid).submissions_left == 2  # asking used no submission
     sub = submit_reading(engine, AG, mid, "777", now=NOW, confirm_zero=True)
     assert sub.reading.value == 777 and sub.reading.slot == 1 and sub.check.volume == 0
@@ -284,7 +284,7 @@ def test_correction_may_be_lower_than_the_first_submission_but_not_below_the_bas
     first = submit_reading(engine, AG, mid, "1100", now=local(2026, 11, 20, 9))
     assert (first.reading.slot, first.reading.period, first.submissions_used, first.submissions_left) == (1, "2026-11", 1, 1)
     c = check(engine, mid, "999", now=local(2026, 11, 21))
-    assert c.error.params == {"previous": 1000, "date": "2026-10-25"}  # the base, not 1100
+    assert c.error.params == {"previous": 1000, "date": "2026-10-25", "unit": "m3"}  # the base, not 1100
     c = check(engine, mid, "1050", now=local(2026, 11, 21))
     assert c.ok and c.base_value == 1000 and c.volume == 50 and c.next_slot == 2 and c.submissions_left == 1
     second = submit_reading(engine, AG, mid, "1050", now=local(2026, 11, 21))
@@ -302,7 +302,7 @@ def test_a_reading_by_staff_after_the_first_submission_becomes_the_base(engine):
     submit_reading(engine, AG, mid, "1100", now=local(2026, 11, 20, 9))
     record_reading(engine, AG, mid, 1120, source="inspector", taken_at=local(2026, 11, 21))
     c = check(engine, mid, "1110", now=local(2026, 11, 22))
-    assert c.error.params == {"previous": 1120, "date": "2026-11-21"}
+    assert c.error.params == {"previous": 1120, "date": "2026-11-21", "unit": "m3"}
     assert submit_reading(engine, AG, mid, "1120", now=local(2026, 11, 22), confirm_zero=True).reading.slot == 2
 
 
@@ -311,7 +311,7 @@ def test_last_months_customer_submission_is_the_base_of_this_month(engine):
     add(engine, mid, 900, local(2026, 10, 21), source="customer", slot=1)
     add(engine, mid, 950, local(2026, 10, 22), source="customer", slot=2)
     c = check(engine, mid, "940")
-    assert c.error.params == {"previous": 950, "date": "2026-10-22"} and c.submissions_used == 0
+    assert c.error.params == {"previous": 950, "date": "2026-10-22", "unit": "m3"} and c.submissions_used == 0
 
 
 def test_window_closed_refuses_with_the_opening_date(engine):
@@ -568,7 +568,7 @@ def test_record_reading_refuses_below_the_previous_and_above_capacity(engine):
     _, mid = make_meter(engine, digits=5)
     record_reading(engine, AG, mid, 500, source="inspector", taken_at=local(2026, 10, 1))
     e = refused(record_reading, engine, AG, mid, 499, source="controller", taken_at=local(2026, 11, 1))
-    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 500, "date": "2026-10-01"})
+    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 500, "date": "2026-10-01", "unit": "m3"})
     e = refused(record_reading, engine, AG, mid, 100000, source="controller", taken_at=local(2026, 11, 1))
     assert (e.key, e.params) == ("errors.reading_above_capacity", {"max": 99999, "digits": 5})
     assert refused(record_reading, engine, AG, mid, -1, source="inspector", taken_at=local(2026, 11, 1)).key == "errors.reading_not_digits"
@@ -576,7 +576,7 @@ def test_record_reading_refuses_below_the_previous_and_above_capacity(engine):
     # a back-dated reading must fit between its neighbours
     record_reading(engine, AG, mid, 700, source="inspector", taken_at=local(2026, 12, 1))
     e = refused(record_reading, engine, AG, mid, 701, source="inspector", taken_at=local(2026, 11, 1))
-    assert (e.key, e.params) == ("errors.reading_above_next", {"next": 700, "date": "2026-12-01"})
+    assert (e.key, e.params) == ("errors.reading_above_next", {"next": 700, "date": "2026-12-01", "unit": "m3"})
     assert record_reading(engine, AG, mid, 600, source="inspector", taken_at=local(2026, 11, 1)).value == 600
     assert [r[0] for r in stored(engine, mid)] == [500, 600, 700]
 
@@ -611,7 +611,7 @@ def test_customer_reading_must_not_exceed_a_later_staff_reading(engine):
     add(engine, mid, 100, local(2026, 10, 1))
     add(engine, mid, 200, local(2026, 11, 25))  # taken after the customer's moment
     c = check(engine, mid, "201", now=local(2026, 11, 22))
-    assert (c.error.key, c.error.params) == ("errors.reading_above_next", {"next": 200, "date": "2026-11-25"})
+    assert (c.error.key, c.error.params) == ("errors.reading_above_next", {"next": 200, "date": "2026-11-25", "unit": "m3"})
     assert check(engine, mid, "150", now=local(2026, 11, 22)).ok
 
 
@@ -892,7 +892,7 @@ def test_a_customer_reading_may_equal_a_later_staff_reading(engine):
     add(engine, mid, 200, local(2026, 11, 25, 2))  # 02:00 in Almaty: still the 24th in UTC
     assert check(engine, mid, "200", now=local(2026, 11, 22)).ok
     c = check(engine, mid, "201", now=local(2026, 11, 22))
-    assert c.error.params == {"next": 200, "date": "2026-11-25"}  # the local date
+    assert c.error.params == {"next": 200, "date": "2026-11-25", "unit": "m3"}  # the local date
 
 
 def test_the_tariff_of_the_local_day(engine):
@@ -979,9 +979,9 @@ def test_staff_readings_equal_to_their_neighbours_and_local_dates(engine):
     assert record_reading(engine, AG, mid, 200, source="inspector", taken_at=local(2026, 10, 5)).value == 200
     assert record_reading(engine, AG, mid, 300, source="inspector", taken_at=local(2026, 10, 15)).value == 300
     e = refused(record_reading, engine, AG, mid, 199, source="inspector", taken_at=local(2026, 10, 2))
-    assert e.params == {"previous": 200, "date": "2026-10-01"}
+    assert e.params == {"previous": 200, "date": "2026-10-01", "unit": "m3"}
     e = refused(record_reading, engine, AG, mid, 301, source="inspector", taken_at=local(2026, 10, 16))
-    assert e.params == {"next": 300, "date": "2026-10-20"}
+    assert e.params == {"next": 300, "date": "2026-10-20", "unit": "m3"}
 
 
 def test_a_driver_error_without_a_constraint_name_is_read_from_its_text():
@@ -1051,7 +1051,7 @@ def test_far_from_the_top_a_smaller_reading_stays_below_the_previous_one(engine)
     c = check(engine, mid, "11")
     assert c.error.key == "errors.reading_below_previous" and not c.rollover and c.volume is None
     e = refused(submit_reading, engine, AG, mid, "11", now=NOW, rollover=True, confirm=True)
-    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 50000, "date": "2026-10-25"})
+    assert (e.key, e.params) == ("errors.reading_below_previous", {"previous": 50000, "date": "2026-10-25", "unit": "m3"})
     assert turns_of(engine, mid) == [(50000, 0)]
 
 
