@@ -122,7 +122,7 @@ def cards() -> rx.Component:
 
 def _last_payment(prefix: str, **props) -> rx.Component:
     return field(prefix, "last_payment", "accounts.add.last_payment", S.add_errors, input_mode="decimal",
-                 auto_complete="off", placeholder="0.00", max_length=20, hint=T["accounts.add.last_payment_hint"],
+                 auto_complete="off", max_length=20, hint=T["accounts.add.last_payment_hint"],
                  **props)
 
 

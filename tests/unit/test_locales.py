@@ -99,3 +99,20 @@ def test_every_key_used_in_code_is_in_the_locales(locales):
     known = set(locales["en"])
     missing = sorted(f"{key}  ({where})" for key, where in _keys_used_in_code().items() if key not in known)
     assert not missing, f"{len(missing)} message key(s) used in gazportal/ but not in locales/:\n" + "\n".join(missing)
+
+
+def test_amount_hints_and_the_error_give_the_same_examples():
+    """Issue 14 point 17: the hints under a last-payment field and the error for a wrong amount show
+    the amounts the same way (as a bill prints them), and the parser takes both examples."""
+    from decimal import Decimal
+
+    from gazportal.services.i18n import t
+    from gazportal.services.money import parse_amount
+
+    for lang in ("kk", "ru", "uk", "en"):
+        texts = [t(k, lang) for k in ("errors.amount_invalid", "accounts.add.last_payment_hint",
+                                      "auth.field.last_payment_hint")]
+        for text in texts:
+            assert "5 600" in text and "1 234,50" in text, (lang, text)
+        assert parse_amount("5 600", lang) == Decimal("5600.00")
+        assert parse_amount("1 234,50", lang) == Decimal("1234.50")
