@@ -236,9 +236,12 @@ def check_room(session: Session, utility: "Utility", account: Account, user_id: 
 
 
 def _who(utility: "Utility", user: User) -> str:
+    """A login as other holders see it: enough to tell two apart, not enough to write to it
+    (``nc1-190609@example.com`` -> ``nc***09@example.com``)."""
     login = user.login or ""
     if "@" in login:
-        return notify.mask_email(login)
+        local, _, domain = login.partition("@")
+        return (local[:2] + "***" + local[-2:] if len(local) > 5 else local[:1] + "***") + "@" + domain
     if utility.login_identifier == "phone" or login.startswith("+"):
         return notify.mask_phone(login)
     return login[:2] + "*" * max(0, len(login) - 4) + login[-2:] if len(login) > 4 else "***"
@@ -246,16 +249,25 @@ def _who(utility: "Utility", user: User) -> str:
 
 def add_holder(session: Session, settings: "Settings", utility: "Utility", user: User, account: Account,
                now: datetime) -> None:
-    """Link ``account`` to ``user`` (after :func:`check_room`) and tell the account's other holders,
-    once the transaction commits (:func:`gazportal.services.notify.send_queued`), who was added
-    and how to take the access away."""
+    """Link ``account`` to ``user`` (after :func:`check_room`); a confirmed user's arrival is told
+    to the account's other holders at once (:func:`tell_new_holder`), a registration's when it is
+    confirmed (it may never be)."""
+    session.add(UserAccountLink(user_id=stored_id(user), account_id=stored_id(account), created_at=now))
+    if user.is_active:
+        tell_new_holder(session, settings, utility, user, account, now)
+
+
+def tell_new_holder(session: Session, settings: "Settings", utility: "Utility", user: User, account: Account,
+                    now: datetime) -> None:
+    """Tell the account's other confirmed holders, once the transaction commits
+    (:func:`gazportal.services.notify.send_queued`), that ``user`` now holds it and how to take
+    the access away."""
     aid, uid = stored_id(account), stored_id(user)
     earlier = [h for h in holder_ids(session, aid) if h != uid]
-    session.add(UserAccountLink(user_id=uid, account_id=aid, created_at=now))
     if not earlier:
         return
     link = notify.public_link("/accounts", settings=settings)
-    for holder in session.exec(select(User).where(col(User.id).in_(earlier))).all():
+    for holder in session.exec(select(User).where(col(User.id).in_(earlier), col(User.is_active))).all():
         lang = _language(utility, holder.language)
         params = {"portal": utility.short_name, "number": account.number, "who": _who(utility, user),
                   "date": format_date(now.astimezone(utility.tz), lang, "long"), "link": link,
@@ -266,6 +278,15 @@ def add_holder(session: Session, settings: "Settings", utility: "Utility", user:
                                     sms=t("sms.new_holder", lang, **params))
         if message is not None:
             notify.queue(session, message[0], *message[1], **message[2])
+
+
+def tell_on_confirmation(session: Session, settings: "Settings", utility: "Utility", user: User,
+                         now: datetime) -> None:
+    """A registration was just confirmed: the holders of each person's account it holds hear of it."""
+    accounts = session.exec(select(Account).join(UserAccountLink, col(UserAccountLink.account_id) == col(Account.id))
+                            .where(UserAccountLink.user_id == user.id, Account.kind == "person")).all()
+    for account in accounts:
+        tell_new_holder(session, settings, utility, user, account, now)
 
 
 def tell_proved(session: Session, settings: "Settings", utility: "Utility", account: Account, now: datetime) -> None:
@@ -312,7 +333,8 @@ def other_holders(session: Session, utility: "Utility", user_id: Any, account_id
     list has none), oldest first. AccountNotFound for an account the customer does not hold."""
     mine = _own_link(session, user_id, account_id)
     rows = session.exec(select(UserAccountLink, User).join(User, col(User.id) == col(UserAccountLink.user_id))
-                        .where(UserAccountLink.account_id == mine.account_id, UserAccountLink.id != mine.id)
+                        .where(UserAccountLink.account_id == mine.account_id, UserAccountLink.id != mine.id,
+                               col(User.is_active))
                         .order_by(col(UserAccountLink.created_at), col(UserAccountLink.id))).all()
     return [HolderRow(link_id=stored_id(link), who=_who(utility, user), since=link.created_at,
                       removable=_after(link, mine)) for link, user in rows]
@@ -368,5 +390,5 @@ __all__ = [
     "PROOF_CAPTCHA_AFTER", "PROOF_FAILURES", "PROOF_GLOBAL_CAPTCHA_AFTER", "PROOF_LIMITS", "PROOF_LONGEST_WAIT",
     "HolderNotRemovable", "HolderRow", "HoldersFull", "Proof", "ProofCaptcha", "ProofWait",
     "ProofWrong", "RemovedByHolder", "add_holder", "check_room", "holder_ids", "latest_payment", "other_holders",
-    "proof_errors", "proof_target", "prove", "remove_holder", "tell_proved",
+    "proof_errors", "proof_target", "prove", "remove_holder", "tell_new_holder", "tell_on_confirmation", "tell_proved",
 ]

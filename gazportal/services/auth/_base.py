@@ -210,6 +210,18 @@ def _activate(user: User, channel: str) -> None:
         user.phone_verified = True
 
 
+def _confirm(session: Session, settings: "Settings", user: User, channel: str, now: datetime) -> None:
+    """A registration is confirmed (by its link or code, or a reset that proves the address): no
+    look-alike was confirmed meanwhile (:func:`_confirm_look`), the user is active, and the holders
+    of its accounts hear of the new holder (queued: the caller sends after the commit)."""
+    from gazportal.services.accounts import holders  # accounts builds on notify, not on auth
+
+    _confirm_look(session, user)
+    _activate(user, channel)
+    session.add(user)
+    holders.tell_on_confirmation(session, settings, settings.utility, user, now)
+
+
 def _user_id_for(engine: "Engine", utility: "Utility", login: Any) -> int | None:
     try:
         norm = identity.normalize_login(utility, login)

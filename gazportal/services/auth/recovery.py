@@ -15,7 +15,7 @@ from gazportal.models.auth import OneTimeSecret
 from gazportal.models.people import User
 from gazportal.services import identity, notify, passwords, throttle
 from gazportal.services.auth._base import (
-    CODE_TTL, RESET_LINK_TTL, SENDS_PER_HOUR, SecretRefused, _activate, _confirm_look,
+    CODE_TTL, RESET_LINK_TTL, SENDS_PER_HOUR, SecretRefused, _confirm,
     _greeting, _identifier_hash, _lang, _lock_user, _may_send,
     _new_password_errors, _now, _queue, _send_queued, _settings, _user_by_login, _user_id_for,
 )
@@ -117,10 +117,11 @@ def reset_password_with_link(engine: "Engine", utility: "Utility", token: Any, p
         session.add(row)
         _set_password(session, s, utility, user, new_hash, now)
         if not user.is_active:  # the link proves the address like a confirmation link
-            _confirm_look(session, user)
-            _activate(user, "email")
+            _confirm(session, s, user, "email", now)
         _revoke(session, user.id, now, reason="password_changed")
-        return user.id
+        done = user.id
+    _send_queued(session)
+    return done
 
 
 def reset_password_with_code(engine: "Engine", utility: "Utility", login: Any, code: Any, password: Any,
@@ -138,8 +139,7 @@ def reset_password_with_code(engine: "Engine", utility: "Utility", login: Any, c
     def ok(session: Session, user: User, row: OneTimeSecret) -> int:
         _set_password(session, s, utility, user, new_hash, now)
         if not user.is_active:
-            _confirm_look(session, user)
-            _activate(user, "sms")
+            _confirm(session, s, user, "sms", now)
         assert user.id is not None  # a stored user
         _revoke(session, user.id, now, reason="password_changed")
         return user.id

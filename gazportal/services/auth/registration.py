@@ -40,8 +40,8 @@ from gazportal.models._base import stored_id
 from gazportal.services import captcha, identity, money, notify, passwords, throttle
 from gazportal.services.accounts import holders
 from gazportal.services.auth._base import (
-    ALREADY_REGISTERED_EVERY, CODE_TTL, CONFIRM_LINK_TTL, NAME_MAX, SENDS_PER_HOUR, SecretRefused, _activate,
-    _attempt_mark, _bool_field, _confirm_look, _delete_user, _field, _greeting, _identifier_hash, _lang, _lock_user, _mask_email,
+    ALREADY_REGISTERED_EVERY, CODE_TTL, CONFIRM_LINK_TTL, NAME_MAX, SENDS_PER_HOUR, SecretRefused, _attempt_mark,
+    _bool_field, _confirm, _delete_user, _field, _greeting, _identifier_hash, _lang, _lock_user, _mask_email,
     _mask_phone, _may_send, _new_password_errors, _now, _queue, _require_dict, _send_queued, _settings,
     _user_by_login, _user_by_look, _user_id_for,
 )
@@ -422,13 +422,13 @@ def confirm_link(engine: "Engine", token: Any, *, now: datetime | None = None,
             raise SecretRefused("errors.link_invalid")
         row = _take_link(session, s, token, "confirm", now)
         _check_attempt(s, session, user, row, "errors.link_invalid", password)
-        _confirm_look(session, user)
         row.used_at = now
         session.add(row)
         assert user.id is not None  # read from the database
-        _activate(user, "email")
-        session.add(user)
-        return user.id
+        _confirm(session, s, user, "email", now)
+        confirmed = user.id
+    _send_queued(session)
+    return confirmed
 
 
 def confirm_code(engine: "Engine", utility: "Utility", login: Any, code: Any, *, now: datetime | None = None,
@@ -442,9 +442,7 @@ def confirm_code(engine: "Engine", utility: "Utility", login: Any, code: Any, *,
 
     def ok(session: Session, user: User, row: OneTimeSecret) -> int:
         _check_attempt(s, session, user, row, "errors.code_invalid", password)
-        _confirm_look(session, user)
-        _activate(user, row.channel)
-        session.add(user)
+        _confirm(session, s, user, row.channel, now)
         assert user.id is not None  # a stored user
         return user.id
 

@@ -17,7 +17,8 @@ from gazportal.db import is_sqlite, read_session, write_session
 from gazportal.models.auth import OneTimeSecret
 from gazportal.models.people import User
 from gazportal.services.auth._base import (
-    CODE_DIGITS, CODE_MAX_ATTEMPTS, CODE_TTL, SecretRefused, _clean_token, _code_hash, _lock_user, _token_hash,
+    CODE_DIGITS, CODE_MAX_ATTEMPTS, CODE_TTL, SecretRefused, _clean_token, _code_hash, _lock_user, _send_queued,
+    _token_hash,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -151,6 +152,7 @@ def _check_code(engine: "Engine", settings: "Settings", user_id: int | None, pur
                 else:
                     refusal = ("errors.code_attempts_exceeded" if row.attempts >= CODE_MAX_ATTEMPTS
                                else "errors.code_invalid")
+    _send_queued(session)  # what on_success queued (e.g. the holders told of a confirmation)
     if refusal:
         raise SecretRefused(refusal)
     return result
