@@ -688,9 +688,13 @@ def test_parse_volume_edges_and_refusal_values():
 def test_day_account_and_month_range_edges(engine):
     with write_session(engine) as s:
         a = make_account(s, "100000021")
+        pay(s, a, utc(2025, 1, 10, 6), "0.50")
     with read_session(engine) as s:
+        # a credit below one unit is still a credit, not a debt of -0.50
+        assert balance_at(s, a, date(2025, 1, 10), UTCZ) == D("0.50")
+        assert str(debt_at(s, a, date(2025, 1, 10), UTCZ)) == "0.00"
         assert balance_at(s, a, date(1900, 1, 1), UTCZ) == D("0.00")
-        assert balance_at(s, a, date(2999, 12, 31), UTCZ) == D("0.00")
+        assert balance_at(s, a, date(2999, 12, 31), UTCZ) == D("0.50")
         assert _refusal(lambda: balance_at(s, a, date(1899, 12, 31), UTCZ)) == ("errors.bad_date", {"day": "1899-12-31"})
         assert _refusal(lambda: balance_at(s, a, "x" * 40, UTCZ)) == ("errors.bad_date", {"day": "x" * 30})
         assert _refusal(lambda: balance_at(s, str(a), date(2025, 1, 1), UTCZ)) == (
