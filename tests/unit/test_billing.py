@@ -489,3 +489,215 @@ def test_queries_use_the_account_indices(sqlite_engine):
 def test_range_limits_are_documented_constants():
     assert billing.MAX_MONTHS == 120 and billing.MAX_YEARS == 10
     assert add_months("2015-01", billing.MAX_MONTHS - 1) == "2024-12"
+
+
+# ----------------------------------------------------------------------------- balances as properties
+# Hypothesis draws an account's charges and payments; the service must agree with the arithmetic
+# of the module's conventions: balance = payments - charges (positive a credit, negative a debt),
+# debt = max(0, -balance), money Decimal with two places, and every total the sum of its parts.
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PERIODS = months_between("2024-11", "2025-04")
+_money = st.decimals(min_value="0.01", max_value="99999.99", places=2)
+_charges = st.lists(st.tuples(st.sampled_from(_PERIODS), st.sampled_from(["gas", "water"]), _money,
+                              st.decimals(min_value=0, max_value="9999.999", places=3)),
+                    max_size=8, unique_by=lambda c: (c[0], c[1]))  # one charge per month and service
+# moments from 1 Nov 2024 to 1 May 2025 (UTC), minute steps: local midnights and month edges included
+_moments = st.integers(min_value=0, max_value=181 * 24 * 60).map(lambda m: utc(2024, 11, 1) + timedelta(minutes=m))
+_payments = st.lists(st.tuples(_moments, _money), max_size=10)
+_numbers = iter(range(200_000_001, 300_000_000))
+_property = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _fill(engine, charges, payments) -> tuple[int, int]:
+    """A fresh account with these rows, next to a neighbour with the same rows doubled."""
+    with write_session(engine) as s:
+        a = make_account(s, str(next(_numbers)))
+        other = make_account(s, str(next(_numbers)))
+        for period, service, amount, volume in charges:
+            charge(s, a, period, amount, volume, service=service)
+            charge(s, other, period, amount * 2, volume, service=service)
+        for moment, amount in payments:
+            pay(s, a, moment, amount)
+            pay(s, other, moment, amount * 2)
+    return a, other
+
+
+def _expected_balance(charges, payments, day: date, tz: ZoneInfo) -> D:
+    paid = sum((amt for t, amt in payments if t.astimezone(tz).date() <= day), D("0.00"))
+    charged = sum((amt for p, _s, amt, _v in charges if period_end(p) <= day), D("0.00"))
+    return paid - charged
+
+
+@_property
+@given(_charges, _payments, st.sampled_from([ALMATY, KYIV, UTCZ]))
+def test_property_balance_is_payments_minus_charges_with_signs_and_two_places(sqlite_engine, charges, payments, tz):
+    a, _other = _fill(sqlite_engine, charges, payments)
+    days = {date(2024, 10, 31), date(2025, 5, 1)}
+    days |= {period_end(p) for p in _PERIODS} | {period_end(p) - timedelta(days=1) for p in _PERIODS}
+    days |= {t.astimezone(tz).date() for t, _amt in payments}
+    days |= {t.astimezone(tz).date() - timedelta(days=1) for t, _amt in payments}
+    with read_session(sqlite_engine) as s:
+        for day in sorted(days):
+            want = _expected_balance(charges, payments, day, tz)
+            got, debt = balance_at(s, a, day, tz), debt_at(s, a, day, tz)
+            assert got == want and is_money(got), (day, got, want)
+            assert is_money(debt) and debt >= 0
+            if want < 0:  # a debt: what is owed, positive
+                assert debt == -want
+            else:  # settled or overpaid: no debt, the credit stays in the balance
+                assert debt == D("0.00") and str(debt) == "0.00"
+
+
+@_property
+@given(_charges, _payments, st.sampled_from([ALMATY, KYIV]))
+def test_property_statements_and_states_are_sums_of_their_parts(sqlite_engine, charges, payments, tz):
+    a, _other = _fill(sqlite_engine, charges, payments)
+    with read_session(sqlite_engine) as s:
+        rows = monthly_statement(s, a, _PERIODS[0], _PERIODS[-1], tz)
+        opening = rows[0].opening
+        assert opening == D("0.00")  # nothing before November 2024 (payments start on 1 Nov UTC)
+        for r in rows:
+            assert r.charged == sum((amt for p, _s, amt, _v in charges if p == r.period), D("0.00"))
+            assert r.volume == sum((v for p, _s, _a, v in charges if p == r.period), D("0.000"))
+            assert r.paid == sum((amt for t, amt in payments
+                                  if f"{t.astimezone(tz).date():%Y-%m}" == r.period), D("0.00"))
+            assert r.opening == opening and r.closing == r.opening + r.paid - r.charged
+            assert r.closing == _expected_balance(charges, payments, period_end(r.period), tz)
+            assert r.debt == max(D("0.00"), -r.closing) and all(
+                is_money(x) for x in (r.charged, r.paid, r.opening, r.closing, r.debt))
+            opening = r.closing
+            st_ = account_state(s, a, r.period, tz)
+            assert (st_.opening, st_.charged, st_.paid, st_.closing, st_.debt) == (
+                r.opening, r.charged, r.paid, r.closing, r.debt)
+            assert st_.charged == sum((c.amount for c in st_.charges), D("0.00"))
+            assert st_.paid == sum((p.amount for p in st_.payments), D("0.00"))
+            assert st_.in_debt == (r.closing < 0)
+            assert [c.service for c in st_.charges] == sorted({sv for p, sv, _a, _v in charges if p == r.period})
+        total_paid = sum((amt for t, amt in payments
+                          if _PERIODS[0] <= f"{t.astimezone(tz).date():%Y-%m}" <= _PERIODS[-1]), D("0.00"))
+        assert sum((r.paid for r in rows), D("0.00")) == total_paid
+        assert sum((r.charged for r in rows), D("0.00")) == sum((c[2] for c in charges), D("0.00"))
+        years = yearly_summary(s, a, 2024, 2025, tz)
+        for y in years:
+            mine = [r for r in rows if r.period.startswith(f"{y.year}-")]
+            assert y.charged == sum((m.charged for m in mine), D("0.00"))
+            assert y.paid == sum((m.paid for m in mine), D("0.00")) + sum(
+                (amt for t, amt in payments if t.astimezone(tz).year == y.year
+                 and f"{t.astimezone(tz).date():%Y-%m}" not in _PERIODS), D("0.00"))
+            assert y.closing == _expected_balance(charges, payments, date(y.year, 12, 31), tz)
+
+
+# ----------------------------------------------------------------------------- what mutation testing found
+# (scripts/mutation.py billing): the edges of the ranges, refusals' values, every field of the
+# results, the local start of the first month and year, and orderings by time rather than entry.
+
+
+def _refusal(call) -> tuple[str, dict]:
+    with pytest.raises(DomainError) as e:
+        call()
+    return e.value.key, e.value.params
+
+
+def test_the_first_month_and_year_start_at_local_midnight(engine):
+    """Almaty is UTC+5: 00:30 on 1 January 2025 is 19:30 UTC on 31 December."""
+    with write_session(engine) as s:
+        a = make_account(s, "100000017")
+        pay(s, a, utc(2024, 12, 31, 19, 30), "7.00")  # 1 Jan 00:30 local
+        pay(s, a, utc(2024, 12, 31, 18, 30), "1.00")  # 31 Dec 23:30 local
+        charge(s, a, "2025-01", "3.00", "1.5")
+    with read_session(engine) as s:
+        jan = monthly_statement(s, a, "2025-01", "2025-01", ALMATY)[0]
+        assert (jan.opening, jan.paid, jan.charged, jan.closing) == (D("1.00"), D("7.00"), D("3.00"), D("5.00"))
+        y = yearly_summary(s, a, 2025, 2025, ALMATY)[0]
+        assert (y.opening, y.paid, y.charged, y.closing) == (D("1.00"), D("7.00"), D("3.00"), D("5.00"))
+        st = account_state(s, a, "2025-01", ALMATY)
+        assert (st.account_id, st.period, st.opening, st.paid) == (a, "2025-01", D("1.00"), D("7.00"))
+        # a year with nothing in it is zero, not one thousandth or one tiyn
+        empty = yearly_summary(s, a, 2026, 2026, ALMATY)[0]
+        assert (str(empty.volume), str(empty.charged), str(empty.paid)) == ("0.000", "0.00", "0.00")
+        assert empty.opening == empty.closing == D("5.00")
+
+
+def test_year_and_range_edges(engine):
+    with write_session(engine) as s:
+        a = make_account(s, "100000018")
+    with read_session(engine) as s:
+        assert yearly_summary(s, a, 1900, 1900, UTCZ)[0].year == 1900
+        assert yearly_summary(s, a, 2999, 2999, UTCZ)[0].year == 2999
+        assert len(yearly_summary(s, a, 2000, 2009, UTCZ)) == 10  # exactly MAX_YEARS
+        assert _refusal(lambda: yearly_summary(s, a, 2000, 2010, UTCZ)) == (
+            "errors.year_range_too_long", {"first": 2000, "last": 2010, "max_years": 10})
+        assert _refusal(lambda: yearly_summary(s, a, 1899, 1900, UTCZ)) == ("errors.bad_year", {"year": "1899"})
+        assert _refusal(lambda: yearly_summary(s, a, 2999, 3000, UTCZ)) == ("errors.bad_year", {"year": "3000"})
+        assert _refusal(lambda: yearly_summary(s, a, "2" * 30, 2000, UTCZ)) == ("errors.bad_year", {"year": "2" * 20})
+        assert year_comparison(s, a, 1901)[0].previous_period == "1900-01"
+        assert _refusal(lambda: year_comparison(s, a, 1900)) == ("errors.bad_year", {"year": "1900"})
+        assert _refusal(lambda: monthly_volumes(s, a, "2025-01", "2025-01", "h" * 30)) == (
+            "errors.bad_service", {"service": "h" * 20})
+        assert _refusal(lambda: calculator(s, "h" * 30, "1", date(2025, 1, 1))) == (
+            "errors.bad_service", {"service": "h" * 20})
+
+
+def test_payments_are_ordered_by_time_not_by_entry_and_carry_their_ids(engine):
+    with write_session(engine) as s:
+        a = make_account(s, "100000019")
+        pay(s, a, utc(2025, 5, 20, 7), "2.00")
+        pay(s, a, utc(2025, 5, 10, 7), "1.00")  # entered later, paid earlier
+        s.flush()
+        ids = dict(s.execute(sa.select(Payment.amount, Payment.id).where(Payment.account_id == a)).all())
+    with read_session(engine) as s:
+        st = account_state(s, a, "2025-05", ALMATY)
+        assert [(p.amount, p.id) for p in st.payments] == [(D("1.00"), ids[D("1.00")]), (D("2.00"), ids[D("2.00")])]
+        last = last_payments(s, a)
+        assert [(p.amount, p.id) for p in last] == [(D("2.00"), ids[D("2.00")]), (D("1.00"), ids[D("1.00")])]
+        assert [p.amount for p in last_payments(s, a, limit=1)] == [D("2.00")]
+        assert _refusal(lambda: last_payments(s, a, limit=101)) == ("errors.bad_limit", {"limit": "101", "max": 100})
+        assert _refusal(lambda: last_payments(s, a, limit="9" * 30)) == (
+            "errors.bad_limit", {"limit": "9" * 20, "max": 100})
+
+
+def test_last_payments_without_a_zone_give_utc_days_whatever_the_machine_zone(engine, monkeypatch):
+    import time
+
+    with write_session(engine) as s:
+        a = make_account(s, "100000020")
+        pay(s, a, utc(2025, 5, 20, 22), "2.00")  # 21 May in Tokyo
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        with read_session(engine) as s:
+            assert [p.day for p in last_payments(s, a)] == [date(2025, 5, 20)]
+            rows = monthly_statement(s, a, "2025-05", "2025-05", UTCZ)
+            assert rows[0].paid == D("2.00")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_parse_volume_edges_and_refusal_values():
+    assert parse_volume("1\u00a0234,5") == D("1234.500")  # a no-break space between thousands
+    assert parse_volume("99999999999.999") == billing.MAX_CALC_VOLUME
+    assert _refusal(lambda: parse_volume(True)) == ("errors.bad_volume", {"volume": "True"})
+    assert _refusal(lambda: parse_volume("x" * 30)) == ("errors.bad_volume", {"volume": "x" * 20})
+    assert _refusal(lambda: parse_volume("1" * 30)) == ("errors.bad_volume", {"volume": "1" * 20})
+
+
+def test_day_account_and_month_range_edges(engine):
+    with write_session(engine) as s:
+        a = make_account(s, "100000021")
+        pay(s, a, utc(2025, 1, 10, 6), "0.50")
+    with read_session(engine) as s:
+        # a credit below one unit is still a credit, not a debt of -0.50
+        assert balance_at(s, a, date(2025, 1, 10), UTCZ) == D("0.50")
+        assert str(debt_at(s, a, date(2025, 1, 10), UTCZ)) == "0.00"
+        assert balance_at(s, a, date(1900, 1, 1), UTCZ) == D("0.00")
+        assert balance_at(s, a, date(2999, 12, 31), UTCZ) == D("0.50")
+        assert _refusal(lambda: balance_at(s, a, date(1899, 12, 31), UTCZ)) == ("errors.bad_date", {"day": "1899-12-31"})
+        assert _refusal(lambda: balance_at(s, a, "x" * 40, UTCZ)) == ("errors.bad_date", {"day": "x" * 30})
+        assert _refusal(lambda: balance_at(s, str(a), date(2025, 1, 1), UTCZ)) == (
+            "errors.invalid_input", {"field": "account_id"})
+        assert _refusal(lambda: monthly_statement(s, a, "2015-01", "2025-01", UTCZ)) == (  # 121 months
+            "errors.period_range_too_long", {"first": "2015-01", "last": "2025-01", "max_months": 120})

@@ -474,3 +474,157 @@ def test_property_shares_add_up_exactly_and_each_is_within_one_unit(diff, volume
     for k, v in flats.items():
         exact = Fraction(wanted) * (Fraction(v) / total if total else Fraction(1, len(flats)))
         assert abs(Fraction(shares[k]) - exact) < Fraction(unit)
+
+
+# --------------------------------------------------------------------------------------------
+# What mutation testing found (scripts/mutation.py common_house): error keys and their values,
+# every field of the results, and the edges of the rules.
+
+def _refusal(call) -> tuple[str, dict]:
+    with pytest.raises(DomainError) as e:
+        call()
+    return e.value.key, e.value.params
+
+
+def test_allocate_refusals_name_their_values():
+    assert _refusal(lambda: allocate(D(1), {"a": True})) == ("errors.bad_volume", {"volume": "True"})
+    assert _refusal(lambda: allocate(D(1), {"a": "x" * 30})) == ("errors.bad_volume", {"volume": "x" * 20})
+    assert _refusal(lambda: allocate(D(1), {"a": "Infinity" + " " * 20})) == (
+        "errors.bad_volume", {"volume": "Infinity" + " " * 12})
+    assert _refusal(lambda: allocate(D(1), {"a": D("NaN")})) == ("errors.bad_volume", {"volume": "NaN"})
+    assert _refusal(lambda: allocate(D(1), {"k" * 50: D("-1.5")})) == (
+        "errors.negative_volume", {"key": "k" * 40, "volume": "-1.5"})
+    assert _refusal(lambda: allocate(D(1), {"a": 1}, places=7)) == ("errors.invalid_input", {"field": "places"})
+
+
+def test_allocate_reads_a_float_by_its_shortest_text_and_allows_six_places():
+    # 0.0045 as a binary float is 0.00449999...: read as "0.0045" it rounds half up to 0.005
+    assert allocate(0.0045, {"a": 1}) == {"a": D("0.005")}
+    assert allocate(D(1), {"a": 0.1, "b": 0.2}, places=6) == {"a": D("0.333333"), "b": D("0.666667")}
+    assert str(allocate(D(1), {"a": 1}, places=6)["a"]) == "1.000000"
+
+
+def test_meter_statuses_carry_every_field(building):
+    engine, h1, _h2, _h3, ids = building
+    with write_session(engine) as s:
+        a2 = _meter(s, ids["A"], "A-2", active=False)  # inactive, silent in March: skipped, not the end
+        _reading(s, a2, 5, "2025-01")
+        mb = _meter_id(s, ids["B"], "B-1")
+    with read_session(engine) as s:
+        r = building_allocation(s, h1, "water", PERIOD)
+        assert (r.house_id, r.service, r.period) == (h1, "water", PERIOD)
+        assert [(m.meter_id, m.serial) for m in r.building_meters] == [(_bm(s, h1), "B-1")]
+        assert [(f.account_id, f.account_number) for f in r.flats] == [
+            (ids[k], n) for k, n in zip("ABCDF", ("100000001", "100000002", "100000003", "100000004", "100000006"))]
+        meters = {m.serial: m for f in r.flats for m in f.meters}
+        assert set(meters) == {"A-1", "B-1", "B-2", "C-1", "D-1", "F-1"}
+        got = {k: (m.meter_id, m.previous, m.current, m.volume, m.status) for k, m in meters.items()}
+        assert got["B-1"] == (mb, 10, 25, D("15.000"), OK)
+        assert got["C-1"] == (_meter_id(s, ids["C"], "C-1"), None, None, D("0.000"), NO_READING)
+        assert got["D-1"] == (_meter_id(s, ids["D"], "D-1"), 7, None, D("0.000"), NO_READING)
+        assert got["F-1"] == (_meter_id(s, ids["F"], "F-1"), None, 3, D("0.000"), NO_PREVIOUS)
+    with write_session(engine) as s:
+        _reading(s, mb, 2, "2025-04")
+    with read_session(engine) as s:
+        b = building_allocation(s, h1, "water", "2025-04").flat(ids["B"])
+        assert (b.meters[0].meter_id, b.meters[0].serial, b.meters[0].previous, b.meters[0].current,
+                b.meters[0].volume, b.meters[0].status) == (mb, "B-1", 25, 2, D("0.000"), DECREASED)
+
+
+def test_the_latest_reading_is_by_time_not_by_entry(building):
+    engine, h1, _h2, _h3, ids = building
+    with write_session(engine) as s:  # entered after the March readings, taken earlier in March
+        _reading(s, _meter_id(s, ids["A"], "A-1"), 60, PERIOD, day=3)
+    with read_session(engine) as s:
+        a = building_allocation(s, h1, "water", PERIOD).flat(ids["A"])
+        assert (a.meters[0].current, a.volume) == (81, D("31.000"))
+
+
+def _third_house(engine, h3, *, tariff_price=None, building=(100, 101), flat_readings=(5, 5)):
+    """House 3: a gas building meter (Feb -> Mar) and one flat in flat "7" with a gas meter."""
+    from gazportal.models import Flat
+
+    with write_session(engine) as s:
+        bm = BuildingMeter(house_id=h3, service="gas", serial="G-B", unit="m3", installed_on=date(2020, 1, 1))
+        s.add(bm)
+        s.flush()
+        for period, value in zip(("2025-02", PERIOD), building):
+            s.add(BuildingReading(building_meter_id=bm.id, value=value, period=period, taken_at=T))
+        flat = Flat(house_id=h3, number="7")
+        s.add(flat)
+        s.flush()
+        acc = Account(number="400000001", holder_name="Gas Holder", address="Ermekov 3", house_id=h3,
+                      flat_id=flat.id)
+        s.add(acc)
+        s.flush()
+        if flat_readings is not None:
+            m = _meter(s, acc.id, "G-1", service="gas")
+            _reading(s, m, flat_readings[0], "2025-02")
+            _reading(s, m, flat_readings[1], PERIOD)
+        t = Tariff(service="gas", name="Gas 2025", valid_from=date(2025, 1, 1))
+        s.add(t)
+        s.flush()
+        if tariff_price is not None:
+            s.add(TariffStep(tariff_id=t.id, position=1, price=D(tariff_price)))
+        return acc.id, flat.id
+
+
+def test_one_unit_is_shared_and_its_money_rounded_half_up(building):
+    engine, _h1, _h2, h3, _ids = building
+    acc, flat_id = _third_house(engine, h3, tariff_price="0.125")
+    with read_session(engine) as s:
+        r = building_allocation(s, h3, "gas", PERIOD)
+        assert r.difference == D("1.000") and r.shared == D("1.000") and not r.nothing_to_share
+        f = r.flat(acc)
+        assert (f.account_number, f.flat_id, f.volume, f.share) == ("400000001", flat_id, D("0.000"), D("1.000"))
+        assert f.meters[0].status == OK and (f.meters[0].previous, f.meters[0].current) == (5, 5)
+        assert r.total_money == D("0.13") == f.money  # 1 x 0.125 half up, not 0.12
+        mine = account_share(s, acc, "gas", PERIOD)
+        assert (mine.account_id, mine.service, mine.period, mine.included) == (acc, "gas", PERIOD, True)
+        assert (mine.share, mine.money, mine.flats_count) == (D("1.000"), D("0.13"), 1)
+
+
+def test_a_tariff_without_steps_is_no_tariff(building):
+    engine, _h1, _h2, h3, _ids = building
+    _third_house(engine, h3, tariff_price=None)
+    with read_session(engine) as s:
+        assert _refusal(lambda: building_allocation(s, h3, "gas", PERIOD)) == (
+            "errors.no_tariff", {"service": "gas", "day": "2025-03-31"})
+
+
+def test_a_building_without_flats_shares_nothing(building):
+    engine, _h1, _h2, h3, _ids = building
+    _third_house(engine, h3, tariff_price="10", flat_readings=None)
+    with read_session(engine) as s:
+        r = building_allocation(s, h3, "gas", PERIOD)
+        assert r.flats == () and r.nothing_to_share and r.shares == {} and r.money == {}
+        assert str(r.flats_volume) == "0.000" and r.difference == D("1.000") and str(r.shared) == "0.000"
+        assert r.tariff_name == "Gas 2025" and r.price == D("10")
+
+
+def test_no_tariff_and_nothing_to_share_leaves_no_name(building):
+    engine, h1, _h2, _h3, _ids = building
+    with write_session(engine) as s:
+        s.add(BuildingReading(building_meter_id=_bm(s, h1), value=1000, period="2024-12", taken_at=T))
+        s.add(BuildingReading(building_meter_id=_bm(s, h1), value=1000, period="2024-11", taken_at=T))
+    with read_session(engine) as s:
+        r = building_allocation(s, h1, "water", "2024-12")
+        assert r.nothing_to_share and r.tariff_name is None and r.price is None
+
+
+def test_building_refusals_name_their_values(building):
+    engine, h1, _h2, h3, ids = building
+    with read_session(engine) as s:
+        assert _refusal(lambda: building_allocation(s, str(h1), "water", PERIOD)) == (
+            "errors.invalid_input", {"field": "house_id"})
+        assert _refusal(lambda: building_allocation(s, h1, "h" * 30, PERIOD)) == (
+            "errors.bad_service", {"service": "h" * 20})
+        assert _refusal(lambda: building_allocation(s, h3, "water", PERIOD)) == (
+            "errors.no_building_meter", {"house_id": h3, "service": "water"})
+        assert _refusal(lambda: account_share(s, True, "water", PERIOD)) == (
+            "errors.invalid_input", {"field": "account_id"})
+        assert _refusal(lambda: account_share(s, ids["nohouse"], "water", PERIOD)) == (
+            "errors.account_without_house", {"account_id": ids["nohouse"]})
+        missing = ids["nohouse"] + 100
+        assert _refusal(lambda: account_share(s, missing, "water", PERIOD)) == (
+            "errors.account_not_found", {"account_id": missing})
