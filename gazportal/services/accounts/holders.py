@@ -144,18 +144,26 @@ def holder_ids(session: Session, account_id: int) -> list[int]:
                              .order_by(col(UserAccountLink.created_at), col(UserAccountLink.id))).all())
 
 
+def _tell(session: Session, settings: "Settings", utility: "Utility", users: Any, kind: str, **params: Any) -> None:
+    """Queue the message ``kind`` (``mail.<kind>_subject`` / ``_body``, ``sms.<kind>``) to each of
+    ``users`` in their language, by the channel the profile reaches them on; a param may be a
+    function of the language (a date). Sent after the commit (:func:`notify.send_queued`)."""
+    for user in users:
+        lang = _language(utility, user.language)
+        said = {"portal": utility.short_name, "name": user.name,
+                **{k: v(lang) if callable(v) else v for k, v in params.items()}}
+        message = notify.message_to(utility, user, settings,
+                                    mail=(t(f"mail.{kind}_subject", lang, **said), t(f"mail.{kind}_body", lang, **said)),
+                                    sms=t(f"sms.{kind}", lang, **said))
+        if message is not None:
+            notify.queue(session, message[0], *message[1], **message[2])
+
+
 def _tell_guessed(session: Session, settings: "Settings", utility: "Utility", holders: list[int],
                   number: str, count: int) -> None:
     """Tell the account's holders that its proof is being guessed (sent after the commit)."""
-    for user in session.exec(select(User).where(col(User.id).in_(holders))).all():
-        lang = _language(utility, user.language)
-        params = {"portal": utility.short_name, "count": count, "name": user.name, "number": number}
-        message = notify.message_to(utility, user, settings,
-                                    mail=(t("mail.proof_attack_subject", lang, **params),
-                                          t("mail.proof_attack_body", lang, **params)),
-                                    sms=t("sms.proof_attack", lang, **params))
-        if message is not None:
-            notify.queue(session, message[0], *message[1], **message[2])
+    _tell(session, settings, utility, session.exec(select(User).where(col(User.id).in_(holders))).all(),
+          "proof_attack", count=count, number=number)
 
 
 def prove(session: Session, settings: "Settings", utility: "Utility", number: str, amount: Decimal | None, *,
@@ -266,18 +274,10 @@ def tell_new_holder(session: Session, settings: "Settings", utility: "Utility", 
     earlier = [h for h in holder_ids(session, aid) if h != uid]
     if not earlier:
         return
-    link = notify.public_link("/accounts", settings=settings)
-    for holder in session.exec(select(User).where(col(User.id).in_(earlier), col(User.is_active))).all():
-        lang = _language(utility, holder.language)
-        params = {"portal": utility.short_name, "number": account.number, "who": _who(utility, user),
-                  "date": format_date(now.astimezone(utility.tz), lang, "long"), "link": link,
-                  "name": holder.name}
-        message = notify.message_to(utility, holder, settings,
-                                    mail=(t("mail.new_holder_subject", lang, **params),
-                                          t("mail.new_holder_body", lang, **params)),
-                                    sms=t("sms.new_holder", lang, **params))
-        if message is not None:
-            notify.queue(session, message[0], *message[1], **message[2])
+    _tell(session, settings, utility,
+          session.exec(select(User).where(col(User.id).in_(earlier), col(User.is_active))).all(), "new_holder",
+          number=account.number, who=_who(utility, user), link=notify.public_link("/accounts", settings=settings),
+          date=lambda lang: format_date(now.astimezone(utility.tz), lang, "long"))
 
 
 def tell_on_confirmation(session: Session, settings: "Settings", utility: "Utility", user: User,
@@ -301,16 +301,8 @@ def tell_proved(session: Session, settings: "Settings", utility: "Utility", acco
     row = throttle.row(session, throttle.plain_key("proof.told", stored_id(account)))
     if throttle.count_in_window(session, row, 1, timedelta(days=1), now) is not None:
         return
-    link = notify.public_link("/accounts", settings=settings)
-    for holder in session.exec(select(User).where(col(User.id).in_(ids))).all():
-        lang = _language(utility, holder.language)
-        params = {"portal": utility.short_name, "number": account.number, "link": link, "name": holder.name}
-        message = notify.message_to(utility, holder, settings,
-                                    mail=(t("mail.proof_known_subject", lang, **params),
-                                          t("mail.proof_known_body", lang, **params)),
-                                    sms=t("sms.proof_known", lang, **params))
-        if message is not None:
-            notify.queue(session, message[0], *message[1], **message[2])
+    _tell(session, settings, utility, session.exec(select(User).where(col(User.id).in_(ids))).all(), "proof_known",
+          number=account.number, link=notify.public_link("/accounts", settings=settings))
 
 
 def _own_link(session: Session, user_id: Any, account_id: Any) -> UserAccountLink:
@@ -365,19 +357,8 @@ def remove_holder(engine: Engine, utility: "Utility", user_id: Any, account_id: 
         session.add(AccountLinkRemoval(account_id=mine.account_id, user_id=other.user_id, removed_by=mine.user_id,
                                        removed_at=now))
         if removed is not None and account is not None:
-            _tell_removed(session, s, utility, removed, account)
+            _tell(session, s, utility, [removed], "holder_removed", number=account.number)
     notify.send_queued(session)
-
-
-def _tell_removed(session: Session, settings: "Settings", utility: "Utility", user: User, account: Account) -> None:
-    lang = _language(utility, user.language)
-    params = {"portal": utility.short_name, "number": account.number, "name": user.name}
-    message = notify.message_to(utility, user, settings,
-                                mail=(t("mail.holder_removed_subject", lang, **params),
-                                      t("mail.holder_removed_body", lang, **params)),
-                                sms=t("sms.holder_removed", lang, **params))
-    if message is not None:
-        notify.queue(session, message[0], *message[1], **message[2])
 
 
 def _settings() -> "Settings":
