@@ -51,7 +51,7 @@ def signin() -> rx.Component:
             ),
         ),
         # why the session ended (?why=...), when the page was opened because of it
-        rx.cond(S.notice != "", alert("info", S.notice, id="signin-ended")),
+        alert("info", S.ended, id="signin-ended"),
         rx.el.form(
             field("signin", "login", login_label_key(), S.field_errors, required=True, **login_input_attrs()),
             field("signin", "password", "auth.field.password", S.field_errors, type="password",

@@ -38,6 +38,9 @@ class SignInState(AuthFormState):
     not_confirmed: bool = False  # the message points to the confirmation page
     captcha_required: bool = False  # the server asked this browser for the CAPTCHA
     challenge: str = ""  # the ALTCHA challenge JSON for the widget
+    # why the session ended (?why=...). Not ``notice``: that var is AuthFormState's, shared by every
+    # auth page state, and /signin's next on_load step (OidcState.reset_messages) clears it.
+    ended: str = ""
 
     def _show_error(self, err: DomainError, lang: str) -> Any:
         self.locked = err.key == LOCKED_KEY
@@ -79,8 +82,7 @@ class SignInState(AuthFormState):
         e-mail changed elsewhere, timed out) the page says why (issue 14 point 19)."""
         self._reset_messages()
         why = self.router.url.query_parameters.get("why") if self.router else None
-        if why in auth.END_REASONS:
-            self.notice = await self._say(f"auth.ended.{why}")
+        self.ended = await self._say(f"auth.ended.{why}") if why in auth.END_REASONS else ""
         self.locked = self.not_confirmed = self.captcha_required = False
         self.challenge = ""
         self.busy = False

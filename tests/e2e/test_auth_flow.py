@@ -281,7 +281,9 @@ async def _send(sio, replies, name: str, payload: dict, until=None) -> list[dict
 
 
 def _redirects(replies) -> list[str]:
-    return [e.get("payload", {}).get("path") for r in replies for e in r.get("events", []) if e.get("name") == "_redirect"]
+    """The paths the replies send the browser to, without their query (/signin?next=... is /signin)."""
+    return [str(e.get("payload", {}).get("path")).split("?")[0]
+            for r in replies for e in r.get("events", []) if e.get("name") == "_redirect"]
 
 
 def _delta_vars(replies) -> set[str]:

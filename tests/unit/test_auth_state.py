@@ -518,7 +518,7 @@ async def test_a_page_whose_session_ended_says_why_on_the_sign_in_page(app_db):
     for reason in auth.END_REASONS:
         (page,) = await states(SignInState, url=f"https://portal.example/signin?why={reason}")
         await page.clear()
-        assert page.notice == en(f"auth.ended.{reason}")
+        assert page.ended == en(f"auth.ended.{reason}")
     (page,) = await states(SignInState, url="https://portal.example/signin?why=<script>")
     await page.clear()
-    assert page.notice == ""
+    assert page.ended == ""
