@@ -64,7 +64,11 @@ def test_a_double_submit_stores_one_reading_and_one_message(once_portal, browser
         stored = _count(portal, "SELECT count(*) FROM reading WHERE meter_id = :m AND source = 'customer'",
                         m=int(mid))
         assert stored == 1
-        expect(page.locator(f"#result-{mid}")).to_contain_text("1031")
+        from gazportal.services.i18n import format_quantity
+        from gazportal.settings import load_utility
+
+        lang = load_utility(portal.utility_id).default_language
+        expect(page.locator(f"#result-{mid}")).to_contain_text(format_quantity(1031, lang))  # grouped, with its unit
 
         # The message: filled, then sent twice at once.
         page.goto(portal.url + "/contacts")
