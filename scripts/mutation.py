@@ -46,7 +46,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                  ["tests/unit/test_auth.py", "tests/unit/test_auth_attacks.py", "tests/unit/test_source_limits.py",
                   "tests/unit/test_session_http.py"]),
     "throttle": ("gazportal/services/throttle.py", ["tests/unit/test_throttle.py", "tests/unit/test_source_limits.py"]),
-    "accounts": ("gazportal/services/accounts/linking.py", ["tests/unit/test_accounts.py"]),
+    "accounts": ("gazportal/services/accounts/linking.py",
+                 ["tests/unit/test_accounts.py", "tests/unit/test_account_holders.py"]),
+    "holders": ("gazportal/services/accounts/holders.py",
+                ["tests/unit/test_account_holders.py", "tests/unit/test_accounts.py"]),
 }
 ALSO_COPY = ["tests", "alembic", "alembic.ini", "locales", "rxconfig.py", "pytest.ini"]
 
