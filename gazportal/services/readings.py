@@ -112,11 +112,15 @@ class ReadingSentToReview(DomainError):
 
 @dataclass(frozen=True)
 class Window:
-    """The reading window of the local day's month (if open or still to come) or of the next."""
+    """One reading window: the one open on the local day, or else the next to open.
+
+    ``period`` is the month its readings count for (:func:`periods.reading_period`); a window
+    that spans the month's end (profile 28 -> 3) has one period, the month it opens in."""
 
     open: bool
     opens_on: date  # first day of this window
     closes_on: date  # last day of this window (inclusive)
+    period: str = ""  # 'YYYY-MM' its readings count for
 
 
 @dataclass(frozen=True)
@@ -204,25 +208,38 @@ class HistoryEntry(NamedTuple):
 
 
 def reading_window(utility: Utility, now: datetime) -> Window:
-    """Is the reading window open on the local day of ``now``; if not, when does it open next.
+    """The reading window open on the local day of ``now`` (in ``utility.tz``), or else the next
+    one to open, with the period its readings count for.
 
-    A ``to_day`` beyond the month's length means "to the end of the month".
+    A ``to_day`` beyond the month's length means "to the end of the month"; a window with
+    ``to_day < from_day`` opens on ``from_day`` of one month and closes on ``to_day`` of the next.
     """
     _require_aware(now, "now")
-    day = now.astimezone(utility.tz).date()
+    return _window_on(utility, now.astimezone(utility.tz).date())
+
+
+def next_window(utility: Utility, window: Window) -> Window:
+    """The window after ``window`` (the one that opens after it closes)."""
+    return _window_on(utility, window.closes_on + timedelta(days=1))
+
+
+def _window_on(utility: Utility, day: date) -> Window:
     w = utility.reading_window
 
-    def bounds(y: int, m: int) -> tuple[date, date]:
-        return date(y, m, w.from_day), date(y, m, min(w.to_day, calendar.monthrange(y, m)[1]))
+    def opening_in(period: str) -> tuple[date, date]:
+        y, m = periods.parse_period(period)
+        start = date(y, m, w.from_day)
+        if w.spans_month_end:
+            nxt = periods.next_period_start(period)
+            return start, date(nxt.year, nxt.month, w.to_day)
+        return start, date(y, m, min(w.to_day, calendar.monthrange(y, m)[1]))
 
-    start, end = bounds(day.year, day.month)
-    if day < start:
-        return Window(False, start, end)
-    if day <= end:
-        return Window(True, start, end)
-    nxt = periods.next_period_start(f"{day.year:04d}-{day.month:02d}")
-    start, end = bounds(nxt.year, nxt.month)
-    return Window(False, start, end)
+    month = f"{day.year:04d}-{day.month:02d}"
+    for shift in (-1, 0, 1):  # the window that opened last month may still be open
+        start, end = opening_in(periods.add_months(month, shift))
+        if day <= end:
+            return Window(start <= day, start, end, periods.reading_period_of_day(start, utility))
+    raise AssertionError("unreachable: next month's window closes after the day")  # pragma: no cover
 
 
 def submissions_limit(utility: Utility) -> int:
@@ -381,7 +398,7 @@ def _customer_slots(session: Session, meter_id: int, period: str) -> tuple[int, 
 def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: datetime, *, parse: bool) -> ReadingCheck:
     _require_aware(now, "now")
     tz = utility.tz
-    period = periods.period_of(now, tz)
+    period = periods.reading_period(now, utility)
     window = reading_window(utility, now)
     limit = submissions_limit(utility)
     meter_id = stored_id(meter)
@@ -709,7 +726,7 @@ def _record(session: Session, utility: Utility, meter_id: Any, value: Any, sourc
             unit=meter.unit,
         )
     reading = Reading(
-        meter_id=stored_id(meter), value=parsed, taken_at=taken_at, period=periods.period_of(taken_at, tz),
+        meter_id=stored_id(meter), value=parsed, taken_at=taken_at, period=periods.reading_period(taken_at, utility),
         source=source, slot=None, user_id=user_id, rollovers=turns,
     )
     session.add(reading)
