@@ -223,6 +223,18 @@ def next_window(utility: Utility, window: Window) -> Window:
     return _window_on(utility, window.closes_on + timedelta(days=1))
 
 
+def window_for_period(utility: Utility, period: str) -> tuple[date, date]:
+    """The first and last local day of the reading window whose readings count for ``period``
+    ('YYYY-MM'): the window opening in that month, or (``previous_month_until``) in the next."""
+    start = periods.period_start(period).replace(day=utility.reading_window.from_day)
+    nxt = periods.next_period_start(period).replace(day=utility.reading_window.from_day)
+    for day in (start, nxt):
+        w = _window_on(utility, day)
+        if w.period == period:
+            return w.opens_on, w.closes_on
+    raise AssertionError("unreachable: the profile's validator keeps a window in one period")  # pragma: no cover
+
+
 def _window_on(utility: Utility, day: date) -> Window:
     w = utility.reading_window
 
