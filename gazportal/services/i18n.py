@@ -256,12 +256,20 @@ def format_date(value: date | datetime, lang: str, fmt: str = "medium") -> str:
     return babel_dates.format_date(value, format=fmt, locale=babel_locale(lang))
 
 
-def format_period(period: str, lang: str) -> str:
-    """``'2026-11'`` -> ``'November 2026'`` / ``'ноябрь 2026'`` (stand-alone month name)."""
+def format_period(period: str, lang: str, *, in_sentence: bool = False) -> str:
+    """``'2026-11'`` -> ``'November 2026'`` / ``'Ноябрь 2026'`` (stand-alone month name, capitalised
+    as a label); ``in_sentence=True`` keeps the language's case for use inside a sentence
+    (``'ноябрь 2026'``: "Показания за ноябрь 2026")."""
     from gazportal.services.periods import period_start
 
-    text = babel_dates.format_date(period_start(period), format="LLLL yyyy", locale=babel_locale(lang))
-    return text[:1].upper() + text[1:]
+    day, loc = period_start(period), babel_locale(lang)
+    text = babel_dates.format_date(day, format="LLLL yyyy", locale=loc)
+    if not in_sentence:
+        return text[:1].upper() + text[1:]
+    # the language's case inside a sentence is that of its month names in a date ("5 қараша"),
+    # while CLDR may capitalise the stand-alone name (kk "Қараша"); English keeps "November"
+    in_date = babel_dates.format_date(day, format="MMMM", locale=loc)
+    return text[:1].lower() + text[1:] if in_date[:1].islower() else text
 
 
 # --- profile texts --------------------------------------------------------------------------

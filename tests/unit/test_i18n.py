@@ -184,3 +184,10 @@ def test_volumes_and_readings_in_messages_use_the_one_formatter_with_the_unit(la
     assert i18n.format_units(12345, "m3", lang) in i18n.error_text(below, lang)
     assert i18n.format_volume(Decimal("7.500"), "electricity", lang) == i18n.format_units(Decimal("7.5"), "kWh", lang)
     assert i18n.format_units(Decimal("12.500"), "m3", "en") == "12.5\u00a0m³"
+
+
+def test_a_period_inside_a_sentence_keeps_the_languages_case():
+    """'Reading for November 2026' / 'Показник за листопад 2026' / '... қараша 2026' (issue 14.9)."""
+    got = {lang: i18n.format_period("2026-11", lang, in_sentence=True) for lang in ("en", "uk", "ru", "kk")}
+    assert got == {"en": "November 2026", "uk": "листопад 2026", "ru": "ноябрь 2026", "kk": "қараша 2026"}
+    assert i18n.format_period("2026-11", "kk") == "Қараша 2026"  # as a label
