@@ -141,6 +141,8 @@ def _param(name: str, value: Any, lang: str, tz: Any, currency: str | None, unit
             return format_date(date.fromisoformat(value), lang)
         except ValueError:
             return value
+    if name == "for_month" and isinstance(value, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        return format_period(value, lang, in_sentence=True)  # the month a reading counts for
     if isinstance(value, timedelta):
         return format_wait(value, lang)
     if isinstance(value, bool):
@@ -278,6 +280,15 @@ def format_period(period: str, lang: str, *, in_sentence: bool = False) -> str:
 def reading_window_text(utility: "Utility", lang: str) -> str:
     """When readings are accepted, in a sentence (from the profile's reading window)."""
     w = utility.reading_window
+    text = _window_days_text(w, lang)
+    if w.previous_month_until:  # Kremenchukgaz: "by the 5th inclusive" is last month's meter
+        text += " " + t("index.window.previous_month", lang, until=w.previous_month_until)
+    return text
+
+
+def _window_days_text(w: Any, lang: str) -> str:
+    if w.spans_month_end:
+        return t("index.window.spanning", lang, from_day=w.from_day, to_day=w.to_day)
     if w.from_day <= 1 and w.to_day >= 31:
         return t("index.window.any_day", lang)
     if w.to_day >= 31:

@@ -432,7 +432,7 @@ def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: d
             {"opens": window.opens_on.isoformat(), "closes": window.closes_on.isoformat()},
         )
     elif next_slot is None:
-        state_error = Notice("errors.reading_limit_reached", {"limit": limit, "used": used})
+        state_error = Notice("errors.reading_limit_reached", {"limit": limit, "used": used, "for_month": period})
 
     value: int | None = None
     value_error: Notice | None = None
@@ -679,7 +679,8 @@ def submit_reading(
             if not _is_slot_conflict(e):
                 raise
             limit = submissions_limit(utility)
-            raise ReadingRefused("errors.reading_limit_reached", limit=limit, used=limit) from None
+            raise ReadingRefused("errors.reading_limit_reached", limit=limit, used=limit,
+                                 for_month=periods.reading_period(now, utility)) from None
         return Submission(reading, check)
 
     result = _with_retry(attempt)

@@ -349,7 +349,7 @@ async def test_after_the_last_submission_the_form_gives_way_to_a_note(app_db, wo
     assert m.note == ("You have sent 2 of 2 readings for November 2026 for this meter. "
                          "The next window opens on 15 Dec 2026.")
     await s.submit(_form(s, w1, "505"))  # the server says no all the same
-    assert s.result[w1].text == "You have already sent 2 of 2 readings for this meter this month."
+    assert s.result[w1].text == "You have already sent 2 of 2 readings for November 2026 for this meter."
     assert len(_stored(app_db)) == 2
     assert _meter(s, world["w2"]).can_submit  # the other water meter is unaffected
 

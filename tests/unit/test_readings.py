@@ -292,7 +292,7 @@ def test_correction_may_be_lower_than_the_first_submission_but_not_below_the_bas
     second = submit_reading(engine, AG, mid, "1050", now=local(2026, 11, 21))
     assert second.reading.slot == 2 and second.submissions_left == 0
     e = refused(submit_reading, engine, AG, mid, "1060", now=local(2026, 11, 22))
-    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2})
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2, "for_month": "2026-11"})
     st = meter_status_of(engine, mid, now=local(2026, 11, 23))
     assert not st.can_submit and st.submissions_left == 0 and st.error.key == "errors.reading_limit_reached"
     assert [r[0] for r in stored(engine, mid)] == [1000, 1100, 1050]
@@ -443,7 +443,7 @@ def test_a_spanning_window_is_one_period_with_one_limit(engine):
     st = meter_status_of(engine, mid, utility=SPAN, now=kyiv(2026, 12, 2, 12, 0))
     assert st.window.open and st.period == "2026-11" and st.submissions_used == 1 and not st.can_submit
     e = refused(submit_reading, engine, SPAN, mid, "111", now=kyiv(2026, 12, 2, 12, 0))
-    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 1, "used": 1})
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 1, "used": 1, "for_month": "2026-11"})
     # the next window (28 Dec) is December's, with its own slot; its base is November's reading
     sub = submit_reading(engine, SPAN, mid, "120", now=datetime(2026, 12, 27, 22, 30, tzinfo=UTC))  # 28th 00:30
     assert (sub.reading.period, sub.reading.slot, sub.check.base_value) == ("2026-12", 1, 110)
@@ -486,7 +486,7 @@ def test_one_submission_a_month_profile(engine):
     _, mid = make_meter(engine, number="100200300")
     assert submit_reading(engine, KS, mid, "10", now=NOW).submissions_left == 0
     e = refused(submit_reading, engine, KS, mid, "10", now=NOW + timedelta(hours=1))
-    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 1, "used": 1})
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 1, "used": 1, "for_month": "2026-11"})
 
 
 def test_limit_never_exceeds_the_two_slots_of_the_database(engine):
@@ -495,7 +495,7 @@ def test_limit_never_exceeds_the_two_slots_of_the_database(engine):
     for i in range(2):
         submit_reading(engine, generous, mid, str(10 + i), now=NOW + timedelta(hours=i))
     e = refused(submit_reading, engine, generous, mid, "20", now=NOW + timedelta(hours=3))
-    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2})
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2, "for_month": "2026-11"})
 
 
 def test_limit_is_per_meter(engine):
@@ -679,7 +679,7 @@ def test_a_unique_slot_conflict_becomes_limit_reached(engine, monkeypatch):
     submit_reading(engine, AG, mid, "5", now=NOW)
     monkeypatch.setattr(rd, "_customer_slots", lambda s, m, p: (0, 0))  # pretend nothing is there
     e = refused(submit_reading, engine, AG, mid, "6", now=NOW)
-    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2})
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2, "for_month": "2026-11"})
     assert [r[0] for r in stored(engine, mid)] == [5]
 
 
