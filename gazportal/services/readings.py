@@ -776,6 +776,59 @@ def record_reading(
     return _with_retry(attempt)
 
 
+@dataclass(frozen=True)
+class Refiled:
+    """What :func:`refile_periods` changed (or, without ``apply``, would change)."""
+
+    readings: int  # reading rows whose stored period differs from the rule's
+    reviews: int  # reading_review rows likewise
+    moves: dict[tuple[str, str], int]  # (stored period, the rule's period) -> reading rows
+    applied: bool
+
+
+def refile_periods(engine: Engine, utility: Utility, *, apply: bool = False) -> Refiled:
+    """Make every stored ``period`` of ``reading`` and ``reading_review`` what
+    :func:`periods.reading_period` gives for its ``taken_at``: for a portal whose profile's rule
+    changed (Kremenchukgaz's ``previous_month_until = 5``, issue 14.9: rows of the 1st-5th stored
+    under the month they were sent in). Without ``apply`` it only counts.
+
+    One write transaction; rows move in an order that frees a (meter, period, slot) before another
+    row takes it. Raises ReadingRefused("errors.reading_refile_conflict") and changes nothing if
+    two customer readings of a meter would share a slot of one period."""
+    with write_session(engine) as s:
+        changes: list[tuple[int, str, str]] = []
+        moves: dict[tuple[str, str], int] = {}
+        rows = s.execute(sa.select(col(Reading.id), col(Reading.taken_at), col(Reading.period)),
+                         execution_options={"yield_per": 5000})
+        for rid, taken_at, old in rows:
+            new = periods.reading_period(taken_at, utility)
+            if new != old:
+                changes.append((rid, old, new))
+                moves[(old, new)] = moves.get((old, new), 0) + 1
+        reviews = [(rid, new) for rid, taken_at, old in s.execute(
+            sa.select(col(ReadingReview.id), col(ReadingReview.taken_at), col(ReadingReview.period)))
+            if (new := periods.reading_period(taken_at, utility)) != old]
+        if apply and (changes or reviews):
+            # earlier first for rows moving back, later first for rows moving on: each frees its
+            # slot for the row that moves into it
+            back = sorted((c for c in changes if c[2] < c[1]), key=lambda c: c[2])
+            on = sorted((c for c in changes if c[2] > c[1]), key=lambda c: c[2], reverse=True)
+            stmt = sa.update(Reading).where(col(Reading.id) == sa.bindparam("rid")).values(
+                period=sa.bindparam("new"))
+            try:
+                for rid, _old, new in back + on:
+                    s.execute(stmt, {"rid": rid, "new": new})
+            except sa.exc.IntegrityError as e:
+                if not _is_slot_conflict(e):
+                    raise
+                raise ReadingRefused("errors.reading_refile_conflict", moved=len(changes)) from None  # rolled back
+            rstmt = sa.update(ReadingReview).where(col(ReadingReview.id) == sa.bindparam("rid")).values(
+                period=sa.bindparam("new"))
+            for rid, new in reviews:
+                s.execute(rstmt, {"rid": rid, "new": new})
+    return Refiled(len(changes), len(reviews), moves, apply)
+
+
 # --------------------------------------------------------------------------------------------
 # Reads
 

@@ -1355,3 +1355,46 @@ def test_between_the_usual_use_and_the_hard_limit_the_customer_confirms(engine):
     assert c.warning_kind == "jump"
     assert refused(submit_reading, engine, AG, mid, "3000", now=NOW).key == "warnings.reading_jump"
     assert submit_reading(engine, AG, mid, "3000", now=NOW, confirm=True).reading.value == 3000
+
+
+# ---------------------------------------------------------------- rows stored under the old rule
+
+OLD_KG = KG.model_copy(update={"reading_window": ReadingWindow(from_day=1, to_day=5)})  # before issue 14.9
+
+
+def test_refile_moves_rows_stored_under_the_old_rule(engine):
+    """Readings sent on 1-5 Nov and 1-5 Dec were stored as November and December (the old rule):
+    under the new one they are October's and November's. Left as they were, December's window
+    (November) would count November's old submissions as used and skip them as the base."""
+    _, mid = make_meter(engine)
+    add(engine, mid, 90, kyiv(2026, 10, 20, 12, 0), tz=KYIV)
+    submit_reading(engine, OLD_KG, mid, "100", now=kyiv(2026, 11, 2, 12, 0))
+    submit_reading(engine, OLD_KG, mid, "101", now=kyiv(2026, 11, 3, 12, 0))
+    submit_reading(engine, OLD_KG, mid, "110", now=kyiv(2026, 12, 1, 12, 0))
+    assert [r.period for r in stored(engine, mid)] == ["2026-10", "2026-11", "2026-11", "2026-12"]
+    st = meter_status_of(engine, mid, utility=KG, now=kyiv(2026, 12, 2, 12, 0))
+    assert st.submissions_used == 2 and not st.can_submit  # the old rows fill November's slots
+
+    counted = rd.refile_periods(engine, KG)
+    assert (counted.readings, counted.applied) == (3, False)
+    assert counted.moves == {("2026-11", "2026-10"): 2, ("2026-12", "2026-11"): 1}
+    assert [r.period for r in stored(engine, mid)] == ["2026-10", "2026-11", "2026-11", "2026-12"]  # unchanged
+
+    done = rd.refile_periods(engine, KG, apply=True)
+    assert (done.readings, done.applied) == (3, True)
+    assert [(r.period, r.slot) for r in stored(engine, mid)] == [
+        ("2026-10", None), ("2026-10", 1), ("2026-10", 2), ("2026-11", 1)]
+    st = meter_status_of(engine, mid, utility=KG, now=kyiv(2026, 12, 2, 12, 0))
+    assert st.submissions_used == 1 and st.can_submit and st.base_value == 101  # the correction of Nov
+    assert rd.refile_periods(engine, KG, apply=True).readings == 0  # once is enough
+
+
+def test_refile_refuses_a_slot_two_rows_would_share_and_changes_nothing(engine):
+    _, mid = make_meter(engine)
+    submit_reading(engine, OLD_KG, mid, "100", now=kyiv(2026, 11, 2, 12, 0))  # old: November, slot 1
+    with write_session(engine) as s:  # October's slot 1 taken by a row that stays (sent on the 20th)
+        s.add(Reading(meter_id=mid, value=95, taken_at=kyiv(2026, 10, 20, 12, 0), period="2026-10",
+                      source="customer", slot=1))
+    e = refused(rd.refile_periods, engine, KG, apply=True)
+    assert e.key == "errors.reading_refile_conflict"
+    assert sorted(r.period for r in stored(engine, mid)) == ["2026-10", "2026-11"]
