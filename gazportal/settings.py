@@ -102,8 +102,8 @@ class ReadingWindow(_Strict):
         elif a <= n < b:
             raise ValueError(
                 f"previous_month_until = {n} splits the window {a}..{b} between two months (days {a}..{n} "
-                f"would count for the previous month, {n + 1}..{b} for the current one); use a value "
-                f"below {a} or at least {b}")
+                f"would count for the previous month, {n + 1}..{b} for the current one); use "
+                f"{'0 (none)' if a == 1 else f'a value below {a}'} or at least {b}")
         return self
 
 

@@ -461,7 +461,7 @@ def test_a_spanning_window_with_two_submissions_corrects_across_the_month_turn(e
     ({"from_day": 28, "to_day": 3}, "spans the month's end"),  # which month? must be said
     ({"from_day": 28, "to_day": 3, "previous_month_until": 2}, "count for two months"),
     ({"from_day": 28, "to_day": 3, "previous_month_until": 28}, "count for two months"),
-    ({"from_day": 1, "to_day": 5, "previous_month_until": 3}, "splits the window 1..5"),
+    ({"from_day": 1, "to_day": 5, "previous_month_until": 3}, "use 0 (none) or at least 5"),
     ({"from_day": 20, "to_day": 31, "previous_month_until": 25}, "splits the window 20..31"),
     ({"from_day": 1, "to_day": 5, "previous_month_until": 29}, "less than or equal to 28"),
 ])
