@@ -19,7 +19,11 @@ The rules (SPEC "Meter readings"; every refusal says why, with values a customer
   "below the previous reading"). The customer confirms it (``rollover=True``); it is stored with
   ``rollovers`` one more than the base's, and every comparison and volume uses the counter's
   position ``rollovers * 10**digits + value``, so no volume is ever negative;
-* it is made on a day of the profile's reading window (the local day in ``profile.tz``);
+* it is made on a day of the profile's reading window (the local day in ``profile.tz``; a window
+  may span the month's end, e.g. the 28th to the 3rd);
+* it counts for the period :func:`periods.reading_period` gives (the local day's month, or the
+  month before on days 1..``reading_window.previous_month_until``: Kremenchukgaz's "by the 5th
+  inclusive" is the previous month's meter); the slots, the base and staff readings all use it;
 * at most ``profile.submissions_per_month`` customer submissions per meter and period (never
   more than the two slots the database has room for);
 * the meter is active;
