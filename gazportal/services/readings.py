@@ -124,7 +124,7 @@ class Window:
     open: bool
     opens_on: date  # first day of this window
     closes_on: date  # last day of this window (inclusive)
-    period: str = ""  # 'YYYY-MM' its readings count for
+    period: str  # 'YYYY-MM' its readings count for
 
 
 @dataclass(frozen=True)
