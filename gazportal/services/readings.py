@@ -414,8 +414,10 @@ def _customer_slots(session: Session, meter_id: int, period: str) -> tuple[int, 
 def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: datetime, *, parse: bool) -> ReadingCheck:
     _require_aware(now, "now")
     tz = utility.tz
-    period = periods.reading_period(now, utility)
     window = reading_window(utility, now)
+    # The period of the window open now (== periods.reading_period(now): a window is one period),
+    # or of the next one while it is closed: the slots and the base of the reading to come.
+    period = window.period
     limit = submissions_limit(utility)
     meter_id = stored_id(meter)
     used, top_slot = _customer_slots(session, meter_id, period)

@@ -457,6 +457,19 @@ def test_a_spanning_window_with_two_submissions_corrects_across_the_month_turn(e
     assert (sub.reading.period, sub.reading.slot, sub.check.base_value, sub.check.volume) == ("2026-11", 2, 100, 12)
 
 
+def test_a_closed_window_shows_the_period_of_the_next(engine):
+    """A profile whose window is 20..31 and whose days 1..5 count for the month before (only staff
+    read then): on 3 December the form's state is for December's window, not November."""
+    late = AG.model_copy(update={"reading_window": ReadingWindow(from_day=20, to_day=31, previous_month_until=5)})
+    _, mid = make_meter(engine)
+    now = local(2026, 12, 3)
+    st = meter_status_of(engine, mid, utility=late, now=now)
+    assert (st.window.open, st.window.opens_on, st.period, st.window.period) == (False, date(2026, 12, 20),
+                                                                                 "2026-12", "2026-12")
+    assert record_reading(engine, late, mid, 5, source="inspector", taken_at=now).period == "2026-11"
+    assert submit_reading(engine, late, mid, "6", now=local(2026, 12, 20)).reading.period == "2026-12"
+
+
 @pytest.mark.parametrize("fields, message", [
     ({"from_day": 28, "to_day": 3}, "spans the month's end"),  # which month? must be said
     ({"from_day": 28, "to_day": 3, "previous_month_until": 2}, "count for two months"),
