@@ -140,7 +140,10 @@ class DashboardState(FormMixin, rx.State):
                                         i18n.format_units(v.volume, v.unit, lang)) for v in dash.last_volumes]
         w = dash.window
         self.window_open = w.open
-        dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang))
+        # the window's dates and the month its readings count for (Kremenchukgaz: sent on 3 December,
+        # a reading for November)
+        dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang),
+                     period=_period(w.period, lang))
         self.window_text = _sentence(
             i18n.t("dashboard.window.open" if w.open else "dashboard.window.closed", lang, **dates))
         meters, history = [], {}
@@ -156,7 +159,8 @@ class DashboardState(FormMixin, rx.State):
                 else:
                     note = _sentence(i18n.t(
                         "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
-                        opens=i18n.format_date(readings.reading_window(utility(), _next_month(w)).opens_on, lang)))
+                        period=_period(st.period, lang),
+                        opens=i18n.format_date(readings.next_window(utility(), st.window).opens_on, lang)))
             previous = _reading_row(last, m.unit, lang) if last else ReadingRow()
             meters.append(MeterView(
                 id=str(m.id),
@@ -166,9 +170,11 @@ class DashboardState(FormMixin, rx.State):
                 last_value=previous.value,
                 last_date=previous.date,
                 last_source=previous.source,
-                left=i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit),
+                left=i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit,
+                            period=_period(st.period, lang)),
                 can_submit=st.can_submit,
                 note=note,
+                reading_for=i18n.t("dashboard.reading_for", lang, period=_period(st.period, lang)),
                 unit=m.unit,
             ))
             history[str(m.id)] = [_reading_row(h, m.unit, lang) for h in m.history]
@@ -370,7 +376,7 @@ class DashboardState(FormMixin, rx.State):
         text = i18n.t(
             "dashboard.sent", lang, value=i18n.format_units(sub.reading.value, unit, lang) if unit else
             i18n.format_quantity(sub.reading.value, lang), serial=serial,
-            left=sub.submissions_left, limit=sub.check.submissions_limit,
+            left=sub.submissions_left, limit=sub.check.submissions_limit, period=_period(sub.reading.period, lang),
         )
         if sub.check.note is not None:
             text = f"{text} {say(sub.check.note, lang)}"
@@ -393,11 +399,9 @@ def _reading_row(reading, unit: str, lang: str) -> ReadingRow:
     )
 
 
-def _next_month(w: readings.Window) -> datetime:
-    """A moment in the month after the window's month (to say when the next window opens)."""
-    y, m = w.opens_on.year, w.opens_on.month
-    y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return datetime(y, m, 1, 12, tzinfo=UTC)
+def _period(period: str, lang: str) -> str:
+    """The month a reading counts for, inside a sentence ("за листопад 2026")."""
+    return i18n.format_period(period, lang, in_sentence=True)
 
 
 # A language switch on the dashboard says its texts again (balance, window, meters, history).
