@@ -252,3 +252,50 @@ def test_sla_breaches_per_kind_from_the_profile(engine, tmp_path):
     with read_session(engine) as s:  # answered: first answer given, resolved
         assert inbox.inbox(s, fast, now=NOW).breached == 1
         assert inbox.inbox(s, fast, now=NOW + timedelta(hours=2)).breached == 1  # the late feedback only
+
+
+# --- the demo operator (issue 14 point 2) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("utility_id", ["default", "kremenchukgaz", "shygysenergotrade"])
+def test_the_demo_operator_and_the_demo_customers_answered_messages(sqlite_engine, tmp_path, utility_id):
+    from gazportal.demo import generate_demo
+    from gazportal.services import auth
+    from gazportal.services.auth.demo import (
+        DEMO_PASSWORD, ensure_demo_customer, ensure_demo_messages, ensure_demo_operator,
+    )
+
+    engine, utility = sqlite_engine, load_utility(utility_id)
+    settings = make_settings(tmp_path, utility)
+    generate_demo(engine, utility, accounts=30, months=3, seed=3, last_period="2026-10", batch_size=30)
+    customer = ensure_demo_customer(engine, utility, now=NOW)
+    op = ensure_demo_operator(engine, utility, now=NOW)
+    assert ensure_demo_operator(engine, utility, now=NOW) == op  # once per database
+    signed = auth.sign_in(engine, utility, op.login, DEMO_PASSWORD, now=NOW)
+    who = auth.resolve_session(engine, signed.token, now=NOW)
+    assert who.role == "operator" and who.login == op.login != customer.login
+    assert ensure_demo_messages(engine, settings, utility, now=NOW) == 2
+    assert ensure_demo_messages(engine, settings, utility, now=NOW) == 0
+    with read_session(engine) as s:
+        uid = s.exec(select(User.id).where(User.login == customer.login)).one()
+        mine = messages.list_messages(s, uid)
+        assert sorted(len(m.replies) for m in mine) == [0, 1]  # one answered, one waiting for the demo
+        assert {m.status for m in mine} == {"answered", "new"}
+        actions = s.exec(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions == ["staff.add", "message.reply"]
+
+
+def test_cli_demo_customer_prints_the_operator_too(sqlite_engine, capsys, monkeypatch, tmp_path):
+    from gazportal.demo import generate_demo
+
+    monkeypatch.setenv("GAZPORTAL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.delenv("GAZPORTAL_SMTP_HOST", raising=False)
+    from gazportal.settings import get_settings
+
+    get_settings.cache_clear()
+    generate_demo(sqlite_engine, DEFAULT, accounts=30, months=3, seed=3, last_period="2026-10", batch_size=30)
+    assert cli.main(["demo-customer", "--db-url", str(sqlite_engine.url), "--profile", "default"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "demo customer: sign in as demo@example.org" in out
+    assert "demo operator: sign in as operator@example.org with the password" in out
+    get_settings.cache_clear()
