@@ -257,8 +257,8 @@ def cmd_demo_customer(args) -> int:
         engine.dispose()
     print(f"demo customer: sign in as {who.login} with the password {who.password} "
           f"(accounts {', '.join(who.accounts)}), or press \"Try the demo\" on the start page")
-    print(f"demo operator: sign in as {staff.login} with the password {staff.password}; "
-          f"the staff console is /staff")
+    print(f"demo operator: sign in as {staff.login} with the password {staff.password} "
+          f"(the staff console, /staff)")
     return EXIT_OK
 
 

@@ -34,13 +34,24 @@ CSS = MESSAGES_CSS + """
 .gp-event[data-kind="reply"]{background:var(--gp-tint)}
 .gp-events{list-style:none;margin:0;padding:0;display:grid;gap:.6rem}
 .gp-json{font-family:ui-monospace,monospace;font-size:.8125rem;white-space:pre-wrap;overflow-wrap:anywhere;margin:0}
+.gp-kv dt{font-size:.8125rem;color:var(--gp-muted);margin:0}
+.gp-kv dd{margin:0 0 .35rem;font-weight:550;overflow-wrap:anywhere}
 .gp-pager{display:flex;align-items:center;gap:.75rem;flex-wrap:wrap}
+.gp-table-wide td:nth-child(-n+3){overflow-wrap:normal;word-break:normal}
+/* rows become cards: the inbox below a tablet's width, the audit log (five wide columns) below a desktop's */
 @media (max-width:47.99rem){
   .gp-table thead{display:none}
   .gp-table,.gp-table tbody,.gp-table tr,.gp-table td{display:block;width:100%;box-sizing:border-box}
   .gp-table tr{border:1px solid var(--gp-line);border-radius:.8rem;padding:.4rem .6rem;margin-bottom:.6rem}
   .gp-table td{border:0;padding:.25rem 0}
   .gp-table td[data-label]::before{content:attr(data-label);display:block;font-size:.75rem;color:var(--gp-muted)}
+}
+@media (max-width:63.99rem){
+  .gp-table-wide thead{display:none}
+  .gp-table-wide,.gp-table-wide tbody,.gp-table-wide tr,.gp-table-wide td{display:block;width:100%;box-sizing:border-box}
+  .gp-table-wide tr{border:1px solid var(--gp-line);border-radius:.8rem;padding:.4rem .6rem;margin-bottom:.6rem}
+  .gp-table-wide td{border:0;padding:.25rem 0}
+  .gp-table-wide td[data-label]::before{content:attr(data-label);display:block;font-size:.75rem;color:var(--gp-muted)}
 }
 """
 
@@ -182,7 +193,7 @@ def message_page() -> rx.Component:
 
 def _audit_row(r) -> rx.Component:
     return rx.el.tr(
-        rx.el.td(rx.el.time(r.at, date_time=r.at), data_label=T["staff.audit.col.at"]),
+        rx.el.td(rx.el.time(r.at, date_time=r.at_iso), data_label=T["staff.audit.col.at"]),
         rx.el.td(r.actor, data_label=T["staff.audit.col.actor"]),
         rx.el.td(r.action, rx.el.br(), r.object, data_label=T["staff.audit.col.action"]),
         rx.el.td(rx.el.p(r.before, class_name="gp-json"), rx.el.p("→ " + r.after, class_name="gp-json"),
@@ -205,7 +216,7 @@ def audit_page() -> rx.Component:
                     rx.el.thead(rx.el.tr(*[rx.el.th(T[f"staff.audit.col.{c}"], scope="col")
                                            for c in ("at", "actor", "action", "change", "reason")])),
                     rx.el.tbody(rx.foreach(A.rows, _audit_row)),
-                    class_name="gp-table", id="audit-log",
+                    class_name="gp-table gp-table-wide", id="audit-log",
                 ),
                 rx.cond(A.loaded, rx.el.p(T["staff.audit.empty"], class_name="gp-empty")),
             ),

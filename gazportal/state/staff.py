@@ -142,7 +142,9 @@ class StaffMessageState(FormMixin, rx.State):
         self.account_address = d.account_address or ""
         self.events = [EventRow(id=str(e.id), kind=e.kind, body=e.body, author=e.author, dates=_dates(e.created_at),
                                 date_iso=e.created_at.isoformat()) for e in d.events]
-        self.moves = [Option(id=s, name=i18n.t(f"staff.move.{s}", ctx.lang)) for s in d.moves]
+        reopen = m.status in ("answered", "closed")  # back to "in progress" is a reopen
+        self.moves = [Option(id=s, name=i18n.t("staff.move.reopen" if reopen and s == "in_progress"
+                                               else f"staff.move.{s}", ctx.lang)) for s in d.moves]
 
     @rx.event
     @handler(OPERATOR)
@@ -209,7 +211,7 @@ class StaffAuditState(rx.State):
                 return audit_svc.page_of(s, page)
 
         rows, pages = await call(load)
-        self.rows = [AuditView(id=str(r.id), at=r.at.replace(microsecond=0).isoformat(), actor=r.actor,
+        self.rows = [AuditView(id=str(r.id), at=f"{r.at:%Y-%m-%d %H:%M:%S}", at_iso=r.at.isoformat(), actor=r.actor,
                                action=r.action, object=f"{r.object_type} #{r.object_id}".strip(" #"),
                                before=r.before, after=r.after, reason=r.reason) for r in rows]
         self.pages = pages

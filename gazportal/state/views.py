@@ -285,7 +285,8 @@ class AuditView:
     """One row of the audit log page."""
 
     id: str = ""
-    at: str = ""  # UTC, ISO 8601 to the second
+    at: str = ""  # UTC, "2026-12-07 21:34:51"
+    at_iso: str = ""
     actor: str = ""
     action: str = ""
     object: str = ""  # "type #id"

@@ -1,8 +1,10 @@
 """The staff console in Chromium (issue 16 points 1 and 7; issue 14 point 2): the demo operator
 signs in on the same /signin page and lands on the inbox (with the count of messages past their
-SLA), opens the demo customer's unanswered message, replies; the demo customer signs in and finds
-the reply under "My messages". A customer who opens /staff is sent to their accounts. Desktop and
-tablet (768 px) screenshots of the staff pages in two languages; axe-core finds nothing serious.
+SLA), opens the demo customer's unanswered message, takes it into work, writes an internal note and
+a reply; the demo customer signs in and finds the reply (not the note) under "My messages". A
+customer who opens /staff is sent to their accounts. An admin made by ``cli staff add
+--password-stdin`` reads the audit log and downloads it as CSV. Desktop and tablet (768 px)
+screenshots of the staff pages in two languages; axe-core finds nothing serious.
 
 Run: python -m pytest -q tests/e2e/test_staff.py -p no:asyncio   (see conftest.py)
 """
@@ -113,3 +115,33 @@ def test_the_demo_operator_answers_and_the_customer_sees_it(portal, browser, axe
         assert not errors, errors
     finally:
         context.close()
+
+    # An admin, made with the command line (the password on standard input), reads the audit log:
+    # the operator's moves, newest first, and downloads it as CSV.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GAZPORTAL_")}
+    env.update(GAZPORTAL_PROFILE=portal.utility_id, GAZPORTAL_DB_URL=portal.db_url)
+    subprocess.run([sys.executable, "-m", "gazportal.cli", "staff", "add", "--role", "admin", "--login",
+                    "admin@example.org", "--surname", "Admin", "--name", "Alma", "--password-stdin"],
+                   cwd=ROOT, env=env, input=password + "\n", check=True, capture_output=True, text=True)
+    for device, viewport in DEVICES.items():
+        context = browser.new_context(**viewport, accept_downloads=True)
+        try:
+            page, errors = new_page(context, TIMEOUT)
+            sign_in(page, portal.url, "admin@example.org", password)
+            expect(page).to_have_url(re.compile(r"/staff$"), timeout=TIMEOUT)
+            page.goto(portal.url + "/staff/audit")
+            rows = page.locator("#audit-log tbody tr")
+            expect(rows.first).to_contain_text("staff.add")  # the admin itself, the newest
+            expect(page.locator("#audit-log")).to_contain_text("message.reply")
+            expect(page.locator("#audit-log")).to_contain_text("message.note")
+            for lg in (lang, other):
+                switch_lang(page, lg)
+                check_page(page, axe_source, screenshots, utility, "staff-audit", lg, device)
+            if device == "desktop":
+                with page.expect_download() as got:
+                    page.locator("#audit-export").click()
+                text = open(got.value.path(), encoding="utf-8").read()
+                assert text.startswith("id,at_utc,actor,action") and "message.reply" in text
+            assert not errors, errors
+        finally:
+            context.close()

@@ -180,10 +180,12 @@ def ensure_demo_messages(engine: "Engine", settings: Any, utility: "Utility", *,
         if s.exec(select(CustomerMessage.id).where(CustomerMessage.user_id == customer.id)).first() is not None:
             return 0
         texts = _DEMO_MESSAGES.get(utility.default_language, _DEMO_MESSAGES["en"])
+        account = s.exec(select(UserAccountLink.account_id).where(UserAccountLink.user_id == customer.id)
+                         .order_by(col(UserAccountLink.id))).first()  # about their first account
         made = []
         for i, (kind, subject, body, reply) in enumerate(texts):
-            m = CustomerMessage(user_id=stored_id(customer), kind=kind, subject=subject, body=body, status="new",
-                                created_at=now - timedelta(hours=30 - 6 * i))
+            m = CustomerMessage(user_id=stored_id(customer), account_id=account, kind=kind, subject=subject,
+                                body=body, status="new", created_at=now - timedelta(hours=30 - 6 * i))
             s.add(m)
             s.flush()
             made.append((stored_id(m), reply))
