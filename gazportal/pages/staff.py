@@ -26,7 +26,7 @@ CSS = MESSAGES_CSS + """
 .gp-table{width:100%;border-collapse:collapse}
 .gp-table th,.gp-table td{text-align:left;padding:.6rem .5rem;border-bottom:1px solid var(--gp-line);vertical-align:top;
   overflow-wrap:anywhere}
-.gp-table th{font-size:.8125rem;color:var(--gp-muted);font-weight:650}
+.gp-table th{font-size:.8125rem;color:var(--gp-muted);font-weight:650;overflow-wrap:normal}
 .gp-table a{color:var(--gp-link);font-weight:650}
 .gp-late{color:#b42318;font-weight:700;font-size:.8125rem;display:block}
 .gp-event{border:1px solid var(--gp-line);border-radius:.8rem;padding:.75rem .9rem;display:flex;flex-direction:column;gap:.3rem}
