@@ -9,8 +9,8 @@ import reflex as rx
 from gazportal.components.app_layout import app_layout, page_title, panel
 from gazportal.components.forms import alert, busy_form, field
 from gazportal.pages.messages import PAGE_CSS as MESSAGES_CSS
-from gazportal.services.messages import BODY_MAX, KINDS, STATUSES
 from gazportal.state.i18n import I18nState
+from gazportal.state.staff import BODY_MAX, KINDS, STATUSES
 from gazportal.state.staff import StaffAuditState as A
 from gazportal.state.staff import StaffInboxState as B
 from gazportal.state.staff import StaffMessageState as M

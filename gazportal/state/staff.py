@@ -244,4 +244,4 @@ class StaffAuditState(rx.State):
         return rx.download(data=data, filename=f"audit-{ctx.now:%Y%m%d-%H%M}.csv", mime_type="text/csv")
 
 
-__all__ = ["StaffAuditState", "StaffInboxState", "StaffMessageState", "actor_of"]
+__all__ = ["BODY_MAX", "KINDS", "STATUSES", "StaffAuditState", "StaffInboxState", "StaffMessageState", "actor_of"]

@@ -19,7 +19,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_utility
-from helpers import check_page, new_page, sign_in, switch_lang
+from helpers import VIEWPORTS, check_page, new_page, sign_in, switch_lang
 
 TIMEOUT = 20_000
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -100,21 +100,24 @@ def test_the_demo_operator_answers_and_the_customer_sees_it(portal, browser, axe
             context.close()
 
     # The customer: the reply under My messages, never the internal note; /staff is not theirs.
-    context = browser.new_context(**DEVICES["desktop"])
-    try:
-        page, errors = new_page(context, TIMEOUT)
-        sign_in(page, portal.url, customer, password)
-        page.goto(portal.url + "/messages")
-        item = page.locator("[data-message]", has_text=subject)
-        expect(item.locator(".gp-msg-reply")).to_contain_text(REPLY, timeout=TIMEOUT)
-        expect(item).not_to_contain_text("Fitter team B")
-        expect(item.locator(".gp-badge")).to_have_text(i18n.t("messages.status.answered", lang))
-        check_page(page, axe_source, screenshots, utility, "messages-with-reply", lang, "desktop")
-        page.goto(portal.url + "/staff")
-        expect(page).to_have_url(re.compile(r"/accounts$"), timeout=TIMEOUT)
-        assert not errors, errors
-    finally:
-        context.close()
+    for device in ("desktop", "phone"):
+        context = browser.new_context(**VIEWPORTS[device])
+        try:
+            page, errors = new_page(context, TIMEOUT)
+            sign_in(page, portal.url, customer, password)
+            page.goto(portal.url + "/messages")
+            item = page.locator("[data-message]", has_text=subject)
+            expect(item.locator(".gp-msg-reply")).to_contain_text(REPLY, timeout=TIMEOUT)
+            expect(item).not_to_contain_text("Fitter team B")
+            expect(item.locator(".gp-badge")).to_have_text(i18n.t("messages.status.answered", lang))
+            for lg in (lang, other):
+                switch_lang(page, lg)
+                check_page(page, axe_source, screenshots, utility, "messages-with-reply", lg, device)
+            page.goto(portal.url + "/staff")
+            expect(page).to_have_url(re.compile(r"/accounts$"), timeout=TIMEOUT)
+            assert not errors, errors
+        finally:
+            context.close()
 
     # An admin, made with the command line (the password on standard input), reads the audit log:
     # the operator's moves, newest first, and downloads it as CSV.
