@@ -146,7 +146,9 @@ def message_page() -> rx.Component:
         page_title("staff.message.title", None,
                    rx.el.a(rx.icon("arrow-left", size=18, aria_hidden="true"), rx.el.span(T["staff.back"]),
                            href="/staff", class_name="gp-btn gp-btn-ghost")),
-        alert("ok", M.notice, id="staff-notice"),
+        alert("ok", rx.cond(M.done != "", T["staff." + M.done].replace("{status}",
+                                                                        T["messages.status." + M.done_status]), ""),
+              id="staff-notice"),
         alert("err", M.error, id="staff-error"),
         rx.el.div(
             rx.el.article(
@@ -161,7 +163,8 @@ def message_page() -> rx.Component:
                         class_name="gp-msg-meta"),
                 rx.el.p(M.body, class_name="gp-msg-body"),
                 rx.el.div(rx.foreach(M.moves, lambda o: rx.el.button(
-                    o.name, type="button", class_name="gp-btn gp-btn-ghost gp-btn-sm", data_move=o.id,
+                    T["staff.move." + o.name], type="button", class_name="gp-btn gp-btn-ghost gp-btn-sm",
+                    data_move=o.id,
                     on_click=M.move(M.message_id, o.id))), class_name="gp-actions"),
                 class_name="gp-panel gp-msg",
             ),

@@ -118,8 +118,12 @@ class StaffMessageState(FormMixin, rx.State):
     account_holder: str = ""
     account_address: str = ""
     events: list[EventRow] = []
-    moves: list[Option] = []
+    moves: list[Option] = []  # id: the status; name: the key under staff.move (said by the page)
     form_key: int = 0
+    # the last success, said by the page in its current language: a key under staff., and the
+    # status it names (status_saved)
+    done: str = ""
+    done_status: str = ""
 
     async def _fill(self, ctx: Ctx, message_id: int) -> None:
         def load():
@@ -143,14 +147,13 @@ class StaffMessageState(FormMixin, rx.State):
         self.events = [EventRow(id=str(e.id), kind=e.kind, body=e.body, author=e.author, dates=_dates(e.created_at),
                                 date_iso=e.created_at.isoformat()) for e in d.events]
         reopen = m.status in ("answered", "closed")  # back to "in progress" is a reopen
-        self.moves = [Option(id=s, name=i18n.t("staff.move.reopen" if reopen and s == "in_progress"
-                                               else f"staff.move.{s}", ctx.lang)) for s in d.moves]
+        self.moves = [Option(id=s, name="reopen" if reopen and s == "in_progress" else s) for s in d.moves]
 
     @rx.event
     @handler(OPERATOR)
     async def load(self, ctx: Ctx):
         """on_load of /staff/message?id=N."""
-        self.error = self.notice = ""
+        self.error = self.notice = self.done = self.done_status = ""
         self.errors = {}
         raw = _query(self, "id")
         try:
@@ -169,7 +172,7 @@ class StaffMessageState(FormMixin, rx.State):
             self.error = i18n.t("errors.form_invalid", ctx.lang)
             return
         mid = ident(form["message_id"])
-        self.error = self.notice = ""
+        self.error = self.notice = self.done = ""
         try:
             await call(svc.add_event, engine(), get_settings(), utility(), actor_of(ctx), mid, kind, form["body"],
                        now=ctx.now)
@@ -178,20 +181,20 @@ class StaffMessageState(FormMixin, rx.State):
             return
         self.errors = {}
         self.form_key += 1
-        self.notice = i18n.t(f"staff.{kind}_saved", ctx.lang)
+        self.done = f"{kind}_saved"
         await self._fill(ctx, mid)
 
     @rx.event
     @handler(OPERATOR, message_id=Id(), status=Choice(STATUSES))
     async def move(self, ctx: Ctx, message_id: int, status: str):
         """Move the message to ``status`` (the service says which moves are allowed)."""
-        self.error = self.notice = ""
+        self.error = self.notice = self.done = ""
         try:
             await call(svc.set_status, engine(), actor_of(ctx), message_id, status, now=ctx.now)
         except DomainError as e:
             self.errors, self.error = refusal(e, ctx.lang)
             return
-        self.notice = i18n.t("staff.status_saved", ctx.lang, status=i18n.t(f"messages.status.{status}", ctx.lang))
+        self.done, self.done_status = "status_saved", status
         await self._fill(ctx, message_id)
 
 
