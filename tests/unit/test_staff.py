@@ -299,3 +299,19 @@ def test_cli_demo_customer_prints_the_operator_too(sqlite_engine, capsys, monkey
     assert "demo customer: sign in as demo@example.org" in out
     assert "demo operator: sign in as operator@example.org with the password" in out
     get_settings.cache_clear()
+
+
+def test_cli_staff_add_asks_for_the_password_twice(sqlite_engine, monkeypatch, capsys):
+    import getpass
+
+    url = str(sqlite_engine.url)
+    answers = iter([PW, PW + "x"])
+    monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
+    args = ["staff", "add", "--db-url", url, "--role", "operator", "--login", "op@example.org", "--surname", "O",
+            "--name", "P"]
+    assert cli.main(args) == cli.EXIT_FAILED  # the two differ: nothing made
+    assert "the passwords differ" in capsys.readouterr().err
+    answers = iter([PW, PW])
+    assert cli.main(args) == cli.EXIT_OK
+    with read_session(sqlite_engine) as s:
+        assert s.exec(select(User.role).where(User.login == "op@example.org")).one() == "operator"
