@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 source scripts/setup.sh run
 say "loading demo data if the database is empty"
 python -m gazportal.cli demo --if-empty --accounts "${GAZPORTAL_DEMO_ACCOUNTS:-200}" --seed 1
-# Demo mode: the start page offers the demo customer ("try the demo"). GAZPORTAL_DEMO=0 turns it off.
+# Demo mode: the start page offers the demo customer ("try the demo"); demo-customer also makes the demo
+# operator of the staff console (/staff) and prints both sign-ins. GAZPORTAL_DEMO=0 turns it off.
 export GAZPORTAL_DEMO="${GAZPORTAL_DEMO:-1}"
 if [ "$GAZPORTAL_DEMO" = 1 ]; then
   python -m gazportal.cli demo-customer

@@ -5,6 +5,12 @@
     python -m gazportal.cli [--db-url URL] [--profile ID] export-readings --period YYYY-MM [--out FILE]
     python -m gazportal.cli [--db-url URL] purge-unconfirmed [--batch N]
     python -m gazportal.cli [--db-url URL] [--profile ID] demo-customer
+    python -m gazportal.cli [--db-url URL] [--profile ID] staff add --role {operator,supervisor,admin}
+                            --login LOGIN --surname S --name N [--email E] [--password-stdin]
+
+``staff add`` asks for the password twice at a prompt (not echoed), or reads one line from
+standard input with ``--password-stdin``; a password is never an argument (it would stay in the
+shell's history and in the process list).
 
 The database comes from --db-url, else GAZPORTAL_DB_URL, else the SQLite file gazportal.db in the
 project root; it must already be migrated (``reflex db migrate``). The profile comes from
@@ -76,7 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--apply", action="store_true", help="change the rows (default: only count them)")
 
     sub.add_parser("demo-customer", parents=[common],
-                   help="make the demo customer (once) and print how to sign in as them (demo data first)")
+                   help="make the demo customer and the demo operator (once) and print how to sign in as them "
+                        "(demo data first)")
+
+    st = sub.add_parser("staff", parents=[common], help="staff users of the staff console")
+    st_sub = st.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    sa_ = st_sub.add_parser("add", parents=[common], help="add a staff user (written to the audit log)")
+    sa_.add_argument("--role", required=True, choices=["operator", "supervisor", "admin"])
+    sa_.add_argument("--login", required=True, help="the login, as the profile's users sign in (e-mail, phone, ...)")
+    sa_.add_argument("--surname", required=True)
+    sa_.add_argument("--name", required=True)
+    sa_.add_argument("--email", default=None, help="e-mail address (default: the login when it is one)")
+    sa_.add_argument("--language", default=None, help="kk, ru, uk or en (default: the profile's)")
+    sa_.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input instead of a prompt")
     return p
 
 
@@ -228,15 +247,22 @@ def cmd_demo_customer(args) -> int:
     sign-in details for the person who started the portal."""
     from datetime import UTC, datetime
 
-    from gazportal.services.auth.demo import ensure_demo_customer
+    from gazportal.services.auth.demo import ensure_demo_customer, ensure_demo_messages, ensure_demo_operator
+    from gazportal.settings import get_settings
 
     engine = _engine(_db_url(args))
+    utility = _utility(args)
+    now = datetime.now(UTC)
     try:
-        who = ensure_demo_customer(engine, _utility(args), now=datetime.now(UTC))
+        who = ensure_demo_customer(engine, utility, now=now)
+        staff = ensure_demo_operator(engine, utility, now=now)
+        ensure_demo_messages(engine, get_settings(), utility, now=now)
     finally:
         engine.dispose()
     print(f"demo customer: sign in as {who.login} with the password {who.password} "
           f"(accounts {', '.join(who.accounts)}), or press \"Try the demo\" on the start page")
+    print(f"demo operator: sign in as {staff.login} with the password {staff.password} "
+          f"(the staff console, /staff)")
     return EXIT_OK
 
 
@@ -258,7 +284,38 @@ def cmd_refile_periods(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"demo": cmd_demo, "refile-reading-periods": cmd_refile_periods, "import": cmd_import, "export-readings": cmd_export,
+def _read_password(args) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("password again: ") != first:
+        raise _Fail("the passwords differ")
+    return first
+
+
+def cmd_staff(args) -> int:
+    """``staff add``: a confirmed staff user (``services/staff.add_staff``), logged as done by "cli"."""
+    from datetime import UTC, datetime
+
+    from gazportal.services.staff import add_staff
+
+    utility = _utility(args)
+    password = _read_password(args)
+    engine = _engine(_db_url(args))
+    try:
+        who = add_staff(engine, utility, login=args.login, password=password, role=args.role, surname=args.surname,
+                        name=args.name, email=args.email, language=args.language, now=datetime.now(UTC))
+    finally:
+        engine.dispose()
+    print(f"staff add: {who.login} ({who.role}) can sign in on /signin; the staff console is /staff")
+    return EXIT_OK
+
+
+COMMANDS = {"demo": cmd_demo, "staff": cmd_staff, "refile-reading-periods": cmd_refile_periods,
+            "import": cmd_import, "export-readings": cmd_export,
             "purge-unconfirmed": cmd_purge_unconfirmed, "demo-customer": cmd_demo_customer}
 
 

@@ -150,6 +150,27 @@ class ReadingRules(_Strict):
         return self.meter_digits.get(service, 6)  # type: ignore[call-overload]
 
 
+class Sla(_Strict):
+    """How soon staff answer a kind of customer message: hours to the first reply and to its
+    resolution (answered or closed)."""
+
+    first_answer_hours: int = Field(default=24, ge=1, le=24 * 60)
+    resolution_hours: int = Field(default=72, ge=1, le=24 * 365)
+
+
+class StaffRules(_Strict):
+    """The staff console's rules (``[staff]`` of a profile; every field has a default).
+
+    ``sla``: per message kind (contact, feedback, support); a kind not named gets 24 h to the first
+    answer and 72 h to the resolution (issue 16 point 7)."""
+
+    sla: dict[Literal["contact", "feedback", "support"], Sla] = Field(default_factory=dict)
+
+    def sla_for(self, kind: str) -> Sla:
+        """The SLA of a message kind (the defaults for a kind the profile does not name)."""
+        return self.sla.get(kind, Sla())  # type: ignore[call-overload]
+
+
 class Phone(_Strict):
     label: Localized
     number: str
@@ -179,6 +200,7 @@ class Utility(_Strict):
     submissions_per_month: int = Field(ge=1, le=2)  # the schema has slots 1 and 2
     jump_warning_factor: Decimal = Field(gt=1)
     readings: ReadingRules = Field(default_factory=ReadingRules)
+    staff: StaffRules = Field(default_factory=StaffRules)
     payment_from_day: int = Field(ge=1, le=28)
     account_number_pattern: str
     account_number_example: str

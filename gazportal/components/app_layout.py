@@ -28,6 +28,12 @@ NAV = (
 # On a phone only these stay in the bottom tab bar; the rest sit under "More".
 PHONE_TABS = ("dashboard", "accounts", "statistics", "contacts")
 
+# The staff console's navigation (pages/staff.py); every item fits the phone's tab bar.
+STAFF_NAV = (
+    ("inbox", "/staff", "inbox", "staff.nav.inbox"),
+    ("audit", "/staff/audit", "scroll-text", "staff.nav.audit"),
+)
+
 
 def _nav_link(name: str, route: str, icon: str, key: str, active: str, extra_class: str = "") -> rx.Component:
     current = {"aria_current": "page"} if name == active else {}
@@ -58,9 +64,9 @@ def _sign_out_button(extra_class: str = "") -> rx.Component:
     )
 
 
-def _more_menu(active: str) -> rx.Component:
+def _more_menu(active: str, items: tuple = NAV, tabs: tuple = PHONE_TABS) -> rx.Component:
     """Phone only: the pages that do not fit the tab bar, in a disclosure that opens upwards."""
-    rest = [item for item in NAV if item[0] not in PHONE_TABS]
+    rest = [item for item in items if item[0] not in tabs]
     in_menu = active in {item[0] for item in rest}
     return rx.el.li(
         rx.el.details(
@@ -82,15 +88,15 @@ def _more_menu(active: str) -> rx.Component:
     )
 
 
-def nav(active: str) -> rx.Component:
+def nav(active: str, items: tuple = NAV, tabs: tuple = PHONE_TABS) -> rx.Component:
     return rx.el.nav(
         rx.el.ul(
             *[
-                _nav_link(*item, active=active, extra_class="" if item[0] in PHONE_TABS else "gp-nav-wide-only")
-                for item in NAV
+                _nav_link(*item, active=active, extra_class="" if item[0] in tabs else "gp-nav-wide-only")
+                for item in items
             ],
             _sign_out_button("gp-nav-wide-only"),
-            _more_menu(active),
+            _more_menu(active, items, tabs),
             class_name="gp-nav-list",
         ),
         aria_label=T["nav.label"],
@@ -98,7 +104,7 @@ def nav(active: str) -> rx.Component:
     )
 
 
-def app_header(active: str) -> rx.Component:
+def app_header(active: str, staff: bool = False) -> rx.Component:
     utility = get_settings().utility
     return rx.el.header(
         rx.el.div(
@@ -106,13 +112,13 @@ def app_header(active: str) -> rx.Component:
                 rx.el.img(src=utility.logo, alt="", width="40", height="40"),
                 rx.el.span(
                     rx.el.span(T["utility.name"], class_name="gp-brand-name"),
-                    rx.el.span(T["app.product"], class_name="gp-brand-sub"),
+                    rx.el.span(T["staff.product" if staff else "app.product"], class_name="gp-brand-sub"),
                     class_name="gp-brand-text",
                 ),
-                href="/accounts",
+                href="/staff" if staff else "/accounts",
                 class_name="gp-brand gp-app-brand",
             ),
-            nav(active),
+            nav(active, STAFF_NAV, tuple(i[0] for i in STAFF_NAV)) if staff else nav(active),
             header_tools(),
             class_name="gp-container gp-app-header-row",
         ),
@@ -142,11 +148,13 @@ def panel(icon: str, title_key: str, title_id: str, *children: rx.Component, **a
     )
 
 
-def app_layout(active: str, *children: rx.Component) -> rx.Component:
+def app_layout(active: str, *children: rx.Component, staff: bool = False) -> rx.Component:
+    """A signed-in page: the header with the customer's navigation (``staff``: the staff console's),
+    ``children`` in the main area, the footer."""
     return rx.el.div(
         rx.el.style(APP_CSS),
         rx.el.a(T["app.skip_to_content"], href="#main", class_name="gp-skip"),
-        app_header(active),
+        app_header(active, staff),
         rx.el.main(
             rx.el.div(*children, class_name="gp-container gp-app-main"),
             id="main",

@@ -1,16 +1,18 @@
 """SQLModel tables, grouped by subject. Importing this package registers every table."""
 from gazportal.models.accounts import Account, AccountLinkRemoval, Branch, Flat, House, Settlement, Street, UserAccountLink
+from gazportal.models.audit import AuditEntry
 from gazportal.models.auth import (
     AuthSession, KnownDevice, LoginThrottle, OneTimeSecret, RequestDocument, ReregistrationRequest, UsedSubmission,
 )
 from gazportal.models.billing import Charge, Payment, Tariff, TariffStep
-from gazportal.models.messages import CustomerMessage
+from gazportal.models.messages import CustomerMessage, MessageEvent
 from gazportal.models.metering import BuildingMeter, BuildingReading, Meter, Reading, ReadingReview
 from gazportal.models.people import User
 
 __all__ = [
     "AuthSession", "KnownDevice", "LoginThrottle", "OneTimeSecret", "RequestDocument", "ReregistrationRequest",
-    "Account", "AccountLinkRemoval", "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "Flat",
+    "Account", "AccountLinkRemoval", "AuditEntry", "MessageEvent",
+    "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "Flat",
     "House", "Meter", "Payment", "Reading", "ReadingReview", "Settlement", "Street", "Tariff", "TariffStep", "User",
     "UsedSubmission", "UserAccountLink",
 ]

@@ -25,7 +25,7 @@ class User(UserBase, table=True):
     __tablename__ = "user_account"
     __table_args__ = (
         sa.CheckConstraint("kind IN ('person', 'legal')", name="ck_user_kind"),
-        sa.CheckConstraint("role IN ('customer', 'operator')", name="ck_user_role"),
+        sa.CheckConstraint("role IN ('customer', 'operator', 'supervisor', 'admin')", name="ck_user_role"),
         # the purge of registrations never confirmed (services.auth.purge_unconfirmed) reads by these
         sa.Index("ix_user_account_unconfirmed", "is_active", "created_at"),
         # two confirmed logins a person cannot tell apart never both exist, even when confirmed at
@@ -44,6 +44,7 @@ class User(UserBase, table=True):
     # NULL only for a user whose look-alike was already stored before the column existed.
     login_skeleton: str | None = Field(default=None, max_length=64, index=True)
     password_hash: str = Field(max_length=255)
+    # customer | operator | supervisor | admin (services/staff.py: the staff roles and their ranks)
     role: str = Field(default="customer", max_length=10)
     is_active: bool = Field(default=False)  # confirmed
     email_verified: bool = Field(default=False)

@@ -42,6 +42,9 @@ PAGE_CSS = """
 .gp-msg-subject{font-size:1.0625rem;font-weight:700;margin:0;overflow-wrap:anywhere}
 .gp-msg-meta{font-size:.8125rem;color:var(--gp-muted);display:flex;flex-wrap:wrap;gap:.25rem .9rem;margin:0}
 .gp-msg-body{margin:0;white-space:pre-wrap;overflow-wrap:anywhere;color:var(--gp-ink)}
+.gp-msg-reply{border-left:4px solid var(--gp-hero);background:var(--gp-tint);border-radius:.6rem;padding:.6rem .8rem;
+  display:flex;flex-direction:column;gap:.3rem}
+.gp-msg-reply .gp-msg-meta{align-items:center}
 .gp-badge[data-status="new"]{background:#e6efff;border-color:#a9c2f0}
 .gp-badge[data-status="in_progress"]{background:#fff4d6;border-color:#f0d58a}
 .gp-badge[data-status="answered"]{background:#ddf3e4;border-color:#9fd6b0}
@@ -199,6 +202,16 @@ def contacts_page() -> rx.Component:
     )
 
 
+def _reply(r) -> rx.Component:
+    """A staff reply under the customer's message (internal notes never reach this page)."""
+    return rx.el.div(
+        rx.el.p(rx.icon("reply", size=16, aria_hidden="true"), rx.el.strong(T["messages.reply_from"]),
+                rx.el.time(r.dates[I18nState.lang], date_time=r.date_iso), class_name="gp-msg-meta"),
+        rx.el.p(r.body, class_name="gp-msg-body"),
+        class_name="gp-msg-reply",
+    )
+
+
 def _message_item(m) -> rx.Component:
     return rx.el.li(
         rx.el.article(
@@ -214,6 +227,7 @@ def _message_item(m) -> rx.Component:
                 class_name="gp-msg-meta",
             ),
             rx.el.p(m.body, class_name="gp-msg-body"),
+            rx.foreach(m.replies, _reply),
             class_name="gp-msg",
             data_message=m.id,
         ),

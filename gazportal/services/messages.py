@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from gazportal.db import write_session
-from gazportal.models import Account, CustomerMessage, User
+from gazportal.models import Account, CustomerMessage, MessageEvent, User
 from gazportal.models._base import stored_id
 from gazportal.services.accounts.linking import require_account
 from gazportal.services.errors import DomainError, FormErrors, NotFound, Notice
@@ -50,6 +50,14 @@ class TooManyMessages(DomainError):
 
 
 @dataclass(frozen=True)
+class Reply:
+    """A staff reply to a customer's message, as the customer sees it (``services/inbox.py``)."""
+
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class MessageInfo:
     id: int
     kind: str
@@ -59,6 +67,7 @@ class MessageInfo:
     account_number: str | None
     created_at: datetime
     answered_at: datetime | None
+    replies: tuple[Reply, ...] = ()  # staff replies, oldest first (internal notes never)
 
 
 def _clean(raw: Any, *, min_len: int, max_len: int, multiline: bool) -> tuple[str | None, Notice | None]:
@@ -84,6 +93,9 @@ def _clean(raw: Any, *, min_len: int, max_len: int, multiline: bool) -> tuple[st
     if len(value) < min_len:
         return None, Notice("errors.field_too_short", {"min": min_len})
     return value, None
+
+
+clean_text = _clean  # the same text rules for staff replies and notes (services/inbox.py)
 
 
 def validate(session: Session, user_id: int, kind: Any, subject: Any, body: Any,
@@ -169,11 +181,26 @@ def list_messages(session: Session, user_id: int, limit: int = MAX_LIST) -> list
         .order_by(col(CustomerMessage.created_at).desc(), col(CustomerMessage.id).desc())
         .limit(max(1, min(int(limit), MAX_LIST)))
     ).all()
+    replies = replies_for(session, [stored_id(m) for m, _ in rows])
     return [
         MessageInfo(id=stored_id(m), kind=m.kind, subject=m.subject, body=m.body, status=m.status,
-                    account_number=number, created_at=m.created_at, answered_at=m.answered_at)
+                    account_number=number, created_at=m.created_at, answered_at=m.answered_at,
+                    replies=tuple(replies.get(stored_id(m), ())))
         for m, number in rows
     ]
+
+
+def replies_for(session: Session, message_ids: list[int]) -> dict[int, list[Reply]]:
+    """The staff replies (never the internal notes) to the given messages, oldest first: what the
+    customer sees under each of their messages."""
+    out: dict[int, list[Reply]] = {}
+    if not message_ids:
+        return out
+    for e in session.exec(select(MessageEvent).where(col(MessageEvent.message_id).in_(message_ids),
+                                                     MessageEvent.kind == "reply")
+                          .order_by(col(MessageEvent.created_at), col(MessageEvent.id))).all():
+        out.setdefault(e.message_id, []).append(Reply(body=e.body, created_at=e.created_at))
+    return out
 
 
 def sent_within(session: Session, user_id: int, *, now: datetime) -> int:
@@ -188,6 +215,7 @@ def sent_within(session: Session, user_id: int, *, now: datetime) -> int:
 
 
 __all__ = [
-    "BODY_MAX", "BODY_MIN", "KINDS", "MAX_PER_HOUR", "MessageInfo", "STATUSES", "SUBJECT_MAX", "SUBJECT_MIN",
+    "BODY_MAX", "BODY_MIN", "KINDS", "MAX_PER_HOUR", "MessageInfo", "Reply", "clean_text", "replies_for",
+     "STATUSES", "SUBJECT_MAX", "SUBJECT_MIN",
     "TooManyMessages", "list_messages", "send_message", "sent_within", "validate",
 ]

@@ -3,8 +3,10 @@
 Every public method of a Reflex State can be called by any client with any arguments. So every
 handler of ours is declared with :func:`handler`, which states
 
-* **who** may call it: :data:`PUBLIC` (anyone) or :data:`CUSTOMER` (a valid session); the staff
-  roles come with the staff console;
+* **who** may call it: :data:`PUBLIC` (anyone), :data:`CUSTOMER` (a valid session of a customer),
+  or a staff role — :data:`OPERATOR`, :data:`SUPERVISOR`, :data:`ADMIN` (a valid session of a
+  staff user of that role or a higher one, ``services/staff.py``). A customer is never let into a
+  staff handler and a staff user never into a customer's (:func:`admits`);
 * **what it takes**: one :class:`Arg` per argument (:class:`Id`, :class:`Text`, :class:`Choice`,
   :class:`Flag`, :class:`Form`, :class:`Files`); nothing else is accepted;
 * whether it **creates** something (a reading, a message, a registration, ...): such a handler
@@ -57,7 +59,32 @@ log = logging.getLogger("gazportal.contract")
 
 PUBLIC = "public"
 CUSTOMER = "customer"
-ACCESS_LEVELS = (PUBLIC, CUSTOMER)
+OPERATOR = "operator"
+SUPERVISOR = "supervisor"
+ADMIN = "admin"
+STAFF_LEVELS = (OPERATOR, SUPERVISOR, ADMIN)
+ACCESS_LEVELS = (PUBLIC, CUSTOMER, *STAFF_LEVELS)
+STAFF_HOME = "/staff"  # where a staff user lands (the inbox)
+
+# What :func:`admits` says about a call.
+RUN, SIGN_IN, REFUSE = "run", "sign_in", "refuse"
+
+
+def admits(access: str, user: Any) -> str:
+    """May ``user`` (a ``SessionUser`` or None) call a handler declared ``access``? :data:`RUN`;
+    :data:`SIGN_IN` (no session for a handler that needs one: the browser goes to /signin); or
+    :data:`REFUSE` (a signed-in user of the wrong kind: a customer calling a staff handler, staff
+    calling a customer's, a lower staff role: nothing runs, nothing changes)."""
+    from gazportal.services.staff import has_role, is_staff
+
+    if access == PUBLIC:
+        return RUN
+    if user is None:
+        return SIGN_IN
+    role = getattr(user, "role", CUSTOMER)
+    if access == CUSTOMER:
+        return REFUSE if is_staff(role) else RUN
+    return RUN if has_role(role, access) else REFUSE
 
 MAX_FIELD = 300  # the longest single-line value any of our forms takes
 MAX_TEXT = 2000  # a comment or a message body
@@ -489,7 +516,7 @@ def handler(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an event handler (put it under ``@rx.event``). The body is ``(self, ctx, **args)``.
 
-    ``access`` is PUBLIC or CUSTOMER; ``args`` maps each argument name to its :class:`Arg`, in the
+    ``access`` is one of :data:`ACCESS_LEVELS`; ``args`` maps each argument name to its :class:`Arg`, in the
     order the page sends them; ``creates=True`` marks a handler that stores something: its
     :class:`Form` must carry the state's current ``submission`` id, which is used once (a repeated
     submit of the same form is answered as the first one was and stores nothing).
@@ -546,9 +573,14 @@ class _Frame:
             await _refuse_arguments(state, self.name)
             return _STOP, None
         user = await resolve_user(state)
-        if user is None and self.decl.access != PUBLIC:
+        verdict = admits(self.decl.access, user)
+        if verdict == SIGN_IN:
             log.info("%s needs a signed-in user; none", self.name)
             return _STOP, rx.redirect(await _signin_route(state))
+        if verdict == REFUSE:
+            log.warning("refused a call of %s: access %s, the user's role is %s", self.name, self.decl.access,
+                        getattr(user, "role", "?"))
+            return _STOP, None
         ctx = Ctx(user=user, lang=await language(state), now=datetime.now(UTC), source=resolve_source(state))
         if self.decl.creates and not await _take_submission(state, clean, self.name):
             return _STOP, None
@@ -719,7 +751,8 @@ def declared_handlers(state_cls: type) -> dict[str, Declaration | None]:
 
 
 __all__ = [
-    "ACCESS_LEVELS", "Arg", "BadArguments", "CUSTOMER", "Choice", "Ctx", "Declaration", "Files", "Flag", "Form",
+    "ACCESS_LEVELS", "ADMIN", "OPERATOR", "REFUSE", "RUN", "SIGN_IN", "STAFF_HOME", "STAFF_LEVELS", "SUPERVISOR",
+    "admits", "Arg", "BadArguments", "CUSTOMER", "Choice", "Ctx", "Declaration", "Files", "Flag", "Form",
     "FormMixin", "Id", "NotSignedIn", "PUBLIC", "SUBMISSION", "Text", "call", "declaration_of", "declared_handlers",
     "engine", "field_texts", "handler", "ident", "language", "new_submission_id", "utility", "remember_resolved",
     "resolve_source", "resolve_user", "say",

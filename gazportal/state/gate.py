@@ -12,8 +12,10 @@ Reflex adds a ``setvar`` handler to every state. So the gate turns this around:
    form", the busy flag is lowered). The session is resolved **once** from the ``Cookie`` header of
    the connection (``state/session.py``) and handed to the handler with the event's source (the
    device cookie and the client address the guard found: ``ctx.source``), and the tab's personal
-   states are wiped when they belong to someone else. A :data:`CUSTOMER` handler without a valid session is
-   not run: the browser goes to /signin.
+   states are wiped when they belong to someone else. A handler that needs a session gets none:
+   not run, the browser goes to /signin; a signed-in user of the wrong kind (a customer calling a
+   staff handler, staff calling a customer's, a lower staff role; ``contract.admits``): not run,
+   nothing changes, one warning line.
 """
 from __future__ import annotations
 
@@ -39,6 +41,9 @@ from gazportal.services import i18n
 from gazportal.state.contract import (
     CUSTOMER,
     PUBLIC,
+    REFUSE,
+    SIGN_IN,
+    admits,
     BadArguments,
     Declaration,
     _lower_busy,
@@ -127,7 +132,7 @@ def rule_of(event_name: Any) -> tuple[str, Declaration | None] | None:
 
 
 def access_of(event_name: Any) -> str | None:
-    """PUBLIC, CUSTOMER or None (not allowed) for a full event name."""
+    """The access level (PUBLIC, CUSTOMER, a staff role) or None (not allowed) for a full event name."""
     rule = rule_of(event_name)
     return rule[0] if rule is not None else None
 
@@ -219,7 +224,12 @@ class EventGate(Middleware):
             _quiet.warn("gate: refused a call of %s (arguments not as declared: %.300r)", name,
                         shape(getattr(event, "payload", None)))
             return await self._refuse_form(root, name)
-        if access == CUSTOMER and user is None:
+        verdict = admits(access, user)
+        if verdict == REFUSE:
+            _quiet.warn("gate: refused a call of %s (needs %s; the user's role is %s)", name, access,
+                        getattr(user, "role", "?"))
+            return await _answer(root)
+        if verdict == SIGN_IN:
             log.info("gate: %s needs a signed-in user; none", name)
             target = target_of(name)
             if target is not None:

@@ -22,7 +22,7 @@ from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state.contract import (
     CUSTOMER, PUBLIC, Choice, Ctx, Form, FormMixin, Text, call, engine, field_texts, handler, ident, utility, say,
 )
-from gazportal.state.views import AccountOption, MessageRow
+from gazportal.state.views import AccountOption, MessageRow, ReplyRow
 
 FORM_PREFIX = "msg"
 KINDS, SUBJECT_MAX, BODY_MAX = svc.KINDS, svc.SUBJECT_MAX, svc.BODY_MAX  # for the page
@@ -161,6 +161,8 @@ class MessagesState(FormMixin, rx.State):
                 dates={lg: format_when(m.created_at, lg) for lg in utility().languages},
                 date_iso=m.created_at.isoformat(),
                 account=m.account_number or "",
+                replies=[ReplyRow(body=r.body, dates={lg: format_when(r.created_at, lg) for lg in utility().languages},
+                                  date_iso=r.created_at.isoformat()) for r in m.replies],
             )
             for m in rows
         ]

@@ -29,7 +29,8 @@ from gazportal.db import get_engine
 from gazportal.models._base import utcnow
 from gazportal.services import auth, throttle
 from gazportal.services.auth import handoff as session_handoff
-from gazportal.state.contract import SIGNIN_ROUTE, PUBLIC, Ctx, handler, signin_route_for
+from gazportal.services.staff import is_staff
+from gazportal.state.contract import SIGNIN_ROUTE, STAFF_HOME, PUBLIC, Ctx, handler, safe_next, signin_route_for
 from gazportal.web import client
 
 # What a token from auth.sign_in looks like (token_urlsafe); anything else is not looked up.
@@ -38,6 +39,22 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,128}")
 HOME_ROUTE = "/accounts"
 SESSION_ENDPOINT = "/_gp/session"
 SIGNOUT_ENDPOINT = "/_gp/signout"
+
+
+def home_of(user: Any) -> str:
+    """Where a signed-in user lands: staff on the staff console, customers on their accounts."""
+    return STAFF_HOME if is_staff(getattr(user, "role", None)) else HOME_ROUTE
+
+
+def landing(user: Any, wanted: Any) -> str:
+    """Where a sign-in leads ``user``: back to ``wanted`` (a ``?next=`` path, ``safe_next``) when it
+    is a page of their kind — /staff pages for staff, the others for customers — else home."""
+    nxt = safe_next(wanted)
+    if nxt is None or (nxt == STAFF_HOME or nxt.startswith(STAFF_HOME + "/")) != is_staff(getattr(user, "role", None)):
+        return home_of(user)
+    return nxt
+
+
 class NotSignedIn(Exception):
     """No valid session: none given, unknown, revoked, or timed out."""
 
@@ -185,7 +202,7 @@ class SessionState(rx.State):
     @handler(PUBLIC)
     def load_guest(self, ctx: Ctx):
         """on_load of the sign-in and registration pages: a signed-in user goes to the accounts."""
-        return rx.redirect(HOME_ROUTE, replace=True) if ctx.user is not None else None
+        return rx.redirect(home_of(ctx.user), replace=True) if ctx.user is not None else None
 
     @rx.event
     @handler(PUBLIC)
@@ -193,6 +210,18 @@ class SessionState(rx.State):
         """on_load of pages for signed-in users: a visitor without a session goes to /signin, which
         leads back here after the sign-in (``?next=``)."""
         if ctx.user is not None:
-            return None
+            # staff are not customers: their pages are the staff console's
+            return rx.redirect(STAFF_HOME, replace=True) if is_staff(ctx.user.role) else None
         why = await end_reason_of(self.router_data)
         return rx.redirect(signin_route_for(self.router.url if self.router else None, why), replace=True)
+
+    @rx.event
+    @handler(PUBLIC)
+    async def require_staff(self, ctx: Ctx):
+        """on_load of the staff console's pages: a visitor without a session goes to /signin (and
+        back here after it), a customer to their accounts. The pages' own handlers are declared
+        for a staff role, so the server refuses them to anyone else whatever this step does."""
+        if ctx.user is None:
+            why = await end_reason_of(self.router_data)
+            return rx.redirect(signin_route_for(self.router.url if self.router else None, why), replace=True)
+        return None if is_staff(ctx.user.role) else rx.redirect(HOME_ROUTE, replace=True)

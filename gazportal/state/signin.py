@@ -22,8 +22,7 @@ from gazportal.state.auth_forms import AuthFormState
 from gazportal.state.contract import PUBLIC, Ctx, Form, call, engine, handler, utility
 from gazportal.state.i18n import adopt_user_language
 from gazportal.state.register import CAPTCHA_FIELD, RESET_WIDGET
-from gazportal.state.contract import safe_next
-from gazportal.state.session import HOME_ROUTE, hand_over, start_script
+from gazportal.state.session import hand_over, landing, start_script
 
 LOCKED_KEY = "errors.sign_in_locked"
 NOT_CONFIRMED_KEY = "errors.sign_in_not_confirmed"
@@ -73,7 +72,8 @@ class SignInState(AuthFormState):
         if user is not None:
             await adopt_user_language(self, user.language)  # the language saved in the profile
         wanted = self.router.url.query_parameters.get("next") if self.router else None
-        yield start_script(code, safe_next(wanted) or HOME_ROUTE)  # back where they were going
+        # back where they were going (a page of their kind), else home: staff land on the console
+        yield start_script(code, landing(user, wanted))
 
     @rx.event
     @handler(PUBLIC)

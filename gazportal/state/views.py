@@ -156,6 +156,15 @@ class DocumentRow:
 
 
 @dataclass(frozen=True)
+class ReplyRow:
+    """A staff reply under one of "my messages"; ``dates`` in every language of the profile."""
+
+    body: str = ""
+    dates: dict[str, str] = field(default_factory=dict)
+    date_iso: str = ""
+
+
+@dataclass(frozen=True)
 class MessageRow:
     """One of "my messages"; ``dates`` has the date in every language of the profile."""
 
@@ -169,6 +178,7 @@ class MessageRow:
     dates: dict[str, str] = field(default_factory=dict)
     date_iso: str = ""
     account: str = ""
+    replies: list[ReplyRow] = field(default_factory=list)  # staff replies, oldest first
 
 
 # --- statistics and statement ---------------------------------------------------------------
@@ -239,3 +249,48 @@ class ProfileValues:
     birth_date: str = ""
     gender: str = ""
     language: str = ""
+
+
+# --- the staff console ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One message of the staff inbox."""
+
+    id: str = ""
+    kind: str = ""
+    subject: str = ""
+    status: str = ""
+    customer: str = ""
+    account: str = ""
+    dates: dict[str, str] = field(default_factory=dict)
+    date_iso: str = ""
+    breached: bool = False  # past its first-answer or resolution SLA
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A reply or an internal note on a message, for staff."""
+
+    id: str = ""
+    kind: str = ""  # reply | note
+    body: str = ""
+    author: str = ""
+    dates: dict[str, str] = field(default_factory=dict)
+    date_iso: str = ""
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """One row of the audit log page."""
+
+    id: str = ""
+    at: str = ""  # UTC, "2026-12-07 21:34:51"
+    at_iso: str = ""
+    actor: str = ""
+    action: str = ""
+    object: str = ""  # "type #id"
+    before: str = ""
+    after: str = ""
+    reason: str = ""

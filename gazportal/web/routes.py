@@ -3,8 +3,9 @@
 A row is (route, page, title key, its own on_load steps, who may see it). The loop puts the
 common steps in front of a row's own: every page first says which language the document is in
 (``I18nState.sync_document``); a signed-in page then checks the session
-(``SessionState.require_user`` sends a visitor without one to /signin) before its own steps load
-its data. The pages' handlers are declared in the event gate by their state modules
+(``SessionState.require_user`` sends a visitor without one to /signin, staff to /staff) — a staff
+page checks for staff (``require_staff``: a customer goes to their accounts) — before its own
+steps load its data. The pages' handlers are declared in the event gate by their state modules
 (``gazportal/state/gate.py``); the table only says which page runs what when it is opened.
 ``tests/unit/test_routes.py`` compares the app's pages and on_load chains with this table.
 """
@@ -27,6 +28,7 @@ from gazportal.pages.oidc import CALLBACK_ROUTE, oidc_callback
 from gazportal.pages.recover import recover
 from gazportal.pages.register import register
 from gazportal.pages.signin import signin
+from gazportal.pages.staff import audit_page, inbox_page, message_page
 from gazportal.pages.statistics import statement_page, statistics_page
 from gazportal.pages.user_profile import confirm_email_page, email_undo_page, profile_page
 from gazportal.state.accounts import AccountsState
@@ -40,11 +42,13 @@ from gazportal.state.recover import RecoverState
 from gazportal.state.register import RegisterState
 from gazportal.state.session import SessionState
 from gazportal.state.signin import SignInState
+from gazportal.state.staff import StaffAuditState, StaffInboxState, StaffMessageState
 from gazportal.state.statistics import StatementState, StatisticsState
 from gazportal.state.user_profile import ConfirmEmailState, EmailUndoState, ProfileState
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+STAFF = "staff"
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class Route:
     page: Callable[[], Any]
     title: str  # a locale key; the tab shows "<title> · <utility>" (the home page: the other way round)
     steps: Sequence[Any] = ()  # the page's own on_load steps, after the common ones
-    access: Literal["public", "signed_in"] = PUBLIC
+    access: Literal["public", "signed_in", "staff"] = PUBLIC
 
 
 ROUTES: tuple[Route, ...] = (
@@ -86,6 +90,10 @@ ROUTES: tuple[Route, ...] = (
             [SessionState.load_public, MessagesState.load_contacts(kind)])
       for path, kind in (("/contacts", "contact"), ("/feedback", "feedback"), ("/support", "support"))),
     Route("/messages", messages_page, "messages.list.title", [MessagesState.load_list], SIGNED_IN),
+    # The staff console (issue 16): staff only; its handlers are declared for a staff role.
+    Route("/staff", inbox_page, "staff.inbox.title", [StaffInboxState.load], STAFF),
+    Route("/staff/message", message_page, "staff.message.title", [StaffMessageState.load], STAFF),
+    Route("/staff/audit", audit_page, "staff.audit.title", [StaffAuditState.load], STAFF),
 )
 
 
@@ -94,6 +102,8 @@ def on_load(row: Route) -> list[Any]:
     common = [I18nState.sync_document]
     if row.access == SIGNED_IN:
         common.append(SessionState.require_user)
+    elif row.access == STAFF:
+        common.append(SessionState.require_staff)
     return [*common, *row.steps]
 
 

@@ -159,3 +159,88 @@ def test_a_client_token_without_the_cookie_gets_no_ones_data(portal):
     seen, hydrated, loaded = _run(run())
     assert number in str(seen)
     assert number not in str(hydrated) and number not in str(loaded)
+
+
+def _staff_samples() -> dict[str, dict]:
+    """Every staff handler of the app (declared for a staff role) with arguments its page sends."""
+    from reflex.state import State
+
+    import gazportal.gazportal  # noqa: F401
+    from gazportal.state.contract import STAFF_LEVELS, declaration_of
+
+    samples = {"load": {}, "export": {}, "set_status_filter": {"status": "new"}, "set_kind_filter": {"kind": "support"},
+               "add": {"form": {"message_id": "1", "kind": "reply", "body": "An answer", "submission": ""}},
+               "move": {"message_id": "1", "status": "in_progress"}, "go": {"page": 1}}
+    out, todo = {}, list(State.get_substates())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.get_substates())
+        for name, h in cls.event_handlers.items():
+            decl = declaration_of(h)
+            if decl is not None and decl.access in STAFF_LEVELS:
+                assert name in samples, f"{cls.__name__}.{name}: add a sample payload"
+                out[f"{cls.get_full_name()}.{name}"] = samples[name]
+    return out
+
+
+def test_no_staff_event_is_customer_callable(portal):
+    """Issue 16 point 1, over the real socket: every staff handler sent well-formed events with a
+    customer's cookie and with none answers nothing (no delta of a staff state, no row written);
+    the positive control — the same events from an operator — are answered."""
+    from sqlmodel import func, select
+
+    from gazportal.db import make_engine, read_session, write_session
+    from gazportal.models import AuditEntry, CustomerMessage, MessageEvent, User
+    from gazportal.services import staff
+    from gazportal.settings import load_utility
+
+    utility = load_utility(portal.utility_id)
+    login, _ = _user(portal)
+    engine = make_engine(portal.db_url)
+    stamp = uuid.uuid4().hex[:8]
+    op_login = (f"op{stamp}@example.org" if utility.login_identifier == "email"
+                else "+38050" + str(int(stamp, 16))[:7] if utility.login_identifier == "phone"
+                else "9" * (len(utility.account_number_example) - 1) + "8")
+    staff.add_staff(engine, utility, login=op_login, password=PASSWORD, role="operator", surname="Op", name="Era",
+                    now=datetime.now(UTC))
+    with write_session(engine) as s:
+        uid = s.exec(select(User.id).where(User.login == login)).one()
+        s.add(CustomerMessage(user_id=uid, kind="support", subject="Probe", body="A probe message text."))
+
+    def counts():
+        with read_session(engine) as s:
+            return (s.exec(select(func.count()).select_from(AuditEntry)).one(),
+                    s.exec(select(func.count()).select_from(MessageEvent)).one(),
+                    tuple(s.exec(select(CustomerMessage.status)).all()))
+
+    samples = _staff_samples()
+    assert len(samples) >= 7
+    staff_states = {name.rpartition(".")[0] for name in samples}
+    before = counts()
+
+    async def attack() -> tuple[list[str], dict]:
+        answered = []
+        for cookie in ("", await sign_in(portal.url, login, PASSWORD)):
+            tab = Tab(portal.url, cookie=cookie, path="/staff")
+            await tab.connect()
+            try:
+                for name, payload in samples.items():
+                    got = deltas(await tab.send(name, payload))
+                    if any(k.rpartition(".")[0] in staff_states for k in got):
+                        answered.append(name)
+            finally:
+                await tab.close()
+        operator = Tab(portal.url, cookie=await sign_in(portal.url, op_login, PASSWORD), path="/staff")
+        await operator.connect()
+        try:
+            control = deltas(await operator.send(next(n for n in samples if n.endswith("StaffInboxState.load")
+                                                      or n.endswith("staff_inbox_state.load")), {}))
+        finally:
+            await operator.close()
+        return answered, control
+
+    answered, control = _run(attack())
+    assert answered == []  # 0 customer-callable staff events
+    assert counts() == before
+    assert any(".loaded" in k and v is True for k, v in control.items()), control
+    engine.dispose()

@@ -131,7 +131,7 @@ def test_declarations_are_checked_when_written():
     with pytest.raises(TypeError):  # a create takes exactly one form
         handler(PUBLIC, creates=True, a=Text())(lambda self, ctx, a: None)
     with pytest.raises(ValueError):
-        handler("admin")(lambda self, ctx: None)
+        handler("root")(lambda self, ctx: None)
 
 
 def test_access_of_knows_public_customer_and_nothing_else():

@@ -7,7 +7,7 @@ from gazportal.gazportal import app
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 from gazportal.state.session import SessionState
-from gazportal.web.routes import ROUTES, SIGNED_IN, on_load, title
+from gazportal.web.routes import ROUTES, SIGNED_IN, STAFF, on_load, title
 
 
 def _key(route: str) -> str:
@@ -28,7 +28,7 @@ def test_the_app_has_the_pages_of_the_table_and_nothing_else():
     assert {row.route for row in ROUTES} == {
         "/", "/signin", "/register", "/confirm", "/recover", "/reset", "/agreement", "/auth/oidc/callback",
         "/dashboard", "/accounts", "/profile", "/password", "/confirm-email", "/email-undo", "/statistics", "/statement",
-        "/contacts", "/feedback", "/support", "/messages"}
+        "/contacts", "/feedback", "/support", "/messages", "/staff", "/staff/message", "/staff/audit"}
 
 
 def test_each_page_has_the_component_title_and_on_load_chain_of_its_row():
@@ -48,5 +48,7 @@ def test_the_common_steps_come_first():
             assert chain[1] == signed_in, row.route
         else:
             assert signed_in not in chain, row.route
+        # the staff console's pages check for staff first (a customer goes to their accounts)
+        assert (chain[1:2] == [_name(SessionState.require_staff)]) == (row.access == STAFF), row.route
     assert [_name(e) for e in app._load_events["contacts"]][-1] == "MessagesState.load_contacts[('kind', '\"contact\"')]"
     assert app._unevaluated_pages["index"].image == get_settings().utility.logo

@@ -7,12 +7,16 @@ accounts — one with a debt, between them every service the profile has — who
 a phone number, or the number of its first account). ``python -m gazportal.cli demo-customer``
 calls it and prints the sign-in details; the start page offers "try the demo", which signs in
 through the ordinary :func:`gazportal.services.auth.sign_in` (its limits included).
+
+:func:`ensure_demo_operator` makes the demo operator of the staff console (same password, a login
+the profile takes) and :func:`ensure_demo_messages` gives the demo customer two messages, one
+answered by the demo operator; the same command prints the operator's sign-in too.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
@@ -94,3 +98,99 @@ def ensure_demo_customer(engine: "Engine", utility: "Utility", *, now: datetime)
                                                             col(Account.id))
                                .where(UserAccountLink.user_id == user.id).order_by(col(Account.number))).all()
         return DemoCustomer(login=user.login, password=DEMO_PASSWORD, accounts=tuple(numbers))
+
+
+# --- the demo operator (issue 14 point 2, issue 16 point 1) --------------------------------------
+
+DEMO_OPERATOR_EMAIL = "operator@example.org"
+DEMO_OPERATOR_PHONES = {"KZ": "+77001234568", "UA": "+380501234568"}
+
+# The demo customer's messages (data in the profile's language, not page text): (kind, subject,
+# body, the demo operator's reply or None — a message left for whoever tries the staff console).
+_DEMO_MESSAGES = {
+    "ru": [("support", "Не приходит квитанция на почту",
+            "Здравствуйте! С прошлого месяца квитанция не приходит на мою электронную почту.",
+            "Здравствуйте! Мы проверили адрес в вашем профиле и снова отправили квитанцию. Спасибо, что написали."),
+           ("contact", "Замена счётчика газа", "Подскажите, как заказать замену счётчика газа и сколько это стоит?",
+            None)],
+    "kk": [("support", "Түбіртек поштаға келмейді",
+            "Сәлеметсіз бе! Өткен айдан бері түбіртек электрондық поштама келмейді.",
+            "Сәлеметсіз бе! Профиліңіздегі мекенжайды тексеріп, түбіртекті қайта жібердік. Жазғаныңызға рақмет."),
+           ("contact", "Газ есептегішін ауыстыру", "Газ есептегішін ауыстыруға қалай тапсырыс беремін, бағасы қанша?",
+            None)],
+    "uk": [("support", "Не надходить рахунок на пошту",
+            "Добрий день! З минулого місяця рахунок не надходить на мою електронну пошту.",
+            "Добрий день! Ми перевірили адресу у вашому профілі й надіслали рахунок ще раз. Дякуємо, що написали."),
+           ("contact", "Заміна лічильника газу", "Підкажіть, як замовити заміну лічильника газу і скільки це коштує?",
+            None)],
+    "en": [("support", "The bill does not arrive by e-mail",
+            "Hello! Since last month the bill no longer arrives at my e-mail address.",
+            "Hello! We checked the address in your profile and sent the bill again. Thank you for writing."),
+           ("contact", "Replacing the gas meter", "How do I order a replacement of my gas meter, and what does it cost?",
+            None)],
+}
+
+
+@dataclass(frozen=True)
+class DemoOperator:
+    login: str
+    password: str
+
+
+def demo_operator_login(utility: "Utility") -> str:
+    """The demo operator's login as the profile spells logins: an e-mail, a phone number, or an
+    account-number-shaped code of nines (no account of the demo data has it)."""
+    if utility.login_identifier == "email":
+        return DEMO_OPERATOR_EMAIL
+    if utility.login_identifier == "phone":
+        return DEMO_OPERATOR_PHONES[utility.phone_region]
+    return "9" * len(utility.account_number_example)
+
+
+def ensure_demo_operator(engine: "Engine", utility: "Utility", *, now: datetime) -> DemoOperator:
+    """The demo operator (role ``operator``, password :data:`DEMO_PASSWORD`), made if missing
+    through ``services.staff.add_staff`` (so its creation is in the audit log); idempotent."""
+    from gazportal.services.staff import add_staff
+
+    login = identity.normalize_login(utility, demo_operator_login(utility))
+    with read_session(engine) as s:
+        exists = s.exec(select(User.id).where(User.login == login, col(User.role) == "operator")).first()
+    if exists is None:
+        add_staff(engine, utility, login=login, password=DEMO_PASSWORD, role="operator", surname="Оператор",
+                  name="Демо", email=DEMO_OPERATOR_EMAIL, now=now)
+    return DemoOperator(login=login, password=DEMO_PASSWORD)
+
+
+def ensure_demo_messages(engine: "Engine", settings: Any, utility: "Utility", *, now: datetime) -> int:
+    """Once: the demo customer's messages, the first answered by the demo operator (a reply through
+    ``services.inbox``: audited, and e-mailed like any reply), the other waiting. Returns how many
+    messages were made (0 when the customer already has some)."""
+    from datetime import timedelta
+
+    from gazportal.models import CustomerMessage
+    from gazportal.services import inbox
+    from gazportal.services.audit import Actor
+
+    with write_session(engine) as s:
+        customer = s.exec(select(User).where(User.email == DEMO_EMAIL, col(User.role) == "customer")).first()
+        operator = s.exec(select(User).where(col(User.role) == "operator",
+                                             User.email == DEMO_OPERATOR_EMAIL)).first()
+        if customer is None or operator is None:
+            return 0
+        if s.exec(select(CustomerMessage.id).where(CustomerMessage.user_id == customer.id)).first() is not None:
+            return 0
+        texts = _DEMO_MESSAGES.get(utility.default_language, _DEMO_MESSAGES["en"])
+        account = s.exec(select(UserAccountLink.account_id).where(UserAccountLink.user_id == customer.id)
+                         .order_by(col(UserAccountLink.id))).first()  # about their first account
+        made = []
+        for i, (kind, subject, body, reply) in enumerate(texts):
+            m = CustomerMessage(user_id=stored_id(customer), account_id=account, kind=kind, subject=subject,
+                                body=body, status="new", created_at=now - timedelta(hours=30 - 6 * i))
+            s.add(m)
+            s.flush()
+            made.append((stored_id(m), reply))
+        actor = Actor(user_id=stored_id(operator), label=operator.login, role=operator.role)
+    for message_id, reply in made:
+        if reply is not None:
+            inbox.add_event(engine, settings, utility, actor, message_id, "reply", reply, now=now)
+    return len(made)

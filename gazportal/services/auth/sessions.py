@@ -63,6 +63,7 @@ class SessionUser:
     kind: str
     language: str
     remember: bool
+    role: str = "customer"  # customer | operator | supervisor | admin (services/staff.py)
 
 
 def _throttle_key(s: "Settings", utility: "Utility", login: Any) -> tuple[str, str | None]:
@@ -233,7 +234,7 @@ def resolve_session(engine: "Engine", token: Any, *, now: datetime | None = None
         assert user.id is not None and row.id is not None  # both read from the database
         result = SessionUser(user_id=user.id, session_id=row.id, login=user.login,
                              display_name=_display_name(user), kind=user.kind,
-                             language=user.language, remember=row.remember)
+                             language=user.language, remember=row.remember, role=user.role)
         touch = now - row.last_seen_at >= TOUCH_EVERY
         session_id = row.id
     if touch:
