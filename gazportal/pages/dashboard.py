@@ -3,6 +3,7 @@ its meters with their previous readings, and a reading form per meter checked wh
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventChain, no_args_event_spec
 
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, button, submission_input
@@ -166,6 +167,14 @@ def _live(m) -> rx.Component:
     )
 
 
+def _after_pause(mid) -> rx.Var:
+    """The input's ``onInput``: settle_reading of the meter ``PAUSE_MS`` after the last change
+    (a trigger of its own: on_change's chain carries the check's shorter debounce)."""
+    chain = EventChain.create(value=S.settle_reading(mid).debounce(PAUSE_MS), args_spec=no_args_event_spec,
+                              key="on_input")
+    return rx.Var.create(chain)
+
+
 def _form(m) -> rx.Component:
     mid = m.id
     invalid = S.live.contains(mid) & (S.live[mid].kind == "error")
@@ -188,10 +197,10 @@ def _form(m) -> rx.Component:
                 aria_invalid=rx.cond(invalid, "true", "false"),
                 aria_describedby=rx.cond(m.replaces != "", "rd-hint-" + mid + " rd-replaces-" + mid,
                                          "rd-hint-" + mid) + " live-" + mid,
-                # kept in the browser while typed (state/dashboard.keep_script)
-                custom_attrs={"data-keep": mid},
+                # data-keep: kept in the browser while typed (state/dashboard.keep_script); the
+                # input event (typed, pasted, filled in) also starts the pause (PAUSE_MS)
+                custom_attrs={"data-keep": mid, "on_input": _after_pause(mid)},
                 on_change=lambda v: S.type_reading(mid, v, True).debounce(DEBOUNCE_MS),
-                on_key_up=S.settle_reading(mid).debounce(PAUSE_MS),
                 on_blur=lambda v: S.type_reading(mid, v),
             ),
             _live(m),
