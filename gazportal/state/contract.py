@@ -82,12 +82,17 @@ def safe_next(value: Any) -> str | None:
     return None if value.split("?", 1)[0] in _NOT_NEXT else value
 
 
-async def _signin_route(state: Any) -> str:
-    """Where a page whose session is gone sends the browser: /signin with the way back and why."""
+async def _signin_route(state: Any) -> str | None:
+    """Where a page whose session is gone sends the browser: /signin with the way back and why.
+    None when the browser is on the sign-in page already: a late event of the page it left (a
+    debounced check of a form, issue 14 point 10) must not replace that page's ``next``."""
     from gazportal.state.session import end_reason_of  # the session module builds on this one
 
     router = getattr(state, "router", None)
-    return signin_route_for(getattr(router, "url", None), await end_reason_of(getattr(state, "router_data", None)))
+    url = getattr(router, "url", None)
+    if (getattr(url, "path", "") or "").rstrip("/") == SIGNIN_ROUTE:
+        return None
+    return signin_route_for(url, await end_reason_of(getattr(state, "router_data", None)))
 
 
 def signin_route_for(url: Any, why: str | None = None) -> str:
@@ -548,7 +553,8 @@ class _Frame:
         user = await resolve_user(state)
         if user is None and self.decl.access != PUBLIC:
             log.info("%s needs a signed-in user; none", self.name)
-            return _STOP, rx.redirect(await _signin_route(state))
+            route = await _signin_route(state)
+            return _STOP, None if route is None else rx.redirect(route)
         ctx = Ctx(user=user, lang=await language(state), now=datetime.now(UTC), source=resolve_source(state))
         if self.decl.creates and not await _take_submission(state, clean, self.name):
             return _STOP, None

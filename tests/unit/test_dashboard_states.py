@@ -721,6 +721,10 @@ async def test_a_session_that_ended_while_the_form_was_open_stores_nothing_and_s
     assert f"'/signin?next=%2Fdashboard%3Faccount%3D{world['mine']}&why=signed_out'" in repr(result)
     assert _stored(app_db) == [] and gas not in s.result
     assert "sessionStorage.removeItem" not in repr(result)  # the typed value stays in the tab
+    # The input's late, debounced events arrive from the sign-in page: they leave it (and its next) be.
+    root.router = dataclasses.replace(RouterData(), url=ReflexURL(
+        f"https://portal.example/signin?next=%2Fdashboard%3Faccount%3D{world['mine']}&why=signed_out"))
+    assert await s.type_reading(gas, "1012", True) is None and await s.settle_reading(gas) is None
     s = await _alice(app_db)  # signed in again
     refused = repr(await s.submit(_form(s, gas, "999")))
     assert f"sessionStorage.removeItem('gp-reading-{uid}-{gas}')" in refused  # answered: no longer kept
