@@ -239,10 +239,12 @@ class DashboardState(FormMixin, rx.State):
         self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, AccountInfo()
         self.last_volumes = []
 
-    def _reset_forms(self) -> None:
+    def _reset_forms(self, *, remount: bool = True) -> None:
+        """Forget the forms' checks, ticks and results; ``remount`` also empties their inputs."""
         self.live, self.confirm, self.result, self._sent = {}, {}, {}, {}
         self._confirmed, self._checked, self._held = {}, {}, {}
-        self.form_key += 1
+        if remount:
+            self.form_key += 1
 
     # --- handlers ---------------------------------------------------------------------------
 
@@ -258,7 +260,9 @@ class DashboardState(FormMixin, rx.State):
                 aid = ident(raw)
             except BadArguments:
                 aid = -1  # refused by the service like a foreign id
-        self._reset_forms()
+        # A page visit renders its inputs anew (and a form's key names its meter): what a person
+        # began to type while this load was on its way stays, and its check comes after this.
+        self._reset_forms(remount=False)
         if not await self._show(ctx.user_id, aid, ctx.lang):
             # Not one of theirs (or not an id): say so, and show their first account instead.
             self._show_nothing()

@@ -738,3 +738,15 @@ def _stored_users(engine, login) -> list[int]:
 
     with read_session(engine) as s:
         return list(s.exec(sa.select(User.id).where(User.login == login)).scalars())
+
+
+async def test_a_load_does_not_empty_what_is_being_typed(app_db, world):
+    """The page's load may answer after the customer began to type (the meters of the last visit are
+    shown at once): the forms are not remounted, so the typed value and its check (which comes
+    after the load) stay."""
+    s = await _alice(app_db)
+    key = s.form_key
+    await s.load()
+    assert s.form_key == key
+    await s.switch_account(str(world["second"]))  # another account: its forms are new
+    assert s.form_key == key + 1
