@@ -90,9 +90,17 @@ async def _signin_route(state: Any) -> str | None:
 
     router = getattr(state, "router", None)
     url = getattr(router, "url", None)
-    if (getattr(url, "path", "") or "").rstrip("/") == SIGNIN_ROUTE:
+    if on_signin_page(url):
         return None
     return signin_route_for(url, await end_reason_of(getattr(state, "router_data", None)))
+
+
+def on_signin_page(url: Any) -> bool:
+    """Whether the page ``url`` (a ReflexURL) of an event is the sign-in page: an event that needs a
+    session and comes from there is a late one of the page the browser left for sign-in (a
+    debounced check of a form): it is dropped, not answered with another redirect to /signin,
+    which would lose the way back (``next``) of the one the browser is on."""
+    return (getattr(url, "path", "") or "").rstrip("/") == SIGNIN_ROUTE
 
 
 def signin_route_for(url: Any, why: str | None = None) -> str:
