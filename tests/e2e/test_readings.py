@@ -151,6 +151,13 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         # A correction (issue 14 point 7): said before and after, the replaced row marked.
         replaces = page.locator(f"#rd-replaces-{mid}")
         expect(replaces).to_contain_text(i18n.format_units(1025, meter_unit, lang))
+        expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)  # axe sees no dimmed toast
+        for lang_ in utility.languages:  # the form that says what it replaces, in every language
+            switch_lang(page, lang_)
+            expect(replaces).to_contain_text(i18n.format_units(1025, meter_unit, lang_))
+            check_page(page, axe_source, screenshots, utility, "dashboard-correction", lang_, device)
+        switch_lang(page, lang)
+        box = page.locator(f"#rd-{mid}")
         box.fill("1026")
         expect(live).to_have_attribute("data-kind", "ok")
         expect(live).to_contain_text(i18n.format_units(1020, meter_unit, lang))  # counted from 1020, not 1025
