@@ -56,10 +56,19 @@ CONFIRM_LABELS = {"jump": "dashboard.confirm_jump", "rollover": "dashboard.confi
                   "zero": "dashboard.confirm_zero"}
 
 
-# Errors that more typing can put right (a prefix of the number being typed: "5" on the way to
-# "55" is below the last reading, "12 3" on the way to "12 345" is a bad digit group): while the
-# customer types, the check keeps them until a pause, the blur or the submit (issue 14 point 8).
+# What a prefix of the number being typed may be told, and more typing may put right: "5" on the
+# way to "55" is below the last reading, "12 3" on the way to "12 345" is a bad digit group, and
+# near the top of the dial or at the base a prefix is offered as a roll-over or as no use. While
+# the customer types, the check keeps these until a pause, the blur or the submit (issue 14 point 8).
 PREFIX_ERRORS = frozenset({"errors.reading_below_previous", "errors.reading_groups"})
+PREFIX_WARNINGS = frozenset({"rollover", "zero"})
+
+
+def _may_be_a_prefix(check: ReadingCheck) -> bool:
+    """Whether what the check says could be about a number still being typed."""
+    if check.error is not None:
+        return check.error.key in PREFIX_ERRORS
+    return check.warning_kind in PREFIX_WARNINGS
 
 
 def reading_of(value: int, taken_at: datetime, unit: str, lang: str) -> str:
@@ -140,7 +149,7 @@ class DashboardState(FormMixin, rx.State):
     _checked: dict[str, tuple[str, int]] = {}  # meter id -> (warning kind, value) of the live check
     # meter id -> an error of a possible prefix, checked while typing and kept until a pause
     # (settle_reading), the blur or the submit says it (issue 14 point 8)
-    _held: dict[str, Verdict] = {}
+    _held: dict[str, ReadingCheck] = {}
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -302,7 +311,8 @@ class DashboardState(FormMixin, rx.State):
         """Live check of what is typed (debounced in the browser); writes nothing.
 
         ``typing=True`` (the input's change, while keys may still come): an error that more digits
-        can put right (:data:`PREFIX_ERRORS`) is kept, not shown, until :meth:`settle_reading`
+        can put right (:data:`PREFIX_ERRORS`, :data:`PREFIX_WARNINGS`) is kept, not shown, until
+        :meth:`settle_reading`
         (a pause), the blur (``typing=False``) or the submit."""
         mid, value, lang, user_id = meter_id, raw, ctx.lang, ctx.user_id
         key = str(mid)
@@ -332,8 +342,8 @@ class DashboardState(FormMixin, rx.State):
         except DomainError as e:
             self.error = say(e, lang)
             return None
-        if typing and checked.error is not None and checked.error.key in PREFIX_ERRORS:
-            self._held = {**self._held, key: live_result(checked, lang)}
+        if typing and _may_be_a_prefix(checked):
+            self._held = {**self._held, key: checked}
             self.live = {k: v for k, v in self.live.items() if k != key}  # nothing stale meanwhile
             return None
         self._show_check(key, checked, lang)
@@ -342,13 +352,14 @@ class DashboardState(FormMixin, rx.State):
     @rx.event
     @handler(CUSTOMER, meter_id=Id())
     def settle_reading(self, ctx: Ctx, meter_id: int):
-        """The customer paused typing (:data:`PAUSE_MS` after the last key): the kept error of
-        what they typed is shown now. Nothing when none is kept."""
+        """The customer paused typing (``pages.dashboard.PAUSE_MS`` after the last input): the kept
+        check of what they typed (an error or a warning a prefix may get) is shown now. Nothing
+        when none is kept."""
         key = str(meter_id)
         held = self._held.get(key)
         if held is not None:
             self._held = {k: v for k, v in self._held.items() if k != key}
-            self.live = {**self.live, key: held}
+            self._show_check(key, held, ctx.lang)
 
     def _forget(self, key: str) -> None:
         """A meter's live check and tick go (after its form was sent)."""

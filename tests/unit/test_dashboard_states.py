@@ -678,6 +678,10 @@ async def test_a_prefix_is_quiet_while_typing_and_said_after_a_pause_or_the_blur
     assert s.live[gas].text.startswith("Group the digits in threes")
     await s.type_reading(gas, "12a", True)  # more digits cannot put a letter right: said at once
     assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Type the reading in digits")
+    await s.type_reading(gas, "1000", True)  # the base itself, on the way to 10 005: no "no use?" yet
+    assert gas not in s.live
+    await s.settle_reading(gas)
+    assert s.live[gas].kind == "warning" and s.live[gas].confirm_kind == "zero"
     await s.type_reading(gas, "9", True)
     await s.type_reading(gas, "99", True)  # the kept error is the last value's
     await s.settle_reading(gas)
