@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="remove registrations never confirmed whose links and codes have all expired")
     u.add_argument("--batch", type=_int, default=1000, help="users removed per transaction (1000)")
 
+    r = sub.add_parser("refile-reading-periods", parents=[common],
+                       help="make each stored reading's period the profile's rule (after the rule changed)")
+    r.add_argument("--apply", action="store_true", help="change the rows (default: only count them)")
+
     sub.add_parser("demo-customer", parents=[common],
                    help="make the demo customer (once) and print how to sign in as them (demo data first)")
     return p
@@ -236,7 +240,25 @@ def cmd_demo_customer(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"demo": cmd_demo, "import": cmd_import, "export-readings": cmd_export,
+def cmd_refile_periods(args) -> int:
+    """Readings stored under another period than the profile's rule gives (docs/decisions.md 18:
+    Kremenchukgaz's readings of the 1st-5th count for the previous month): counted, and moved
+    with ``--apply``."""
+    from gazportal.services import readings
+
+    engine = _engine(_db_url(args))
+    try:
+        done = readings.refile_periods(engine, _utility(args), apply=args.apply)
+    finally:
+        engine.dispose()
+    for (old, new), n in sorted(done.moves.items()):
+        print(f"{old} -> {new}: {n:,} readings")
+    verb = "moved" if done.applied else "to move (run again with --apply)"
+    print(f"refile-reading-periods: {done.readings:,} readings and {done.reviews:,} reviews {verb}")
+    return EXIT_OK
+
+
+COMMANDS = {"demo": cmd_demo, "refile-reading-periods": cmd_refile_periods, "import": cmd_import, "export-readings": cmd_export,
             "purge-unconfirmed": cmd_purge_unconfirmed, "demo-customer": cmd_demo_customer}
 
 

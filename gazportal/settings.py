@@ -69,15 +69,41 @@ class PasswordPolicy(_Strict):
 
 
 class ReadingWindow(_Strict):
-    """Days of the month (in the profile's time zone) on which customers may submit readings."""
+    """Days of the month (in the profile's time zone) on which customers may submit readings, and
+    the month (period) a reading counts for.
+
+    ``from_day``..``to_day`` inclusive; a ``to_day`` beyond the month's length means "to its end".
+    ``to_day < from_day`` is a window that spans the month's end (28 -> 3: from the 28th of one
+    month to the 3rd of the next). ``previous_month_until`` (0: none): a reading taken on local
+    days 1..N counts for the previous month, as the meter at that month's end (Ukraine's Gas
+    Distribution Code ch. IX.4, Kremenchukgaz: "by the 5th inclusive" is N = 5). Every reading of
+    one window counts for one month, so a window may not be split by N: for 1..5 N is 0 (the
+    readings count for the month they are sent in) or at least 5; a window spanning the month's
+    end counts for the month it opens in, so it needs ``to_day <= N < from_day``.
+    """
 
     from_day: int = Field(ge=1, le=28)
     to_day: int = Field(ge=1, le=31)
+    previous_month_until: int = Field(default=0, ge=0, le=28)
+
+    @property
+    def spans_month_end(self) -> bool:
+        return self.to_day < self.from_day
 
     @model_validator(mode="after")
-    def _order(self) -> "ReadingWindow":
-        if self.to_day < self.from_day:
-            raise ValueError("to_day must not be before from_day")
+    def _one_period(self) -> "ReadingWindow":
+        a, b, n = self.from_day, self.to_day, self.previous_month_until
+        if self.spans_month_end:
+            if not b <= n < a:
+                raise ValueError(
+                    f"the window from day {a} to day {b} of the next month spans the month's end; its readings "
+                    f"count for the month it opens in only with previous_month_until from {b} to {a - 1} "
+                    f"(e.g. previous_month_until = {b}); with {n} they would count for two months")
+        elif a <= n < b:
+            raise ValueError(
+                f"previous_month_until = {n} splits the window {a}..{b} between two months (days {a}..{n} "
+                f"would count for the previous month, {n + 1}..{b} for the current one); use "
+                f"{'0 (none)' if a == 1 else f'a value below {a}'} or at least {b}")
         return self
 
 

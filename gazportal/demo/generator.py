@@ -40,9 +40,10 @@ from gazportal.models import (
     Settlement, Street, Tariff, TariffStep,
 )
 from gazportal.demo.data import DemoWords, words
+from gazportal.services import readings
 from gazportal.services.errors import DomainError, InvalidInput
 from gazportal.services.identifiers import make_bin
-from gazportal.services.periods import add_months, local_day_start_utc, period_of, period_start
+from gazportal.services.periods import add_months, local_day_start_utc, period_start, reading_period
 from gazportal.services.tariffs import CENT, Step, calculate
 from gazportal.settings import UNITS, Utility
 
@@ -197,8 +198,9 @@ def nonempty_tables(engine: Engine) -> dict[str, int]:
 
 
 def default_last_period(utility: Utility, now: datetime | None = None) -> str:
-    """The last whole month before now, in the profile's time zone."""
-    return add_months(period_of(now or datetime.now(UTC), utility.tz), -1)
+    """The last period whose reading window has closed: the one before the period a reading made
+    now counts for (the month before now; Kremenchukgaz on the 1st-5th: two months before)."""
+    return add_months(reading_period(now or datetime.now(UTC), utility), -1)
 
 
 def generate_demo(
@@ -481,38 +483,44 @@ class _Generator:
         age_years = (self.period_first_day[0] - installed).days / 365
         value = int(rng.random() * min(capacity - total, yearly * age_years + 1))
         two_slots = self.utility.submissions_per_month >= 2
-        win_from = self.utility.reading_window.from_day
-        win_to = self.utility.reading_window.to_day
+        until = self.utility.reading_window.previous_month_until
         add = self.writer.add
         for i, p in enumerate(periods):
             value += vols[i]
             r = rng.random() if i else 2.0
             if r < 0.06 or i == 0:  # an inspector's or controller's visit (and the baseline)
-                day = 3 + int(rng.random() * 23)
+                # after the days that count for the month before (Kremenchukgaz: the 1st-5th)
+                day = min(max(3, until + 1) + int(rng.random() * 23), self.period_days[i])
                 at = self._at(i, day, 9 + int(rng.random() * 8), int(rng.random() * 60))
+                rp = reading_period(at, self.utility)  # the month it counts for (the profile's rule)
                 source = "controller" if (i == 0 or r < 0.02) else "inspector"
                 add("reading", {"id": self._id("reading"), "meter_id": meter_id, "value": value,
-                                "taken_at": at, "period": p, "source": source, "slot": None, "created_at": at})
+                                "taken_at": at, "period": rp, "source": source, "slot": None, "created_at": at})
                 continue
             if r < 0.09:  # the utility estimated it (no reading came)
                 at = self._at(i, self.period_days[i], 20, int(rng.random() * 60))
+                rp = reading_period(at, self.utility)
                 add("reading", {"id": self._id("reading"), "meter_id": meter_id, "value": value,
-                                "taken_at": at, "period": p, "source": "estimate", "slot": None, "created_at": at})
+                                "taken_at": at, "period": rp, "source": "estimate", "slot": None, "created_at": at})
                 continue
-            last = min(win_to, self.period_days[i])
-            day = win_from + int(rng.random() * (last - win_from + 1))
+            # in the window whose readings count for p (Kremenchukgaz: the 1st-5th of the next month)
+            win_from, win_to = readings.window_for_period(self.utility, p)
+            day = win_from + timedelta(days=int(rng.random() * ((win_to - win_from).days + 1)))
             hour = 7 + int(rng.random() * 14)
-            at = self._at(i, day, hour, int(rng.random() * 60))
+            at = local_day_start_utc(day, self.tz) + timedelta(hours=hour, minutes=int(rng.random() * 60))
+            # A reading sent by the profile's previous_month_until day counts for the month before
+            # (Kremenchukgaz: the 1st-5th); a correction later that day is of the same period.
+            rp = reading_period(at, self.utility)
             if two_slots and r > 0.95:  # a first submission, then a correction
                 first = value - int(vols[i] * (0.2 + rng.random() * 0.6))
                 add("reading", {"id": self._id("reading"), "meter_id": meter_id, "value": first,
-                                "taken_at": at, "period": p, "source": "customer", "slot": 1, "created_at": at})
+                                "taken_at": at, "period": rp, "source": "customer", "slot": 1, "created_at": at})
                 at = at + timedelta(minutes=20 + int(rng.random() * 90))
                 add("reading", {"id": self._id("reading"), "meter_id": meter_id, "value": value,
-                                "taken_at": at, "period": p, "source": "customer", "slot": 2, "created_at": at})
+                                "taken_at": at, "period": rp, "source": "customer", "slot": 2, "created_at": at})
             else:
                 add("reading", {"id": self._id("reading"), "meter_id": meter_id, "value": value,
-                                "taken_at": at, "period": p, "source": "customer", "slot": 1, "created_at": at})
+                                "taken_at": at, "period": rp, "source": "customer", "slot": 1, "created_at": at})
         assert value <= capacity
         return vols
 

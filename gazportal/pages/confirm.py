@@ -53,6 +53,15 @@ def _code_form() -> rx.Component:
     )
 
 
+def _taken() -> rx.Component:
+    """The login was confirmed by another registration: sign in or recover, never "send again"."""
+    return rx.el.div(
+        link(T["auth.confirm.to_signin"], "/signin", id="taken-signin"),
+        link(T["auth.signin.forgot"], "/recover", id="taken-recover"),
+        class_name="gp-form",
+    )
+
+
 def _done() -> rx.Component:
     return rx.el.div(
         alert("ok", S.notice, id="confirm-done"),
@@ -78,8 +87,7 @@ def confirm() -> rx.Component:
             rx.fragment(
                 alert("err", S.error, id="confirm-error"),
                 rx.cond(S.notice != "", alert("info", S.notice, id="confirm-notice")),
-                middle,
-                _resend_form(),
+                rx.cond(S.taken, _taken(), rx.fragment(middle, _resend_form())),
             ),
         )
     lead = "auth.confirm.lead_sms" if p.confirmation == "sms_code" else "auth.confirm.lead_email"

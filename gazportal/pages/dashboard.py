@@ -182,7 +182,7 @@ def _form(m) -> rx.Component:
         rx.el.input(type="hidden", name="meter", value=mid),
         submission_input(S),
         rx.el.div(
-            rx.el.label(T["dashboard.new_reading"], html_for="rd-" + mid, class_name="gp-label"),
+            rx.el.label(m.reading_for, html_for="rd-" + mid, class_name="gp-label", id="rd-for-" + mid),
             rx.el.p(m.hint, id="rd-hint-" + mid, class_name="gp-hint"),
             rx.cond(m.replaces != "",
                     rx.el.p(rx.icon("replace", size=16, aria_hidden="true"), rx.el.span(m.replaces),

@@ -44,6 +44,8 @@ PREVIOUS = "#9aa5b1"
 
 
 def current_period(utility: Utility, now: datetime) -> str:
+    """The current billing month (calendar month in the profile's time zone; charges and
+    payments). The month a reading counts for is ``periods.reading_period``."""
     return period_of(now, utility.tz)
 
 

@@ -83,7 +83,7 @@ def account_dashboard(
     allowed = allowed_account_ids(session, user_id)
     tz = utility.tz
     today = now.astimezone(tz).date()
-    period = periods.period_of(now, tz)
+    period = periods.period_of(now, tz)  # billing: the balance and last month's charges (calendar months)
     last_period = periods.add_months(period, -1)
     balance = billing.balance_at(session, acc_id, today, tz)
     state = billing.account_state(session, acc_id, last_period, tz)

@@ -141,6 +141,8 @@ def _param(name: str, value: Any, lang: str, tz: Any, currency: str | None, unit
             return format_date(date.fromisoformat(value), lang)
         except ValueError:
             return value
+    if name == "for_month" and isinstance(value, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        return format_period(value, lang, in_sentence=True)  # the month a reading counts for
     if isinstance(value, timedelta):
         return format_wait(value, lang)
     if isinstance(value, bool):
@@ -256,12 +258,20 @@ def format_date(value: date | datetime, lang: str, fmt: str = "medium") -> str:
     return babel_dates.format_date(value, format=fmt, locale=babel_locale(lang))
 
 
-def format_period(period: str, lang: str) -> str:
-    """``'2026-11'`` -> ``'November 2026'`` / ``'ноябрь 2026'`` (stand-alone month name)."""
+def format_period(period: str, lang: str, *, in_sentence: bool = False) -> str:
+    """``'2026-11'`` -> ``'November 2026'`` / ``'Ноябрь 2026'`` (stand-alone month name, capitalised
+    as a label); ``in_sentence=True`` keeps the language's case for use inside a sentence
+    (``'ноябрь 2026'``: "Показания за ноябрь 2026")."""
     from gazportal.services.periods import period_start
 
-    text = babel_dates.format_date(period_start(period), format="LLLL yyyy", locale=babel_locale(lang))
-    return text[:1].upper() + text[1:]
+    day, loc = period_start(period), babel_locale(lang)
+    text = babel_dates.format_date(day, format="LLLL yyyy", locale=loc)
+    if not in_sentence:
+        return text[:1].upper() + text[1:]
+    # the language's case inside a sentence is that of its month names in a date ("5 қараша"),
+    # while CLDR may capitalise the stand-alone name (kk "Қараша"); English keeps "November"
+    in_date = babel_dates.format_date(day, format="MMMM", locale=loc)
+    return text[:1].lower() + text[1:] if in_date[:1].islower() else text
 
 
 # --- profile texts --------------------------------------------------------------------------
@@ -270,6 +280,15 @@ def format_period(period: str, lang: str) -> str:
 def reading_window_text(utility: "Utility", lang: str) -> str:
     """When readings are accepted, in a sentence (from the profile's reading window)."""
     w = utility.reading_window
+    text = _window_days_text(w, lang)
+    if w.previous_month_until:  # Kremenchukgaz: "by the 5th inclusive" is last month's meter
+        text += " " + t("index.window.previous_month", lang, until=w.previous_month_until)
+    return text
+
+
+def _window_days_text(w: Any, lang: str) -> str:
+    if w.spans_month_end:
+        return t("index.window.spanning", lang, from_day=w.from_day, to_day=w.to_day)
     if w.from_day <= 1 and w.to_day >= 31:
         return t("index.window.any_day", lang)
     if w.to_day >= 31:

@@ -3,17 +3,40 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from gazportal.services.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from gazportal.settings import Utility
 
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 def period_of(moment: datetime, tz: ZoneInfo) -> str:
-    """The month a UTC moment falls in, in the profile's time zone."""
+    """The calendar month a UTC moment falls in, in the profile's time zone (billing: charges and
+    payments). The month a meter reading counts for is :func:`reading_period`."""
     local = moment.astimezone(tz)
     return f"{local.year:04d}-{local.month:02d}"
+
+
+def reading_period(moment: datetime, utility: "Utility") -> str:
+    """The period ('YYYY-MM') a meter reading taken at the aware ``moment`` counts for: decided on
+    its local day in the profile's time zone by :func:`reading_period_of_day`. The one rule for a
+    reading's period: the check, the submit, staff readings, the monthly limit and the window
+    shown all use it."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("moment must be an aware datetime (UTC)")
+    return reading_period_of_day(moment.astimezone(utility.tz).date(), utility)
+
+
+def reading_period_of_day(day: date, utility: "Utility") -> str:
+    """The period a reading taken on the local ``day`` counts for: its month, or the month before
+    on days 1..``reading_window.previous_month_until`` (Ukraine: a reading sent by the 5th is the
+    meter at the end of the previous month; Gas Distribution Code ch. IX.4)."""
+    period = f"{day.year:04d}-{day.month:02d}"
+    return add_months(period, -1) if day.day <= utility.reading_window.previous_month_until else period
 
 
 def parse_period(period: str) -> tuple[int, int]:

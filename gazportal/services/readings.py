@@ -19,7 +19,11 @@ The rules (SPEC "Meter readings"; every refusal says why, with values a customer
   "below the previous reading"). The customer confirms it (``rollover=True``); it is stored with
   ``rollovers`` one more than the base's, and every comparison and volume uses the counter's
   position ``rollovers * 10**digits + value``, so no volume is ever negative;
-* it is made on a day of the profile's reading window (the local day in ``profile.tz``);
+* it is made on a day of the profile's reading window (the local day in ``profile.tz``; a window
+  may span the month's end, e.g. the 28th to the 3rd);
+* it counts for the period :func:`periods.reading_period` gives (the local day's month, or the
+  month before on days 1..``reading_window.previous_month_until``: Kremenchukgaz's "by the 5th
+  inclusive" is the previous month's meter); the slots, the base and staff readings all use it;
 * at most ``profile.submissions_per_month`` customer submissions per meter and period (never
   more than the two slots the database has room for);
 * the meter is active;
@@ -112,11 +116,15 @@ class ReadingSentToReview(DomainError):
 
 @dataclass(frozen=True)
 class Window:
-    """The reading window of the local day's month (if open or still to come) or of the next."""
+    """One reading window: the one open on the local day, or else the next to open.
+
+    ``period`` is the month its readings count for (:func:`periods.reading_period`); a window
+    that spans the month's end (profile 28 -> 3) has one period, the month it opens in."""
 
     open: bool
     opens_on: date  # first day of this window
     closes_on: date  # last day of this window (inclusive)
+    period: str  # 'YYYY-MM' its readings count for
 
 
 @dataclass(frozen=True)
@@ -215,25 +223,50 @@ class HistoryEntry(NamedTuple):
 
 
 def reading_window(utility: Utility, now: datetime) -> Window:
-    """Is the reading window open on the local day of ``now``; if not, when does it open next.
+    """The reading window open on the local day of ``now`` (in ``utility.tz``), or else the next
+    one to open, with the period its readings count for.
 
-    A ``to_day`` beyond the month's length means "to the end of the month".
+    A ``to_day`` beyond the month's length means "to the end of the month"; a window with
+    ``to_day < from_day`` opens on ``from_day`` of one month and closes on ``to_day`` of the next.
     """
     _require_aware(now, "now")
-    day = now.astimezone(utility.tz).date()
+    return _window_on(utility, now.astimezone(utility.tz).date())
+
+
+def next_window(utility: Utility, window: Window) -> Window:
+    """The window after ``window`` (the one that opens after it closes)."""
+    return _window_on(utility, window.closes_on + timedelta(days=1))
+
+
+def window_for_period(utility: Utility, period: str) -> tuple[date, date]:
+    """The first and last local day of the reading window whose readings count for ``period``
+    ('YYYY-MM'): the window opening in that month, or (``previous_month_until``) in the next."""
+    start = periods.period_start(period).replace(day=utility.reading_window.from_day)
+    nxt = periods.next_period_start(period).replace(day=utility.reading_window.from_day)
+    for day in (start, nxt):
+        w = _window_on(utility, day)
+        if w.period == period:
+            return w.opens_on, w.closes_on
+    raise AssertionError("unreachable: the profile's validator keeps a window in one period")  # pragma: no cover
+
+
+def _window_on(utility: Utility, day: date) -> Window:
     w = utility.reading_window
 
-    def bounds(y: int, m: int) -> tuple[date, date]:
-        return date(y, m, w.from_day), date(y, m, min(w.to_day, calendar.monthrange(y, m)[1]))
+    def opening_in(period: str) -> tuple[date, date]:
+        y, m = periods.parse_period(period)
+        start = date(y, m, w.from_day)
+        if w.spans_month_end:
+            nxt = periods.next_period_start(period)
+            return start, date(nxt.year, nxt.month, w.to_day)
+        return start, date(y, m, min(w.to_day, calendar.monthrange(y, m)[1]))
 
-    start, end = bounds(day.year, day.month)
-    if day < start:
-        return Window(False, start, end)
-    if day <= end:
-        return Window(True, start, end)
-    nxt = periods.next_period_start(f"{day.year:04d}-{day.month:02d}")
-    start, end = bounds(nxt.year, nxt.month)
-    return Window(False, start, end)
+    month = f"{day.year:04d}-{day.month:02d}"
+    for shift in (-1, 0, 1):  # the window that opened last month may still be open
+        start, end = opening_in(periods.add_months(month, shift))
+        if day <= end:
+            return Window(start <= day, start, end, periods.reading_period_of_day(start, utility))
+    raise AssertionError("unreachable: next month's window closes after the day")  # pragma: no cover
 
 
 def submissions_limit(utility: Utility) -> int:
@@ -401,8 +434,10 @@ def _customer_slots(session: Session, meter_id: int, period: str) -> tuple[int, 
 def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: datetime, *, parse: bool) -> ReadingCheck:
     _require_aware(now, "now")
     tz = utility.tz
-    period = periods.period_of(now, tz)
     window = reading_window(utility, now)
+    # The period of the window open now (== periods.reading_period(now): a window is one period),
+    # or of the next one while it is closed: the slots and the base of the reading to come.
+    period = window.period
     limit = submissions_limit(utility)
     meter_id = stored_id(meter)
     used, top_slot = _customer_slots(session, meter_id, period)
@@ -424,7 +459,7 @@ def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: d
             {"opens": window.opens_on.isoformat(), "closes": window.closes_on.isoformat()},
         )
     elif next_slot is None:
-        state_error = Notice("errors.reading_limit_reached", {"limit": limit, "used": used})
+        state_error = Notice("errors.reading_limit_reached", {"limit": limit, "used": used, "for_month": period})
 
     value: int | None = None
     value_error: Notice | None = None
@@ -674,7 +709,8 @@ def submit_reading(
             if not _is_slot_conflict(e):
                 raise
             limit = submissions_limit(utility)
-            raise ReadingRefused("errors.reading_limit_reached", limit=limit, used=limit) from None
+            raise ReadingRefused("errors.reading_limit_reached", limit=limit, used=limit,
+                                 for_month=periods.reading_period(now, utility)) from None
         return Submission(reading, check)
 
     result = _with_retry(attempt)
@@ -733,7 +769,7 @@ def _record(session: Session, utility: Utility, meter_id: Any, value: Any, sourc
             unit=meter.unit,
         )
     reading = Reading(
-        meter_id=stored_id(meter), value=parsed, taken_at=taken_at, period=periods.period_of(taken_at, tz),
+        meter_id=stored_id(meter), value=parsed, taken_at=taken_at, period=periods.reading_period(taken_at, utility),
         source=source, slot=None, user_id=user_id, rollovers=turns,
     )
     session.add(reading)
@@ -768,6 +804,59 @@ def record_reading(
         return reading
 
     return _with_retry(attempt)
+
+
+@dataclass(frozen=True)
+class Refiled:
+    """What :func:`refile_periods` changed (or, without ``apply``, would change)."""
+
+    readings: int  # reading rows whose stored period differs from the rule's
+    reviews: int  # reading_review rows likewise
+    moves: dict[tuple[str, str], int]  # (stored period, the rule's period) -> reading rows
+    applied: bool
+
+
+def refile_periods(engine: Engine, utility: Utility, *, apply: bool = False) -> Refiled:
+    """Make every stored ``period`` of ``reading`` and ``reading_review`` what
+    :func:`periods.reading_period` gives for its ``taken_at``: for a portal whose profile's rule
+    changed (Kremenchukgaz's ``previous_month_until = 5``, issue 14.9: rows of the 1st-5th stored
+    under the month they were sent in). Without ``apply`` it only counts.
+
+    One write transaction; rows move in an order that frees a (meter, period, slot) before another
+    row takes it. Raises ReadingRefused("errors.reading_refile_conflict") and changes nothing if
+    two customer readings of a meter would share a slot of one period."""
+    with write_session(engine) as s:
+        changes: list[tuple[int, str, str]] = []
+        moves: dict[tuple[str, str], int] = {}
+        rows = s.execute(sa.select(col(Reading.id), col(Reading.taken_at), col(Reading.period)),
+                         execution_options={"yield_per": 5000})
+        for rid, taken_at, old in rows:
+            new = periods.reading_period(taken_at, utility)
+            if new != old:
+                changes.append((rid, old, new))
+                moves[(old, new)] = moves.get((old, new), 0) + 1
+        reviews = [(rid, new) for rid, taken_at, old in s.execute(
+            sa.select(col(ReadingReview.id), col(ReadingReview.taken_at), col(ReadingReview.period)))
+            if (new := periods.reading_period(taken_at, utility)) != old]
+        if apply and (changes or reviews):
+            # earlier first for rows moving back, later first for rows moving on: each frees its
+            # slot for the row that moves into it
+            back = sorted((c for c in changes if c[2] < c[1]), key=lambda c: c[2])
+            on = sorted((c for c in changes if c[2] > c[1]), key=lambda c: c[2], reverse=True)
+            stmt = sa.update(Reading).where(col(Reading.id) == sa.bindparam("rid")).values(
+                period=sa.bindparam("new"))
+            try:
+                for rid, _old, new in back + on:
+                    s.execute(stmt, {"rid": rid, "new": new})
+            except sa.exc.IntegrityError as e:
+                if not _is_slot_conflict(e):
+                    raise
+                raise ReadingRefused("errors.reading_refile_conflict", moved=len(changes)) from None  # rolled back
+            rstmt = sa.update(ReadingReview).where(col(ReadingReview.id) == sa.bindparam("rid")).values(
+                period=sa.bindparam("new"))
+            for rid, new in reviews:
+                s.execute(rstmt, {"rid": rid, "new": new})
+    return Refiled(len(changes), len(reviews), moves, apply)
 
 
 # --------------------------------------------------------------------------------------------

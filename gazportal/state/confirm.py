@@ -14,6 +14,8 @@ from gazportal.state.session import valid_token
 
 # the login had more than one registration: the link or code alone does not choose (issue 15 point 3)
 PASSWORD_KEYS = frozenset({"errors.confirm_needs_password", "errors.confirm_password_mismatch"})
+# the login was confirmed by another registration meanwhile: sending the link again cannot help
+TAKEN_KEY = "errors.login_taken"
 
 
 class ConfirmState(AuthFormState):
@@ -21,10 +23,13 @@ class ConfirmState(AuthFormState):
     login_hint: str = ""  # the login just registered (pre-fills the code form)
     had_link: bool = False  # the page was opened from an e-mail link
     needs_password: bool = False  # the server asked for the password chosen at registration
+    taken: bool = False  # another registration of the login was confirmed: offer sign-in, not "send again"
 
     def _show_error(self, err: DomainError, lang: str) -> Any:
         if err.key in PASSWORD_KEYS:
             self.needs_password = True
+        if err.key == TAKEN_KEY:
+            self.taken, self.needs_password = True, False
         return super()._show_error(err, lang)
 
     def _token(self) -> str:
@@ -35,7 +40,7 @@ class ConfirmState(AuthFormState):
     async def load(self, ctx: Ctx):
         """on_load: with ?token=... confirm the e-mail link at once."""
         self._reset_messages()
-        self.confirmed = self.needs_password = False
+        self.confirmed = self.needs_password = self.taken = False
         token = self._token()
         self.had_link = bool(token)
         if not token:

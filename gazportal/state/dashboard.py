@@ -86,8 +86,8 @@ def replaces_text(check: ReadingCheck, lang: str, user_id: int, after: bool = Fa
     key = "dashboard.replaced" if after else "dashboard.replaces"
     if check.replaces_user_id != user_id:
         key += "_other"
-    return _sentence(i18n.t(key, lang, reading=reading_of(check.replaces_value, check.replaces_taken_at,
-                                                           check.unit, lang)))
+    return _sentence(i18n.t(key, lang, period=_period(check.period, lang),
+                            reading=reading_of(check.replaces_value, check.replaces_taken_at, check.unit, lang)))
 
 
 def live_result(check: ReadingCheck, lang: str) -> Verdict:
@@ -184,7 +184,10 @@ class DashboardState(FormMixin, rx.State):
                                         i18n.format_units(v.volume, v.unit, lang)) for v in dash.last_volumes]
         w = dash.window
         self.window_open = w.open
-        dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang))
+        # the window's dates and the month its readings count for (Kremenchukgaz: sent on 3 December,
+        # a reading for November)
+        dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang),
+                     period=_period(w.period, lang))
         self.window_text = _sentence(
             i18n.t("dashboard.window.open" if w.open else "dashboard.window.closed", lang, **dates))
         meters, history = [], {}
@@ -200,7 +203,8 @@ class DashboardState(FormMixin, rx.State):
                 else:
                     note = _sentence(i18n.t(
                         "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
-                        opens=i18n.format_date(readings.reading_window(utility(), _next_month(w)).opens_on, lang)))
+                        period=_period(st.period, lang),
+                        opens=i18n.format_date(readings.next_window(utility(), st.window).opens_on, lang)))
             previous = _reading_row(last, m.unit, lang, user_id) if last else ReadingRow()
             meters.append(MeterView(
                 id=str(m.id),
@@ -210,9 +214,11 @@ class DashboardState(FormMixin, rx.State):
                 last_value=previous.value,
                 last_date=previous.date,
                 last_source=previous.source,
-                left=i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit),
+                left=i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit,
+                            period=_period(st.period, lang)),
                 can_submit=st.can_submit,
                 note=note,
+                reading_for=i18n.t("dashboard.reading_for", lang, period=_period(st.period, lang)),
                 unit=m.unit,
                 replaces=replaces_text(st, lang, user_id) if st.can_submit else "",
             ))
@@ -452,7 +458,7 @@ class DashboardState(FormMixin, rx.State):
         text = i18n.t(
             "dashboard.sent", lang, value=i18n.format_units(sub.reading.value, unit, lang) if unit else
             i18n.format_quantity(sub.reading.value, lang), serial=serial,
-            left=sub.submissions_left, limit=sub.check.submissions_limit,
+            left=sub.submissions_left, limit=sub.check.submissions_limit, period=_period(sub.reading.period, lang),
         )
         replaced = replaces_text(sub.check, lang, user_id, after=True)
         if replaced:
@@ -527,11 +533,9 @@ def forget_script(user_id: int, meter_id: int) -> str:
     return f"sessionStorage.removeItem({f'{KEEP_PREFIX}{int(user_id)}-{int(meter_id)}'!r})"
 
 
-def _next_month(w: readings.Window) -> datetime:
-    """A moment in the month after the window's month (to say when the next window opens)."""
-    y, m = w.opens_on.year, w.opens_on.month
-    y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return datetime(y, m, 1, 12, tzinfo=UTC)
+def _period(period: str, lang: str) -> str:
+    """The month a reading counts for, inside a sentence ("за листопад 2026")."""
+    return i18n.format_period(period, lang, in_sentence=True)
 
 
 # A language switch on the dashboard says its texts again (balance, window, meters, history).

@@ -77,6 +77,7 @@ class MeterView:
     left: str = ""
     can_submit: bool = False
     note: str = ""  # why the form is not shown, when it is not
+    reading_for: str = ""  # the form's label: the month a reading sent now counts for
     unit: str = ""  # m3 | kWh: the unit its readings are said with
     replaces: str = ""  # a correction: "a new reading replaces your reading 80 m³ of 3 Dec" ("" if none)
 

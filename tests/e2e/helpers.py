@@ -428,12 +428,22 @@ def reading_utilities(utilities: list[str]) -> list[str]:
 
 def whole_month_utility(utility_id: str, folder: Path) -> Path:
     """A copy of the profile (a TOML file in ``folder``) whose reading window is the whole month, so
-    that a test of reading entry does not depend on today's date; the production profiles stay."""
+    that a test of reading entry does not depend on today's date; the production profiles stay.
+    (Readings then count for the month they are sent in: no ``previous_month_until``.)"""
+    path = utility_with_window(utility_id, folder, from_day=1, to_day=31)
+    assert load_utility(str(path)).reading_window.to_day == 31
+    return path
+
+
+def utility_with_window(utility_id: str, folder: Path, **window: int) -> Path:
+    """A copy of the profile (a TOML file in ``folder``) whose ``[reading_window]`` table is
+    ``window`` (from_day, to_day, previous_month_until), validated by load_utility."""
     text = (UTILITIES_DIR / f"{utility_id}.toml").read_text(encoding="utf-8")
-    text, n = re.subn(r"(?ms)^\[reading_window\]\s*\nfrom_day\s*=\s*\d+[^\n]*\nto_day\s*=\s*\d+[^\n]*$",
-                      "[reading_window]\nfrom_day = 1\nto_day = 31", text)
+    table = "[reading_window]\n" + "".join(f"{k} = {v}\n" for k, v in window.items()) + "\n"
+    # the table up to the next one: its keys and comments (a table ends at the next "[")
+    text, n = re.subn(r"(?ms)^\[reading_window\]\n.*?(?=^\[)", lambda _m: table, text)
     assert n == 1, "the profile's [reading_window] was not found"
     path = folder / f"{utility_id}.toml"
     path.write_text(text, encoding="utf-8")
-    assert load_utility(str(path)).reading_window.to_day == 31
+    load_utility(str(path))
     return path

@@ -522,3 +522,37 @@ async def test_a_page_whose_session_ended_says_why_on_the_sign_in_page(app_db):
     (page,) = await states(SignInState, url="https://portal.example/signin?why=<script>")
     await page.clear()
     assert page.ended == ""
+
+
+async def test_a_link_refused_because_the_login_was_taken_offers_sign_in_not_send_again(app_db):
+    """Two registrations of logins a person cannot tell apart (Cyrillic а); the other one is
+    confirmed first. The owner's link then says why (errors.login_taken) and the page stops
+    offering to send the link again (``taken``): a new link could only be refused the same way."""
+    from gazportal.settings import get_settings
+    from gazportal.state.confirm import ConfirmState
+    from gazportal.state.register import RegisterState
+
+    _seed_account(app_db)
+    _seed_account(app_db, number="100200301", amount="310.00")
+    (r,) = await states(RegisterState)
+    await r.load()
+    await drain(r.submit(_form(r)))
+    (r2,) = await states(RegisterState)
+    await r2.load()
+    await drain(r2.submit(_form(r2, login="Dana@Exаmple.kz", account_number="100200301", last_payment="310")))
+    assert r.done and r2.done
+    notify.wait_idle()
+    mails = notify.read_outbox(kind="mail", settings=get_settings())
+    owners = _link(next(m.text for m in mails if m.to == "dana@example.kz"), "/confirm")
+    looks = _link(next(m.text for m in mails if m.to != "dana@example.kz"), "/confirm")
+
+    (c,) = await states(ConfirmState, url=f"https://portal.example/confirm?token={looks}")
+    await c.load()
+    assert c.confirmed and not c.taken  # control: a plain confirmation is not "taken"
+    (c,) = await states(ConfirmState, url=f"https://portal.example/confirm?token={owners}")
+    await c.load()
+    assert not c.confirmed and c.taken and c.error == en("errors.login_taken")
+    c.taken = True
+    c.router = dataclasses.replace(c.router, url=ReflexURL("https://portal.example/confirm"))
+    await c.load()  # the page opened anew, without a link: the old answer is gone
+    assert not c.taken and c.error == ""

@@ -354,3 +354,30 @@ def test_a_receipt_conflict_found_while_writing_a_later_chunk_undoes_the_earlier
                     + "\n".join(rows) + "\n")
     assert [(x.line, x.key) for x in e.value.errors] == [(LONG + 1, "errors.csv_receipt_conflict")]
     assert _count(engine, Payment) == 3
+
+
+def test_cli_refile_reading_periods_counts_then_moves(sqlite_engine, tmp_path):
+    """Kremenchukgaz rows stored under the old rule (the month they were sent in) are counted, and
+    moved to the previous month only with --apply (docs/decisions.md 18)."""
+    from datetime import UTC, date, datetime
+
+    from gazportal.db import write_session
+    from gazportal.models import Meter
+
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    with write_session(sqlite_engine) as s:
+        acc = Account(number="0512345678", holder_name="X", address="a")
+        s.add(acc)
+        s.flush()
+        m = Meter(account_id=acc.id, service="gas", serial="S", unit="m3", digits=5, installed_on=date(2020, 1, 1))
+        s.add(m)
+        s.flush()
+        s.add(Reading(meter_id=m.id, value=5, taken_at=datetime(2026, 12, 3, 9, tzinfo=UTC), period="2026-12",
+                      source="customer", slot=1))
+    p = _cli("--db-url", url, "--profile", "kremenchukgaz", "refile-reading-periods")
+    assert p.returncode == 0, p.stderr
+    assert "2026-12 -> 2026-11: 1 readings" in p.stdout and "to move (run again with --apply)" in p.stdout
+    p = _cli("--db-url", url, "--profile", "kremenchukgaz", "refile-reading-periods", "--apply")
+    assert p.returncode == 0 and "1 readings and 0 reviews moved" in p.stdout, p.stderr
+    with read_session(sqlite_engine) as s:
+        assert s.execute(sa.select(Reading.period)).scalar_one() == "2026-11"

@@ -177,7 +177,7 @@ async def test_dashboard_shows_the_first_account_with_balance_meters_and_window(
     assert w1.last_source == "taken by a controller"
     assert w2.last_value == "" and s.history[str(world["w2"])] == []
     assert [h.value for h in s.history[str(world["gas"])]][:3] == ["1,000\u00a0m³", "990\u00a0m³", "980\u00a0m³"]
-    assert all(m.can_submit and m.left == "2 of 2 submissions left" for m in s.meters)
+    assert all(m.can_submit and m.left == "2 of 2 submissions left for November 2026" for m in s.meters)
 
 
 async def test_switching_accounts_and_foreign_or_odd_ids(app_db, world):
@@ -233,7 +233,8 @@ async def test_decimals_and_digit_groups_read_the_same_live_and_on_submit(app_db
     await s.type_reading(gas, "1 01")
     assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Group the digits in threes")
     await s.submit(_form(s, gas, "1\u2009012.5"))
-    assert s.result[gas].kind == "ok" and s.result[gas].text.startswith("Reading 1,012\u00a0m³ for meter G-1 received.")
+    assert s.result[gas].kind == "ok" and s.result[gas].text.startswith(
+        "Reading 1,012\u00a0m³ for meter G-1 received as the reading for November 2026.")
     assert s.result[gas].text.endswith(note)
     assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
 
@@ -263,10 +264,11 @@ async def test_submit_stores_the_reading_and_says_so(app_db, world):
     result = await s.submit(_form(s, gas, "1012", **{f"rd_{gas}": "1012"}))
     assert "toast" in repr(result).lower() and "success" in repr(result).lower()
     assert s.result[gas].kind == "ok"
-    assert s.result[gas].text == ("Reading 1,012\u00a0m³ for meter G-1 received. Submissions left this month: 1 of 2.")
+    assert s.result[gas].text == ("Reading 1,012\u00a0m³ for meter G-1 received as the reading for November 2026. "
+                                  "Submissions left: 1 of 2.")
     assert s.form_key == key + 1 and gas not in s.live
     assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
-    assert _meter(s, world["gas"]).left == "1 of 2 submissions left"
+    assert _meter(s, world["gas"]).left == "1 of 2 submissions left for November 2026"
     assert s.history[gas][0].value == "1,012\u00a0m³" and s.history[gas][0].source == "sent by you"
 
 
@@ -352,11 +354,11 @@ async def test_after_the_last_submission_the_form_gives_way_to_a_note(app_db, wo
     await s.submit(_form(s, w1, "504"))  # the second corrects the first
     assert _stored(app_db) == [(world["w1"], 503, "customer", 1), (world["w1"], 504, "customer", 2)]
     m = _meter(s, world["w1"])
-    assert not m.can_submit and m.left == "0 of 2 submissions left"
-    assert m.note == ("You have sent 2 of 2 readings for this meter this month. "
+    assert not m.can_submit and m.left == "0 of 2 submissions left for November 2026"
+    assert m.note == ("You have sent 2 of 2 readings for November 2026 for this meter. "
                          "The next window opens on 15 Dec 2026.")
     await s.submit(_form(s, w1, "505"))  # the server says no all the same
-    assert _refusal(s, w1).text == "You have already sent 2 of 2 readings for this meter this month."
+    assert _refusal(s, w1).text == "You have already sent 2 of 2 readings for November 2026 for this meter."
     assert len(_stored(app_db)) == 2
     assert _meter(s, world["w2"]).can_submit  # the other water meter is unaffected
 
@@ -365,11 +367,11 @@ async def test_outside_the_window_a_note_says_when_it_opens(app_db, world, clock
     clock(CLOSED)
     s = await _alice(app_db)
     assert not s.window_open
-    assert s.window_text == ("Readings are not accepted now. The window opens on 15 Nov 2026 "
-                             "and closes on 30 Nov 2026.")
+    assert s.window_text == ("Readings are not accepted now. Readings for November 2026 are accepted "
+                             "from 15 Nov 2026 to 30 Nov 2026.")
     for m in s.meters:
         assert not m.can_submit and m.note == (
-            "The reading window is closed. You can send a reading from 15 Nov 2026 to 30 Nov 2026.")
+            "The reading window is closed. You can send the reading for November 2026 from 15 Nov 2026 to 30 Nov 2026.")
     gas = str(world["gas"])
     await s.type_reading(gas, "1012")
     assert s.live[gas].text == "Readings are accepted from 15 Nov 2026 to 30 Nov 2026."
@@ -558,11 +560,11 @@ async def test_zero_use_asks_before_it_uses_a_submission(app_db, world):
     assert v.confirm_label == "Yes, nothing was used this month."
     await s.submit(_form(s, gas, "1000"))
     assert _refusal(s, gas).kind == "warning" and _stored(app_db) == []
-    assert _meter(s, world["gas"]).left == "2 of 2 submissions left"
+    assert _meter(s, world["gas"]).left == "2 of 2 submissions left for November 2026"
     await s.set_confirm(gas, True)
     await s.submit(_form(s, gas, "1000"))
     assert s.result[gas].kind == "ok" and _stored(app_db) == [(world["gas"], 1000, "customer", 1)]
-    assert _meter(s, world["gas"]).left == "1 of 2 submissions left"
+    assert _meter(s, world["gas"]).left == "1 of 2 submissions left for November 2026"
 
 
 async def test_never_looks_right_next_to_a_warning(app_db, world):
@@ -596,7 +598,7 @@ async def test_an_implausible_reading_goes_to_review_and_the_customer_is_told(ap
         "review", "Reading 999,999\u00a0m³ (998,999\u00a0m³) went to staff review and is not billed yet. "
                   "Staff will check it and contact you if needed.")
     assert gas not in s.live and _stored(app_db) == []
-    assert _meter(s, world["gas"]).left == "2 of 2 submissions left"
+    assert _meter(s, world["gas"]).left == "2 of 2 submissions left for November 2026"
     with read_session(app_db) as db:
         rows = db.exec(sa.select(ReadingReview.value, ReadingReview.status)).all()
     assert rows == [(999999, "open")]
@@ -617,14 +619,14 @@ async def test_a_correction_says_what_it_replaces_before_and_after_and_the_histo
     assert _meter(s, gas).replaces == ""  # the month's first reading replaces nothing
     await s.submit(_form(s, gas, "1012"))
     m = _meter(s, gas)
-    assert m.replaces == ("You have sent a reading this month: a new one replaces your reading "
+    assert m.replaces == ("You have sent a reading for November 2026: a new one replaces your reading "
                           "1,012\u00a0m³ of 20 Nov 2026.")
     assert (m.last_value, m.last_source) == ("1,012\u00a0m³", "sent by you")
     await s.type_reading(gas, "1013")
     assert s.live[gas].text == "Looks right: 13\u00a0m³ since the reading 1,000\u00a0m³ of 5 Nov 2026, about ₸331.50."
     await s.submit(_form(s, gas, "1013"))
-    assert s.result[gas].text == ("Reading 1,013\u00a0m³ for meter G-1 received. Submissions left this month: 0 of 2. "
-                                  "It replaces your reading 1,012\u00a0m³ of 20 Nov 2026.")
+    assert s.result[gas].text == ("Reading 1,013\u00a0m³ for meter G-1 received as the reading for November 2026. "
+                                  "Submissions left: 0 of 2. It replaces your reading 1,012\u00a0m³ of 20 Nov 2026.")
     rows = s.history[gas]
     assert [(r.value, r.source, r.replaced, r.replaced_by) for r in rows[:3]] == [
         ("1,013\u00a0m³", "sent by you", False, ""),
@@ -647,7 +649,7 @@ async def test_sent_by_you_only_for_what_this_user_sent(app_db, world):
     s = await _alice(app_db)
     assert [r.source for r in s.history[w2]] == ["sent by a customer", "sent by a customer"]
     assert _meter(s, w2).last_source == "sent by a customer"
-    assert _meter(s, w2).replaces == ("A reading was already sent this month: a new one replaces the reading "
+    assert _meter(s, w2).replaces == ("A reading for November 2026 was already sent: a new one replaces the reading "
                                       "12\u00a0m³ of 20 Nov 2026.")
     await s.submit(_form(s, w2, "13"))
     assert s.result[w2].text.endswith("It replaces the reading 12\u00a0m³ of 20 Nov 2026.")
@@ -754,3 +756,46 @@ async def test_a_load_does_not_empty_what_is_being_typed(app_db, world):
     assert s.form_key == key
     await s.switch_account(str(world["second"]))  # another account: its forms are new
     assert s.form_key == key + 1
+
+
+# ------------------------------------------------------------------------------ the period (issue 14.9)
+
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+async def test_kremenchukgaz_form_says_the_month_the_reading_counts_for(app_db, world, clock, monkeypatch):
+    """Kremenchukgaz: a reading sent by the 5th is November's meter when sent on 3 December; the
+    window, the form's label, the submissions left and the success message say so in every
+    language, and the stored period is November; on the 6th (00:30 in Kyiv, still the 5th in UTC)
+    the window is closed and the next one is for December."""
+    from gazportal.settings import load_utility
+    from gazportal.state.i18n import I18nState
+
+    kg = load_utility("kremenchukgaz")
+    monkeypatch.setattr(dash_mod, "utility", lambda: kg)
+    clock(datetime(2026, 12, 3, 12, 0, tzinfo=KYIV).astimezone(UTC))
+    expected = {
+        "en": ("Reading for November 2026", "Readings for November 2026 are accepted until 5 Dec 2026."),
+        "uk": ("Показник за листопад 2026", "Показники за листопад 2026 приймаються до 5 груд. 2026\u202fр."),
+        "ru": ("Показание за ноябрь 2026", "Показания за ноябрь 2026 принимаются до 5 дек. 2026\u202fг."),
+        "kk": ("Көрсеткіш кезеңі: қараша 2026", "Көрсеткіштер 2026\u202fж. 05 жел. дейін қабылданады (кезеңі: қараша 2026)."),
+    }
+    for lang, (label, window) in expected.items():
+        s = await _state(_token(app_db))
+        (await s.get_state(I18nState)).lang_pref = lang
+        await s.load()
+        gas = _meter(s, world["gas"])
+        assert (gas.reading_for, s.window_text.replace("\u00a0", " ")) == (label, window.replace("\u00a0", " ")), lang
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    assert _meter(s, world["gas"]).left == "2 of 2 submissions left for November 2026"
+    await s.submit(_form(s, gas, "1012"))
+    assert s.result[gas].text.startswith("Reading 1,012\u00a0m³ for meter G-1 received as the reading for November 2026.")
+    with read_session(app_db) as db:
+        assert db.exec(sa.select(Reading.period).where(Reading.source == "customer")).all() == [("2026-11",)]
+    clock(datetime(2026, 12, 5, 22, 30, tzinfo=UTC))  # 6 December 00:30 in Kyiv
+    s = await _alice(app_db)
+    assert not s.window_open
+    assert s.window_text == ("Readings are not accepted now. Readings for December 2026 are accepted "
+                             "from 1 Jan 2027 to 5 Jan 2027.")
+    assert _meter(s, world["gas"]).left == "2 of 2 submissions left for December 2026"

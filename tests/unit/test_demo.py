@@ -14,7 +14,7 @@ from gazportal.models import (
 from gazportal.demo import TABLES, DemoDatabaseNotEmpty, generate_demo
 from gazportal.services.errors import InvalidInput
 from gazportal.services.identifiers import bin_is_valid
-from gazportal.services.periods import period_of, period_start
+from gazportal.services.periods import period_of, period_start, reading_period
 from gazportal.services.tariffs import calculate, tariff_at
 from gazportal.settings import UNITS, available_utilities, load_utility
 from tests.conftest import migrate
@@ -72,7 +72,7 @@ def test_demo_data_is_consistent_for_every_profile(engine, utility_id):
         for r in rows:
             m = meters[r.meter_id]
             assert r.taken_at.tzinfo is not None and r.taken_at.utcoffset().total_seconds() == 0
-            assert period_of(r.taken_at, utility.tz) == r.period
+            assert reading_period(r.taken_at, utility) == r.period  # the profile's rule (issue 14.9)
             assert 0 <= r.value <= 10 ** m.digits - 1
             assert r.value >= last_value.get(r.meter_id, 0), "readings must never go down"
             last_value[r.meter_id] = r.value
@@ -246,3 +246,25 @@ def test_demo_numbers_do_not_follow_the_addresses(engine):
     assert min(gaps) > 1000, gaps  # neighbours (made one after another) are far apart
     ups = sum(b > a for a, b in zip(numbers, numbers[1:]))
     assert 0 < ups < len(gaps)  # and not increasing: the order says nothing
+
+
+def test_kremenchukgaz_demo_readings_are_sent_in_the_window_of_their_period(sqlite_engine):
+    """Issue 14.9: a Kremenchukgaz reading sent on the 1st-5th counts for the month before, so the
+    demo sends period P's reading on the 1st-5th of the month after P, and its last period is the
+    last one whose window has closed."""
+    from datetime import datetime
+
+    from gazportal.demo.generator import default_last_period
+
+    utility = load_utility("kremenchukgaz")
+    kyiv = utility.tz
+    assert default_last_period(utility, datetime(2026, 12, 3, 12, tzinfo=kyiv)) == "2026-10"
+    assert default_last_period(utility, datetime(2026, 12, 6, 0, 30, tzinfo=kyiv)) == "2026-11"
+    assert default_last_period(load_utility("almaty_gas"), datetime(2026, 12, 3, 12, tzinfo=UTC)) == "2026-11"
+    generate_demo(sqlite_engine, utility, accounts=20, months=4, seed=3, last_period="2025-06")
+    with read_session(sqlite_engine) as s:
+        rows = s.execute(sa.select(Reading.taken_at, Reading.period).where(Reading.source == "customer")).all()
+    assert rows
+    for taken_at, period in rows:
+        local = taken_at.astimezone(kyiv)
+        assert local.day <= 5 and period_start(period).month % 12 + 1 == local.month, (taken_at, period)

@@ -88,7 +88,8 @@ def test_reading_window_text_follows_the_profile():
         "Meter readings are accepted from day 20 until the end of each month."
     )
     assert i18n.reading_window_text(load_utility("kremenchukgaz"), "uk") == (
-        "Показники лічильників приймаються з 1-го по 5-е число кожного місяця."
+        "Показники лічильників приймаються з 1-го по 5-е число кожного місяця. "
+        "Показник, переданий до 5-го числа включно, враховується за попередній місяць."
     )
     assert i18n.reading_window_text(load_utility("karaganda_su"), "ru") == (
         "Показания счётчиков принимаются в любой день месяца."
@@ -184,3 +185,29 @@ def test_volumes_and_readings_in_messages_use_the_one_formatter_with_the_unit(la
     assert i18n.format_units(12345, "m3", lang) in i18n.error_text(below, lang)
     assert i18n.format_volume(Decimal("7.500"), "electricity", lang) == i18n.format_units(Decimal("7.5"), "kWh", lang)
     assert i18n.format_units(Decimal("12.500"), "m3", "en") == "12.5\u00a0m³"
+
+
+def test_a_period_inside_a_sentence_keeps_the_languages_case():
+    """'Reading for November 2026' / 'Показник за листопад 2026' / '... қараша 2026' (issue 14.9)."""
+    got = {lang: i18n.format_period("2026-11", lang, in_sentence=True) for lang in ("en", "uk", "ru", "kk")}
+    assert got == {"en": "November 2026", "uk": "листопад 2026", "ru": "ноябрь 2026", "kk": "қараша 2026"}
+    assert i18n.format_period("2026-11", "kk") == "Қараша 2026"  # as a label
+
+
+def test_reading_window_text_of_a_window_spanning_the_months_end():
+    from gazportal.settings import ReadingWindow
+
+    span = load_utility("kremenchukgaz").model_copy(update={
+        "reading_window": ReadingWindow(from_day=28, to_day=3, previous_month_until=3)})
+    assert i18n.reading_window_text(span, "en") == (
+        "Meter readings are accepted from day 28 of each month to day 3 of the next. "
+        "A reading sent on or before day 3 counts for the previous month.")
+    assert i18n.reading_window_text(span, "ru").startswith("Показания счётчиков принимаются с 28-го числа каждого месяца по 3-е")
+
+
+def test_the_month_a_reading_counts_for_is_said_in_the_sentence():
+    from gazportal.services.errors import Notice
+
+    n = Notice("errors.reading_limit_reached", {"limit": 2, "used": 2, "for_month": "2026-11"})
+    assert i18n.error_text(n, "en") == "You have already sent 2 of 2 readings for November 2026 for this meter."
+    assert i18n.error_text(n, "uk") == "Ви вже передали показники цього лічильника за листопад 2026: 2 з 2."

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from gazportal.db import read_session, write_session
 from gazportal.models import Account, Meter, Reading, Tariff, TariffStep, User
@@ -15,7 +16,8 @@ from gazportal.services.readings import (
     ReadingRefused, check_reading, history, last_reading, meter_status, parse_reading, reading_window,
     record_reading, submit_reading,
 )
-from gazportal.settings import load_utility
+from gazportal.services import periods
+from gazportal.settings import ReadingWindow, load_utility
 
 AG = load_utility("almaty_gas")  # Asia/Almaty (UTC+5), window 20..31, 2 submissions
 KG = load_utility("kremenchukgaz")  # Europe/Kyiv, window 1..5, 2 submissions
@@ -290,7 +292,7 @@ def test_correction_may_be_lower_than_the_first_submission_but_not_below_the_bas
     second = submit_reading(engine, AG, mid, "1050", now=local(2026, 11, 21))
     assert second.reading.slot == 2 and second.submissions_left == 0
     e = refused(submit_reading, engine, AG, mid, "1060", now=local(2026, 11, 22))
-    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2})
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2, "for_month": "2026-11"})
     st = meter_status_of(engine, mid, now=local(2026, 11, 23))
     assert not st.can_submit and st.submissions_left == 0 and st.error.key == "errors.reading_limit_reached"
     assert [r[0] for r in stored(engine, mid)] == [1000, 1100, 1050]
@@ -375,7 +377,8 @@ def test_kremenchukgaz_window_and_period_in_kyiv(engine):
     e = refused(submit_reading, engine, KG, mid, "110", now=datetime(2026, 11, 30, 21, 59, tzinfo=UTC))
     assert (e.key, e.params["opens"]) == ("errors.reading_window_closed", "2026-12-01")
     sub = submit_reading(engine, KG, mid, "110", now=datetime(2026, 11, 30, 22, 0, tzinfo=UTC))  # 1 Dec, Kyiv
-    assert (sub.reading.period, sub.reading.slot) == ("2026-12", 1)
+    # sent by the 5th: the meter at the end of November (the profile's previous_month_until = 5)
+    assert (sub.reading.period, sub.reading.slot) == ("2026-11", 1)
     e = refused(submit_reading, engine, KG, mid, "120", now=datetime(2026, 12, 5, 22, 0, tzinfo=UTC))  # the 6th
     assert (e.key, e.params["opens"]) == ("errors.reading_window_closed", "2027-01-01")
 
@@ -385,16 +388,159 @@ def test_period_is_the_local_month_so_a_new_month_has_fresh_slots(engine):
     submit_reading(engine, KG, mid, "10", now=local(2026, 11, 2, tz=KYIV))
     submit_reading(engine, KG, mid, "11", now=local(2026, 11, 3, tz=KYIV))
     assert refused(submit_reading, engine, KG, mid, "12", now=local(2026, 11, 4, tz=KYIV)).key == "errors.reading_limit_reached"
-    # 30 Nov 22:30 UTC is already 1 December in Kyiv
+    # 30 Nov 22:30 UTC is already 1 December in Kyiv: the next window, whose readings count for November
     sub = submit_reading(engine, KG, mid, "12", now=datetime(2026, 11, 30, 22, 30, tzinfo=UTC))
-    assert (sub.reading.period, sub.reading.slot, sub.check.base_value) == ("2026-12", 1, 11)
+    assert (sub.reading.period, sub.reading.slot, sub.check.base_value) == ("2026-11", 1, 11)
+
+
+# ---------------------------------------------------------------- the period a reading counts for
+# (issue 14.9): one rule from the profile, decided on the local day in the profile's time zone
+
+SPAN = KG.model_copy(update={  # Kyiv, a window from the 28th to the 3rd of the next month, 1 submission
+    "reading_window": ReadingWindow(from_day=28, to_day=3, previous_month_until=3),
+    "submissions_per_month": 1,
+})
+SPAN2 = SPAN.model_copy(update={"submissions_per_month": 2})
+
+
+def kyiv(y, m, d, h, mi) -> datetime:
+    return local(y, m, d, h, mi, tz=KYIV)
+
+
+@pytest.mark.parametrize("moment, period", [
+    (kyiv(2026, 12, 5, 23, 59), "2026-11"),  # "by the 5th inclusive": November's meter
+    (datetime(2026, 12, 5, 21, 59, tzinfo=UTC), "2026-11"),  # the same moment in UTC
+    (kyiv(2026, 12, 6, 0, 30), "2026-12"),
+    (datetime(2026, 12, 5, 22, 30, tzinfo=UTC), "2026-12"),  # still the 5th in UTC, the 6th in Kyiv
+    (datetime(2026, 11, 30, 22, 30, tzinfo=UTC), "2026-11"),  # 1 Dec 00:30 in Kyiv
+    (datetime(2026, 12, 31, 22, 30, tzinfo=UTC), "2026-12"),  # 1 Jan 00:30 in Kyiv: December's
+    (kyiv(2027, 3, 5, 23, 59), "2027-02"),
+    (datetime(2026, 7, 5, 21, 30, tzinfo=UTC), "2026-07"),  # summer time: 6 July 00:30 in Kyiv
+])
+def test_kremenchukgaz_reading_period_on_the_local_day(moment, period):
+    assert periods.reading_period(moment, KG) == period
+
+
+def test_almaty_reading_period_is_the_local_month():
+    assert periods.reading_period(local(2026, 11, 30, 23, 59), AG) == "2026-11"
+    assert periods.reading_period(datetime(2026, 11, 30, 19, 30, tzinfo=UTC), AG) == "2026-12"  # 00:30 on 1 Dec
+    with pytest.raises(ValueError):
+        periods.reading_period(datetime(2026, 11, 30, 12), AG)
+
+
+def test_kremenchukgaz_sent_by_the_fifth_counts_for_last_month_and_shares_its_slots(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 100, kyiv(2026, 11, 3, 12, 0), tz=KYIV)
+    c = check(engine, mid, "110", utility=KG, now=kyiv(2026, 12, 1, 0, 30))
+    assert c.ok and c.period == "2026-11" and c.window.period == "2026-11" and c.window.open
+    assert (c.window.opens_on, c.window.closes_on) == (date(2026, 12, 1), date(2026, 12, 5))
+    first = submit_reading(engine, KG, mid, "110", now=kyiv(2026, 12, 1, 0, 30))
+    assert (first.reading.period, first.reading.slot) == ("2026-11", 1)
+    # 5 Dec 23:59 in Kyiv (21:59 UTC): still open, the same period: the correction, slot 2
+    second = submit_reading(engine, KG, mid, "111", now=datetime(2026, 12, 5, 21, 59, tzinfo=UTC))
+    assert (second.reading.period, second.reading.slot, second.check.base_value) == ("2026-11", 2, 100)
+    # 6 Dec 00:30 in Kyiv (still the 5th in UTC): closed; the next window is for December
+    st = meter_status_of(engine, mid, utility=KG, now=datetime(2026, 12, 5, 22, 30, tzinfo=UTC))
+    assert not st.window.open and st.period == "2026-12" and st.submissions_used == 0
+    assert (st.window.opens_on, st.window.closes_on, st.window.period) == (date(2027, 1, 1), date(2027, 1, 5),
+                                                                           "2026-12")
+    e = refused(submit_reading, engine, KG, mid, "112", now=datetime(2026, 12, 5, 22, 30, tzinfo=UTC))
+    assert (e.key, e.params["opens"]) == ("errors.reading_window_closed", "2027-01-01")
+    assert [r.period for r in stored(engine, mid)] == ["2026-11", "2026-11", "2026-11"]
+
+
+def test_staff_reading_follows_the_same_rule(engine):
+    _, mid = make_meter(engine)
+    r = record_reading(engine, KG, mid, 50, source="inspector", taken_at=datetime(2026, 12, 2, 21, 59, tzinfo=UTC))
+    assert r.period == "2026-11"  # 2 Dec 23:59 in Kyiv
+    r = record_reading(engine, KG, mid, 60, source="controller", taken_at=datetime(2026, 12, 5, 22, 30, tzinfo=UTC))
+    assert r.period == "2026-12"  # 6 Dec 00:30 in Kyiv
+
+
+@pytest.mark.parametrize("now, is_open, opens, closes, period", [
+    (kyiv(2026, 11, 27, 23, 59), False, date(2026, 11, 28), date(2026, 12, 3), "2026-11"),
+    (datetime(2026, 11, 27, 22, 30, tzinfo=UTC), True, date(2026, 11, 28), date(2026, 12, 3), "2026-11"),  # 28th 00:30
+    (kyiv(2026, 11, 30, 23, 59), True, date(2026, 11, 28), date(2026, 12, 3), "2026-11"),
+    (kyiv(2026, 12, 1, 0, 30), True, date(2026, 11, 28), date(2026, 12, 3), "2026-11"),  # across the month's turn
+    (datetime(2026, 12, 3, 21, 59, tzinfo=UTC), True, date(2026, 11, 28), date(2026, 12, 3), "2026-11"),  # 3rd 23:59
+    (datetime(2026, 12, 3, 22, 30, tzinfo=UTC), False, date(2026, 12, 28), date(2027, 1, 3), "2026-12"),  # 4th 00:30
+    (kyiv(2026, 12, 31, 23, 59), True, date(2026, 12, 28), date(2027, 1, 3), "2026-12"),
+    (kyiv(2027, 1, 2, 0, 30), True, date(2026, 12, 28), date(2027, 1, 3), "2026-12"),  # the year's turn
+    (kyiv(2027, 2, 27, 12, 0), False, date(2027, 2, 28), date(2027, 3, 3), "2027-02"),
+])
+def test_window_spanning_the_months_end(now, is_open, opens, closes, period):
+    w = reading_window(SPAN, now)
+    assert (w.open, w.opens_on, w.closes_on, w.period) == (is_open, opens, closes, period)
+    if is_open:
+        assert periods.reading_period(now, SPAN) == period
+
+
+def test_a_spanning_window_is_one_period_with_one_limit(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 100, kyiv(2026, 10, 29, 12, 0), tz=KYIV)
+    sub = submit_reading(engine, SPAN, mid, "110", now=kyiv(2026, 11, 30, 12, 0))
+    assert (sub.reading.period, sub.reading.slot, sub.submissions_left) == ("2026-11", 1, 0)
+    # the 2nd of December is the same window: the second submission of November, refused
+    st = meter_status_of(engine, mid, utility=SPAN, now=kyiv(2026, 12, 2, 12, 0))
+    assert st.window.open and st.period == "2026-11" and st.submissions_used == 1 and not st.can_submit
+    e = refused(submit_reading, engine, SPAN, mid, "111", now=kyiv(2026, 12, 2, 12, 0))
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 1, "used": 1, "for_month": "2026-11"})
+    # the next window (28 Dec) is December's, with its own slot; its base is November's reading
+    sub = submit_reading(engine, SPAN, mid, "120", now=datetime(2026, 12, 27, 22, 30, tzinfo=UTC))  # 28th 00:30
+    assert (sub.reading.period, sub.reading.slot, sub.check.base_value) == ("2026-12", 1, 110)
+
+
+def test_a_spanning_window_with_two_submissions_corrects_across_the_month_turn(engine):
+    _, mid = make_meter(engine)
+    add(engine, mid, 100, kyiv(2026, 10, 29, 12, 0), tz=KYIV)
+    submit_reading(engine, SPAN2, mid, "115", now=kyiv(2026, 11, 30, 23, 59))
+    sub = submit_reading(engine, SPAN2, mid, "112", now=kyiv(2026, 12, 1, 0, 30))  # lower: corrects the first
+    assert (sub.reading.period, sub.reading.slot, sub.check.base_value, sub.check.volume) == ("2026-11", 2, 100, 12)
+
+
+def test_a_closed_window_shows_the_period_of_the_next(engine):
+    """A profile whose window is 20..31 and whose days 1..5 count for the month before (only staff
+    read then): on 3 December the form's state is for December's window, not November."""
+    late = AG.model_copy(update={"reading_window": ReadingWindow(from_day=20, to_day=31, previous_month_until=5)})
+    _, mid = make_meter(engine)
+    now = local(2026, 12, 3)
+    st = meter_status_of(engine, mid, utility=late, now=now)
+    assert (st.window.open, st.window.opens_on, st.period, st.window.period) == (False, date(2026, 12, 20),
+                                                                                 "2026-12", "2026-12")
+    assert record_reading(engine, late, mid, 5, source="inspector", taken_at=now).period == "2026-11"
+    assert submit_reading(engine, late, mid, "6", now=local(2026, 12, 20)).reading.period == "2026-12"
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"from_day": 28, "to_day": 3}, "spans the month's end"),  # which month? must be said
+    ({"from_day": 28, "to_day": 3, "previous_month_until": 2}, "count for two months"),
+    ({"from_day": 28, "to_day": 3, "previous_month_until": 28}, "count for two months"),
+    ({"from_day": 1, "to_day": 5, "previous_month_until": 3}, "use 0 (none) or at least 5"),
+    ({"from_day": 20, "to_day": 31, "previous_month_until": 25}, "splits the window 20..31"),
+    ({"from_day": 1, "to_day": 5, "previous_month_until": 29}, "less than or equal to 28"),
+])
+def test_contradictory_reading_windows_are_refused(fields, message):
+    with pytest.raises(ValidationError) as e:
+        ReadingWindow(**fields)
+    assert message in str(e.value)
+
+
+@pytest.mark.parametrize("fields", [
+    {"from_day": 1, "to_day": 5, "previous_month_until": 5},
+    {"from_day": 1, "to_day": 5},
+    {"from_day": 28, "to_day": 3, "previous_month_until": 3},
+    {"from_day": 25, "to_day": 5, "previous_month_until": 24},
+    {"from_day": 20, "to_day": 31, "previous_month_until": 5},
+])
+def test_reading_windows_of_one_period_are_accepted(fields):
+    assert ReadingWindow(**fields).from_day == fields["from_day"]
 
 
 def test_one_submission_a_month_profile(engine):
     _, mid = make_meter(engine, number="100200300")
     assert submit_reading(engine, KS, mid, "10", now=NOW).submissions_left == 0
     e = refused(submit_reading, engine, KS, mid, "10", now=NOW + timedelta(hours=1))
-    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 1, "used": 1})
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 1, "used": 1, "for_month": "2026-11"})
 
 
 def test_limit_never_exceeds_the_two_slots_of_the_database(engine):
@@ -403,7 +549,7 @@ def test_limit_never_exceeds_the_two_slots_of_the_database(engine):
     for i in range(2):
         submit_reading(engine, generous, mid, str(10 + i), now=NOW + timedelta(hours=i))
     e = refused(submit_reading, engine, generous, mid, "20", now=NOW + timedelta(hours=3))
-    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2})
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2, "for_month": "2026-11"})
 
 
 def test_limit_is_per_meter(engine):
@@ -587,7 +733,7 @@ def test_a_unique_slot_conflict_becomes_limit_reached(engine, monkeypatch):
     submit_reading(engine, AG, mid, "5", now=NOW)
     monkeypatch.setattr(rd, "_customer_slots", lambda s, m, p: (0, 0))  # pretend nothing is there
     e = refused(submit_reading, engine, AG, mid, "6", now=NOW)
-    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2})
+    assert (e.key, e.params) == ("errors.reading_limit_reached", {"limit": 2, "used": 2, "for_month": "2026-11"})
     assert [r[0] for r in stored(engine, mid)] == [5]
 
 
@@ -1263,3 +1409,46 @@ def test_between_the_usual_use_and_the_hard_limit_the_customer_confirms(engine):
     assert c.warning_kind == "jump"
     assert refused(submit_reading, engine, AG, mid, "3000", now=NOW).key == "warnings.reading_jump"
     assert submit_reading(engine, AG, mid, "3000", now=NOW, confirm=True).reading.value == 3000
+
+
+# ---------------------------------------------------------------- rows stored under the old rule
+
+OLD_KG = KG.model_copy(update={"reading_window": ReadingWindow(from_day=1, to_day=5)})  # before issue 14.9
+
+
+def test_refile_moves_rows_stored_under_the_old_rule(engine):
+    """Readings sent on 1-5 Nov and 1-5 Dec were stored as November and December (the old rule):
+    under the new one they are October's and November's. Left as they were, December's window
+    (November) would count November's old submissions as used and skip them as the base."""
+    _, mid = make_meter(engine)
+    add(engine, mid, 90, kyiv(2026, 10, 20, 12, 0), tz=KYIV)
+    submit_reading(engine, OLD_KG, mid, "100", now=kyiv(2026, 11, 2, 12, 0))
+    submit_reading(engine, OLD_KG, mid, "101", now=kyiv(2026, 11, 3, 12, 0))
+    submit_reading(engine, OLD_KG, mid, "110", now=kyiv(2026, 12, 1, 12, 0))
+    assert [r.period for r in stored(engine, mid)] == ["2026-10", "2026-11", "2026-11", "2026-12"]
+    st = meter_status_of(engine, mid, utility=KG, now=kyiv(2026, 12, 2, 12, 0))
+    assert st.submissions_used == 2 and not st.can_submit  # the old rows fill November's slots
+
+    counted = rd.refile_periods(engine, KG)
+    assert (counted.readings, counted.applied) == (3, False)
+    assert counted.moves == {("2026-11", "2026-10"): 2, ("2026-12", "2026-11"): 1}
+    assert [r.period for r in stored(engine, mid)] == ["2026-10", "2026-11", "2026-11", "2026-12"]  # unchanged
+
+    done = rd.refile_periods(engine, KG, apply=True)
+    assert (done.readings, done.applied) == (3, True)
+    assert [(r.period, r.slot) for r in stored(engine, mid)] == [
+        ("2026-10", None), ("2026-10", 1), ("2026-10", 2), ("2026-11", 1)]
+    st = meter_status_of(engine, mid, utility=KG, now=kyiv(2026, 12, 2, 12, 0))
+    assert st.submissions_used == 1 and st.can_submit and st.base_value == 101  # the correction of Nov
+    assert rd.refile_periods(engine, KG, apply=True).readings == 0  # once is enough
+
+
+def test_refile_refuses_a_slot_two_rows_would_share_and_changes_nothing(engine):
+    _, mid = make_meter(engine)
+    submit_reading(engine, OLD_KG, mid, "100", now=kyiv(2026, 11, 2, 12, 0))  # old: November, slot 1
+    with write_session(engine) as s:  # October's slot 1 taken by a row that stays (sent on the 20th)
+        s.add(Reading(meter_id=mid, value=95, taken_at=kyiv(2026, 10, 20, 12, 0), period="2026-10",
+                      source="customer", slot=1))
+    e = refused(rd.refile_periods, engine, KG, apply=True)
+    assert e.key == "errors.reading_refile_conflict"
+    assert sorted(r.period for r in stored(engine, mid)) == ["2026-10", "2026-11"]
