@@ -3,6 +3,7 @@ its meters with their previous readings, and a reading form per meter checked wh
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventChain, no_args_event_spec
 
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, button, submission_input
@@ -11,6 +12,12 @@ from gazportal.state.i18n import I18nState
 
 T = I18nState.t
 DEBOUNCE_MS = 350
+# Issue 14 point 8: an error that more digits can put right ("5" on the way to "55" is below the
+# last reading) waits for a pause this long after the last key, the blur or the submit. 1 s is
+# about three times Reflex's input debounce and longer than the usual gap between two keys of a
+# number being typed, yet short enough to be there before a finger reaches the send button; a
+# person who stops longer mid-number sees it, and it goes with the next digit's check.
+PAUSE_MS = 1000
 
 
 def switcher() -> rx.Component:
@@ -98,7 +105,10 @@ def _history(m) -> rx.Component:
                 rx.el.th(T["dashboard.col.source"], scope="col"),
             )),
             rx.el.tbody(rx.foreach(rows, lambda h: rx.el.tr(
-                rx.el.td(h.date), rx.el.td(h.value, class_name="gp-num"), rx.el.td(h.source),
+                rx.el.td(h.date),
+                rx.el.td(h.value, class_name="gp-num"),
+                rx.el.td(h.source, rx.cond(h.replaced, rx.el.span(" · ", h.replaced_by, class_name="gp-dash-repl"))),
+                data_replaced=rx.cond(h.replaced, "true", "false"),
             ))),
             class_name="gp-dash-table",
         ),
@@ -157,6 +167,14 @@ def _live(m) -> rx.Component:
     )
 
 
+def _after_pause(mid) -> rx.Var:
+    """The input's ``onInput``: settle_reading of the meter ``PAUSE_MS`` after the last change
+    (a trigger of its own: on_change's chain carries the check's shorter debounce)."""
+    chain = EventChain.create(value=S.settle_reading(mid).debounce(PAUSE_MS), args_spec=no_args_event_spec,
+                              key="on_input")
+    return rx.Var.create(chain)
+
+
 def _form(m) -> rx.Component:
     mid = m.id
     invalid = S.live.contains(mid) & (S.live[mid].kind == "error")
@@ -166,6 +184,9 @@ def _form(m) -> rx.Component:
         rx.el.div(
             rx.el.label(m.reading_for, html_for="rd-" + mid, class_name="gp-label", id="rd-for-" + mid),
             rx.el.p(m.hint, id="rd-hint-" + mid, class_name="gp-hint"),
+            rx.cond(m.replaces != "",
+                    rx.el.p(rx.icon("replace", size=16, aria_hidden="true"), rx.el.span(m.replaces),
+                            id="rd-replaces-" + mid, class_name="gp-dash-note")),
             rx.el.input(
                 id="rd-" + mid,
                 name="reading",
@@ -174,8 +195,12 @@ def _form(m) -> rx.Component:
                 max_length=40,
                 class_name="gp-input gp-dash-input",
                 aria_invalid=rx.cond(invalid, "true", "false"),
-                aria_describedby="rd-hint-" + mid + " live-" + mid,
-                on_change=lambda v: S.type_reading(mid, v).debounce(DEBOUNCE_MS),
+                aria_describedby=rx.cond(m.replaces != "", "rd-hint-" + mid + " rd-replaces-" + mid,
+                                         "rd-hint-" + mid) + " live-" + mid,
+                # data-keep: kept in the browser while typed (state/dashboard.keep_script); the
+                # input event (typed, pasted, filled in) also starts the pause (PAUSE_MS)
+                custom_attrs={"data-keep": mid, "on_input": _after_pause(mid)},
+                on_change=lambda v: S.type_reading(mid, v, True).debounce(DEBOUNCE_MS),
                 on_blur=lambda v: S.type_reading(mid, v),
             ),
             _live(m),
@@ -313,6 +338,8 @@ DASH_CSS = """
 .gp-dash-note svg{flex:none;margin-top:.15rem}
 .gp-dash-confirm{display:flex;gap:.55rem;align-items:center;font-weight:600;min-height:2.75rem;cursor:pointer}
 .gp-check{width:1.35rem;height:1.35rem;flex:none}
+.gp-dash-table tr[data-replaced="true"] .gp-num{text-decoration:line-through;color:var(--gp-muted)}
+.gp-dash-repl{color:var(--gp-muted)}
 @media (min-width:48rem){.gp-dash-dl{grid-template-columns:repeat(2,minmax(0,1fr))}}
 @media (min-width:64rem){.gp-dash-meters{grid-template-columns:repeat(2,minmax(0,1fr))}}
 """

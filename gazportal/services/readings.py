@@ -158,6 +158,11 @@ class ReadingCheck:
     digits: int
     max_value: int
     unit: str
+    # A correction (issue 14 point 7): the customer's reading of this period that a submission now
+    # replaces (the latest one, by slot); its volume is counted from the same base as that one's.
+    replaces_value: int | None = None
+    replaces_taken_at: datetime | None = None
+    replaces_user_id: int | None = None  # who sent it (None: before the account was linked)
 
     @property
     def ok(self) -> bool:
@@ -200,11 +205,17 @@ class Submission:
 
 
 class HistoryEntry(NamedTuple):
+    """A reading as a meter's history lists it. ``user_id``: the portal user who sent a customer
+    reading (None: sent before the account was linked, or by staff); ``replaced_by``: the value of
+    the same period's later customer reading that corrected this one (None: it counts)."""
+
     value: int
     taken_at: datetime
     source: str
     period: str
     slot: int | None
+    user_id: int | None = None
+    replaced_by: int | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -332,6 +343,15 @@ def _effective():
     )
 
 
+def _replaced(session: Session, meter_id: int, period: str) -> Reading | None:
+    """The customer's reading of ``period`` that a submission now would correct: the one in the
+    highest slot (None before the month's first submission)."""
+    return session.exec(
+        select(Reading).where(Reading.meter_id == meter_id, Reading.period == period, Reading.source == "customer")
+        .order_by(col(Reading.slot).desc()).limit(1)
+    ).first()
+
+
 def _others(meter_id: int, exclude_customer_period: str | None):
     conds = [Reading.meter_id == meter_id, _effective()]
     if exclude_customer_period is not None:
@@ -427,6 +447,7 @@ def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: d
 
     base = _before(session, meter_id, now, period)
     base_date = base.taken_at.astimezone(tz).date() if base else None
+    replaces = _replaced(session, meter_id, period) if used and next_slot is not None else None
 
     # What is wrong with the meter or the moment (shown before anything is typed).
     state_error: Notice | None = None
@@ -477,6 +498,9 @@ def _evaluate(session: Session, utility: Utility, meter: Meter, raw: Any, now: d
         digits=meter.digits,
         max_value=cap,
         unit=meter.unit,
+        replaces_value=replaces.value if replaces else None,
+        replaces_taken_at=replaces.taken_at if replaces else None,
+        replaces_user_id=replaces.user_id if replaces else None,
     )
 
 
@@ -840,7 +864,9 @@ def refile_periods(engine: Engine, utility: Utility, *, apply: bool = False) -> 
 
 
 def history(session: Session, meter_id: int, limit: int = 12) -> list[HistoryEntry]:
-    """A meter's readings, newest first: (value, taken_at, source, period, slot).
+    """A meter's readings, newest first: (value, taken_at, source, period, slot, user_id,
+    replaced_by). A customer reading corrected by a later one of its period (what
+    ``_effective`` leaves out of every base and volume) carries the value that replaced it.
 
     Checks no ownership: call meter_status/check_reading with ``allowed_account_ids`` first."""
     if isinstance(limit, bool) or not isinstance(limit, int):
@@ -849,12 +875,21 @@ def history(session: Session, meter_id: int, limit: int = 12) -> list[HistoryEnt
     limit = max(1, min(limit, 1000))
     rows = session.execute(
         sa.select(col(Reading.value), col(Reading.taken_at), col(Reading.source), col(Reading.period),
-                  col(Reading.slot))
+                  col(Reading.slot), col(Reading.user_id), _effective().label("counts"))
         .where(col(Reading.meter_id) == meter_id)
         .order_by(col(Reading.taken_at).desc(), col(Reading.id).desc())
         .limit(limit)
     ).all()
-    return [HistoryEntry(*row) for row in rows]
+    out: list[HistoryEntry] = []
+    for value, taken_at, source, period, slot, user_id, counts in rows:
+        replaced_by = None
+        if not counts:  # the correction is newer, so it is in the list: the next slot of the period
+            replaced_by = min(
+                (e for e in out if e.source == "customer" and e.period == period and (e.slot or 0) > (slot or 0)),
+                key=lambda e: e.slot or 0, default=None)
+        out.append(HistoryEntry(value, taken_at, source, period, slot, user_id,
+                                None if replaced_by is None else replaced_by.value))
+    return out
 
 
 def last_reading(session: Session, meter_id: int) -> Reading | None:

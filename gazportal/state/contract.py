@@ -109,12 +109,25 @@ def safe_next(value: Any) -> str | None:
     return None if value.split("?", 1)[0] in _NOT_NEXT else value
 
 
-async def _signin_route(state: Any) -> str:
-    """Where a page whose session is gone sends the browser: /signin with the way back and why."""
+async def _signin_route(state: Any) -> str | None:
+    """Where a page whose session is gone sends the browser: /signin with the way back and why.
+    None when the browser is on the sign-in page already: a late event of the page it left (a
+    debounced check of a form, issue 14 point 10) must not replace that page's ``next``."""
     from gazportal.state.session import end_reason_of  # the session module builds on this one
 
     router = getattr(state, "router", None)
-    return signin_route_for(getattr(router, "url", None), await end_reason_of(getattr(state, "router_data", None)))
+    url = getattr(router, "url", None)
+    if on_signin_page(url):
+        return None
+    return signin_route_for(url, await end_reason_of(getattr(state, "router_data", None)))
+
+
+def on_signin_page(url: Any) -> bool:
+    """Whether the page ``url`` (a ReflexURL) of an event is the sign-in page: an event that needs a
+    session and comes from there is a late one of the page the browser left for sign-in (a
+    debounced check of a form): it is dropped, not answered with another redirect to /signin,
+    which would lose the way back (``next``) of the one the browser is on."""
+    return (getattr(url, "path", "") or "").rstrip("/") == SIGNIN_ROUTE
 
 
 def signin_route_for(url: Any, why: str | None = None) -> str:
@@ -576,7 +589,8 @@ class _Frame:
         verdict = admits(self.decl.access, user)
         if verdict == SIGN_IN:
             log.info("%s needs a signed-in user; none", self.name)
-            return _STOP, rx.redirect(await _signin_route(state))
+            route = await _signin_route(state)
+            return _STOP, None if route is None else rx.redirect(route)
         if verdict == REFUSE:
             log.warning("refused a call of %s: access %s, the user's role is %s", self.name, self.decl.access,
                         getattr(user, "role", "?"))

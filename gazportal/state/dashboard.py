@@ -56,23 +56,62 @@ CONFIRM_LABELS = {"jump": "dashboard.confirm_jump", "rollover": "dashboard.confi
                   "zero": "dashboard.confirm_zero"}
 
 
+# What a prefix of the number being typed may be told, and more typing may put right: "5" on the
+# way to "55" is below the last reading, "12 3" on the way to "12 345" is a bad digit group, and
+# near the top of the dial or at the base a prefix is offered as a roll-over or as no use. While
+# the customer types, the check keeps these until a pause, the blur or the submit (issue 14 point 8).
+PREFIX_ERRORS = frozenset({"errors.reading_below_previous", "errors.reading_groups"})
+PREFIX_WARNINGS = frozenset({"rollover", "zero"})
+
+
+def _may_be_a_prefix(check: ReadingCheck) -> bool:
+    """Whether what the check says could be about a number still being typed."""
+    if check.error is not None:
+        return check.error.key in PREFIX_ERRORS
+    return check.warning_kind in PREFIX_WARNINGS
+
+
+def reading_of(value: int, taken_at: datetime, unit: str, lang: str) -> str:
+    """A reading said with its unit and date, in the profile's time zone ("75 m³ of 25 Oct 2026")."""
+    return i18n.t("dashboard.reading_of", lang, value=i18n.format_units(value, unit, lang),
+                  date=i18n.format_date(taken_at.astimezone(utility().tz), lang))
+
+
+def replaces_text(check: ReadingCheck, lang: str, user_id: int, after: bool = False) -> str:
+    """What a correction says (issue 14 point 7), before it is sent (``after=False``) or once it is
+    stored: which of this month's readings it replaces — "your reading" only when ``user_id`` sent
+    it; "" for the month's first reading."""
+    if check.replaces_value is None or check.replaces_taken_at is None:
+        return ""
+    key = "dashboard.replaced" if after else "dashboard.replaces"
+    if check.replaces_user_id != user_id:
+        key += "_other"
+    return _sentence(i18n.t(key, lang, period=_period(check.period, lang),
+                            reading=reading_of(check.replaces_value, check.replaces_taken_at, check.unit, lang)))
+
+
 def live_result(check: ReadingCheck, lang: str) -> Verdict:
-    """What the form says under the input for a checked value: kind ok|warning|error and texts."""
+    """What the form says under the input for a checked value: kind ok|warning|error and texts.
+    The volume is said with the reading it is counted from (for a correction: the one before the
+    reading it replaces, never the replaced one)."""
     note = "" if check.note is None else say(check.note, lang)
     if check.error is not None:
         return Verdict("error", say(check.error, lang), note=note)
     volume = "" if check.volume is None else _volume_text(check.volume, check.unit, lang)
     cost = "" if check.cost is None else _money(check.cost, lang)
+    base = "" if check.base_value is None or check.base_taken_at is None else reading_of(
+        check.base_value, check.base_taken_at, check.unit, lang)
     if check.volume is None:
         ok = i18n.t("dashboard.live.ok_first", lang)
     elif check.cost is None:
-        ok = i18n.t("dashboard.live.ok_volume", lang, volume=volume)
+        ok = _sentence(i18n.t("dashboard.live.ok_volume", lang, volume=volume, base=base))
     else:
-        ok = i18n.t("dashboard.live.ok_cost", lang, volume=volume, cost=cost)
+        ok = i18n.t("dashboard.live.ok_cost", lang, volume=volume, cost=cost, base=base)
     if check.warning is not None:  # the volume without "looks right": never next to a warning
         facts = "" if check.volume is None else i18n.t(
             "dashboard.live.facts_volume" if check.cost is None else "dashboard.live.facts_cost", lang,
-            volume=volume, cost=cost)
+            volume=volume, cost=cost, base=base)
+        facts = _sentence(facts)
         kind = check.warning_kind or ""
         # A reading for review needs no tick: sending it sends it to staff, it is never booked.
         label = "" if kind not in CONFIRM_LABELS else i18n.t(
@@ -101,11 +140,16 @@ class DashboardState(FormMixin, rx.State):
     result: dict[str, Verdict] = {}  # meter id -> kind/text after a submission
     form_key: int = 0
     shown_lang: str = ""  # the language the texts above are in
-    _sent: dict[str, str] = {}  # meter id -> the value just stored (backend only)
+    # meter id -> the value just sent (stored, or refused with the reason shown): the input's late,
+    # debounced change with that value changes nothing (backend only)
+    _sent: dict[str, str] = {}
     # meter id -> (warning kind, value) the tick box was ticked for: a tick confirms that warning
     # of that value only (a quick edit and Enter before the live check never borrows it).
     _confirmed: dict[str, tuple[str, int]] = {}
     _checked: dict[str, tuple[str, int]] = {}  # meter id -> (warning kind, value) of the live check
+    # meter id -> an error of a possible prefix, checked while typing and kept until a pause
+    # (settle_reading), the blur or the submit says it (issue 14 point 8)
+    _held: dict[str, ReadingCheck] = {}
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -116,7 +160,7 @@ class DashboardState(FormMixin, rx.State):
         """A reading form is busy while it is sent: "reading-<meter id>" of a meter shown."""
         return what.startswith("reading-") and what.removeprefix("reading-") in self._meter_ids()
 
-    def _fill(self, cards: list, dash: svc.Dashboard, lang: str) -> None:
+    def _fill(self, cards: list, dash: svc.Dashboard, lang: str, user_id: int) -> None:
         self.accounts = [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}") for c in cards]
         self.account_id = str(dash.account.id)
         self.shown_lang = lang
@@ -161,7 +205,7 @@ class DashboardState(FormMixin, rx.State):
                         "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
                         period=_period(st.period, lang),
                         opens=i18n.format_date(readings.next_window(utility(), st.window).opens_on, lang)))
-            previous = _reading_row(last, m.unit, lang) if last else ReadingRow()
+            previous = _reading_row(last, m.unit, lang, user_id) if last else ReadingRow()
             meters.append(MeterView(
                 id=str(m.id),
                 serial=m.serial,
@@ -176,8 +220,9 @@ class DashboardState(FormMixin, rx.State):
                 note=note,
                 reading_for=i18n.t("dashboard.reading_for", lang, period=_period(st.period, lang)),
                 unit=m.unit,
+                replaces=replaces_text(st, lang, user_id) if st.can_submit else "",
             ))
-            history[str(m.id)] = [_reading_row(h, m.unit, lang) for h in m.history]
+            history[str(m.id)] = [_reading_row(h, m.unit, lang, user_id) for h in m.history]
         self.meters, self.history = meters, history
 
     async def _show(self, user_id: int, account_id: int | None, lang: str) -> bool:
@@ -202,17 +247,19 @@ class DashboardState(FormMixin, rx.State):
         if dash is None:
             self._show_nothing()
             return True
-        self._fill(cards, dash, lang)
+        self._fill(cards, dash, lang, user_id)
         return True
 
     def _show_nothing(self) -> None:
         self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, AccountInfo()
         self.last_volumes = []
 
-    def _reset_forms(self) -> None:
+    def _reset_forms(self, *, remount: bool = True) -> None:
+        """Forget the forms' checks, ticks and results; ``remount`` also empties their inputs."""
         self.live, self.confirm, self.result, self._sent = {}, {}, {}, {}
-        self._confirmed, self._checked = {}, {}
-        self.form_key += 1
+        self._confirmed, self._checked, self._held = {}, {}, {}
+        if remount:
+            self.form_key += 1
 
     # --- handlers ---------------------------------------------------------------------------
 
@@ -228,7 +275,9 @@ class DashboardState(FormMixin, rx.State):
                 aid = ident(raw)
             except BadArguments:
                 aid = -1  # refused by the service like a foreign id
-        self._reset_forms()
+        # A page visit renders its inputs anew (and a form's key names its meter): what a person
+        # began to type while this load was on its way stays, and its check comes after this.
+        self._reset_forms(remount=False)
         if not await self._show(ctx.user_id, aid, ctx.lang):
             # Not one of theirs (or not an id): say so, and show their first account instead.
             self._show_nothing()
@@ -236,7 +285,8 @@ class DashboardState(FormMixin, rx.State):
             await self._show(ctx.user_id, None, ctx.lang)
             self.error = error
         self.loaded = True
-        return None
+        # What was typed before a session ended is back in its form (issue 14 point 10).
+        return rx.call_script(keep_script(ctx.user_id))
 
     @rx.event
     @handler(CUSTOMER, account_id=Id())
@@ -262,11 +312,17 @@ class DashboardState(FormMixin, rx.State):
         return None
 
     @rx.event
-    @handler(CUSTOMER, meter_id=Id(), raw=Text(MAX_READING_INPUT, strip=False))
-    async def type_reading(self, ctx: Ctx, meter_id: int, raw: str):
-        """Live check of what is typed (debounced in the browser); writes nothing."""
+    @handler(CUSTOMER, meter_id=Id(), raw=Text(MAX_READING_INPUT, strip=False), typing=Flag().optional(False))
+    async def type_reading(self, ctx: Ctx, meter_id: int, raw: str, typing: bool):
+        """Live check of what is typed (debounced in the browser); writes nothing.
+
+        ``typing=True`` (the input's change, while keys may still come): an error that more digits
+        can put right (:data:`PREFIX_ERRORS`, :data:`PREFIX_WARNINGS`) is kept, not shown, until
+        :meth:`settle_reading`
+        (a pause), the blur (``typing=False``) or the submit."""
         mid, value, lang, user_id = meter_id, raw, ctx.lang, ctx.user_id
         key = str(mid)
+        self._held = {k: v for k, v in self._held.items() if k != key}
         if value == self._sent.get(key):
             return None  # a late (debounced) echo of what was just sent: the form is fresh again
         self._sent.pop(key, None)
@@ -292,8 +348,24 @@ class DashboardState(FormMixin, rx.State):
         except DomainError as e:
             self.error = say(e, lang)
             return None
+        if typing and _may_be_a_prefix(checked):
+            self._held = {**self._held, key: checked}
+            self.live = {k: v for k, v in self.live.items() if k != key}  # nothing stale meanwhile
+            return None
         self._show_check(key, checked, lang)
         return None
+
+    @rx.event
+    @handler(CUSTOMER, meter_id=Id())
+    def settle_reading(self, ctx: Ctx, meter_id: int):
+        """The customer paused typing (``pages.dashboard.PAUSE_MS`` after the last input): the kept
+        check of what they typed (an error or a warning a prefix may get) is shown now. Nothing
+        when none is kept."""
+        key = str(meter_id)
+        held = self._held.get(key)
+        if held is not None:
+            self._held = {k: v for k, v in self._held.items() if k != key}
+            self._show_check(key, held, ctx.lang)
 
     def _forget(self, key: str) -> None:
         """A meter's live check and tick go (after its form was sent)."""
@@ -301,6 +373,7 @@ class DashboardState(FormMixin, rx.State):
         self.confirm = {k: v for k, v in self.confirm.items() if k != key}
         self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
         self._checked = {k: v for k, v in self._checked.items() if k != key}
+        self._held = {k: v for k, v in self._held.items() if k != key}
 
     def _show_check(self, key: str, checked: ReadingCheck, lang: str) -> None:
         """Show a check under the input; a tick for another warning or another value goes away."""
@@ -352,6 +425,9 @@ class DashboardState(FormMixin, rx.State):
                 rollover=kind == "rollover", confirm_zero=kind == "zero", allowed_account_ids=allowed,
             )
 
+        # The customer sees this answer: what was kept of the form in the browser goes.
+        kept = rx.call_script(forget_script(user_id, mid))
+        self._held = {k: v for k, v in self._held.items() if k != key}
         try:
             sub = await call(send)
         except ReadingSentToReview as e:  # stored for staff, not booked: said so, the form is fresh
@@ -360,17 +436,23 @@ class DashboardState(FormMixin, rx.State):
             self.result = {**self.result, key: Verdict("review", text)}
             self._sent = {**self._sent, key: reading}
             self.form_key += 1
-            return rx.toast.info(text)
+            return [kept, rx.toast.info(text)]
         except ReadingRefused as e:
+            # Said once, in the form, under the input (no toast, no second box): issue 14 point 8.
+            self._drop_result(key)
             text = say(e, lang)
-            self.result = {**self.result, key: Verdict("error", text)}
             if e.check is not None:
-                self._show_check(key, e.check, lang)
-            return rx.toast.error(text)
-        except DomainError as e:
-            text = say(e, lang)
-            self.error = text
-            return rx.toast.error(text)
+                self._show_check(key, e.check, lang)  # an error, or the warning with its tick box
+            if key not in self.live or self.live[key].text != text:  # the check says something else
+                self.live = {**self.live, key: Verdict("error", text)}
+            self._sent = {**self._sent, key: reading}
+            return kept
+        except DomainError as e:  # a meter not (or no longer) theirs: said in the form as well
+            self._drop_result(key)
+            self._forget(key)
+            self.live = {**self.live, key: Verdict("error", say(e, lang))}
+            self._sent = {**self._sent, key: reading}
+            return kept
         serial = next((m.serial for m in self.meters if m.id == key), "")
         unit = next((m.unit for m in self.meters if m.id == key), "")
         text = i18n.t(
@@ -378,6 +460,9 @@ class DashboardState(FormMixin, rx.State):
             i18n.format_quantity(sub.reading.value, lang), serial=serial,
             left=sub.submissions_left, limit=sub.check.submissions_limit, period=_period(sub.reading.period, lang),
         )
+        replaced = replaces_text(sub.check, lang, user_id, after=True)
+        if replaced:
+            text = f"{text} {replaced}"
         if sub.check.note is not None:
             text = f"{text} {say(sub.check.note, lang)}"
         if self.account_id:
@@ -386,17 +471,66 @@ class DashboardState(FormMixin, rx.State):
         self.result = {**self.result, key: Verdict("ok", text)}
         self._sent = {**self._sent, key: reading}
         self.form_key += 1
-        return rx.toast.success(text)
+        return [kept, rx.toast.success(text)]
+
+    def _drop_result(self, key: str) -> None:
+        self.result = {k: v for k, v in self.result.items() if k != key}
 
 
-def _reading_row(reading, unit: str, lang: str) -> ReadingRow:
+def _reading_row(reading: readings.HistoryEntry, unit: str, lang: str, user_id: int) -> ReadingRow:
     """A reading as the dashboard lists it: the value with the meter's unit, the date in the
-    profile's time zone."""
+    profile's time zone, who took it — "sent by you" only for what this user sent (not a reading
+    from before they linked the account, nor another holder's) — and, for a customer reading
+    corrected later in its month, the value that replaced it (issue 14 point 7)."""
+    source = reading.source
+    if source == "customer" and reading.user_id != user_id:
+        source = "customer_other"
+    replaced = reading.replaced_by is not None
     return ReadingRow(
         value=i18n.format_units(reading.value, unit, lang),
         date=i18n.format_date(reading.taken_at.astimezone(utility().tz), lang),
-        source=i18n.t(f"dashboard.source.{reading.source}", lang),
+        source=i18n.t(f"dashboard.source.{source}", lang),
+        replaced=replaced,
+        replaced_by="" if not replaced else i18n.t(
+            "dashboard.replaced_by", lang, value=i18n.format_units(reading.replaced_by, unit, lang)),
     )
+
+
+# Kept in the browser (sessionStorage: this tab only, never on the server) while the form is open,
+# so that a reading typed when the session ended is back in its form after the customer signs in
+# again (issue 14 point 10): saved on every change and submit of a reading input (``data-keep`` =
+# the meter id), put back by the dashboard's load into an empty input (an input event, so the live
+# check runs), and forgotten when the server has answered a submit of it (success or refusal: the
+# customer saw the answer). Keys name the user, so another person signing in on the tab gets none.
+KEEP_PREFIX = "gp-reading-"
+
+
+def keep_script(user_id: int) -> str:
+    """The dashboard load's script: keep the typed readings of ``user_id`` and put back the kept ones."""
+    prefix = f"{KEEP_PREFIX}{int(user_id)}-"
+    return (
+        "(() => {"
+        f"window.__gpKeep = {prefix!r};"
+        "if (!window.__gpKeepOn) { window.__gpKeepOn = true;"
+        " const save = (el) => { const k = window.__gpKeep + el.dataset.keep;"
+        "  if (el.value) sessionStorage.setItem(k, el.value); else sessionStorage.removeItem(k); };"
+        " document.addEventListener('input', (e) => { const t = e.target;"
+        "  if (t && t.matches && t.matches('input[data-keep]')) save(t); }, true);"
+        " document.addEventListener('submit', (e) => { const t = e.target;"
+        "  const i = t && t.querySelector ? t.querySelector('input[data-keep]') : null; if (i) save(i); }, true); }"
+        "let tries = 0;"
+        "const back = () => { const boxes = document.querySelectorAll('input[data-keep]');"
+        " if (!boxes.length) { if (tries++ < 50) setTimeout(back, 100); return; }"
+        " const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;"
+        " boxes.forEach((el) => { const kept = sessionStorage.getItem(window.__gpKeep + el.dataset.keep);"
+        "  if (kept && !el.value) { set.call(el, kept); el.dispatchEvent(new Event('input', {bubbles: true})); } }); };"
+        "back(); })()"
+    )
+
+
+def forget_script(user_id: int, meter_id: int) -> str:
+    """Forget the kept reading of ``meter_id``: the server answered its submit."""
+    return f"sessionStorage.removeItem({f'{KEEP_PREFIX}{int(user_id)}-{int(meter_id)}'!r})"
 
 
 def _period(period: str, lang: str) -> str:

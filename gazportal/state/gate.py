@@ -51,7 +51,7 @@ from gazportal.state.contract import (
     remember_resolved,
 )
 from gazportal.state.i18n import I18nState
-from gazportal.state.contract import signin_route_for
+from gazportal.state.contract import on_signin_page, signin_route_for
 from gazportal.state.session import end_reason_of, settle_owner, source_of, user_for
 
 log = logging.getLogger("gazportal.gate")
@@ -234,9 +234,11 @@ class EventGate(Middleware):
             target = target_of(name)
             if target is not None:
                 _lower_busy(await root.get_state(target[0]))
+            url = getattr(getattr(root, "router", None), "url", None)
+            if on_signin_page(url):  # a late event of the page left for sign-in: that page stays
+                return await _answer(root, None)
             why = await end_reason_of(router_data)
-            return await _answer(root, rx.redirect(signin_route_for(getattr(getattr(root, "router", None), "url",
-                                                                                None), why)))
+            return await _answer(root, rx.redirect(signin_route_for(url, why)))
         return None
 
     async def _refuse_form(self, root: BaseState, name: str) -> StateUpdate:

@@ -79,6 +79,7 @@ class MeterView:
     note: str = ""  # why the form is not shown, when it is not
     reading_for: str = ""  # the form's label: the month a reading sent now counts for
     unit: str = ""  # m3 | kWh: the unit its readings are said with
+    replaces: str = ""  # a correction: "a new reading replaces your reading 80 m³ of 3 Dec" ("" if none)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,9 @@ class ReadingRow:
 
     value: str = ""  # with the meter's unit (i18n.format_units)
     date: str = ""
-    source: str = ""
+    source: str = ""  # who took it ("sent by you" only for the current user's own)
+    replaced: bool = False  # a customer reading corrected later in its month: it does not count
+    replaced_by: str = ""  # "replaced by 81 m³" for a replaced one
 
 
 @dataclass(frozen=True)

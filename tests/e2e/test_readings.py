@@ -19,7 +19,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_utility
-from helpers import PASSWORD, VIEWPORTS, check_page, clipped_texts, new_page, reading_utilities, switch_lang
+from helpers import PASSWORD, VIEWPORTS, check_page, clipped_texts, new_page, reading_utilities, sign_in, switch_lang
 from tests.e2e.conftest import UTILITIES
 
 TIMEOUT = 15_000
@@ -116,7 +116,7 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         expect(live).to_contain_text(i18n.t("errors.reading_not_digits", lang, digits=6))
         expect(box).to_have_attribute("aria-invalid", "true")
         box.fill("")
-        box.press_sequentially("1000", delay=30)  # below the last reading (1020)
+        box.press_sequentially("1000", delay=30)  # below the last reading (1020): said after a pause
         expect(live).to_have_attribute("data-kind", "error")
         box.fill("1025")
         expect(live).to_have_attribute("data-kind", "ok")
@@ -132,11 +132,13 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         box.fill("999")
         expect(live).to_have_attribute("data-kind", "error")  # 999 has been checked (1025 was ok)
         page.locator(f"#rd-submit-{mid}").click()
-        expect(result).to_have_attribute("data-kind", "error")
         expect(page.locator(f"#rd-submit-{mid}")).to_have_attribute("aria-busy", "false")  # the submit is over
-        box.fill("1025")
-        expect(live).to_have_attribute("data-kind", "ok")  # checked: and typing took the refusal away
+        # The refusal is said once, in the form: under the input, no second box, no toast.
+        expect(live).to_have_attribute("data-kind", "error")
         expect(result).to_have_count(0)
+        expect(page.locator("[data-sonner-toast]")).to_have_count(0)
+        box.fill("1025")
+        expect(live).to_have_attribute("data-kind", "ok")  # checked
         page.locator(f"#rd-submit-{mid}").click()
         expect(result).to_have_attribute("data-kind", "ok")
         expect(page.locator("[data-sonner-toast]").last).to_be_visible()
@@ -145,6 +147,29 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
         expect(page.locator(f"#rd-{mid}")).to_have_value("")  # a fresh form for a correction
         history = page.locator(f"[data-meter='{who['serial']}'] tbody tr").first
         expect(history).to_contain_text(i18n.format_units(1025, meter_unit, lang))  # the one formatter
+
+        # A correction (issue 14 point 7): said before and after, the replaced row marked.
+        replaces = page.locator(f"#rd-replaces-{mid}")
+        expect(replaces).to_contain_text(i18n.format_units(1025, meter_unit, lang))
+        expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)  # axe sees no dimmed toast
+        for lang_ in utility.languages:  # the form that says what it replaces, in every language
+            switch_lang(page, lang_)
+            expect(replaces).to_contain_text(i18n.format_units(1025, meter_unit, lang_))
+            check_page(page, axe_source, screenshots, utility, "dashboard-correction", lang_, device)
+        switch_lang(page, lang)
+        box = page.locator(f"#rd-{mid}")
+        box.fill("1026")
+        expect(live).to_have_attribute("data-kind", "ok")
+        expect(live).to_contain_text(i18n.format_units(1020, meter_unit, lang))  # counted from 1020, not 1025
+        expect(live).to_contain_text(i18n.format_units(6, meter_unit, lang))
+        page.locator(f"#rd-submit-{mid}").click()
+        expect(result).to_contain_text(i18n.format_units(1026, meter_unit, lang))
+        expect(result).to_contain_text(i18n.format_units(1025, meter_unit, lang))  # "it replaces ..."
+        rows = page.locator(f"[data-meter='{who['serial']}'] tbody tr")
+        expect(rows.nth(1)).to_have_attribute("data-replaced", "true")
+        expect(rows.nth(1)).to_contain_text(i18n.t("dashboard.replaced_by", lang,
+                                                   value=i18n.format_units(1026, meter_unit, lang)))
+        expect(rows.first).to_have_attribute("data-replaced", "false")
 
         # The toasts said the same as the inline messages; axe looks at the page once they are
         # gone (sonner dims a toast stacked behind another while they are shown).
@@ -161,6 +186,196 @@ def test_dashboard_and_reading_entry(readings_portal, browser, axe_source, scree
             assert not cut, f"dashboard/{lang_}/{device}: text cut off: {cut}"
             check_page(page, axe_source, screenshots, utility, "dashboard", lang_, device)
         switch_lang(page, lang)
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+# --- the reading form as people type (issue 14 points 8 and 10) -------------------------------------
+
+# Records what the live line of a reading form shows, and when, against the last input event: a
+# test reads window.__gpLive to see whether an error was shown while the customer was typing.
+WATCH = """(mid) => {
+  window.__gpLive = []; window.__gpLastInput = performance.now();
+  document.getElementById('rd-' + mid).addEventListener('input', () => { window.__gpLastInput = performance.now(); }, true);
+  const box = document.getElementById('live-' + mid);
+  new MutationObserver(() => {
+    const p = box.querySelector('.gp-dash-live');
+    window.__gpLive.push({kind: p ? p.dataset.kind : '', since: performance.now() - window.__gpLastInput});
+  }).observe(box, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+
+
+NOTHING_KEPT = "() => !Object.keys(sessionStorage).some((k) => k.startsWith('gp-reading-'))"
+
+
+def _open_dashboard(page, portal, who) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, portal.url, who["login"])
+    page.goto(portal.url + "/accounts")
+    page.locator(f"[data-open='{who['number']}']").click()
+    expect(page).to_have_url(re.compile(r"/dashboard\?account=\d+$"))
+    expect(page.locator(f"#rd-{who['meter']}")).to_be_visible()
+
+
+def _customer_values(portal, meter: str) -> list[int]:
+    import sqlalchemy as sa
+
+    from gazportal.db import make_engine
+
+    engine = make_engine(portal.db_url)
+    try:
+        with engine.connect() as c:
+            return list(c.execute(sa.text("SELECT value FROM reading WHERE meter_id = :m AND source = 'customer' "
+                                          "ORDER BY id"), {"m": int(meter)}).scalars())
+    finally:
+        engine.dispose()
+
+
+def _end_sessions(portal, login: str) -> None:
+    """The customer's sessions end as an idle timeout or a sign-out elsewhere ends them."""
+    import sqlalchemy as sa
+
+    from gazportal.db import make_engine
+
+    engine = make_engine(portal.db_url)
+    try:
+        with engine.begin() as c:
+            c.execute(sa.text("UPDATE auth_session SET revoked_at = :now, end_reason = 'timed_out' "
+                              "WHERE revoked_at IS NULL AND user_id = (SELECT id FROM user_account WHERE login = :l)"),
+                      {"now": datetime.now(UTC).replace(tzinfo=None), "l": login})
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def one_portal(whole_month_portal):
+    return whole_month_portal(READING_PROFILES[0])
+
+
+def test_quiet_while_typing_and_a_fast_enter_sends_the_whole_number(one_portal, browser):
+    """Point 8: a prefix typed at a person's pace ("1" on the way to "1031", below the last reading
+    1020) shows no red; a pause shows it; typed at once and sent with Enter, the whole number is
+    stored."""
+    from playwright.sync_api import expect
+
+
+    portal = one_portal
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
+    who = _customer(portal)
+    mid = who["meter"]
+    context = browser.new_context(**VIEWPORTS["phone"])
+    try:
+        page, errors = new_page(context, TIMEOUT)
+        _open_dashboard(page, portal, who)
+        box, live = page.locator(f"#rd-{mid}"), page.locator(f"#live-{mid} .gp-dash-live")
+        page.evaluate(WATCH, mid)
+        # 600 ms between keys: longer than the check's 350 ms debounce, so "1", "10" and "103" are
+        # each checked while typing; shorter than the 1 s pause.
+        box.press_sequentially("1031", delay=600)
+        expect(live).to_have_attribute("data-kind", "ok")
+        shown = page.evaluate("window.__gpLive")
+        assert not [s for s in shown if s["kind"] == "error"], shown  # no red while typing
+
+        # A pause after a prefix: said then, not before.
+        page.evaluate(WATCH, mid)
+        box.fill("")
+        box.press_sequentially("10", delay=50)
+        expect(live).to_have_attribute("data-kind", "error")
+        expect(live).to_contain_text(i18n.format_quantity(1020, lang))
+        first = next(s for s in page.evaluate("window.__gpLive") if s["kind"] == "error")
+        assert first["since"] >= 950, first  # PAUSE_MS after the last key (timer slack aside)
+        box.fill("")
+        box.press_sequentially("10", delay=50)
+        box.blur()  # leaving the field says it at once
+        expect(live).to_have_attribute("data-kind", "error")
+
+        # Typed at once and sent with Enter: the form's own data, the whole number.
+        box.fill("")
+        expect(live).to_have_count(0)
+        box.click()
+        page.keyboard.type("1031", delay=0)
+        page.keyboard.press("Enter")
+        result = page.locator(f"#result-{mid}")
+        expect(result).to_have_attribute("data-kind", "ok")
+        expect(result).to_contain_text(i18n.format_quantity(1031, lang))
+        assert _customer_values(portal, mid) == [1031]
+
+        # The same for a refusal: "99" at once and Enter is refused once, in the form.
+        box = page.locator(f"#rd-{mid}")
+        box.click()
+        page.keyboard.type("99", delay=0)
+        page.keyboard.press("Enter")
+        expect(live).to_have_attribute("data-kind", "error")
+        expect(result).to_have_count(0)
+        expect(page.locator("[data-sonner-toast][data-type='error']")).to_have_count(0)
+        assert _customer_values(portal, mid) == [1031]
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_a_session_that_ended_while_the_form_was_open(one_portal, browser, axe_source, screenshots, device):
+    """Point 10: the session ends (idle timeout, signed out elsewhere) with a reading typed: the send
+    leads to sign-in, nothing is stored; signed in again, the customer is back on the same page
+    with the value typed; sent then, it is stored once, with its success message. Typing after
+    the session ended is kept the same way."""
+    from playwright.sync_api import expect
+
+    portal = one_portal
+    utility = load_utility(portal.utility_id)
+    lang = utility.default_language
+    who = _customer(portal)
+    mid = who["meter"]
+    context = browser.new_context(**VIEWPORTS[device])
+    try:
+        page, errors = new_page(context, TIMEOUT)
+        _open_dashboard(page, portal, who)
+        there = page.url
+        box, live = page.locator(f"#rd-{mid}"), page.locator(f"#live-{mid} .gp-dash-live")
+        box.fill("1031")
+        expect(live).to_have_attribute("data-kind", "ok")
+        _end_sessions(portal, who["login"])
+        page.locator(f"#rd-submit-{mid}").click()
+        expect(page).to_have_url(re.compile(r"/signin\?next=%2Fdashboard%3Faccount%3D\d+&why=\w+$"))
+        assert _customer_values(portal, mid) == []
+        check_page(page, axe_source, screenshots, utility, "signin-after-timeout", lang, device)
+        page.locator("#signin-login").fill(who["login"])
+        page.locator("#signin-password").fill(PASSWORD)
+        page.locator("#signin-submit").click()
+        expect(page).to_have_url(there)
+        box = page.locator(f"#rd-{mid}")
+        expect(box).to_have_value("1031")
+        expect(live).to_have_attribute("data-kind", "ok")  # and checked again
+        assert _customer_values(portal, mid) == []  # nothing stored without the customer's send
+        check_page(page, axe_source, screenshots, utility, "dashboard-kept-reading", lang, device)
+        page.locator(f"#rd-submit-{mid}").click()
+        result = page.locator(f"#result-{mid}")
+        expect(result).to_have_attribute("data-kind", "ok")
+        expect(result).to_contain_text(i18n.format_quantity(1031, lang))
+        assert _customer_values(portal, mid) == [1031]
+        expect(page.locator(f"#rd-{mid}")).to_have_value("")
+        page.wait_for_function(NOTHING_KEPT)  # answered: no longer kept in the tab
+
+        # Typed after the session ended: the live check leads to sign-in, the value is kept.
+        _end_sessions(portal, who["login"])
+        page.locator(f"#rd-{mid}").fill("1033")
+        expect(page).to_have_url(re.compile(r"/signin\?next="))
+        page.locator("#signin-login").fill(who["login"])
+        page.locator("#signin-password").fill(PASSWORD)
+        page.locator("#signin-submit").click()
+        expect(page).to_have_url(there)
+        expect(page.locator(f"#rd-{mid}")).to_have_value("1033")
+        expect(page.locator(f"#rd-replaces-{mid}")).to_be_visible()  # a correction of 1031, said so
+        assert _customer_values(portal, mid) == [1031]
+
+        page.locator(f"#rd-submit-{mid}").click()
+        expect(page.locator(f"#result-{mid}")).to_contain_text(i18n.format_quantity(1033, lang))
+        assert _customer_values(portal, mid) == [1031, 1033]
+        page.wait_for_function(NOTHING_KEPT)
         assert not errors, errors
     finally:
         context.close()

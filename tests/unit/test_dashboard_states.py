@@ -10,6 +10,7 @@ the window a note says when it opens.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from reflex.istate.data import ReflexURL, RouterData
 from gazportal.db import read_session, write_session
 from gazportal.models import Account, Charge, Meter, Payment, Reading, Tariff, TariffStep, UserAccountLink
 from gazportal.services import i18n
@@ -122,7 +124,7 @@ def _form(s, meter, reading, **extra) -> dict:
 
 async def _alice(app_db):
     s = await _state(_token(app_db))
-    assert await s.load() is None
+    assert "gp-reading-" in repr(await s.load())  # the script that keeps typed readings in the tab
     return s
 
 
@@ -130,6 +132,14 @@ def _stored(engine) -> list[tuple]:
     with read_session(engine) as s:
         return s.exec(sa.select(Reading.meter_id, Reading.value, Reading.source, Reading.slot)
                       .where(Reading.source == "customer").order_by(Reading.id)).all()
+
+
+def _refusal(s, meter_id):
+    """A refused submit's reason: said once, in the form under the input (the live line, an error
+    or the warning to confirm), never as a second box or a toast (issue 14 point 8)."""
+    key = str(meter_id)
+    assert key not in s.result
+    return s.live[key]
 
 
 def _meter(s, meter_id) -> dict:
@@ -198,7 +208,8 @@ async def test_live_check_says_what_is_wrong_and_what_it_costs(app_db, world):
     await s.type_reading(gas, "999")
     assert s.live[gas].text == "The reading cannot be below the last one, 1,000\u00a0m³ of 5 Nov 2026."
     await s.type_reading(gas, " 1012 ")
-    assert s.live[gas] == Verdict("ok", "Looks right: 12\u00a0m³ since the last reading, about ₸306.00.",
+    assert s.live[gas] == Verdict("ok", "Looks right: 12\u00a0m³ since the reading 1,000\u00a0m³ of 5 Nov 2026, "
+                                        "about ₸306.00.",
                                   volume="12\u00a0m³", cost="₸306.00")
     await s.type_reading(w1, "00503")  # leading zeros as the meter shows them
     assert s.live[w1].kind == "ok" and s.live[w1].volume == "3\u00a0m³"
@@ -265,14 +276,12 @@ async def test_submit_refusals_are_shown_and_nothing_is_stored(app_db, world):
     s = await _alice(app_db)
     gas = str(world["gas"])
     result = await s.submit(_form(s, gas, "999"))
-    assert "error" in repr(result).lower()
-    assert s.result[gas] == Verdict("error", "The reading cannot be below the last one, 1,000\u00a0m³ of 5 Nov 2026.")
-    assert s.live[gas].kind == "error"
+    assert "toast" not in repr(result).lower()  # said once, in the form
+    assert _refusal(s, gas) == Verdict("error", "The reading cannot be below the last one, 1,000\u00a0m³ of 5 Nov 2026.")
     await s.submit(_form(s, gas, "1200"))  # a jump, not confirmed
-    assert s.result[gas].kind == "error" and "Check the digits, or confirm" in s.result[gas].text
-    assert s.live[gas].kind == "warning"
+    assert _refusal(s, gas).kind == "warning" and "Check the digits, or confirm" in s.live[gas].text
     await s.submit(_form(s, str(world["bob_meter"]), "701"))  # Bob's meter
-    assert s.error == "Meter not found."
+    assert _refusal(s, world["bob_meter"]).text == "Meter not found."
     assert _stored(app_db) == []
     # Confirmed, the jump goes through.
     await s.set_confirm(gas, True)
@@ -334,7 +343,7 @@ async def test_huge_reading_is_refused_without_parsing(app_db, world):
     s = await _alice(app_db)
     gas = str(world["gas"])
     await s.submit(_form(s, gas, "9" * 40))
-    assert s.result[gas].text == "This meter shows at most 999,999 (6 digits)."
+    assert _refusal(s, gas).text == "This meter shows at most 999,999 (6 digits)."
     assert _stored(app_db) == []
 
 
@@ -349,7 +358,7 @@ async def test_after_the_last_submission_the_form_gives_way_to_a_note(app_db, wo
     assert m.note == ("You have sent 2 of 2 readings for November 2026 for this meter. "
                          "The next window opens on 15 Dec 2026.")
     await s.submit(_form(s, w1, "505"))  # the server says no all the same
-    assert s.result[w1].text == "You have already sent 2 of 2 readings for November 2026 for this meter."
+    assert _refusal(s, w1).text == "You have already sent 2 of 2 readings for November 2026 for this meter."
     assert len(_stored(app_db)) == 2
     assert _meter(s, world["w2"]).can_submit  # the other water meter is unaffected
 
@@ -367,7 +376,7 @@ async def test_outside_the_window_a_note_says_when_it_opens(app_db, world, clock
     await s.type_reading(gas, "1012")
     assert s.live[gas].text == "Readings are accepted from 15 Nov 2026 to 30 Nov 2026."
     await s.submit(_form(s, gas, "1012"))
-    assert s.result[gas].kind == "error" and _stored(app_db) == []
+    assert _refusal(s, gas).kind == "error" and _stored(app_db) == []
     clock(local(2026, 12, 1))  # after the window: the next one is December's
     await s.load()
     assert "15 Dec 2026" in s.window_text
@@ -444,7 +453,7 @@ async def test_a_reading_form_is_busy_while_it_is_sent(app_db, world):
     await s.begin(f"reading-{gas}")
     assert s.busy == f"reading-{gas}"
     await s.submit(_form(s, gas, "999"))
-    assert s.busy == "" and s.result[gas].kind == "error"
+    assert s.busy == "" and _refusal(s, gas).kind == "error"
     await s.begin(f"reading-{gas}")
     await s.submit(_form(s, gas, "1012"))
     assert s.busy == "" and s.result[gas].kind == "ok"
@@ -505,7 +514,7 @@ async def test_a_roll_over_is_offered_confirmed_by_its_own_tick_and_stored_with_
                       "started again from zero, you used 25\u00a0m³: confirm it. Otherwise check the digits.")
     assert v.confirm_label == "Yes, the meter went past 99,999 and started again from zero."
     await s.submit(_form(s, mid, "00011"))  # not ticked: asked, nothing stored
-    assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(99986, 0)]
+    assert _refusal(s, mid).kind == "warning" and _turns(app_db, mid) == [(99986, 0)]
     await s.set_confirm(mid, True)
     await s.submit(_form(s, mid, "00011"))
     assert s.result[mid].kind == "ok" and _turns(app_db, mid) == [(99986, 0), (11, 1)]
@@ -518,14 +527,14 @@ async def test_a_tick_confirms_only_the_warning_and_the_value_it_was_given_for(a
     await s.type_reading(gas, "1200")  # a jump: ticked
     await s.set_confirm(gas, True)
     await s.submit(_form(s, gas, "1300"))  # another value sent before its live check: asked again
-    assert s.result[gas].kind == "error" and "Check the digits, or confirm" in s.result[gas].text
+    assert _refusal(s, gas).kind == "warning" and "Check the digits, or confirm" in s.live[gas].text
     assert s.confirm[gas] is False and _stored(app_db) == []
     await s.type_reading(mid, "11")  # the roll-over's box is a box of its own
     await s.set_confirm(mid, True)
     await s.type_reading(mid, "12")  # the value changed after the tick: the tick goes
     assert s.confirm[mid] is False
     await s.submit(_form(s, mid, "12"))
-    assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(99986, 0)]
+    assert _refusal(s, mid).kind == "warning" and _turns(app_db, mid) == [(99986, 0)]
 
 
 async def test_far_from_the_top_a_smaller_reading_is_refused_live_and_on_submit(app_db, world):
@@ -535,7 +544,7 @@ async def test_far_from_the_top_a_smaller_reading_is_refused_live_and_on_submit(
     assert s.live[mid].kind == "error" and s.live[mid].text.startswith("The reading cannot be below the last one, 50,000")
     await s.set_confirm(mid, True)
     await s.submit(_form(s, mid, "11"))
-    assert s.result[mid].kind == "error" and _turns(app_db, mid) == [(50000, 0)]
+    assert _refusal(s, mid).kind == "error" and _turns(app_db, mid) == [(50000, 0)]
 
 
 # ------------------------------------------------------------------------------ zero use (issue 14 point 6)
@@ -550,7 +559,7 @@ async def test_zero_use_asks_before_it_uses_a_submission(app_db, world):
     assert v.text == "No consumption this month — correct? The reading is the same as the last one, 1,000\u00a0m³ of 5 Nov 2026."
     assert v.confirm_label == "Yes, nothing was used this month."
     await s.submit(_form(s, gas, "1000"))
-    assert s.result[gas].kind == "error" and _stored(app_db) == []
+    assert _refusal(s, gas).kind == "warning" and _stored(app_db) == []
     assert _meter(s, world["gas"]).left == "2 of 2 submissions left for November 2026"
     await s.set_confirm(gas, True)
     await s.submit(_form(s, gas, "1000"))
@@ -566,7 +575,7 @@ async def test_never_looks_right_next_to_a_warning(app_db, world):
         await s.type_reading(gas, typed)
         v = s.live[gas]
         assert v.kind == "warning" and looks_right not in v.text + v.ok + v.note + v.confirm_label
-    assert s.live[gas].ok == "200\u00a0m³ since the last reading, about ₸5,100.00."
+    assert s.live[gas].ok == "200\u00a0m³ since the reading 1,000\u00a0m³ of 5 Nov 2026, about ₸5,100.00."
     await s.type_reading(gas, "1012")
     assert s.live[gas].kind == "ok" and s.live[gas].text.startswith(looks_right)  # the control
 
@@ -594,9 +603,159 @@ async def test_an_implausible_reading_goes_to_review_and_the_customer_is_told(ap
         rows = db.exec(sa.select(ReadingReview.value, ReadingReview.status)).all()
     assert rows == [(999999, "open")]
     await s.submit(_form(s, gas, "999998"))  # a second one waits for the first
-    assert s.result[gas].kind == "error" and s.result[gas].text.startswith("A reading of this meter from 20 Nov 2026")
+    assert _refusal(s, gas).kind == "error" and s.live[gas].text.startswith("A reading of this meter from 20 Nov 2026")
     await s.submit(_form(s, gas, "1012"))  # a plausible reading is booked
     assert s.result[gas].kind == "ok" and _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
+
+
+# ------------------------------------------------------------------------------ a correction (issue 14 point 7)
+
+
+async def test_a_correction_says_what_it_replaces_before_and_after_and_the_history_marks_it(app_db, world):
+    """Correcting 1,012 to 1,013: the form says before and after that 1,012 is replaced, the volume
+    is counted from 1,000 (as 1,012's was) and says so, the history strikes 1,012 "replaced by"."""
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    assert _meter(s, gas).replaces == ""  # the month's first reading replaces nothing
+    await s.submit(_form(s, gas, "1012"))
+    m = _meter(s, gas)
+    assert m.replaces == ("You have sent a reading for November 2026: a new one replaces your reading "
+                          "1,012\u00a0m³ of 20 Nov 2026.")
+    assert (m.last_value, m.last_source) == ("1,012\u00a0m³", "sent by you")
+    await s.type_reading(gas, "1013")
+    assert s.live[gas].text == "Looks right: 13\u00a0m³ since the reading 1,000\u00a0m³ of 5 Nov 2026, about ₸331.50."
+    await s.submit(_form(s, gas, "1013"))
+    assert s.result[gas].text == ("Reading 1,013\u00a0m³ for meter G-1 received as the reading for November 2026. "
+                                  "Submissions left: 0 of 2. It replaces your reading 1,012\u00a0m³ of 20 Nov 2026.")
+    rows = s.history[gas]
+    assert [(r.value, r.source, r.replaced, r.replaced_by) for r in rows[:3]] == [
+        ("1,013\u00a0m³", "sent by you", False, ""),
+        ("1,012\u00a0m³", "sent by you", True, "replaced by 1,013\u00a0m³"),
+        ("1,000\u00a0m³", "taken by an inspector", False, "")]
+
+
+async def test_sent_by_you_only_for_what_this_user_sent(app_db, world):
+    """A reading sent before Alice linked the account (no portal user) or by another holder of it
+    is not "sent by you"; nor does a correction call another holder's reading "your reading"."""
+    w2 = str(world["w2"])
+    with write_session(app_db) as s:
+        carol = _user(s, "carol@example.kz")
+        s.add(UserAccountLink(user_id=carol, account_id=world["mine"]))
+        _reading(s, world["w2"], 10, local(2026, 10, 20), source="customer")  # before the portal
+    c = await _state(_token(app_db, "carol@example.kz"))
+    await c.load()
+    await c.submit(_form(c, w2, "12"))
+    assert c.history[w2][0].source == "sent by you"
+    s = await _alice(app_db)
+    assert [r.source for r in s.history[w2]] == ["sent by a customer", "sent by a customer"]
+    assert _meter(s, w2).last_source == "sent by a customer"
+    assert _meter(s, w2).replaces == ("A reading for November 2026 was already sent: a new one replaces the reading "
+                                      "12\u00a0m³ of 20 Nov 2026.")
+    await s.submit(_form(s, w2, "13"))
+    assert s.result[w2].text.endswith("It replaces the reading 12\u00a0m³ of 20 Nov 2026.")
+    assert [(r.source, r.replaced) for r in s.history[w2]] == [
+        ("sent by you", False), ("sent by a customer", True), ("sent by a customer", False)]
+
+
+# ------------------------------------------------------------------------------ quiet while typing (issue 14 point 8)
+
+
+async def test_a_prefix_is_quiet_while_typing_and_said_after_a_pause_or_the_blur(app_db, world):
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    for prefix in ("1", "10", "101"):  # on the way to 1,012: each below the last reading, 1,000
+        await s.type_reading(gas, prefix, True)
+        assert gas not in s.live
+    await s.type_reading(gas, "1012", True)
+    assert s.live[gas].kind == "ok"
+    await s.settle_reading(gas)  # a pause after a good value says nothing new
+    assert s.live[gas].kind == "ok"
+    await s.type_reading(gas, "10", True)  # typed back: the stale "looks right" goes, no red yet
+    assert gas not in s.live
+    await s.settle_reading(gas)  # the pause: now it is said
+    assert s.live[gas].kind == "error" and s.live[gas].text.startswith("The reading cannot be below the last one")
+    await s.type_reading(gas, "1 01", True)  # a digit group on its way to "1 012"
+    assert gas not in s.live
+    await s.type_reading(gas, "1 01")  # the blur: said at once
+    assert s.live[gas].text.startswith("Group the digits in threes")
+    await s.type_reading(gas, "12a", True)  # more digits cannot put a letter right: said at once
+    assert s.live[gas].kind == "error" and s.live[gas].text.startswith("Type the reading in digits")
+    await s.type_reading(gas, "1000", True)  # the base itself, on the way to 10 005: no "no use?" yet
+    assert gas not in s.live
+    await s.settle_reading(gas)
+    assert s.live[gas].kind == "warning" and s.live[gas].confirm_kind == "zero"
+    await s.type_reading(gas, "9", True)
+    await s.type_reading(gas, "99", True)  # the kept error is the last value's
+    await s.settle_reading(gas)
+    assert "1,000" in s.live[gas].text
+    for odd in (world["bob_meter"], "abc", None, math.nan):
+        await s.settle_reading(odd)
+    assert str(world["bob_meter"]) not in s.live
+
+
+async def test_a_refused_submit_says_why_once_in_the_form(app_db, world):
+    """Typed fast and sent before any check: the reason is said once, under the input; the input's
+    late, debounced change and the pause after it neither take it away nor say it again."""
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    result = await s.submit(_form(s, gas, "99"))
+    assert "toast" not in repr(result).lower() and s.error == ""
+    below = "The reading cannot be below the last one, 1,000\u00a0m³ of 5 Nov 2026."
+    assert _refusal(s, gas) == Verdict("error", below)
+    await s.type_reading(gas, "99", True)
+    await s.settle_reading(gas)
+    assert _refusal(s, gas) == Verdict("error", below)
+
+
+# ------------------------------------------------------------------------------ a session that ended (issue 14 point 10)
+
+
+async def test_a_session_that_ended_while_the_form_was_open_stores_nothing_and_sends_to_sign_in(app_db, world):
+    from gazportal.services.auth import sign_out
+
+    token = _token(app_db)
+    s = await _state(token)
+    keep = repr(await s.load())
+    uid = next(iter(_stored_users(app_db, "alice@example.kz")))
+    assert f"gp-reading-{uid}-" in keep  # what is typed is kept in this tab, under this user
+    gas = str(world["gas"])
+    root = s._get_root_state()
+    root.router = dataclasses.replace(
+        RouterData(), url=ReflexURL(f"https://portal.example/dashboard?account={world['mine']}"))
+    sign_out(app_db, token)  # signed out elsewhere (or timed out) while the form was open
+    result = await s.submit(_form(s, gas, "1012"))
+    assert f"'/signin?next=%2Fdashboard%3Faccount%3D{world['mine']}&why=signed_out'" in repr(result)
+    assert _stored(app_db) == [] and gas not in s.result
+    assert "sessionStorage.removeItem" not in repr(result)  # the typed value stays in the tab
+    # The input's late, debounced events arrive from the sign-in page: they leave it (and its next) be.
+    root.router = dataclasses.replace(RouterData(), url=ReflexURL(
+        f"https://portal.example/signin?next=%2Fdashboard%3Faccount%3D{world['mine']}&why=signed_out"))
+    assert await s.type_reading(gas, "1012", True) is None and await s.settle_reading(gas) is None
+    s = await _alice(app_db)  # signed in again
+    refused = repr(await s.submit(_form(s, gas, "999")))
+    assert f"sessionStorage.removeItem('gp-reading-{uid}-{gas}')" in refused  # answered: no longer kept
+    stored = repr(await s.submit(_form(s, gas, "1012")))
+    assert f"sessionStorage.removeItem('gp-reading-{uid}-{gas}')" in stored and "success" in stored
+    assert _stored(app_db) == [(world["gas"], 1012, "customer", 1)]
+
+
+def _stored_users(engine, login) -> list[int]:
+    from gazportal.models import User
+
+    with read_session(engine) as s:
+        return list(s.exec(sa.select(User.id).where(User.login == login)).scalars())
+
+
+async def test_a_load_does_not_empty_what_is_being_typed(app_db, world):
+    """The page's load may answer after the customer began to type (the meters of the last visit are
+    shown at once): the forms are not remounted, so the typed value and its check (which comes
+    after the load) stay."""
+    s = await _alice(app_db)
+    key = s.form_key
+    await s.load()
+    assert s.form_key == key
+    await s.switch_account(str(world["second"]))  # another account: its forms are new
+    assert s.form_key == key + 1
 
 
 # ------------------------------------------------------------------------------ the period (issue 14.9)

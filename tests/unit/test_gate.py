@@ -196,6 +196,20 @@ async def test_customer_handler_without_session_is_dropped_and_sent_to_signin(ap
     assert redirected_to_signin(update)
 
 
+async def test_a_late_event_from_the_sign_in_page_is_dropped_without_another_redirect(app_db):
+    """Issue 14 point 10: a debounced check of a form fires after its page went to
+    /signin?next=...: dropped, and the sign-in page keeps its way back (no second redirect)."""
+    import dataclasses
+
+    from reflex.istate.data import ReflexURL, RouterData
+
+    root = State()
+    root.router = dataclasses.replace(RouterData(), url=ReflexURL(
+        "https://portal.example/signin?next=%2Fdashboard%3Faccount%3D7&why=timed_out"))
+    update, _ = await run(name(GateProbeState, "poke"), root=root)
+    assert update is not None and not redirected_to_signin(update) and update.events == []
+
+
 @pytest.mark.parametrize("forged", ["x" * 43, secrets.token_urlsafe(32), "' OR 1=1 --", "../../"])
 async def test_forged_tokens_are_dropped(app_db, forged):
     make_user(app_db)

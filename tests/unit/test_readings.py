@@ -298,6 +298,47 @@ def test_correction_may_be_lower_than_the_first_submission_but_not_below_the_bas
     assert [r[0] for r in stored(engine, mid)] == [1000, 1100, 1050]
 
 
+def test_a_correction_names_the_reading_it_replaces_and_counts_from_the_same_base(engine):
+    """Issue 14 point 7: October's 75, November's 80, then 81 as a correction: 81 is 6 m³ counted
+    from 75 (the base 80 was counted from), and the check names 80 of 20 Nov as what it replaces."""
+    _, mid = make_meter(engine)
+    add(engine, mid, 75, local(2026, 10, 25))
+    first = check(engine, mid, "80", now=local(2026, 11, 20, 9))
+    assert (first.base_value, first.volume, first.replaces_value, first.replaces_taken_at) == (75, 5, None, None)
+    submit_reading(engine, AG, mid, "80", now=local(2026, 11, 20, 9))
+    st = meter_status_of(engine, mid, now=local(2026, 11, 21))
+    assert (st.base_value, st.replaces_value, st.replaces_taken_at) == (75, 80, local(2026, 11, 20, 9))
+    c = check(engine, mid, "81", now=local(2026, 11, 21))
+    assert (c.base_value, c.volume, c.replaces_value) == (75, 6, 80)
+    second = submit_reading(engine, AG, mid, "81", now=local(2026, 11, 21))
+    assert (second.check.volume, second.check.replaces_value) == (6, 80)
+    st = meter_status_of(engine, mid, now=local(2026, 11, 22))  # no slot left: nothing to replace
+    assert not st.can_submit and st.replaces_value is None
+
+
+def test_history_marks_a_replaced_reading_and_keeps_who_sent_each(engine):
+    """Issue 14 point 7: a customer reading corrected later in its month carries the value that
+    replaced it; every reading says which user sent it (None: staff, or before the account was linked)."""
+    _, mid = make_meter(engine)
+    with write_session(engine) as s:
+        u = User(surname="T", name="U", login="h@example.com", password_hash="x", is_active=True)
+        s.add(u)
+        s.flush()
+        uid = u.id
+    add(engine, mid, 70, local(2026, 9, 25))
+    add(engine, mid, 74, local(2026, 10, 21), source="customer", slot=1)  # before the portal user
+    add(engine, mid, 75, local(2026, 10, 22), source="customer", slot=2)  # corrects 74
+    submit_reading(engine, AG, mid, "80", now=local(2026, 11, 20, 9), user_id=uid)
+    submit_reading(engine, AG, mid, "81", now=local(2026, 11, 21), user_id=uid)
+    with read_session(engine) as s:
+        h = history(s, mid)
+    assert [(e.value, e.source, e.user_id, e.replaced_by) for e in h] == [
+        (81, "customer", uid, None), (80, "customer", uid, 81),
+        (75, "customer", None, None), (74, "customer", None, 75), (70, "inspector", None, None)]
+    with read_session(engine) as s:  # a short history whose newest row is the correction
+        assert [e.replaced_by for e in history(s, mid, limit=2)] == [None, 81]
+
+
 def test_a_reading_by_staff_after_the_first_submission_becomes_the_base(engine):
     _, mid = make_meter(engine)
     add(engine, mid, 1000, local(2026, 10, 25))
@@ -772,7 +813,7 @@ def test_history_and_last_reading_newest_first(engine):
     sub = submit_reading(engine, AG, mid, "116", now=NOW)
     with read_session(engine) as s:
         h = history(s, mid)
-        assert len(h) == 12 and h[0] == (116, NOW, "customer", "2026-11", 1)
+        assert len(h) == 12 and h[0][:5] == (116, NOW, "customer", "2026-11", 1)
         assert [e.value for e in h] == [116] + list(range(114, 103, -1))
         assert h[1].source == "inspector" and h[1].slot is None
         assert len(history(s, mid, limit=3)) == 3 and len(history(s, mid, limit=100)) == 16
