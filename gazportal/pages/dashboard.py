@@ -281,8 +281,6 @@ DASH_CSS = """
 .gp-dash-dl{margin:0 0 1rem;display:grid;grid-template-columns:minmax(0,1fr);gap:.6rem}
 .gp-dash-dl dt{font-size:.8125rem;color:var(--gp-muted);display:flex;align-items:center;gap:.4rem;margin:0}
 .gp-dash-dl dd{margin:0;font-weight:550;overflow-wrap:anywhere}
-.gp-dash-debt{color:var(--gp-danger);font-weight:750;display:inline-flex;align-items:center;gap:.35rem}
-.gp-dash-ok{color:var(--gp-ok);font-weight:650}
 .gp-dash-vols{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.2rem 1rem}
 .gp-dash-vol-svc{font-weight:400;color:var(--gp-muted)}
 .gp-dash-section{display:flex;flex-direction:column;gap:.5rem;min-width:0}

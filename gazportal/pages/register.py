@@ -9,7 +9,7 @@ from gazportal.components.auth_page import (
     auth_page, checkbox, link, login_hint, login_input_attrs, login_label_key, password_hint, phone_hint,
     radio_group,
 )
-from gazportal.components.forms import alert, button, field, submission_input
+from gazportal.components.forms import alert, button, error_summary, field, submission_input
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 from gazportal.state.register import RegisterState
@@ -17,6 +17,10 @@ from gazportal.state.register import RegisterState
 T = I18nState.t
 S = RegisterState
 F = "reg"
+FORM_ID = "reg-form"
+# the fields in the form's order, for the error summary's links
+FIELDS = ["login", "password", "password2", "surname", "name", "email", "phone", "bin", "account_number",
+          "last_payment", "agreement", "captcha"]
 
 
 def _form() -> rx.Component:
@@ -75,6 +79,7 @@ def _form() -> rx.Component:
         button(T["auth.register.submit"], icon="user-plus", type="submit", loading=S.busy, id="reg-submit"),
         on_submit=S.submit,
         class_name="gp-form",
+        id=FORM_ID,
         aria_labelledby="page-title",
         no_validate=True,
     )
@@ -98,7 +103,7 @@ def register() -> rx.Component:
             S.done,
             _done(),
             rx.fragment(
-                alert("err", S.error, id="reg-error"),
+                error_summary(FORM_ID, S.error, S.field_errors, FIELDS, S.refusals, prefix=F, id="reg-error"),
                 _form(),
                 rx.el.div(
                     rx.el.span(T["auth.register.have_account"]),
