@@ -127,7 +127,7 @@ class DashboardState(FormMixin, rx.State):
         return what.startswith("reading-") and what.removeprefix("reading-") in self._meter_ids()
 
     def _fill(self, cards: list, dash: svc.Dashboard, lang: str) -> None:
-        self.accounts = [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}") for c in cards]
+        self.accounts = [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}", c.address) for c in cards]
         self.account_id = str(dash.account.id)
         self.shown_lang = lang
         balance, self.in_debt = balance_text(dash.balance, lang)

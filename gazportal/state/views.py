@@ -51,6 +51,7 @@ class AccountOption:
     id: str = ""
     number: str = ""
     label: str = ""  # "number · address"
+    address: str = ""  # the whole address (the dashboard's switcher shows it, never cut)
 
 
 # --- dashboard --------------------------------------------------------------------------------
