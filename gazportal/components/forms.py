@@ -169,20 +169,22 @@ document.addEventListener('click',function(ev){
 })();"""
 
 
-def error_summary(form: str, error: Any, errors: Any, fields: list[str], refusals: Any, *extra: rx.Component,
-                  prefix: str | None = None, **attrs: Any) -> rx.Component:
+def error_summary(form: str, error: Any, errors: Any, fields: list[tuple[str, str]], refusals: Any,
+                  *extra: rx.Component, prefix: str | None = None, **attrs: Any) -> rx.Component:
     """The summary of a refused submit, at the top of the form whose id is ``form``: a heading, the
-    form-level sentence ``error`` (a str var, "" for none) and, for each of ``fields`` (in the
-    form's order) that ``errors`` (the state's dict var) names, a link to it (the field's id is
-    ``<prefix>-<name>``; ``prefix`` defaults to ``form``) whose text is the field's message;
-    ``extra`` goes after the list (e.g. sign-in's "reset your password" link).
+    form-level sentence ``error`` (a str var, "" for none; not shown next to field links, where it
+    only says to correct them) and, for each ``(name, label key)`` of
+    ``fields`` (in the form's order) that ``errors`` (the state's dict var) names, a link to the
+    field (id ``<prefix>-<name>``; ``prefix`` defaults to ``form``) that says "<label>: <message>"
+    (several fields may have the same message, e.g. "Please fill in this field."); ``extra`` goes
+    after the list (e.g. sign-in's "reset your password" link).
 
     ``refusals`` is the state's refusal counter (an int var the state raises on each refusal):
     when it changes after a submit of ``form``, :data:`ERROR_SUMMARY_JS` focuses the summary
     (``tabindex=-1``) and scrolls it into view; ``role=alert`` has it said at once."""
     prefix = prefix or form
     has_fields = rx.Var.create(False)
-    for name in fields:
+    for name, _ in fields:
         has_fields = has_fields | errors.contains(name)
     title_id = f"{form}-summary-title"
     return rx.cond(
@@ -191,14 +193,15 @@ def error_summary(form: str, error: Any, errors: Any, fields: list[str], refusal
             rx.icon("circle-alert", size=20, aria_hidden="true"),
             rx.el.div(
                 rx.el.h2(T["forms.summary_title"], id=title_id, class_name="gp-summary-h"),
-                rx.cond(error != "", rx.el.p(error, class_name="gp-summary-text")),
+                # with field links the form-level sentence is only "correct the marked fields"
+                rx.cond((error != "") & ~has_fields, rx.el.p(error, class_name="gp-summary-text")),
                 rx.cond(
                     has_fields,
                     rx.el.ul(
                         *[rx.cond(errors.contains(name),
-                                  rx.el.li(rx.el.a(errors[name], href=f"#{prefix}-{name}",
+                                  rx.el.li(rx.el.a(T[label] + ": " + errors[name], href=f"#{prefix}-{name}",
                                                    data_field_link=f"{prefix}-{name}", class_name="gp-link")))
-                          for name in fields],
+                          for name, label in fields],
                         class_name="gp-summary-list",
                     ),
                 ),

@@ -11,6 +11,9 @@ from gazportal.state.accounts import PICKER_LEVELS, PICKER_LISTS, UPLOAD_ID, Acc
 from gazportal.state.i18n import I18nState
 
 T = I18nState.t
+# the adding form's own fields (the error summary's links)
+ADD_FIELDS = [("number", "accounts.add.number"), ("last_payment", "accounts.add.last_payment"),
+              ("captcha", "auth.captcha.label")]
 
 
 def _row(icon: str, label_key: str, value) -> rx.Component:
@@ -137,8 +140,7 @@ def _payment_form() -> rx.Component:
     utility = get_settings().utility
     return busy_form(
         S, "add_payment", S.add_by_payment,
-        error_summary("add-by-payment", S.error, S.add_errors, ["number", "last_payment", "captcha"], S.refusals,
-                      prefix="add"),
+        error_summary("add-by-payment", S.error, S.add_errors, ADD_FIELDS, S.refusals, prefix="add"),
         rx.el.div(
             field("add", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
                   auto_complete="off", placeholder=utility.account_number_example, max_length=20),
@@ -178,7 +180,8 @@ def _address_form() -> rx.Component:
     utility = get_settings().utility
     return rx.el.div(
         # at the top: the address's selects come before the form's own fields
-        error_summary("add-by-address", S.error, S.add_errors, [*PICKER_LEVELS, "number", "last_payment", "captcha"],
+        error_summary("add-by-address", S.error, S.add_errors,
+                      [(level, f"accounts.picker.{level}") for level in PICKER_LEVELS] + ADD_FIELDS,
                       S.refusals, prefix="pick"),
         rx.el.div(
             *[_select(level) for level in PICKER_LEVELS[:-1]],

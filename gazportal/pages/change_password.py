@@ -10,6 +10,9 @@ from gazportal.state.change_password import PasswordState as S
 from gazportal.state.i18n import I18nState
 
 T = I18nState.t
+# the form's fields and their labels (the error summary's links)
+FIELDS = [("current", "change_password.current"), ("password", "change_password.new"),
+          ("password2", "change_password.new2")]
 
 
 def _policy() -> rx.Component:
@@ -26,8 +29,7 @@ def password_page() -> rx.Component:
             "key-round", "change_password.form_title", "password-title",
             busy_form(
                 S, "change", S.change,
-                error_summary("password-form", S.error, S.errors, ["current", "password", "password2"], S.refusals,
-                              prefix="pw"),
+                error_summary("password-form", S.error, S.errors, FIELDS, S.refusals, prefix="pw"),
                 field("pw", "current", "change_password.current", S.errors, auto_complete="current-password", **pw),
                 _policy(),
                 field("pw", "password", "change_password.new", S.errors, auto_complete="new-password", **pw),

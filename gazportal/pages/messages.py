@@ -98,7 +98,8 @@ def message_form() -> rx.Component:
         alert("ok", rx.cond(S.sent_subject != "", T["messages.sent"].replace("{subject}", S.sent_subject), ""),
               id="msg-notice"),
         rx.el.form(
-            error_summary("msg-form", S.error, S.errors, ["kind", "subject", "body", "account_id"], S.refusals,
+            error_summary("msg-form", S.error, S.errors, [("kind", "messages.form.kind"), ("subject", "messages.form.subject"),
+                                       ("body", "messages.form.body"), ("account_id", "messages.form.account")], S.refusals,
                           prefix=FORM_PREFIX, id="msg-error"),
             rx.el.fieldset(
                 rx.el.legend(T["messages.form.kind"], class_name="gp-label"),

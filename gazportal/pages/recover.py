@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from gazportal.components.auth_page import auth_page, code_field, link, login_field, password_hint
+from gazportal.components.auth_page import auth_page, code_field, link, login_field, login_label_key, password_hint
 from gazportal.components.forms import alert, button, error_summary, field
 from gazportal.state.i18n import I18nState
 from gazportal.state.recover import RecoverState, by_code
@@ -22,9 +22,13 @@ def _new_password_fields(form: str) -> list[rx.Component]:
     ]
 
 
+LABELS = {"code": "auth.field.code", "password": "auth.field.password_new", "password2": "auth.field.password_repeat"}
+
+
 def _summary(form: str, prefix: str, fields: list[str]) -> rx.Component:
     """The refusal at the top of the form shown (one form at a time: the state's one message)."""
-    return error_summary(form, S.error, S.field_errors, fields, S.refusals, prefix=prefix, id="recover-error")
+    labelled = [(f, login_label_key() if f == "login" else LABELS[f]) for f in fields]
+    return error_summary(form, S.error, S.field_errors, labelled, S.refusals, prefix=prefix, id="recover-error")
 
 
 def _request_form() -> rx.Component:

@@ -18,9 +18,15 @@ T = I18nState.t
 S = RegisterState
 F = "reg"
 FORM_ID = "reg-form"
-# the fields in the form's order, for the error summary's links
-FIELDS = ["login", "password", "password2", "surname", "name", "email", "phone", "bin", "account_number",
-          "last_payment", "agreement", "captcha"]
+
+
+def _summary_fields() -> list[tuple[str, str]]:
+    """The form's fields in its order with their label keys, for the error summary's links."""
+    return [("login", login_label_key()), ("password", "auth.field.password_new"),
+            ("password2", "auth.field.password_repeat"), ("surname", "auth.field.surname"), ("name", "auth.field.name"),
+            ("email", "auth.field.email"), ("phone", "auth.field.phone"), ("bin", "auth.field.bin"),
+            ("account_number", "auth.field.account_number"), ("last_payment", "auth.field.last_payment"),
+            ("agreement", "auth.register.agreement_link"), ("captcha", "auth.captcha.label")]
 
 
 def _form() -> rx.Component:
@@ -103,7 +109,7 @@ def register() -> rx.Component:
             S.done,
             _done(),
             rx.fragment(
-                error_summary(FORM_ID, S.error, S.field_errors, FIELDS, S.refusals, prefix=F, id="reg-error"),
+                error_summary(FORM_ID, S.error, S.field_errors, _summary_fields(), S.refusals, prefix=F, id="reg-error"),
                 _form(),
                 rx.el.div(
                     rx.el.span(T["auth.register.have_account"]),

@@ -36,7 +36,9 @@ def signin() -> rx.Component:
         "auth.signin.title",
         "auth.signin.lead",
         error_summary(
-            FORM_ID, S.error, S.field_errors, ["login", "password", "captcha"], S.refusals,
+            FORM_ID, S.error, S.field_errors,
+            [("login", login_label_key()), ("password", "auth.field.password"), ("captcha", "auth.captcha.label")],
+            S.refusals,
             rx.cond(S.locked, rx.el.a(T["auth.signin.locked_recover"], href="/recover", class_name="gp-link gp-alert-link")),
             rx.cond(S.not_confirmed, rx.el.a(T["auth.signin.not_confirmed_link"], href="/confirm",
                                              class_name="gp-link gp-alert-link")),

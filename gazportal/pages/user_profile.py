@@ -13,7 +13,8 @@ from gazportal.state.user_profile import ConfirmEmailState, EmailUndoState, Prof
 
 T = I18nState.t
 # the form's fields in its order (the error summary's links)
-PROFILE_FIELDS = ("surname", "name", "phone", "email", "birth_date", "gender", "language", "current")
+PROFILE_FIELDS = [(f, f"my_profile.{f}") for f in ("surname", "name", "phone", "email", "birth_date", "gender",
+                                                   "language")] + [("current", "my_profile.current_password")]
 
 
 def _v(name: str):
@@ -27,7 +28,7 @@ def profile_form() -> rx.Component:
     languages = [(code, T[f"lang.{code}"]) for code in utility.languages]  # each in its own language
     return busy_form(
         S, "save", S.save,
-        error_summary("profile-form", S.error, S.errors, list(PROFILE_FIELDS), S.refusals, prefix="prof"),
+        error_summary("profile-form", S.error, S.errors, PROFILE_FIELDS, S.refusals, prefix="prof"),
         rx.el.div(
             field("prof", "surname", "my_profile.surname", S.errors, default_value=_v("surname"),
                   auto_complete="family-name", max_length=100, required=True),
