@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from gazportal.components.account_choice import CSS as ACCOUNT_CHOICE_CSS
 from gazportal.components.color_mode import header_tools
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
@@ -165,7 +166,7 @@ def app_layout(active: str, *children: rx.Component) -> rx.Component:
     )
 
 
-APP_CSS = """
+APP_CSS = ACCOUNT_CHOICE_CSS + """
 /* A signed-in page's content arrives after the first paint (the state's data): the main area
    fills the screen from the start, so the footer is never in view while the content grows
    (it moved from the screen's bottom to the page's: Lighthouse layout shift 0.11). */

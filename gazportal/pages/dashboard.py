@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from gazportal.components.account_choice import account_choice
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, button, submission_input
 from gazportal.state.dashboard import DashboardState as S
@@ -13,31 +14,10 @@ T = I18nState.t
 DEBOUNCE_MS = 350
 
 
-def _account_choice(a) -> rx.Component:
-    """One account of the switcher: its number and its whole address, wrapped at spaces (a select
-    cut a long address mid-word on a phone: issue 14 point 20)."""
-    return rx.el.label(
-        rx.el.input(type="radio", name="dashboard-account", value=a.id, checked=S.account_id == a.id,
-                    on_change=S.switch_account(a.id), class_name="gp-check-input"),
-        rx.el.span(
-            rx.el.span(a.number, class_name="gp-dash-choice-num"),
-            rx.el.span(a.address, class_name="gp-dash-choice-addr"),
-            class_name="gp-dash-choice-text",
-        ),
-        class_name="gp-dash-choice",
-        data_account=a.number,
-    )
-
-
 def switcher() -> rx.Component:
     return rx.cond(
         S.accounts.length() > 1,
-        rx.el.fieldset(
-            rx.el.legend(T["dashboard.switch"], class_name="gp-label"),
-            rx.el.div(rx.foreach(S.accounts, _account_choice), class_name="gp-dash-choices"),
-            class_name="gp-dash-switch",
-            id="dashboard-account",
-        ),
+        account_choice(S.accounts, S.account_id, S.switch_account, "dashboard-account", "dashboard.switch"),
     )
 
 
@@ -288,16 +268,6 @@ def dashboard_page() -> rx.Component:
 
 DASH_CSS = """
 .gp-dash{display:grid;grid-template-columns:minmax(0,1fr);gap:1.25rem}
-.gp-dash-switch{width:100%;border:0;margin:0;padding:0;min-width:0;display:flex;flex-direction:column;gap:.4rem}
-.gp-dash-choices{display:flex;flex-wrap:wrap;gap:.5rem}
-.gp-dash-choice{display:flex;gap:.6rem;align-items:flex-start;padding:.6rem .85rem;border:1.5px solid var(--gp-line);
-  border-radius:.8rem;cursor:pointer;flex:1 1 15rem;min-width:0;min-height:2.9rem;box-sizing:border-box;background:var(--gp-surface)}
-.gp-dash-choice:has(input:checked){border-color:var(--gp-hero);background:var(--gp-tint)}
-.gp-dash-choice:has(input:focus-visible){outline:3px solid var(--gp-accent);outline-offset:2px}
-.gp-dash-choice .gp-check-input{width:1.15rem;height:1.15rem;margin:.15rem 0 0;flex:none;accent-color:var(--gp-hero)}
-.gp-dash-choice-text{display:flex;flex-direction:column;min-width:0}
-.gp-dash-choice-num{font-weight:700}
-.gp-dash-choice-addr{font-size:.9rem;white-space:normal;overflow-wrap:break-word}
 .gp-dash-dl{margin:0 0 1rem;display:grid;grid-template-columns:minmax(0,1fr);gap:.6rem}
 .gp-dash-dl dt{font-size:.8125rem;color:var(--gp-muted);display:flex;align-items:center;gap:.4rem;margin:0}
 .gp-dash-dl dd{margin:0;font-weight:550;overflow-wrap:anywhere}

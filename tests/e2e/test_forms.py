@@ -8,7 +8,7 @@
   on registration, sign-in, adding an account, the password and the message form.
 - 18: the account cards show each account's balance (a debt in red, in the dashboard's words); a
   foreign or odd ``/dashboard?account=`` shows the customer's own account and the address says so.
-- 20: the dashboard's account switcher shows whole addresses on a phone (nothing clipped).
+- 20: the account switchers (dashboard, statistics) show whole addresses on a phone (nothing clipped).
 
 Run: python -m pytest -q tests/e2e/test_forms.py -p no:asyncio   (see conftest.py)
 """
@@ -206,6 +206,15 @@ def test_signed_in_forms_balances_and_the_account_in_the_address(portal, browser
         expect(page).to_have_url(re.compile(rf"/dashboard\?account={second_id}$"))
         expect(page.locator("#dash-account-h")).to_contain_text(second_number)
         check_page(page, axe_source, screenshots, utility, "dashboard-switcher", lang, device)
+
+        # 20: the statistics' account choice likewise (it cut each address at 120 characters)
+        page.goto(portal.url + "/statistics")
+        choice = page.locator("#stats-account")
+        for number, i in ((own_number, 0), (second_number, 1)):
+            expect(choice.locator(f"[data-account='{number}']")).to_contain_text(f"{LONG_ADDRESS}{i}")
+        assert clipped_texts(page, "#stats-account") == []
+        choice.locator(f"[data-account='{second_number}']").click()
+        expect(choice.get_by_role("radio", name=re.compile(re.escape(second_number)))).to_be_checked()
 
         # 16: the password form
         page.goto(portal.url + "/password")
