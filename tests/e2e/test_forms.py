@@ -42,7 +42,10 @@ def _customer(portal) -> dict:
     utility = load_utility(portal.utility_id)
     n = next(_serial)
     stamp = datetime.now(UTC).strftime("%H%M%S")
-    login = f"forms{stamp}{n}@example.org"
+    if utility.login_identifier == "phone":
+        login, email = f"+38067{stamp}{n}"[:13], None
+    else:
+        login = email = f"forms{stamp}{n}@example.org"
     engine = make_engine(portal.db_url)
     try:
         with write_session(engine) as s:
@@ -53,9 +56,12 @@ def _customer(portal) -> dict:
             last_month = periods.add_months(periods.period_of(datetime.now(UTC), utility.tz), -1)
             s.add(Charge(account_id=accs[0].id, period=last_month, service=utility.services[0], volume=Decimal("10"),
                          amount=Decimal("1234.56")))
-            user = User(login=login, email=login, password_hash=hash_password(PASSWORD), surname="Тестова",
-                        name="Анна", is_active=True, email_verified=True, language=utility.default_language,
-                        created_at=datetime.now(UTC) - timedelta(days=1))
+            if utility.login_identifier == "account":  # sign in by the account number
+                login = accs[0].number
+            user = User(login=login, email=email, phone=login if email is None else None,
+                        password_hash=hash_password(PASSWORD), surname="Тестова", name="Анна", is_active=True,
+                        email_verified=email is not None, phone_verified=email is None,
+                        language=utility.default_language, created_at=datetime.now(UTC) - timedelta(days=1))
             s.add(user)
             s.flush()
             s.add_all([UserAccountLink(user_id=user.id, account_id=accs[0].id),
