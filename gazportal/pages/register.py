@@ -21,12 +21,25 @@ FORM_ID = "reg-form"
 
 
 def _summary_fields() -> list[tuple[str, str]]:
-    """The form's fields in its order with their label keys, for the error summary's links."""
-    return [("login", login_label_key()), ("password", "auth.field.password_new"),
-            ("password2", "auth.field.password_repeat"), ("surname", "auth.field.surname"), ("name", "auth.field.name"),
-            ("email", "auth.field.email"), ("phone", "auth.field.phone"), ("bin", "auth.field.bin"),
-            ("account_number", "auth.field.account_number"), ("last_payment", "auth.field.last_payment"),
-            ("agreement", "auth.register.agreement_link"), ("captcha", "auth.captcha.label")]
+    """The fields the profile's form shows, in its order, with their label keys: the error
+    summary's links (a login that is the phone or the account number is refused on both names,
+    and only the login is on the page)."""
+    p = get_settings().utility
+    shown = {
+        "email": p.login_identifier != "email",
+        "phone": p.login_identifier != "phone",
+        "bin": p.legal_entities,
+        "account_number": p.proof_by_last_payment and p.login_identifier != "account",
+        "last_payment": p.proof_by_last_payment,
+        "agreement": bool(p.user_agreement),
+    }
+    fields = [("login", login_label_key()), ("password", "auth.field.password_new"),
+              ("password2", "auth.field.password_repeat"), ("surname", "auth.field.surname"),
+              ("name", "auth.field.name"), ("email", "auth.field.email"), ("phone", "auth.field.phone"),
+              ("bin", "auth.field.bin"), ("account_number", "auth.field.account_number"),
+              ("last_payment", "auth.field.last_payment"), ("agreement", "auth.register.agreement_link"),
+              ("captcha", "auth.captcha.label")]
+    return [(name, key) for name, key in fields if shown.get(name, True)]
 
 
 def _form() -> rx.Component:

@@ -49,8 +49,9 @@ def _customer(portal) -> dict:
     engine = make_engine(portal.db_url)
     try:
         with write_session(engine) as s:
-            accs = [Account(number=f"77{stamp}{n}{i}", holder_name="Тестова А.", address=f"{LONG_ADDRESS}{i}",
-                            kind="person") for i in range(3)]
+            size = len(utility.account_number_example)  # numbers the profile's pattern takes
+            accs = [Account(number="9" + f"{stamp}{n:02d}{i}"[-(size - 1):], holder_name="Тестова А.",
+                            address=f"{LONG_ADDRESS}{i}", kind="person") for i in range(3)]
             s.add_all(accs)
             s.flush()
             last_month = periods.add_months(periods.period_of(datetime.now(UTC), utility.tz), -1)
