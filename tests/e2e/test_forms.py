@@ -23,7 +23,7 @@ import pytest
 
 from gazportal.services import i18n
 from gazportal.settings import load_utility
-from helpers import PASSWORD, VIEWPORTS, check_page, clipped_texts, new_page, sign_in, t
+from helpers import PASSWORD, VIEWPORTS, check_page, clipped_texts, new_page, sign_in, switch_lang, t
 
 TIMEOUT = 15_000
 LONG_ADDRESS = ("Almaty, Medeu District, Microdistrict Samal-2, Zheltoksan Street, building 111, "
@@ -181,7 +181,12 @@ def test_signed_in_forms_balances_and_the_account_in_the_address(portal, browser
         expect(own_balance).to_have_attribute("data-debt", "true")
         expect(own_balance).to_have_class(re.compile(r"gp-dash-debt"))
         expect(page.locator(f"[data-balance='{second_number}']")).to_have_text(t("dashboard.balance.zero", lang))
-        check_page(page, axe_source, screenshots, utility, "accounts-balances", lang, device)
+        for lang_ in utility.languages:  # said again in each language
+            switch_lang(page, lang_)
+            expect(own_balance).to_have_text(t("dashboard.balance.debt", lang_, amount=i18n.format_money(
+                -balances[own_id], utility.currency.code, lang_)))
+            check_page(page, axe_source, screenshots, utility, "accounts-balances", lang_, device)
+        switch_lang(page, lang)
 
         # 16: a refused addition — the summary of that form takes the focus
         if "payment_proof" in utility.add_account_by:
@@ -207,7 +212,11 @@ def test_signed_in_forms_balances_and_the_account_in_the_address(portal, browser
         expect(switch).to_be_visible()
         for number, i in ((own_number, 0), (second_number, 1)):
             expect(switch.locator(f"[data-account='{number}']")).to_contain_text(f"{LONG_ADDRESS}{i}")
-        assert clipped_texts(page, "#dashboard-account") == []
+        for lang_ in utility.languages:
+            switch_lang(page, lang_)
+            assert clipped_texts(page, "#dashboard-account") == [], lang_
+            check_page(page, axe_source, screenshots, utility, "dashboard-switcher", lang_, device)
+        switch_lang(page, lang)
         expect(page.get_by_role("radio", name=re.compile(re.escape(second_number)))).to_have_count(1)
         switch.locator(f"[data-account='{second_number}']").click()
         expect(page).to_have_url(re.compile(rf"/dashboard\?account={second_id}$"))
