@@ -9,6 +9,7 @@ from gazportal.web.frontend_errors import log_frontend_exception
 from gazportal.web.guard import guard
 from gazportal.web.routes import add_routes
 from gazportal.session_http import session_routes
+from gazportal.components.forms import ERROR_SUMMARY_JS
 from gazportal.components.theme import stylesheet
 from gazportal.services.i18n import t
 from gazportal.settings import get_settings
@@ -42,6 +43,8 @@ app = rx.App(
         rx.el.meta(name="apple-mobile-web-app-title", content=utility.short_name),
         rx.el.meta(name="apple-mobile-web-app-status-bar-style", content="default"),
         rx.el.script(pwa.register_script(utility)),
+        # A refused submit moves the focus to the form's error summary (gazportal/components/forms.py).
+        rx.el.script(ERROR_SUMMARY_JS),
         rx.el.style(stylesheet(utility)),
     ],
 )

@@ -82,7 +82,7 @@ def captcha_field(challenge: Any, field_errors: Any, prefix: str) -> rx.Componen
                     rx.fragment(rx.icon("circle-alert", size=16, aria_hidden="true"), field_errors["captcha"])),
             id=f"{prefix}-captcha-err",
             class_name="gp-field-error",
-            aria_live="polite",
         ),
         class_name="gp-captcha gp-field",
+        id=f"{prefix}-captcha",  # where the error summary's link leads
     )

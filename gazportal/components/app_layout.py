@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from gazportal.components.account_choice import CSS as ACCOUNT_CHOICE_CSS
 from gazportal.components.color_mode import header_tools
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
@@ -173,7 +174,7 @@ def app_layout(active: str, *children: rx.Component, staff: bool = False) -> rx.
     )
 
 
-APP_CSS = """
+APP_CSS = ACCOUNT_CHOICE_CSS + """
 /* A signed-in page's content arrives after the first paint (the state's data): the main area
    fills the screen from the start, so the footer is never in view while the content grows
    (it moved from the screen's bottom to the page's: Lighthouse layout shift 0.11). */
@@ -225,6 +226,9 @@ APP_CSS = """
 .gp-acc dt{font-size:.8125rem;color:var(--gp-muted);margin:0}
 .gp-acc dd{margin:0;font-weight:500}
 .gp-acc-row{display:flex;flex-direction:column;gap:.1rem}
+/* a balance: a debt in red with its sign, a credit or nothing owed in green (dashboard, account cards) */
+.gp-dash-debt{color:var(--gp-danger);font-weight:750;display:inline-flex;align-items:center;gap:.35rem}
+.gp-dash-ok{color:var(--gp-ok);font-weight:650}
 .gp-acc-holders{display:flex;flex-direction:column;gap:.35rem;border-top:1px solid var(--gp-line);padding-top:.6rem}
 .gp-holders{margin:0;padding:0;list-style:none;display:grid;gap:.4rem}
 .gp-holder{display:flex;flex-wrap:wrap;align-items:center;gap:.3rem .75rem;overflow-wrap:anywhere}
@@ -267,6 +271,12 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
 .gp-alert-ok{background:#e9f7ee;border-color:#9fd6b0;color:#14532d}
 .gp-alert-err{background:#fdecea;border-color:#f2aaa6;color:#8a1c12}
 .gp-alert-info{background:var(--gp-tint);border-color:var(--gp-line);color:var(--gp-ink)}
+.gp-summary{scroll-margin-top:1rem;scroll-margin-bottom:5rem}
+.gp-summary:focus{outline:3px solid #8a1c12;outline-offset:2px}
+.gp-summary-h{font-size:1rem;line-height:1.35;margin:0;font-weight:700}
+.gp-summary-text{margin:0}
+.gp-summary-list{margin:0;padding-left:1.1rem;display:flex;flex-direction:column;gap:.3rem}
+.gp-page .gp-summary a.gp-link{color:inherit}
 .gp-tabs{display:flex;gap:.25rem;padding:.25rem;background:var(--gp-tint);border:1px solid var(--gp-line);border-radius:.9rem;
   margin-bottom:1rem}
 .gp-tab{flex:1;font:inherit;font-weight:600;font-size:.9375rem;padding:.6rem .5rem;min-height:2.75rem;border:0;border-radius:.7rem;

@@ -87,7 +87,6 @@ def checkbox(form: str, name: str, label: Any, errors: Any | None = None, **attr
             rx.cond(errors.contains(name), rx.fragment(rx.icon("circle-alert", size=16, aria_hidden="true"), errors[name])),
             id=f"{fid}-err",
             class_name="gp-field-error",
-            aria_live="polite",
         )
         if errors is not None
         else rx.fragment(),

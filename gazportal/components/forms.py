@@ -1,9 +1,17 @@
-"""Form pieces shared by the signed-in pages: a labelled field with its error, alerts, buttons.
+"""Form pieces shared by every page: a labelled field with its error, the error summary, the live
+region, alerts, buttons.
 
 A field's error comes from a ``dict[str, str]`` state var (field name -> translated message);
 the input is marked ``aria-invalid`` and described by the message, so a screen reader says why.
 Inputs are plain <input>s tied to their <label for>, uncontrolled: what the customer typed stays
 when the server refuses another field.
+
+After a refused submit (issue 14 point 16) the form's :func:`error_summary` — a heading, the
+form-level sentence and a link to each invalid field — is announced (``role=alert``), focused and
+scrolled into view by :data:`ERROR_SUMMARY_JS` (one small script in the page head): on a phone the
+refusal is where the customer looks, not 1,300 px above the button. Results while typing go to
+one polite :func:`live_region` per form; a field's own message is not a live region (it would be
+said a second time next to the summary) but the field's description.
 """
 from __future__ import annotations
 
@@ -54,7 +62,6 @@ def field(
             rx.cond(has_error, rx.fragment(rx.icon("circle-alert", size=16, aria_hidden="true"), errors[name])),
             id=f"{fid}-err",
             class_name="gp-field-error",
-            aria_live="polite",
         ),
         class_name="gp-field gp-span2" if span2 else "gp-field",
     )
@@ -130,3 +137,90 @@ def busy_form(state: Any, name: str, handler: Any, *children: rx.Component, labe
         class_name="gp-form",
         id=id,
     )
+
+
+# The one script behind every error summary. On a form's submit it notes the refusal count of the
+# summary that belongs to that form (``data-summary-for`` = the form's id); when the server's answer
+# shows a summary with another count — a refusal, even one with the same messages as before — it
+# moves the focus there and scrolls it into view. A link of the summary focuses its field (a plain
+# fragment link would scroll but leave the focus where it was).
+ERROR_SUMMARY_JS = """(function(){
+if(window.gpSummary)return;window.gpSummary=true;
+function find(id){return document.querySelector('[data-summary-for="'+id+'"]');}
+function count(el){return el?el.getAttribute('data-refusal'):null;}
+function show(el){el.focus({preventScroll:true});el.scrollIntoView({block:'start'});}
+var watch=null;
+document.addEventListener('submit',function(ev){
+  var form=ev.target;if(!form||!form.id)return;
+  var before=count(find(form.id));
+  if(watch){watch.disconnect();}
+  var obs=new MutationObserver(function(){
+    var el=find(form.id);
+    if(el&&el.offsetParent!==null&&count(el)!==before){obs.disconnect();watch=null;show(el);}
+  });
+  obs.observe(document.body,{subtree:true,childList:true,attributes:true,attributeFilter:['data-refusal']});
+  watch=obs;setTimeout(function(){obs.disconnect();},120000);
+},true);
+document.addEventListener('click',function(ev){
+  var a=ev.target&&ev.target.closest&&ev.target.closest('a[data-field-link]');if(!a)return;
+  var f=document.getElementById(a.getAttribute('data-field-link'));if(!f)return;
+  ev.preventDefault();f.scrollIntoView({block:'center'});f.focus({preventScroll:true});
+});
+})();"""
+
+
+def error_summary(form: str, error: Any, errors: Any, fields: list[tuple[str, str]], refusals: Any,
+                  *extra: rx.Component, prefix: str | None = None, **attrs: Any) -> rx.Component:
+    """The summary of a refused submit, at the top of the form whose id is ``form``: a heading, the
+    form-level sentence ``error`` (a str var, "" for none; not shown next to field links, where it
+    only says to correct them) and, for each ``(name, label key)`` of
+    ``fields`` (in the form's order) that ``errors`` (the state's dict var) names, a link to the
+    field (id ``<prefix>-<name>``; ``prefix`` defaults to ``form``) that says "<label>: <message>"
+    (several fields may have the same message, e.g. "Please fill in this field."); ``extra`` goes
+    after the list (e.g. sign-in's "reset your password" link).
+
+    ``refusals`` is the state's refusal counter (an int var the state raises on each refusal):
+    when it changes after a submit of ``form``, :data:`ERROR_SUMMARY_JS` focuses the summary
+    (``tabindex=-1``) and scrolls it into view; ``role=alert`` has it said at once."""
+    prefix = prefix or form
+    has_fields = rx.Var.create(False)
+    for name, _ in fields:
+        has_fields = has_fields | errors.contains(name)
+    title_id = f"{form}-summary-title"
+    return rx.cond(
+        (error != "") | has_fields,
+        rx.el.div(
+            rx.icon("circle-alert", size=20, aria_hidden="true"),
+            rx.el.div(
+                rx.el.h2(T["forms.summary_title"], id=title_id, class_name="gp-summary-h"),
+                # with field links the form-level sentence is only "correct the marked fields"
+                rx.cond((error != "") & ~has_fields, rx.el.p(error, class_name="gp-summary-text")),
+                rx.cond(
+                    has_fields,
+                    rx.el.ul(
+                        *[rx.cond(errors.contains(name),
+                                  rx.el.li(rx.el.a(T[label] + ": " + errors[name], href=f"#{prefix}-{name}",
+                                                   data_field_link=f"{prefix}-{name}", class_name="gp-link")))
+                          for name, label in fields],
+                        class_name="gp-summary-list",
+                    ),
+                ),
+                *extra,
+                class_name="gp-alert-body",
+            ),
+            role="alert",
+            tab_index=-1,
+            aria_labelledby=title_id,
+            data_summary_for=form,
+            data_refusal=refusals.to_string(),
+            class_name="gp-alert gp-alert-err gp-summary",
+            **attrs,
+        ),
+    )
+
+
+def live_region(text: Any, **attrs: Any) -> rx.Component:
+    """The form's one polite live region: results while typing (a live check, a count) are said
+    when the customer pauses, without taking the focus. Always in the page (a region added at the
+    moment it speaks is not heard), empty when there is nothing to say."""
+    return rx.el.div(text, role="status", aria_live="polite", class_name="gp-live", **attrs)

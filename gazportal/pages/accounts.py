@@ -5,12 +5,15 @@ import reflex as rx
 
 from gazportal.components.altcha import captcha_field
 from gazportal.components.app_layout import app_layout, page_title
-from gazportal.components.forms import alert, busy_form, button, field, submission_input
+from gazportal.components.forms import alert, busy_form, button, error_summary, field, submission_input
 from gazportal.settings import get_settings
 from gazportal.state.accounts import PICKER_LEVELS, PICKER_LISTS, UPLOAD_ID, AccountsState as S
 from gazportal.state.i18n import I18nState
 
 T = I18nState.t
+# the adding form's own fields (the error summary's links)
+ADD_FIELDS = [("number", "accounts.add.number"), ("last_payment", "accounts.add.last_payment"),
+              ("captcha", "auth.captcha.label")]
 
 
 def _row(icon: str, label_key: str, value) -> rx.Component:
@@ -39,6 +42,13 @@ def account_card(card) -> rx.Component:
             rx.el.dl(
                 _row("user-round", "accounts.card.holder", card.holder),
                 _row("map-pin", "accounts.card.address", card.address),
+                _row("scale", "accounts.card.balance", rx.el.span(
+                    rx.cond(card.in_debt, rx.icon("triangle-alert", size=16, aria_hidden="true")),
+                    card.balance,
+                    class_name=rx.cond(card.in_debt, "gp-dash-debt", "gp-dash-ok"),
+                    data_balance=card.number,
+                    data_debt=rx.cond(card.in_debt, "true", "false"),
+                )),
             ),
             rx.cond(card.others.length() > 0, _others(card)),
             rx.el.a(
@@ -130,6 +140,7 @@ def _payment_form() -> rx.Component:
     utility = get_settings().utility
     return busy_form(
         S, "add_payment", S.add_by_payment,
+        error_summary("add-by-payment", S.error, S.add_errors, ADD_FIELDS, S.refusals, prefix="add"),
         rx.el.div(
             field("add", "number", "accounts.add.number", S.add_errors, input_mode="numeric",
                   auto_complete="off", placeholder=utility.account_number_example, max_length=20),
@@ -168,6 +179,10 @@ def _select(level: str) -> rx.Component:
 def _address_form() -> rx.Component:
     utility = get_settings().utility
     return rx.el.div(
+        # at the top: the address's selects come before the form's own fields
+        error_summary("add-by-address", S.error, S.add_errors,
+                      [(level, f"accounts.picker.{level}") for level in PICKER_LEVELS] + ADD_FIELDS,
+                      S.refusals, prefix="pick"),
         rx.el.div(
             *[_select(level) for level in PICKER_LEVELS[:-1]],
             rx.cond(S.flats.length() > 0, _select("flat")),  # only where the house has flats
@@ -229,7 +244,6 @@ def add_panel() -> rx.Component:
             rx.el.h2(rx.icon("circle-plus", size=20, aria_hidden="true"), T["accounts.add.title"],
                      class_name="gp-panel-h", id="add-title"),
             tabs,
-            alert("err", S.error),
             content,
             class_name="gp-panel",
             aria_labelledby="add-title",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.event import EventChain, no_args_event_spec
 
+from gazportal.components.account_choice import account_choice
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, button, submission_input
 from gazportal.state.dashboard import DashboardState as S
@@ -23,17 +24,7 @@ PAUSE_MS = 1000
 def switcher() -> rx.Component:
     return rx.cond(
         S.accounts.length() > 1,
-        rx.el.div(
-            rx.el.label(T["dashboard.switch"], html_for="dashboard-account", class_name="gp-label"),
-            rx.el.select(
-                rx.foreach(S.accounts, lambda a: rx.el.option(a.label, value=a.id)),
-                id="dashboard-account",
-                value=S.account_id,
-                on_change=S.switch_account,
-                class_name="gp-input",
-            ),
-            class_name="gp-field gp-dash-switch",
-        ),
+        account_choice(S.accounts, S.account_id, S.switch_account, "dashboard-account", "dashboard.switch"),
     )
 
 
@@ -302,12 +293,9 @@ def dashboard_page() -> rx.Component:
 
 DASH_CSS = """
 .gp-dash{display:grid;grid-template-columns:minmax(0,1fr);gap:1.25rem}
-.gp-dash-switch{max-width:26rem;width:100%}
 .gp-dash-dl{margin:0 0 1rem;display:grid;grid-template-columns:minmax(0,1fr);gap:.6rem}
 .gp-dash-dl dt{font-size:.8125rem;color:var(--gp-muted);display:flex;align-items:center;gap:.4rem;margin:0}
 .gp-dash-dl dd{margin:0;font-weight:550;overflow-wrap:anywhere}
-.gp-dash-debt{color:var(--gp-danger);font-weight:750;display:inline-flex;align-items:center;gap:.35rem}
-.gp-dash-ok{color:var(--gp-ok);font-weight:650}
 .gp-dash-vols{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.2rem 1rem}
 .gp-dash-vol-svc{font-weight:400;color:var(--gp-muted)}
 .gp-dash-section{display:flex;flex-direction:column;gap:.5rem;min-width:0}

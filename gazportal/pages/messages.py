@@ -11,7 +11,7 @@ import reflex as rx
 
 from gazportal.components.app_layout import APP_CSS, app_layout, page_title
 from gazportal.components.contacts import contact_items
-from gazportal.components.forms import alert, button, field, submission_input
+from gazportal.components.forms import alert, button, error_summary, field, submission_input
 from gazportal.components.layout import layout
 from gazportal.state.i18n import I18nState
 from gazportal.state import messages as svc
@@ -100,17 +100,21 @@ def message_form() -> rx.Component:
         rx.el.p(T["messages.form.lead"], class_name="gp-panel-sub"),
         alert("ok", rx.cond(S.sent_subject != "", T["messages.sent"].replace("{subject}", S.sent_subject), ""),
               id="msg-notice"),
-        alert("err", S.error, id="msg-error"),
         rx.el.form(
+            error_summary("msg-form", S.error, S.errors, [("kind", "messages.form.kind"), ("subject", "messages.form.subject"),
+                                       ("body", "messages.form.body"), ("account_id", "messages.form.account")], S.refusals,
+                          prefix=FORM_PREFIX, id="msg-error"),
             rx.el.fieldset(
                 rx.el.legend(T["messages.form.kind"], class_name="gp-label"),
                 rx.el.div(*[_kind_option(k) for k in svc.KINDS], class_name="gp-kind-list"),
                 rx.el.p(
                     rx.cond(S.errors.contains("kind"), rx.el.span(S.errors["kind"])),
                     class_name="gp-field-error",
-                    aria_live="polite",
+                    id=f"{FORM_PREFIX}-kind-err",
                 ),
                 class_name="gp-kinds",
+                id=f"{FORM_PREFIX}-kind",
+                aria_describedby=f"{FORM_PREFIX}-kind-err",
             ),
             rx.el.div(
                 field(FORM_PREFIX, "subject", "messages.form.subject", S.errors, max_length=svc.SUBJECT_MAX,
@@ -143,7 +147,6 @@ def message_form() -> rx.Component:
                         rx.cond(S.errors.contains("account_id"), rx.el.span(S.errors["account_id"])),
                         id=f"{FORM_PREFIX}-account_id-err",
                         class_name="gp-field-error",
-                        aria_live="polite",
                     ),
                     class_name="gp-field",
                 ),

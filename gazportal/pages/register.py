@@ -9,7 +9,7 @@ from gazportal.components.auth_page import (
     auth_page, checkbox, link, login_hint, login_input_attrs, login_label_key, password_hint, phone_hint,
     radio_group,
 )
-from gazportal.components.forms import alert, button, field, submission_input
+from gazportal.components.forms import alert, button, error_summary, field, submission_input
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 from gazportal.state.register import RegisterState
@@ -17,6 +17,29 @@ from gazportal.state.register import RegisterState
 T = I18nState.t
 S = RegisterState
 F = "reg"
+FORM_ID = "reg-form"
+
+
+def _summary_fields() -> list[tuple[str, str]]:
+    """The fields the profile's form shows, in its order, with their label keys: the error
+    summary's links (a login that is the phone or the account number is refused on both names,
+    and only the login is on the page)."""
+    p = get_settings().utility
+    shown = {
+        "email": p.login_identifier != "email",
+        "phone": p.login_identifier != "phone",
+        "bin": p.legal_entities,
+        "account_number": p.proof_by_last_payment and p.login_identifier != "account",
+        "last_payment": p.proof_by_last_payment,
+        "agreement": bool(p.user_agreement),
+    }
+    fields = [("login", login_label_key()), ("password", "auth.field.password_new"),
+              ("password2", "auth.field.password_repeat"), ("surname", "auth.field.surname"),
+              ("name", "auth.field.name"), ("email", "auth.field.email"), ("phone", "auth.field.phone"),
+              ("bin", "auth.field.bin"), ("account_number", "auth.field.account_number"),
+              ("last_payment", "auth.field.last_payment"), ("agreement", "auth.register.agreement_link"),
+              ("captcha", "auth.captcha.label")]
+    return [(name, key) for name, key in fields if shown.get(name, True)]
 
 
 def _form() -> rx.Component:
@@ -75,6 +98,7 @@ def _form() -> rx.Component:
         button(T["auth.register.submit"], icon="user-plus", type="submit", loading=S.busy, id="reg-submit"),
         on_submit=S.submit,
         class_name="gp-form",
+        id=FORM_ID,
         aria_labelledby="page-title",
         no_validate=True,
     )
@@ -98,7 +122,7 @@ def register() -> rx.Component:
             S.done,
             _done(),
             rx.fragment(
-                alert("err", S.error, id="reg-error"),
+                error_summary(FORM_ID, S.error, S.field_errors, _summary_fields(), S.refusals, prefix=F, id="reg-error"),
                 _form(),
                 rx.el.div(
                     rx.el.span(T["auth.register.have_account"]),

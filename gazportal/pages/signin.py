@@ -8,13 +8,14 @@ from gazportal.components.altcha import captcha_field
 from gazportal.components.auth_page import (
     auth_page, checkbox, link, links, login_input_attrs, login_label_key,
 )
-from gazportal.components.forms import alert, button, field
+from gazportal.components.forms import alert, button, error_summary, field
 from gazportal.state.i18n import I18nState
 from gazportal.state.oidc import OidcState, oidc_enabled
 from gazportal.state.signin import SignInState
 
 T = I18nState.t
 S = SignInState
+FORM_ID = "signin-form"
 OIDC_ROUTES = True  # the button's handler (OidcState.start) and /auth/oidc/callback are served
 
 
@@ -34,21 +35,14 @@ def signin() -> rx.Component:
     return auth_page(
         "auth.signin.title",
         "auth.signin.lead",
-        rx.cond(
-            S.error != "",
-            rx.el.div(
-                rx.icon("circle-alert", size=18, aria_hidden="true"),
-                rx.el.div(
-                    rx.el.span(S.error),
-                    rx.cond(S.locked, rx.el.a(T["auth.signin.locked_recover"], href="/recover", class_name="gp-link gp-alert-link")),
-                    rx.cond(S.not_confirmed, rx.el.a(T["auth.signin.not_confirmed_link"], href="/confirm",
-                                                     class_name="gp-link gp-alert-link")),
-                    class_name="gp-alert-body",
-                ),
-                class_name="gp-alert gp-alert-err",
-                role="alert",
-                id="signin-error",
-            ),
+        error_summary(
+            FORM_ID, S.error, S.field_errors,
+            [("login", login_label_key()), ("password", "auth.field.password"), ("captcha", "auth.captcha.label")],
+            S.refusals,
+            rx.cond(S.locked, rx.el.a(T["auth.signin.locked_recover"], href="/recover", class_name="gp-link gp-alert-link")),
+            rx.cond(S.not_confirmed, rx.el.a(T["auth.signin.not_confirmed_link"], href="/confirm",
+                                             class_name="gp-link gp-alert-link")),
+            prefix="signin", id="signin-error",
         ),
         # why the session ended (?why=...), when the page was opened because of it
         alert("info", S.ended, id="signin-ended"),
@@ -60,8 +54,9 @@ def signin() -> rx.Component:
             rx.cond(S.captcha_required, captcha_field(S.challenge, S.field_errors, "signin")),
             button(T["auth.signin.submit"], icon="log-in", type="submit", loading=S.busy, id="signin-submit"),
             on_submit=S.submit,
-        no_validate=True,
+            no_validate=True,
             class_name="gp-form",
+            id=FORM_ID,
             aria_labelledby="page-title",
         ),
         links(link(T["auth.signin.forgot"], "/recover", id="to-recover")),

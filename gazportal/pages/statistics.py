@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from gazportal.components.app_layout import app_layout, page_title
+from gazportal.components.account_choice import account_choice
 from gazportal.components.forms import alert, button, submission_input
 from gazportal.components.when_visible import when_visible
 from gazportal.state.i18n import I18nState
@@ -25,17 +26,8 @@ PLOT_CONFIG = {"responsive": True, "displayModeBar": False, "staticPlot": False,
 
 
 def _account_select(state, fid: str) -> rx.Component:
-    return rx.el.div(
-        rx.el.label(T["statistics.account"], html_for=fid, class_name="gp-label"),
-        rx.el.select(
-            rx.foreach(state.accounts, lambda a: rx.el.option(a.label, value=a.id)),
-            id=fid,
-            value=state.account_id,
-            on_change=state.pick_account,
-            class_name="gp-input",
-        ),
-        class_name="gp-field",
-    )
+    """Which account the page shows, with the whole address of each (issue 14 point 20)."""
+    return account_choice(state.accounts, state.account_id, state.pick_account, fid, "statistics.account")
 
 
 def _no_accounts(state) -> rx.Component:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.components.app_layout import APP_CSS, app_layout, page_title, panel
-from gazportal.components.forms import alert, busy_form, field
+from gazportal.components.forms import alert, busy_form, error_summary, field
 from gazportal.components.layout import layout
 from gazportal.settings import get_settings
 from gazportal.state.i18n import I18nState
 from gazportal.state.user_profile import ConfirmEmailState, EmailUndoState, ProfileState as S
 
 T = I18nState.t
+# the form's fields in its order (the error summary's links)
+PROFILE_FIELDS = [(f, f"my_profile.{f}") for f in ("surname", "name", "phone", "email", "birth_date", "gender",
+                                                   "language")] + [("current", "my_profile.current_password")]
 
 
 def _v(name: str):
@@ -25,6 +28,7 @@ def profile_form() -> rx.Component:
     languages = [(code, T[f"lang.{code}"]) for code in utility.languages]  # each in its own language
     return busy_form(
         S, "save", S.save,
+        error_summary("profile-form", S.error, S.errors, PROFILE_FIELDS, S.refusals, prefix="prof"),
         rx.el.div(
             field("prof", "surname", "my_profile.surname", S.errors, default_value=_v("surname"),
                   auto_complete="family-name", max_length=100, required=True),
@@ -50,7 +54,6 @@ def profile_form() -> rx.Component:
                     rx.el.span(T["my_profile.pending_email"], " ", rx.el.strong(S.pending_email)),
                     class_name="gp-alert gp-alert-info"),
         ),
-        alert("err", S.error),
         alert("ok", S.notice, id="profile-notice"),
         label=T["my_profile.save"], icon="save", key=S.form_key, id="profile-form", creates=False,
     )

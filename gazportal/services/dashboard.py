@@ -68,6 +68,16 @@ class Dashboard:
         return self.debt > 0
 
 
+def balances_today(session: Session, utility: Utility, user_id: int, *, now: datetime) -> dict[int, Decimal]:
+    """The balance of each of the customer's accounts at the end of the local day of ``now`` (an
+    aware time): account id -> payments minus charges (``billing.balance_at``, Decimal with two
+    places; negative is a debt, positive a credit), as the dashboard's "balance today" shows it.
+    Only the customer's own accounts (``accounts.list_accounts``); an unknown user has none."""
+    today = now.astimezone(utility.tz).date()
+    return {card.id: billing.balance_at(session, card.id, today, utility.tz)
+            for card in accounts.list_accounts(session, user_id)}
+
+
 def allowed_account_ids(session: Session, user_id: int) -> list[int]:
     """The ids of the accounts the customer sees (what ``readings`` needs as allowed ids)."""
     return [c.id for c in accounts.list_accounts(session, user_id)]

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import reflex as rx
 
 from gazportal.db import read_session
 from gazportal.services import accounts as svc
-from gazportal.services import captcha, i18n
+from gazportal.services import captcha, dashboard, i18n
 from gazportal.services.errors import DomainError, FormErrors
 from gazportal.state.contract import (
     CUSTOMER, Choice, Ctx, Files, Form, FormMixin, Id, call, engine, field_texts, handler, utility, say,
 )
 from gazportal.state.i18n import resay_on_language_change
 from gazportal.state.register import CAPTCHA_FIELD, RESET_WIDGET
-from gazportal.state.views import AccountCard, DocumentRow, HolderView, Option, RequestRow, refusal
+from gazportal.state.views import AccountCard, DocumentRow, HolderView, Option, RequestRow, balance_text, refusal
 
 UPLOAD_ID = "rereg-doc"
 PICKER_LEVELS = ("branch", "settlement", "street", "house", "flat")
@@ -116,9 +118,10 @@ class AccountsState(FormMixin, rx.State):
     def _clear_messages(self) -> None:
         self.notice = self.error = ""
 
-    def _refresh(self, user_id: int, lang: str) -> None:
+    def _refresh(self, user_id: int, lang: str, now: datetime) -> None:
         with read_session(engine()) as s:
             cards = svc.list_accounts(s, user_id)
+            balances = dashboard.balances_today(s, utility(), user_id, now=now)
             self.can_add = svc.can_add_accounts(s, user_id)
             others = {c.id: svc.other_holders(s, utility(), user_id, c.id) for c in cards} if self.can_add else {}
             reqs = svc.list_requests(s, user_id)
@@ -128,7 +131,7 @@ class AccountsState(FormMixin, rx.State):
             AccountCard(str(c.id), c.number, c.holder_name, c.address, c.kind, [
                 HolderView(str(h.link_id), h.who, i18n.t("accounts.holders.since", lang, date=i18n.format_date(
                     h.since.astimezone(utility().tz), lang, "medium")), h.removable)
-                for h in others.get(c.id, [])])
+                for h in others.get(c.id, [])], *balance_text(balances.get(c.id, Decimal(0)), lang))
             for c in cards
         ]
         self._show_requests(reqs, lang)
@@ -166,7 +169,7 @@ class AccountsState(FormMixin, rx.State):
             self._doc_sha = {k: v for k, v in self._doc_sha.items() if k in shown}
 
     async def _reload(self, ctx: Ctx) -> None:
-        await call(self._refresh, ctx.user_id, ctx.lang)
+        await call(self._refresh, ctx.user_id, ctx.lang, ctx.now)
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -216,6 +219,7 @@ class AccountsState(FormMixin, rx.State):
                               now=ctx.now, lang=ctx.lang, source=ctx.source, captcha_solution=form[CAPTCHA_FIELD])
         except DomainError as e:
             self.add_errors, self.error = refusal(e, ctx.lang)
+            self.refusals += 1
             if isinstance(e, FormErrors) and "captcha" in e.fields:
                 self.captcha_required = True
             if self.captcha_required:  # a solved challenge is single use

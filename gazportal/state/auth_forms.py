@@ -21,6 +21,7 @@ class AuthFormState(rx.State):
     notice: str = ""  # form-level, role=status (success / "we have sent ...")
     field_errors: dict[str, str] = {}
     busy: bool = False
+    refusals: int = 0  # raised at each refusal: the error summary takes the focus (components/forms.py)
     submission: str = rx.field(default_factory=new_submission_id)  # a create form's id
     _used_submissions: list[str] = []  # "" once a form sent before the page was ready was taken
 
@@ -39,9 +40,11 @@ class AuthFormState(rx.State):
     def _show_refusal(self, text: str) -> None:
         self.field_errors = {}
         self.error = text
+        self.refusals += 1
 
     def _show_error(self, err: DomainError, lang: str) -> Any:
         """A refusal: field errors marked on their fields, anything else as one message."""
         self.field_errors = field_texts(err, lang) if isinstance(err, FormErrors) else {}
         self.error = say(err, lang)
+        self.refusals += 1
         return None

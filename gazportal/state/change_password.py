@@ -27,6 +27,7 @@ class PasswordState(FormMixin, rx.State):
 
     def _show_error(self, err: DomainError, lang: str) -> None:
         self.errors, self.error = refusal(err, lang)
+        self.refusals += 1
 
     @rx.event
     @handler(CUSTOMER)

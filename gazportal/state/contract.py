@@ -733,6 +733,7 @@ class FormMixin(rx.State, mixin=True):
     error: str = ""  # form-level refusal, role=alert
     notice: str = ""  # form-level success, role=status
     errors: dict[str, str] = {}  # field -> message
+    refusals: int = 0  # raised at each refusal: the error summary takes the focus (components/forms.py)
 
     BUSY_NAMES: ClassVar[frozenset[str]] = frozenset()
 
@@ -741,6 +742,7 @@ class FormMixin(rx.State, mixin=True):
 
     def _show_refusal(self, text: str) -> None:
         self.error = text
+        self.refusals += 1
 
     def _show_error(self, err: DomainError, lang: str) -> Any:
         if isinstance(err, FormErrors):
@@ -749,6 +751,7 @@ class FormMixin(rx.State, mixin=True):
         else:
             self.errors = {}
             self.error = say(err, lang)
+        self.refusals += 1
         return None
 
     @rx.event

@@ -8,6 +8,7 @@ every rule of a reading). The time comes from the module-level :func:`now`, so t
 """
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
@@ -23,7 +24,9 @@ from gazportal.state.contract import (
     CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, call, engine, handler, ident, utility, say,
 )
 from gazportal.state.i18n import resay_on_language_change
-from gazportal.state.views import AccountInfo, AccountOption, MeterView, ReadingRow, Verdict, VolumeLine
+from gazportal.state.views import (
+    AccountInfo, AccountOption, MeterView, ReadingRow, Verdict, VolumeLine, balance_text,
+)
 
 MAX_READING_INPUT = 40  # longer than any meter (12 digits) with spaces around it
 MAX_READING_DIGITS = 12  # the most digits a meter has (ck_meter_digits)
@@ -120,6 +123,13 @@ def live_result(check: ReadingCheck, lang: str) -> Verdict:
     return Verdict("ok", ok, volume, cost, note=note)
 
 
+def address_of(account_id: str) -> rx.event.EventSpec:
+    """The browser's address set to the dashboard of ``account_id`` (the page's own, a checked id;
+    "" for none) without a reload or a history entry."""
+    path = "/dashboard" + (f"?account={int(account_id)}" if account_id else "")
+    return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(path)})")
+
+
 class DashboardState(FormMixin, rx.State):
     """What the dashboard shows; nothing here decides who may see or send what."""
 
@@ -161,17 +171,10 @@ class DashboardState(FormMixin, rx.State):
         return what.startswith("reading-") and what.removeprefix("reading-") in self._meter_ids()
 
     def _fill(self, cards: list, dash: svc.Dashboard, lang: str, user_id: int) -> None:
-        self.accounts = [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}") for c in cards]
+        self.accounts = [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}", c.address) for c in cards]
         self.account_id = str(dash.account.id)
         self.shown_lang = lang
-        money = _money(abs(dash.balance), lang)
-        if dash.in_debt:
-            balance = i18n.t("dashboard.balance.debt", lang, amount=money)
-        elif dash.balance > 0:
-            balance = i18n.t("dashboard.balance.credit", lang, amount=money)
-        else:
-            balance = i18n.t("dashboard.balance.zero", lang)
-        self.in_debt = dash.in_debt
+        balance, self.in_debt = balance_text(dash.balance, lang)
         self.info = AccountInfo(
             number=dash.account.number,
             holder=dash.account.holder_name,
@@ -266,9 +269,12 @@ class DashboardState(FormMixin, rx.State):
     @rx.event
     @handler(CUSTOMER)
     async def load(self, ctx: Ctx):
-        """on_load of /dashboard: the account from ?account=<id>, else the first one."""
+        """on_load of /dashboard: the account from ?account=<id>, else the first one. When the page
+        shows another account than the address names (not the customer's, not a number), the
+        address is rewritten to the one shown: a reload or a shared link shows what is on screen."""
         self.error = ""
-        raw = self.router.url.query_parameters.get("account", "") if self.router else ""
+        params = self.router.url.query_parameters if self.router else {}
+        raw = params.get("account", "")
         aid = None
         if raw:
             try:
@@ -286,7 +292,10 @@ class DashboardState(FormMixin, rx.State):
             self.error = error
         self.loaded = True
         # What was typed before a session ended is back in its form (issue 14 point 10).
-        return rx.call_script(keep_script(ctx.user_id))
+        keep = rx.call_script(keep_script(ctx.user_id))
+        if "account" in params and raw != self.account_id:
+            return [address_of(self.account_id), keep]
+        return keep
 
     @rx.event
     @handler(CUSTOMER, account_id=Id())
@@ -297,7 +306,7 @@ class DashboardState(FormMixin, rx.State):
         if await self._show(ctx.user_id, account_id, ctx.lang):
             if self.account_id != before:
                 self._reset_forms()
-            return rx.call_script(f"window.history.replaceState(null, '', '/dashboard?account={account_id}')")
+            return address_of(self.account_id)
         return None
 
     @rx.event

@@ -121,13 +121,15 @@ class MessagesState(FormMixin, rx.State):
                 data["body"], account_id, now=ctx.now,
             )
         except FormErrors as e:
+            # once, in the form: its error summary (focused) and the fields; no toast besides
             self.errors = field_texts(e, lang)
-            text = say(e, lang)
-            return rx.toast.error(text)
+            self.refusals += 1
+            return None
         except DomainError as e:
             self.errors = {}
             self.error = say(e, lang)
-            return rx.toast.error(self.error)
+            self.refusals += 1
+            return None
         self.errors = {}
         self.subject_len = self.body_len = 0
         self.form_key += 1

@@ -71,6 +71,7 @@ class RecoverState(AuthFormState):
         self._reset_messages()
         if not self._token:
             self.error = await self._say("errors.link_invalid")
+            self.refusals += 1
             return
         await call(
             auth.reset_password_with_link, engine(), utility(), self._token,

@@ -27,7 +27,7 @@ from gazportal.state.views import AccountOption, ChargeRow, MonthRow, PaymentRow
 def _account_options(user_id: int) -> list[AccountOption]:
     with read_session(engine()) as s:
         cards = accounts_svc.list_accounts(s, user_id)
-    return [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}"[:120]) for c in cards]
+    return [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}", c.address) for c in cards]
 
 
 def _month_row(row: dict[str, str]) -> MonthRow:

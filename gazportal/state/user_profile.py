@@ -46,6 +46,7 @@ class ProfileState(FormMixin, rx.State):
 
     def _show_error(self, err: DomainError, lang: str) -> None:
         self.errors, self.error = refusal(err, lang)
+        self.refusals += 1
 
     def _fill(self, p: auth.UserProfile) -> None:
         self.values = ProfileValues(**{f: _s(getattr(p, f)) for f in FIELDS})

@@ -9,9 +9,11 @@ where a page keeps every language, in a dict keyed by language). Maps from an id
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from gazportal.services.errors import DomainError, FormErrors
-from gazportal.state.contract import field_texts, say
+from gazportal.services import i18n
+from gazportal.state.contract import field_texts, say, utility
 
 
 def refusal(err: DomainError, lang: str) -> tuple[dict[str, str], str]:
@@ -20,6 +22,18 @@ def refusal(err: DomainError, lang: str) -> tuple[dict[str, str], str]:
     if isinstance(err, FormErrors):
         return field_texts(err, lang), ""
     return {}, say(err, lang)
+
+
+def balance_text(balance: Decimal, lang: str) -> tuple[str, bool]:
+    """An account's balance as the dashboard and the account cards say it: ("Debt: ₸1,200.00",
+    True) for a negative balance, ("Overpaid: …", False) for a credit, ("Nothing owed", False) for
+    zero; the amount in the profile's currency, formatted for ``lang``."""
+    money = i18n.format_money(abs(balance), utility().currency.code, lang)
+    if balance < 0:
+        return i18n.t("dashboard.balance.debt", lang, amount=money), True
+    if balance > 0:
+        return i18n.t("dashboard.balance.credit", lang, amount=money), False
+    return i18n.t("dashboard.balance.zero", lang), False
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,7 @@ class AccountOption:
     id: str = ""
     number: str = ""
     label: str = ""  # "number · address"
+    address: str = ""  # the whole address (the dashboard's switcher shows it, never cut)
 
 
 # --- dashboard --------------------------------------------------------------------------------
@@ -130,6 +145,8 @@ class AccountCard:
     address: str = ""
     kind: str = ""
     others: list[HolderView] = field(default_factory=list)  # the other portal users of the account
+    balance: str = ""  # "Debt: ₸1,200.00" / "Overpaid: …" / "Nothing owed" (views.balance_text)
+    in_debt: bool = False
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def test_the_holder_signs_in_while_another_browser_guesses(proxied_portal, brows
 
         # The attacker guesses: after max_failed_logins wrong passwords that browser waits.
         bad, bad_errors = new_page(attacker, TIMEOUT)
-        message = bad.locator("#signin-error span").first
+        message = bad.locator("#signin-error .gp-summary-text").first
         for i in range(utility.max_failed_logins + 2):
             _sign_in(bad, portal.url, login, f"guess-{i}-password")
             if i < utility.max_failed_logins - 1:
@@ -108,7 +108,7 @@ def test_the_holder_signs_in_while_another_browser_guesses(proxied_portal, brows
         # The holder's new phone: asked for the CAPTCHA (nothing else), solves it, and is in.
         mobile, mobile_errors = new_page(phone, TIMEOUT)
         _sign_in(mobile, portal.url, login, PASSWORD)
-        expect(mobile.locator("#signin-error span").first).to_have_text(t("errors.sign_in_captcha", "en"))
+        expect(mobile.locator("#signin-error .gp-summary-text").first).to_have_text(t("errors.sign_in_captcha", "en"))
         expect(mobile.locator("altcha-widget")).to_have_count(1)
         check_and_shoot(mobile, axe_source, screenshots / f"abuse-signin-captcha-{device}.png")
         solve_captcha(mobile)

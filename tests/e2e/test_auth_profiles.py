@@ -119,7 +119,7 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
         page.locator("#reg-phone").fill("+7 701 234 5678")
         page.locator("#reg-last_payment").fill(payment)
         page.locator("#reg-submit").click()
-        expect(page.locator("#reg-error")).to_have_text(t("errors.form_invalid", lang))
+        expect(page.locator("#reg-error")).to_contain_text(t("forms.summary_title", lang))  # the error summary
         expect(page.locator("#reg-captcha-err")).to_have_text(t("errors.captcha_failed", lang))
         expect(page.locator("#reg-password")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#reg-password-err")).not_to_be_empty()
@@ -159,7 +159,7 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
             page.locator("#signin-login").fill(number)
             page.locator("#signin-password").fill(f"Wrong-pass{i}!")
             page.locator("#signin-submit").click()
-            message = page.locator("#signin-error span").first
+            message = page.locator("#signin-error .gp-summary-text").first
             if i < 2:
                 expect(message).to_have_text(t("errors.sign_in_failed", lang))
             else:
@@ -169,7 +169,7 @@ def test_shygysenergotrade_sign_up_lock_and_recovery(portal, browser, axe_source
         shot("signin-locked")
         page.locator("#signin-password").fill(PASSWORD)
         page.locator("#signin-submit").click()
-        expect(page.locator("#signin-error span").first).to_have_text(wait_text("errors.sign_in_locked", lang))
+        expect(page.locator("#signin-error .gp-summary-text").first).to_have_text(wait_text("errors.sign_in_locked", lang))
         expect(page).to_have_url(re.compile(r"/signin/?$"))
 
         # 5. Recovery by e-mail link works on the locked account.
@@ -347,7 +347,7 @@ def test_kremenchukgaz_phone_sms_code_sign_in_and_recovery(portal, browser, axe_
         page.locator("#reg-surname").fill("Коваленко")
         page.locator("#reg-name").fill("Оксана")
         page.locator("#reg-submit").click()
-        expect(page.locator("#reg-error")).to_have_text(t("errors.form_invalid", lang))
+        expect(page.locator("#reg-error")).to_contain_text(t("forms.summary_title", lang))  # the error summary
         expect(page.locator("#reg-login")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#reg-surname")).to_have_value("Коваленко")
         shot("register-errors")

@@ -190,6 +190,56 @@ async def test_load_shows_only_the_users_own_cards(world, app_db):
     assert s.branches == [Option(str(world["branch"]), "Central")]
 
 
+async def test_cards_show_each_accounts_balance(world, app_db):
+    """Issue 14 point 18: a card says the account's balance today in the dashboard's words — a
+    debt in red (``in_debt``), a credit, or nothing owed — and follows a language switch."""
+    from gazportal.models import Charge
+    from gazportal.state.accounts import AccountsState
+    from gazportal.state.i18n import I18nState
+
+    with write_session(app_db) as db:
+        db.add(Charge(account_id=world["mine"], period="2026-10", service="gas", volume=D("50"), amount=D("1275.00")))
+        db.add(Charge(account_id=world["bobs"], period="2026-10", service="gas", volume=D("9"), amount=D("999.99")))
+    s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
+    await s.load()
+    [card] = s.cards
+    assert (card.balance, card.in_debt) == ("Debt: ₸1,275.00", True)
+    await s.add_by_payment(_sub(s, {"number": "100000003", "last_payment": "1234.50"}))  # paid, nothing charged
+    assert [(c.number, c.balance, c.in_debt) for c in s.cards] == [
+        ("100000001", "Debt: ₸1,275.00", True), ("100000003", "Overpaid: ₸1,234.50", False)]
+    assert "999.99" not in repr(s.cards)  # Bob's account is not hers
+    (await s.get_state(I18nState)).lang_pref = "ru"
+    await s.relang()
+    assert s.cards[0].balance == i18n.t("dashboard.balance.debt", "ru", amount=i18n.format_money(D("1275.00"), "KZT", "ru"))
+    b = await _state(AccountsState, _token(app_db, "bob@example.kz"))
+    await b.load()
+    assert [(c.balance, c.in_debt) for c in b.cards] == [("Debt: ₸999.99", True)]
+
+
+async def test_a_refusal_raises_the_count_the_error_summary_follows(world, app_db):
+    """Issue 14 point 16: each refused submit (even with the same messages as the last) raises
+    ``refusals``, which moves the focus to the form's error summary; an accepted one does not."""
+    from gazportal.state.accounts import AccountsState
+    from gazportal.state.change_password import PasswordState
+    from gazportal.state.user_profile import ProfileState
+
+    s = await _state(AccountsState, _token(app_db, "alice@example.kz"))
+    await s.load()
+    for n in (1, 2):
+        await s.add_by_payment(_sub(s, {"number": "12", "last_payment": "abc"}))
+        assert s.refusals == n and set(s.add_errors) == {"number", "last_payment"}
+    await s.add_by_payment(_sub(s, {"number": "100000003", "last_payment": "1234.50"}))
+    assert s.refusals == 2 and s.add_errors == {}
+    token = _token(app_db, "alice@example.kz")
+    p = await _state(PasswordState, token)
+    await p.change(_sub(p, {"current": "wrong-one-12345", "password": NEW_PASSWORD, "password2": NEW_PASSWORD}))
+    assert p.refusals == 1 and p.errors
+    prof = await _state(ProfileState, token)
+    await prof.load()
+    await prof.save({**PROFILE, "phone": "12"})
+    assert prof.refusals == 1 and set(prof.errors) == {"phone"}
+
+
 async def test_legal_entity_sees_its_company_list_and_cannot_add_or_unlink(world, app_db):
     from gazportal.state.accounts import AccountsState
 

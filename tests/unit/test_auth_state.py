@@ -208,6 +208,27 @@ async def test_wrong_password_and_unknown_login_get_the_same_answer(app_db):
     assert sessions(app_db) == 0
 
 
+async def test_each_refusal_raises_the_count_the_error_summary_follows(app_db):
+    """Issue 14 point 16: every refused submit of an auth form — the same refusal again too —
+    raises ``refusals`` (the page's error summary takes the focus when it changes); a sign-in
+    that goes through does not."""
+    from gazportal.state.register import RegisterState
+    from gazportal.state.signin import SignInState
+
+    make_user(app_db)
+    (s,) = await states(SignInState)
+    before = s.refusals
+    for n in (1, 2):
+        await drain(s.submit({"login": LOGIN, "password": "wrong-password-1"}))
+        assert s.refusals == before + n and s.error == en("errors.sign_in_failed")
+    await drain(s.submit({"login": LOGIN, "password": PASSWORD}))
+    assert s.refusals == before + 2 and s.error == ""
+    (r,) = await states(RegisterState)
+    before = r.refusals
+    await drain(r.submit(_form(r, password2="something-else-1")))
+    assert r.refusals == before + 1 and "password2" in r.field_errors
+
+
 async def test_lock_points_to_recovery(app_db):
     from gazportal.settings import get_settings
     from gazportal.state.signin import SignInState

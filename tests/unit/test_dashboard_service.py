@@ -89,6 +89,25 @@ def test_other_accounts_and_odd_ids_are_not_found(engine, world):
             dashboard.account_dashboard(s, KS, world["bob"], world["mine"], now=NOW)
 
 
+def test_balances_today_are_each_own_accounts_balance_as_the_dashboard_says(engine, world):
+    """Issue 14 point 18: the account cards show each account's balance; the same figure as the
+    dashboard's (``billing.balance_at`` on the local day), only of the customer's own accounts."""
+    with write_session(engine) as s:
+        s.add(Charge(account_id=world["bobs"], period="2026-10", service="water", volume=D("1"), amount=D("77.00")))
+        # paid at 00:30 local on 21 Nov (still 20 Nov in UTC): not in the balance of the 20th
+        s.add(Payment(account_id=world["mine"], paid_at=datetime(2026, 11, 21, 0, 30, tzinfo=TZ).astimezone(UTC),
+                      amount=D("5.00"), receipt_no="KS-2", channel="kaspi"))
+    with read_session(engine) as s:
+        mine = dashboard.balances_today(s, KS, world["alice"], now=NOW)
+        d = dashboard.account_dashboard(s, KS, world["alice"], world["mine"], now=NOW)
+        assert mine == {world["mine"]: D("100.00")} == {world["mine"]: d.balance}
+        assert str(mine[world["mine"]]) == "100.00"  # Decimal with two places
+        assert dashboard.balances_today(s, KS, world["bob"], now=NOW) == {world["bobs"]: D("-77.00")}
+        assert dashboard.balances_today(s, KS, 999_999, now=NOW) == {}
+        later = local(2026, 11, 21, 1)
+        assert dashboard.balances_today(s, KS, world["alice"], now=later) == {world["mine"]: D("105.00")}
+
+
 def test_allowed_ids_are_the_customers_own(engine, world):
     with read_session(engine) as s:
         assert dashboard.allowed_account_ids(s, world["alice"]) == [world["mine"]]

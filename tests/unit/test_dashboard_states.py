@@ -427,10 +427,45 @@ async def test_the_account_in_the_address(app_db, world, query):
     value = str(world[query]) if query in world else query
     s.router = RouterData.from_router_data({"pathname": "/dashboard", "query": {"account": value},
                                             "asPath": f"/dashboard?account={value}", "headers": {}})
-    await s.load()
+    result = await s.load()
     assert s.account_id == str(world["mine"])  # the first of her own, when the id is not one of hers
     assert s.error == ("" if query == "mine" else "Account not found.")
     assert "100000003" not in repr(s.info) + repr(s.accounts)
+    # issue 14 point 18: the address never disagrees with the page — a foreign or odd id is
+    # replaced by the account shown; the right one is left alone
+    if query == "mine":
+        assert _addresses_in(result) == []
+    else:
+        assert _address_in(result) == f"/dashboard?account={world['mine']}"
+        assert value not in _address_in(result)
+
+
+def _addresses_in(result) -> list[str]:
+    """The paths a handler's answer (one event or a list) puts in the browser's address bar
+    (history.replaceState)."""
+    import re
+
+    found = []
+    for spec in result if isinstance(result, list) else [result]:
+        if spec is None:
+            continue
+        script = spec.args[0][1]._var_value  # rx.call_script's code
+        found += re.findall(r"replaceState\(null, '', \"([^\"]*)\"\)", script)
+    return found
+
+
+def _address_in(result) -> str:
+    """The one path a handler's answer puts in the browser's address bar."""
+    found = _addresses_in(result)
+    assert len(found) == 1, repr(result)
+    return found[0]
+
+
+async def test_a_switch_puts_the_account_shown_in_the_address(app_db, world):
+    s = await _alice(app_db)
+    assert _address_in(await s.switch_account(str(world["second"]))) == f"/dashboard?account={world['second']}"
+    assert await s.switch_account(str(world["bobs"])) is None  # refused: the address stays
+    assert s.account_id == str(world["second"])
 
 
 async def test_a_sentence_ending_in_a_dotted_date_has_one_dot(app_db, world):

@@ -78,7 +78,8 @@ async def test_statistics_default_range_and_languages(data, app_db):
     st = await _stats(app_db)
     await st.load()
     assert st.accounts == [AccountOption(str(data["mine"]), "100000001",
-                                         "100000001 · Almaty, Abai Ave 10, 100000001")]
+                                         "100000001 · Almaty, Abai Ave 10, 100000001",
+                                         "Almaty, Abai Ave 10, 100000001")]
     assert st.account_id == str(data["mine"]) and (st.first, st.last) == (data["first"], data["last"])
     assert set(st.table) == set(get_settings().utility.languages)
     assert len(st.table["en"]) == 12 and st.table["en"][-1].period == data["last"]
@@ -268,3 +269,16 @@ async def test_a_send_form_for_what_is_no_longer_shown_sends_nothing(data, app_d
     await _send(st, _form(st, period=add_months(data["last"], 1)))  # another month than the one shown
     await _send(st, _form(st, account_id=str(data["bobs"])))
     assert st.notice == "" and _outbox() == []
+
+
+async def test_the_account_choice_keeps_the_whole_address(data, app_db):
+    """Issue 14 point 20: the account select cut each address at 120 characters (mid-word); the
+    switcher now shows the whole address of each account, wrapped by the page."""
+    from gazportal.models import Account
+
+    long = "Almaty, Medeu District, Microdistrict Samal-2, Zheltoksan Street, building 111, " * 2 + "flat 345"
+    with write_session(app_db) as s:
+        s.get(Account, data["mine"]).address = long
+    for st in (await _stats(app_db), await _statement(app_db)):
+        await st.load()
+        assert [a.address for a in st.accounts] == [long] and len(long) > 120
