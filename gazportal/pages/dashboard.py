@@ -124,6 +124,8 @@ def _live(m) -> rx.Component:
                 rx.el.span(S.live[mid].text),
                 class_name="gp-dash-live",
                 data_kind=S.live[mid].kind,
+                # a submit's refusal is said at once (role=alert); a live check politely (the box)
+                role=rx.cond(S.alerting.contains(mid), "alert", "status"),
             ),
         ),
         rx.cond(
@@ -155,6 +157,11 @@ def _live(m) -> rx.Component:
         id="live-" + mid,
         aria_live="polite",
         class_name="gp-dash-live-box",
+        # the form's one field: after a refused submit this box, right under it, takes the focus and
+        # is scrolled into view like other forms' error summaries (components/forms.ERROR_SUMMARY_JS)
+        tab_index=-1,
+        custom_attrs={"data-summary-for": "reading-form-" + mid,
+                      "data-refusal": rx.cond(S.refused.contains(mid), S.refused[mid].to_string(), "0")},
     )
 
 

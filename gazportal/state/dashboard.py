@@ -148,6 +148,10 @@ class DashboardState(FormMixin, rx.State):
     live: dict[str, Verdict] = {}  # meter id -> the check of what is typed
     confirm: dict[str, bool] = {}
     result: dict[str, Verdict] = {}  # meter id -> kind/text after a submission
+    # meter id -> refusals of its submits so far (issue 14 point 16): the message under the input is
+    # an alert, focused and scrolled into view when this changes (components/forms.ERROR_SUMMARY_JS)
+    refused: dict[str, int] = {}
+    alerting: dict[str, bool] = {}  # meter id -> its message under the input is a submit's refusal
     form_key: int = 0
     shown_lang: str = ""  # the language the texts above are in
     # meter id -> the value just sent (stored, or refused with the reason shown): the input's late,
@@ -335,6 +339,7 @@ class DashboardState(FormMixin, rx.State):
         if value == self._sent.get(key):
             return None  # a late (debounced) echo of what was just sent: the form is fresh again
         self._sent.pop(key, None)
+        self._calm(key)
         shown = self.result.get(key)
         if shown is not None and shown.kind == "error":
             result = dict(self.result)
@@ -376,8 +381,19 @@ class DashboardState(FormMixin, rx.State):
             self._held = {k: v for k, v in self._held.items() if k != key}
             self._show_check(key, held, ctx.lang)
 
+    def _refuse(self, key: str) -> None:
+        """A submit of this meter's form was refused: its message is an alert and takes the focus."""
+        self.refused = {**self.refused, key: self.refused.get(key, 0) + 1}
+        self.alerting = {**self.alerting, key: True}
+
+    def _calm(self, key: str) -> None:
+        """Typing again: the message under the input is a polite live result again."""
+        if key in self.alerting:
+            self.alerting = {k: v for k, v in self.alerting.items() if k != key}
+
     def _forget(self, key: str) -> None:
         """A meter's live check and tick go (after its form was sent)."""
+        self._calm(key)
         self.live = {k: v for k, v in self.live.items() if k != key}
         self.confirm = {k: v for k, v in self.confirm.items() if k != key}
         self._confirmed = {k: v for k, v in self._confirmed.items() if k != key}
@@ -455,12 +471,14 @@ class DashboardState(FormMixin, rx.State):
             if key not in self.live or self.live[key].text != text:  # the check says something else
                 self.live = {**self.live, key: Verdict("error", text)}
             self._sent = {**self._sent, key: reading}
+            self._refuse(key)
             return kept
         except DomainError as e:  # a meter not (or no longer) theirs: said in the form as well
             self._drop_result(key)
             self._forget(key)
             self.live = {**self.live, key: Verdict("error", say(e, lang))}
             self._sent = {**self._sent, key: reading}
+            self._refuse(key)
             return kept
         serial = next((m.serial for m in self.meters if m.id == key), "")
         unit = next((m.unit for m in self.meters if m.id == key), "")

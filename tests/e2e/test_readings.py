@@ -312,6 +312,14 @@ def test_quiet_while_typing_and_a_fast_enter_sends_the_whole_number(one_portal, 
         expect(result).to_have_count(0)
         expect(page.locator("[data-sonner-toast][data-type='error']")).to_have_count(0)
         assert _customer_values(portal, mid) == [1031]
+        # Point 16: the refusal is an alert, and the box under the input (the form's one field)
+        # has the focus, in view on the phone; typing again makes it a polite result again.
+        expect(page.locator(f"#live-{mid}")).to_be_focused()
+        expect(page.locator(f"#live-{mid}")).to_be_in_viewport()
+        expect(page.get_by_role("alert").filter(has_text=i18n.format_quantity(1020, lang))).to_have_count(1)
+        box.click()
+        page.keyboard.type("5", delay=0)
+        expect(live).to_have_attribute("role", "status")
         assert not errors, errors
     finally:
         context.close()

@@ -742,6 +742,25 @@ async def test_a_refused_submit_says_why_once_in_the_form(app_db, world):
     assert _refusal(s, gas) == Verdict("error", below)
 
 
+async def test_a_refused_submit_is_an_alert_that_takes_the_focus_and_typing_calms_it(app_db, world):
+    """Issue 14 point 16 on the reading form (one field): a refused submit raises the meter's
+    refusal count (the page's script then focuses the message under the input and scrolls to it)
+    and makes that message an alert; the input's late echo keeps it; typing anew makes the
+    message a polite live result again. A plain live check never counts as a refusal."""
+    s = await _alice(app_db)
+    gas = str(world["gas"])
+    await s.type_reading(gas, "99")  # control: a live check (after the blur) is no refusal
+    assert s.live[gas].kind == "error" and s.refused == {} and s.alerting == {}
+    await s.submit(_form(s, gas, "99"))
+    assert s.refused == {gas: 1} and s.alerting == {gas: True}
+    await s.type_reading(gas, "99", True)  # the late, debounced echo of what was sent
+    assert s.alerting == {gas: True}
+    await s.submit(_form(s, gas, "98"))  # refused again: counted again (the focus comes back)
+    assert s.refused == {gas: 2}
+    await s.type_reading(gas, "1012", True)
+    assert s.alerting == {} and s.refused == {gas: 2}
+
+
 # ------------------------------------------------------------------------------ a session that ended (issue 14 point 10)
 
 
