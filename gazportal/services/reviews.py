@@ -39,6 +39,7 @@ from gazportal.services import readings
 from gazportal.services.accounts.holders import _tell as tell_users
 from gazportal.services.audit import Actor, Change, audited
 from gazportal.services.errors import DomainError, FormErrors, NotFound
+from gazportal.services.i18n import format_period, format_units
 from gazportal.services.ids import as_id
 from gazportal.services.messages import clean_text
 
@@ -176,8 +177,10 @@ def _decide(engine: Engine, settings: "Settings", utility: "Utility", actor: Act
         customer = s.get(User, review.user_id) if review.user_id is not None else None
         meter = s.get(Meter, review.meter_id)
         if customer is not None and meter is not None:
-            tell_users(s, settings, utility, [customer], f"reading_{to}", value=review.value,
-                       unit=lambda lang: _unit(meter.unit, lang), period=review.period,
+            value, unit, period = review.value, meter.unit, review.period
+            tell_users(s, settings, utility, [customer], f"reading_{to}",
+                       value=lambda lang: format_units(value, unit, lang),
+                       period=lambda lang: format_period(period, lang, in_sentence=True),
                        reason=reason or "—", link=_link(settings))
         after: dict[str, Any] = {"status": to, "reason": reason}
         if reading_id is not None:
@@ -186,12 +189,6 @@ def _decide(engine: Engine, settings: "Settings", utility: "Utility", actor: Act
                 Decision(review_id=rid, status=to, reading_id=reading_id))
 
     return audited(engine, actor, _ACTIONS[to], write, reason=reason, now=now)
-
-
-def _unit(unit: str, lang: str) -> str:
-    from gazportal.services.i18n import t
-
-    return t(f"units.{unit}", lang)
 
 
 def _link(settings: "Settings") -> str:
