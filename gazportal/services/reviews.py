@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, func, select
 
 from gazportal.models import Account, Meter, ReadingReview, User
@@ -109,8 +109,8 @@ class Notice:
     decided_at: datetime | None
 
 
-def _items(session: Session, stmt) -> list[ReviewItem]:
-    rows = session.exec(stmt).all()
+def _items(session: Session, stmt: Any) -> list[ReviewItem]:
+    rows = session.execute(stmt).all()
     return [ReviewItem(id=stored_id(r), status=r.status, meter_id=r.meter_id, service=m.service, unit=m.unit,
                        serial=m.serial, account_number=number,
                        customer=f"{surname or ''} {name or ''}".strip(), value=r.value, base_value=r.base_value,
@@ -124,7 +124,7 @@ def queue(session: Session, tab: str, *, limit: int = MAX_LIST) -> Queue:
     account and customer: held ones oldest first, decided ones newest decision first; at most
     ``limit``. ``counts``: how many each tab holds."""
     status = _STATUS.get(tab, "open")
-    stmt = (select(ReadingReview, Meter, Account.number, User.surname, User.name)
+    stmt = (sa.select(ReadingReview, Meter, col(Account.number), col(User.surname), col(User.name))
             .join(Meter, col(Meter.id) == col(ReadingReview.meter_id))
             .join(Account, col(Account.id) == col(Meter.account_id))
             .join(User, col(User.id) == col(ReadingReview.user_id), isouter=True)
@@ -161,10 +161,10 @@ def _decide(engine: Engine, settings: "Settings", utility: "Utility", actor: Act
             raise NotFound("errors.not_found")
         # The decision itself: one conditional UPDATE. Concurrent ones wait for the row's lock
         # (PostgreSQL) or the write lock (SQLite); the first moves it, the others find it decided.
-        moved = s.execute(sa.update(ReadingReview)
+        moved = cast(CursorResult, s.execute(sa.update(ReadingReview)
                           .where(col(ReadingReview.id) == rid, col(ReadingReview.status) == "open")
                           .values(status=to, decided_at=now, decided_by=actor.user_id, decision_reason=reason)
-                          .execution_options(synchronize_session=False)).rowcount
+                          .execution_options(synchronize_session=False))).rowcount
         s.expire(review)
         if moved != 1:
             raise AlreadyDecided(status=review.status)
