@@ -18,9 +18,9 @@ T = I18nState.t
 
 CSS = STAFF_CSS + """
 .gp-tabs{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:1rem}
-.gp-tabs button[aria-pressed="true"]{background:var(--gp-accent,#0b5cad);color:#fff;border-color:transparent}
+.gp-tabs button[aria-pressed="true"]{background:var(--gp-hero);color:var(--gp-on-hero);border-color:var(--gp-hero)}
 .gp-count{display:inline-block;min-width:1.5rem;margin-left:.35rem;padding:0 .35rem;border-radius:999px;
-  background:rgba(0,0,0,.08);font-size:.8125rem;text-align:center}
+  border:1px solid currentColor;font-size:.8125rem;text-align:center}
 .gp-decide{border:1px solid var(--gp-line);border-radius:.8rem;padding:.75rem .9rem;background:var(--gp-tint)}
 .gp-choices{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;border:0;margin:0 0 .5rem;padding:0}
 .gp-choices legend{font-weight:650;margin-bottom:.35rem;padding:0}
