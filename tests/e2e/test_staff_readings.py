@@ -40,10 +40,14 @@ def _operator(portal) -> str:
     return "reviewer@example.org"
 
 
-def _send(page, portal, who: dict, value: str) -> None:
+def _send(page, portal, who: dict, value: str, *, open_page: bool = True) -> None:
+    """Send ``value`` from the dashboard (``open_page``: open it first and wait for its load, whose
+    fresh form would empty a box filled before it)."""
     from playwright.sync_api import expect
 
-    page.goto(portal.url + "/dashboard")
+    if open_page:
+        page.goto(portal.url + "/dashboard")
+        expect(page.locator("#dash-window")).to_have_attribute("data-open", "true", timeout=TIMEOUT)
     box = page.locator(f"#rd-{who['meter']}")
     expect(box).to_be_editable(timeout=TIMEOUT)
     box.fill(value)
