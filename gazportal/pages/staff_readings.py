@@ -11,7 +11,7 @@ from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, busy_form, field
 from gazportal.pages.staff import CSS as STAFF_CSS
 from gazportal.state.i18n import I18nState
-from gazportal.state.reviews import TABS
+from gazportal.state.reviews import FLAG_TABS, TABS
 from gazportal.state.reviews import StaffReviewState as R
 
 T = I18nState.t
@@ -32,7 +32,7 @@ CSS = STAFF_CSS + """
 def _tab(tab: str) -> rx.Component:
     return rx.el.button(
         T[f"staff.readings.tab.{tab}"],
-        rx.el.span(R.counts[tab].to_string(), class_name="gp-count"),
+        *([rx.el.span(R.counts[tab].to_string(), class_name="gp-count")] if tab in TABS else []),
         type="button", class_name="gp-btn gp-btn-ghost gp-btn-sm", data_tab=tab,
         aria_pressed=rx.cond(R.tab == tab, "true", "false"), on_click=R.set_tab(tab),
     )
@@ -89,6 +89,35 @@ def _row(r) -> rx.Component:
     )
 
 
+def _flag_row(f) -> rx.Component:
+    return rx.el.tr(
+        rx.el.td(T["services." + f.service], rx.el.span(f.serial + " · " + f.account, class_name="gp-muted"),
+                 data_label=T["staff.readings.col.meter"]),
+        rx.el.td(f.previous[I18nState.lang], data_label=T["staff.readings.col.previous"]),
+        rx.el.td(rx.el.strong(f.value[I18nState.lang]), rx.el.span(f.period[I18nState.lang], class_name="gp-muted"),
+                 data_label=T["staff.readings.col.reading"]),
+        rx.el.td(rx.el.time(f.dates[I18nState.lang], date_time=f.date_iso), data_label=T["staff.col.date"]),
+        data_flag=f.id,
+    )
+
+
+def _flags() -> rx.Component:
+    return rx.fragment(
+        rx.el.p(T["staff.readings.flag." + R.tab], class_name="gp-muted"),
+        rx.cond(
+            R.flags.length() > 0,
+            rx.el.table(
+                rx.el.thead(rx.el.tr(*[rx.el.th(T[k], scope="col") for k in (
+                    "staff.readings.col.meter", "staff.readings.col.previous", "staff.readings.col.reading",
+                    "staff.col.date")])),
+                rx.el.tbody(rx.foreach(R.flags, _flag_row)),
+                class_name="gp-table", id="flag-list",
+            ),
+            rx.cond(R.loaded, rx.el.p(T["staff.readings.empty"], class_name="gp-empty")),
+        ),
+    )
+
+
 def readings_page() -> rx.Component:
     return app_layout(
         "readings",
@@ -97,22 +126,30 @@ def readings_page() -> rx.Component:
         alert("ok", rx.cond(R.done != "", T["staff.readings." + R.done], ""), id="review-notice"),
         alert("err", R.error, id="review-error"),
         rx.el.section(
-            rx.el.div(*[_tab(t) for t in TABS], class_name="gp-tabs", role="group",
+            rx.el.div(*[_tab(t) for t in (*TABS, *FLAG_TABS)], class_name="gp-tabs", role="group",
                       aria_label=T["staff.readings.tabs"]),
             rx.cond(
-                R.rows.length() > 0,
-                rx.el.table(
-                    rx.el.thead(rx.el.tr(
-                        *[rx.el.th(T[k], scope="col") for k in (
-                            "staff.readings.col.meter", "staff.readings.col.reading", "staff.readings.col.customer",
-                            "staff.col.date", "staff.readings.col.decision")])),
-                    rx.el.tbody(rx.foreach(R.rows, _row)),
-                    class_name="gp-table", id="review-queue",
-                ),
-                rx.cond(R.loaded, rx.el.p(T["staff.readings.empty"], class_name="gp-empty")),
+                (R.tab == "rollovers") | (R.tab == "zero"),
+                _flags(),
+                _queue(),
             ),
             class_name="gp-panel",
             aria_label=T["staff.readings.title"],
         ),
         staff=True,
+    )
+
+
+def _queue() -> rx.Component:
+    return rx.cond(
+        R.rows.length() > 0,
+        rx.el.table(
+            rx.el.thead(rx.el.tr(
+                *[rx.el.th(T[k], scope="col") for k in (
+                    "staff.readings.col.meter", "staff.readings.col.reading", "staff.readings.col.customer",
+                    "staff.col.date", "staff.readings.col.decision")])),
+            rx.el.tbody(rx.foreach(R.rows, _row)),
+            class_name="gp-table", id="review-queue",
+        ),
+        rx.cond(R.loaded, rx.el.p(T["staff.readings.empty"], class_name="gp-empty")),
     )

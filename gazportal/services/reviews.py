@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, func, select
 
-from gazportal.models import Account, Meter, ReadingReview, User
+from gazportal.models import Account, Meter, Reading, ReadingReview, User
 from gazportal.models._base import stored_id
 from gazportal.services import readings
 from gazportal.services.accounts.holders import _tell as tell_users
@@ -220,6 +220,95 @@ def reject(engine: Engine, settings: "Settings", utility: "Utility", actor: Acto
     return _decide(engine, settings, utility, actor, review_id, "rejected", _reason(reason, required=True), now)
 
 
+# --- flagged for a look (no decision): roll-overs and zero use ------------------------------------
+
+FLAG_TABS = ("rollovers", "zero")
+ROLLOVER_PERIODS = 3  # roll-overs of this period and the two before it
+ZERO_PERIODS = 3  # zero use this many periods in a row
+
+
+@dataclass(frozen=True)
+class FlagItem:
+    """A meter flagged for a look: a roll-over (``value`` the reading after the dial passed zero,
+    ``previous`` the one before) or zero use (``value`` = ``previous``: the same position for
+    :data:`ZERO_PERIODS` periods)."""
+
+    meter_id: int
+    service: str
+    unit: str
+    serial: str
+    account_number: str
+    value: int
+    previous: int | None
+    period: str  # the roll-over's period; for zero use the last of the periods
+    taken_at: datetime
+
+
+def _meter_info(session: Session, meter_ids: set[int]) -> dict[int, tuple[Meter, str]]:
+    if not meter_ids:
+        return {}
+    rows = session.execute(sa.select(Meter, col(Account.number)).join(Account, col(Account.id) == col(Meter.account_id))
+                           .where(col(Meter.id).in_(meter_ids))).all()
+    return {stored_id(m): (m, number) for m, number in rows}
+
+
+def flagged(session: Session, utility: "Utility", tab: str, *, now: datetime, limit: int = MAX_LIST) -> list[FlagItem]:
+    """The meters of a flag tab (:data:`FLAG_TABS`), newest first, at most ``limit``:
+
+    * ``rollovers``: readings of the current reading period (``periods.reading_period``) and the
+      :data:`ROLLOVER_PERIODS` - 1 before it whose dial passed zero since the meter's reading before
+      (``reading.rollovers`` one more than that reading's);
+    * ``zero``: active meters whose latest reading of each of the last :data:`ZERO_PERIODS` closed
+      periods shows the same position as the latest reading of the period before them (a reading
+      in each of those periods, no use in any).
+
+    Reads the readings of those periods only (``ix_reading_period``)."""
+    from gazportal.services.periods import add_months, reading_period
+
+    current = reading_period(now, utility)
+    if tab == "rollovers":
+        first = add_months(current, -(ROLLOVER_PERIODS - 1))
+    else:
+        first = add_months(current, -(ZERO_PERIODS + 1))
+    rows = session.execute(
+        sa.select(col(Reading.meter_id), col(Reading.value), col(Reading.rollovers), col(Reading.period),
+                  col(Reading.taken_at))
+        .where(col(Reading.period) >= first, col(Reading.period) <= current)
+        .order_by(col(Reading.meter_id), col(Reading.taken_at), col(Reading.id))
+    ).all()
+    by_meter: dict[int, list[Any]] = {}
+    for r in rows:
+        by_meter.setdefault(r.meter_id, []).append(r)
+    out: list[tuple[int, int, int | None, str, datetime]] = []
+    if tab == "rollovers":
+        earlier = dict(session.execute(  # each meter's dial turns before the window
+            sa.select(col(Reading.meter_id), func.max(col(Reading.rollovers)))
+            .where(col(Reading.meter_id).in_(list(by_meter)), col(Reading.period) < first)
+            .group_by(col(Reading.meter_id))).all()) if by_meter else {}
+        for mid, rs in by_meter.items():
+            turns, prev = earlier.get(mid) or 0, None
+            for r in rs:
+                if r.rollovers > turns:
+                    out.append((mid, r.value, prev, r.period, r.taken_at))
+                turns, prev = max(turns, r.rollovers), r.value
+    else:
+        wanted = [add_months(current, -k) for k in range(ZERO_PERIODS + 1, 0, -1)]  # base, then the periods
+        for mid, rs in by_meter.items():
+            last = {r.period: r for r in rs}  # oldest first: the latest of each period wins
+            if all(p in last for p in wanted):
+                pos = {(last[p].rollovers, last[p].value) for p in wanted}
+                if len(pos) == 1:
+                    r = last[wanted[-1]]
+                    out.append((mid, r.value, r.value, r.period, r.taken_at))
+    info = _meter_info(session, {o[0] for o in out})
+    items = [FlagItem(meter_id=mid, service=info[mid][0].service, unit=info[mid][0].unit, serial=info[mid][0].serial,
+                      account_number=info[mid][1], value=v, previous=p, period=per, taken_at=at)
+             for mid, v, p, per, at in out
+             if mid in info and (tab == "rollovers" or info[mid][0].is_active)]
+    items.sort(key=lambda i: (i.taken_at, i.meter_id), reverse=True)
+    return items[:max(1, min(limit, MAX_LIST))]
+
+
 def notices_for(session: Session, meter_ids: list[int], *, now: datetime) -> dict[int, Notice]:
     """Each meter's latest review still worth telling its customer about: an open one, or one
     decided in the last :data:`NOTICE_DAYS` days. Keyed by meter id; meters without one are absent.
@@ -240,5 +329,5 @@ def notices_for(session: Session, meter_ids: list[int], *, now: datetime) -> dic
     return out
 
 
-__all__ = ["AlreadyDecided", "BOOKED_SOURCE", "Decision", "Notice", "Queue", "REASON_MAX", "ReviewItem", "TABS",
-           "accept", "notices_for", "queue", "reject"]
+__all__ = ["AlreadyDecided", "BOOKED_SOURCE", "Decision", "FLAG_TABS", "FlagItem", "Notice", "Queue", "REASON_MAX",
+           "ReviewItem", "TABS", "accept", "flagged", "notices_for", "queue", "reject"]

@@ -23,6 +23,8 @@ from gazportal.state.staff import _dates, _query, actor_of
 from gazportal.state.views import refusal
 
 TABS = svc.TABS
+FLAG_TABS = svc.FLAG_TABS  # listed for a look, no decision
+ALL_TABS = (*TABS, *FLAG_TABS)
 DECISIONS = ("accept", "reject")
 DECIDE_FORM = Form(("review_id", "decision", "reason"), optional=("decision", "reason"), long=("reason",),
                    prefix="rv", limits={"review_id": 20, "decision": 8, "reason": svc.REASON_MAX * 2})
@@ -45,6 +47,32 @@ class ReviewRow:
     dates: dict[str, str] = field(default_factory=dict)  # when it was sent
     date_iso: str = ""
     decided: dict[str, str] = field(default_factory=dict)  # when it was decided ("" while held)
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    """A meter of a flag tab (roll-over, zero use); ``value`` / ``previous`` per language."""
+
+    id: str = ""
+    service: str = ""
+    serial: str = ""
+    account: str = ""
+    value: dict[str, str] = field(default_factory=dict)
+    previous: dict[str, str] = field(default_factory=dict)
+    period: dict[str, str] = field(default_factory=dict)
+    dates: dict[str, str] = field(default_factory=dict)
+    date_iso: str = ""
+
+
+def _flag(f: svc.FlagItem) -> FlagRow:
+    langs = utility().languages
+    return FlagRow(
+        id=str(f.meter_id), service=f.service, serial=f.serial, account=f.account_number,
+        value={lg: i18n.format_units(f.value, f.unit, lg) for lg in langs},
+        previous={lg: i18n.format_units(f.previous, f.unit, lg) if f.previous is not None else "—" for lg in langs},
+        period={lg: i18n.format_period(f.period, lg) for lg in langs},
+        dates=_dates(f.taken_at), date_iso=f.taken_at.isoformat(),
+    )
 
 
 def _row(r: svc.ReviewItem) -> ReviewRow:
@@ -74,21 +102,24 @@ class StaffReviewState(FormMixin, rx.State):
 
     tab: str = "held"
     rows: list[ReviewRow] = []
+    flags: list[FlagRow] = []  # the rows of a flag tab
     counts: dict[str, int] = {}
     loaded: bool = False
     picked: str = ""  # the id of the review whose decision form is open ("" none)
     form_key: int = 0
     done: str = ""  # the last success: "accepted" | "rejected" (said by the page)
 
-    async def _fill(self) -> None:
-        tab = self.tab
+    async def _fill(self, ctx: Ctx) -> None:
+        tab, moment = self.tab, ctx.now
 
         def load():
             with read_session(engine()) as s:
-                return svc.queue(s, tab)
+                flags = svc.flagged(s, utility(), tab, now=moment) if tab in FLAG_TABS else []
+                return svc.queue(s, tab), flags
 
-        q = await call(load)
-        self.rows = [_row(r) for r in q.items]
+        q, flags = await call(load)
+        self.rows = [] if tab in FLAG_TABS else [_row(r) for r in q.items]
+        self.flags = [_flag(f) for f in flags]
         self.counts = dict(q.counts)
         if self.picked and not any(r.id == self.picked and r.status == "open" for r in self.rows):
             self.picked = ""
@@ -99,17 +130,17 @@ class StaffReviewState(FormMixin, rx.State):
     async def load(self, ctx: Ctx):
         """on_load of /staff/readings (``?tab=`` pre-sets the tab)."""
         tab = _query(self, "tab")
-        self.tab = tab if tab in TABS else "held"
+        self.tab = tab if tab in ALL_TABS else "held"
         self.picked = self.done = self.error = ""
         self.errors = {}
-        await self._fill()
+        await self._fill(ctx)
 
     @rx.event
-    @handler(OPERATOR, tab=Choice(TABS))
+    @handler(OPERATOR, tab=Choice(ALL_TABS))
     async def set_tab(self, ctx: Ctx, tab: str):
         self.tab, self.picked, self.done, self.error = tab, "", "", ""
         self.errors = {}
-        await self._fill()
+        await self._fill(ctx)
 
     @rx.event
     @handler(OPERATOR, review_id=Id(blank=True))
@@ -133,12 +164,12 @@ class StaffReviewState(FormMixin, rx.State):
             d = await call(act, engine(), get_settings(), utility(), actor_of(ctx), rid, form["reason"], now=ctx.now)
         except DomainError as e:
             self.errors, self.error = refusal(e, ctx.lang)
-            await self._fill()
+            await self._fill(ctx)
             return
         self.errors = {}
         self.form_key += 1
         self.done, self.picked = d.status, ""
-        await self._fill()
+        await self._fill(ctx)
 
 
-__all__ = ["DECISIONS", "ReviewRow", "StaffReviewState", "TABS"]
+__all__ = ["ALL_TABS", "DECISIONS", "FLAG_TABS", "FlagRow", "ReviewRow", "StaffReviewState", "TABS"]

@@ -99,3 +99,24 @@ async def test_accept_books_the_reading(app_db, world):  # noqa: F811
     dash = await _alice(app_db)
     assert dash.review_notes[str(world["gas"])]["status"] == "accepted"
     assert dash.meters[0].last_value.startswith("999,999")
+
+
+async def test_the_flag_tabs_list_roll_overs_and_zero_use(app_db, world):  # noqa: F811
+    from datetime import UTC, datetime, timedelta
+
+    from gazportal.db import write_session
+    from gazportal.services.periods import reading_period
+
+    when = datetime.now(UTC) - timedelta(hours=1)  # the tabs look back from the handler's clock
+    with write_session(app_db) as s:  # Bob's gas meter passed zero: 700, then 5 on a dial turned once
+        s.add(Reading(meter_id=world["bob_meter"], value=5, taken_at=when, source="inspector", rollovers=1,
+                      period=reading_period(when, get_settings().utility)))
+    page = await _operator(app_db)
+    await page.set_tab("rollovers")
+    assert page.tab == "rollovers" and page.rows == []
+    [flag] = page.flags
+    assert (flag.serial, flag.value["en"]) == ("B-1", "5\u00a0m³")
+    await page.set_tab("zero")
+    assert page.flags == []  # every meter of the world was used, or has no readings
+    await page.set_tab("held")
+    assert page.flags == [] and page.counts == {"held": 0, "accepted": 0, "rejected": 0}

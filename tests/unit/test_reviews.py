@@ -185,3 +185,42 @@ def test_only_staff_decide_and_bad_ids_are_not_found(engine, tmp_path):
         with pytest.raises(NotFound):
             reviews.accept(engine, settings, AG, w["actor"], bad, now=NOW)
     assert _review(engine, w["review"]).status == "open" and _audit(engine) == []
+
+
+def _put(engine, meter_id, value, y, m, d, rollovers=0):
+    when = local(y, m, d)
+    with write_session(engine) as s:
+        s.add(Reading(meter_id=meter_id, value=value, taken_at=when, period=f"{y:04d}-{m:02d}", source="inspector",
+                      rollovers=rollovers))
+
+
+def test_the_rollovers_tab_lists_dials_that_passed_zero_in_the_last_periods(engine):
+    _, turned = make_meter(engine, digits=5, serial="R1")
+    _, long_ago = make_meter(engine, digits=5, serial="R2")
+    _, plain = make_meter(engine, digits=5, serial="R3")
+    _put(engine, turned, 99000, 2026, 8, 25)
+    _put(engine, turned, 99986, 2026, 10, 25)
+    _put(engine, turned, 11, 2026, 11, 21, rollovers=1)
+    _put(engine, long_ago, 99990, 2026, 4, 25)
+    _put(engine, long_ago, 5, 2026, 5, 25, rollovers=1)  # before the last three periods
+    _put(engine, long_ago, 40, 2026, 10, 25, rollovers=1)
+    _put(engine, plain, 100, 2026, 10, 25)
+    _put(engine, plain, 120, 2026, 11, 21)
+    with read_session(engine) as s:
+        items = reviews.flagged(s, AG, "rollovers", now=NOW)
+    assert [(i.serial, i.value, i.previous, i.period) for i in items] == [("R1", 11, 99986, "2026-11")]
+
+
+def test_the_zero_tab_lists_active_meters_without_use_three_periods_in_a_row(engine):
+    _, idle = make_meter(engine, serial="Z1")
+    _, used = make_meter(engine, serial="Z2")
+    _, gap = make_meter(engine, serial="Z3")
+    _, off = make_meter(engine, serial="Z4", active=False)
+    for mid in (idle, used, off):
+        for month in (7, 8, 9, 10):
+            _put(engine, mid, 500 if (mid != used or month < 10) else 501, 2026, month, 25)
+    for month in (7, 9, 10):  # no reading in August: not known to be three months of zero use
+        _put(engine, gap, 300, 2026, month, 25)
+    with read_session(engine) as s:
+        items = reviews.flagged(s, AG, "zero", now=NOW)
+    assert [(i.serial, i.value, i.period) for i in items] == [("Z1", 500, "2026-10")]
