@@ -11,7 +11,7 @@ from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, busy_form, field
 from gazportal.pages.staff import CSS as STAFF_CSS
 from gazportal.state.i18n import I18nState
-from gazportal.state.reviews import FLAG_TABS, TABS
+from gazportal.state.reviews import FLAG_TABS, LATE, TABS
 from gazportal.state.reviews import StaffReviewState as R
 
 T = I18nState.t
@@ -118,6 +118,52 @@ def _flags() -> rx.Component:
     )
 
 
+def _late_form() -> rx.Component:
+    return busy_form(
+        R, "late", R.book_late,
+        rx.el.div(
+            field("late", "account", "staff.readings.late.account", R.errors, autocomplete="off"),
+            field("late", "serial", "staff.readings.late.serial", R.errors, autocomplete="off"),
+            field("late", "day", "staff.readings.late.day", R.errors, type="date"),
+            field("late", "value", "staff.readings.late.value", R.errors, inputmode="numeric", autocomplete="off"),
+            field("late", "reason", "staff.readings.late.reason", R.errors, control="textarea", max_length=500,
+                  rows=2, span2=True),
+            class_name="gp-form-grid",
+        ),
+        label=T["staff.readings.late.submit"], icon="calendar-check", key=R.form_key, id="late-form",
+    )
+
+
+def _late_row(f) -> rx.Component:
+    return rx.el.tr(
+        rx.el.td(T["services." + f.service], rx.el.span(f.serial + " · " + f.account, class_name="gp-muted"),
+                 data_label=T["staff.readings.col.meter"]),
+        rx.el.td(rx.el.strong(f.value[I18nState.lang]), rx.el.span(f.period[I18nState.lang], class_name="gp-muted"),
+                 data_label=T["staff.readings.col.reading"]),
+        rx.el.td(rx.el.time(f.dates[I18nState.lang], date_time=f.date_iso), data_label=T["staff.readings.late.day"]),
+        rx.el.td(f.previous[I18nState.lang], data_label=T["staff.readings.col.booked"]),
+        data_late=f.id,
+    )
+
+
+def _late_tab() -> rx.Component:
+    return rx.fragment(
+        rx.el.p(T["staff.readings.late.lead"], class_name="gp-muted"),
+        rx.el.div(rx.el.h2(T["staff.readings.late.title"], class_name="gp-panel-h"), _late_form(),
+                  class_name="gp-decide"),
+        rx.cond(
+            R.flags.length() > 0,
+            rx.el.table(
+                rx.el.thead(rx.el.tr(*[rx.el.th(T[k], scope="col") for k in (
+                    "staff.readings.col.meter", "staff.readings.col.reading", "staff.readings.late.day",
+                    "staff.readings.col.booked")])),
+                rx.el.tbody(rx.foreach(R.flags, _late_row)),
+                class_name="gp-table", id="late-list",
+            ),
+        ),
+    )
+
+
 def readings_page() -> rx.Component:
     return app_layout(
         "readings",
@@ -126,13 +172,9 @@ def readings_page() -> rx.Component:
         alert("ok", rx.cond(R.done != "", T["staff.readings." + R.done], ""), id="review-notice"),
         alert("err", R.error, id="review-error"),
         rx.el.section(
-            rx.el.div(*[_tab(t) for t in (*TABS, *FLAG_TABS)], class_name="gp-tabs", role="group",
+            rx.el.div(*[_tab(t) for t in (*TABS, LATE, *FLAG_TABS)], class_name="gp-tabs", role="group",
                       aria_label=T["staff.readings.tabs"]),
-            rx.cond(
-                (R.tab == "rollovers") | (R.tab == "zero"),
-                _flags(),
-                _queue(),
-            ),
+            rx.match(R.tab, ("rollovers", _flags()), ("zero", _flags()), (LATE, _late_tab()), _queue()),
             class_name="gp-panel",
             aria_label=T["staff.readings.title"],
         ),

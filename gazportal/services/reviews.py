@@ -26,7 +26,7 @@ back (migration 0012), and ``reading.review_id`` is unique: accepting twice book
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
@@ -38,7 +38,7 @@ from gazportal.models._base import stored_id
 from gazportal.services import readings
 from gazportal.services.accounts.holders import _tell as tell_users
 from gazportal.services.audit import Actor, Change, audited
-from gazportal.services.errors import DomainError, FormErrors, NotFound
+from gazportal.services.errors import DomainError, FormErrors, InvalidInput, NotFound
 from gazportal.services.i18n import format_period, format_units
 from gazportal.services.ids import as_id
 from gazportal.services.messages import clean_text
@@ -220,6 +220,93 @@ def reject(engine: Engine, settings: "Settings", utility: "Utility", actor: Acto
     return _decide(engine, settings, utility, actor, review_id, "rejected", _reason(reason, required=True), now)
 
 
+# --- late readings: staff book a reading of a closed period -----------------------------------------
+
+LATE_DAYS = 92  # the late tab shows readings booked in the last three months
+
+
+class NotClosed(DomainError):
+    """A late reading is for a closed period: the day's period is the current one or later."""
+
+    key = "errors.late_not_closed"
+
+
+@dataclass(frozen=True)
+class LateItem:
+    reading_id: int
+    meter_id: int
+    service: str
+    unit: str
+    serial: str
+    account_number: str
+    value: int
+    period: str
+    taken_at: datetime
+    created_at: datetime
+
+
+def book_late(engine: Engine, utility: "Utility", actor: Actor, account_number: Any, serial: Any, value: Any,
+              day: date, reason: Any, *, now: datetime) -> int:
+    """Book a reading the customer gave late (by phone, on paper) for a **closed** period: the
+    meter ``serial`` of account ``account_number`` showed ``value`` on the local ``day`` (taken at
+    local noon; its period by ``periods.reading_period``, which must be before the current one).
+    Booked through ``readings.record_reading`` (source :data:`BOOKED_SOURCE`; never below the
+    earlier reading nor above a later one), audited ``reading.late`` with the ``reason``
+    (required, 2..:data:`REASON_MAX`). Returns the new reading's id.
+
+    Raises FormErrors (``reason``), NotFound (``errors.meter_not_found``: no such meter),
+    :class:`NotClosed`, ReadingRefused (the value does not fit), NotAllowed."""
+    from datetime import time as dtime
+
+    from gazportal.services.periods import reading_period
+
+    text = _reason(reason, required=True)
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise InvalidInput("errors.invalid_input")
+    taken_at = datetime.combine(day, dtime(12, 0), tzinfo=utility.tz).astimezone(now.tzinfo)
+    period = reading_period(taken_at, utility)
+    if period >= reading_period(now, utility) or taken_at > now:
+        raise NotClosed(for_month=period)
+    number = account_number.strip() if isinstance(account_number, str) else ""
+    serial_ = serial.strip() if isinstance(serial, str) else ""
+
+    def write(s: Session) -> tuple[Change, int]:
+        meter_id = s.execute(sa.select(col(Meter.id)).join(Account, col(Account.id) == col(Meter.account_id))
+                             .where(col(Account.number) == number, col(Meter.serial) == serial_)).scalar()
+        if meter_id is None:
+            raise NotFound("errors.meter_not_found")
+        reading = readings.record_reading(None, utility, meter_id, value, source=BOOKED_SOURCE, taken_at=taken_at,
+                                          session=s)
+        rid = stored_id(reading)
+        return (Change("reading", str(rid), {}, {"meter": meter_id, "value": reading.value, "period": period,
+                                                  "taken_at": taken_at.isoformat()}), rid)
+
+    return audited(engine, actor, "reading.late", write, reason=text, now=now)
+
+
+def late(session: Session, utility: "Utility", *, now: datetime, limit: int = MAX_LIST) -> list[LateItem]:
+    """The late readings staff booked (:func:`book_late`, known by their ``reading.late`` audit
+    rows) in the last :data:`LATE_DAYS` days, newest booking first."""
+    from gazportal.models import AuditEntry
+
+    ids = [int(i) for i in session.execute(
+        sa.select(col(AuditEntry.object_id)).where(col(AuditEntry.action) == "reading.late",
+                                                   col(AuditEntry.at) >= now - timedelta(days=LATE_DAYS))
+        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(max(1, min(limit, MAX_LIST)))
+    ).scalars() if i.isdigit()]
+    if not ids:
+        return []
+    rows = session.execute(
+        sa.select(Reading, Meter, col(Account.number)).join(Meter, col(Meter.id) == col(Reading.meter_id))
+        .join(Account, col(Account.id) == col(Meter.account_id)).where(col(Reading.id).in_(ids))
+    ).all()
+    found = {stored_id(r): (r, m, number) for r, m, number in rows}
+    return [LateItem(reading_id=i, meter_id=r.meter_id, service=m.service, unit=m.unit, serial=m.serial,
+                     account_number=number, value=r.value, period=r.period, taken_at=r.taken_at,
+                     created_at=r.created_at)
+            for i in ids if i in found for r, m, number in [found[i]]]
+
+
 # --- flagged for a look (no decision): roll-overs and zero use ------------------------------------
 
 FLAG_TABS = ("rollovers", "zero")
@@ -330,4 +417,5 @@ def notices_for(session: Session, meter_ids: list[int], *, now: datetime) -> dic
 
 
 __all__ = ["AlreadyDecided", "BOOKED_SOURCE", "Decision", "FLAG_TABS", "FlagItem", "Notice", "Queue", "REASON_MAX",
-           "ReviewItem", "TABS", "accept", "flagged", "notices_for", "queue", "reject"]
+           "LateItem", "NotClosed", "ReviewItem", "TABS", "accept", "book_late", "flagged", "late", "notices_for", "queue",
+           "reject"]

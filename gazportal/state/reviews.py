@@ -24,7 +24,10 @@ from gazportal.state.views import refusal
 
 TABS = svc.TABS
 FLAG_TABS = svc.FLAG_TABS  # listed for a look, no decision
-ALL_TABS = (*TABS, *FLAG_TABS)
+LATE = "late"  # readings of closed periods booked by staff, and the form to book one
+ALL_TABS = (*TABS, LATE, *FLAG_TABS)
+LATE_FORM = Form(("account", "serial", "day", "value", "reason"), long=("reason",), prefix="late",
+                 limits={"account": 40, "serial": 40, "day": 10, "value": 40, "reason": svc.REASON_MAX * 2})
 DECISIONS = ("accept", "reject")
 DECIDE_FORM = Form(("review_id", "decision", "reason"), optional=("decision", "reason"), long=("reason",),
                    prefix="rv", limits={"review_id": 20, "decision": 8, "reason": svc.REASON_MAX * 2})
@@ -75,6 +78,18 @@ def _flag(f: svc.FlagItem) -> FlagRow:
     )
 
 
+def _late(r: svc.LateItem) -> FlagRow:
+    langs = utility().languages
+    return FlagRow(
+        id=str(r.reading_id), service=r.service, serial=r.serial, account=r.account_number,
+        value={lg: i18n.format_units(r.value, r.unit, lg) for lg in langs},
+        previous=_dates(r.created_at),  # when it was booked
+        period={lg: i18n.format_period(r.period, lg) for lg in langs},
+        dates={lg: i18n.format_date(r.taken_at.astimezone(utility().tz), lg) for lg in langs},
+        date_iso=r.taken_at.isoformat(),
+    )
+
+
 def _row(r: svc.ReviewItem) -> ReviewRow:
     langs = utility().languages
 
@@ -98,7 +113,7 @@ class StaffReviewState(FormMixin, rx.State):
     """The review queue: tabs with counts, one review picked, and its decision form."""
 
     PERSONAL: ClassVar[bool] = True
-    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"decide"})
+    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"decide", "late"})
 
     tab: str = "held"
     rows: list[ReviewRow] = []
@@ -107,19 +122,22 @@ class StaffReviewState(FormMixin, rx.State):
     loaded: bool = False
     picked: str = ""  # the id of the review whose decision form is open ("" none)
     form_key: int = 0
-    done: str = ""  # the last success: "accepted" | "rejected" (said by the page)
+    done: str = ""  # the last success: "accepted" | "rejected" | "late.saved" (under staff.readings.)
 
     async def _fill(self, ctx: Ctx) -> None:
         tab, moment = self.tab, ctx.now
 
         def load():
             with read_session(engine()) as s:
-                flags = svc.flagged(s, utility(), tab, now=moment) if tab in FLAG_TABS else []
-                return svc.queue(s, tab), flags
+                if tab in FLAG_TABS:
+                    return svc.queue(s, tab), [_flag(f) for f in svc.flagged(s, utility(), tab, now=moment)]
+                if tab == LATE:
+                    return svc.queue(s, tab), [_late(r) for r in svc.late(s, utility(), now=moment)]
+                return svc.queue(s, tab), []
 
         q, flags = await call(load)
-        self.rows = [] if tab in FLAG_TABS else [_row(r) for r in q.items]
-        self.flags = [_flag(f) for f in flags]
+        self.rows = [] if tab in FLAG_TABS or tab == LATE else [_row(r) for r in q.items]
+        self.flags = flags
         self.counts = dict(q.counts)
         if self.picked and not any(r.id == self.picked and r.status == "open" for r in self.rows):
             self.picked = ""
@@ -171,5 +189,34 @@ class StaffReviewState(FormMixin, rx.State):
         self.done, self.picked = d.status, ""
         await self._fill(ctx)
 
+    @rx.event
+    @handler(OPERATOR, creates=True, form=LATE_FORM)
+    async def book_late(self, ctx: Ctx, form: dict[str, Any]):
+        """Book a late reading of a closed period (``services.reviews.book_late``)."""
+        from datetime import date
 
-__all__ = ["ALL_TABS", "DECISIONS", "FLAG_TABS", "FlagRow", "ReviewRow", "StaffReviewState", "TABS"]
+        self.error = self.done = ""
+        errors: dict[str, str] = {}
+        try:
+            day = date.fromisoformat(form["day"])
+        except ValueError:
+            errors["day"] = i18n.t("errors.field_required" if not form["day"] else "errors.invalid_input", ctx.lang)
+        for name in ("account", "serial", "value"):
+            if not form[name].strip():
+                errors[name] = i18n.t("errors.field_required", ctx.lang)
+        if errors:
+            self.errors = errors
+            return
+        try:
+            await call(svc.book_late, engine(), utility(), actor_of(ctx), form["account"], form["serial"],
+                       form["value"], day, form["reason"], now=ctx.now)
+        except DomainError as e:
+            self.errors, self.error = refusal(e, ctx.lang)
+            return
+        self.errors = {}
+        self.form_key += 1
+        self.done = "late.saved"
+        await self._fill(ctx)
+
+
+__all__ = ["ALL_TABS", "LATE", "DECISIONS", "FLAG_TABS", "FlagRow", "ReviewRow", "StaffReviewState", "TABS"]

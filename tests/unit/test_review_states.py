@@ -120,3 +120,24 @@ async def test_the_flag_tabs_list_roll_overs_and_zero_use(app_db, world):  # noq
     assert page.flags == []  # every meter of the world was used, or has no readings
     await page.set_tab("held")
     assert page.flags == [] and page.counts == {"held": 0, "accepted": 0, "rejected": 0}
+
+
+async def test_the_late_tab_books_a_reading_of_a_closed_period(app_db, world):  # noqa: F811
+    page = await _operator(app_db)
+    await page.set_tab("late")
+    assert page.tab == "late" and page.flags == []
+    form = {"account": "100000001", "serial": "G-1", "day": "", "value": "1005", "reason": "Phoned in",
+            "submission": page.submission}
+    await page.book_late(form)
+    assert "day" in page.errors and page.done == ""
+    # the gas meter read 990 on 6 October and 1000 on 5 November (world): 995 on 20 October fits
+    good = {**form, "day": "2026-10-20", "value": "995", "submission": page.submission}
+    await page.book_late(good)
+    assert page.error == "" and page.done == "late.saved", (page.error, page.errors)
+    await page.book_late(good)  # a double submit: the same submission id books once
+    [row] = page.flags
+    assert row.value["en"] == "995\u00a0m³" and row.serial == "G-1"
+    with read_session(app_db) as s:
+        assert s.exec(select(func.count()).select_from(Reading).where(Reading.value == 995)).one() == 1
+    await page.book_late({**form, "day": "2026-10-21", "value": "2000", "submission": page.submission})
+    assert page.error != "" and len(page.flags) == 1  # above the later reading: refused, said once

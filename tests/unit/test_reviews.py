@@ -224,3 +224,33 @@ def test_the_zero_tab_lists_active_meters_without_use_three_periods_in_a_row(eng
     with read_session(engine) as s:
         items = reviews.flagged(s, AG, "zero", now=NOW)
     assert [(i.serial, i.value, i.period) for i in items] == [("Z1", 500, "2026-10")]
+
+
+def test_staff_book_a_late_reading_for_a_closed_period_only(engine):
+    from datetime import date
+
+    from gazportal.services.readings import ReadingRefused
+
+    _, mid = make_meter(engine, serial="L1")
+    _put(engine, mid, 100, 2026, 9, 25)
+    _put(engine, mid, 160, 2026, 11, 21)
+    who = staff.add_staff(engine, AG, login="op@example.org", password=PW, role="operator", surname="Op",
+                          name="Olga", now=NOW)
+    actor = Actor(user_id=who.id, label=who.login, role=who.role)
+    with pytest.raises(reviews.NotClosed):  # November is the current period: the customer sends it
+        reviews.book_late(engine, AG, actor, "1000000001", "L1", "150", date(2026, 11, 2), "Phoned in", now=NOW)
+    with pytest.raises(FormErrors):
+        reviews.book_late(engine, AG, actor, "1000000001", "L1", "130", date(2026, 10, 24), "", now=NOW)
+    with pytest.raises(NotFound):
+        reviews.book_late(engine, AG, actor, "1000000001", "NOPE", "130", date(2026, 10, 24), "Phoned in", now=NOW)
+    with pytest.raises(ReadingRefused):  # above the later reading (160 on 21 November)
+        reviews.book_late(engine, AG, actor, "1000000001", "L1", "170", date(2026, 10, 24), "Phoned in", now=NOW)
+    rid = reviews.book_late(engine, AG, actor, "1000000001", "L1", "130", date(2026, 10, 24),
+                            "Phoned in on 3 November", now=NOW)
+    assert _readings(engine, mid) == [(100, "inspector", None, None, "2026-09"), (130, "controller", None, None, "2026-10"),
+                                      (160, "inspector", None, None, "2026-11")]
+    with read_session(engine) as s:
+        entry = s.exec(select(AuditEntry).where(AuditEntry.action == "reading.late")).one()
+        items = reviews.late(s, AG, now=NOW + timedelta(days=20))
+    assert entry.object_id == str(rid) and entry.reason == "Phoned in on 3 November"
+    assert [(i.reading_id, i.value, i.period) for i in items] == [(rid, 130, "2026-10")]

@@ -101,6 +101,8 @@ def _payload(cls, name: str, world: dict, submission: str) -> dict:
         "set_tab": {"tab": "rejected"}, "pick": {"review_id": "1"},
         "decide": {"form": {"review_id": "1", "decision": "reject", "reason": "Not plausible",
                             "submission": submission}},
+        "book_late": {"form": {"account": "1", "serial": "S1", "day": "2026-01-10", "value": "100",
+                               "reason": "Phoned in", "submission": submission}},
     }
     assert name in samples, f"{cls.__name__}.{name}: give this staff handler a sample payload here"
     return samples[name]
