@@ -2,7 +2,8 @@
 customer's implausible reading goes to staff review (the dashboard says so) → an operator opens
 /staff/readings, rejects it with a reason → the customer sees the reason next to the meter on the
 dashboard and got it by e-mail; the customer sends another implausible reading, the operator (on a
-tablet) accepts it → it is the meter's last reading. Desktop and tablet (768 px) screenshots of the
+tablet) accepts it → it is the meter's last reading; the operator books a late reading for the
+closed previous month. Desktop and tablet (768 px) screenshots of the
 queue, phone and desktop ones of the customer's dashboard, in two languages; axe-core finds nothing
 serious.
 
@@ -11,7 +12,7 @@ Run: python -m pytest -q tests/e2e/test_staff_readings.py -p no:asyncio   (see c
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from gazportal.services import i18n
 from gazportal.settings import load_utility
@@ -163,6 +164,20 @@ def test_a_held_reading_rejected_with_a_reason_then_one_accepted(whole_month_por
         switch_lang(page, other)
         check_page(page, axe_source, screenshots, utility, "staff-readings-rollovers", other, "tablet")
         switch_lang(page, lang)
+        # a late reading for the closed previous month (phoned in): its last day, between the
+        # meter's readings (1 020 is never below the one before nor above the one after)
+        last_day = datetime.now(utility.tz).date().replace(day=1) - timedelta(days=1)
+        page.locator("[data-tab=late]").click()
+        page.locator("#late-account").fill(who["number"])
+        page.locator("#late-serial").fill(who["serial"])
+        page.locator("#late-day").fill(last_day.isoformat())
+        page.locator("#late-value").fill("1020")
+        page.locator("#late-reason").fill("Phoned in after the window closed.")
+        page.locator("#late-form button[type=submit]").click()
+        expect(page.locator("#review-notice")).to_have_text(i18n.t("staff.readings.late.saved", lang),
+                                                            timeout=TIMEOUT)
+        expect(page.locator("#late-list tbody tr")).to_have_count(1)
+        check_page(page, axe_source, screenshots, utility, "staff-readings-late", lang, "tablet")
         assert not errors, errors
     finally:
         context.close()
