@@ -254,3 +254,21 @@ def test_staff_book_a_late_reading_for_a_closed_period_only(engine):
         items = reviews.late(s, AG, now=NOW + timedelta(days=20))
     assert entry.object_id == str(rid) and entry.reason == "Phoned in on 3 November"
     assert [(i.reading_id, i.value, i.period) for i in items] == [(rid, 130, "2026-10")]
+
+
+def test_an_accepted_reading_goes_to_the_billing_export_a_held_one_does_not(engine, tmp_path):
+    from gazportal.services.billing_io import iter_readings
+
+    settings = make_settings(tmp_path, AG)
+    w = _held(engine)
+    with read_session(engine) as s:
+        assert list(iter_readings(s, AG, "2026-11")) == []  # held: not billed
+    reviews.accept(engine, settings, AG, w["actor"], w["review"], now=NOW + timedelta(hours=1))
+    with read_session(engine) as s:
+        [row] = list(iter_readings(s, AG, "2026-11"))
+    assert (row[4], row[6], row[7]) == (9999999, "controller", None)
+    # a later plausible correction by the customer in the month is the one exported
+    submit_reading(engine, AG, w["meter"], "9999999", now=NOW + timedelta(hours=2), confirm_zero=True)
+    with read_session(engine) as s:
+        [row] = list(iter_readings(s, AG, "2026-11"))
+    assert (row[4], row[6], row[7]) == (9999999, "customer", 1)
