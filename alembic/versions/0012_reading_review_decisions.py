@@ -1,7 +1,6 @@
 """the readings review queue (issue 16 point 6): a staff decision on a held reading (who, when,
 the stated reason), the reading booked from a review linked to it (unique: accepting twice books
-once), a staff correction linked to the reading it corrects (the original kept), and a review's
-status that moves forward only (open -> accepted | rejected; triggers on SQLite and PostgreSQL)
+once), and a review's status that moves forward only (open -> accepted | rejected; triggers on SQLite and PostgreSQL)
 
 Revision ID: 9c4e7a2b5f18
 Revises: 8a1f5c2e9d04
@@ -32,11 +31,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key('fk_reading_review_decided_by', 'user_account', ['decided_by'], ['id'])
     with op.batch_alter_table('reading', schema=None) as batch_op:
         batch_op.add_column(sa.Column('review_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('corrects_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_reading_review_id', 'reading_review', ['review_id'], ['id'])
-        batch_op.create_foreign_key('fk_reading_corrects_id', 'reading', ['corrects_id'], ['id'])
         batch_op.create_unique_constraint('uq_reading_review_id', ['review_id'])
-        batch_op.create_unique_constraint('uq_reading_corrects_id', ['corrects_id'])
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(f"""CREATE FUNCTION reading_review_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
@@ -59,11 +55,8 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER reading_review_forward_only")
     with op.batch_alter_table('reading', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_reading_corrects_id', type_='unique')
         batch_op.drop_constraint('uq_reading_review_id', type_='unique')
-        batch_op.drop_constraint('fk_reading_corrects_id', type_='foreignkey')
         batch_op.drop_constraint('fk_reading_review_id', type_='foreignkey')
-        batch_op.drop_column('corrects_id')
         batch_op.drop_column('review_id')
     with op.batch_alter_table('reading_review', schema=None) as batch_op:
         batch_op.drop_constraint('fk_reading_review_decided_by', type_='foreignkey')

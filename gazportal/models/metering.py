@@ -47,7 +47,6 @@ class Reading(SQLModel, table=True):
         sa.Index("ix_reading_meter_taken", "meter_id", "taken_at"),
         sa.Index("ix_reading_period", "period"),
         sa.UniqueConstraint("review_id", name="uq_reading_review_id"),
-        sa.UniqueConstraint("corrects_id", name="uq_reading_corrects_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     meter_id: int = Field(foreign_key="meter.id")
@@ -63,8 +62,6 @@ class Reading(SQLModel, table=True):
     rollovers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Booked from a staff review (``services.reviews.accept``): unique, so accepting twice books once.
     review_id: int | None = Field(default=None, foreign_key="reading_review.id")
-    # A staff correction is a new row naming the reading it corrects (which is kept): at most one each.
-    corrects_id: int | None = Field(default=None, foreign_key="reading.id")
 
 
 class ReadingReview(SQLModel, table=True):
