@@ -42,8 +42,9 @@ def _operator(portal) -> str:
 
 
 def _send(page, portal, who: dict, value: str, *, open_page: bool = True) -> None:
-    """Send ``value`` from the dashboard (``open_page``: open it first and wait for its load, whose
-    fresh form would empty a box filled before it)."""
+    """Send ``value`` from the dashboard. ``open_page``: open it first, on a first visit of the
+    tab (its state is new, so the open window shows only once the page's load has run — a load
+    after the box was filled would give a fresh, empty form); else the page is loaded already."""
     from playwright.sync_api import expect
 
     if open_page:
@@ -142,8 +143,9 @@ def test_a_held_reading_rejected_with_a_reason_then_one_accepted(whole_month_por
                 expect(note).to_contain_text(i18n.t("review.notice.reason", lg))
                 check_page(page, axe_source, screenshots, utility, "dashboard-review-rejected", lg, device)
             switch_lang(page, lang)
-            if device == "desktop":
-                _send(page, portal, who, "888888")  # another implausible one: held again
+            expect(note).to_contain_text(i18n.t("review.notice.reason", lang))
+            if device == "desktop":  # another implausible one, on the loaded page: held again
+                _send(page, portal, who, "888888", open_page=False)
             assert not errors, errors
         finally:
             context.close()
