@@ -32,6 +32,7 @@ PHONE_TABS = ("dashboard", "accounts", "statistics", "contacts")
 # The staff console's navigation (pages/staff.py); every item fits the phone's tab bar.
 STAFF_NAV = (
     ("inbox", "/staff", "inbox", "staff.nav.inbox"),
+    ("readings", "/staff/readings", "gauge", "staff.nav.readings"),
     ("audit", "/staff/audit", "scroll-text", "staff.nav.audit"),
 )
 

@@ -46,6 +46,7 @@ class Reading(SQLModel, table=True):
         sa.CheckConstraint("rollovers >= 0", name="ck_reading_rollovers"),
         sa.Index("ix_reading_meter_taken", "meter_id", "taken_at"),
         sa.Index("ix_reading_period", "period"),
+        sa.UniqueConstraint("review_id", name="uq_reading_review_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     meter_id: int = Field(foreign_key="meter.id")
@@ -59,6 +60,8 @@ class Reading(SQLModel, table=True):
     # How many times the dial has passed zero since the meter's first reading: the counter's
     # position is rollovers * 10**meter.digits + value (99 986 then 00011 after passing zero: 25).
     rollovers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Booked from a staff review (``services.reviews.accept``): unique, so accepting twice books once.
+    review_id: int | None = Field(default=None, foreign_key="reading_review.id")
 
 
 class ReadingReview(SQLModel, table=True):
@@ -86,8 +89,12 @@ class ReadingReview(SQLModel, table=True):
     volume: int = Field(sa_type=sa.BigInteger)
     limit_volume: int = Field(sa_type=sa.BigInteger)
     reason: str = Field(max_length=60)
-    status: str = Field(default="open", max_length=10)
+    status: str = Field(default="open", max_length=10)  # moves forward only (a trigger refuses back)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # the staff decision (``services.reviews``): when, by whom, and the reason the customer is told
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: int | None = Field(default=None, foreign_key="user_account.id")
+    decision_reason: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
 
 
 class BuildingMeter(SQLModel, table=True):

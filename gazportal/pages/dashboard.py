@@ -238,6 +238,26 @@ def _result(m) -> rx.Component:
     )
 
 
+def _review_note(mid) -> rx.Component:
+    """The staff review of this meter's reading (issue 16 point 6): held, or accepted / rejected
+    with staff's reason. Read-only."""
+    note = S.review_notes[mid]
+    return rx.cond(
+        S.review_notes.contains(mid),
+        rx.el.div(
+            rx.icon(rx.cond(note["status"] == "rejected", "circle-x", "info"), size=18, aria_hidden="true"),
+            rx.el.div(
+                rx.el.p(note["text"]),
+                rx.cond(note["reason"] != "",
+                        rx.el.p(rx.el.strong(T["review.notice.reason"], ": "), note["reason"],
+                                class_name="gp-review-reason")),
+            ),
+            class_name=rx.cond(note["status"] == "rejected", "gp-alert gp-alert-err", "gp-alert gp-alert-info"),
+            id="review-" + mid, data_review=note["status"], role="status",
+        ),
+    )
+
+
 def meter_card(m) -> rx.Component:
     mid = m.id
     return rx.el.li(
@@ -252,6 +272,7 @@ def meter_card(m) -> rx.Component:
                 class_name="gp-dash-dl",
             ),
             _history(m),
+            _review_note(mid),
             _result(m),
             rx.cond(
                 m.can_submit,

@@ -456,13 +456,18 @@ def import_text(engine: Engine, utility: Utility, kind: str, text: str, **kw: An
 
 def iter_readings(session: Session, utility: Utility, period: str, *, batch: int = 5000) -> Iterator[tuple]:
     """The effective customer reading of each meter for ``period``, as tuples in EXPORT_COLUMNS
-    order, sorted by account number then meter serial; streamed from the database."""
+    order, sorted by account number then meter serial; streamed from the database.
+
+    A customer's reading held for review and accepted by staff (``reading.review_id``, source
+    ``controller``, no slot) is the customer's reading too: the latest of a meter's customer
+    readings and accepted ones is exported."""
     parse_period(period)  # raises errors.bad_period
     r, m, a = table_of(Reading), table_of(Meter), table_of(Account)
     ranked = (
         sa.select(r.c.id, sa.func.row_number().over(
-            partition_by=r.c.meter_id, order_by=(r.c.slot.desc(), r.c.taken_at.desc(), r.c.id.desc())).label("rn"))
-        .where(r.c.period == period, r.c.source == "customer")
+            partition_by=r.c.meter_id,
+            order_by=(r.c.taken_at.desc(), sa.func.coalesce(r.c.slot, 0).desc(), r.c.id.desc())).label("rn"))
+        .where(r.c.period == period, sa.or_(r.c.source == "customer", r.c.review_id.is_not(None)))
         .subquery()
     )
     stmt = (

@@ -746,7 +746,7 @@ def _to_review(session: Session, meter: Meter, check: ReadingCheck, now: datetim
 
 
 def _record(session: Session, utility: Utility, meter_id: Any, value: Any, source: str, taken_at: datetime,
-            user_id: int | None, rollover: bool) -> Reading:
+            user_id: int | None, rollover: bool, review_id: int | None = None) -> Reading:
     meter = _load_meter(session, meter_id, None, lock=True)
     parsed, error, _note = _parse(value, meter.digits)
     if error is not None:
@@ -770,7 +770,7 @@ def _record(session: Session, utility: Utility, meter_id: Any, value: Any, sourc
         )
     reading = Reading(
         meter_id=stored_id(meter), value=parsed, taken_at=taken_at, period=periods.reading_period(taken_at, utility),
-        source=source, slot=None, user_id=user_id, rollovers=turns,
+        source=source, slot=None, user_id=user_id, rollovers=turns, review_id=review_id,
     )
     session.add(reading)
     session.flush()
@@ -780,12 +780,14 @@ def _record(session: Session, utility: Utility, meter_id: Any, value: Any, sourc
 def record_reading(
     engine: Engine | None, utility: Utility, meter_id: int, value: int, *, source: str, taken_at: datetime,
     user_id: int | None = None, session: Session | None = None, rollover: bool = False,
+    review_id: int | None = None,
 ) -> Reading:
     """Store a reading by staff or an import (inspector | controller | estimate): no slot, no
     window, no monthly limit, but never below the latest earlier reading nor above the next later
     one (by ``taken_at``, compared by the counter's position), and within the meter's capacity.
     ``rollover=True`` says the dial passed zero since the earlier reading (the same roll-over
-    zone as a customer's). Same locking as submit_reading.
+    zone as a customer's). ``review_id``: the staff review it books (``services.reviews.accept``;
+    unique in the schema). Same locking as submit_reading.
 
     With ``session`` the work joins the caller's transaction (no commit, no retry); otherwise
     it commits its own and returns after the commit.
@@ -794,13 +796,13 @@ def record_reading(
         raise InvalidInput("errors.reading_bad_source", source=str(source)[:20])
     _require_aware(taken_at, "taken_at")
     if session is not None:
-        return _record(session, utility, meter_id, value, source, taken_at, user_id, rollover)
+        return _record(session, utility, meter_id, value, source, taken_at, user_id, rollover, review_id)
     if engine is None:
         raise ValueError("record_reading needs an engine or a session")
 
     def attempt() -> Reading:
         with write_session(engine) as s:
-            reading = _record(s, utility, meter_id, value, source, taken_at, user_id, rollover)
+            reading = _record(s, utility, meter_id, value, source, taken_at, user_id, rollover, review_id)
         return reading
 
     return _with_retry(attempt)

@@ -18,6 +18,7 @@ import reflex as rx
 from gazportal.db import read_session
 from gazportal.services import dashboard as svc
 from gazportal.services import i18n, readings
+from gazportal.services import reviews as reviews_svc
 from gazportal.services.errors import DomainError
 from gazportal.services.readings import ReadingCheck, ReadingRefused, ReadingSentToReview
 from gazportal.state.contract import (
@@ -145,6 +146,8 @@ class DashboardState(FormMixin, rx.State):
     window_text: str = ""
     meters: list[MeterView] = []
     history: dict[str, list[ReadingRow]] = {}  # meter id -> its previous readings
+    # meter id -> {status: open|accepted|rejected, text, reason}: its reading's staff review
+    review_notes: dict[str, dict[str, str]] = {}
     live: dict[str, Verdict] = {}  # meter id -> the check of what is typed
     confirm: dict[str, bool] = {}
     result: dict[str, Verdict] = {}  # meter id -> kind/text after a submission
@@ -255,10 +258,29 @@ class DashboardState(FormMixin, rx.State):
             self._show_nothing()
             return True
         self._fill(cards, dash, lang, user_id)
+        await self._fill_reviews(lang)
         return True
+
+    async def _fill_reviews(self, lang: str) -> None:
+        """Each meter's reading held for staff, or staff's decision on it with their reason
+        (``services.reviews.notices_for``; issue 16 point 6), said in ``lang``."""
+        ids = [int(m.id) for m in self.meters]
+        moment = now()
+
+        def read():
+            with read_session(engine()) as s:
+                return reviews_svc.notices_for(s, ids, now=moment)
+
+        notes = await call(read)
+        self.review_notes = {str(mid): {
+            "status": n.status, "reason": n.reason,
+            "text": i18n.t(f"review.notice.{n.status}", lang, value=i18n.format_units(n.value, n.unit, lang),
+                           period=i18n.format_period(n.period, lang, in_sentence=True)),
+        } for mid, n in notes.items()}
 
     def _show_nothing(self) -> None:
         self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, AccountInfo()
+        self.review_notes = {}
         self.last_volumes = []
 
     def _reset_forms(self, *, remount: bool = True) -> None:

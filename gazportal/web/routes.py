@@ -29,6 +29,7 @@ from gazportal.pages.recover import recover
 from gazportal.pages.register import register
 from gazportal.pages.signin import signin
 from gazportal.pages.staff import audit_page, inbox_page, message_page
+from gazportal.pages.staff_readings import readings_page
 from gazportal.pages.statistics import statement_page, statistics_page
 from gazportal.pages.user_profile import confirm_email_page, email_undo_page, profile_page
 from gazportal.state.accounts import AccountsState
@@ -40,6 +41,7 @@ from gazportal.state.messages import MessagesState
 from gazportal.state.oidc import OidcState
 from gazportal.state.recover import RecoverState
 from gazportal.state.register import RegisterState
+from gazportal.state.reviews import StaffReviewState
 from gazportal.state.session import SessionState
 from gazportal.state.signin import SignInState
 from gazportal.state.staff import StaffAuditState, StaffInboxState, StaffMessageState
@@ -93,6 +95,7 @@ ROUTES: tuple[Route, ...] = (
     # The staff console (issue 16): staff only; its handlers are declared for a staff role.
     Route("/staff", inbox_page, "staff.inbox.title", [StaffInboxState.load], STAFF),
     Route("/staff/message", message_page, "staff.message.title", [StaffMessageState.load], STAFF),
+    Route("/staff/readings", readings_page, "staff.readings.title", [StaffReviewState.load], STAFF),
     Route("/staff/audit", audit_page, "staff.audit.title", [StaffAuditState.load], STAFF),
 )
 

@@ -170,7 +170,12 @@ def _staff_samples() -> dict[str, dict]:
 
     samples = {"load": {}, "export": {}, "set_status_filter": {"status": "new"}, "set_kind_filter": {"kind": "support"},
                "add": {"form": {"message_id": "1", "kind": "reply", "body": "An answer", "submission": ""}},
-               "move": {"message_id": "1", "status": "in_progress"}, "go": {"page": 1}}
+               "move": {"message_id": "1", "status": "in_progress"}, "go": {"page": 1},
+               # the readings review (state/reviews.py)
+               "set_tab": {"tab": "rejected"}, "pick": {"review_id": "1"},
+               "decide": {"form": {"review_id": "1", "decision": "reject", "reason": "Not plausible", "submission": ""}},
+               "book_late": {"form": {"account": "1", "serial": "S1", "day": "2026-01-10", "value": "100",
+                                      "reason": "Phoned in", "submission": ""}}}
     out, todo = {}, list(State.get_substates())
     while todo:
         cls = todo.pop()

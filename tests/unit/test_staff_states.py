@@ -97,6 +97,12 @@ def _payload(cls, name: str, world: dict, submission: str) -> dict:
         "add": {"form": {"message_id": mid, "kind": "reply", "body": "An answer", "submission": submission}},
         "move": {"message_id": mid, "status": "in_progress"},
         "go": {"page": 1},
+        # the readings review (state/reviews.py)
+        "set_tab": {"tab": "rejected"}, "pick": {"review_id": "1"},
+        "decide": {"form": {"review_id": "1", "decision": "reject", "reason": "Not plausible",
+                            "submission": submission}},
+        "book_late": {"form": {"account": "1", "serial": "S1", "day": "2026-01-10", "value": "100",
+                               "reason": "Phoned in", "submission": submission}},
     }
     assert name in samples, f"{cls.__name__}.{name}: give this staff handler a sample payload here"
     return samples[name]
@@ -110,7 +116,7 @@ async def test_every_staff_handler_is_refused_to_a_customer_to_no_session_and_to
     handlers = _staff_handlers()
     assert {(c.__name__, n) for c, n, _ in handlers} >= {
         ("StaffInboxState", "load"), ("StaffMessageState", "add"), ("StaffMessageState", "move"),
-        ("StaffAuditState", "export")}
+        ("StaffAuditState", "export"), ("StaffReviewState", "decide"), ("StaffReviewState", "pick")}
     before = _rows(app_db)
     callable_by_customer = []
     for cls, name, access in handlers:
