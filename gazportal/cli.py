@@ -247,7 +247,8 @@ def cmd_demo_customer(args) -> int:
     sign-in details for the person who started the portal."""
     from datetime import UTC, datetime
 
-    from gazportal.services.auth.demo import ensure_demo_customer, ensure_demo_messages, ensure_demo_operator
+    from gazportal.services.auth.demo import (ensure_demo_customer, ensure_demo_messages, ensure_demo_operator,
+                                              ensure_demo_review)
     from gazportal.settings import get_settings
 
     engine = _engine(_db_url(args))
@@ -257,6 +258,7 @@ def cmd_demo_customer(args) -> int:
         who = ensure_demo_customer(engine, utility, now=now)
         staff = ensure_demo_operator(engine, utility, now=now)
         ensure_demo_messages(engine, get_settings(), utility, now=now)
+        ensure_demo_review(engine, utility, now=now)  # a held reading for the operator's queue
     finally:
         engine.dispose()
     print(f"demo customer: sign in as {who.login} with the password {who.password} "

@@ -285,6 +285,34 @@ def test_the_demo_operator_and_the_demo_customers_answered_messages(sqlite_engin
     assert actions == ["staff.add", "message.reply"]
 
 
+def test_the_demo_operator_has_a_held_reading_to_decide(sqlite_engine, tmp_path):
+    """Demo mode: the demo customer's reading held for staff (once), shown in the operator's
+    queue; accepted through the queue it is booked like any held reading."""
+    from gazportal.demo import generate_demo
+    from gazportal.services import reviews
+    from gazportal.services.audit import Actor
+    from gazportal.services.auth.demo import ensure_demo_customer, ensure_demo_operator, ensure_demo_review
+
+    engine, utility = sqlite_engine, DEFAULT
+    settings = make_settings(tmp_path, utility)
+    generate_demo(engine, utility, accounts=30, months=3, seed=3, last_period="2026-10", batch_size=30)
+    assert ensure_demo_review(engine, utility, now=NOW) is False  # no demo customer yet
+    customer = ensure_demo_customer(engine, utility, now=NOW)
+    op = ensure_demo_operator(engine, utility, now=NOW)
+    assert ensure_demo_review(engine, utility, now=NOW) is True
+    assert ensure_demo_review(engine, utility, now=NOW) is False  # once per database
+    with read_session(engine) as s:
+        held = reviews.queue(s, "held")
+        operator = s.exec(select(User).where(User.login == op.login)).one()
+    assert held.counts["held"] == 1 and len(held.items) == 1
+    item = held.items[0]
+    assert item.account_number in customer.accounts and item.volume == 3 * item.limit_volume
+    assert item.value == item.base_value + item.volume and item.reason == "review.above_hard_limit"
+    actor = Actor(user_id=operator.id, label=operator.login, role=operator.role)
+    decided = reviews.accept(engine, settings, utility, actor, item.id, "", now=NOW)
+    assert decided.status == "accepted" and decided.reading_id is not None
+
+
 def test_cli_demo_customer_prints_the_operator_too(sqlite_engine, capsys, monkeypatch, tmp_path):
     from gazportal.demo import generate_demo
 

@@ -194,3 +194,42 @@ def ensure_demo_messages(engine: "Engine", settings: Any, utility: "Utility", *,
         if reply is not None:
             inbox.add_event(engine, settings, utility, actor, message_id, "reply", reply, now=now)
     return len(made)
+
+
+def ensure_demo_review(engine: "Engine", utility: "Utility", *, now: datetime) -> bool:
+    """Once: a reading of the demo customer held for staff (issue 16 point 6), so that the demo
+    operator's readings queue (/staff/readings) has one to accept or reject: the customer's first
+    active metered meter, its latest reading plus three times the profile's hard limit
+    (``[readings] review_above``, units a month), in the current period — the row
+    ``readings.submit_reading`` keeps for such a reading (reason ``review.above_hard_limit``).
+    Returns whether it was made (False: the customer has one already, or no meter fits)."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from gazportal.models import Reading, ReadingReview
+    from gazportal.services.periods import reading_period
+
+    with write_session(engine) as s:
+        customer = s.exec(select(User).where(User.email == DEMO_EMAIL, col(User.role) == "customer")).first()
+        if customer is None:
+            return False
+        accounts = select(UserAccountLink.account_id).where(UserAccountLink.user_id == stored_id(customer))
+        meters = s.exec(select(Meter).where(col(Meter.account_id).in_(accounts), col(Meter.is_active))
+                        .order_by(col(Meter.id))).all()
+        if s.exec(select(ReadingReview.id).where(
+                col(ReadingReview.meter_id).in_([stored_id(m) for m in meters]))).first() is not None:
+            return False
+        for meter in meters:
+            limit = utility.readings.review_limit(meter.service)
+            last = s.execute(sa.select(col(Reading.value), col(Reading.rollovers)).where(col(Reading.meter_id) == stored_id(meter))
+                             .order_by(col(Reading.taken_at).desc()).limit(1)).first()
+            if limit is None or last is None or last[0] + 3 * limit >= 10 ** meter.digits:
+                continue
+            taken = now - timedelta(hours=2)
+            s.add(ReadingReview(meter_id=stored_id(meter), user_id=stored_id(customer), value=last[0] + 3 * limit,
+                                rollovers=last[1], taken_at=taken, period=reading_period(taken, utility),
+                                base_value=last[0], volume=3 * limit, limit_volume=limit,
+                                reason="review.above_hard_limit"))
+            return True
+    return False
