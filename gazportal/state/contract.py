@@ -147,6 +147,17 @@ def signin_route_for(url: Any, why: str | None = None) -> str:
 
 
 
+def address_of(account_id: str, path: str = "/dashboard") -> Any:
+    """The browser's address set to ``path`` with ``?account=`` the page's own ``account_id`` (a
+    checked id; "" for none) without a reload or a history entry: a page that shows another
+    account than the address asked for (a foreign or odd ``?account=``) says which it shows
+    (issue 14 point 18)."""
+    import json
+
+    target = path + (f"?account={int(account_id)}" if account_id else "")
+    return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(target)})")
+
+
 _DECL = "_gazportal_contract"
 
 
@@ -762,6 +773,20 @@ class FormMixin(rx.State, mixin=True):
             self.busy = what
 
 
+class StaffFormMixin(FormMixin, mixin=True):
+    """:class:`FormMixin` for a staff page: its "please wait" ``begin`` is an operator's handler
+    too, so that a staff state has no event a customer or a visitor may call (issue 16 point 1:
+    0 customer-callable staff events; found by this session's attacker, who called the inherited
+    public ``begin`` of the staff message page)."""
+
+    @rx.event
+    @handler(OPERATOR, lowers_busy=False, what=Text(40))
+    def begin(self, ctx: Ctx, what: str):
+        """Mark the form ``what`` busy (only names the state lists)."""
+        if self._may_be_busy(what):
+            self.busy = what
+
+
 def declared_handlers(state_cls: type) -> dict[str, Declaration | None]:
     """Every event handler of ``state_cls`` (own and inherited) with its declaration or None."""
     return {name: declaration_of(h) for name, h in state_cls.event_handlers.items()}
@@ -769,6 +794,7 @@ def declared_handlers(state_cls: type) -> dict[str, Declaration | None]:
 
 __all__ = [
     "ACCESS_LEVELS", "ADMIN", "OPERATOR", "REFUSE", "RUN", "SIGN_IN", "STAFF_HOME", "STAFF_LEVELS", "SUPERVISOR",
+    "StaffFormMixin",
     "admits", "Arg", "BadArguments", "CUSTOMER", "Choice", "Ctx", "Declaration", "Files", "Flag", "Form",
     "FormMixin", "Id", "NotSignedIn", "PUBLIC", "SUBMISSION", "Text", "call", "declaration_of", "declared_handlers",
     "engine", "field_texts", "handler", "ident", "language", "new_submission_id", "utility", "remember_resolved",

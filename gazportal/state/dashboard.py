@@ -8,7 +8,6 @@ every rule of a reading). The time comes from the module-level :func:`now`, so t
 """
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
@@ -22,9 +21,11 @@ from gazportal.services import reviews as reviews_svc
 from gazportal.services.errors import DomainError
 from gazportal.services.readings import ReadingCheck, ReadingRefused, ReadingSentToReview
 from gazportal.state.contract import (
-    CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, call, engine, handler, ident, utility, say,
+    CUSTOMER, BadArguments, Ctx, Flag, Form, FormMixin, Id, Text, address_of, call, engine, handler, ident, utility,
+    say,
 )
 from gazportal.state.i18n import resay_on_language_change
+from gazportal.state.session import KEEP_PREFIX  # one prefix: a sign-out forgets what is kept under it
 from gazportal.state.views import (
     AccountInfo, AccountOption, MeterView, ReadingRow, Verdict, VolumeLine, balance_text,
 )
@@ -122,13 +123,6 @@ def live_result(check: ReadingCheck, lang: str) -> Verdict:
             CONFIRM_LABELS[kind], lang, top=i18n.format_number(check.max_value, lang))
         return Verdict("warning", say(check.warning, lang), volume, cost, facts, note, kind, label)
     return Verdict("ok", ok, volume, cost, note=note)
-
-
-def address_of(account_id: str) -> rx.event.EventSpec:
-    """The browser's address set to the dashboard of ``account_id`` (the page's own, a checked id;
-    "" for none) without a reload or a history entry."""
-    path = "/dashboard" + (f"?account={int(account_id)}" if account_id else "")
-    return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(path)})")
 
 
 class DashboardState(FormMixin, rx.State):
@@ -551,7 +545,6 @@ def _reading_row(reading: readings.HistoryEntry, unit: str, lang: str, user_id: 
 # the meter id), put back by the dashboard's load into an empty input (an input event, so the live
 # check runs), and forgotten when the server has answered a submit of it (success or refusal: the
 # customer saw the answer). Keys name the user, so another person signing in on the tab gets none.
-KEEP_PREFIX = "gp-reading-"
 
 
 def keep_script(user_id: int) -> str:

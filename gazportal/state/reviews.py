@@ -18,7 +18,7 @@ from gazportal.services import i18n
 from gazportal.services import reviews as svc
 from gazportal.services.errors import DomainError
 from gazportal.settings import get_settings
-from gazportal.state.contract import OPERATOR, Choice, Ctx, Form, FormMixin, Id, call, engine, handler, ident, utility
+from gazportal.state.contract import OPERATOR, Choice, Ctx, Form, StaffFormMixin, Id, call, engine, handler, ident, utility
 from gazportal.state.staff import _dates, _query, actor_of
 from gazportal.state.views import refusal
 
@@ -109,7 +109,7 @@ def _row(r: svc.ReviewItem) -> ReviewRow:
     )
 
 
-class StaffReviewState(FormMixin, rx.State):
+class StaffReviewState(StaffFormMixin, rx.State):
     """The review queue: tabs with counts, one review picked, and its decision form."""
 
     PERSONAL: ClassVar[bool] = True

@@ -163,9 +163,18 @@ def hand_over(token: str):
     return user, session_handoff.issue(get_engine(), token, now=utcnow())
 
 
+# What a customer typed in a reading form is kept in the tab's sessionStorage under this prefix
+# (state/dashboard.keep_script, issue 14 point 10: it survives a session that *ended*); signing out
+# on purpose forgets all of it.
+KEEP_PREFIX = "gp-reading-"
+
+
 def sign_out_script() -> Any:
-    """The browser's half of a sign-out: the answer clears the cookie; then the sign-in page."""
+    """The browser's half of a sign-out: the tab's kept readings go (:data:`KEEP_PREFIX`), the
+    answer clears the cookie; then the sign-in page."""
     return rx.call_script(
+        f"Object.keys(sessionStorage).filter((k) => k.startsWith({json.dumps(KEEP_PREFIX)}))"
+        ".forEach((k) => sessionStorage.removeItem(k));"
         f"fetch({json.dumps(SIGNOUT_ENDPOINT)}, {{method: 'POST', credentials: 'same-origin'}})"
         f".finally(() => window.location.replace({json.dumps(SIGNIN_ROUTE + '?why=signed_out')}))"
     )

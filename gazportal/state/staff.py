@@ -23,7 +23,7 @@ from gazportal.services.errors import DomainError, NotFound
 from gazportal.services.messages import BODY_MAX, KINDS, STATUSES
 from gazportal.settings import get_settings
 from gazportal.state.contract import (
-    ADMIN, OPERATOR, Choice, Ctx, Form, FormMixin, Id, call, engine, handler, ident, utility,
+    ADMIN, OPERATOR, Choice, Ctx, Form, StaffFormMixin, Id, call, engine, handler, ident, utility,
 )
 from gazportal.state.messages import format_when
 from gazportal.state.views import AuditView, EventRow, InboxRow, Option, refusal
@@ -95,7 +95,7 @@ class StaffInboxState(rx.State):
         await self._fill(ctx)
 
 
-class StaffMessageState(FormMixin, rx.State):
+class StaffMessageState(StaffFormMixin, rx.State):
     """One message with its customer and account, its replies and notes, and its status moves."""
 
     PERSONAL: ClassVar[bool] = True

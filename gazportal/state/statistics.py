@@ -19,7 +19,7 @@ from gazportal.services import accounts as accounts_svc
 from gazportal.services import charts, i18n, statements
 from gazportal.services.errors import DomainError, InvalidInput
 from gazportal.state.contract import (
-    CUSTOMER, Ctx, Form, FormMixin, Id, Text, call, engine, handler, utility, say,
+    CUSTOMER, Ctx, Form, FormMixin, Id, Text, address_of, call, engine, handler, utility, say,
 )
 from gazportal.state.views import AccountOption, ChargeRow, MonthRow, PaymentRow, PeriodOption, StatementInfo
 
@@ -49,13 +49,31 @@ class _AccountChoice(rx.State, mixin=True):
     accounts: list[AccountOption] = []
     account_id: str = ""
 
+    _asked: str | None = None  # the address's ?account= at the last load (None: none asked)
+
     async def _start(self, ctx: Ctx):
-        """The signed-in user and a valid choice of account ('' when they have none)."""
+        """The signed-in user and a valid choice of account ('' when they have none): the one the
+        address asks for (``?account=``) when it is theirs, else the one chosen before or the first."""
         self.accounts = await call(_account_options, ctx.user_id)
         ids = [a.id for a in self.accounts]
+        router = getattr(self, "router", None)
+        query = getattr(getattr(router, "url", None), "query_parameters", None) or {}
+        asked = query.get("account")
+        self._asked = asked if isinstance(asked, str) else (None if asked is None else "")
+        if self._asked in ids:
+            self.account_id = self._asked
         if self.account_id not in ids:
             self.account_id = ids[0] if ids else ""
         return ctx.user
+
+    async def _address(self, ctx: Ctx, path: str) -> Any:
+        """After a load: when the address asked for an account this page does not show (not theirs,
+        not a number), say so and put the account shown in the address."""
+        if self._asked is None or self._asked == self.account_id:
+            return None
+        if not self.error:
+            self.error = i18n.t("errors.account_not_found", ctx.lang)
+        return address_of(self.account_id, path)
 
     async def _account_picked(self, ctx: Ctx) -> None:
         """Show what the page shows for the account just chosen."""
@@ -132,7 +150,7 @@ class StatisticsState(_AccountChoice, FormMixin, rx.State):
             self._clear_figures()
         self.form_key += 1
         self.loaded = True
-        return None
+        return await self._address(ctx, "/statistics")
 
     async def _account_picked(self, ctx: Ctx) -> None:
         self.service = ""
@@ -260,7 +278,7 @@ class StatementState(_AccountChoice, FormMixin, rx.State):
         await self._open_on_last_billed(ctx)
         await self._show(ctx)
         self.loaded = True
-        return None
+        return await self._address(ctx, "/statement")
 
     async def _account_picked(self, ctx: Ctx) -> None:
         self.error = self.notice = ""

@@ -74,3 +74,39 @@ async def test_try_the_demo_signs_in_only_in_demo_mode(app_db, monkeypatch):
     out = await drain(s.enter())
     assert sessions() == 1 and s.error == ""
     assert any("/_gp/session" in repr(step) for step in out)  # the hand-over to the cookie
+
+
+def test_the_shared_demo_customer_keeps_its_password_and_details_in_demo_mode(sqlite_engine, tmp_path):
+    """Found by this session's attacker: "Try the demo", then a password change, locked every other
+    visitor out of the demo (and an e-mail change would have moved its login). In demo mode the
+    demo customer's password, e-mail, phone and profile stay as printed; out of demo mode (a
+    database that happens to have the address) nothing is refused. Checked by calling the services."""
+    import dataclasses
+
+    from gazportal.services.auth.demo import DemoReadOnly
+    from tests.unit.test_auth_kit import make_settings
+
+    engine = sqlite_engine
+    utility = load_utility("default")
+    generate_demo(engine, utility, accounts=30, months=3, seed=3, last_period="2026-10", batch_size=30)
+    who = ensure_demo_customer(engine, utility, now=NOW)
+    with read_session(engine) as s:
+        user = s.exec(select(User).where(User.login == who.login)).one()
+    before = (user.password_hash, user.email, user.phone, user.surname)
+    off = make_settings(tmp_path, utility)
+    on = dataclasses.replace(off, demo=True)
+    new = "Hijacked-Demo-2026!x"
+    with pytest.raises(DemoReadOnly):
+        auth.change_password(engine, utility, user.id, DEMO_PASSWORD, new, new, now=NOW, settings=on)
+    with pytest.raises(DemoReadOnly):
+        auth.update_user_profile(engine, utility, user.id, {"email": "thief@example.kz"}, now=NOW, settings=on,
+                                 current_password=DEMO_PASSWORD)
+    with pytest.raises(DemoReadOnly):
+        auth.update_user_profile(engine, utility, user.id, {"surname": "Вор"}, now=NOW, settings=on)
+    with read_session(engine) as s:
+        after = s.exec(select(User).where(User.id == user.id)).one()
+        assert (after.password_hash, after.email, after.phone, after.surname) == before
+    assert auth.sign_in(engine, utility, who.login, DEMO_PASSWORD, now=NOW).token
+    # control: the same call out of demo mode changes the password
+    auth.change_password(engine, utility, user.id, DEMO_PASSWORD, new, new, now=NOW, settings=off)
+    assert auth.sign_in(engine, utility, who.login, new, now=NOW).token

@@ -97,6 +97,7 @@ def _payload(cls, name: str, world: dict, submission: str) -> dict:
         "add": {"form": {"message_id": mid, "kind": "reply", "body": "An answer", "submission": submission}},
         "move": {"message_id": mid, "status": "in_progress"},
         "go": {"page": 1},
+        "begin": {"what": min(getattr(cls, "BUSY_NAMES", {"x"}))},  # the "please wait" of a staff form
         # the readings review (state/reviews.py)
         "set_tab": {"tab": "rejected"}, "pick": {"review_id": "1"},
         "decide": {"form": {"review_id": "1", "decision": "reject", "reason": "Not plausible",
@@ -149,6 +150,19 @@ async def test_every_staff_handler_is_refused_to_a_customer_to_no_session_and_to
             assert all("download" not in repr(r) for r in result)
     assert callable_by_customer == []  # 0 customer-callable staff events
     assert _rows(app_db) == before  # not a row written
+
+
+def test_a_staff_state_has_no_handler_below_staff():
+    """Every handler of a state that has a staff handler is itself declared for staff (the
+    attacker called the staff message page's inherited public ``begin``): Reflex's own setters
+    aside, nothing on a staff page is PUBLIC or CUSTOMER."""
+    from gazportal.state.contract import declared_handlers
+
+    staff_states = {cls for cls, _, _ in _staff_handlers()}
+    below = [(cls.__name__, name, decl.access if decl else None)
+             for cls in staff_states for name, decl in declared_handlers(cls).items()
+             if decl is not None and decl.access not in STAFF_LEVELS]
+    assert staff_states and below == []
 
 
 async def test_staff_are_not_customers(world, app_db):

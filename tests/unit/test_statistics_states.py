@@ -282,3 +282,30 @@ async def test_the_account_choice_keeps_the_whole_address(data, app_db):
     for st in (await _stats(app_db), await _statement(app_db)):
         await st.load()
         assert [a.address for a in st.accounts] == [long] and len(long) > 120
+
+
+@pytest.mark.parametrize("query", ["bobs", "abc", "-1", "9" * 40, "mine"])
+async def test_the_account_in_the_address_of_statistics_and_statement(data, app_db, query):
+    """Found by this session's attacker: /statistics?account=<another's id> and /statement?... showed
+    the customer's own account while the address kept the other id. Now the account asked for is
+    shown when it is theirs; otherwise "Account not found." and the address names the account shown
+    (as /dashboard does; issue 14 point 18). Nothing of the other account is shown."""
+    import re
+
+    from reflex.istate.data import RouterData
+
+    value = str(data[query]) if query in data else query
+    for make, path in ((_stats, "/statistics"), (_statement, "/statement")):
+        st = await make(app_db)
+        st.router = RouterData.from_router_data({"pathname": path, "query": {"account": value},
+                                                 "asPath": f"{path}?account={value}", "headers": {}})
+        result = await st.load()
+        assert st.account_id == str(data["mine"]), path
+        assert "7777" not in repr(st.get_value("table") if path == "/statistics" else st.get_value("charges"))
+        scripts = [] if result is None else [result.args[0][1]._var_value]
+        found = [p for sc in scripts for p in re.findall(r"replaceState\(null, '', \"([^\"]*)\"\)", sc)]
+        if query == "mine":
+            assert found == [] and st.error == "", path
+        else:
+            assert found == [f"{path}?account={data['mine']}"], (path, found)
+            assert st.error == "Account not found.", path

@@ -38,6 +38,22 @@ DEMO_PHONES = {"KZ": "+77001234567", "UA": "+380501234567"}
 _CANDIDATES = 200  # accounts looked at when choosing
 
 
+class DemoReadOnly(DomainError):
+    """The shared demo customer's password and personal details stay as printed: anyone may sign
+    in as them, so a change by one visitor would lock out (or take over from) every other."""
+
+    key = "errors.demo_read_only"
+
+
+def refuse_demo_changes(user: User, settings: Any) -> None:
+    """Raise :class:`DemoReadOnly` when ``user`` is the demo customer of a portal in demo mode
+    (``settings.demo``; the customer with :data:`DEMO_EMAIL`): their password, e-mail, phone and
+    profile are not changed (found by this session's attacker: "Try the demo" then a password
+    change locked everyone else out). Outside demo mode nobody is refused."""
+    if getattr(settings, "demo", False) and user.role == "customer" and user.email == DEMO_EMAIL:
+        raise DemoReadOnly()
+
+
 class NoDemoAccounts(DomainError):
     """The database has no two free person accounts with a payment (load demo data first)."""
 

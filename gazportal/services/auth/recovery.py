@@ -19,6 +19,7 @@ from gazportal.services.auth._base import (
     _greeting, _identifier_hash, _lang, _lock_user, _may_send,
     _new_password_errors, _now, _queue, _send_queued, _settings, _user_by_login, _user_id_for,
 )
+from gazportal.services.auth.demo import refuse_demo_changes
 from gazportal.services.auth.reauth import verify_current_password
 from gazportal.services.auth.secrets import _check_code, _issue_code, _issue_link, _sends_in_last_hour, _take_link
 from gazportal.services.auth.sessions import SIGN_IN_SCOPE, _revoke
@@ -153,7 +154,8 @@ def change_password(engine: "Engine", utility: "Utility", user_id: Any, current:
     """Change the password: the current one is needed (:func:`reauth.verify_current_password`: a
     wrong one counts toward the sign-in lock of the login); ends the user's other sessions and
     tells the user's e-mail address (a security message: "if it was not you, restore access").
-    Raises FormErrors on ``current``, ``password``, ``password2``; NotFound for an unknown user."""
+    Raises FormErrors on ``current``, ``password``, ``password2``; NotFound for an unknown user;
+    ``DemoReadOnly`` for the shared demo customer in demo mode."""
     s = _settings(settings)
     now = _now(now)
     user_id = require_id(user_id)
@@ -161,6 +163,7 @@ def change_password(engine: "Engine", utility: "Utility", user_id: Any, current:
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("errors.not_found")
+        refuse_demo_changes(user, s)
         related = [user.login, user.name, user.surname, user.email or "", user.phone or ""]
     errors = _new_password_errors(utility, password, password2, related)
     stored: str | None = None

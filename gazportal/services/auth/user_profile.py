@@ -28,6 +28,7 @@ from gazportal.services.auth._base import (
     _greeting, _lang, _lock_user, _mask_email, _mask_phone, _may_send, _now, _queue, _require_dict, _send_queued,
     _settings, _user_by_look,
 )
+from gazportal.services.auth.demo import refuse_demo_changes
 from gazportal.services.auth.reauth import verify_current_password
 from gazportal.services.auth.secrets import _issue_link, _link_owner, _retire, _sends_in_last_hour, _take_link
 from gazportal.services.auth.sessions import _revoke
@@ -157,7 +158,7 @@ def update_user_profile(engine: "Engine", utility: "Utility", user_id: Any, data
     message limits.
     Raises FormErrors per wrong field (``current`` for the password: nothing is changed then),
     NotFound for an unknown user, InvalidInput ("errors.too_many_requests") after too many
-    e-mail changes in an hour."""
+    e-mail changes in an hour, ``DemoReadOnly`` for the shared demo customer in demo mode."""
     s = _settings(settings)
     now = _now(now)
     user_id = require_id(user_id)
@@ -168,6 +169,7 @@ def update_user_profile(engine: "Engine", utility: "Utility", user_id: Any, data
         user = session.get(User, user_id)
         if user is None:
             raise NotFound("errors.not_found")
+        refuse_demo_changes(user, s)
         if (utility.login_identifier == "phone" and "phone" in values and values["phone"]
                 and values["phone"] != user.phone):
             errors["phone"] = Notice("errors.phone_is_login")
