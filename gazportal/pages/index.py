@@ -7,7 +7,7 @@ from gazportal.components.contacts import contact_items
 from gazportal.components.layout import layout
 from gazportal.components.forms import alert
 from gazportal.settings import get_settings
-from gazportal.state.demo import DEMO_PASSWORD, DemoState
+from gazportal.state.demo import DEMO_PASSWORD, DemoState, known_demo_login
 from gazportal.state.i18n import I18nState
 
 T = I18nState.t
@@ -64,14 +64,17 @@ def hero() -> rx.Component:
 
 def demo() -> rx.Component:
     """Demo mode only: the demo customer's sign-in details and a button that signs in as them."""
-    if not get_settings().demo:
+    settings = get_settings()
+    if not settings.demo:
         return rx.fragment()
+    login = known_demo_login(settings.utility)
     return rx.el.section(
         rx.el.div(
             rx.el.div(_icon("sparkles"), class_name="gp-card-icon"),
             rx.el.div(
                 rx.el.h2(T["index.demo.title"], class_name="gp-h3", id="demo-title"),
                 rx.el.p(T["index.demo.text"]),
+                *([rx.el.p(T["index.demo.login"], " ", rx.el.code(login), class_name="gp-muted")] if login else []),
                 rx.el.p(T["index.demo.password"], " ", rx.el.code(DEMO_PASSWORD), class_name="gp-muted"),
                 alert("err", DemoState.error, id="demo-error"),
                 rx.el.button(_icon("log-in", 18), T["index.demo.enter"], type="button", on_click=DemoState.enter,

@@ -477,7 +477,7 @@ class DashboardState(FormMixin, rx.State):
             self.result = {**self.result, key: Verdict("review", text)}
             self._sent = {**self._sent, key: reading}
             self.form_key += 1
-            return [kept, rx.toast.info(text)]
+            return kept  # said once, in the form's box (issue 14 point 8), not in a toast as well
         except ReadingRefused as e:
             # Said once, in the form, under the input (no toast, no second box): issue 14 point 8.
             self._drop_result(key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from gazportal.services import auth
-from gazportal.services.auth.demo import DEMO_PASSWORD, demo_login
+from gazportal.services.auth.demo import DEMO_PASSWORD, demo_login, known_demo_login
 from gazportal.services.errors import DomainError
 from gazportal.settings import get_settings
 from gazportal.state.auth_forms import AuthFormState
@@ -14,7 +14,7 @@ from gazportal.state.contract import PUBLIC, Ctx, call, engine, handler, utility
 from gazportal.state.i18n import adopt_user_language
 from gazportal.state.session import HOME_ROUTE, hand_over, start_script
 
-__all__ = ["DEMO_PASSWORD", "DemoState"]  # the page shows the password next to the button
+__all__ = ["DEMO_PASSWORD", "DemoState", "known_demo_login"]  # the page shows the sign-in next to the button
 
 
 class DemoState(AuthFormState):
