@@ -402,7 +402,6 @@ def _event_acceptable(data: Any) -> bool:
 
 
 MAX_JSON_DEPTH = 32  # our deepest event (a form's data inside the packet) is about 7 deep
-REFUSED_PACKET = "gazportal_refused_packet"  # an event name no namespace handles: nothing runs
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
@@ -422,9 +421,9 @@ def json_depth_within(text: str, most: int = MAX_JSON_DEPTH) -> bool:
 
 
 def bounded_loads(loads: Any) -> Any:
-    """``loads`` that raises ``ValueError`` (what Engine.IO expects of a packet that is no JSON)
+    """``loads`` that raises ``ValueError`` (what Engine.IO expects of a message that is no JSON)
     for a text nested deeper than ``MAX_JSON_DEPTH`` or one the decoder cannot take."""
-    def engine_loads(data: str | bytes, **kwargs: Any) -> Any:
+    def checked_loads(data: str | bytes, **kwargs: Any) -> Any:
         text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
         if not isinstance(text, str) or not json_depth_within(text):
             raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH}")
@@ -432,42 +431,73 @@ def bounded_loads(loads: Any) -> Any:
             return loads(data, **kwargs)
         except RecursionError as e:
             raise ValueError("JSON nested too deep") from e
-    return engine_loads
+    return checked_loads
 
 
-def refusing_loads(loads: Any) -> Any:
-    """``loads`` for Socket.IO packets: a packet that is no JSON, or nested too deep, becomes the
-    event ``REFUSED_PACKET`` (no handler: nothing runs) with one rate-limited warning line —
-    raising would make python-socketio log "message async handler error" with a traceback."""
-    bounded = bounded_loads(loads)
+class BadPacket(ValueError):
+    """A Socket.IO packet that does not decode (no JSON, nested too deep, a bad header)."""
 
-    def socket_loads(data: str | bytes, **kwargs: Any) -> Any:
-        try:
-            return bounded(data, **kwargs)
-        except ValueError as e:
-            _quiet.warn("gate: dropped a socket packet (%.80s: %d characters)", e, len(data),
-                        name="<not JSON>")
-            return [REFUSED_PACKET]
-    return socket_loads
+
+def _is_protocol_error(e: BaseException) -> bool:
+    """A ``ValueError`` python-socketio raises itself on a packet it cannot take ("Unknown packet
+    type", "Unexpected binary packet/attachment"...): raised in socketio's own code, not in a
+    handler that the packet reached (those keep their traceback)."""
+    if isinstance(e, BadPacket):
+        return True
+    if not isinstance(e, ValueError) or e.__traceback__ is None:
+        return False
+    tb = e.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return "/socketio/" in tb.tb_frame.f_code.co_filename.replace("\\", "/")
 
 
 def _install_json(app: Any) -> None:
-    """Bound the JSON decoding of Reflex's socket server (``rx.App._setup_state`` gives its
-    ``AsyncServer`` ``json=SimpleNamespace(dumps=_sio_dumps, loads=_sio_loads)``, which
-    python-socketio and python-engineio set on their ``Packet`` classes): Engine.IO's decoder
-    gets the depth bound (it takes a ``ValueError`` as "not JSON"), Socket.IO's refuses quietly."""
+    """Bound the JSON decoding of Reflex's socket server and drop undecodable packets quietly.
+
+    ``rx.App._setup_state`` gives its ``AsyncServer`` ``json=SimpleNamespace(dumps=_sio_dumps,
+    loads=_sio_loads)``, which python-socketio and python-engineio set on their ``Packet``
+    classes; an exception while decoding ends in python-engineio's "message async handler error"
+    with a traceback. Engine.IO's decoder gets the depth bound (it takes a ``ValueError`` as "not
+    JSON: a string"); Socket.IO packets are decoded by a subclass that raises :class:`BadPacket`;
+    the server's message handler drops those (and socketio's own protocol ``ValueError``) with one
+    rate-limited warning line."""
     import engineio.packet
+    import socketio.packet
 
     sio = getattr(app, "sio", None)
     if sio is None:
         raise RuntimeError("the app has no socket server yet")
-    current = sio.packet_class.json
-    if getattr(current, "gazportal", False):
+    if getattr(sio, "_gazportal_json", False):
         return
-    engineio.packet.Packet.json = SimpleNamespace(dumps=current.dumps, loads=bounded_loads(current.loads),
-                                                  gazportal=True)
-    sio.packet_class.json = SimpleNamespace(dumps=current.dumps, loads=refusing_loads(current.loads),
-                                            gazportal=True)
+    current = sio.packet_class.json
+    bounded = SimpleNamespace(dumps=current.dumps, loads=bounded_loads(current.loads))
+    engineio.packet.Packet.json = bounded
+
+    class CheckedPacket(socketio.packet.Packet):
+        json = bounded
+
+        def decode(self, encoded_packet: Any) -> Any:
+            try:
+                return super().decode(encoded_packet)
+            except (ValueError, RecursionError) as e:
+                raise BadPacket(str(e)[:80]) from None
+
+    sio.packet_class = CheckedPacket
+    handle = sio.eio.handlers["message"]
+
+    async def on_message(eio_sid: str, data: Any) -> Any:
+        try:
+            return await handle(eio_sid, data)
+        except ValueError as e:
+            if not _is_protocol_error(e):
+                raise
+            size = len(data) if isinstance(data, (str, bytes)) else 0
+            _quiet.warn("gate: dropped a socket packet (%.80s; %d characters)", e, size, name="<bad packet>")
+            return None
+
+    sio.eio.handlers["message"] = on_message
+    sio._gazportal_json = True
 
 
 def install(app: Any = None) -> None:

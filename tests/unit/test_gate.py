@@ -503,23 +503,23 @@ async def test_a_malformed_hydrate_is_refused_before_it_runs(app_db):
 # --- the socket's JSON ---------------------------------------------------------------------------
 
 
-def test_socket_packets_that_are_no_json_or_nest_too_deep_are_refused_quietly(caplog):
+async def test_socket_packets_that_are_no_json_or_nest_too_deep_are_refused_quietly(caplog):
     """python-socketio decodes each packet with Reflex's json.loads: a packet that is no JSON
-    raised JSONDecodeError, 5,000 nested arrays RecursionError, each a traceback in the log."""
-    import engineio.packet
-    import socketio.packet
-
-    import gazportal.gazportal  # noqa: F401  (installs the bounded decoders)
+    raised JSONDecodeError, 5,000 nested arrays RecursionError, an unknown packet type a
+    ValueError: each a "message async handler error" traceback in the log. Driven through the
+    server's own Engine.IO message handler, as a websocket message reaches it."""
+    from gazportal.gazportal import app
 
     caplog.set_level(logging.WARNING, "gazportal.gate")
     gate._quiet.count = 0
-    refused = [gate.REFUSED_PACKET]
-    assert socketio.packet.Packet(encoded_packet="2/_event,not json").data == refused
-    assert socketio.packet.Packet(encoded_packet="2/_event," + "[" * 5000 + "]" * 5000).data == refused
-    assert socketio.packet.Packet(encoded_packet='2/_event,["event",{"a":[1]}]').data == ["event", {"a": [1]}]
-    # Engine.IO takes a ValueError as "not JSON, a string" (its own messages); the depth is bounded there too
-    assert engineio.packet.Packet(encoded_packet="4" + "[" * 5000).data == "[" * 5000
-    assert "dropped a socket packet" in caplog.text
+    on_message = app.sio.eio.handlers["message"]
+    for packet in ("2/_event,not json", "2/_event," + "[" * 5000 + "]" * 5000, "[" * 5000, "9", "x",
+                   '0/_event,{"a":' + "[" * 100 + "]" * 100 + "}"):
+        caplog.clear()
+        assert await on_message("no-such-eio-sid", packet) is None
+        assert "dropped a socket packet" in caplog.text, packet[:20]
+    # a packet that decodes is handled as before (this one is an event of an unknown session)
+    assert app.sio.packet_class(encoded_packet='2/_event,["event",{"a":[1]}]').data == ["event", {"a": [1]}]
     assert gate.json_depth_within('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 3)
     assert not gate.json_depth_within("[[[[]]]]", 3)
 
