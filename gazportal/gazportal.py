@@ -59,4 +59,5 @@ add_routes(app, image=utility.logo)
 # The event gate: only allow-listed handlers run; user-only ones need a valid session
 # (gazportal/state/gate.py).
 app.add_middleware(EventGate())
-gate.install()  # events naming no declared handler are dropped before Reflex's processor
+gate.install(app)  # events naming no declared handler are dropped before Reflex's processor;
+# socket packets that are no JSON or nest too deep too

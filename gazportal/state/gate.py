@@ -22,7 +22,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
+from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 import reflex as rx
@@ -35,6 +38,7 @@ from reflex.state import (
     StateUpdate,
     UpdateVarsInternalState,
 )
+from reflex_base.constants.state import FIELD_MARKER
 from reflex_base.event import Event
 
 from gazportal.services import i18n
@@ -63,11 +67,75 @@ MAX_NAME = 300
 _REFLEX_OWN: dict[tuple[type, str], str] = {}
 
 
+def _client_storage_vars() -> dict[str, type]:
+    """The browser-stored vars our states declare (``rx.LocalStorage``/``rx.Cookie``...), by the
+    fully qualified name the frontend sends (``<state>.<var>_rx_state_``), with their types."""
+    out: dict[str, type] = {}
+    todo: list[type[BaseState]] = [State]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.get_substates())
+        for name, field in cls.get_fields().items():
+            if cls._is_client_storage(name):
+                out[f"{cls.get_full_name()}.{name}{FIELD_MARKER}"] = field.outer_type_
+    return out
+
+
+def _storage_vars_acceptable(value: Any) -> bool:
+    """``vars`` of a hydrate or a storage sync: only our declared browser-stored str vars, each
+    a short str (the browser sends what it stored: cookies and storage hold strings)."""
+    if not isinstance(value, dict) or len(value) > 50:
+        return False
+    declared = _client_storage_vars()
+    return all(declared.get(k) is str and isinstance(v, str) and len(v) <= 4000
+               for k, v in value.items())
+
+
+def _hashes_acceptable(value: Any) -> bool:
+    """``hashes`` of the first hydrate: the compiled state hashes, a list of short strings."""
+    return (isinstance(value, list) and len(value) <= 2000
+            and all(isinstance(h, str) and len(h) <= 200 for h in value))
+
+
+# The payload each allowed Reflex handler takes, exactly as Reflex's frontend sends it
+# (reflex_base/compiler/templates.py ``initialEvents``: ``{vars?, hashes?}``; state.js; the
+# handlers' signatures in reflex/state.py). Anything else is refused like other bad arguments:
+# Reflex would raise in the handler (a str for ``vars``, an unknown state path, an extra key).
+_REFLEX_SHAPES: dict[str, dict[str, tuple[bool, Any]]] = {
+    # key: (required, check)
+    "hydrate": {},
+    "on_load_internal": {},
+    "set_is_hydrated": {"value": (True, lambda v: isinstance(v, bool))},
+    "hydrate_and_load": {"vars": (False, lambda v: v is None or _storage_vars_acceptable(v)),
+                         "hashes": (False, lambda v: v is None or _hashes_acceptable(v))},
+    "update_vars_internal": {"vars": (True, _storage_vars_acceptable)},
+    "handle_frontend_exception": {"info": (True, lambda v: isinstance(v, str)),
+                                  "component_stack": (True, lambda v: isinstance(v, str))},
+}
+
+
+def reflex_payload_acceptable(handler_name: str, payload: Any) -> bool:
+    """A payload of one of Reflex's own allowed handlers has exactly its declared keys and types."""
+    spec = _REFLEX_SHAPES.get(handler_name)
+    if spec is None or not isinstance(payload, dict) or not set(payload) <= set(spec):
+        return False
+    for key, (required, check) in spec.items():
+        if key not in payload:
+            if required:
+                return False
+        elif not check(payload[key]):
+            return False
+    return True
+
+
 def allow(state_cls: type[BaseState], *names: str, access: str = PUBLIC) -> None:
-    """Let Reflex's own handlers of ``state_cls`` through (our states declare with ``@handler``)."""
+    """Let Reflex's own handlers of ``state_cls`` through (our states declare with ``@handler``);
+    each must have a declared payload shape in ``_REFLEX_SHAPES``."""
     for name in names:
         if name not in state_cls.event_handlers:
             raise ValueError(f"{state_cls.__name__} has no event handler {name!r}")
+        if name not in _REFLEX_SHAPES:
+            raise ValueError(f"{state_cls.__name__}.{name} has no declared payload shape")
         _REFLEX_OWN[(state_cls, name)] = access
 
 
@@ -78,22 +146,39 @@ allow(FrontendEventExceptionState, "handle_frontend_exception")
 
 
 class _Quiet:
-    """At most ``most`` warning lines a minute; the rest are counted and said in one line."""
+    """At most ``most`` warning lines a minute; the rest are counted, and one line says how many
+    and which event names were refused most (``top`` of them, with counts)."""
 
-    def __init__(self, most: int = 30) -> None:
-        self.most, self.window, self.count, self.skipped = most, 0.0, 0, 0
+    def __init__(self, most: int = 30, top: int = 5) -> None:
+        self.most, self.top, self.window, self.count, self.skipped = most, top, 0.0, 0, 0
+        self.names: Counter[str] = Counter()
 
-    def warn(self, msg: str, *args: Any) -> None:
+    def warn(self, msg: str, *args: Any, name: Any = None) -> None:
+        """Log ``msg % args`` unless the minute's lines are used up; ``name``: the refused event's
+        name (or what was sent instead), counted for the summary line."""
         now = time.monotonic()
         if now - self.window >= 60:
-            if self.skipped:
-                log.warning("gate: %d more refused events in the last minute", self.skipped)
-            self.window, self.count, self.skipped = now, 0, 0
+            self.flush()
+            self.window, self.count = now, 0
         if self.count < self.most:
             self.count += 1
             log.warning(msg, *args)
         else:
             self.skipped += 1
+            if len(self.names) < 1000 or _short(name) in self.names:
+                self.names[_short(name)] += 1
+
+    def flush(self) -> None:
+        """Say the skipped refusals of the minute (count and the top event names) in one line."""
+        if self.skipped:
+            top = ", ".join(f"{n} x{c}" for n, c in self.names.most_common(self.top))
+            log.warning("gate: %d more refused events in the last minute; most: %s", self.skipped, top)
+        self.skipped = 0
+        self.names.clear()
+
+
+def _short(name: Any) -> str:
+    return name[:120] if isinstance(name, str) else f"<{type(name).__name__}>"
 
 
 _quiet = _Quiet()
@@ -176,12 +261,14 @@ def shape(payload: Any) -> Any:
     return out
 
 
-def arguments_acceptable(decl: Declaration | None, payload: Any) -> bool:
-    """The payload fits the handler's declaration (Reflex's own: size and numbers only)."""
+def arguments_acceptable(decl: Declaration | None, payload: Any, event_name: Any = None) -> bool:
+    """The payload fits the handler's declaration; for Reflex's own handlers (no declaration),
+    the shape in ``_REFLEX_SHAPES`` of the handler ``event_name`` names."""
     if not payload_acceptable(payload):
         return False
     if decl is None:
-        return True
+        target = target_of(event_name)
+        return target is not None and reflex_payload_acceptable(target[1], payload)
     try:
         decl.check(payload)
     except BadArguments:
@@ -207,7 +294,7 @@ class EventGate(Middleware):
         name = getattr(event, "name", None)
         rule = rule_of(name)
         if rule is None:
-            _quiet.warn("gate: dropped a call of %.120r (not a declared handler)", name)
+            _quiet.warn("gate: dropped a call of %.120r (not a declared handler)", name, name=name)
             return StateUpdate()
         access, decl = rule
         root = state._get_root_state()
@@ -220,14 +307,14 @@ class EventGate(Middleware):
         user = await user_for(router_data)
         remember_resolved(root, user, source_of(router_data))
         await settle_owner(root, user)
-        if not arguments_acceptable(decl, getattr(event, "payload", None)):
+        if not arguments_acceptable(decl, getattr(event, "payload", None), name):
             _quiet.warn("gate: refused a call of %s (arguments not as declared: %.300r)", name,
-                        shape(getattr(event, "payload", None)))
+                        shape(getattr(event, "payload", None)), name=name)
             return await self._refuse_form(root, name)
         verdict = admits(access, user)
         if verdict == REFUSE:
             _quiet.warn("gate: refused a call of %s (needs %s; the user's role is %s)", name, access,
-                        getattr(user, "role", "?"))
+                        getattr(user, "role", "?"), name=name)
             return await _answer(root)
         if verdict == SIGN_IN:
             log.info("gate: %s needs a signed-in user; none", name)
@@ -298,19 +385,129 @@ def router_data_acceptable(router_data: Any) -> bool:
 
 def _event_acceptable(data: Any) -> bool:
     """A socket event our pages could have sent: a JSON object with a declared handler's name,
-    an object payload and router data as our pages send it."""
+    an object payload (for Reflex's own handlers: of their declared shape) and router data as our
+    pages send it. It also arrives in the connect packet (``40/_event,{"event": ...}``): Reflex's
+    ``on_connect`` hands it to ``on_event``."""
     if not isinstance(data, dict):
         return False
-    if not isinstance(data.get("payload", {}), dict) or not router_data_acceptable(data.get("router_data", {})):
+    payload = data.get("payload", {})
+    if not isinstance(payload, dict) or not router_data_acceptable(data.get("router_data", {})):
         return False
-    return rule_of(data.get("name")) is not None
+    rule = rule_of(data.get("name"))
+    if rule is None:
+        return False
+    if rule[1] is None:  # Reflex's own handler: refused here, before its processor runs it
+        return arguments_acceptable(None, payload, data.get("name"))
+    return True
 
 
-def install() -> None:
+MAX_JSON_DEPTH = 32  # our deepest event (a form's data inside the packet) is about 7 deep
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_depth_within(text: str, most: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the arrays and objects of a JSON text nest at most ``most`` deep (strings skipped),
+    checked before it is parsed: Python's decoder recurses and would raise ``RecursionError``."""
+    depth = 0
+    for m in _JSON_TOKENS.finditer(text):
+        tok = m.group()
+        if tok == "[" or tok == "{":
+            depth += 1
+            if depth > most:
+                return False
+        elif tok == "]" or tok == "}":
+            depth -= 1
+    return True
+
+
+def bounded_loads(loads: Any) -> Any:
+    """``loads`` that raises ``ValueError`` (what Engine.IO expects of a message that is no JSON)
+    for a text nested deeper than ``MAX_JSON_DEPTH`` or one the decoder cannot take."""
+    def checked_loads(data: str | bytes, **kwargs: Any) -> Any:
+        text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
+        if not isinstance(text, str) or not json_depth_within(text):
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH}")
+        try:
+            return loads(data, **kwargs)
+        except RecursionError as e:
+            raise ValueError("JSON nested too deep") from e
+    return checked_loads
+
+
+class BadPacket(ValueError):
+    """A Socket.IO packet that does not decode (no JSON, nested too deep, a bad header)."""
+
+
+def _is_protocol_error(e: BaseException) -> bool:
+    """A ``ValueError`` python-socketio raises itself on a packet it cannot take ("Unknown packet
+    type", "Unexpected binary packet/attachment"...): raised in socketio's own code, not in a
+    handler that the packet reached (those keep their traceback)."""
+    if isinstance(e, BadPacket):
+        return True
+    if not isinstance(e, ValueError) or e.__traceback__ is None:
+        return False
+    tb = e.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return "/socketio/" in tb.tb_frame.f_code.co_filename.replace("\\", "/")
+
+
+def _install_json(app: Any) -> None:
+    """Bound the JSON decoding of Reflex's socket server and drop undecodable packets quietly.
+
+    ``rx.App._setup_state`` gives its ``AsyncServer`` ``json=SimpleNamespace(dumps=_sio_dumps,
+    loads=_sio_loads)``, which python-socketio and python-engineio set on their ``Packet``
+    classes; an exception while decoding ends in python-engineio's "message async handler error"
+    with a traceback. Engine.IO's decoder gets the depth bound (it takes a ``ValueError`` as "not
+    JSON: a string"); Socket.IO packets are decoded by a subclass that raises :class:`BadPacket`;
+    the server's message handler drops those (and socketio's own protocol ``ValueError``) with one
+    rate-limited warning line."""
+    import engineio.packet
+    import socketio.packet
+
+    sio = getattr(app, "sio", None)
+    if sio is None:
+        raise RuntimeError("the app has no socket server yet")
+    if getattr(sio, "_gazportal_json", False):
+        return
+    current = sio.packet_class.json
+    bounded = SimpleNamespace(dumps=current.dumps, loads=bounded_loads(current.loads))
+    engineio.packet.Packet.json = bounded
+
+    class CheckedPacket(socketio.packet.Packet):
+        json = bounded
+
+        def decode(self, encoded_packet: Any) -> Any:
+            try:
+                return super().decode(encoded_packet)
+            except (ValueError, RecursionError) as e:
+                raise BadPacket(str(e)[:80]) from None
+
+    sio.packet_class = CheckedPacket
+    handle = sio.eio.handlers["message"]
+
+    async def on_message(eio_sid: str, data: Any) -> Any:
+        try:
+            return await handle(eio_sid, data)
+        except ValueError as e:
+            if not _is_protocol_error(e):
+                raise
+            size = len(data) if isinstance(data, (str, bytes)) else 0
+            _quiet.warn("gate: dropped a socket packet (%.80s; %d characters)", e, size, name="<bad packet>")
+            return None
+
+    sio.eio.handlers["message"] = on_message
+    sio._gazportal_json = True
+
+
+def install(app: Any = None) -> None:
     """Drop events that name no declared handler before Reflex's event processor sees them (it
-    would log a traceback for each). Patches Reflex's socket namespace once."""
+    would log a traceback for each). Patches Reflex's socket namespace once; with ``app``, also
+    bounds the JSON decoding of its socket server (:func:`_install_json`)."""
     from reflex.app import EventNamespace
 
+    if app is not None:
+        _install_json(app)
     if getattr(EventNamespace.on_event, "_gazportal_gate", False):
         return
     original = EventNamespace.on_event
@@ -318,7 +515,8 @@ def install() -> None:
     async def on_event(self: Any, sid: str, data: Any = None) -> None:
         if not _event_acceptable(data):
             name = data.get("name") if isinstance(data, dict) else None
-            _quiet.warn("gate: dropped a socket event %.120r (not a declared handler or malformed)", name)
+            _quiet.warn("gate: dropped a socket event %.120r (not a declared handler or malformed)", name,
+                        name=name)
             return
         await original(self, sid, data)
 

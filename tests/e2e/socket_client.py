@@ -48,16 +48,21 @@ class Tab:
         self.replies.append(data if isinstance(data, dict) else {"raw": data})
         self._arrived.set()
 
-    async def connect(self) -> list[dict]:
-        """Connect and hydrate; returns the hydrate's answers (the whole state as the tab sees it)."""
+    async def connect(self, boot_payload: Any = None) -> list[dict]:
+        """Connect and hydrate; returns the hydrate's answers (the whole state as the tab sees it).
+        ``boot_payload``: another payload for the hydrate in the connect packet (an attacker's):
+        then no answer is waited for."""
         import socketio
 
         self.sio = socketio.AsyncClient(reconnection=False)
         self.sio.on("event", self._on_event, namespace="/_event")
-        boot = {"name": HYDRATE, "payload": {}, "router_data": self._router()}
+        boot = {"name": HYDRATE, "payload": {} if boot_payload is None else boot_payload,
+                "router_data": self._router()}
         headers = {"Cookie": self.cookie, "Origin": self.url} if self.cookie else {"Origin": self.url}
         await self.sio.connect(f"{self.url}?token={self.token}", socketio_path="/_event", namespaces=["/_event"],
                                transports=["websocket"], auth={"event": boot}, headers=headers, wait_timeout=WAIT)
+        if boot_payload is not None:
+            return []
         await self._until(lambda: len(self.replies) > 0)
         await self.settle()  # the page's on_load steps, queued by the hydrate, are done too
         return list(self.replies)
@@ -87,6 +92,10 @@ class Tab:
 
     async def emit_raw(self, data: Any) -> None:
         await self.sio.emit("event", data, namespace="/_event")
+
+    async def send_packet(self, text: str) -> None:
+        """Send one Socket.IO packet as written (``2/_event,...``: an event), JSON or not."""
+        await self.sio.eio.send(text)
 
     async def settle(self) -> list[dict]:
         """Wait until everything sent so far is processed: send the marker (a length other than

@@ -35,6 +35,17 @@ MALFORMED = [
     {"lang": {"x": 1}},
 ]
 
+# Payloads for Reflex's own events (hydrate_and_load, ...) that its frontend never sends: each was a
+# "[Reflex Backend Exception]" traceback or a type warning before the gate knew their shape.
+REFLEX_OWN_MALFORMED = [
+    {"vars": "x"},
+    {"vars": [1, 2]},
+    {"vars": {"x": 1}, "hashes": "x"},
+    {"bogus": 1},
+    {"vars": {"reflex___state____state.gazportal___state___i18n___i18n_state.lang_pref_rx_state_": {"a": 1}}},
+    {"value": "x"},
+]
+
 
 def _handlers() -> list[str]:
     """Every declared handler of the app, by its full event name."""
@@ -123,15 +134,39 @@ def test_malformed_events_for_every_handler_leave_no_traceback(portal):
                              {"name": handlers[0], "payload": {}, "router_data": {"pathname": "/", "asPath": 123}}):
                     await tab.emit_raw(junk)
                     sent += 1
+                # Reflex's own events with payloads of another shape than its frontend sends
+                for hname in ("hydrate_and_load", "hydrate", "set_is_hydrated"):
+                    for payload in REFLEX_OWN_MALFORMED:
+                        await tab.emit(f"reflex___state____state.{hname}", payload)
+                        sent += 1
+                for payload in REFLEX_OWN_MALFORMED:
+                    await tab.emit("reflex___state____on_load_internal_state.on_load_internal", payload)
+                    sent += 1
+                # socket packets that are no JSON, or nest too deep for Python's decoder
+                for packet in ("2/_event,not json", "2/_event," + "[" * 5000 + "]" * 5000,
+                               '2/_event,["event",' + "{\"a\":" * 3000 + "1" + "}" * 3000 + "]"):
+                    await tab.send_packet(packet)
+                    sent += 1
                 await tab.settle()  # the positive control: the server still answers this tab
             finally:
                 await tab.close()
+            # the malformed hydrate in the connect packet (``40/_event,{"event":...}``)
+            for payload in REFLEX_OWN_MALFORMED:
+                tab = Tab(portal.url, cookie=cookie_header, path="/accounts")
+                await tab.connect(boot_payload=payload)
+                try:
+                    await tab.settle()  # the connection is still served
+                    sent += 1
+                finally:
+                    await tab.close()
         return sent
 
     sent = _run(attack())
     assert sent >= 2 * len(handlers) * len(MALFORMED)
     after = portal.log.read_text(errors="replace")[len(before):]
     assert _tracebacks(after) == 0, after[-4000:]
+    assert "Reflex Backend Exception" not in after and "handler error" not in after, after[-4000:]
+    assert "to receive type" not in after, after[-4000:]  # no type warning from a forged var
 
 
 def test_a_client_token_without_the_cookie_gets_no_ones_data(portal):

@@ -423,3 +423,113 @@ def test_socket_events_with_router_data_reflex_would_choke_on_are_dropped(router
     name = f"{I18nState.get_full_name()}.sync_document"
     assert _event_acceptable({"name": name, "payload": {}, "router_data": {"pathname": "/", "query": {"a": ["1"]}}})
     assert not _event_acceptable({"name": name, "payload": {}, "router_data": router_data})
+
+
+# --- Reflex's own events take only the shape Reflex's frontend sends ----------------------------
+
+_LANG_PREF = f"{I18nState.get_full_name()}.lang_pref_rx_state_"
+_ROUTER = {"pathname": "/", "query": {}, "asPath": "/"}
+
+
+@pytest.mark.parametrize(("handler_name", "payload"), [
+    # what the compiled frontend sends (reflex_base/compiler/templates.py initialEvents, state.js)
+    ("hydrate_and_load", {}),
+    ("hydrate_and_load", {"vars": {_LANG_PREF: "ru"}}),
+    ("hydrate_and_load", {"vars": {_LANG_PREF: "ru"}, "hashes": ["d1", "h1", "h2"]}),
+    ("hydrate", {}),
+    ("set_is_hydrated", {"value": True}),
+])
+def test_reflex_own_events_as_the_frontend_sends_them_pass(handler_name, payload):
+    assert gate._event_acceptable({"name": name(State, handler_name), "payload": payload, "router_data": _ROUTER})
+    assert gate.arguments_acceptable(None, payload, name(State, handler_name))
+
+
+@pytest.mark.parametrize(("handler_name", "payload"), [
+    # an attacker's finds: each was a "[Reflex Backend Exception]" traceback or a type warning
+    ("hydrate_and_load", {"vars": "x"}),
+    ("hydrate_and_load", {"vars": [1, 2]}),
+    ("hydrate_and_load", {"vars": {"x": 1}, "hashes": "x"}),
+    ("hydrate_and_load", {"hashes": "x"}),
+    ("hydrate_and_load", {"hashes": [1, 2]}),
+    ("hydrate_and_load", {"bogus": 1}),
+    ("hydrate_and_load", {"vars": {_LANG_PREF: {"x": 1}}}),
+    ("hydrate_and_load", {"vars": {_LANG_PREF: 5}}),
+    # a var that is not browser-stored, or not ours: never set from the client
+    ("hydrate_and_load", {"vars": {f"{SessionState.get_full_name()}.signed_in_rx_state_": "true"}}),
+    ("hydrate_and_load", {"vars": {f"{I18nState.get_full_name()}.lang_rx_state_": "ru"}}),
+    ("hydrate", {"vars": "x"}),
+    ("set_is_hydrated", {}),
+    ("set_is_hydrated", {"value": "x"}),
+    ("set_is_hydrated", {"value": True, "bogus": 1}),
+])
+def test_reflex_own_events_of_another_shape_are_refused(handler_name, payload):
+    ev = {"name": name(State, handler_name), "payload": payload, "router_data": _ROUTER}
+    assert not gate._event_acceptable(ev)
+    assert not gate._event_acceptable({**ev, "name": name(gate.OnLoadInternalState, "set_is_hydrated")}
+                                      if handler_name == "set_is_hydrated" else ev)
+    assert not gate.arguments_acceptable(None, payload, name(State, handler_name))
+
+
+def test_other_reflex_own_events_have_their_shape_too():
+    on_load = name(gate.OnLoadInternalState, "on_load_internal")
+    assert gate._event_acceptable({"name": on_load, "payload": {}, "router_data": _ROUTER})
+    assert not gate._event_acceptable({"name": on_load, "payload": {"bogus": 1}, "router_data": _ROUTER})
+    sync = name(gate.UpdateVarsInternalState, "update_vars_internal")
+    assert gate._event_acceptable({"name": sync, "payload": {"vars": {_LANG_PREF: "kk"}}, "router_data": _ROUTER})
+    for bad in ({}, {"vars": "x"}, {"vars": {"x": 1}}, {"vars": {_LANG_PREF: ["kk"]}}):
+        assert not gate._event_acceptable({"name": sync, "payload": bad, "router_data": _ROUTER})
+    crash = name(gate.FrontendEventExceptionState, "handle_frontend_exception")
+    assert gate._event_acceptable({"name": crash, "payload": {"info": "Error: x", "component_stack": ""}})
+    assert not gate._event_acceptable({"name": crash, "payload": {"info": {"a": 1}, "component_stack": ""}})
+
+
+def test_only_our_browser_stored_str_vars_can_come_from_the_client():
+    """Reflex's hydrate applies any client-storage var the client names; ours: I18nState.lang_pref."""
+    assert gate._client_storage_vars() == {_LANG_PREF: str}
+
+
+def test_an_allowed_reflex_handler_needs_a_declared_shape():
+    with pytest.raises(ValueError, match="shape"):
+        gate.allow(SessionState, "setvar")
+
+
+async def test_a_malformed_hydrate_is_refused_before_it_runs(app_db):
+    update, root = await run(name(State, "hydrate_and_load"), {"vars": "x"})
+    assert update is not None
+    update, root = await run(name(State, "hydrate_and_load"), {"vars": {_LANG_PREF: {"x": 1}}})
+    assert update is not None and (await root.get_state(I18nState)).lang_pref == ""
+
+
+# --- the socket's JSON ---------------------------------------------------------------------------
+
+
+async def test_socket_packets_that_are_no_json_or_nest_too_deep_are_refused_quietly(caplog):
+    """python-socketio decodes each packet with Reflex's json.loads: a packet that is no JSON
+    raised JSONDecodeError, 5,000 nested arrays RecursionError, an unknown packet type a
+    ValueError: each a "message async handler error" traceback in the log. Driven through the
+    server's own Engine.IO message handler, as a websocket message reaches it."""
+    from gazportal.gazportal import app
+
+    caplog.set_level(logging.WARNING, "gazportal.gate")
+    gate._quiet.count = 0
+    on_message = app.sio.eio.handlers["message"]
+    for packet in ("2/_event,not json", "2/_event," + "[" * 5000 + "]" * 5000, "[" * 5000, "9", "x",
+                   '0/_event,{"a":' + "[" * 100 + "]" * 100 + "}"):
+        caplog.clear()
+        assert await on_message("no-such-eio-sid", packet) is None
+        assert "dropped a socket packet" in caplog.text, packet[:20]
+    # a packet that decodes is handled as before (this one is an event of an unknown session)
+    assert app.sio.packet_class(encoded_packet='2/_event,["event",{"a":[1]}]').data == ["event", {"a": [1]}]
+    assert gate.json_depth_within('{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', 3)
+    assert not gate.json_depth_within("[[[[]]]]", 3)
+
+
+def test_the_summary_of_skipped_refusals_names_the_events(caplog):
+    caplog.set_level(logging.WARNING, "gazportal.gate")
+    quiet = gate._Quiet(most=1)
+    for ev in ["a.hydrate_and_load"] * 5 + ["b.poke"] * 2 + [{"x": 1}]:
+        quiet.warn("refused %s", ev, name=ev)
+    quiet.flush()
+    line = caplog.records[-1].getMessage()
+    assert "7 more refused events" in line
+    assert "a.hydrate_and_load x4" in line and "b.poke x2" in line and "<dict> x1" in line
