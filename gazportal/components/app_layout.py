@@ -340,5 +340,9 @@ textarea.gp-input{min-height:5.5rem;resize:vertical}
 @media (min-width:64rem){
   .gp-acc-list{grid-template-columns:repeat(3,minmax(0,1fr))}
   .gp-grid2{grid-template-columns:minmax(0,1fr) minmax(0,1fr)}
+  /* nine entries in one row on a laptop in every language (Kazakh's are the longest) */
+  .gp-nav-list{gap:.1rem}
+  .gp-nav-link{font-size:.84rem;padding:.5rem .5rem;gap:.3rem}
+  .gp-nav-link svg{width:18px;height:18px}
 }
 """

@@ -251,3 +251,27 @@ def test_signed_in_forms_balances_and_the_account_in_the_address(portal, browser
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_the_desktop_menu_is_one_row_in_every_language(portal, browser):
+    """Seen by the new customer: in Kazakh the desktop menu took two rows. Every entry of the menu
+    of a signed-in customer stands in one row on a 1280 px desktop, in every language of the profile
+    (the control: the entries are there and visible)."""
+    from playwright.sync_api import expect
+
+    utility = load_utility(portal.utility_id)
+    who = _customer(portal)
+    context = browser.new_context(**VIEWPORTS["desktop"])
+    try:
+        page, errors = new_page(context, TIMEOUT)
+        sign_in(page, portal.url, who["login"])
+        page.goto(portal.url + "/dashboard")
+        entries = page.locator(".gp-nav [data-nav]:visible")
+        expect(entries.first).to_be_visible()
+        for lang in utility.languages:
+            switch_lang(page, lang)
+            tops = entries.evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+            assert len(tops) >= 8 and len(set(tops)) == 1, (lang, tops)
+        assert not errors, errors
+    finally:
+        context.close()
