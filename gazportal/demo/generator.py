@@ -40,7 +40,7 @@ from gazportal.models import (
     Settlement, Street, Tariff, TariffStep,
 )
 from gazportal.demo.data import DemoWords, words
-from gazportal.services import readings
+from gazportal.services import readings, rollups
 from gazportal.services.errors import DomainError, InvalidInput
 from gazportal.services.identifiers import make_bin
 from gazportal.services.periods import add_months, local_day_start_utc, period_start, reading_period
@@ -248,6 +248,8 @@ def generate_demo(
             counts[k] += v
         if progress:
             progress(done, accounts)
+    with write_session(engine) as session:  # the dashboard's roll-ups of every generated period
+        rollups.changed(session, utility, periods=rollups.all_periods(session, utility))
     if engine.dialect.name == "postgresql":
         with write_session(engine) as session:
             for t in TABLES:
