@@ -32,6 +32,7 @@ PHONE_TABS = ("dashboard", "accounts", "statistics", "contacts")
 STAFF_NAV = (
     ("inbox", "/staff", "inbox", "staff.nav.inbox"),
     ("audit", "/staff/audit", "scroll-text", "staff.nav.audit"),
+    ("dashboard", "/staff/dashboard", "chart-column", "staff.nav.dashboard"),
 )
 
 

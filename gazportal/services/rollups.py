@@ -15,7 +15,6 @@ volumes in each service's unit (m³ or kWh) and are never added across services.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,7 +56,7 @@ class Rollup:
 
 
 def _settlement_col():
-    return sa.func.coalesce(table_of(Street).c.settlement_id, 0)
+    return sa.func.coalesce(table_of(Street).c.settlement_id, sa.literal_column("0"))  # one SQL text: GROUP BY it
 
 
 def _with_settlement(sel, account_id_col):
@@ -207,11 +206,11 @@ def _upsert_month(session: Session, key: Key, meter_service: str) -> None:
 
 
 def _insert_ignore(session: Session, table: sa.Table, values: dict) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    pg = session.get_bind().dialect.name == "postgresql"
+    stmt = (postgresql.insert(table) if pg else sqlite.insert(table)).values(**values).on_conflict_do_nothing()
+    session.execute(stmt)
 
 
 def _bump_day(session: Session, key: Key, day: int, delta: int) -> None:

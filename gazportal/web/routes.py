@@ -29,6 +29,7 @@ from gazportal.pages.recover import recover
 from gazportal.pages.register import register
 from gazportal.pages.signin import signin
 from gazportal.pages.staff import audit_page, inbox_page, message_page
+from gazportal.pages.staff_dashboard import staff_dashboard_page
 from gazportal.pages.statistics import statement_page, statistics_page
 from gazportal.pages.user_profile import confirm_email_page, email_undo_page, profile_page
 from gazportal.state.accounts import AccountsState
@@ -43,6 +44,7 @@ from gazportal.state.register import RegisterState
 from gazportal.state.session import SessionState
 from gazportal.state.signin import SignInState
 from gazportal.state.staff import StaffAuditState, StaffInboxState, StaffMessageState
+from gazportal.state.staff_dashboard import StaffDashboardState
 from gazportal.state.statistics import StatementState, StatisticsState
 from gazportal.state.user_profile import ConfirmEmailState, EmailUndoState, ProfileState
 
@@ -94,6 +96,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/staff", inbox_page, "staff.inbox.title", [StaffInboxState.load], STAFF),
     Route("/staff/message", message_page, "staff.message.title", [StaffMessageState.load], STAFF),
     Route("/staff/audit", audit_page, "staff.audit.title", [StaffAuditState.load], STAFF),
+    Route("/staff/dashboard", staff_dashboard_page, "staff_dashboard.title", [StaffDashboardState.load], STAFF),
 )
 
 

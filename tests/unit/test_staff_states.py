@@ -97,6 +97,8 @@ def _payload(cls, name: str, world: dict, submission: str) -> dict:
         "add": {"form": {"message_id": mid, "kind": "reply", "body": "An answer", "submission": submission}},
         "move": {"message_id": mid, "status": "in_progress"},
         "go": {"page": 1},
+        "set_year": {"year": str(datetime.now(UTC).year)}, "set_service": {"service": "gas"},
+        "set_settlement": {"settlement": ""},
     }
     assert name in samples, f"{cls.__name__}.{name}: give this staff handler a sample payload here"
     return samples[name]
