@@ -94,12 +94,14 @@ def staff_dashboard_page() -> rx.Component:
             rx.el.h2(T["staff_dashboard.coverage.title"], class_name="gp-panel-h", id="dash-coverage-title"),
             rx.el.div(
                 rx.el.table(
-                    rx.el.thead(rx.el.tr(*[rx.el.th(T[f"staff_dashboard.coverage.{c}"], scope="col")
-                                           for c in ("settlement", "percent", "read", "missing")])),
+                    rx.el.thead(rx.el.tr(rx.el.th(T["staff_dashboard.coverage.settlement"], scope="col"),
+                                         *[rx.el.th(T[f"staff_dashboard.coverage.{c}"], scope="col", class_name="gp-num")
+                                           for c in ("percent", "read", "missing")])),
                     rx.el.tbody(rx.foreach(D.coverage[L], _coverage_row)),
                     class_name="gp-table", id="dash-coverage",
                 ),
-                class_name="gp-table-wrap",
+                # a region that may scroll sideways is reachable by keyboard (axe: scrollable-region-focusable)
+                class_name="gp-table-wrap", tab_index=0, role="region", aria_labelledby="dash-coverage-title",
             ),
             class_name="gp-panel", aria_labelledby="dash-coverage-title",
         ),

@@ -133,9 +133,10 @@ def check_filters(session: Session, utility: Utility, now: datetime, year: Any, 
     return Filters(y, service, st)
 
 
-def figures(session: Session, utility: Utility, f: Filters, now: datetime) -> Figures:
-    """The dashboard's numbers for ``f`` from the roll-ups (a handful of indexed reads)."""
-    sm, sd = table_of(StatMonth), table_of(StatDay)
+def months_tile(session: Session, f: Filters) -> tuple[list[Month], list[Month]]:
+    """Tile data of the consumption, charges and collection charts: the year's months and the
+    same months of the year before (one grouped read of stat_month)."""
+    sm = table_of(StatMonth)
     first, last = f"{f.year - 1:04d}-01", f"{f.year:04d}-12"
     where = [sm.c.period >= first, sm.c.period <= last]
     if f.settlement is not None:
@@ -152,18 +153,29 @@ def figures(session: Session, utility: Utility, f: Filters, now: datetime) -> Fi
         m.charged_all += charged
         if svc == f.service:
             m.volume, m.charged = Decimal(vol or 0).quantize(Decimal("0.001")), charged
-    months = [by.get(p, Month(p)) for p in P.months_between(f"{f.year:04d}-01", last)]
-    previous = [by.get(p, Month(p)) for p in P.months_between(first, f"{f.year - 1:04d}-12")]
-    # coverage: the period a reading sent now counts for, or December of a past year
+    return ([by.get(p, Month(p)) for p in P.months_between(f"{f.year:04d}-01", last)],
+            [by.get(p, Month(p)) for p in P.months_between(first, f"{f.year - 1:04d}-12")])
+
+
+def coverage_period(session: Session, utility: Utility, f: Filters, now: datetime) -> str:
+    """The period the coverage tiles show: the one a reading sent now counts for (December for a
+    past year); when nobody has read in it yet (its window not open), the year's latest period with
+    readings."""
+    sm = table_of(StatMonth)
     current = reading_period(now, utility)
-    period = current if current[:4] == str(f.year) else last
-    # a period nobody has read in yet (its window not open): the latest one of the year with readings
+    period = current if current[:4] == str(f.year) else f"{f.year:04d}-12"
     read_in = session.execute(sa.select(sa.func.max(sm.c.period)).where(
         sm.c.period <= period, sm.c.period >= f"{f.year:04d}-01", sm.c.service == f.service,
         sm.c.meters_read > 0)).scalar_one()
     if read_in and read_in != period and not session.execute(sa.select(sm.c.id).where(
             sm.c.period == period, sm.c.service == f.service, sm.c.meters_read > 0).limit(1)).first():
         period = read_in
+    return period
+
+
+def coverage_tile(session: Session, f: Filters, period: str) -> list[CoverageRow]:
+    """Meters and meters read in ``period`` by settlement (the directory's names; no address last)."""
+    sm = table_of(StatMonth)
     cw = [sm.c.period == period, sm.c.service == f.service]
     if f.settlement is not None:
         cw.append(sm.c.settlement_id == f.settlement)
@@ -172,6 +184,12 @@ def figures(session: Session, utility: Utility, f: Filters, now: datetime) -> Fi
         sa.select(sm.c.settlement_id, sa.func.sum(sm.c.meters), sa.func.sum(sm.c.meters_read)).where(*cw)
         .group_by(sm.c.settlement_id))]
     cov.sort(key=lambda c: (c.settlement == NO_ADDRESS, c.name))
+    return cov
+
+
+def days_tile(session: Session, f: Filters, period: str) -> list[tuple[int, int]]:
+    """(day of the month, meters read by the end of that day) for ``period``: the rush curve."""
+    sd = table_of(StatDay)
     dw = [sd.c.period == period, sd.c.service == f.service]
     if f.settlement is not None:
         dw.append(sd.c.settlement_id == f.settlement)
@@ -181,6 +199,15 @@ def figures(session: Session, utility: Utility, f: Filters, now: datetime) -> Fi
     for d in range(1, P.period_end(period).day + 1):
         running += int(per_day.get(d, 0) or 0)
         days.append((d, running))
+    return days
+
+
+def figures(session: Session, utility: Utility, f: Filters, now: datetime) -> Figures:
+    """The dashboard's numbers for ``f`` from the roll-ups (a handful of indexed reads)."""
+    months, previous = months_tile(session, f)
+    period = coverage_period(session, utility, f, now)
+    cov = coverage_tile(session, f, period)
+    days = days_tile(session, f, period)
     return Figures(f, months, previous, period, cov, days, sum(c.meters for c in cov), sum(c.read for c in cov))
 
 
