@@ -37,7 +37,7 @@ from sqlmodel import Session
 from gazportal.db import write_session
 from gazportal.models import (
     Account, Branch, BuildingMeter, BuildingReading, Charge, Flat, House, Meter, Payment, Reading,
-    Settlement, Street, Tariff, TariffStep,
+    Settlement, StatMonth, Street, Tariff, TariffStep,
 )
 from gazportal.demo.data import DemoWords, words
 from gazportal.services import readings, rollups
@@ -229,6 +229,10 @@ def generate_demo(
     busy = nonempty_tables(engine)
     if busy:
         if if_empty:
+            # a database made before the roll-ups existed (migration 0012) gets them once here
+            with write_session(engine) as session:
+                if session.execute(sa.select(sa.func.count()).select_from(StatMonth)).scalar_one() == 0:
+                    rollups.changed(session, utility, periods=rollups.all_periods(session, utility))
             result.skipped = True
             result.elapsed = time.perf_counter() - started
             return result

@@ -304,15 +304,17 @@ def load(session: Session, utility: Utility, f: Filters, now: datetime, language
                   [i18n.format_money(m.charged, cur, lang) for m in data.months])],
             "layout": _money_layout(style, cur)}
         days_pct = [float(Decimal(100) * r / data.meters) if data.meters else 0.0 for _d, r in data.coverage_days]
+        cov_layout = _money_layout(style, "%")
+        cov_layout["xaxis"]["type"] = "linear"
+        cov_layout["yaxis"]["range"] = [0, 100]
+        cov_layout["showlegend"] = False
         cov_fig = {"data": [_line(t("staff_dashboard.chart.read_by_day"), [d for d, _r in data.coverage_days], days_pct,
-                                  style.primary)], "layout": _money_layout(style, "%")}
-        cov_fig["layout"]["xaxis"]["type"] = "linear"
-        cov_fig["layout"]["yaxis"]["range"] = [0, 100]
-        cov_fig["layout"]["showlegend"] = False
+                                  style.primary)], "layout": cov_layout}
+        col_layout = _money_layout(style, "%")
+        col_layout["showlegend"] = False
         col_fig = {"data": [_line(t("staff_dashboard.chart.collection"), x,
                                   [None if (r := rate(m.paid, m.charged_all)) is None else float(r) for m in data.months],
-                                  style.primary)], "layout": _money_layout(style, "%")}
-        col_fig["layout"]["showlegend"] = False
+                                  style.primary)], "layout": col_layout}
         out.figures[lang] = {"volume": vol_fig, "charged": ch_fig, "coverage_days": cov_fig, "collection": col_fig}
         out.summaries[lang] = {
             "volume": t("staff_dashboard.summary.volume", year=y, volume=i18n.format_volume(vol_year, f.service, lang)),

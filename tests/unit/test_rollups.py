@@ -167,3 +167,15 @@ def test_rollups_equal_a_from_scratch_aggregate_after_any_writes(engine, ops):
         except (ReadingRefused, ImportRejected):
             pass
         assert_consistent(engine)
+
+
+def test_demo_if_empty_fills_missing_rollups_of_an_older_database(engine):
+    """A database with demo data from before the roll-ups (run.sh's ``demo --if-empty``) gets them."""
+    _demo(engine)
+    with write_session(engine) as s:
+        s.execute(sa.delete(StatDay))
+        s.execute(sa.delete(StatMonth))
+    assert generate_demo(engine, AG, accounts=12, months=3, seed=5, last_period="2026-10", if_empty=True).skipped
+    with read_session(engine) as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(StatMonth)).scalar_one() > 0
+    assert_consistent(engine)
