@@ -27,6 +27,7 @@ CSS = STATS_CSS + STAFF_CSS + """
 .gp-kpi-note{font-size:.8125rem;color:var(--gp-ink)}
 .gp-dash-charts{display:grid;grid-template-columns:1fr;gap:1rem}
 @media (min-width:48rem){.gp-dash-charts{grid-template-columns:1fr 1fr}}
+#dash-coverage thead th{white-space:normal}
 """
 
 
