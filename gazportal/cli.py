@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="make each stored reading's period the profile's rule (after the rule changed)")
     r.add_argument("--apply", action="store_true", help="change the rows (default: only count them)")
 
+    ro = sub.add_parser("rollups", parents=[common], help="the staff dashboard's monthly roll-ups")
+    ro_sub = ro.add_subparsers(dest="rollups_command", required=True, metavar="ACTION")
+    ro_sub.add_parser("rebuild", parents=[common], help="recompute every period's roll-ups from the raw rows")
+
     sub.add_parser("demo-customer", parents=[common],
                    help="make the demo customer and the demo operator (once) and print how to sign in as them "
                         "(demo data first)")
@@ -286,6 +290,23 @@ def cmd_refile_periods(args) -> int:
     return EXIT_OK
 
 
+def cmd_rollups(args) -> int:
+    """``rollups rebuild``: recompute the dashboard's roll-ups of every period (services/rollups.py),
+    e.g. after rows were changed outside the portal."""
+    import time
+
+    from gazportal.services import rollups
+
+    engine = _engine(_db_url(args))
+    started = time.perf_counter()
+    try:
+        rows = rollups.rebuild(engine, _utility(args))
+    finally:
+        engine.dispose()
+    print(f"rollups rebuild: {rows:,} monthly rows in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
 def _read_password(args) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
@@ -316,7 +337,7 @@ def cmd_staff(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"demo": cmd_demo, "staff": cmd_staff, "refile-reading-periods": cmd_refile_periods,
+COMMANDS = {"demo": cmd_demo, "staff": cmd_staff, "rollups": cmd_rollups, "refile-reading-periods": cmd_refile_periods,
             "import": cmd_import, "export-readings": cmd_export,
             "purge-unconfirmed": cmd_purge_unconfirmed, "demo-customer": cmd_demo_customer}
 

@@ -34,6 +34,7 @@ STAFF_NAV = (
     ("inbox", "/staff", "inbox", "staff.nav.inbox"),
     ("readings", "/staff/readings", "gauge", "staff.nav.readings"),
     ("audit", "/staff/audit", "scroll-text", "staff.nav.audit"),
+    ("dashboard", "/staff/dashboard", "chart-column", "staff.nav.dashboard"),
 )
 
 

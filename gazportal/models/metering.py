@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -119,3 +120,42 @@ class BuildingReading(SQLModel, table=True):
     value: int = Field(sa_type=sa.BigInteger)
     taken_at: datetime = Field(sa_type=UTCDateTime)
     period: str = Field(max_length=7)
+
+
+class StatMonth(SQLModel, table=True):
+    """The monthly roll-up the staff dashboard reads (services/rollups.py keeps it): one row per
+    (period, service, settlement). ``settlement_id`` 0 is the bucket of accounts with no address in
+    the directory; ``service`` '' is the row of payments (paid to an account, not to a service).
+    ``volume`` is the charged volume in the service's own unit (never added across services);
+    ``meters`` the active meters of the bucket when the period was last rebuilt or first read."""
+
+    __tablename__ = "stat_month"
+    __table_args__ = (
+        sa.UniqueConstraint("period", "service", "settlement_id", name="uq_stat_month_key"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7)
+    service: str = Field(max_length=12)
+    settlement_id: int = 0
+    readings: int = 0
+    meters_read: int = 0
+    meters: int = 0
+    volume: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(18, 3))
+    charged: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(16, 2))
+    paid: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(16, 2))
+
+
+class StatDay(SQLModel, table=True):
+    """Reading coverage by day: how many meters had their first reading of ``period`` on ``day``
+    (the local day of the month), per service and settlement; its running sum is the rush curve."""
+
+    __tablename__ = "stat_day"
+    __table_args__ = (
+        sa.UniqueConstraint("period", "service", "settlement_id", "day", name="uq_stat_day_key"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7)
+    service: str = Field(max_length=12)
+    settlement_id: int = 0
+    day: int
+    first_readings: int = 0

@@ -36,10 +36,10 @@ from sqlmodel import Session
 from gazportal.db import read_session, write_session
 from gazportal.models import Account, Charge, Meter, Payment, Reading
 from gazportal.models._base import table_of, utcnow
-from gazportal.services import i18n
+from gazportal.services import i18n, rollups
 from gazportal.services.errors import InvalidInput
 from gazportal.services.identifiers import bin_is_valid
-from gazportal.services.periods import parse_period
+from gazportal.services.periods import parse_period, period_of
 from gazportal.settings import Utility
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -245,6 +245,7 @@ class _Importer:
         self.result = ImportResult(kind)
         self.seen: dict[str, int] = {}
         self.pending: list[tuple[int, dict]] = []
+        self.periods: set[str] = set()  # periods whose charges or payments were written (roll-ups)
 
     def error(self, line: int, key: str, **params: Any) -> None:
         self.error_count += 1
@@ -315,6 +316,7 @@ class _Importer:
             .where(t.c.account_id.in_({a for _, _, a in resolved}),
                    t.c.period.in_({r["period"] for _, r, _ in resolved})))}
         inserts, updates = [], []
+        periods_of: dict[int, str] = {}
         now = utcnow()
         for _, r, acc in resolved:
             old = existing.get((acc, r["period"], r["service"]))
@@ -322,10 +324,14 @@ class _Importer:
                 inserts.append({"account_id": acc, "period": r["period"], "service": r["service"],
                                 "volume": r["volume"], "amount": r["amount"], "created_at": now})
             elif (Decimal(old.volume), Decimal(old.amount)) != (r["volume"], r["amount"]):
+                periods_of[old.id] = old.period
                 updates.append({"b_id": old.id, "b_volume": r["volume"], "b_amount": r["amount"]})
             else:
                 self.result.unchanged += 1
         self._write(t, inserts, updates, ("volume", "amount"))
+        if self.writing:
+            self.periods |= {r["period"] for r in inserts}
+            self.periods |= {periods_of[u["b_id"]] for u in updates}
 
     def _write(self, t, inserts: list[dict], updates: list[dict], columns: tuple[str, ...]) -> None:
         """Insert new rows and update changed ones (``b_id`` + ``b_<column>`` per update)."""
@@ -366,6 +372,7 @@ class _Importer:
         if self.writing and inserts:
             self.s.execute(sa.insert(t), inserts)
             self.result.inserted += len(inserts)
+            self.periods |= {period_of(r["paid_at"], self.utility.tz) for r in inserts}
 
 
 def import_csv(
@@ -435,6 +442,7 @@ def import_csv(
     imp.flush()
     if imp.error_count:
         raise ImportRejected(imp.errors, imp.error_count)
+    rollups.changed(session, utility, periods=imp.periods)
     return imp.result
 
 

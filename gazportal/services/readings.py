@@ -59,7 +59,7 @@ from sqlmodel import Session, col, select
 from gazportal.db import write_session
 from gazportal.models import Meter, Reading, ReadingReview
 from gazportal.models._base import stored_id
-from gazportal.services import numerals, periods
+from gazportal.services import numerals, periods, rollups
 from gazportal.services.errors import DomainError, InvalidInput, NotFound, Notice
 from gazportal.services.ids import INT_MAX, require_id
 from gazportal.services.tariffs import Calculation, NoTariff, calculate, tariff_at
@@ -705,6 +705,7 @@ def submit_reading(
                 )
                 s.add(reading)
                 s.flush()
+                rollups.changed(s, utility, reading=reading)
         except sa.exc.IntegrityError as e:
             if not _is_slot_conflict(e):
                 raise
@@ -774,6 +775,7 @@ def _record(session: Session, utility: Utility, meter_id: Any, value: Any, sourc
     )
     session.add(reading)
     session.flush()
+    rollups.changed(session, utility, reading=reading)
     return reading
 
 
@@ -858,6 +860,7 @@ def refile_periods(engine: Engine, utility: Utility, *, apply: bool = False) -> 
                 period=sa.bindparam("new"))
             for rid, new in reviews:
                 s.execute(rstmt, {"rid": rid, "new": new})
+            rollups.changed(s, utility, periods={p for _rid, old, new in changes for p in (old, new)})
     return Refiled(len(changes), len(reviews), moves, apply)
 
 

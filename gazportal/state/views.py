@@ -314,3 +314,22 @@ class AuditView:
     before: str = ""
     after: str = ""
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class KpiCard:
+    """A staff dashboard KPI card: its label, value and the note under it (texts of one language)."""
+
+    label: str = ""
+    value: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CoverageView:
+    """A row of the dashboard's reading coverage by settlement."""
+
+    settlement: str = ""
+    percent: str = ""
+    read: str = ""
+    missing: str = ""

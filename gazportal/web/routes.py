@@ -30,6 +30,7 @@ from gazportal.pages.register import register
 from gazportal.pages.signin import signin
 from gazportal.pages.staff import audit_page, inbox_page, message_page
 from gazportal.pages.staff_readings import readings_page
+from gazportal.pages.staff_dashboard import staff_dashboard_page
 from gazportal.pages.statistics import statement_page, statistics_page
 from gazportal.pages.user_profile import confirm_email_page, email_undo_page, profile_page
 from gazportal.state.accounts import AccountsState
@@ -45,6 +46,7 @@ from gazportal.state.reviews import StaffReviewState
 from gazportal.state.session import SessionState
 from gazportal.state.signin import SignInState
 from gazportal.state.staff import StaffAuditState, StaffInboxState, StaffMessageState
+from gazportal.state.staff_dashboard import StaffDashboardState
 from gazportal.state.statistics import StatementState, StatisticsState
 from gazportal.state.user_profile import ConfirmEmailState, EmailUndoState, ProfileState
 
@@ -97,6 +99,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/staff/message", message_page, "staff.message.title", [StaffMessageState.load], STAFF),
     Route("/staff/readings", readings_page, "staff.readings.title", [StaffReviewState.load], STAFF),
     Route("/staff/audit", audit_page, "staff.audit.title", [StaffAuditState.load], STAFF),
+    Route("/staff/dashboard", staff_dashboard_page, "staff_dashboard.title", [StaffDashboardState.load], STAFF),
 )
 
 

@@ -28,7 +28,8 @@ def test_the_app_has_the_pages_of_the_table_and_nothing_else():
     assert {row.route for row in ROUTES} == {
         "/", "/signin", "/register", "/confirm", "/recover", "/reset", "/agreement", "/auth/oidc/callback",
         "/dashboard", "/accounts", "/profile", "/password", "/confirm-email", "/email-undo", "/statistics", "/statement",
-        "/contacts", "/feedback", "/support", "/messages", "/staff", "/staff/message", "/staff/readings", "/staff/audit"}
+        "/contacts", "/feedback", "/support", "/messages", "/staff", "/staff/message", "/staff/readings", "/staff/audit",
+        "/staff/dashboard"}
 
 
 def test_each_page_has_the_component_title_and_on_load_chain_of_its_row():

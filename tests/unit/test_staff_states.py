@@ -104,6 +104,8 @@ def _payload(cls, name: str, world: dict, submission: str) -> dict:
                             "submission": submission}},
         "book_late": {"form": {"account": "1", "serial": "S1", "day": "2026-01-10", "value": "100",
                                "reason": "Phoned in", "submission": submission}},
+        "set_year": {"year": str(datetime.now(UTC).year)}, "set_service": {"service": "gas"},
+        "set_settlement": {"settlement": ""},
     }
     assert name in samples, f"{cls.__name__}.{name}: give this staff handler a sample payload here"
     return samples[name]

@@ -1,0 +1,88 @@
+"""/staff/dashboard (issue 16 point 3): the consumption statistics of the staff console.
+
+Thin: the handlers are declared for :data:`OPERATOR` (``state/contract.py``: a customer's session
+is refused before the body runs) and call ``services.staff_dashboard``, which reads only the
+roll-ups and formats every text and figure for each language of the profile (switching the
+language needs no round trip). Filters: year, service, settlement; a value not among the
+choices is refused with a translated message and changes nothing.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import reflex as rx
+
+from gazportal.db import read_session
+from gazportal.services import charts
+from gazportal.services import staff_dashboard as svc
+from gazportal.services.errors import DomainError
+from gazportal.state.contract import OPERATOR, Ctx, Text, call, engine, handler, say, utility
+from gazportal.state.views import CoverageView, KpiCard, Option
+
+
+class StaffDashboardState(rx.State):
+    """KPI cards, four charts and the coverage table for the chosen year, service and settlement."""
+
+    PERSONAL: ClassVar[bool] = True
+
+    loaded: bool = False
+    error: str = ""
+    years: list[str] = []
+    services: list[str] = []
+    settlements: list[Option] = []
+    year: str = ""
+    service: str = ""
+    settlement: str = ""  # "" all, "0" no address, else a settlement id
+    kpis: dict[str, list[KpiCard]] = {}
+    figures: dict[str, dict[str, Any]] = {}
+    summaries: dict[str, dict[str, str]] = {}
+    coverage: dict[str, list[CoverageView]] = {}
+
+    async def _fill(self, ctx: Ctx, year: Any, service: Any, settlement: Any) -> None:
+        p = utility()
+        languages = list(p.languages)
+
+        def load():
+            with read_session(engine()) as s:
+                years = svc.years(s, p, ctx.now)
+                places = svc.settlements(s)
+                f = svc.check_filters(s, p, ctx.now, year, service, settlement)
+                return years, places, f, svc.load(s, p, f, ctx.now, languages)
+
+        try:
+            years, places, f, board = await call(load)
+        except DomainError as e:
+            self.error = say(e, ctx.lang)
+            return
+        self.error = ""
+        self.years = [str(y) for y in years]
+        self.services = list(p.services)
+        self.settlements = [Option(str(i), name) for i, name in places]
+        self.year, self.service = str(f.year), f.service
+        self.settlement = "" if f.settlement is None else str(f.settlement)
+        self.kpis = {lg: [KpiCard(*k) for k in board.kpis[lg]] for lg in languages}
+        self.figures, self.summaries = board.figures, board.summaries
+        self.coverage = {lg: [CoverageView(*c) for c in board.coverage[lg]] for lg in languages}
+        self.loaded = True
+
+    @rx.event
+    @handler(OPERATOR)
+    async def load(self, ctx: Ctx):
+        """on_load: the current year, the profile's first service, all settlements."""
+        await self._fill(ctx, charts.current_period(utility(), ctx.now)[:4], utility().services[0], "")
+
+    @rx.event
+    @handler(OPERATOR, year=Text(4))
+    async def set_year(self, ctx: Ctx, year: str):
+        await self._fill(ctx, year, self.service, self.settlement)
+
+    @rx.event
+    @handler(OPERATOR, service=Text(12))
+    async def set_service(self, ctx: Ctx, service: str):
+        await self._fill(ctx, self.year, service, self.settlement)
+
+    @rx.event
+    @handler(OPERATOR, settlement=Text(12))
+    async def set_settlement(self, ctx: Ctx, settlement: str):
+        await self._fill(ctx, self.year, self.service, settlement)
+

@@ -1,0 +1,119 @@
+"""The staff dashboard (issue 16 point 3): its numbers equal the raw rows' aggregates, it reads the
+roll-ups only, the operator's filters, and a filter not among the choices refused with a
+translated message, changing nothing."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+import sqlalchemy as sa
+
+from gazportal.db import read_session, write_session
+from gazportal.demo import generate_demo
+from gazportal.models import Charge, Meter, Payment, Reading, StatMonth
+from gazportal.services import i18n, periods, staff, staff_dashboard as svc
+from gazportal.services.errors import InvalidInput
+from gazportal.settings import get_settings, load_utility
+from gazportal.state.staff_dashboard import StaffDashboardState
+from tests.conftest import sign_in_token, state_of
+
+AG = load_utility("almaty_gas")
+NOW = datetime(2026, 11, 22, 7, tzinfo=UTC)
+PW = "Quiet-Harbour-Lamp-71"
+
+pytestmark = pytest.mark.usefixtures("fast_hashing")
+
+
+def _raw_month(s, period: str, service: str) -> tuple[D, D]:
+    vol, amount = s.execute(sa.select(sa.func.sum(Charge.volume), sa.func.sum(Charge.amount))
+                            .where(Charge.period == period, Charge.service == service)).one()
+    return D(str(vol or 0)).quantize(D("0.001")), D(str(amount or 0)).quantize(D("0.01"))
+
+
+def test_the_figures_equal_the_raw_aggregates(engine):
+    generate_demo(engine, AG, accounts=40, months=14, seed=4, last_period="2026-10")
+    with read_session(engine) as s:
+        f = svc.check_filters(s, AG, NOW, "2026", "gas", "")
+        data = svc.figures(s, AG, f, NOW)
+        for m in data.months[:10]:
+            assert (m.volume, m.charged) == _raw_month(s, m.period, "gas"), m.period
+        for m in data.previous[8:]:
+            assert (m.volume, m.charged) == _raw_month(s, m.period, "gas"), m.period
+        start = periods.local_day_start_utc(periods.period_start("2026-03"), AG.tz)
+        end = periods.local_day_start_utc(periods.next_period_start("2026-03"), AG.tz)
+        paid = sum((p for p in s.execute(sa.select(Payment.amount).where(Payment.paid_at >= start,
+                                                                         Payment.paid_at < end)).scalars()), D(0))
+        assert data.months[2].paid == paid
+        assert data.coverage_period == "2026-10"  # nobody has read in November yet: the last period read
+        read = s.execute(sa.select(sa.func.count(sa.distinct(Reading.meter_id))).join(Meter)
+                         .where(Reading.period == "2026-10", Meter.service == "gas")).scalar_one()
+        meters = s.execute(sa.select(sa.func.count()).select_from(Meter).where(Meter.service == "gas",
+                                                                                Meter.is_active)).scalar_one()
+        assert (data.read, data.meters) == (read, meters)
+        assert data.coverage_days[-1][1] == read and [r for _, r in data.coverage_days] == sorted(
+            r for _, r in data.coverage_days)  # the running sum never falls
+        one = data.coverage[0]
+        g = svc.check_filters(s, AG, NOW, "2026", "gas", str(one.settlement))
+        assert svc.figures(s, AG, g, NOW).read == one.read
+        board = svc.load(s, AG, f, NOW, ["kk", "ru", "uk", "en"])
+    assert set(board.figures["kk"]) == set(svc.CHART_NAMES) and len(board.kpis["ru"]) == 4
+    assert "m³" in board.kpis["en"][0][1] and "%" in board.kpis["en"][3][1]
+
+
+def test_the_dashboard_reads_the_rollups_not_the_raw_rows(engine):
+    """Damage the raw rows (delete them): the dashboard still shows what the roll-ups hold."""
+    generate_demo(engine, AG, accounts=10, months=3, seed=4, last_period="2026-10")
+    with read_session(engine) as s:
+        before = svc.figures(s, AG, svc.check_filters(s, AG, NOW, "2026", "gas", ""), NOW)
+    with write_session(engine) as s:
+        s.execute(sa.delete(Charge))
+        s.execute(sa.delete(Payment))
+    with read_session(engine) as s:
+        after = svc.figures(s, AG, svc.check_filters(s, AG, NOW, "2026", "gas", ""), NOW)
+        assert s.execute(sa.select(sa.func.count()).select_from(StatMonth)).scalar_one() > 0
+    assert after.months == before.months and sum(m.charged for m in after.months) > 0
+
+
+@pytest.mark.parametrize("year,service,settlement", [
+    ("1999", "gas", ""), ("abc", "gas", ""), ("2026", "heat", ""), ("2026", "gas", "99999"), ("2026", "gas", "x"),
+    ("2026", None, ""), ({"a": 1}, "gas", ""),
+])
+def test_filters_not_among_the_choices_are_refused(engine, year, service, settlement):
+    with read_session(engine) as s, pytest.raises(InvalidInput) as e:
+        svc.check_filters(s, AG, NOW, year, service, settlement)
+    assert e.value.key == "errors.dashboard_filter"
+    for lang in ("kk", "ru", "uk", "en"):
+        assert i18n.t(e.value.key, lang) != e.value.key
+
+
+def test_percentages():
+    assert svc.change(D(110), D(100)) == D("10.0") and svc.change(D(1), D(0)) is None
+    assert svc.rate(D(45), D(60)) == D("75.0") and svc.rate(D(1), D(0)) is None
+
+
+async def test_the_operator_opens_the_dashboard_and_changes_the_filters(app_db):
+    utility = get_settings().utility
+    now = datetime.now(UTC)
+    generate_demo(app_db, utility, accounts=20, months=14, seed=3)
+    staff.add_staff(app_db, utility, login="op@example.org", password=PW, role="operator", surname="Staff",
+                    name="Op", now=now)
+    token = sign_in_token(app_db, "op@example.org", PW)
+    d = await state_of(StaffDashboardState, token, path="/staff/dashboard")
+    await d.load()
+    assert d.loaded and d.error == "" and d.year == str(now.year) and d.service == utility.services[0]
+    assert set(d.kpis) == set(utility.languages) and all(len(v) == 4 for v in d.kpis.values())
+    assert set(d.figures["ru"]) == set(svc.CHART_NAMES) and d.coverage["en"]
+    volume_before = d.kpis["en"][0].value
+    await d.set_year(str(now.year - 1))
+    assert d.year == str(now.year - 1) and d.kpis["en"][0].value != volume_before
+    other = next(s for s in d.services if s != d.service)
+    await d.set_service(other)
+    assert d.service == other
+    place = d.settlements[0].id
+    await d.set_settlement(place)
+    assert d.settlement == place and len(d.coverage["en"]) <= 1
+    shown = (d.year, d.service, d.settlement, d.kpis)
+    await d.set_service("heat")  # not a service of the profile: refused, nothing changes
+    assert d.error in {i18n.t("errors.dashboard_filter", lg) for lg in utility.languages}
+    assert (d.year, d.service, d.settlement, d.kpis) == shown
