@@ -675,3 +675,10 @@ def test_export_lines_end_with_a_line_feed(engine):
     out = io.StringIO()
     assert export_readings(engine, AG, "2025-03", out) == 1
     assert "\r" not in out.getvalue() and out.getvalue().count("\n") == 2
+
+
+def test_the_header_is_line_one_even_after_a_bom(engine):
+    """Only a BOM is dropped before the header: a file that starts with a blank line has no header
+    on line 1 (docs/billing-csv.md), whichever way it comes in."""
+    errors = _report(engine, "accounts", "\ufeff\nnumber,holder_name,kind,bin,address\n1000000001,X,person,,a\n")
+    assert [x[:2] for x in errors] == [(1, "errors.csv_bad_header")]
