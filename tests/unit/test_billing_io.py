@@ -411,7 +411,8 @@ def test_account_fields_are_reported_with_their_names_values_and_limits(engine):
             "1000000006,X,corporation-of-the-future,,addr\n"          # 7
             "1000000007,ТОО,legal,,addr\n"                            # 8
             "1000000008,ТОО,legal,9712400013159712400013,addr\n"      # 9
-            "1000000009,X,person,,addr,extra\n")                      # 10
+            "1000000009,X,person,,addr,extra\n"                      # 10
+            "1000000010,  ,person,,addr\n")                          # 11
     assert _report(engine, "accounts", text) == [
         (3, "errors.csv_too_long", {"field": "holder_name", "max": 200}),
         (4, "errors.csv_too_long", {"field": "address", "max": 300}),
@@ -421,6 +422,7 @@ def test_account_fields_are_reported_with_their_names_values_and_limits(engine):
         (8, "errors.csv_required", {"field": "bin"}),
         (9, "errors.csv_bad_bin", {"value": "97124000131597124000"}),
         (10, "errors.csv_field_count", {"expected": 5, "found": 6}),
+        (11, "errors.csv_required", {"field": "holder_name"}),
     ]
     assert _count(engine, Account) == 0
     r = import_text(engine, AG, "accounts", "number,holder_name,kind,bin,address\n"
@@ -547,6 +549,7 @@ def test_unknown_accounts_and_receipt_conflicts_name_what_they_found(engine):
     ("number,holder_name,kind,bin", "address", "-"),
     ("number,holder_name,kind,bin,address,phone", "-", "phone"),
     ("number,holder_name,kind,bin,address,number", "-", "-"),  # a column twice
+    ("number,kind,bin,phone,email", "holder_name,address", "phone,email"),
 ])
 def test_a_bad_header_says_what_is_missing_and_unknown(engine, header, missing, unknown):
     assert _report(engine, "accounts", header + "\n1000000001,X,person,,a,b\n") == [
