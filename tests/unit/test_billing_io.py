@@ -683,5 +683,6 @@ def test_export_lines_end_with_a_line_feed(engine):
 def test_the_header_is_line_one_even_after_a_bom(engine):
     """Only a BOM is dropped before the header: a file that starts with a blank line has no header
     on line 1 (docs/billing-csv.md), whichever way it comes in."""
-    errors = _report(engine, "accounts", "\ufeff\nnumber,holder_name,kind,bin,address\n1000000001,X,person,,a\n")
-    assert [x[:2] for x in errors] == [(1, "errors.csv_bad_header")]
+    for start in ("\n", "\ufeff\n", " \n"):
+        errors = _report(engine, "accounts", start + "number,holder_name,kind,bin,address\n1000000001,X,person,,a\n")
+        assert [x[:2] for x in errors] == [(1, "errors.csv_bad_header")], repr(start)
