@@ -381,3 +381,308 @@ def test_cli_refile_reading_periods_counts_then_moves(sqlite_engine, tmp_path):
     assert p.returncode == 0 and "1 readings and 0 reviews moved" in p.stdout, p.stderr
     with read_session(sqlite_engine) as s:
         assert s.execute(sa.select(Reading.period)).scalar_one() == "2026-11"
+
+
+# ---------------------------------------------------------------------------------------------
+# What mutation testing found (issue 19 point 7; docs/testing.md "Mutation testing"): the
+# per-line report names the field, the value as written (cut to its shown length), the limits;
+# boundaries (a value exactly at its maximum length or size, a payment exactly a day ahead);
+# the chunk boundary and the error cap; the BOM only on line 1; export line ends.
+# ---------------------------------------------------------------------------------------------
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _report(engine, kind, text, utility=AG, **kw):
+    """The per-line report of a refused file: [(line, key, params)]."""
+    with pytest.raises(ImportRejected) as e:
+        import_text(engine, utility, kind, text, **kw)
+    return [(x.line, x.key, x.params) for x in e.value.errors]
+
+
+def test_account_fields_are_reported_with_their_names_values_and_limits(engine):
+    long_number = "1" * 35
+    text = ("number,holder_name,kind,bin,address\n"
+            f"1000000001,{'Х' * 200},person,,{'a' * 300}\n"          # 2: exactly at both maxima: fine
+            f"1000000002,{'Х' * 201},person,,addr\n"                  # 3
+            f"1000000003,X,person,,{'a' * 301}\n"                     # 4
+            f"{long_number},X,person,,addr\n"                         # 5
+            ",X,person,,addr\n"                                       # 6: blank first field, not a blank line
+            "1000000006,X,corporation-of-the-future,,addr\n"          # 7
+            "1000000007,ТОО,legal,,addr\n"                            # 8
+            "1000000008,ТОО,legal,9712400013159712400013,addr\n"      # 9
+            "1000000009,X,person,,addr,extra\n"                      # 10
+            "1000000010,  ,person,,addr\n")                          # 11
+    assert _report(engine, "accounts", text) == [
+        (3, "errors.csv_too_long", {"field": "holder_name", "max": 200}),
+        (4, "errors.csv_too_long", {"field": "address", "max": 300}),
+        (5, "errors.csv_bad_account_number", {"value": "1" * 30, "example": "1000234567"}),
+        (6, "errors.csv_required", {"field": "number"}),
+        (7, "errors.csv_bad_kind", {"value": "corporation-of-the-f"}),
+        (8, "errors.csv_required", {"field": "bin"}),
+        (9, "errors.csv_bad_bin", {"value": "97124000131597124000"}),
+        (10, "errors.csv_field_count", {"expected": 5, "found": 6}),
+        (11, "errors.csv_required", {"field": "holder_name"}),
+    ]
+    assert _count(engine, Account) == 0
+    r = import_text(engine, AG, "accounts", "number,holder_name,kind,bin,address\n"
+                    f"1000000001,{'Х' * 200},person,,{'a' * 300}\n")
+    assert (r.kind, r.inserted) == ("accounts", 1)
+
+
+def test_charge_fields_are_reported_with_their_names_values_and_limits(engine):
+    du = load_utility("default")  # three services: the report lists them all
+    import_text(engine, du, "accounts", "number,holder_name,kind,bin,address\n100200300,X,person,,a\n")
+    big = "9" * 40
+    text = ("account_number,period,service,volume,amount\n"
+            ",2025-01,gas,1,1\n"                                          # 2
+            "100200300,2025-01-01T00:00:00+05:00,gas,1,1\n"               # 3
+            "100200300,2025-01,heating-and-hot-water,1,1\n"               # 4
+            "100200300,2025-02,gas,,1\n"                                  # 5
+            f"100200300,2025-02,water,1x{big},1\n"                        # 6
+            "100200300,2025-02,electricity,1.0001,1\n"                   # 7
+            "100200300,2025-03,gas,100000000000,1\n"                      # 8 exactly the limit
+            "100200300,2025-03,water, -2.5 ,1\n"                         # 9
+            "100200300,2025-03,electricity,1,\n"                          # 10
+            f"100200300,2025-04,gas,1,{big}x\n"                           # 11
+            "100200300,2025-04,water,1,1.001\n"                           # 12
+            "100200300,2025-04,electricity,1,10000000000\n"               # 13 exactly the limit
+            "100200300,2025-05,gas,99999999999.999,-9999999999.99\n")     # 14 just below both: fine
+    assert _report(engine, "charges", text, du) == [
+        (2, "errors.csv_required", {"field": "account_number"}),
+        (3, "errors.csv_bad_period", {"value": "2025-01-01T00:00:00+"}),
+        (4, "errors.csv_bad_service", {"value": "heating-and-hot-wate", "services": "gas, water, electricity"}),
+        (5, "errors.csv_required", {"field": "volume"}),
+        (6, "errors.csv_bad_number", {"field": "volume", "value": ("1x" + big)[:30]}),
+        (7, "errors.csv_too_many_decimals", {"field": "volume", "places": 3, "value": "1.0001"}),
+        (8, "errors.csv_too_large", {"field": "volume", "value": "100000000000"}),
+        (9, "errors.csv_negative", {"field": "volume", "value": "-2.5"}),
+        (10, "errors.csv_required", {"field": "amount"}),
+        (11, "errors.csv_bad_number", {"field": "amount", "value": big[:30]}),
+        (12, "errors.csv_too_many_decimals", {"field": "amount", "places": 2, "value": "1.001"}),
+        (13, "errors.csv_too_large", {"field": "amount", "value": "10000000000"}),
+    ]
+    r = import_text(engine, du, "charges", "account_number,period,service,volume,amount\n"
+                    "100200300,2025-05,gas,99999999999.999,-9999999999.99\n")
+    assert r.inserted == 1
+    with read_session(engine) as s:
+        c = s.execute(sa.select(Charge)).scalar_one()
+    assert (c.volume, c.amount) == (D("99999999999.999"), D("-9999999999.99"))
+
+
+def test_number_too_long_to_show_is_cut_at_thirty_characters(engine):
+    import_text(engine, AG, "accounts", ACCOUNTS)
+    v = "1." + "0" * 29 + "1"  # 32 characters, too many places
+    assert _report(engine, "charges", f"account_number,period,service,volume,amount\n1000000001,2025-01,gas,{v},1\n") \
+        == [(2, "errors.csv_too_many_decimals", {"field": "volume", "places": 3, "value": v[:30]})]
+    v = "1" * 31  # too large
+    assert _report(engine, "charges", f"account_number,period,service,volume,amount\n1000000001,2025-01,gas,1,{v}\n") \
+        == [(2, "errors.csv_too_large", {"field": "amount", "value": v[:30]})]
+
+
+def test_payment_fields_are_reported_with_their_names_values_and_limits(engine):
+    import_text(engine, AG, "accounts", ACCOUNTS)
+    junk = "the fifteenth of February at half past ten"  # 42 characters
+    text = ("account_number,paid_at,amount,receipt_no,channel\n"
+            "1000000001,,1,R2,bank\n"                                     # 2
+            f"1000000001,{junk},1,R3,bank\n"                              # 3
+            "1000000001,2025-03-02T12:00:01+00:00,1,R4,bank\n"            # 4 a day and a second ahead
+            "1000000001,2025-03-01,1.005,R5,bank\n"                       # 5
+            "1000000001,2025-03-01, 0.00 ,R6,bank\n"                      # 6
+            f"1000000001,2025-03-01,1,{'R' * 41},bank\n"                  # 7
+            "1000000001,2025-03-01,1,R8,western-union-transfer\n"         # 8
+            "1000000001,2025-03-01,,R9,bank\n"                            # 9
+            f"1000000001,2025-03-01,1,{'R' * 40},bank\n"                  # 10 fine
+            "1000000001,2025-03-02T12:00:00+00:00,1,R11,card\n"           # 11 exactly a day ahead: fine
+            "1000000001,2025-03-01T11:00:00+00:00,1,R12,card\n"           # 12 an hour ago: fine
+            "1000000002,2025-02-28,1,R13,card\n")                         # 13 fine
+    assert _report(engine, "payments", text, now=NOW) == [
+        (2, "errors.csv_required", {"field": "paid_at"}),
+        (3, "errors.csv_bad_datetime", {"value": junk[:40]}),
+        (4, "errors.csv_future", {"value": "2025-03-02T12:00:01+00:00"}),
+        (5, "errors.csv_too_many_decimals", {"field": "amount", "places": 2, "value": "1.005"}),
+        (6, "errors.csv_not_positive", {"field": "amount", "value": "0.00"}),
+        (7, "errors.csv_too_long", {"field": "receipt_no", "max": 40}),
+        (8, "errors.csv_bad_channel", {"value": "western-union-transf",
+                                       "channels": "bank, kaspi, card, cash, post, portal"}),
+        (9, "errors.csv_required", {"field": "amount"}),
+    ]
+    good = "\n".join(text.splitlines()[i] for i in (0, 9, 10, 11, 12)) + "\n"
+    r = import_text(engine, AG, "payments", good, now=NOW)
+    assert (r.kind, r.inserted) == ("payments", 4)
+    with read_session(engine) as s:
+        paid = {p.receipt_no: p.paid_at for p in s.execute(sa.select(Payment)).scalars()}
+    assert paid["R11"] == datetime(2025, 3, 2, 12, tzinfo=UTC)
+    assert paid["R13"] == datetime(2025, 2, 27, 19, tzinfo=UTC)  # local midnight, UTC+5
+
+
+def test_a_future_payment_is_shown_as_written_cut_at_forty(engine):
+    import_text(engine, AG, "accounts", ACCOUNTS)
+    v = "2999-03-01T10:00:00.123456+05:00:00.000000"  # 42 characters, still ISO 8601 for Python
+    rows = f"1000000001,{v},1,R2,bank\n"
+    assert _report(engine, "payments", "account_number,paid_at,amount,receipt_no,channel\n" + rows, now=NOW) \
+        == [(2, "errors.csv_future", {"value": v[:40]})]
+
+
+def test_the_paid_time_is_kept_in_utc():
+    from gazportal.services.billing_io import _paid_at
+
+    dt = _paid_at(AG, "2025-01-31 14:05", NOW)
+    assert dt == datetime(2025, 1, 31, 9, 5, tzinfo=UTC) and dt.utcoffset().total_seconds() == 0
+    assert dt.tzinfo is UTC
+
+
+def test_unknown_accounts_and_receipt_conflicts_name_what_they_found(engine):
+    import_text(engine, AG, "accounts", ACCOUNTS)
+    import_text(engine, AG, "payments", PAYMENTS)
+    assert _report(engine, "charges", "account_number,period,service,volume,amount\n1000000099,2025-01,gas,1,1\n") \
+        == [(2, "errors.csv_unknown_account", {"value": "1000000099"})]
+    text = ("account_number,paid_at,amount,receipt_no,channel\n"
+            "1000000002,2025-02-15T10:30:00+05:00,4398.25,KSP-1,kaspi\n")
+    assert _report(engine, "payments", text) == [(2, "errors.csv_receipt_conflict", {
+        "value": "KSP-1", "account": "1000000001", "amount": "4398.25",
+        "paid_at": "2025-02-15T05:30:00+00:00"})]
+
+
+@pytest.mark.parametrize("header,missing,unknown", [
+    ("number,holder,kind,bin,address", "holder_name", "holder"),
+    ("number,holder_name,kind,bin", "address", "-"),
+    ("number,holder_name,kind,bin,address,phone", "-", "phone"),
+    ("number,holder_name,kind,bin,address,number", "-", "-"),  # a column twice
+    ("number,kind,bin,phone,email", "holder_name,address", "phone,email"),
+])
+def test_a_bad_header_says_what_is_missing_and_unknown(engine, header, missing, unknown):
+    assert _report(engine, "accounts", header + "\n1000000001,X,person,,a,b\n") == [
+        (1, "errors.csv_bad_header", {"expected": "number,holder_name,kind,bin,address",
+                                      "missing": missing, "unknown": unknown})]
+
+
+def test_unknown_kind_names_the_kinds(engine):
+    with pytest.raises(InvalidInput) as e:
+        import_text(engine, AG, "meters-and-readings-2025", "a\n")
+    assert e.value.key == "errors.import_unknown_kind"
+    assert e.value.params == {"kind": "meters-and-readings-", "kinds": "accounts, charges, payments"}
+
+
+def test_the_rejection_carries_the_count(engine):
+    with pytest.raises(ImportRejected) as e:
+        import_text(engine, AG, "accounts", "number,holder_name,kind,bin,address\n1,X,person,,a\n2,X,person,,a\n")
+    assert (e.value.key, e.value.params, e.value.count) == ("errors.import_rejected", {"count": 2}, 2)
+
+
+def test_only_blank_lines_are_skipped(engine):
+    text = ("number,holder_name,kind,bin,address\n"
+            "   \n"                                   # 2 blank (spaces only): skipped
+            "1000000001,X,person,,a\n"
+            "just-one-field\n"                        # 4 one field that is not blank: a row
+            "\n"
+            "1000000002,X,person,,a\n")
+    assert _report(engine, "accounts", text) == [(4, "errors.csv_field_count", {"expected": 5, "found": 1})]
+    r = import_text(engine, AG, "accounts", text.replace("just-one-field\n", ""))
+    assert (r.rows, r.inserted) == (2, 2)
+
+
+def test_the_error_list_is_capped_but_the_count_is_not(engine):
+    bad = "".join(f"{i},X,person,,a\n" for i in range(1, 4))
+    with pytest.raises(ImportRejected) as e:
+        import_text(engine, AG, "accounts", "number,holder_name,kind,bin,address\n" + bad, max_errors=2)
+    assert ([x.line for x in e.value.errors], e.value.count) == ([2, 3], 3)
+    default = inspect.signature(import_csv).parameters["max_errors"].default
+    assert default == 1000  # documented cap
+    bad = "".join(f"{i},X,person,,a\n" for i in range(1, default + 2))
+    with pytest.raises(ImportRejected) as e:
+        import_text(engine, AG, "accounts", "number,holder_name,kind,bin,address\n" + bad)
+    assert (len(e.value.errors), e.value.count, e.value.errors[-1].line) == (1000, 1001, 1001)
+
+
+def test_import_file_passes_its_options_on(engine, tmp_path):
+    p = _file(tmp_path, "x.csv", "number,holder_name,kind,bin,address\n1,X,person,,a\n2,X,person,,a\n")
+    with pytest.raises(ImportRejected) as e:
+        import_file(engine, AG, "accounts", p, max_errors=1)
+    assert (len(e.value.errors), e.value.count) == (1, 2)
+
+
+def test_a_chunk_is_applied_when_it_is_full(engine):
+    """References are checked when a chunk is applied: the report's order shows where the chunk ends."""
+    import_text(engine, AG, "accounts", ACCOUNTS)
+    text = ("account_number,period,service,volume,amount\n"
+            "1000000077,2025-01,gas,1,1\n"          # 2 unknown account
+            "1000000001,2025-01,gas,1,1\n"          # 3: the chunk of 2 is full: applied
+            "1000000088,2025-02,gas,1,1\n"          # 4 unknown account, next chunk
+            "1000000001,2025-13,gas,1,1\n")         # 5 bad field, reported at once
+    assert [x[:2] for x in _report(engine, "charges", text, chunk=2)] == [
+        (2, "errors.csv_unknown_account"), (5, "errors.csv_bad_period"), (4, "errors.csv_unknown_account")]
+
+
+def test_the_default_chunk_is_two_thousand_rows(engine):
+    import_text(engine, AG, "accounts", ACCOUNTS)
+    rows = ["1000000077,2025-01,gas,1,1"] + [f"1000000001,{2000 + i // 12:04d}-{i % 12 + 1:02d},gas,1,1"
+                                           for i in range(1, 2000)]
+    rows.append("1000000001,2025-13,gas,1,1")  # line 2002, the first row after a full chunk
+    errors = _report(engine, "charges", "account_number,period,service,volume,amount\n" + "\n".join(rows) + "\n")
+    assert [x[:2] for x in errors] == [(2, "errors.csv_unknown_account"), (2002, "errors.csv_bad_period")]
+
+
+def test_counts_add_up_over_chunks(engine):
+    r = import_text(engine, AG, "accounts", _accounts_text(5), chunk=2)
+    assert (r.rows, r.inserted) == (5, 5)
+    r = import_text(engine, AG, "accounts", _accounts_text(5, holder="Renamed"), chunk=2)
+    assert (r.inserted, r.updated, r.unchanged) == (0, 5, 0)
+    import_text(engine, AG, "payments", "account_number,paid_at,amount,receipt_no,channel\n" + "".join(
+        f"1000000001,2025-03-01,1,P-{i},cash\n" for i in range(5)), chunk=2)
+    assert _count(engine, Payment) == 5
+    r = import_text(engine, AG, "payments", "account_number,paid_at,amount,receipt_no,channel\n" + "".join(
+        f"1000000001,2025-03-01,1,Q-{i},cash\n" for i in range(5)), chunk=2)
+    assert r.inserted == 5
+
+
+def test_a_bom_is_stripped_from_line_one_only(engine, tmp_path):
+    bom = "\ufeff"
+    r = import_file(engine, AG, "accounts", _file(tmp_path, "a.csv", bom + "number,holder_name,kind,bin,address\n"
+                                                                    "1000000001,X,person,,a\n"))
+    assert r.inserted == 1
+    p = _file(tmp_path, "b.csv", "number,holder_name,kind,bin,address\n" + bom + "1000000002,X,person,,a\n")
+    with pytest.raises(ImportRejected) as e:
+        import_file(engine, AG, "accounts", p)
+    assert [(x.line, x.key) for x in e.value.errors] == [(2, "errors.csv_bad_account_number")]
+    # a caller's own text stream with a BOM: the header still reads
+    with write_session(engine) as s:
+        r = import_csv(s, AG, "accounts", io.StringIO(bom + "number,holder_name,kind,bin,address\n"
+                                                      "1000000003,X,person,,a\n", newline=""))
+    assert r.inserted == 1
+
+
+def test_a_text_stream_that_is_not_utf8_is_reported_on_line_one(engine):
+    raw = "number,holder_name,kind,bin,address\n1000000001,Ахметов,person,,a\n".encode("cp1251")
+    with pytest.raises(ImportRejected) as e, write_session(engine) as s:
+        import_csv(s, AG, "accounts", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8", newline=""))
+    assert [(x.line, x.key, x.params) for x in e.value.errors] == [(1, "errors.csv_not_utf8", {})]
+
+
+def test_a_malformed_header_is_reported_on_line_one_with_the_reader_detail(engine):
+    errors = _report(engine, "accounts", '"number,holder_name,kind,bin,address\n')
+    assert errors == [(1, "errors.csv_malformed", {"detail": "unexpected end of data"})]
+
+
+def test_a_line_break_inside_a_quoted_field_is_kept_as_written(engine, tmp_path):
+    text = 'number,holder_name,kind,bin,address\r\n1000000001,X,person,,"ул. Абая, 3\r\nкв. 7"\r\n'
+    import_text(engine, AG, "accounts", text)
+    import_file(engine, AG, "accounts", _file(tmp_path, "a.csv", text.replace("1000000001", "1000000002")))
+    with read_session(engine) as s:
+        assert set(s.execute(sa.select(Account.address)).scalars()) == {"ул. Абая, 3\r\nкв. 7"}
+
+
+def test_export_lines_end_with_a_line_feed(engine):
+    with write_session(engine) as s:
+        _meter_with_readings(s, "1000000001", "Z-9", [(7, datetime(2025, 3, 20, tzinfo=UTC), "2025-03", "customer", 1)])
+    out = io.StringIO()
+    assert export_readings(engine, AG, "2025-03", out) == 1
+    assert "\r" not in out.getvalue() and out.getvalue().count("\n") == 2
+
+
+def test_the_header_is_line_one_even_after_a_bom(engine):
+    """Only a BOM is dropped before the header: a file that starts with a blank line has no header
+    on line 1 (docs/billing-csv.md), whichever way it comes in."""
+    for start in ("\n", "\ufeff\n", " \n"):
+        errors = _report(engine, "accounts", start + "number,holder_name,kind,bin,address\n1000000001,X,person,,a\n")
+        assert [x[:2] for x in errors] == [(1, "errors.csv_bad_header")], repr(start)
