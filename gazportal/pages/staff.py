@@ -17,6 +17,21 @@ from gazportal.state.staff import StaffMessageState as M
 
 T = I18nState.t
 
+
+def staff_table(rows, headers: list[str], render, table_id: str, *, empty: str | None = None, loaded=None,
+                class_name: str = "gp-table") -> rx.Component:
+    """A staff page's list: a table of ``rows`` (a list var) with a column per locale key of
+    ``headers`` and a row per item by ``render``; when there are none, the ``empty`` sentence (a
+    locale key) once the page has ``loaded`` (a bool var), else nothing."""
+    table = rx.el.table(
+        rx.el.thead(rx.el.tr(*[rx.el.th(T[h], scope="col") for h in headers])),
+        rx.el.tbody(rx.foreach(rows, render)),
+        class_name=class_name, id=table_id,
+    )
+    if empty is None:
+        return rx.cond(rows.length() > 0, table)
+    return rx.cond(rows.length() > 0, table, rx.cond(loaded, rx.el.p(T[empty], class_name="gp-empty")))
+
 CSS = MESSAGES_CSS + """
 .gp-filters{display:flex;flex-wrap:wrap;gap:.75rem 1rem;align-items:flex-end}
 .gp-filters .gp-field{flex:1 1 12rem;max-width:18rem}
@@ -98,16 +113,8 @@ def inbox_page() -> rx.Component:
                         B.set_kind_filter),
                 class_name="gp-filters",
             ),
-            rx.cond(
-                B.items.length() > 0,
-                rx.el.table(
-                    rx.el.thead(rx.el.tr(*[rx.el.th(T[f"staff.col.{c}"], scope="col")
-                                           for c in ("subject", "kind", "status", "customer", "date")])),
-                    rx.el.tbody(rx.foreach(B.items, _inbox_row)),
-                    class_name="gp-table", id="staff-inbox",
-                ),
-                rx.cond(B.loaded, rx.el.p(T["staff.inbox.empty"], class_name="gp-empty")),
-            ),
+            staff_table(B.items, [f"staff.col.{c}" for c in ("subject", "kind", "status", "customer", "date")],
+                        _inbox_row, "staff-inbox", empty="staff.inbox.empty", loaded=B.loaded),
             class_name="gp-panel",
             aria_label=T["staff.inbox.title"],
         ),
@@ -213,16 +220,9 @@ def audit_page() -> rx.Component:
                    rx.el.button(rx.icon("download", size=18, aria_hidden="true"), rx.el.span(T["staff.audit.export"]),
                                 type="button", class_name="gp-btn", id="audit-export", on_click=A.export)),
         rx.el.section(
-            rx.cond(
-                A.rows.length() > 0,
-                rx.el.table(
-                    rx.el.thead(rx.el.tr(*[rx.el.th(T[f"staff.audit.col.{c}"], scope="col")
-                                           for c in ("at", "actor", "action", "change", "reason")])),
-                    rx.el.tbody(rx.foreach(A.rows, _audit_row)),
-                    class_name="gp-table gp-table-wide", id="audit-log",
-                ),
-                rx.cond(A.loaded, rx.el.p(T["staff.audit.empty"], class_name="gp-empty")),
-            ),
+            staff_table(A.rows, [f"staff.audit.col.{c}" for c in ("at", "actor", "action", "change", "reason")],
+                        _audit_row, "audit-log", empty="staff.audit.empty", loaded=A.loaded,
+                        class_name="gp-table gp-table-wide"),
             rx.el.nav(
                 rx.el.button(T["staff.audit.newer"], type="button", class_name="gp-btn gp-btn-ghost gp-btn-sm",
                              disabled=A.page <= 1, on_click=A.go(A.page - 1)),

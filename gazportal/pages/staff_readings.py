@@ -10,6 +10,7 @@ import reflex as rx
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, busy_form, field
 from gazportal.pages.staff import CSS as STAFF_CSS
+from gazportal.pages.staff import staff_table
 from gazportal.state.i18n import I18nState
 from gazportal.state.reviews import FLAG_TABS, LATE, TABS
 from gazportal.state.reviews import StaffReviewState as R
@@ -104,17 +105,8 @@ def _flag_row(f) -> rx.Component:
 def _flags() -> rx.Component:
     return rx.fragment(
         rx.el.p(T["staff.readings.flag." + R.tab], class_name="gp-muted"),
-        rx.cond(
-            R.flags.length() > 0,
-            rx.el.table(
-                rx.el.thead(rx.el.tr(*[rx.el.th(T[k], scope="col") for k in (
-                    "staff.readings.col.meter", "staff.readings.col.previous", "staff.readings.col.reading",
-                    "staff.col.date")])),
-                rx.el.tbody(rx.foreach(R.flags, _flag_row)),
-                class_name="gp-table", id="flag-list",
-            ),
-            rx.cond(R.loaded, rx.el.p(T["staff.readings.empty"], class_name="gp-empty")),
-        ),
+        staff_table(R.flags, ["staff.readings.col.meter", "staff.readings.col.previous", "staff.readings.col.reading",
+                              "staff.col.date"], _flag_row, "flag-list", empty="staff.readings.empty", loaded=R.loaded),
     )
 
 
@@ -151,16 +143,8 @@ def _late_tab() -> rx.Component:
         rx.el.p(T["staff.readings.late.lead"], class_name="gp-muted"),
         rx.el.div(rx.el.h2(T["staff.readings.late.title"], class_name="gp-panel-h"), _late_form(),
                   class_name="gp-decide"),
-        rx.cond(
-            R.flags.length() > 0,
-            rx.el.table(
-                rx.el.thead(rx.el.tr(*[rx.el.th(T[k], scope="col") for k in (
-                    "staff.readings.col.meter", "staff.readings.col.reading", "staff.readings.late.day",
-                    "staff.readings.col.booked")])),
-                rx.el.tbody(rx.foreach(R.flags, _late_row)),
-                class_name="gp-table", id="late-list",
-            ),
-        ),
+        staff_table(R.flags, ["staff.readings.col.meter", "staff.readings.col.reading", "staff.readings.late.day",
+                              "staff.readings.col.booked"], _late_row, "late-list"),
     )
 
 
@@ -183,15 +167,6 @@ def readings_page() -> rx.Component:
 
 
 def _queue() -> rx.Component:
-    return rx.cond(
-        R.rows.length() > 0,
-        rx.el.table(
-            rx.el.thead(rx.el.tr(
-                *[rx.el.th(T[k], scope="col") for k in (
-                    "staff.readings.col.meter", "staff.readings.col.reading", "staff.readings.col.customer",
-                    "staff.col.date", "staff.readings.col.decision")])),
-            rx.el.tbody(rx.foreach(R.rows, _row)),
-            class_name="gp-table", id="review-queue",
-        ),
-        rx.cond(R.loaded, rx.el.p(T["staff.readings.empty"], class_name="gp-empty")),
-    )
+    return staff_table(R.rows, ["staff.readings.col.meter", "staff.readings.col.reading",
+                                "staff.readings.col.customer", "staff.col.date", "staff.readings.col.decision"],
+                       _row, "review-queue", empty="staff.readings.empty", loaded=R.loaded)
