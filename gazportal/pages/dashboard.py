@@ -245,7 +245,8 @@ def _review_note(mid) -> rx.Component:
     return rx.cond(
         S.review_notes.contains(mid),
         rx.el.div(
-            rx.icon(rx.cond(note["status"] == "rejected", "circle-x", "info"), size=18, aria_hidden="true"),
+            rx.cond(note["status"] == "rejected", rx.icon("circle-x", size=18, aria_hidden="true"),
+                    rx.icon("info", size=18, aria_hidden="true")),
             rx.el.div(
                 rx.el.p(note["text"]),
                 rx.cond(note["reason"] != "",
