@@ -34,7 +34,7 @@ def staff_table(rows, headers: list[str], render, table_id: str, *, empty: str |
 
 CSS = MESSAGES_CSS + """
 .gp-filters{display:flex;flex-wrap:wrap;gap:.75rem 1rem;align-items:flex-end}
-.gp-filters .gp-field{flex:1 1 12rem;max-width:18rem}
+.gp-filters .gp-field{flex:1 1 14rem;max-width:24rem}
 .gp-sla{display:inline-flex;align-items:center;gap:.4rem;font-weight:700;padding:.45rem .8rem;border-radius:.75rem;
   border:1px solid #f2aaa6;background:#fdecea;color:#8a1c12}
 .gp-sla[data-count="0"]{border-color:#9fd6b0;background:#e9f7ee;color:#14532d}
