@@ -202,15 +202,8 @@ def _staff_samples() -> dict[str, dict]:
 
     import gazportal.gazportal  # noqa: F401
     from gazportal.state.contract import STAFF_LEVELS, declaration_of
+    from tests.staff_samples import staff_sample
 
-    samples = {"load": {}, "export": {}, "set_status_filter": {"status": "new"}, "set_kind_filter": {"kind": "support"},
-               "add": {"form": {"message_id": "1", "kind": "reply", "body": "An answer", "submission": ""}},
-               "move": {"message_id": "1", "status": "in_progress"}, "go": {"page": 1},
-               # the readings review (state/reviews.py)
-               "set_tab": {"tab": "rejected"}, "pick": {"review_id": "1"},
-               "decide": {"form": {"review_id": "1", "decision": "reject", "reason": "Not plausible", "submission": ""}},
-               "book_late": {"form": {"account": "1", "serial": "S1", "day": "2026-01-10", "value": "100",
-                                      "reason": "Phoned in", "submission": ""}}}
     out, todo = {}, list(State.get_substates())
     while todo:
         cls = todo.pop()
@@ -218,8 +211,7 @@ def _staff_samples() -> dict[str, dict]:
         for name, h in cls.event_handlers.items():
             decl = declaration_of(h)
             if decl is not None and decl.access in STAFF_LEVELS:
-                assert name in samples, f"{cls.__name__}.{name}: add a sample payload"
-                out[f"{cls.get_full_name()}.{name}"] = samples[name]
+                out[f"{cls.get_full_name()}.{name}"] = staff_sample(cls, name)
     return out
 
 

@@ -25,6 +25,7 @@ from gazportal.db import read_session, write_session
 from gazportal.models import AuditEntry, CustomerMessage, MessageEvent
 from gazportal.services import notify, staff
 from gazportal.settings import get_settings
+from tests.staff_samples import staff_sample
 from gazportal.state.contract import CUSTOMER, STAFF_LEVELS, declaration_of
 from gazportal.state.gate import EventGate
 from gazportal.state.messages import MessagesState
@@ -90,25 +91,7 @@ def _staff_handlers() -> list[tuple[type, str, str]]:
 
 def _payload(cls, name: str, world: dict, submission: str) -> dict:
     """Arguments our staff pages send to each staff handler (valid ones: only the access may refuse)."""
-    mid = str(world["msg"])
-    samples = {
-        "load": {}, "export": {},
-        "set_status_filter": {"status": "new"}, "set_kind_filter": {"kind": "support"},
-        "add": {"form": {"message_id": mid, "kind": "reply", "body": "An answer", "submission": submission}},
-        "move": {"message_id": mid, "status": "in_progress"},
-        "go": {"page": 1},
-        "begin": {"what": min(getattr(cls, "BUSY_NAMES", {"x"}))},  # the "please wait" of a staff form
-        # the readings review (state/reviews.py)
-        "set_tab": {"tab": "rejected"}, "pick": {"review_id": "1"},
-        "decide": {"form": {"review_id": "1", "decision": "reject", "reason": "Not plausible",
-                            "submission": submission}},
-        "book_late": {"form": {"account": "1", "serial": "S1", "day": "2026-01-10", "value": "100",
-                               "reason": "Phoned in", "submission": submission}},
-        "set_year": {"year": str(datetime.now(UTC).year)}, "set_service": {"service": "gas"},
-        "set_settlement": {"settlement": ""},
-    }
-    assert name in samples, f"{cls.__name__}.{name}: give this staff handler a sample payload here"
-    return samples[name]
+    return staff_sample(cls, name, message_id=str(world["msg"]), submission=submission)
 
 
 def _snapshot(state) -> dict:
