@@ -147,6 +147,17 @@ def signin_route_for(url: Any, why: str | None = None) -> str:
 
 
 
+def query_param(state: Any, name: str) -> str | None:
+    """The page address's ``?name=`` as the browser sent it: None when absent, "" when it is not a
+    single string (a repeated or odd parameter), else its text (unchecked: the caller checks it)."""
+    router = getattr(state, "router", None)
+    query = getattr(getattr(router, "url", None), "query_parameters", None) or {}
+    value = query.get(name)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else ""
+
+
 def address_of(account_id: str, path: str = "/dashboard") -> Any:
     """The browser's address set to ``path`` with ``?account=`` the page's own ``account_id`` (a
     checked id; "" for none) without a reload or a history entry: a page that shows another

@@ -23,7 +23,7 @@ from gazportal.services.errors import DomainError, NotFound
 from gazportal.services.messages import BODY_MAX, KINDS, STATUSES
 from gazportal.settings import get_settings
 from gazportal.state.contract import (
-    ADMIN, OPERATOR, Choice, Ctx, Form, StaffFormMixin, Id, call, engine, handler, ident, utility,
+    ADMIN, OPERATOR, Choice, Ctx, Form, StaffFormMixin, Id, call, engine, handler, ident, query_param, utility,
 )
 from gazportal.state.messages import format_when
 from gazportal.state.views import AuditView, EventRow, InboxRow, Option, refusal
@@ -43,8 +43,7 @@ def _dates(moment) -> dict[str, str]:
 
 
 def _query(state: Any, name: str) -> str:
-    value = state.router.url.query_parameters.get(name) if state.router else None
-    return value if isinstance(value, str) else ""
+    return query_param(state, name) or ""
 
 
 class StaffInboxState(rx.State):

@@ -19,7 +19,7 @@ from gazportal.services import accounts as accounts_svc
 from gazportal.services import charts, i18n, statements
 from gazportal.services.errors import DomainError, InvalidInput
 from gazportal.state.contract import (
-    CUSTOMER, Ctx, Form, FormMixin, Id, Text, address_of, call, engine, handler, utility, say,
+    CUSTOMER, Ctx, Form, FormMixin, Id, Text, address_of, call, query_param, engine, handler, utility, say,
 )
 from gazportal.state.views import AccountOption, ChargeRow, MonthRow, PaymentRow, PeriodOption, StatementInfo
 
@@ -56,10 +56,7 @@ class _AccountChoice(rx.State, mixin=True):
         address asks for (``?account=``) when it is theirs, else the one chosen before or the first."""
         self.accounts = await call(_account_options, ctx.user_id)
         ids = [a.id for a in self.accounts]
-        router = getattr(self, "router", None)
-        query = getattr(getattr(router, "url", None), "query_parameters", None) or {}
-        asked = query.get("account")
-        self._asked = asked if isinstance(asked, str) else (None if asked is None else "")
+        self._asked = query_param(self, "account")
         if self._asked in ids:
             self.account_id = self._asked
         if self.account_id not in ids:
