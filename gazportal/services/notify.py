@@ -18,6 +18,7 @@ import smtplib
 import ssl
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -242,6 +243,9 @@ _pending: set[Future] = set()
 _pending_lock = threading.Lock()
 
 
+_chains: dict[str, deque] = {}  # recipient → messages waiting for the one being sent to it
+
+
 def _run_logged(fn: Callable[..., None], args: tuple, kwargs: dict) -> None:
     try:
         fn(*args, **kwargs)
@@ -251,14 +255,42 @@ def _run_logged(fn: Callable[..., None], args: tuple, kwargs: dict) -> None:
         log.exception("background delivery failed")
 
 
+def _run_in_turn(key: str | None, fn: Callable[..., None], args: tuple, kwargs: dict, fut: Future) -> None:
+    try:
+        _run_logged(fn, args, kwargs)
+    finally:
+        fut.set_result(None)
+        if key is not None:
+            with _pending_lock:
+                chain = _chains[key]
+                if chain:
+                    assert _executor is not None
+                    _executor.submit(_run_in_turn, key, *chain.popleft())
+                else:
+                    del _chains[key]
+
+
 def deliver_later(fn: Callable[..., None], *args: Any, **kwargs: Any) -> Future:
-    """Run ``send_mail``/``send_sms`` (or any sender) in the background; failures are logged."""
+    """Run ``send_mail``/``send_sms`` (or any sender) in the background; failures are logged.
+    Returns a future that is done when the message has been handed over (or failed).
+
+    Messages to one recipient leave in the order they were queued, one at a time (a resent
+    confirmation link never arrives before the one it replaces, which no longer works): a later
+    one waits in that recipient's line, outside the pool, so other recipients are not held up."""
     global _executor
+    key = str(args[0]) if fn in (send_mail, send_sms) and args else None
+    fut: Future = Future()
+    fut.set_running_or_notify_cancel()
     with _pending_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gazportal-notify")
-        fut = _executor.submit(_run_logged, fn, args, kwargs)
         _pending.add(fut)
+        if key is not None and key in _chains:
+            _chains[key].append((fn, args, kwargs, fut))
+        else:
+            if key is not None:
+                _chains[key] = deque()
+            _executor.submit(_run_in_turn, key, fn, args, kwargs, fut)
     fut.add_done_callback(lambda f: _discard(f))
     return fut
 

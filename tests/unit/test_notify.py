@@ -121,3 +121,37 @@ def test_background_delivery_logs_failures_and_wait_idle(tmp_path):
     notify.deliver_later(notify.send_sms, "+77012345678", "x", settings=ok)
     notify.wait_idle()
     assert [i.kind for i in notify.read_outbox(settings=ok)] == ["sms"]
+
+
+def test_messages_to_one_recipient_leave_in_the_order_they_were_queued(tmp_path):
+    """A resent confirmation must not overtake the one it replaces (CI saw the old link arrive last).
+    The first message's provider waits for a sign that a later one to the same number started;
+    it never comes when the order holds, and the other recipient's message is not held back."""
+    import dataclasses
+    import threading
+    order: list[str] = []
+    second_started = threading.Event()
+    other_done = threading.Event()
+
+    class Slow:
+        def __init__(self, settings):
+            pass
+
+        def send(self, phone, text):
+            if text == "first":
+                other_done.wait(10)  # the other recipient's message is sent meanwhile
+                second_started.wait(0.3)  # set only if the second overtook the first
+            elif text == "second":
+                second_started.set()
+            elif text == "other":
+                other_done.set()
+            order.append(text)
+
+    notify.register_sms_provider("slow-test", Slow)
+    s = dataclasses.replace(make_settings(tmp_path), sms_provider="slow-test")
+    notify.deliver_later(notify.send_sms, "+77012345678", "first", settings=s)
+    notify.deliver_later(notify.send_sms, "+77012345678", "second", settings=s)
+    notify.deliver_later(notify.send_sms, "+77019999999", "other", settings=s)
+    notify.wait_idle()
+    assert order.index("first") < order.index("second")
+    assert order.index("other") < order.index("first")
