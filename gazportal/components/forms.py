@@ -89,13 +89,17 @@ def spinner() -> rx.Component:
 def button(label: Any, *, icon: str | None = None, kind: str = "", loading: Any = None, **attrs: Any) -> rx.Component:
     """A button; with ``loading`` (a bool state var, e.g. the state's ``busy`` while its handler
     runs) it shows a spinner instead of its icon, says ``aria-busy`` and is disabled meanwhile,
-    so a slow action cannot be sent twice."""
+    so a slow action cannot be sent twice. It is also busy until the page's state has arrived and
+    its on_load handlers have run (``is_hydrated``): a submit sent earlier would be answered before
+    the page's own reset, which then wiped the refusal it had just shown (seen in CI on a busy
+    machine: the registration's error summary took the focus, then vanished)."""
     attrs.setdefault("type", "button")
     cls = "gp-btn" + (f" gp-btn-{kind}" if kind else "")
     if "class_name" in attrs:
         cls += " " + attrs.pop("class_name")
     glyph = rx.icon(icon, size=18, aria_hidden="true") if icon else rx.fragment()
     if loading is not None:
+        loading = loading | ~rx.State.is_hydrated
         attrs.setdefault("disabled", loading)
         attrs["aria_busy"] = rx.cond(loading, "true", "false")
         glyph = rx.cond(loading, spinner(), glyph)
