@@ -64,7 +64,7 @@ def check_period(value: Any, utility: Utility, now: datetime, *, field_name: str
     if value < "1900-01":
         raise InvalidInput("errors.bad_period", period=value)
     if value > current_period(utility, now):
-        raise InvalidInput("errors.period_in_future", period=value)
+        raise InvalidInput("errors.period_in_future", for_month=value)  # said as "December 2026"
     return value
 
 

@@ -228,3 +228,18 @@ def test_chart_colours_read_in_both_colour_modes(utility_id):
                    layout["yaxis"]["title"]["font"]["color"], layout["legend"]["font"]["color"]):
         assert theme.contrast(colour, "#ffffff") >= 4.5
     assert lo <= theme.contrast(layout["yaxis"]["gridcolor"], "#ffffff") <= hi
+
+
+def test_a_month_not_come_yet_is_named_as_a_month(engine):
+    """Said as the customer reads months ("грудень 2026"), never as the "2026-12" of the address."""
+    from gazportal.services import i18n
+
+    ids = seed(engine)
+    with read_session(engine) as s:
+        with pytest.raises(InvalidInput) as e:
+            charts.load_statistics(s, PROFILE, ids["alice"], ids["mine"], "2025-03", "2026-04", now=NOW,
+                                   languages=["en"])
+    texts = {lang: i18n.error_text(e.value, lang) for lang in ("kk", "ru", "uk", "en")}
+    assert texts["en"].startswith("April 2026 has not come yet"), texts
+    assert "квітень 2026" in texts["uk"] and "апрель 2026" in texts["ru"] and "сәуір 2026" in texts["kk"], texts
+    assert not any("2026-04" in t for t in texts.values()), texts
