@@ -202,6 +202,11 @@ def _form(m) -> rx.Component:
                 on_blur=lambda v: S.type_reading(mid, v),
             ),
             _live(m),
+            # shown by keep_script when it puts back a value kept from before the session ended,
+            # hidden again when the server has answered its send (issue 14 point 10)
+            rx.el.p(rx.icon("history", size=16, aria_hidden="true"), rx.el.span(T["dashboard.kept_note"]),
+                    id="rd-kept-" + mid, class_name="gp-dash-note", hidden=True,
+                    custom_attrs={"data-kept-note": mid}),
             class_name="gp-field",
         ),
         rx.el.div(
@@ -353,6 +358,7 @@ DASH_CSS = """
 .gp-dash-live[data-kind="warning"]{color:var(--gp-warn)}
 .gp-dash-note{margin:0;display:flex;gap:.4rem;align-items:flex-start;font-size:.9375rem;color:var(--gp-muted)}
 .gp-dash-note svg{flex:none;margin-top:.15rem}
+.gp-dash-note[hidden]{display:none}
 .gp-dash-confirm{display:flex;gap:.55rem;align-items:center;font-weight:600;min-height:2.75rem;cursor:pointer}
 .gp-check{width:1.35rem;height:1.35rem;flex:none}
 .gp-dash-table tr[data-replaced="true"] .gp-num{text-decoration:line-through;color:var(--gp-muted)}

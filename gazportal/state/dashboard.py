@@ -545,6 +545,7 @@ def _reading_row(reading: readings.HistoryEntry, unit: str, lang: str, user_id: 
 # the meter id), put back by the dashboard's load into an empty input (an input event, so the live
 # check runs), and forgotten when the server has answered a submit of it (success or refusal: the
 # customer saw the answer). Keys name the user, so another person signing in on the tab gets none.
+# A value put back is marked "not sent yet" (``#rd-kept-<meter>``) until the server answers its send.
 
 
 def keep_script(user_id: int) -> str:
@@ -565,14 +566,19 @@ def keep_script(user_id: int) -> str:
         " if (!boxes.length) { if (tries++ < 50) setTimeout(back, 100); return; }"
         " const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;"
         " boxes.forEach((el) => { const kept = sessionStorage.getItem(window.__gpKeep + el.dataset.keep);"
-        "  if (kept && !el.value) { set.call(el, kept); el.dispatchEvent(new Event('input', {bubbles: true})); } }); };"
+        "  if (kept && !el.value) { set.call(el, kept); el.dispatchEvent(new Event('input', {bubbles: true}));"
+        "   const note = document.getElementById('rd-kept-' + el.dataset.keep);"
+        "   if (note) { note.hidden = false; el.setAttribute('aria-describedby',"
+        "    (el.getAttribute('aria-describedby') || '') + ' ' + note.id); } } }); };"
         "back(); })()"
     )
 
 
 def forget_script(user_id: int, meter_id: int) -> str:
-    """Forget the kept reading of ``meter_id``: the server answered its submit."""
-    return f"sessionStorage.removeItem({f'{KEEP_PREFIX}{int(user_id)}-{int(meter_id)}'!r})"
+    """Forget the kept reading of ``meter_id``: the server answered its submit (the note that
+    the value was put back and not sent yet goes too)."""
+    return (f"sessionStorage.removeItem({f'{KEEP_PREFIX}{int(user_id)}-{int(meter_id)}'!r});"
+            f"(() => {{ const n = document.getElementById('rd-kept-{int(meter_id)}'); if (n) n.hidden = true; }})()")
 
 
 def _period(period: str, lang: str) -> str:

@@ -359,6 +359,10 @@ def test_a_session_that_ended_while_the_form_was_open(one_portal, browser, axe_s
         box = page.locator(f"#rd-{mid}")
         expect(box).to_have_value("1031")
         expect(live).to_have_attribute("data-kind", "ok")  # and checked again
+        kept_note = page.locator(f"#rd-kept-{mid}")
+        expect(kept_note).to_be_visible()  # put back, and said to be not sent yet
+        expect(kept_note).to_have_text(i18n.t("dashboard.kept_note", lang))
+        assert f"rd-kept-{mid}" in box.get_attribute("aria-describedby").split()
         assert _customer_values(portal, mid) == []  # nothing stored without the customer's send
         check_page(page, axe_source, screenshots, utility, "dashboard-kept-reading", lang, device)
         page.locator(f"#rd-submit-{mid}").click()
@@ -368,6 +372,7 @@ def test_a_session_that_ended_while_the_form_was_open(one_portal, browser, axe_s
         assert _customer_values(portal, mid) == [1031]
         expect(page.locator(f"#rd-{mid}")).to_have_value("")
         page.wait_for_function(NOTHING_KEPT)  # answered: no longer kept in the tab
+        expect(page.locator(f"#rd-kept-{mid}")).to_be_hidden()
 
         # Typed after the session ended: the live check leads to sign-in, the value is kept.
         _end_sessions(portal, who["login"])
