@@ -7,6 +7,15 @@
     python -m gazportal.cli [--db-url URL] [--profile ID] demo-customer
     python -m gazportal.cli [--db-url URL] [--profile ID] staff add --role {operator,supervisor,admin}
                             --login LOGIN --surname S --name N [--email E] [--password-stdin]
+    python -m gazportal.cli [--db-url URL] [--profile ID] document {invoice,receipt,act,certificate}
+                            --account N [--period YYYY-MM] [--to YYYY-MM] [--receipt NO] [--as-of YYYY-MM-DD]
+                            [--lang kk|ru|uk|en] [--out FILE]
+
+``document`` renders a PDF for staff and support (services/documents): ``invoice --period`` (a
+month), ``act --period FIRST --to LAST`` (a reconciliation act; ``--to`` defaults to ``--period``),
+``receipt --receipt NO`` (a payment of the account, by its receipt number), ``certificate
+[--as-of DAY]`` (a certificate of no debt, default today; it is recorded and numbered, or refused
+with the overdue amount). The language defaults to the profile's; the file to the document's name.
 
 ``staff add`` asks for the password twice at a prompt (not echoed), or reads one line from
 standard input with ``--password-stdin``; a password is never an argument (it would stay in the
@@ -100,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     sa_.add_argument("--language", default=None, help="kk, ru, uk or en (default: the profile's)")
     sa_.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input instead of a prompt")
+
+    doc = sub.add_parser("document", parents=[common], help="render a PDF: invoice, receipt, act or certificate")
+    doc.add_argument("kind", choices=["invoice", "receipt", "act", "certificate"])
+    doc.add_argument("--account", required=True, help="the personal account number")
+    doc.add_argument("--period", default=None, metavar="YYYY-MM", help="invoice: the month; act: the first month")
+    doc.add_argument("--to", default=None, metavar="YYYY-MM", help="act: the last month (default: --period)")
+    doc.add_argument("--receipt", default=None, metavar="NO", help="receipt: the payment's receipt number")
+    doc.add_argument("--as-of", default=None, metavar="YYYY-MM-DD", help="certificate: the day (default: today)")
+    doc.add_argument("--lang", default=None, choices=["kk", "ru", "uk", "en"],
+                     help="language (default: the profile's)")
+    doc.add_argument("--out", default=None, help="output file (default: the document's own name)")
     return p
 
 
@@ -337,7 +357,63 @@ def cmd_staff(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"demo": cmd_demo, "staff": cmd_staff, "rollups": cmd_rollups, "refile-reading-periods": cmd_refile_periods,
+def _document(session, utility, args, account_id: int, lang: str, now):
+    from gazportal.models import Payment
+    from gazportal.services import documents
+    from gazportal.settings import get_settings
+
+    settings = get_settings()
+    if args.kind in ("invoice", "act") and not args.period:
+        raise _Fail(f"document {args.kind}: --period YYYY-MM is needed")
+    if args.kind == "invoice":
+        return documents.invoice(session, utility, account_id, args.period, lang, settings=settings, now=now)
+    if args.kind == "act":
+        return documents.act(session, utility, account_id, args.period, args.to or args.period, lang, now=now)
+    if args.kind == "receipt":
+        if not args.receipt:
+            raise _Fail("document receipt: --receipt NO is needed")
+        pay = session.execute(sa.select(Payment).where(Payment.receipt_no == args.receipt,
+                                                       Payment.account_id == account_id)).scalar_one_or_none()
+        if pay is None:
+            raise _Fail(f"document receipt: account {args.account} has no payment with receipt {args.receipt!r}")
+        return documents.receipt(session, utility, pay.id, lang, now=now)
+    as_of = args.as_of or now.astimezone(utility.tz).date().isoformat()
+    return documents.certificate(session, utility, account_id, as_of, lang, settings=settings, now=now)
+
+
+def cmd_document(args) -> int:
+    """``document KIND``: one PDF from services/documents, written to ``--out``."""
+    from datetime import UTC, datetime
+
+    from gazportal.db import write_session
+    from gazportal.models import Account
+    from gazportal.services import documents, i18n
+
+    utility = _utility(args)
+    lang = args.lang or utility.default_language
+    engine = _engine(_db_url(args))
+    started = time.perf_counter()
+    try:
+        with write_session(engine) as session:  # a certificate is recorded; the others only read
+            account_id = session.execute(sa.select(Account.id).where(Account.number == args.account)).scalar()
+            if account_id is None:
+                raise _Fail(f"no account {args.account!r}")
+            try:
+                doc = _document(session, utility, args, account_id, lang, datetime.now(UTC))
+            except documents.DebtOutstanding as e:
+                raise _Fail(i18n.error_text(e, "en", currency=utility.currency.code)) from None
+    finally:
+        engine.dispose()
+    out = Path(args.out or doc.filename)
+    out.write_bytes(doc.data)
+    number = f" No. {doc.number}" if doc.number else ""
+    print(f"document {args.kind}{number}: {out} ({len(doc.data) / 1024:.1f} KB, {lang}) "
+          f"in {(time.perf_counter() - started) * 1000:.0f} ms")
+    return EXIT_OK
+
+
+COMMANDS = {"document": cmd_document,
+            "demo": cmd_demo, "staff": cmd_staff, "rollups": cmd_rollups, "refile-reading-periods": cmd_refile_periods,
             "import": cmd_import, "export-readings": cmd_export,
             "purge-unconfirmed": cmd_purge_unconfirmed, "demo-customer": cmd_demo_customer}
 

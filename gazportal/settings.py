@@ -184,6 +184,36 @@ class Contacts(_Strict):
     opening_hours: Localized
 
 
+def iban_valid(iban: str) -> bool:
+    """ISO 13616: two letters, two check digits, the rest letters and digits; mod 97 == 1."""
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}", iban):
+        return False
+    moved = iban[4:] + iban[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+class Requisites(_Strict):
+    """The utility's payment requisites printed on its documents (receipts, invoices, acts,
+    certificates) and put in the Ukrainian payment QR: ``tax_id`` is the EDRPOU code (8 digits,
+    Ukraine) or the BIN (12 digits, Kazakhstan); ``iban`` the account customers pay to (UA: 29
+    characters, KZ: 20), checked by its check digits; ``bank`` the bank's name; ``bic`` the bank's
+    BIC/BIK (optional); ``payment_due_day``: a month's bill is due on this day of the next month
+    (after it an unpaid charge is overdue: the certificate of no debt is refused)."""
+
+    tax_id: str = Field(pattern=r"^([0-9]{8}|[0-9]{10}|[0-9]{12})$")
+    iban: str
+    bank: Localized
+    bic: str = Field(default="", pattern=r"^[A-Z0-9]{0,11}$")
+    payment_due_day: int = Field(default=25, ge=1, le=28)
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, v: str) -> str:
+        if not iban_valid(v):
+            raise ValueError(f"not a valid IBAN: {v!r}")
+        return v
+
+
 class Utility(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: Localized
@@ -218,6 +248,8 @@ class Utility(_Strict):
     phone_region: Literal["KZ", "UA"]
     password_policy: PasswordPolicy
     contacts: Contacts
+    # printed on documents and in the payment QR (None: documents without requisites, no bank QR)
+    requisites: Requisites | None = None
 
     @field_validator("timezone")
     @classmethod

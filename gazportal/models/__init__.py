@@ -4,7 +4,7 @@ from gazportal.models.audit import AuditEntry
 from gazportal.models.auth import (
     AuthSession, KnownDevice, LoginThrottle, OneTimeSecret, RequestDocument, ReregistrationRequest, UsedSubmission,
 )
-from gazportal.models.billing import Charge, Payment, Tariff, TariffStep
+from gazportal.models.billing import Charge, DebtCertificate, Payment, Tariff, TariffStep
 from gazportal.models.messages import CustomerMessage, MessageEvent
 from gazportal.models.metering import (
     BuildingMeter, BuildingReading, Meter, Reading, ReadingReview, StatDay, StatMonth,
@@ -14,7 +14,7 @@ from gazportal.models.people import User
 __all__ = [
     "AuthSession", "KnownDevice", "LoginThrottle", "OneTimeSecret", "RequestDocument", "ReregistrationRequest",
     "Account", "AccountLinkRemoval", "AuditEntry", "MessageEvent",
-    "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "Flat",
+    "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "DebtCertificate", "Flat",
     "House", "Meter", "Payment", "Reading", "ReadingReview", "Settlement", "StatDay", "StatMonth", "Street", "Tariff", "TariffStep", "User",
     "UsedSubmission", "UserAccountLink",
 ]

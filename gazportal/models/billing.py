@@ -57,3 +57,16 @@ class Payment(SQLModel, table=True):
     amount: Decimal = Field(sa_type=MONEY)
     receipt_no: str = Field(max_length=40, sa_column_kwargs={"unique": True})
     channel: str = Field(max_length=20)  # bank | kaspi | card | cash | post | portal
+
+
+class DebtCertificate(SQLModel, table=True):
+    """A certificate of no debt issued for an account as of a day (issue 17 point 5). Its number is
+    ``<year of issue>-<id, 6 digits>``; ``code`` (128 random bits, URL-safe) is what the QR's public
+    verification page /verify?c=... looks up, and that page shows no personal data."""
+
+    __tablename__ = "debt_certificate"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, sa_column_kwargs={"unique": True})
+    account_id: int = Field(foreign_key="account.id", index=True)
+    as_of: date
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

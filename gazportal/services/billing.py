@@ -287,6 +287,32 @@ def debt_at(session: Session, account_id: int, day: date, tz: ZoneInfo) -> Decim
     return -balance if balance < 0 else ZERO_MONEY
 
 
+def overdue_at(session: Session, account_id: int, day: date, tz: ZoneInfo, due_day: int) -> Decimal:
+    """The overdue debt at the end of local ``day`` (0.00 when none): the charges whose due date has
+    passed minus every payment up to the end of ``day``, never below zero.
+
+    The charge of month P is due on ``due_day`` (1..28) of the month after P (the profile's
+    ``requisites.payment_due_day``) and overdue from the day after; payments pay the oldest
+    charges first, so a payment made by ``day`` counts against what is overdue before what is not
+    due yet. Raises InvalidInput for a bad day or due day, AccountNotFound for a missing account.
+    """
+    _check_account(session, account_id)
+    _check_day(day)
+    if isinstance(due_day, bool) or not isinstance(due_day, int) or not 1 <= due_day <= 28:
+        raise InvalidInput("errors.invalid_input", field="due_day")
+    current = f"{day.year:04d}-{day.month:02d}"
+    last_overdue = add_months(current, -1 if day.day > due_day else -2)
+    charged = session.execute(
+        sa.select(_sum_cents(Charge.amount))
+        .where(col(Charge.account_id) == account_id, col(Charge.period) <= last_overdue)
+    ).scalar()
+    paid = session.execute(
+        sa.select(_sum_cents(Payment.amount))
+        .where(col(Payment.account_id) == account_id, col(Payment.paid_at) < _utc(_end_of_day_utc(day, tz)))
+    ).scalar()
+    return _cents_to_money(max(0, int(charged or 0) - int(paid or 0)))
+
+
 # --------------------------------------------------------------------------- statements
 
 
@@ -501,6 +527,6 @@ def calculator(session: Session, service: str, volume, day: date) -> Calculation
 __all__ = [
     "AccountNotFound", "AccountState", "MAX_MONTHS", "MAX_YEARS", "MonthComparison", "MonthVolume",
     "PaymentLine", "ServiceCharge", "StatementRow", "YearRow", "account_state", "balance_at",
-    "calculator", "debt_at", "last_payments", "monthly_statement", "monthly_volumes", "parse_volume",
+    "calculator", "debt_at", "last_payments", "overdue_at", "monthly_statement", "monthly_volumes", "parse_volume",
     "year_comparison", "yearly_summary",
 ]
