@@ -26,6 +26,14 @@ def staff_sample(cls: type, name: str, *, message_id: str = "1", submission: str
         # the consumption dashboard (state/staff_dashboard.py)
         "set_year": {"year": str(datetime.now(UTC).year)}, "set_service": {"service": "gas"},
         "set_settlement": {"settlement": ""},
+        # disputes and corrections (state/reviews.py, issue 16 point 6)
+        "resolve": {"form": {"dispute_id": "1", "decision": "dismiss", "value": "", "reason": "Photo shows it",
+                             "submission": submission}},
+        "correct": {"form": {"account": "100000001", "serial": "G-1", "period": "2026-11", "value": "998",
+                             "reason": "Misread", "submission": submission}},
+        # view as customer (state/view_as.py, issue 16 point 5)
+        "open": {"form": {"account": "100000001", "reason": "On the phone", "submission": submission}},
+        "close": {}, "relang": {},
     }
     assert name in samples, f"{cls.__name__}.{name}: give this staff handler a sample payload in tests/staff_samples.py"
     return samples[name]

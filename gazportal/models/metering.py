@@ -48,6 +48,7 @@ class Reading(SQLModel, table=True):
         sa.Index("ix_reading_meter_taken", "meter_id", "taken_at"),
         sa.Index("ix_reading_period", "period"),
         sa.UniqueConstraint("review_id", name="uq_reading_review_id"),
+        sa.UniqueConstraint("corrects_id", name="uq_reading_corrects_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     meter_id: int = Field(foreign_key="meter.id")
@@ -63,6 +64,10 @@ class Reading(SQLModel, table=True):
     rollovers: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Booked from a staff review (``services.reviews.accept``): unique, so accepting twice books once.
     review_id: int | None = Field(default=None, foreign_key="reading_review.id")
+    # A staff correction of a booked reading (``services.corrections``; issue 16 point 6) is a new
+    # row naming the one it corrects; the original is kept and no longer counts. Unique: a reading
+    # is corrected once (a later correction corrects the correction).
+    corrects_id: int | None = Field(default=None, foreign_key="reading.id")
 
 
 class ReadingReview(SQLModel, table=True):
@@ -96,6 +101,29 @@ class ReadingReview(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by: int | None = Field(default=None, foreign_key="user_account.id")
     decision_reason: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+
+
+class ReadingDispute(SQLModel, table=True):
+    """A customer's dispute of a booked reading of their meter (issue 16 point 6): their reason,
+    then a staff decision — ``corrected`` (``correction_id`` the new reading that corrects it) or
+    ``dismissed`` (with the reason the customer is told). Moves forward only, like a review."""
+
+    __tablename__ = "reading_dispute"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'corrected', 'dismissed')", name="ck_reading_dispute_status"),
+        sa.Index("ix_reading_dispute_status", "status", "created_at"),
+        sa.Index("ix_reading_dispute_reading", "reading_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    reading_id: int = Field(foreign_key="reading.id")
+    user_id: int = Field(foreign_key="user_account.id")
+    reason: str = Field(max_length=500)
+    status: str = Field(default="open", max_length=10)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: int | None = Field(default=None, foreign_key="user_account.id")
+    decision_reason: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    correction_id: int | None = Field(default=None, foreign_key="reading.id")
 
 
 class BuildingMeter(SQLModel, table=True):

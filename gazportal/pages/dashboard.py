@@ -36,7 +36,7 @@ def _kv(icon: str, label_key: str, value, **attrs) -> rx.Component:
     )
 
 
-def _last_volumes() -> rx.Component:
+def _last_volumes(S=S) -> rx.Component:
     """Last month's volume of each service with its unit (m³ and kWh are never added up)."""
     return rx.cond(
         S.last_volumes.length() > 0,
@@ -50,7 +50,8 @@ def _last_volumes() -> rx.Component:
     )
 
 
-def summary() -> rx.Component:
+def summary(S=S) -> rx.Component:
+    """The account's summary; ``S``: the dashboard's state or the staff view's (the same vars)."""
     return rx.el.section(
         rx.el.h2(rx.icon("wallet-cards", size=20, aria_hidden="true"), T["dashboard.account"], " ",
                  S.info.number, class_name="gp-panel-h", id="dash-account-h"),
@@ -68,7 +69,7 @@ def summary() -> rx.Component:
                 data_debt=rx.cond(S.in_debt, "true", "false"),
             ),
             _kv("calendar", "dashboard.label.last_month", S.info.last_period),
-            _kv("gauge", "dashboard.label.last_volume", _last_volumes(), id="dash-volumes"),
+            _kv("gauge", "dashboard.label.last_volume", _last_volumes(S), id="dash-volumes"),
             _kv("receipt", "dashboard.label.last_charged", S.info.last_charged),
             class_name="gp-dash-dl",
         ),
@@ -85,7 +86,7 @@ def summary() -> rx.Component:
     )
 
 
-def _history(m) -> rx.Component:
+def _history(m, S=S) -> rx.Component:
     rows = S.history[m.id]
     return rx.el.details(
         rx.el.summary(T["dashboard.history"]),
@@ -243,7 +244,7 @@ def _result(m) -> rx.Component:
     )
 
 
-def _review_note(mid) -> rx.Component:
+def _review_note(mid, S=S) -> rx.Component:
     """The staff review of this meter's reading (issue 16 point 6): held, or accepted / rejected
     with staff's reason. Read-only."""
     note = S.review_notes[mid]
@@ -264,8 +265,72 @@ def _review_note(mid) -> rx.Component:
     )
 
 
-def meter_card(m) -> rx.Component:
+def _dispute(m) -> rx.Component:
+    """Dispute a booked reading of this meter (issue 16 point 6): which one (the readings that
+    count), why; staff answer in the review queue and the customer is told."""
     mid = m.id
+    said = S.disputed[mid]
+    return rx.el.details(
+        rx.el.summary(T["dispute.open"]),
+        rx.el.form(
+            rx.el.input(type="hidden", name="meter", value=mid),
+            submission_input(S),
+            rx.el.div(
+                rx.el.label(T["dispute.reading"], html_for="dp-reading-" + mid, class_name="gp-label"),
+                rx.el.select(
+                    rx.el.option(T["dispute.choose"], value=""),
+                    rx.foreach(S.history[mid], lambda h: rx.cond(
+                        h.counts, rx.el.option(h.value + " · " + h.date, value=h.id))),
+                    name="reading", id="dp-reading-" + mid, class_name="gp-input",
+                ),
+                class_name="gp-field",
+            ),
+            rx.el.div(
+                rx.el.label(T["dispute.reason"], html_for="dp-reason-" + mid, class_name="gp-label"),
+                rx.el.textarea(name="reason", id="dp-reason-" + mid, rows=3, max_length=500, class_name="gp-input",
+                               aria_describedby="dp-said-" + mid),
+                class_name="gp-field",
+            ),
+            rx.el.p(rx.cond(S.disputed.contains(mid), said.text, ""), id="dp-said-" + mid, role="status",
+                    class_name=rx.cond(S.disputed.contains(mid) & (said.kind == "ok"), "gp-dash-live gp-ok",
+                                       "gp-dash-live gp-field-error"),
+                    data_kind=rx.cond(S.disputed.contains(mid), said.kind, "")),
+            rx.el.div(button(T["dispute.send"], icon="flag", type="submit", id="dp-submit-" + mid,
+                             loading=S.busy == "dispute-" + mid, on_click=S.begin("dispute-" + mid)),
+                      class_name="gp-actions"),
+            on_submit=S.dispute,
+            reset_on_submit=False,
+            key=S.form_key.to_string() + "-dp-" + mid,
+            class_name="gp-form",
+            id="dispute-form-" + mid,
+        ),
+        class_name="gp-dash-history gp-dash-dispute",
+    )
+
+
+def meter_card(m, S=S, read_only: bool = False) -> rx.Component:
+    """A meter's card; ``read_only`` (the staff view, issue 16 point 5): no reading form and no
+    dispute form, a sentence in their place."""
+    mid = m.id
+    if read_only:
+        form = rx.cond(
+            m.can_submit,
+            rx.el.p(rx.icon("eye", size=18, aria_hidden="true"), rx.el.span(m.reading_for, " · ", T["staff.view.no_form"]),
+                    class_name="gp-alert gp-alert-info", id="note-" + mid),
+            rx.el.p(rx.icon("info", size=18, aria_hidden="true"), rx.el.span(m.note),
+                    class_name="gp-alert gp-alert-info", id="note-" + mid),
+        )
+    else:
+        form = rx.fragment(
+            _result(m),
+            rx.cond(
+                m.can_submit,
+                _form(m),
+                rx.el.p(rx.icon("info", size=18, aria_hidden="true"), rx.el.span(m.note),
+                        class_name="gp-alert gp-alert-info", id="note-" + mid),
+            ),
+            _dispute(m),
+        )
     return rx.el.li(
         rx.el.article(
             rx.el.h3(rx.icon("gauge", size=18, aria_hidden="true"), m.title, class_name="gp-dash-meter-h"),
@@ -277,28 +342,22 @@ def meter_card(m) -> rx.Component:
                 _kv("list-checks", "dashboard.label.this_month", m.left),
                 class_name="gp-dash-dl",
             ),
-            _history(m),
-            _review_note(mid),
-            _result(m),
-            rx.cond(
-                m.can_submit,
-                _form(m),
-                rx.el.p(rx.icon("info", size=18, aria_hidden="true"), rx.el.span(m.note),
-                        class_name="gp-alert gp-alert-info", id="note-" + mid),
-            ),
+            _history(m, S),
+            _review_note(mid, S),
+            form,
             class_name="gp-dash-meter",
             data_meter=m.serial,
         ),
     )
 
 
-def meters() -> rx.Component:
+def meters(S=S, read_only: bool = False) -> rx.Component:
     return rx.el.section(
         rx.el.h2(rx.icon("gauge", size=20, aria_hidden="true"), T["dashboard.meters"], class_name="gp-panel-h",
                  id="dash-meters-h"),
         rx.cond(
             S.meters.length() > 0,
-            rx.el.ul(rx.foreach(S.meters, meter_card), class_name="gp-dash-meters"),
+            rx.el.ul(rx.foreach(S.meters, lambda m: meter_card(m, S, read_only)), class_name="gp-dash-meters"),
             rx.el.p(T["dashboard.no_meters"], class_name="gp-empty"),
         ),
         aria_labelledby="dash-meters-h",

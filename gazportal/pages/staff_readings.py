@@ -12,7 +12,7 @@ from gazportal.components.forms import alert, busy_form, field
 from gazportal.pages.staff import CSS as STAFF_CSS
 from gazportal.pages.staff import staff_table
 from gazportal.state.i18n import I18nState
-from gazportal.state.reviews import FLAG_TABS, LATE, TABS
+from gazportal.state.reviews import DISPUTED, FLAG_TABS, LATE, TABS
 from gazportal.state.reviews import StaffReviewState as R
 
 T = I18nState.t
@@ -33,7 +33,7 @@ CSS = STAFF_CSS + """
 def _tab(tab: str) -> rx.Component:
     return rx.el.button(
         T[f"staff.readings.tab.{tab}"],
-        *([rx.el.span(R.counts[tab].to_string(), class_name="gp-count")] if tab in TABS else []),
+        *([rx.el.span(R.counts[tab].to_string(), class_name="gp-count")] if tab in (*TABS, DISPUTED) else []),
         type="button", class_name="gp-btn gp-btn-ghost gp-btn-sm", data_tab=tab,
         aria_pressed=rx.cond(R.tab == tab, "true", "false"), on_click=R.set_tab(tab),
     )
@@ -156,9 +156,10 @@ def readings_page() -> rx.Component:
         alert("ok", rx.cond(R.done != "", T["staff.readings." + R.done], ""), id="review-notice"),
         alert("err", R.error, id="review-error"),
         rx.el.section(
-            rx.el.div(*[_tab(t) for t in (*TABS, LATE, *FLAG_TABS)], class_name="gp-tabs", role="group",
-                      aria_label=T["staff.readings.tabs"]),
-            rx.match(R.tab, ("rollovers", _flags()), ("zero", _flags()), (LATE, _late_tab()), _queue()),
+            rx.el.div(*[_tab(t) for t in (TABS[0], DISPUTED, *TABS[1:], LATE, *FLAG_TABS)], class_name="gp-tabs",
+                      role="group", aria_label=T["staff.readings.tabs"]),
+            rx.match(R.tab, ("rollovers", _flags()), ("zero", _flags()), (LATE, _late_tab()),
+                     (DISPUTED, _disputed_tab()), _queue()),
             class_name="gp-panel",
             aria_label=T["staff.readings.title"],
         ),
@@ -170,3 +171,83 @@ def _queue() -> rx.Component:
     return staff_table(R.rows, ["staff.readings.col.meter", "staff.readings.col.reading",
                                 "staff.readings.col.customer", "staff.col.date", "staff.readings.col.decision"],
                        _row, "review-queue", empty="staff.readings.empty", loaded=R.loaded)
+
+
+# --- the disputed tab (issue 16 point 6): customers' disputes, and corrections by a supervisor -----
+
+def _resolve_form() -> rx.Component:
+    choice = R.errors.contains("decision")
+    return busy_form(
+        R, "resolve", R.resolve,
+        rx.el.input(type="hidden", name="dispute_id", value=R.picked),
+        rx.el.fieldset(
+            rx.el.legend(T["staff.readings.col.decision"]),
+            *[rx.el.label(rx.el.input(type="radio", name="decision", value=d, id=f"dsp-decision-{d}",
+                                      aria_invalid=rx.cond(choice, "true", "false")),
+                          T[f"staff.disputes.{d}"]) for d in ("correct", "dismiss")],
+            rx.el.p(rx.cond(choice, R.errors["decision"], ""), class_name="gp-field-error", aria_live="polite"),
+            class_name="gp-choices",
+        ),
+        field("dsp", "value", "staff.disputes.value", R.errors, inputmode="numeric", autocomplete="off",
+              hint=T["staff.disputes.value_hint"]),
+        field("dsp", "reason", "staff.readings.reason.label", R.errors, control="textarea", max_length=500, rows=3,
+              hint=T["staff.disputes.reason_hint"]),
+        label=T["staff.readings.decide"], icon="gavel", key=R.form_key, id="resolve-form",
+    )
+
+
+def _dispute_row(d) -> rx.Component:
+    return rx.fragment(
+        rx.el.tr(
+            rx.el.td(T["services." + d.service], rx.el.span(d.serial + " · " + d.account, class_name="gp-muted"),
+                     rx.el.a(T["staff.view.link"], href="/staff/view?account=" + d.account, class_name="gp-muted"),
+                     data_label=T["staff.readings.col.meter"]),
+            rx.el.td(rx.el.strong(d.value[I18nState.lang]),
+                     rx.el.span(d.period[I18nState.lang], class_name="gp-muted"),
+                     rx.el.span(T["dashboard.source." + d.source], class_name="gp-muted"),
+                     data_label=T["staff.readings.col.reading"]),
+            rx.el.td(d.customer, rx.el.p(d.reason, class_name="gp-msg-body"),
+                     data_label=T["staff.disputes.col.reason"]),
+            rx.el.td(rx.el.time(d.dates[I18nState.lang], date_time=d.date_iso), data_label=T["staff.col.date"]),
+            rx.el.td(
+                rx.el.button(T["staff.readings.decide"], type="button", class_name="gp-btn gp-btn-sm",
+                             data_dispute=d.id, on_click=R.pick(d.id),
+                             aria_expanded=rx.cond(R.picked == d.id, "true", "false")),
+                data_label=T["staff.readings.col.decision"],
+            ),
+            data_row=d.id,
+        ),
+        rx.cond(R.picked == d.id,
+                rx.el.tr(rx.el.td(rx.el.div(_resolve_form(), class_name="gp-decide"), col_span=5))),
+    )
+
+
+def _correct_form() -> rx.Component:
+    return busy_form(
+        R, "correct", R.correct,
+        rx.el.div(
+            field("fix", "account", "staff.readings.late.account", R.errors, autocomplete="off"),
+            field("fix", "serial", "staff.readings.late.serial", R.errors, autocomplete="off"),
+            field("fix", "period", "staff.disputes.period", R.errors, type="month"),
+            field("fix", "value", "staff.disputes.value", R.errors, inputmode="numeric", autocomplete="off"),
+            field("fix", "reason", "staff.readings.reason.label", R.errors, control="textarea", max_length=500,
+                  rows=2, span2=True, hint=T["staff.disputes.reason_hint"]),
+            class_name="gp-form-grid",
+        ),
+        label=T["staff.disputes.correct_submit"], icon="pencil", key=R.form_key, id="correct-form",
+    )
+
+
+def _disputed_tab() -> rx.Component:
+    return rx.fragment(
+        rx.el.p(T["staff.disputes.lead"], class_name="gp-muted"),
+        staff_table(R.disputes, ["staff.readings.col.meter", "staff.readings.col.reading", "staff.disputes.col.reason",
+                                 "staff.col.date", "staff.readings.col.decision"], _dispute_row, "dispute-list",
+                    empty="staff.disputes.empty", loaded=R.loaded),
+        rx.el.details(
+            rx.el.summary(T["staff.disputes.correct_title"]),
+            rx.el.p(T["staff.disputes.correct_lead"], class_name="gp-muted"),
+            _correct_form(),
+            class_name="gp-decide", id="correct-box",
+        ),
+    )

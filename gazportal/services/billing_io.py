@@ -468,14 +468,21 @@ def iter_readings(session: Session, utility: Utility, period: str, *, batch: int
 
     A customer's reading held for review and accepted by staff (``reading.review_id``, source
     ``controller``, no slot) is the customer's reading too: the latest of a meter's customer
-    readings and accepted ones is exported."""
+    readings and accepted ones is exported.
+
+    A staff correction (``reading.corrects_id``, issue 16 point 6) takes the place of the reading
+    it corrects: the corrected row is never exported, the correction is (unless a later customer
+    reading of the period is the latest)."""
     parse_period(period)  # raises errors.bad_period
     r, m, a = table_of(Reading), table_of(Meter), table_of(Account)
+    fix = table_of(Reading).alias("fix")
     ranked = (
         sa.select(r.c.id, sa.func.row_number().over(
             partition_by=r.c.meter_id,
             order_by=(r.c.taken_at.desc(), sa.func.coalesce(r.c.slot, 0).desc(), r.c.id.desc())).label("rn"))
-        .where(r.c.period == period, sa.or_(r.c.source == "customer", r.c.review_id.is_not(None)))
+        .where(r.c.period == period,
+               sa.or_(r.c.source == "customer", r.c.review_id.is_not(None), r.c.corrects_id.is_not(None)),
+               ~sa.exists().where(fix.c.corrects_id == r.c.id))
         .subquery()
     )
     stmt = (

@@ -89,8 +89,26 @@ def account_dashboard(
 ) -> Dashboard:
     """The dashboard of one of the customer's accounts; AccountNotFound for any other id."""
     acc = accounts.require_account(session, user_id, account_id)
+    return _build(session, utility, acc, allowed_account_ids(session, user_id), now=now, history_limit=history_limit)
+
+
+def staff_view(session: Session, utility: Utility, account_id: int, *, now: datetime,
+               history_limit: int = HISTORY_LIMIT) -> Dashboard:
+    """The dashboard of any account as its customers see it, for a staff member's read-only view
+    (issue 16 point 5; ``services.view_as`` audits the look first). AccountNotFound for no such
+    account. No ownership check: never call it for a customer."""
+    from gazportal.models import Account
+    from gazportal.services.errors import AccountNotFound
+
+    acc = session.get(Account, account_id) if isinstance(account_id, int) else None
+    if acc is None:
+        raise AccountNotFound()
+    return _build(session, utility, acc, [account_id], now=now, history_limit=history_limit)
+
+
+def _build(session: Session, utility: Utility, acc: Any, allowed: list[int], *, now: datetime,
+           history_limit: int) -> Dashboard:
     acc_id = stored_id(acc)
-    allowed = allowed_account_ids(session, user_id)
     tz = utility.tz
     today = now.astimezone(tz).date()
     period = periods.period_of(now, tz)  # billing: the balance and last month's charges (calendar months)

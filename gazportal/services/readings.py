@@ -207,7 +207,8 @@ class Submission:
 class HistoryEntry(NamedTuple):
     """A reading as a meter's history lists it. ``user_id``: the portal user who sent a customer
     reading (None: sent before the account was linked, or by staff); ``replaced_by``: the value of
-    the same period's later customer reading that corrected this one (None: it counts)."""
+    the same period's later customer reading, or of the staff correction, that corrected this one
+    (None: it counts); ``id``: the reading's id; ``corrects``: True for a staff correction."""
 
     value: int
     taken_at: datetime
@@ -216,6 +217,8 @@ class HistoryEntry(NamedTuple):
     slot: int | None
     user_id: int | None = None
     replaced_by: int | None = None
+    id: int = 0
+    corrects: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,16 +333,21 @@ def _require_aware(moment: Any, name: str) -> None:
 
 
 def _effective():
-    """Readings that count: all but a customer submission corrected by a later one."""
+    """Readings that count: all but a customer submission corrected by a later one of its period
+    and a reading staff corrected (a row whose ``corrects_id`` names it; issue 16 point 6)."""
     later = aliased(Reading)
-    return sa.or_(
-        col(Reading.source) != "customer",
-        ~sa.exists().where(
-            col(later.meter_id) == col(Reading.meter_id),
-            col(later.period) == col(Reading.period),
-            col(later.source) == "customer",
-            col(later.slot) > col(Reading.slot),
+    fix = aliased(Reading)
+    return sa.and_(
+        sa.or_(
+            col(Reading.source) != "customer",
+            ~sa.exists().where(
+                col(later.meter_id) == col(Reading.meter_id),
+                col(later.period) == col(Reading.period),
+                col(later.source) == "customer",
+                col(later.slot) > col(Reading.slot),
+            ),
         ),
+        ~sa.exists().where(col(fix.corrects_id) == col(Reading.id)),
     )
 
 
@@ -352,18 +360,21 @@ def _replaced(session: Session, meter_id: int, period: str) -> Reading | None:
     ).first()
 
 
-def _others(meter_id: int, exclude_customer_period: str | None):
+def _others(meter_id: int, exclude_customer_period: str | None, skip: int | None = None):
     conds = [Reading.meter_id == meter_id, _effective()]
     if exclude_customer_period is not None:
         conds.append(sa.or_(col(Reading.source) != "customer", col(Reading.period) != exclude_customer_period))
+    if skip is not None:  # the reading a staff correction replaces
+        conds.append(col(Reading.id) != skip)
     return conds
 
 
-def _before(session: Session, meter_id: int, moment: datetime, exclude: str | None) -> Reading | None:
-    """The latest effective reading taken at or before ``moment``."""
+def _before(session: Session, meter_id: int, moment: datetime, exclude: str | None,
+            skip: int | None = None) -> Reading | None:
+    """The latest effective reading taken at or before ``moment`` (other than ``skip``)."""
     return session.exec(
         select(Reading)
-        .where(*_others(meter_id, exclude), Reading.taken_at <= moment)
+        .where(*_others(meter_id, exclude, skip), Reading.taken_at <= moment)
         .order_by(col(Reading.taken_at).desc(), col(Reading.id).desc())
         .limit(1)
     ).first()
@@ -747,15 +758,19 @@ def _to_review(session: Session, meter: Meter, check: ReadingCheck, now: datetim
 
 
 def _record(session: Session, utility: Utility, meter_id: Any, value: Any, source: str, taken_at: datetime,
-            user_id: int | None, rollover: bool, review_id: int | None = None) -> Reading:
+            user_id: int | None, rollover: bool, review_id: int | None = None,
+            corrects: Reading | None = None) -> Reading:
     meter = _load_meter(session, meter_id, None, lock=True)
     parsed, error, _note = _parse(value, meter.digits)
     if error is not None:
         raise ReadingRefused(error.key, **error.params)
     assert parsed is not None  # _parse gives a value or an error
     tz = utility.tz
-    prev = _before(session, stored_id(meter), taken_at, None)
+    skip = stored_id(corrects) if corrects is not None else None
+    prev = _before(session, stored_id(meter), taken_at, None, skip)
     turns = prev.rollovers if prev is not None else 0
+    if corrects is not None:  # the dial passed zero before the reading it corrects: so before this one
+        rollover = corrects.rollovers > turns
     if prev is not None and parsed < prev.value:
         if rollover is not True or rollover_volume(utility, meter.digits, prev.value, parsed) is None:
             raise ReadingRefused(
@@ -772,6 +787,7 @@ def _record(session: Session, utility: Utility, meter_id: Any, value: Any, sourc
     reading = Reading(
         meter_id=stored_id(meter), value=parsed, taken_at=taken_at, period=periods.reading_period(taken_at, utility),
         source=source, slot=None, user_id=user_id, rollovers=turns, review_id=review_id,
+        corrects_id=skip,
     )
     session.add(reading)
     session.flush()
@@ -808,6 +824,25 @@ def record_reading(
         return reading
 
     return _with_retry(attempt)
+
+
+def record_correction(session: Session, utility: Utility, original: Reading, value: Any, *,
+                      user_id: int | None = None) -> Reading:
+    """Store a staff correction of the booked reading ``original`` in the caller's transaction: a
+    new reading (source ``controller``, no slot) at the original's time and period with
+    ``corrects_id`` naming it; the original is kept and no longer counts (``_effective``). The value
+    must fit between the meter's other readings like any staff reading (:func:`record_reading`);
+    a roll-over the original had is kept. The unique ``corrects_id`` refuses a second correction of
+    the same row (IntegrityError; ``services.corrections`` checks first). Raises ReadingRefused."""
+    return _record(session, utility, original.meter_id, value, "controller", original.taken_at, user_id, False,
+                   corrects=original)
+
+
+def is_effective(session: Session, reading_id: int) -> bool:
+    """True when the reading counts (not replaced by a later customer reading of its period, not
+    corrected by staff)."""
+    return session.execute(sa.select(col(Reading.id)).where(col(Reading.id) == reading_id, _effective())).first() \
+        is not None
 
 
 @dataclass(frozen=True)
@@ -878,22 +913,26 @@ def history(session: Session, meter_id: int, limit: int = 12) -> list[HistoryEnt
         raise InvalidInput("errors.invalid_input")
     require_id(meter_id, NotFound("errors.meter_not_found"), max_id=INT_MAX)
     limit = max(1, min(limit, 1000))
+    fix = aliased(Reading)
     rows = session.execute(
         sa.select(col(Reading.value), col(Reading.taken_at), col(Reading.source), col(Reading.period),
-                  col(Reading.slot), col(Reading.user_id), _effective().label("counts"))
+                  col(Reading.slot), col(Reading.user_id), _effective().label("counts"), col(Reading.id),
+                  col(Reading.corrects_id), col(fix.value).label("fixed"))
+        .outerjoin(fix, col(fix.corrects_id) == col(Reading.id))
         .where(col(Reading.meter_id) == meter_id)
         .order_by(col(Reading.taken_at).desc(), col(Reading.id).desc())
         .limit(limit)
     ).all()
     out: list[HistoryEntry] = []
-    for value, taken_at, source, period, slot, user_id, counts in rows:
-        replaced_by = None
-        if not counts:  # the correction is newer, so it is in the list: the next slot of the period
-            replaced_by = min(
+    for value, taken_at, source, period, slot, user_id, counts, rid, corrects_id, fixed in rows:
+        replaced: int | None = fixed  # a staff correction names it
+        if not counts and replaced is None:  # the correction is newer, so it is in the list: the next slot
+            later = min(
                 (e for e in out if e.source == "customer" and e.period == period and (e.slot or 0) > (slot or 0)),
                 key=lambda e: e.slot or 0, default=None)
-        out.append(HistoryEntry(value, taken_at, source, period, slot, user_id,
-                                None if replaced_by is None else replaced_by.value))
+            replaced = None if later is None else later.value
+        out.append(HistoryEntry(value, taken_at, source, period, slot, user_id, replaced, rid,
+                                corrects_id is not None))
     return out
 
 

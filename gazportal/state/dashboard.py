@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import reflex as rx
 
 from gazportal.db import read_session
 from gazportal.services import dashboard as svc
 from gazportal.services import i18n, readings
+from gazportal.services import corrections as corrections_svc
 from gazportal.services import reviews as reviews_svc
 from gazportal.services.errors import DomainError
 from gazportal.services.readings import ReadingCheck, ReadingRefused, ReadingSentToReview
@@ -27,7 +28,7 @@ from gazportal.state.contract import (
 from gazportal.state.i18n import resay_on_language_change
 from gazportal.state.session import KEEP_PREFIX  # one prefix: a sign-out forgets what is kept under it
 from gazportal.state.views import (
-    AccountInfo, AccountOption, MeterView, ReadingRow, Verdict, VolumeLine, balance_text,
+    AccountInfo, AccountOption, MeterView, ReadingRow, Verdict, VolumeLine, balance_text, refusal,
 )
 
 MAX_READING_INPUT = 40  # longer than any meter (12 digits) with spaces around it
@@ -36,6 +37,9 @@ MAX_READING_DIGITS = 12  # the most digits a meter has (ck_meter_digits)
 # is wrong with it); Reflex's copy of the input comes as rd_<meter id>.
 READING_FORM = Form(("meter", "reading"), prefix="rd", strip=False,
                     limits={"meter": 20, "reading": MAX_READING_INPUT})
+# a customer disputes a booked reading of a meter of theirs (issue 16 point 6)
+DISPUTE_FORM = Form(("meter", "reading", "reason"), long=("reason",), prefix="dp",
+                    limits={"meter": 20, "reading": 20, "reason": 1000})
 
 
 def now() -> datetime:
@@ -148,6 +152,7 @@ class DashboardState(FormMixin, rx.State):
     # meter id -> refusals of its submits so far (issue 14 point 16): the message under the input is
     # an alert, focused and scrolled into view when this changes (components/forms.ERROR_SUMMARY_JS)
     refused: dict[str, int] = {}
+    disputed: dict[str, Verdict] = {}  # meter id -> the answer to a dispute of one of its readings
     alerting: dict[str, bool] = {}  # meter id -> its message under the input is a submit's refusal
     form_key: int = 0
     shown_lang: str = ""  # the language the texts above are in
@@ -168,66 +173,18 @@ class DashboardState(FormMixin, rx.State):
         return {m.id for m in self.meters}
 
     def _may_be_busy(self, what: str) -> bool:
-        """A reading form is busy while it is sent: "reading-<meter id>" of a meter shown."""
-        return what.startswith("reading-") and what.removeprefix("reading-") in self._meter_ids()
+        """A reading form (or a dispute form) is busy while it is sent: "reading-<meter id>"
+        ("dispute-<meter id>") of a meter shown."""
+        for prefix in ("reading-", "dispute-"):
+            if what.startswith(prefix) and what.removeprefix(prefix) in self._meter_ids():
+                return True
+        return False
 
     def _fill(self, cards: list, dash: svc.Dashboard, lang: str, user_id: int) -> None:
         self.accounts = [AccountOption(str(c.id), c.number, f"{c.number} · {c.address}", c.address) for c in cards]
-        self.account_id = str(dash.account.id)
         self.shown_lang = lang
-        balance, self.in_debt = balance_text(dash.balance, lang)
-        self.info = AccountInfo(
-            number=dash.account.number,
-            holder=dash.account.holder_name,
-            address=dash.account.address,
-            balance=balance,
-            last_period=i18n.t("dashboard.last_period", lang, period=i18n.format_period(dash.last_period, lang)),
-            last_charged=_money(dash.last_charged, lang),
-        )
-        self.last_volumes = [VolumeLine(v.service, i18n.t(f"services.{v.service}", lang),
-                                        i18n.format_units(v.volume, v.unit, lang)) for v in dash.last_volumes]
-        w = dash.window
-        self.window_open = w.open
-        # the window's dates and the month its readings count for (Kremenchukgaz: sent on 3 December,
-        # a reading for November)
-        dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang),
-                     period=_period(w.period, lang))
-        self.window_text = _sentence(
-            i18n.t("dashboard.window.open" if w.open else "dashboard.window.closed", lang, **dates))
-        meters, history = [], {}
-        for m in dash.meters:
-            st = m.status
-            last = m.last
-            note = ""
-            if not st.can_submit:
-                if not st.meter_active:
-                    note = i18n.t("errors.meter_inactive", lang, serial=m.serial)
-                elif not st.window.open:
-                    note = _sentence(i18n.t("dashboard.closed_note", lang, **dates))
-                else:
-                    note = _sentence(i18n.t(
-                        "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
-                        period=_period(st.period, lang),
-                        opens=i18n.format_date(readings.next_window(utility(), st.window).opens_on, lang)))
-            previous = _reading_row(last, m.unit, lang, user_id) if last else ReadingRow()
-            meters.append(MeterView(
-                id=str(m.id),
-                serial=m.serial,
-                title=i18n.t("dashboard.meter", lang, service=i18n.t(f"services.{m.service}", lang), serial=m.serial),
-                hint=i18n.t("dashboard.reading_hint", lang, digits=m.digits),
-                last_value=previous.value,
-                last_date=previous.date,
-                last_source=previous.source,
-                left=i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit,
-                            period=_period(st.period, lang)),
-                can_submit=st.can_submit,
-                note=note,
-                reading_for=i18n.t("dashboard.reading_for", lang, period=_period(st.period, lang)),
-                unit=m.unit,
-                replaces=replaces_text(st, lang, user_id) if st.can_submit else "",
-            ))
-            history[str(m.id)] = [_reading_row(h, m.unit, lang, user_id) for h in m.history]
-        self.meters, self.history = meters, history
+        for name, value in dashboard_vars(dash, lang, user_id).items():
+            setattr(self, name, value)
 
     async def _show(self, user_id: int, account_id: int | None, lang: str) -> bool:
         """Load the dashboard of ``account_id`` (None: the first account). False when refused."""
@@ -263,14 +220,10 @@ class DashboardState(FormMixin, rx.State):
 
         def read():
             with read_session(engine()) as s:
-                return reviews_svc.notices_for(s, ids, now=moment)
+                return reviews_svc.notices_for(s, ids, now=moment), corrections_svc.notices_for(s, ids, now=moment)
 
-        notes = await call(read)
-        self.review_notes = {str(mid): {
-            "status": n.status, "reason": n.reason,
-            "text": i18n.t(f"review.notice.{n.status}", lang, value=i18n.format_units(n.value, n.unit, lang),
-                           period=i18n.format_period(n.period, lang, in_sentence=True)),
-        } for mid, n in notes.items()}
+        notes, disputes = await call(read)
+        self.review_notes = review_notes_of(notes, disputes, lang)
 
     def _show_nothing(self) -> None:
         self.accounts, self.account_id, self.meters, self.history, self.info = [], "", [], {}, AccountInfo()
@@ -279,7 +232,7 @@ class DashboardState(FormMixin, rx.State):
 
     def _reset_forms(self, *, remount: bool = True) -> None:
         """Forget the forms' checks, ticks and results; ``remount`` also empties their inputs."""
-        self.live, self.confirm, self.result, self._sent = {}, {}, {}, {}
+        self.live, self.confirm, self.result, self._sent, self.disputed = {}, {}, {}, {}, {}
         self._confirmed, self._checked, self._held = {}, {}, {}
         if remount:
             self.form_key += 1
@@ -516,8 +469,122 @@ class DashboardState(FormMixin, rx.State):
         self.form_key += 1
         return [kept, rx.toast.success(text)]
 
+    @rx.event
+    @handler(CUSTOMER, creates=True, form=DISPUTE_FORM)
+    async def dispute(self, ctx: Ctx, form: dict[str, str]):
+        """Dispute a booked reading of one of the customer's meters with a reason
+        (``services.corrections.dispute``); staff see it in the review queue's "disputed" tab. The
+        answer is said under the meter's dispute form (``disputed``, by meter id)."""
+        mid = ident(form["meter"])
+        key, lang, user_id, moment = str(mid), ctx.lang, ctx.user_id, now()
+        try:
+            rid = ident(form["reading"])
+        except BadArguments:  # none chosen (or not an id)
+            self.disputed = {**self.disputed, key: Verdict("error", i18n.t("dispute.pick", lang))}
+            return
+
+        def send():
+            with read_session(engine()) as s:
+                allowed = svc.allowed_account_ids(s, user_id)
+            return corrections_svc.dispute(engine(), user_id, allowed, rid, form["reason"], now=moment)
+
+        try:
+            await call(send)
+        except DomainError as e:
+            errors, line = refusal(e, lang)
+            self.disputed = {**self.disputed, key: Verdict("error", line or next(iter(errors.values()), ""))}
+            return
+        self.disputed = {**self.disputed, key: Verdict("ok", i18n.t("dispute.sent", lang))}
+        self.form_key += 1
+        await self._fill_reviews(lang)
+
     def _drop_result(self, key: str) -> None:
         self.result = {k: v for k, v in self.result.items() if k != key}
+
+
+def dashboard_vars(dash: svc.Dashboard, lang: str, user_id: int) -> dict[str, Any]:
+    """What the dashboard shows of ``dash`` in ``lang``, as its vars by name (``account_id``, ``info``,
+    ``in_debt``, ``last_volumes``, ``window_open``, ``window_text``, ``meters``, ``history``): one
+    composition for the customer's dashboard and the staff's read-only view of it (issue 16 point 5).
+    ``user_id``: whose readings say "sent by you" (0: nobody's, for staff)."""
+    out: dict[str, Any] = {}
+    out["account_id"] = str(dash.account.id)
+    balance, out["in_debt"] = balance_text(dash.balance, lang)
+    out["info"] = AccountInfo(
+        number=dash.account.number,
+        holder=dash.account.holder_name,
+        address=dash.account.address,
+        balance=balance,
+        last_period=i18n.t("dashboard.last_period", lang, period=i18n.format_period(dash.last_period, lang)),
+        last_charged=_money(dash.last_charged, lang),
+    )
+    out["last_volumes"] = [VolumeLine(v.service, i18n.t(f"services.{v.service}", lang),
+                                    i18n.format_units(v.volume, v.unit, lang)) for v in dash.last_volumes]
+    w = dash.window
+    out["window_open"] = w.open
+    # the window's dates and the month its readings count for (Kremenchukgaz: sent on 3 December,
+    # a reading for November)
+    dates = dict(opens=i18n.format_date(w.opens_on, lang), closes=i18n.format_date(w.closes_on, lang),
+                 period=_period(w.period, lang))
+    out["window_text"] = _sentence(
+        i18n.t("dashboard.window.open" if w.open else "dashboard.window.closed", lang, **dates))
+    meters, history = [], {}
+    for m in dash.meters:
+        st = m.status
+        last = m.last
+        note = ""
+        if not st.can_submit:
+            if not st.meter_active:
+                note = i18n.t("errors.meter_inactive", lang, serial=m.serial)
+            elif not st.window.open:
+                note = _sentence(i18n.t("dashboard.closed_note", lang, **dates))
+            else:
+                note = _sentence(i18n.t(
+                    "dashboard.limit_note", lang, used=st.submissions_used, limit=st.submissions_limit,
+                    period=_period(st.period, lang),
+                    opens=i18n.format_date(readings.next_window(utility(), st.window).opens_on, lang)))
+        previous = _reading_row(last, m.unit, lang, user_id) if last else ReadingRow()
+        meters.append(MeterView(
+            id=str(m.id),
+            serial=m.serial,
+            title=i18n.t("dashboard.meter", lang, service=i18n.t(f"services.{m.service}", lang), serial=m.serial),
+            hint=i18n.t("dashboard.reading_hint", lang, digits=m.digits),
+            last_value=previous.value,
+            last_date=previous.date,
+            last_source=previous.source,
+            left=i18n.t("dashboard.left", lang, left=st.submissions_left, limit=st.submissions_limit,
+                        period=_period(st.period, lang)),
+            can_submit=st.can_submit,
+            note=note,
+            reading_for=i18n.t("dashboard.reading_for", lang, period=_period(st.period, lang)),
+            unit=m.unit,
+            replaces=replaces_text(st, lang, user_id) if st.can_submit else "",
+        ))
+        history[str(m.id)] = [_reading_row(h, m.unit, lang, user_id) for h in m.history]
+    out["meters"], out["history"] = meters, history
+    return out
+
+
+def review_notes_of(notes: dict, disputes: dict, lang: str) -> dict[str, dict[str, str]]:
+    """Each meter's note in ``lang``: its reading's staff review (``reviews.notices_for``) or, when
+    newer or alone, the customer's dispute of a reading and its outcome (``corrections.notices_for``)
+    — {meter id: {status, text, reason}}; a dismissal shows like a rejection."""
+    out: dict[str, dict[str, str]] = {}
+    for mid, n in notes.items():
+        out[str(mid)] = {"status": n.status, "reason": n.reason,
+                         "text": i18n.t(f"review.notice.{n.status}", lang,
+                                        value=i18n.format_units(n.value, n.unit, lang),
+                                        period=i18n.format_period(n.period, lang, in_sentence=True))}
+    for mid, d in disputes.items():
+        if str(mid) in out and out[str(mid)]["status"] == "open":
+            continue  # a held reading is the meter's news
+        out[str(mid)] = {"status": "rejected" if d.status == "dismissed" else d.status, "reason": d.reason,
+                         "text": i18n.t(f"dispute.notice.{d.status}", lang,
+                                        value=i18n.format_units(d.value, d.unit, lang),
+                                        period=i18n.format_period(d.period, lang, in_sentence=True),
+                                        corrected=i18n.format_units(d.corrected_to, d.unit, lang)
+                                        if d.corrected_to is not None else "")}
+    return out
 
 
 def _reading_row(reading: readings.HistoryEntry, unit: str, lang: str, user_id: int) -> ReadingRow:
@@ -529,13 +596,17 @@ def _reading_row(reading: readings.HistoryEntry, unit: str, lang: str, user_id: 
     if source == "customer" and reading.user_id != user_id:
         source = "customer_other"
     replaced = reading.replaced_by is not None
+    said = i18n.t(f"dashboard.source.{source}", lang)
+    if reading.corrects:
+        said = i18n.t("dashboard.source.correction", lang)
     return ReadingRow(
         value=i18n.format_units(reading.value, unit, lang),
         date=i18n.format_date(reading.taken_at.astimezone(utility().tz), lang),
-        source=i18n.t(f"dashboard.source.{source}", lang),
+        source=said,
         replaced=replaced,
         replaced_by="" if not replaced else i18n.t(
             "dashboard.replaced_by", lang, value=i18n.format_units(reading.replaced_by, unit, lang)),
+        id=str(reading.id), corrects=reading.corrects, counts=not replaced,
     )
 
 

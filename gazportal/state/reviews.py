@@ -15,17 +15,27 @@ import reflex as rx
 
 from gazportal.db import read_session
 from gazportal.services import i18n
+from gazportal.services import corrections as corrections_svc
 from gazportal.services import reviews as svc
 from gazportal.services.errors import DomainError
 from gazportal.settings import get_settings
-from gazportal.state.contract import OPERATOR, Choice, Ctx, Form, StaffFormMixin, Id, call, engine, handler, ident, utility
+from gazportal.state.contract import (
+    OPERATOR, SUPERVISOR, Choice, Ctx, Form, StaffFormMixin, Id, call, engine, handler, ident, utility,
+)
 from gazportal.state.staff import _dates, _query, actor_of
 from gazportal.state.views import refusal
 
 TABS = svc.TABS
 FLAG_TABS = svc.FLAG_TABS  # listed for a look, no decision
 LATE = "late"  # readings of closed periods booked by staff, and the form to book one
-ALL_TABS = (*TABS, LATE, *FLAG_TABS)
+DISPUTED = "disputed"  # customers' disputes of booked readings, and the correction form (issue 16 point 6)
+ALL_TABS = (*TABS, DISPUTED, LATE, *FLAG_TABS)
+RESOLUTIONS = ("correct", "dismiss")
+RESOLVE_FORM = Form(("dispute_id", "decision", "value", "reason"), optional=("decision", "value", "reason"),
+                    long=("reason",), prefix="dsp",
+                    limits={"dispute_id": 20, "decision": 8, "value": 40, "reason": svc.REASON_MAX * 2})
+CORRECT_FORM = Form(("account", "serial", "period", "value", "reason"), long=("reason",), prefix="fix",
+                    limits={"account": 40, "serial": 40, "period": 7, "value": 40, "reason": svc.REASON_MAX * 2})
 LATE_FORM = Form(("account", "serial", "day", "value", "reason"), long=("reason",), prefix="late",
                  limits={"account": 40, "serial": 40, "day": 10, "value": 40, "reason": svc.REASON_MAX * 2})
 DECISIONS = ("accept", "reject")
@@ -65,6 +75,39 @@ class FlagRow:
     period: dict[str, str] = field(default_factory=dict)
     dates: dict[str, str] = field(default_factory=dict)
     date_iso: str = ""
+
+
+@dataclass(frozen=True)
+class DisputeRow:
+    """A customer's dispute as the disputed tab shows it; ``value`` etc. per language."""
+
+    id: str = ""
+    status: str = ""
+    service: str = ""
+    serial: str = ""
+    account: str = ""
+    customer: str = ""
+    reason: str = ""  # the customer's
+    decision_reason: str = ""  # staff's ("" while open)
+    value: dict[str, str] = field(default_factory=dict)
+    corrected_to: dict[str, str] = field(default_factory=dict)  # "" unless corrected
+    source: str = ""  # who took the disputed reading (a key under dashboard.source.)
+    period: dict[str, str] = field(default_factory=dict)
+    dates: dict[str, str] = field(default_factory=dict)  # when it was disputed
+    date_iso: str = ""
+
+
+def _dispute(d: corrections_svc.DisputeItem) -> DisputeRow:
+    langs = utility().languages
+    return DisputeRow(
+        id=str(d.id), status=d.status, service=d.service, serial=d.serial, account=d.account_number,
+        customer=d.customer, reason=d.reason, decision_reason=d.decision_reason,
+        value={lg: i18n.format_units(d.value, d.unit, lg) for lg in langs},
+        corrected_to={lg: i18n.format_units(d.corrected_to, d.unit, lg) if d.corrected_to is not None else ""
+                      for lg in langs},
+        source=d.source, period={lg: i18n.format_period(d.period, lg) for lg in langs},
+        dates=_dates(d.created_at), date_iso=d.created_at.isoformat(),
+    )
 
 
 def _flag(f: svc.FlagItem) -> FlagRow:
@@ -113,11 +156,12 @@ class StaffReviewState(StaffFormMixin, rx.State):
     """The review queue: tabs with counts, one review picked, and its decision form."""
 
     PERSONAL: ClassVar[bool] = True
-    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"decide", "late"})
+    BUSY_NAMES: ClassVar[frozenset[str]] = frozenset({"decide", "late", "resolve", "correct"})
 
     tab: str = "held"
     rows: list[ReviewRow] = []
     flags: list[FlagRow] = []  # the rows of a flag tab
+    disputes: list[DisputeRow] = []  # the rows of the disputed tab (open ones)
     counts: dict[str, int] = {}
     loaded: bool = False
     picked: str = ""  # the id of the review whose decision form is open ("" none)
@@ -129,17 +173,23 @@ class StaffReviewState(StaffFormMixin, rx.State):
 
         def load():
             with read_session(engine()) as s:
+                items, open_disputes = corrections_svc.disputes(s, "open")
+                disputes = [_dispute(d) for d in items] if tab == DISPUTED else []
                 if tab in FLAG_TABS:
-                    return svc.queue(s, tab), [_flag(f) for f in svc.flagged(s, utility(), tab, now=moment)]
-                if tab == LATE:
-                    return svc.queue(s, tab), [_late(r) for r in svc.late(s, utility(), now=moment)]
-                return svc.queue(s, tab), []
+                    flags = [_flag(f) for f in svc.flagged(s, utility(), tab, now=moment)]
+                elif tab == LATE:
+                    flags = [_late(r) for r in svc.late(s, utility(), now=moment)]
+                else:
+                    flags = []
+                return svc.queue(s, tab), flags, disputes, open_disputes
 
-        q, flags = await call(load)
-        self.rows = [] if tab in FLAG_TABS or tab == LATE else [_row(r) for r in q.items]
+        q, flags, disputes, open_disputes = await call(load)
+        self.rows = [] if tab in FLAG_TABS or tab in (LATE, DISPUTED) else [_row(r) for r in q.items]
         self.flags = flags
-        self.counts = dict(q.counts)
-        if self.picked and not any(r.id == self.picked and r.status == "open" for r in self.rows):
+        self.disputes = disputes
+        self.counts = {**q.counts, DISPUTED: open_disputes}
+        open_ids = {r.id for r in self.rows if r.status == "open"} | {d.id for d in self.disputes}
+        if self.picked and self.picked not in open_ids:
             self.picked = ""
         self.loaded = True
 
@@ -219,4 +269,71 @@ class StaffReviewState(StaffFormMixin, rx.State):
         await self._fill(ctx)
 
 
-__all__ = ["ALL_TABS", "LATE", "DECISIONS", "FLAG_TABS", "FlagRow", "ReviewRow", "StaffReviewState", "TABS"]
+    @rx.event
+    @handler(SUPERVISOR, creates=True, form=RESOLVE_FORM)
+    async def resolve(self, ctx: Ctx, form: dict[str, Any]):
+        """Decide the open dispute ``form["dispute_id"]``: correct its reading to ``value`` (a new
+        linked reading) or dismiss it; ``reason`` required either way (the customer is told it)."""
+        self.error = self.done = ""
+        decision, errors = form["decision"], {}
+        if decision not in RESOLUTIONS:
+            errors["decision"] = i18n.t("errors.field_required", ctx.lang)
+        if decision == "correct" and not form["value"].strip():
+            errors["value"] = i18n.t("errors.field_required", ctx.lang)
+        if errors:
+            self.errors = errors
+            return
+        did = ident(form["dispute_id"])
+        try:
+            if decision == "correct":
+                await call(corrections_svc.correct, engine(), get_settings(), utility(), actor_of(ctx), None,
+                           form["value"], form["reason"], now=ctx.now, dispute_id=did)
+            else:
+                await call(corrections_svc.dismiss, engine(), get_settings(), utility(), actor_of(ctx), did,
+                           form["reason"], now=ctx.now)
+        except DomainError as e:
+            self.errors, self.error = refusal(e, ctx.lang)
+            await self._fill(ctx)
+            return
+        self.errors = {}
+        self.form_key += 1
+        self.done, self.picked = "disputes.corrected" if decision == "correct" else "disputes.dismissed", ""
+        await self._fill(ctx)
+
+    @rx.event
+    @handler(SUPERVISOR, creates=True, form=CORRECT_FORM)
+    async def correct(self, ctx: Ctx, form: dict[str, Any]):
+        """Correct the reading of a period of meter ``serial`` of ``account`` (no dispute needed):
+        a new linked reading with the stated ``reason`` (``services.corrections.correct``)."""
+        self.error = self.done = ""
+        errors = {name: i18n.t("errors.field_required", ctx.lang)
+                  for name in ("account", "serial", "period", "value") if not form[name].strip()}
+        if errors:
+            self.errors = errors
+            return
+        settings, moment = get_settings(), ctx.now
+
+        def send():
+            from gazportal.services.audit import NotAllowed
+            from gazportal.services.staff import has_role
+
+            actor = actor_of(ctx)
+            if not has_role(actor.role, corrections_svc.NEEDS):
+                raise NotAllowed()  # before anything of the account is read
+            with read_session(engine()) as s:
+                rid = corrections_svc.reading_of_period(s, form["account"], form["serial"], form["period"])
+            return corrections_svc.correct(engine(), settings, utility(), actor, rid, form["value"], form["reason"],
+                                           now=moment)
+
+        try:
+            await call(send)
+        except DomainError as e:
+            self.errors, self.error = refusal(e, ctx.lang)
+            return
+        self.errors = {}
+        self.form_key += 1
+        self.done = "disputes.corrected"
+        await self._fill(ctx)
+
+
+__all__ = ["ALL_TABS", "DISPUTED", "DisputeRow", "LATE", "DECISIONS", "FLAG_TABS", "FlagRow", "ReviewRow", "StaffReviewState", "TABS"]

@@ -106,6 +106,9 @@ class ReadingRow:
     source: str = ""  # who took it ("sent by you" only for the current user's own)
     replaced: bool = False  # a customer reading corrected later in its month: it does not count
     replaced_by: str = ""  # "replaced by 81 m³" for a replaced one
+    id: str = ""  # the reading's id (the dispute form names it)
+    corrects: bool = False  # a staff correction of an earlier row (issue 16 point 6)
+    counts: bool = True  # neither replaced nor corrected: it may be disputed
 
 
 @dataclass(frozen=True)

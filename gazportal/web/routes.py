@@ -31,6 +31,7 @@ from gazportal.pages.signin import signin
 from gazportal.pages.staff import audit_page, inbox_page, message_page
 from gazportal.pages.staff_readings import readings_page
 from gazportal.pages.staff_dashboard import staff_dashboard_page
+from gazportal.pages.staff_view import view_page
 from gazportal.pages.statistics import statement_page, statistics_page
 from gazportal.pages.user_profile import confirm_email_page, email_undo_page, profile_page
 from gazportal.state.accounts import AccountsState
@@ -47,6 +48,7 @@ from gazportal.state.session import SessionState
 from gazportal.state.signin import SignInState
 from gazportal.state.staff import StaffAuditState, StaffInboxState, StaffMessageState
 from gazportal.state.staff_dashboard import StaffDashboardState
+from gazportal.state.view_as import StaffViewState
 from gazportal.state.statistics import StatementState, StatisticsState
 from gazportal.state.user_profile import ConfirmEmailState, EmailUndoState, ProfileState
 
@@ -100,6 +102,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/staff/readings", readings_page, "staff.readings.title", [StaffReviewState.load], STAFF),
     Route("/staff/audit", audit_page, "staff.audit.title", [StaffAuditState.load], STAFF),
     Route("/staff/dashboard", staff_dashboard_page, "staff_dashboard.title", [StaffDashboardState.load], STAFF),
+    # an account read-only as its customers see it, each look audited (issue 16 point 5)
+    Route("/staff/view", view_page, "staff.view.title", [StaffViewState.load], STAFF),
 )
 
 

@@ -54,7 +54,7 @@ async def test_reject_with_a_reason_the_customer_sees_and_gets_by_mail(app_db, w
     assert dash.review_notes[gas]["status"] == "open" and "999,999" in dash.review_notes[gas]["text"]
 
     page = await _operator(app_db)
-    assert page.tab == "held" and page.counts == {"held": 1, "accepted": 0, "rejected": 0}
+    assert page.tab == "held" and page.counts == {"held": 1, "accepted": 0, "rejected": 0, "disputed": 0}
     [row] = page.rows
     assert row.status == "open" and row.value["en"] == "999,999\u00a0m³" and row.service == "gas"
     await page.pick(row.id)
@@ -69,7 +69,7 @@ async def test_reject_with_a_reason_the_customer_sees_and_gets_by_mail(app_db, w
     await page.decide(form)
     await page.decide(form)  # a double submit: the same submission id decides once
     assert page.error == "" and page.done == "rejected" and page.picked == ""
-    assert page.counts == {"held": 0, "accepted": 0, "rejected": 1} and page.rows == []
+    assert page.counts == {"held": 0, "accepted": 0, "rejected": 1, "disputed": 0} and page.rows == []
     await page.set_tab("rejected")
     assert [r.reason for r in page.rows] == ["The photo shows 1 012, please send it again."]
     notify.wait_idle()
@@ -119,7 +119,7 @@ async def test_the_flag_tabs_list_roll_overs_and_zero_use(app_db, world):  # noq
     await page.set_tab("zero")
     assert page.flags == []  # every meter of the world was used, or has no readings
     await page.set_tab("held")
-    assert page.flags == [] and page.counts == {"held": 0, "accepted": 0, "rejected": 0}
+    assert page.flags == [] and page.counts == {"held": 0, "accepted": 0, "rejected": 0, "disputed": 0}
 
 
 async def test_the_late_tab_books_a_reading_of_a_closed_period(app_db, world):  # noqa: F811

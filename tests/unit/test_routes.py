@@ -29,7 +29,7 @@ def test_the_app_has_the_pages_of_the_table_and_nothing_else():
         "/", "/signin", "/register", "/confirm", "/recover", "/reset", "/agreement", "/auth/oidc/callback",
         "/dashboard", "/accounts", "/profile", "/password", "/confirm-email", "/email-undo", "/statistics", "/statement",
         "/contacts", "/feedback", "/support", "/messages", "/staff", "/staff/message", "/staff/readings", "/staff/audit",
-        "/staff/dashboard"}
+        "/staff/dashboard", "/staff/view"}
 
 
 def test_each_page_has_the_component_title_and_on_load_chain_of_its_row():
