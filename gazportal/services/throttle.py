@@ -124,13 +124,6 @@ def fail(session: Session, r: LoginThrottle, policy: Policy, now: datetime) -> b
     return locked
 
 
-def clear(session: Session, r: LoginThrottle) -> None:
-    """A success (or a recovery): no failures, no lock."""
-    r.failures = 0
-    r.locked_until = None
-    session.add(r)
-
-
 def attempts_left(r: LoginThrottle | None, policy: Policy, now: datetime) -> int:
     """How many failures may still be made before the lock (0 while locked)."""
     if r is None:
