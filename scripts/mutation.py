@@ -72,11 +72,9 @@ def _export(dest: Path, rev: str | None) -> None:
             shutil.copy2(src, dest / name)
 
 
-def _config(module_file: str, tests: list[str], pg: bool, timeout_multiplier: float | None = None) -> str:
+def _config(module_file: str, tests: list[str], pg: bool) -> str:
     args = ["-p", "no:cacheprovider", "-x"] + ([] if pg else ["-k", "not postgresql"])
     lines = ["[mutmut]", "source_paths=gazportal", f"only_mutate={module_file}", "also_copy="]
-    if timeout_multiplier is not None:
-        lines.insert(1, f"timeout_multiplier={timeout_multiplier}")
     lines += [f"    {p}" for p in ALSO_COPY]
     lines += ["pytest_add_cli_args_test_selection="] + [f"    {t}" for t in tests]
     lines += ["pytest_add_cli_args="] + [f"    {a}" for a in args]
@@ -84,14 +82,14 @@ def _config(module_file: str, tests: list[str], pg: bool, timeout_multiplier: fl
 
 
 def measure(key: str, *, rev: str | None, pg: bool, max_children: int, timeout: float,
-            only: list[str] | None = None, timeout_multiplier: float | None = None) -> dict:
+            only: list[str] | None = None) -> dict:
     module_file, tests = MODULES[key]
     work = Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "gazportal-mutation" / key
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     _export(work, rev)
     tests = [t for t in tests if (work / t).exists()]
-    (work / "setup.cfg").write_text(_config(module_file, tests, pg, timeout_multiplier))
+    (work / "setup.cfg").write_text(_config(module_file, tests, pg))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     if pg:
         env["GAZPORTAL_REQUIRE_PG"] = "1"
@@ -136,10 +134,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg", action="store_true", help="run the PostgreSQL cases too (needs the server)")
     ap.add_argument("--max-children", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per module before it is cut short")
-    ap.add_argument("--timeout-multiplier", type=float,
-                    help="mutmut's timeout_multiplier (default 15): a mutant may use 2 x multiplier x its tests' "
-                         "time before it counts as a timeout (killed); 2 keeps a loop that never ends from "
-                         "costing minutes of CPU")
     ap.add_argument("--fail-under", type=float, default=0.0, help="exit 1 if a module scores below this %%")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--only", action="append", metavar="PATTERN",
@@ -152,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     out, status = [], 0
     for key in keys:
         r = measure(key, rev=args.rev, pg=args.pg, max_children=args.max_children, timeout=args.timeout,
-                    only=args.only, timeout_multiplier=args.timeout_multiplier)
+                    only=args.only)
         out.append(r)
         s = r["stats"]
         cut = " (cut short by --timeout: partial)" if r["interrupted"] else ""

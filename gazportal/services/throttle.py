@@ -373,11 +373,10 @@ def admit(session: Session, limits: Limits, target: str, src: Source, *, known: 
 
 
 def _tenfold(failures: int, first: int) -> bool:
-    """The holder hears again when the guessing grows tenfold: at ``first`` × 10, × 100, ..."""
-    step = first * 10
-    while step < failures:
-        step *= 10
-    return failures == step
+    """The holder hears again when the guessing grows tenfold: at ``first`` × 10, × 100, ...
+    (``first`` ≥ 1: ``failures`` is ``first`` × 10 × a power of ten)."""
+    tens, rest = divmod(failures, first * 10)
+    return rest == 0 and tens >= 1 and tens == 10 ** (len(str(tens)) - 1)
 
 
 def succeeded(session: Session, attempt: Attempt) -> None:
