@@ -50,6 +50,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                  ["tests/unit/test_accounts.py", "tests/unit/test_account_holders.py"]),
     "holders": ("gazportal/services/accounts/holders.py",
                 ["tests/unit/test_account_holders.py", "tests/unit/test_accounts.py"]),
+    "staff": ("gazportal/services/staff.py", ["tests/unit/test_staff.py"]),
 }
 ALSO_COPY = ["tests", "alembic", "alembic.ini", "locales", "rxconfig.py", "pytest.ini"]
 

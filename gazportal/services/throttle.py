@@ -124,13 +124,6 @@ def fail(session: Session, r: LoginThrottle, policy: Policy, now: datetime) -> b
     return locked
 
 
-def clear(session: Session, r: LoginThrottle) -> None:
-    """A success (or a recovery): no failures, no lock."""
-    r.failures = 0
-    r.locked_until = None
-    session.add(r)
-
-
 def attempts_left(r: LoginThrottle | None, policy: Policy, now: datetime) -> int:
     """How many failures may still be made before the lock (0 while locked)."""
     if r is None:
@@ -380,11 +373,10 @@ def admit(session: Session, limits: Limits, target: str, src: Source, *, known: 
 
 
 def _tenfold(failures: int, first: int) -> bool:
-    """The holder hears again when the guessing grows tenfold: at ``first`` × 10, × 100, ..."""
-    step = first * 10
-    while step < failures:
-        step *= 10
-    return failures == step
+    """The holder hears again when the guessing grows tenfold: at ``first`` × 10, × 100, ...
+    (``first`` ≥ 1: ``failures`` is ``first`` × 10 × a power of ten)."""
+    tens, rest = divmod(failures, first * 10)
+    return rest == 0 and tens >= 1 and tens == 10 ** (len(str(tens)) - 1)
 
 
 def succeeded(session: Session, attempt: Attempt) -> None:

@@ -343,3 +343,65 @@ def test_cli_staff_add_asks_for_the_password_twice(sqlite_engine, monkeypatch, c
     assert cli.main(args) == cli.EXIT_OK
     with read_session(sqlite_engine) as s:
         assert s.exec(select(User.role).where(User.login == "op@example.org")).one() == "operator"
+
+
+# --- what mutation testing found (docs/testing.md, "Mutation testing") ---------------------------
+
+
+def test_add_staff_stores_each_field_as_the_profile_spells_it(engine):
+    from gazportal.services import identity, passwords
+
+    who = staff.add_staff(engine, DEFAULT, login=" Op@Example.ORG ", password=PW, role="supervisor",
+                          surname="Operova", name="Olga", language="kk", now=NOW)
+    assert (who.login, who.role) == ("op@example.org", "supervisor")
+    with read_session(engine) as s:
+        u = s.get(User, who.id)
+        assert (u.login, u.email, u.email_verified, u.surname, u.name, u.role, u.language, u.is_active) == (
+            "op@example.org", "op@example.org", True, "Operova", "Olga", "supervisor", "kk", True)
+        assert u.login_skeleton == identity.login_skeleton("op@example.org")
+        assert u.password_changed_at == NOW.replace(tzinfo=u.password_changed_at.tzinfo)
+        assert u.created_at == NOW.replace(tzinfo=u.created_at.tzinfo)
+        assert passwords.verify_password(u.password_hash, PW)[0]
+    # a language the profile does not speak, or none: the profile's default
+    for i, lang in enumerate(("de", None)):
+        other = staff.add_staff(engine, DEFAULT, login=f"x{i}@example.org", password=PW, role="admin",
+                                surname="S", name="N", language=lang, now=NOW)
+        with read_session(engine) as s:
+            assert s.get(User, other.id).language == DEFAULT.default_language == "en"
+    # a phone login has no e-mail unless one is given, and an address given is taken as confirmed
+    phone_profile = load_utility("kremenchukgaz")
+    plain = staff.add_staff(engine, phone_profile, login="+380501234567", password=PW, role="operator",
+                            surname="S", name="N", now=NOW)
+    mailed = staff.add_staff(engine, phone_profile, login="+380501234568", password=PW, role="operator",
+                             surname="S", name="N", email="m@example.org", now=NOW)
+    with read_session(engine) as s:
+        assert (s.get(User, plain.id).email, s.get(User, plain.id).email_verified) == (None, False)
+        assert (s.get(User, mailed.id).email, s.get(User, mailed.id).email_verified) == ("m@example.org", True)
+        assert s.get(User, plain.id).language == "uk"
+
+
+def test_add_staff_refuses_a_look_alike_login_and_a_password_made_of_the_name(engine):
+    staff.add_staff(engine, DEFAULT, login="victim@example.org", password=PW, role="operator", surname="S",
+                    name="N", now=NOW)
+    with pytest.raises(staff.LoginTaken) as taken:
+        staff.add_staff(engine, DEFAULT, login="vi\u0441tim@example.org", password=PW, role="operator",  # Cyrillic с
+                        surname="S", name="N", now=NOW)
+    assert taken.value.key == "errors.staff_login_taken"
+    with pytest.raises(InvalidInput) as bad_role:
+        staff.add_staff(engine, DEFAULT, login="r@example.org", password=PW, role="root", surname="S", name="N",
+                        now=NOW)
+    assert bad_role.value.key == "errors.staff_role_invalid"
+    for surname, name in (("Harbourmaster", "N"), ("S", "Harbourmaster")):
+        with pytest.raises(InvalidInput):  # the password holds the surname or the name
+            staff.add_staff(engine, DEFAULT, login="h@example.org", password="Harbourmaster-Quiet-71",
+                            role="operator", surname=surname, name=name, now=NOW)
+    staff.add_staff(engine, DEFAULT, login="h@example.org", password="Harbourmaster-Quiet-71", role="operator",
+                    surname="S", name="N", now=NOW)  # the control: the same password with other names
+    admin = staff.add_staff(engine, DEFAULT, login="a@example.org", password=PW, role="admin", surname="S",
+                            name="N", now=NOW)
+    made = staff.add_staff(engine, DEFAULT, login="z@example.org", password=PW, role="operator", surname="S",
+                           name="N", now=NOW, actor=Actor(user_id=admin.id, label=admin.login, role="admin"))
+    row = _audit(engine)[-1]
+    assert (row.actor, row.actor_id, row.object_id, json.loads(row.before)) == (
+        "a@example.org", admin.id, str(made.id), {})
+    assert staff.ROLES == ("customer", "operator", "supervisor", "admin")
