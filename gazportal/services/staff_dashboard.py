@@ -21,17 +21,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from gazportal.models import Branch, Settlement, StatDay, StatMonth
+from gazportal.models import Account, Branch, Settlement, StatConsumer, StatDay, StatDebt, StatMonth
 from gazportal.models._base import table_of
 from gazportal.services import charts, i18n, periods as P
 from gazportal.services.errors import InvalidInput
 from gazportal.services.periods import reading_period
+from gazportal.services.billing import _cents_to_money, _charge_cutoff, _sum_cents
 from gazportal.services.rollups import PAYMENTS
 from gazportal.settings import Utility
 
 ALL = None  # every settlement
 NO_ADDRESS = 0  # the roll-ups' bucket of accounts outside the address directory
-CHART_NAMES = ("volume", "charged", "coverage_days", "collection")
+CHART_NAMES = ("volume", "charged", "coverage_days", "collection", "ageing")
+AGEING = ((0, 30), (31, 60), (61, 90), (91, None))  # days since the charge was posted (its period's last day)
+TOP = 10  # rows of the top consumers and top debtors
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,20 @@ class Figures:
     coverage_days: list[tuple[int, int]]  # (day of month, meters read by then), cumulative
     meters: int
     read: int
+    ageing: list[Decimal] = field(default_factory=list)  # unpaid money per AGEING bucket
+    debtors: list[Ranked] = field(default_factory=list)  # the settlement's largest debts, all services
+    consumers: list[Ranked] = field(default_factory=list)  # the year's largest volumes of the service
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A row of the top consumers or debtors: the account and its figure (money, or volume in
+    the filtered service's unit)."""
+
+    account_id: int
+    number: str
+    address: str
+    value: Decimal
 
 
 @dataclass
@@ -93,6 +110,16 @@ class Dashboard:
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
     summaries: dict[str, dict[str, str]] = field(default_factory=dict)
     coverage: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
+    tables: dict[str, dict[str, Table]] = field(default_factory=dict)  # each chart's table alternative
+
+
+@dataclass
+class Table:
+    """A chart's figures as a table (its accessible alternative): header texts and rows of texts."""
+
+    head: list[str]
+    rows: list[list[str]]
+    title: str = ""  # a heading the table needs beyond its chart's (the top consumers' year)
 
 
 def settlements(session: Session) -> list[tuple[int, str]]:
@@ -202,13 +229,80 @@ def days_tile(session: Session, f: Filters, period: str) -> list[tuple[int, int]
     return days
 
 
+def _today(utility: Utility, now: datetime):
+    return now.astimezone(utility.tz).date()
+
+
+def ageing_bucket(days: int) -> int:
+    """Index in :data:`AGEING` of a debt ``days`` old (0–30, 31–60, 61–90, more than 90)."""
+    for i, (_lo, hi) in enumerate(AGEING):
+        if hi is None or days <= hi:
+            return i
+    return len(AGEING) - 1
+
+
+def ageing_tile(session: Session, utility: Utility, f: Filters, now: datetime) -> list[Decimal]:
+    """Unpaid money (all services: payments belong to an account) by age, one sum per
+    :data:`AGEING` bucket: a period's unpaid charges are as old as the days since their posting
+    (the period's last day) to today in the profile's time zone. Periods not posted yet are left
+    out, like the customer's debt (``billing.debt_at``). One grouped read of ``stat_debt``."""
+    sd = table_of(StatDebt)
+    today = _today(utility, now)
+    where = [sd.c.period <= _charge_cutoff(today)]
+    if f.settlement is not None:
+        where.append(sd.c.settlement_id == f.settlement)
+    out = [Decimal("0.00")] * len(AGEING)
+    for period, cents in session.execute(sa.select(sd.c.period, _sum_cents(sd.c.unpaid)).where(*where)
+                                         .group_by(sd.c.period)):
+        i = ageing_bucket((today - P.period_end(period)).days)
+        out[i] += _cents_to_money(cents)
+    return out
+
+
+def _accounts(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
+    a = table_of(Account)
+    return {int(i): (n, addr) for i, n, addr in session.execute(
+        sa.select(a.c.id, a.c.number, a.c.address).where(a.c.id.in_(ids)))} if ids else {}
+
+
+def debtors_tile(session: Session, utility: Utility, f: Filters, now: datetime, limit: int = TOP) -> list[Ranked]:
+    """The ``limit`` accounts owing most today (money of all services, posted periods), largest
+    first, ties by account id; the settlement filter applies, the service filter does not (a
+    payment is not split by service). One grouped read of ``stat_debt``."""
+    sd = table_of(StatDebt)
+    total = _sum_cents(sd.c.unpaid).label("cents")
+    where = [sd.c.period <= _charge_cutoff(_today(utility, now))]
+    if f.settlement is not None:
+        where.append(sd.c.settlement_id == f.settlement)
+    rows = session.execute(sa.select(sd.c.account_id, total).where(*where).group_by(sd.c.account_id)
+                           .order_by(total.desc(), sd.c.account_id).limit(limit)).all()
+    acc = _accounts(session, [int(a) for a, _c in rows])
+    return [Ranked(int(a), *acc.get(int(a), ("", "")), _cents_to_money(c)) for a, c in rows if c]
+
+
+def consumers_tile(session: Session, f: Filters, limit: int = TOP) -> list[Ranked]:
+    """The ``limit`` accounts with the largest charged volume of the filtered service in the
+    filtered year (its own unit only), largest first, ties by account id; one indexed read of
+    ``stat_consumer`` (``ix_stat_consumer_top``)."""
+    sc = table_of(StatConsumer)
+    where = [sc.c.year == f.year, sc.c.service == f.service]
+    if f.settlement is not None:
+        where.append(sc.c.settlement_id == f.settlement)
+    rows = session.execute(sa.select(sc.c.account_id, sc.c.volume).where(*where)
+                           .order_by(sc.c.volume.desc(), sc.c.account_id).limit(limit)).all()
+    acc = _accounts(session, [int(a) for a, _v in rows])
+    return [Ranked(int(a), *acc.get(int(a), ("", "")), Decimal(str(v)).quantize(Decimal("0.001"))) for a, v in rows]
+
+
 def figures(session: Session, utility: Utility, f: Filters, now: datetime) -> Figures:
     """The dashboard's numbers for ``f`` from the roll-ups (a handful of indexed reads)."""
     months, previous = months_tile(session, f)
     period = coverage_period(session, utility, f, now)
     cov = coverage_tile(session, f, period)
     days = days_tile(session, f, period)
-    return Figures(f, months, previous, period, cov, days, sum(c.meters for c in cov), sum(c.read for c in cov))
+    return Figures(f, months, previous, period, cov, days, sum(c.meters for c in cov), sum(c.read for c in cov),
+                   ageing_tile(session, utility, f, now), debtors_tile(session, utility, f, now),
+                   consumers_tile(session, f))
 
 
 def change(now_value: Decimal, before: Decimal) -> Decimal | None:
@@ -315,13 +409,54 @@ def load(session: Session, utility: Utility, f: Filters, now: datetime, language
         col_fig = {"data": [_line(t("staff_dashboard.chart.collection"), x,
                                   [None if (r := rate(m.paid, m.charged_all)) is None else float(r) for m in data.months],
                                   style.primary)], "layout": col_layout}
-        out.figures[lang] = {"volume": vol_fig, "charged": ch_fig, "coverage_days": cov_fig, "collection": col_fig}
+        ages = [t(f"staff_dashboard.ageing.b{i}") for i in range(len(AGEING))]
+        debt = sum(data.ageing, Decimal(0))
+        age_layout = _money_layout(style, cur)
+        age_layout["showlegend"] = False
+        age_fig = {"data": [_bars(t("staff_dashboard.chart.ageing"), ages, data.ageing, style.primary,
+                                  [i18n.format_money(v, cur, lang) for v in data.ageing])], "layout": age_layout}
+        out.figures[lang] = {"volume": vol_fig, "charged": ch_fig, "coverage_days": cov_fig, "collection": col_fig,
+                             "ageing": age_fig}
+        month_names = [charts.month_label(m.period, lang, year=False) for m in data.months]
+        out.tables[lang] = {
+            "volume": Table([t("staff_dashboard.table.month"), py, y, t("staff_dashboard.table.change")], [
+                [month_names[i], i18n.format_volume(data.previous[i].volume, f.service, lang),
+                 i18n.format_volume(data.months[i].volume, f.service, lang),
+                 _pct(change(data.months[i].volume, data.previous[i].volume), lang, signed=True)] for i in range(12)]),
+            "charged": Table([t("staff_dashboard.table.month"), py, y, t("staff_dashboard.table.change")], [
+                [month_names[i], i18n.format_money(data.previous[i].charged, cur, lang),
+                 i18n.format_money(data.months[i].charged, cur, lang),
+                 _pct(change(data.months[i].charged, data.previous[i].charged), lang, signed=True)] for i in range(12)]),
+            "coverage_days": Table([t("staff_dashboard.table.day"), t("staff_dashboard.coverage.read"),
+                                    t("staff_dashboard.coverage.percent")], [
+                [i18n.format_number(d, lang), i18n.format_number(r, lang),
+                 _pct(None if not data.meters else (Decimal(100) * r / data.meters).quantize(Decimal("0.1")), lang)]
+                for d, r in data.coverage_days]),
+            "collection": Table([t("staff_dashboard.table.month"), t("staff_dashboard.table.charged_all"),
+                                 t("staff_dashboard.table.paid"), t("staff_dashboard.chart.collection")], [
+                [month_names[i], i18n.format_money(m.charged_all, cur, lang), i18n.format_money(m.paid, cur, lang),
+                 _pct(rate(m.paid, m.charged_all), lang)] for i, m in enumerate(data.months)]),
+            "ageing": Table([t("staff_dashboard.table.age"), t("staff_dashboard.table.debt"),
+                             t("staff_dashboard.table.share")], [
+                [ages[i], i18n.format_money(v, cur, lang),
+                 _pct(None if not debt else (Decimal(100) * v / debt).quantize(Decimal("0.1")), lang)]
+                for i, v in enumerate(data.ageing)]),
+            "debtors": Table([t("staff_dashboard.table.account"), t("staff_dashboard.table.address"),
+                              t("staff_dashboard.table.debt")],
+                             [[r.number, r.address, i18n.format_money(r.value, cur, lang)] for r in data.debtors]),
+            "consumers": Table([t("staff_dashboard.table.account"), t("staff_dashboard.table.address"),
+                                t("staff_dashboard.table.volume")],
+                               [[r.number, r.address, i18n.format_volume(r.value, f.service, lang)]
+                                for r in data.consumers], t("staff_dashboard.consumers.title", year=y)),
+        }
         out.summaries[lang] = {
             "volume": t("staff_dashboard.summary.volume", year=y, volume=i18n.format_volume(vol_year, f.service, lang)),
             "charged": t("staff_dashboard.summary.charged", year=y, amount=i18n.format_money(ch_year, cur, lang)),
             "coverage_days": t("staff_dashboard.summary.coverage", period=i18n.format_period(data.coverage_period, lang),
                                percent=_pct(coverage, lang)),
             "collection": t("staff_dashboard.summary.collection", year=y, percent=_pct(rate(paid, charged_all), lang)),
+            "ageing": t("staff_dashboard.summary.ageing", debt=i18n.format_money(debt, cur, lang),
+                        old=i18n.format_money(data.ageing[-1], cur, lang)),
         }
         out.coverage[lang] = [
             (c.name or t("staff_dashboard.no_address"), _pct(c.percent, lang), i18n.format_number(c.read, lang) + " / "

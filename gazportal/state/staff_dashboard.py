@@ -17,11 +17,11 @@ from gazportal.services import charts
 from gazportal.services import staff_dashboard as svc
 from gazportal.services.errors import DomainError
 from gazportal.state.contract import OPERATOR, Ctx, Text, call, engine, handler, say, utility
-from gazportal.state.views import CoverageView, KpiCard, Option
+from gazportal.state.views import CoverageView, KpiCard, Option, TableView
 
 
 class StaffDashboardState(rx.State):
-    """KPI cards, four charts and the coverage table for the chosen year, service and settlement."""
+    """KPI cards, five charts (each with its table), the top lists and the coverage table for the chosen year, service and settlement."""
 
     PERSONAL: ClassVar[bool] = True
 
@@ -37,6 +37,7 @@ class StaffDashboardState(rx.State):
     figures: dict[str, dict[str, Any]] = {}
     summaries: dict[str, dict[str, str]] = {}
     coverage: dict[str, list[CoverageView]] = {}
+    tables: dict[str, dict[str, TableView]] = {}  # each chart's table alternative, the top lists
 
     async def _fill(self, ctx: Ctx, year: Any, service: Any, settlement: Any) -> None:
         p = utility()
@@ -63,6 +64,8 @@ class StaffDashboardState(rx.State):
         self.kpis = {lg: [KpiCard(*k) for k in board.kpis[lg]] for lg in languages}
         self.figures, self.summaries = board.figures, board.summaries
         self.coverage = {lg: [CoverageView(*c) for c in board.coverage[lg]] for lg in languages}
+        self.tables = {lg: {k: TableView(v.head, v.rows, v.title) for k, v in board.tables[lg].items()}
+                       for lg in languages}
         self.loaded = True
 
     @rx.event

@@ -117,3 +117,82 @@ async def test_the_operator_opens_the_dashboard_and_changes_the_filters(app_db):
     await d.set_service("heat")  # not a service of the profile: refused, nothing changes
     assert d.error in {i18n.t("errors.dashboard_filter", lg) for lg in utility.languages}
     assert (d.year, d.service, d.settlement, d.kpis) == shown
+
+
+def _raw_debt_older_than(s, utility, today, days: int) -> D:
+    """Oracle from the raw rows: money owed for charges posted at least ``days`` days ago, payments
+    paying the oldest charges first = per account max(0, charges posted by then − all payments)."""
+    from datetime import timedelta
+
+    from gazportal.models import Account
+    cutoff = today - timedelta(days=days)
+    total = D(0)
+    for acc in s.execute(sa.select(Account.id)).scalars():
+        charged = sum((D(str(a)) for p, a in s.execute(sa.select(Charge.period, Charge.amount)
+                                                        .where(Charge.account_id == acc))
+                       if periods.period_end(p) <= cutoff), D(0))
+        paid = sum((D(str(a)) for a in s.execute(sa.select(Payment.amount).where(Payment.account_id == acc)).scalars()),
+                   D(0))
+        total += max(D(0), charged - paid)
+    return total.quantize(D("0.01"))
+
+
+def test_debt_ageing_and_the_top_lists_equal_the_raw_rows(engine):
+    """Debt ageing (0–30, 31–60, 61–90, over 90 days), top debtors and top consumers: the tiles
+    (roll-ups) equal computations over the raw charges and payments."""
+    from gazportal.services import billing
+
+    generate_demo(engine, AG, accounts=40, months=14, seed=4, last_period="2026-10")
+    today = NOW.astimezone(AG.tz).date()
+    with read_session(engine) as s:
+        f = svc.check_filters(s, AG, NOW, "2026", "gas", "")
+        ageing = svc.ageing_tile(s, AG, f, NOW)
+        older = [_raw_debt_older_than(s, AG, today, d) for d in (0, 31, 61, 91)]
+        expect = [older[0] - older[1], older[1] - older[2], older[2] - older[3], older[3]]
+        assert ageing == expect and sum(ageing) > 0
+        debts = {a: billing.debt_at(s, a, today, AG.tz) for a in s.execute(sa.select(Meter.account_id)).scalars()}
+        assert sum(ageing) == sum(debts.values())
+        top = svc.debtors_tile(s, AG, f, NOW)
+        want = sorted(((v, a) for a, v in debts.items() if v), key=lambda x: (-x[0], x[1]))[:svc.TOP]
+        assert [(r.value, r.account_id) for r in top] == want and top[0].number and top[0].address
+        for service in ("gas", "electricity"):
+            if service not in AG.services:
+                continue
+            g = svc.check_filters(s, AG, NOW, "2025", service, "")
+            vols = s.execute(sa.select(Charge.account_id, sa.func.sum(Charge.volume)).where(
+                Charge.period >= "2025-01", Charge.period <= "2025-12", Charge.service == service)
+                .group_by(Charge.account_id)).all()
+            want_c = sorted(((D(str(v)).quantize(D("0.001")), int(a)) for a, v in vols if v),
+                            key=lambda x: (-x[0], x[1]))[:svc.TOP]
+            assert [(r.value, r.account_id) for r in svc.consumers_tile(s, g)] == want_c
+        one = svc.coverage_tile(s, f, "2026-10")[0].settlement  # a settlement filter narrows both lists
+        h = svc.check_filters(s, AG, NOW, "2026", "gas", str(one))
+        assert sum(svc.ageing_tile(s, AG, h, NOW)) <= sum(ageing)
+        assert {r.account_id for r in svc.debtors_tile(s, AG, h, NOW, limit=1000)} <= set(debts)
+        board = svc.load(s, AG, f, NOW, ["kk", "ru", "uk", "en"])
+    for lang in ("kk", "ru", "uk", "en"):
+        assert set(board.tables[lang]) == set(svc.CHART_NAMES) | {"debtors", "consumers"}
+        assert len(board.tables[lang]["ageing"].rows) == 4 and len(board.tables[lang]["volume"].rows) == 12
+        assert all(len(r) == len(board.tables[lang]["collection"].head) for r in board.tables[lang]["collection"].rows)
+        first = board.data.consumers[0]  # the service's own unit, in the language's words
+        assert board.tables[lang]["consumers"].rows[0] == [first.number, first.address,
+                                                           i18n.format_volume(first.value, "gas", lang)]
+
+
+def test_a_payment_import_moves_the_debt_at_once(engine):
+    """The debt roll-up follows an import: a payment pays the oldest debt first."""
+    from gazportal.models import Account
+    from gazportal.services.billing_io import import_text
+
+    generate_demo(engine, AG, accounts=10, months=6, seed=4, last_period="2026-10")
+    with read_session(engine) as s:
+        f = svc.check_filters(s, AG, NOW, "2026", "gas", "")
+        top = svc.debtors_tile(s, AG, f, NOW)[0]
+        before = svc.ageing_tile(s, AG, f, NOW)
+        number = s.execute(sa.select(Account.number).where(Account.id == top.account_id)).scalar_one()
+    import_text(engine, AG, "payments", "account_number,paid_at,amount,receipt_no,channel\n"
+                f"{number},2026-11-20T10:00:00+05:00,{top.value},DEBT-1,bank\n", now=NOW)
+    with read_session(engine) as s:
+        after = svc.ageing_tile(s, AG, f, NOW)
+        assert sum(before) - sum(after) == top.value
+        assert top.account_id not in {r.account_id for r in svc.debtors_tile(s, AG, f, NOW, limit=1000)}
