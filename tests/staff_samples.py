@@ -25,7 +25,7 @@ def staff_sample(cls: type, name: str, *, message_id: str = "1", submission: str
                                "reason": "Phoned in", "submission": submission}},
         # the consumption dashboard (state/staff_dashboard.py)
         "set_year": {"year": str(datetime.now(UTC).year)}, "set_service": {"service": "gas"},
-        "set_settlement": {"settlement": ""},
+        "set_settlement": {"settlement": ""}, "show_missing": {"page": 2},
     }
     assert name in samples, f"{cls.__name__}.{name}: give this staff handler a sample payload in tests/staff_samples.py"
     return samples[name]

@@ -11,6 +11,7 @@ import reflex as rx
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert
 from gazportal.pages.staff import CSS as STAFF_CSS
+from gazportal.pages.staff import staff_table
 from gazportal.pages.statistics import PAGE_CSS as STATS_CSS
 from gazportal.pages.statistics import PLOT_CONFIG
 from gazportal.state.i18n import I18nState
@@ -36,7 +37,8 @@ CSS = STATS_CSS + STAFF_CSS + """
 .gp-dtable .gp-num{white-space:nowrap}
 .gp-dtable td.gp-addr{overflow-wrap:anywhere;min-width:10rem}
 .gp-chart-table{margin-top:.5rem}
-.gp-chart-table summary{cursor:pointer;color:var(--gp-link);font-weight:650;padding:.35rem 0}
+.gp-chart-table summary{cursor:pointer;color:var(--gp-link);font-weight:650;padding:.6rem 0;min-height:2.75rem;
+  box-sizing:border-box;scroll-margin-bottom:5rem}
 .gp-chart-table summary:focus-visible{outline:3px solid var(--gp-accent);outline-offset:2px}
 .gp-note{margin:0 0 .5rem;color:var(--gp-muted);font-size:.875rem}
 """
@@ -132,10 +134,37 @@ def _top(name: str, title, note_key: str) -> rx.Component:
     )
 
 
+def _missing_row(m) -> rx.Component:
+    return rx.el.tr(
+        rx.el.td(m.serial, data_label=T["staff_dashboard.missing.serial"]),
+        rx.el.td(m.number, data_label=T["staff_dashboard.table.account"]),
+        rx.el.td(m.address, data_label=T["staff_dashboard.table.address"]),
+    )
+
+
+def _missing() -> rx.Component:
+    """The meters not read yet in the coverage period, a page at a time (staff only)."""
+    return rx.el.section(
+        rx.el.h2(D.summaries[L]["missing_title"], class_name="gp-panel-h", id="dash-missing-title"),
+        staff_table(D.missing, ["staff_dashboard.missing.serial", "staff_dashboard.table.account",
+                                "staff_dashboard.table.address"], _missing_row, "dash-missing",
+                    empty="staff_dashboard.missing.none", loaded=D.loaded),
+        rx.el.nav(
+            rx.el.button(T["staff_dashboard.missing.previous"], type="button", class_name="gp-btn gp-btn-ghost gp-btn-sm",
+                         disabled=D.missing_page <= 1, on_click=D.show_missing(D.missing_page - 1), id="dash-missing-prev"),
+            rx.el.span(T["staff_dashboard.missing.page"] + " " + D.missing_page.to_string(), id="dash-missing-page"),
+            rx.el.button(T["staff_dashboard.missing.next"], type="button", class_name="gp-btn gp-btn-ghost gp-btn-sm",
+                         disabled=~D.missing_more, on_click=D.show_missing(D.missing_page + 1), id="dash-missing-next"),
+            class_name="gp-pager", aria_label=T["staff_dashboard.missing.pages"],
+        ),
+        class_name="gp-panel", aria_labelledby="dash-missing-title",
+    )
+
+
 def staff_dashboard_page() -> rx.Component:
     board = rx.fragment(
         rx.el.ul(rx.foreach(D.kpis[L], _kpi), class_name="gp-kpis", id="dash-kpis"),
-        rx.el.div(*[_chart(n) for n in ("volume", "charged", "coverage_days", "collection", "ageing")],
+        rx.el.div(*[_chart(n) for n in ("volume", "charged", "yearly", "coverage_days", "collection", "ageing")],
                   _top("debtors", T["staff_dashboard.debtors.title"], "staff_dashboard.debtors.note"),
                   class_name="gp-dash-charts"),
         _top("consumers", D.tables[L]["consumers"].title, "staff_dashboard.consumers.note"),
@@ -154,6 +183,7 @@ def staff_dashboard_page() -> rx.Component:
             ),
             class_name="gp-panel", aria_labelledby="dash-coverage-title",
         ),
+        _missing(),
     )
     return app_layout(
         "dashboard",

@@ -336,6 +336,15 @@ class TableView:
 
 
 @dataclass(frozen=True)
+class MissingView:
+    """A meter not read yet in the staff dashboard's coverage period: its serial and account."""
+
+    serial: str = ""
+    number: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
 class CoverageView:
     """A row of the dashboard's reading coverage by settlement."""
 
