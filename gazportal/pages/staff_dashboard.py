@@ -41,6 +41,9 @@ CSS = STATS_CSS + STAFF_CSS + """
   box-sizing:border-box;scroll-margin-bottom:5rem}
 .gp-chart-table summary:focus-visible{outline:3px solid var(--gp-accent);outline-offset:2px}
 .gp-note{margin:0 0 .5rem;color:var(--gp-muted);font-size:.875rem}
+/* these tables scroll inside their own region on a phone too (the statistics' phone rule lets its
+   own tables grow instead), so the page never scrolls sideways */
+.gp-table-wrap.gp-dwrap{overflow-x:auto}
 """
 
 
@@ -91,7 +94,7 @@ def _table(view, tid: str, label, *, top: bool = False) -> rx.Component:
             rx.el.tbody(rx.foreach(view.rows, row)),
             class_name="gp-dtable", id=tid,
         ),
-        class_name="gp-table-wrap", tab_index=0, role="region", aria_label=label,
+        class_name="gp-table-wrap gp-dwrap", tab_index=0, role="region", aria_label=label,
     )
 
 

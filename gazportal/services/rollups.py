@@ -12,6 +12,11 @@ street → settlement in the address directory; accounts outside it share settle
 belong to an account, not a service: they are in rows with service ``''``, bucketed by the local
 month (profile time zone) of ``paid_at``, like the customer's statement. Volumes are the charged
 volumes in each service's unit (m³ or kWh) and are never added across services.
+
+Per account (the top lists and the debt ageing): ``stat_debt`` (unpaid charges by the period they
+were charged, payments paying the oldest first: :func:`debts`) and ``stat_consumer`` (charged
+volume per service and year: :func:`consumers`), recomputed by :func:`changed` for the accounts
+and years a bulk write touched.
 """
 from __future__ import annotations
 
