@@ -8,11 +8,13 @@ into a fresh SQLite file (``--db`` keeps and reuses one), or a temporary Postgre
 ``--pg``. Then, for the current year, the profile's first service and all settlements:
 
 * p50/p95 ms per tile (services/staff_dashboard.py: months_tile, coverage_period, coverage_tile,
-  days_tile) and for the whole dashboard (``load``: every tile plus the texts and four figures in
+  days_tile, years_tile, ageing_tile, debtors_tile, consumers_tile, and missing_meters' first page)
+  and for the whole dashboard (``load``: every tile plus the texts and four figures in
   every language of the profile), over ``--runs`` runs, filters alternating like an operator's;
 * the baseline measured in the same run: the same monthly and coverage figures aggregated over
   the raw charges, payments and readings (what the dashboard would cost without the roll-ups),
-  and the ratio;
+  and the ratio; the debt ageing, top debtors and top consumers also each beside their own raw
+  computation (per-account charges and payments, payments paying the oldest charges first);
 * ``--submits`` reading submits (readings.submit_reading) on distinct meters, with the roll-up
   update (rollups.changed) timed inside each, beside the submit's own time.
 """
@@ -83,12 +85,59 @@ def raw_baseline(s, utility, f: svc.Filters, period: str):
     return months, paid, cov, meters
 
 
+def raw_debts(s, utility, f: svc.Filters, now: datetime):
+    """Debt ageing and top debtors over the raw charges and payments (rollups.debts is that
+    from-scratch computation; the settlement filter by a join)."""
+    from gazportal.services.billing import _charge_cutoff
+    today = now.astimezone(utility.tz).date()
+    cutoff = _charge_cutoff(today)
+    unpaid = rollups.debts(s)
+    if f.settlement is not None:
+        a, h, st = (t.__table__ for t in (Account, House, Street))
+        keep = set(s.execute(sa.select(a.c.id).outerjoin(h, h.c.id == a.c.house_id).outerjoin(st, st.c.id == h.c.street_id)
+                             .where(sa.func.coalesce(st.c.settlement_id, 0) == f.settlement)).scalars())
+        unpaid = {k: v for k, v in unpaid.items() if k[0] in keep}
+    ages = [0] * len(svc.AGEING)
+    per: dict[int, object] = {}
+    for (acc, period), v in unpaid.items():
+        if period <= cutoff:
+            ages[svc.ageing_bucket((today - P.period_end(period)).days)] += v
+            per[acc] = per.get(acc, 0) + v
+    return ages, sorted(per.items(), key=lambda x: (-x[1], x[0]))[:svc.TOP]
+
+
+def raw_consumers(s, f: svc.Filters):
+    c = Charge.__table__
+    total = sa.func.sum(c.c.volume)
+    return s.execute(sa.select(c.c.account_id, total).where(
+        c.c.period >= f"{f.year:04d}-01", c.c.period <= f"{f.year:04d}-12", c.c.service == f.service)
+        .group_by(c.c.account_id).order_by(total.desc(), c.c.account_id).limit(svc.TOP)).all()
+
+
+def raw_years(s, f: svc.Filters):
+    """Consumption and charges of the service by year over the raw charges."""
+    c = Charge.__table__
+    year = sa.func.substr(c.c.period, 1, 4)
+    return s.execute(sa.select(year, sa.func.sum(c.c.volume), sa.func.sum(c.c.amount))
+                     .where(c.c.service == f.service).group_by(year)).all()
+
+
+def raw_missing(s, f: svc.Filters, period: str):
+    """The first page of the meters not read yet, from all meters minus all readings of the period."""
+    m, r = Meter.__table__, Reading.__table__
+    read = set(s.execute(sa.select(r.c.meter_id).where(r.c.period == period)).scalars())
+    ids = [i for i in s.execute(sa.select(m.c.id).where(m.c.is_active.is_(True), m.c.service == f.service)
+                                .order_by(m.c.id)).scalars() if i not in read]
+    return ids[:svc.MISSING_PER_PAGE]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--accounts", type=int, default=100_000)
     ap.add_argument("--months", type=int, default=24)
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--submits", type=int, default=200)
+    ap.add_argument("--raw-runs", type=int, default=5, help="runs of the raw baseline (slow at 100,000 accounts)")
     ap.add_argument("--profile", default="default")
     ap.add_argument("--db", default=None, help="SQLite file to keep and reuse (generated when missing)")
     ap.add_argument("--pg", action="store_true", help="PostgreSQL (a temporary schema) instead of SQLite")
@@ -124,7 +173,9 @@ def main() -> None:
             places = [str(i) for i, _ in svc.settlements(s)]
         filters = [(year, utility.services[0], ""), (year - 1, utility.services[0], ""),
                    (year, utility.services[-1], places[0] if places else "")]
-        tiles: dict[str, list[float]] = {k: [] for k in ("months", "coverage_period", "coverage", "days")}
+        tiles: dict[str, list[float]] = {k: [] for k in ("months", "coverage_period", "coverage", "days", "years",
+                                                         "ageing", "debtors", "consumers", "missing p1")}
+        raw_tiles: dict[str, list[float]] = {k: [] for k in ("years", "ageing+debtors", "consumers", "missing p1")}
         whole, raw = [], []
         langs = list(utility.languages)
         for i in range(args.runs):
@@ -139,19 +190,47 @@ def main() -> None:
                 tiles["coverage"].append(ms)
                 ms, _ = timed(lambda: svc.days_tile(s, f, period))
                 tiles["days"].append(ms)
+                ms, _ = timed(lambda: svc.years_tile(s, f))
+                tiles["years"].append(ms)
+                ms, _ = timed(lambda: svc.ageing_tile(s, utility, f, now))
+                tiles["ageing"].append(ms)
+                ms, _ = timed(lambda: svc.debtors_tile(s, utility, f, now))
+                tiles["debtors"].append(ms)
+                ms, _ = timed(lambda: svc.consumers_tile(s, f))
+                tiles["consumers"].append(ms)
+                ms, _ = timed(lambda: svc.missing_meters(s, f, period, 1))
+                tiles["missing p1"].append(ms)
             with read_session(engine) as s:
-                ms, _ = timed(lambda: svc.load(s, utility, svc.check_filters(s, utility, now, y, service, place),
-                                               now, langs))
+                def whole_board():  # what the page's load does: every tile, texts, figures, the missing page
+                    g = svc.check_filters(s, utility, now, y, service, place)
+                    board = svc.load(s, utility, g, now, langs)
+                    return svc.missing_meters(s, g, board.data.coverage_period, 1)
+                ms, _ = timed(whole_board)
                 whole.append(ms)
-            with read_session(engine) as s:
-                ms, _ = timed(lambda: raw_baseline(s, utility, f, period))
-                raw.append(ms)
+            if i < max(3, args.raw_runs):  # the raw baseline is slow: a few runs are enough
+                with read_session(engine) as s:
+                    ms_m, _ = timed(lambda: raw_baseline(s, utility, f, period))
+                    ms_d, _ = timed(lambda: raw_debts(s, utility, f, now))
+                    ms_c, _ = timed(lambda: raw_consumers(s, f))
+                    ms_y, _ = timed(lambda: raw_years(s, f))
+                    ms_x, _ = timed(lambda: raw_missing(s, f, period))
+                raw.append(ms_m + ms_d + ms_c + ms_y + ms_x)
+                raw_tiles["ageing+debtors"].append(ms_d)
+                raw_tiles["consumers"].append(ms_c)
+                raw_tiles["years"].append(ms_y)
+                raw_tiles["missing p1"].append(ms_x)
         print(f"dashboard at {args.accounts:,} accounts on {engine.dialect.name} ({args.runs} runs):")
         for k, v in tiles.items():
             show("tile " + k, v)
         show(f"whole dashboard ({len(langs)} languages)", whole)
         show("baseline: same figures over raw rows", raw)
         print(f"  ratio raw ÷ roll-ups (whole, p50): {pct(raw, .5) / pct(whole, .5):.0f}x")
+        mine = {"years": pct(tiles["years"], .5), "consumers": pct(tiles["consumers"], .5),
+                "missing p1": pct(tiles["missing p1"], .5),
+                "ageing+debtors": pct(tiles["ageing"], .5) + pct(tiles["debtors"], .5)}
+        for k, v in raw_tiles.items():
+            show(f"baseline: {k}, raw", v)
+            print(f"  ratio raw ÷ tile ({k}, p50): {pct(v, .5) / max(mine[k], 1e-3):.0f}x")
 
         # submits: the roll-up update timed inside each
         spent: list[float] = []

@@ -158,13 +158,36 @@ class Sla(_Strict):
     resolution_hours: int = Field(default=72, ge=1, le=24 * 365)
 
 
+class CollectionBands(_Strict):
+    """The staff dashboard's collection-rate bands (``[staff.collection]``, issue 16 point 3): a
+    rate (paid ÷ charged, per cent) at or above ``good`` is good, at or above ``fair`` fair, below
+    it poor. ``0 <= fair < good <= 200`` (a month may collect more than it charged)."""
+
+    good: Decimal = Field(default=Decimal(95), ge=0, le=200)
+    fair: Decimal = Field(default=Decimal(85), ge=0, le=200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CollectionBands:
+        if not self.fair < self.good:
+            raise ValueError("staff.collection: fair must be below good")
+        return self
+
+    def band(self, rate: Decimal | None) -> str | None:
+        """'good', 'fair' or 'poor' for a rate in per cent; None when there is no rate."""
+        if rate is None:
+            return None
+        return "good" if rate >= self.good else "fair" if rate >= self.fair else "poor"
+
+
 class StaffRules(_Strict):
     """The staff console's rules (``[staff]`` of a profile; every field has a default).
 
     ``sla``: per message kind (contact, feedback, support); a kind not named gets 24 h to the first
-    answer and 72 h to the resolution (issue 16 point 7)."""
+    answer and 72 h to the resolution (issue 16 point 7). ``collection``: the dashboard's
+    collection-rate bands."""
 
     sla: dict[Literal["contact", "feedback", "support"], Sla] = Field(default_factory=dict)
+    collection: CollectionBands = Field(default_factory=CollectionBands)
 
     def sla_for(self, kind: str) -> Sla:
         """The SLA of a message kind (the defaults for a kind the profile does not name)."""

@@ -25,7 +25,7 @@ def staff_sample(cls: type, name: str, *, message_id: str = "1", submission: str
                                "reason": "Phoned in", "submission": submission}},
         # the consumption dashboard (state/staff_dashboard.py)
         "set_year": {"year": str(datetime.now(UTC).year)}, "set_service": {"service": "gas"},
-        "set_settlement": {"settlement": ""},
+        "set_settlement": {"settlement": ""}, "show_missing": {"page": 2},
         # disputes and corrections (state/reviews.py, issue 16 point 6)
         "resolve": {"form": {"dispute_id": "1", "decision": "dismiss", "value": "", "reason": "Photo shows it",
                              "submission": submission}},

@@ -7,7 +7,8 @@ from gazportal.models.auth import (
 from gazportal.models.billing import Charge, DebtCertificate, Payment, Tariff, TariffStep
 from gazportal.models.messages import CustomerMessage, MessageEvent
 from gazportal.models.metering import (
-    BuildingMeter, BuildingReading, Meter, Reading, ReadingDispute, ReadingReview, StatDay, StatMonth,
+    BuildingMeter, BuildingReading, Meter, Reading, ReadingDispute, ReadingReview, StatConsumer, StatDay, StatDebt,
+    StatMonth,
 )
 from gazportal.models.people import User
 
@@ -15,7 +16,7 @@ __all__ = [
     "AuthSession", "KnownDevice", "LoginThrottle", "OneTimeSecret", "RequestDocument", "ReregistrationRequest",
     "Account", "AccountLinkRemoval", "AuditEntry", "MessageEvent",
     "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "DebtCertificate", "Flat",
-    "House", "Meter", "Payment", "Reading", "ReadingDispute",
-    "ReadingReview", "Settlement", "StatDay", "StatMonth", "Street", "Tariff", "TariffStep", "User",
+    "House", "Meter", "Payment", "Reading", "ReadingDispute", "ReadingReview", "Settlement", "StatConsumer", "StatDay",
+    "StatDebt", "StatMonth", "Street", "Tariff", "TariffStep", "User",
     "UsedSubmission", "UserAccountLink",
 ]

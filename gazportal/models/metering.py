@@ -187,3 +187,40 @@ class StatDay(SQLModel, table=True):
     settlement_id: int = 0
     day: int
     first_readings: int = 0
+
+
+class StatDebt(SQLModel, table=True):
+    """Debt by the month it was charged (services/rollups.py keeps it): the part of an account's
+    charges of ``period`` (all services, money) not yet covered by its payments, payments paying
+    the oldest charges first. Only rows with something unpaid are kept. The dashboard's debt
+    ageing (days since the period's charge was posted, its last day) and top debtors read it."""
+
+    __tablename__ = "stat_debt"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "period", name="uq_stat_debt_key"),
+        sa.Index("ix_stat_debt_settlement_period", "settlement_id", "period"),
+        sa.Index("ix_stat_debt_period", "period"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int
+    period: str = Field(max_length=7)
+    settlement_id: int = 0
+    unpaid: Decimal = Field(sa_type=sa.Numeric(16, 2))
+
+
+class StatConsumer(SQLModel, table=True):
+    """An account's charged volume of one service in a calendar year (services/rollups.py keeps
+    it), in the service's own unit: the dashboard's top consumers read it by an index."""
+
+    __tablename__ = "stat_consumer"
+    __table_args__ = (
+        sa.UniqueConstraint("year", "service", "account_id", name="uq_stat_consumer_key"),
+        sa.Index("ix_stat_consumer_top", "year", "service", "volume"),
+        sa.Index("ix_stat_consumer_settlement_top", "year", "service", "settlement_id", "volume"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    service: str = Field(max_length=12)
+    account_id: int
+    settlement_id: int = 0
+    volume: Decimal = Field(sa_type=sa.Numeric(18, 3))

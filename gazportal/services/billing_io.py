@@ -246,6 +246,7 @@ class _Importer:
         self.seen: dict[str, int] = {}
         self.pending: list[tuple[int, dict]] = []
         self.periods: set[str] = set()  # periods whose charges or payments were written (roll-ups)
+        self.accounts: set[int] = set()  # accounts whose charges or payments were written (roll-ups)
 
     def error(self, line: int, key: str, **params: Any) -> None:
         self.error_count += 1
@@ -332,6 +333,8 @@ class _Importer:
         if self.writing:
             self.periods |= {r["period"] for r in inserts}
             self.periods |= {periods_of[u["b_id"]] for u in updates}
+            self.accounts |= {r["account_id"] for r in inserts}
+            self.accounts |= {acc for _, r, acc in resolved if (acc, r["period"], r["service"]) in existing}
 
     def _write(self, t, inserts: list[dict], updates: list[dict], columns: tuple[str, ...]) -> None:
         """Insert new rows and update changed ones (``b_id`` + ``b_<column>`` per update)."""
@@ -373,6 +376,7 @@ class _Importer:
             self.s.execute(sa.insert(t), inserts)
             self.result.inserted += len(inserts)
             self.periods |= {period_of(r["paid_at"], self.utility.tz) for r in inserts}
+            self.accounts |= {r["account_id"] for r in inserts}
 
 
 def import_csv(
@@ -442,7 +446,7 @@ def import_csv(
     imp.flush()
     if imp.error_count:
         raise ImportRejected(imp.errors, imp.error_count)
-    rollups.changed(session, utility, periods=imp.periods)
+    rollups.changed(session, utility, periods=imp.periods, accounts=imp.accounts)
     return imp.result
 
 

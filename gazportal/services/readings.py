@@ -895,7 +895,7 @@ def refile_periods(engine: Engine, utility: Utility, *, apply: bool = False) -> 
                 period=sa.bindparam("new"))
             for rid, new in reviews:
                 s.execute(rstmt, {"rid": rid, "new": new})
-            rollups.changed(s, utility, periods={p for _rid, old, new in changes for p in (old, new)})
+            rollups.changed(s, utility, periods={p for _rid, old, new in changes for p in (old, new)}, accounts=())
     return Refiled(len(changes), len(reviews), moves, apply)
 
 

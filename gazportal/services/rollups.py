@@ -12,6 +12,11 @@ street → settlement in the address directory; accounts outside it share settle
 belong to an account, not a service: they are in rows with service ``''``, bucketed by the local
 month (profile time zone) of ``paid_at``, like the customer's statement. Volumes are the charged
 volumes in each service's unit (m³ or kWh) and are never added across services.
+
+Per account (the top lists and the debt ageing): ``stat_debt`` (unpaid charges by the period they
+were charged, payments paying the oldest first: :func:`debts`) and ``stat_consumer`` (charged
+volume per service and year: :func:`consumers`), recomputed by :func:`changed` for the accounts
+and years a bulk write touched.
 """
 from __future__ import annotations
 
@@ -24,7 +29,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from gazportal.models import Account, Charge, House, Meter, Payment, Reading, StatDay, StatMonth, Street
+from gazportal.models import (
+    Account, Charge, House, Meter, Payment, Reading, StatConsumer, StatDay, StatDebt, StatMonth, Street,
+)
 from gazportal.models._base import table_of
 from gazportal.services import periods as P
 from gazportal.services.billing import _cents_to_money, _milli_to_volume, _sum_cents, _sum_milli, _utc
@@ -253,18 +260,123 @@ def _aware(moment: datetime) -> datetime:
 
 
 def changed(session: Session, utility: Utility, *, reading: Reading | None = None,
-            periods: Iterable[str] = ()) -> None:
+            periods: Iterable[str] = (), accounts: Iterable[int] | None = None) -> None:
     """Keep the roll-ups true after a write, in the writer's transaction (the one function every
     writer of readings, charges and payments calls).
 
     ``reading``: one new, flushed reading row — added in place (its bucket's counts, and the
     day of the meter's first reading of the period). ``periods``: periods whose readings, charges
-    or payments changed in bulk — recomputed from the raw rows (:func:`refresh`)."""
+    or payments changed in bulk — recomputed from the raw rows (:func:`refresh`), and with them
+    the top consumers of their years (:func:`refresh_consumers`). ``accounts``: the accounts whose
+    charges or payments changed (their debt by month, :func:`refresh_debts`); ``None`` (the
+    default, with ``periods``) means every account, ``()`` none (only readings moved)."""
     if reading is not None:
         _add_reading(session, utility, reading)
     wanted = set(periods)
     if wanted:
         refresh(session, utility, wanted)
+        refresh_consumers(session, {int(p[:4]) for p in wanted})
+        refresh_debts(session, None if accounts is None else set(accounts))
+
+
+def debts(session: Session, accounts: set[int] | None = None) -> dict[tuple[int, str], Decimal]:
+    """The from-scratch debt by month: {(account id, period): unpaid} for ``accounts`` (None: all).
+
+    Each account's charges (all services, money) by period, oldest first, are paid by the sum of
+    all its payments (oldest charges first, like a receipt paying off the oldest debt); what is
+    left of a period's charges is its unpaid part (only periods with something unpaid appear).
+    Exact in whole tiyn. The sum over an account's posted periods equals
+    ``billing.debt_at`` on days after its last payment."""
+    c, p = table_of(Charge), table_of(Payment)
+    cq = sa.select(c.c.account_id, c.c.period, _sum_cents(c.c.amount)).group_by(c.c.account_id, c.c.period)
+    pq = sa.select(p.c.account_id, _sum_cents(p.c.amount)).group_by(p.c.account_id)
+    if accounts is not None:
+        ids = sorted(accounts)
+        if not ids:
+            return {}
+        charged: list = []
+        paid_rows: list = []
+        for chunk in _chunks(ids, 500):
+            charged += session.execute(cq.where(c.c.account_id.in_(chunk))).all()
+            paid_rows += session.execute(pq.where(p.c.account_id.in_(chunk))).all()
+    else:
+        charged = list(session.execute(cq).all())
+        paid_rows = list(session.execute(pq).all())
+    paid = {int(a): int(v or 0) for a, v in paid_rows}
+    by_account: dict[int, list[tuple[str, int]]] = {}
+    for a, period, cents in charged:
+        by_account.setdefault(int(a), []).append((period, int(cents or 0)))
+    out: dict[tuple[int, str], Decimal] = {}
+    for a, rows in by_account.items():
+        # a credit (a negative charge) pays like a payment
+        left = paid.get(a, 0) - sum(cents for _p, cents in rows if cents < 0)
+        for period, cents in sorted(rows):
+            covered = min(max(left, 0), max(cents, 0))
+            left -= covered
+            if cents - covered > 0:
+                out[(a, period)] = _cents_to_money(cents - covered)
+    return out
+
+
+def _settlements_of(session: Session, accounts: Iterable[int] | None) -> dict[int, int]:
+    a, h, st = table_of(Account), table_of(House), table_of(Street)
+    sel = (sa.select(a.c.id, _settlement_col()).select_from(a)
+           .outerjoin(h, h.c.id == a.c.house_id).outerjoin(st, st.c.id == h.c.street_id))
+    if accounts is None:
+        return {int(i): int(st) for i, st in session.execute(sel)}
+    out: dict[int, int] = {}
+    for chunk in _chunks(sorted(accounts), 500):
+        out.update({int(i): int(st) for i, st in session.execute(sel.where(a.c.id.in_(chunk)))})
+    return out
+
+
+def refresh_debts(session: Session, accounts: set[int] | None = None) -> int:
+    """Recompute ``stat_debt`` for ``accounts`` (None: every account) from the raw charges and
+    payments, in the caller's transaction (:func:`debts`). Returns the rows written."""
+    fresh = debts(session, accounts)
+    sd = table_of(StatDebt)
+    if accounts is None:
+        session.execute(sa.delete(sd))
+    else:
+        for chunk in _chunks(sorted(accounts), 500):
+            session.execute(sa.delete(sd).where(sd.c.account_id.in_(chunk)))
+    places = _settlements_of(session, {a for a, _p in fresh} if accounts is not None else None)
+    rows = [{"account_id": a, "period": period, "settlement_id": places.get(a, 0), "unpaid": v}
+            for (a, period), v in fresh.items()]
+    for chunk in _chunks(rows, 5000):
+        session.execute(sa.insert(sd), chunk)
+    return len(rows)
+
+
+def consumers(session: Session, years: Iterable[int]) -> dict[tuple[int, str, int], Decimal]:
+    """From scratch: {(year, service, account id): charged volume in the service's unit} for ``years``
+    (calendar years of the charges' periods; accounts with no volume left out)."""
+    c = table_of(Charge)
+    out: dict[tuple[int, str, int], Decimal] = {}
+    for y in sorted(set(years)):
+        sel = (sa.select(c.c.service, c.c.account_id, _sum_milli(c.c.volume))
+               .where(c.c.period >= f"{y:04d}-01", c.c.period <= f"{y:04d}-12")
+               .group_by(c.c.service, c.c.account_id))
+        for svc, a, milli in session.execute(sel):
+            if milli:
+                out[(y, svc, int(a))] = _milli_to_volume(milli)
+    return out
+
+
+def refresh_consumers(session: Session, years: Iterable[int]) -> int:
+    """Recompute ``stat_consumer`` for ``years`` from the raw charges (:func:`consumers`)."""
+    wanted = sorted(set(years))
+    if not wanted:
+        return 0
+    fresh = consumers(session, wanted)
+    sc = table_of(StatConsumer)
+    session.execute(sa.delete(sc).where(sc.c.year.in_(wanted)))
+    places = _settlements_of(session, None)
+    rows = [{"year": y, "service": svc, "account_id": a, "settlement_id": places.get(a, 0), "volume": v}
+            for (y, svc, a), v in fresh.items()]
+    for chunk in _chunks(rows, 5000):
+        session.execute(sa.insert(sc), chunk)
+    return len(rows)
 
 
 def all_periods(session: Session, utility: Utility) -> list[str]:
@@ -283,7 +395,12 @@ def rebuild(engine: Engine, utility: Utility) -> int:
     from gazportal.db import write_session
 
     with write_session(engine) as session:
-        sm, sd = table_of(StatMonth), table_of(StatDay)
+        sm, sd, sc = table_of(StatMonth), table_of(StatDay), table_of(StatConsumer)
         session.execute(sa.delete(sd))
         session.execute(sa.delete(sm))
-        return refresh(session, utility, all_periods(session, utility))
+        session.execute(sa.delete(sc))
+        every = all_periods(session, utility)
+        n = refresh(session, utility, every)
+        refresh_consumers(session, {int(p[:4]) for p in every})
+        refresh_debts(session, None)
+        return n

@@ -21,17 +21,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from gazportal.models import Branch, Settlement, StatDay, StatMonth
+from gazportal.models import (
+    Account, Branch, House, Meter, Reading, Settlement, StatConsumer, StatDay, StatDebt, StatMonth, Street,
+)
 from gazportal.models._base import table_of
 from gazportal.services import charts, i18n, periods as P
 from gazportal.services.errors import InvalidInput
 from gazportal.services.periods import reading_period
+from gazportal.services.billing import _cents_to_money, _charge_cutoff, _sum_cents
 from gazportal.services.rollups import PAYMENTS
 from gazportal.settings import Utility
 
 ALL = None  # every settlement
 NO_ADDRESS = 0  # the roll-ups' bucket of accounts outside the address directory
-CHART_NAMES = ("volume", "charged", "coverage_days", "collection")
+CHART_NAMES = ("volume", "charged", "yearly", "coverage_days", "collection", "ageing")
+AGEING = ((0, 30), (31, 60), (61, 90), (91, None))  # days since the charge was posted (its period's last day)
+TOP = 10  # rows of the top consumers and top debtors
+MISSING_PER_PAGE = 20  # meters not read yet, a page at a time
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,34 @@ class Figures:
     coverage_days: list[tuple[int, int]]  # (day of month, meters read by then), cumulative
     meters: int
     read: int
+    years: list[Year] = field(default_factory=list)  # every year of the roll-ups, oldest first
+    ageing: list[Decimal] = field(default_factory=list)  # unpaid money per AGEING bucket
+    debtors: list[Ranked] = field(default_factory=list)  # the settlement's largest debts, all services
+    consumers: list[Ranked] = field(default_factory=list)  # the year's largest volumes of the service
+
+
+@dataclass(frozen=True)
+class Year:
+    """A calendar year's charged volume (the service's unit) and charges of the filtered service,
+    with the per cent change on the year before over the same months only (the months both years
+    have charges in; None when there are none)."""
+
+    year: int
+    volume: Decimal
+    charged: Decimal
+    volume_change: Decimal | None
+    charged_change: Decimal | None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A row of the top consumers or debtors: the account and its figure (money, or volume in
+    the filtered service's unit)."""
+
+    account_id: int
+    number: str
+    address: str
+    value: Decimal
 
 
 @dataclass
@@ -93,6 +127,16 @@ class Dashboard:
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
     summaries: dict[str, dict[str, str]] = field(default_factory=dict)
     coverage: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
+    tables: dict[str, dict[str, Table]] = field(default_factory=dict)  # each chart's table alternative
+
+
+@dataclass
+class Table:
+    """A chart's figures as a table (its accessible alternative): header texts and rows of texts."""
+
+    head: list[str]
+    rows: list[list[str]]
+    title: str = ""  # a heading the table needs beyond its chart's (the top consumers' year)
 
 
 def settlements(session: Session) -> list[tuple[int, str]]:
@@ -202,13 +246,140 @@ def days_tile(session: Session, f: Filters, period: str) -> list[tuple[int, int]
     return days
 
 
+def years_tile(session: Session, f: Filters) -> list[Year]:
+    """Consumption and charges of the filtered service by calendar year (every year the roll-ups
+    hold), each with its change on the year before over the same months; one grouped read of
+    ``stat_month`` (a row per month)."""
+    sm = table_of(StatMonth)
+    where = [sm.c.service == f.service]
+    if f.settlement is not None:
+        where.append(sm.c.settlement_id == f.settlement)
+    by: dict[str, tuple[Decimal, Decimal]] = {}
+    for period, vol, charged in session.execute(sa.select(sm.c.period, sa.func.sum(sm.c.volume), sa.func.sum(sm.c.charged))
+                                                .where(*where).group_by(sm.c.period)):
+        by[period] = (Decimal(vol or 0).quantize(Decimal("0.001")), Decimal(charged or 0).quantize(Decimal("0.01")))
+    if not by:
+        return []
+    first, last = int(min(by)[:4]), int(max(by)[:4])
+    zero = (Decimal(0), Decimal(0))
+    out = []
+    for y in range(first, last + 1):
+        months = [f"{y:04d}-{m:02d}" for m in range(1, 13)]
+        vol = sum((by.get(p, zero)[0] for p in months), Decimal(0))
+        ch = sum((by.get(p, zero)[1] for p in months), Decimal(0))
+        both = [m for m in range(1, 13) if by.get(f"{y:04d}-{m:02d}", zero)[1] and by.get(f"{y - 1:04d}-{m:02d}", zero)[1]]
+        now_v = sum((by[f"{y:04d}-{m:02d}"][0] for m in both), Decimal(0))
+        now_c = sum((by[f"{y:04d}-{m:02d}"][1] for m in both), Decimal(0))
+        was_v = sum((by[f"{y - 1:04d}-{m:02d}"][0] for m in both), Decimal(0))
+        was_c = sum((by[f"{y - 1:04d}-{m:02d}"][1] for m in both), Decimal(0))
+        out.append(Year(y, vol, ch, change(now_v, was_v) if both else None, change(now_c, was_c) if both else None))
+    return out
+
+
+def _today(utility: Utility, now: datetime):
+    return now.astimezone(utility.tz).date()
+
+
+def ageing_bucket(days: int) -> int:
+    """Index in :data:`AGEING` of a debt ``days`` old (0–30, 31–60, 61–90, more than 90)."""
+    for i, (_lo, hi) in enumerate(AGEING):
+        if hi is None or days <= hi:
+            return i
+    return len(AGEING) - 1
+
+
+def ageing_tile(session: Session, utility: Utility, f: Filters, now: datetime) -> list[Decimal]:
+    """Unpaid money (all services: payments belong to an account) by age, one sum per
+    :data:`AGEING` bucket: a period's unpaid charges are as old as the days since their posting
+    (the period's last day) to today in the profile's time zone. Periods not posted yet are left
+    out, like the customer's debt (``billing.debt_at``). One grouped read of ``stat_debt``."""
+    sd = table_of(StatDebt)
+    today = _today(utility, now)
+    where = [sd.c.period <= _charge_cutoff(today)]
+    if f.settlement is not None:
+        where.append(sd.c.settlement_id == f.settlement)
+    out = [Decimal("0.00")] * len(AGEING)
+    for period, cents in session.execute(sa.select(sd.c.period, _sum_cents(sd.c.unpaid)).where(*where)
+                                         .group_by(sd.c.period)):
+        i = ageing_bucket((today - P.period_end(period)).days)
+        out[i] += _cents_to_money(cents)
+    return out
+
+
+def _accounts(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
+    a = table_of(Account)
+    return {int(i): (n, addr) for i, n, addr in session.execute(
+        sa.select(a.c.id, a.c.number, a.c.address).where(a.c.id.in_(ids)))} if ids else {}
+
+
+def debtors_tile(session: Session, utility: Utility, f: Filters, now: datetime, limit: int = TOP) -> list[Ranked]:
+    """The ``limit`` accounts owing most today (money of all services, posted periods), largest
+    first, ties by account id; the settlement filter applies, the service filter does not (a
+    payment is not split by service). One grouped read of ``stat_debt``."""
+    sd = table_of(StatDebt)
+    total = _sum_cents(sd.c.unpaid).label("cents")
+    where = [sd.c.period <= _charge_cutoff(_today(utility, now))]
+    if f.settlement is not None:
+        where.append(sd.c.settlement_id == f.settlement)
+    rows = session.execute(sa.select(sd.c.account_id, total).where(*where).group_by(sd.c.account_id)
+                           .order_by(total.desc(), sd.c.account_id).limit(limit)).all()
+    acc = _accounts(session, [int(a) for a, _c in rows])
+    return [Ranked(int(a), *acc.get(int(a), ("", "")), _cents_to_money(c)) for a, c in rows if c]
+
+
+def consumers_tile(session: Session, f: Filters, limit: int = TOP) -> list[Ranked]:
+    """The ``limit`` accounts with the largest charged volume of the filtered service in the
+    filtered year (its own unit only), largest first, ties by account id; one indexed read of
+    ``stat_consumer`` (``ix_stat_consumer_top``)."""
+    sc = table_of(StatConsumer)
+    where = [sc.c.year == f.year, sc.c.service == f.service]
+    if f.settlement is not None:
+        where.append(sc.c.settlement_id == f.settlement)
+    rows = session.execute(sa.select(sc.c.account_id, sc.c.volume).where(*where)
+                           .order_by(sc.c.volume.desc(), sc.c.account_id).limit(limit)).all()
+    acc = _accounts(session, [int(a) for a, _v in rows])
+    return [Ranked(int(a), *acc.get(int(a), ("", "")), Decimal(str(v)).quantize(Decimal("0.001"))) for a, v in rows]
+
+
+@dataclass(frozen=True)
+class Missing:
+    """An active meter with no reading in the coverage period: the meter and its account."""
+
+    meter_id: int
+    serial: str
+    number: str
+    address: str
+
+
+def missing_meters(session: Session, f: Filters, period: str, page: int,
+                   per_page: int = MISSING_PER_PAGE) -> tuple[list[Missing], bool]:
+    """Page ``page`` (from 1) of the active meters of the filtered service and settlement with no
+    reading in ``period``, by meter id, and whether a next page exists. An indexed query, not a
+    roll-up: the meters in id order, each probed in the reading's (meter, period, slot) unique
+    index, stopping after ``per_page + 1`` found (the page's cost grows with how deep it is, not
+    with the number of readings). Staff only: accounts and addresses."""
+    m, r, a, h, st = (table_of(t) for t in (Meter, Reading, Account, House, Street))
+    page = max(1, page)
+    read = sa.select(sa.literal(1)).select_from(r).where(r.c.meter_id == m.c.id, r.c.period == period)
+    sel = (sa.select(m.c.id, m.c.serial, a.c.number, a.c.address).select_from(m).join(a, a.c.id == m.c.account_id)
+           .where(m.c.is_active.is_(True), m.c.service == f.service, ~read.exists()))
+    if f.settlement is not None:
+        sel = (sel.outerjoin(h, h.c.id == a.c.house_id).outerjoin(st, st.c.id == h.c.street_id)
+               .where(sa.func.coalesce(st.c.settlement_id, sa.literal_column("0")) == f.settlement))
+    rows = session.execute(sel.order_by(m.c.id).limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return [Missing(int(i), serial, number, address) for i, serial, number, address in rows[:per_page]], \
+        len(rows) > per_page
+
+
 def figures(session: Session, utility: Utility, f: Filters, now: datetime) -> Figures:
     """The dashboard's numbers for ``f`` from the roll-ups (a handful of indexed reads)."""
     months, previous = months_tile(session, f)
     period = coverage_period(session, utility, f, now)
     cov = coverage_tile(session, f, period)
     days = days_tile(session, f, period)
-    return Figures(f, months, previous, period, cov, days, sum(c.meters for c in cov), sum(c.read for c in cov))
+    return Figures(f, months, previous, period, cov, days, sum(c.meters for c in cov), sum(c.read for c in cov),
+                   years_tile(session, f), ageing_tile(session, utility, f, now), debtors_tile(session, utility, f, now),
+                   consumers_tile(session, f))
 
 
 def change(now_value: Decimal, before: Decimal) -> Decimal | None:
@@ -272,6 +443,15 @@ def load(session: Session, utility: Utility, f: Filters, now: datetime, language
     ch_year = sum((m.charged for m in data.months), Decimal(0))
     charged_all = sum((m.charged_all for m in data.months), Decimal(0))
     coverage = None if not data.meters else (Decimal(100) * data.read / data.meters).quantize(Decimal("0.1"))
+    bands = utility.staff.collection
+    year_band = bands.band(rate(paid, charged_all))
+
+    def band_text(band: str | None, lang: str) -> str:
+        """'Band: good (at least 95 %)' in ``lang``; '—' when there is no rate."""
+        if band is None:
+            return "—"
+        return _say(f"staff_dashboard.band.{band}", lang, good=_pct(bands.good, lang), fair=_pct(bands.fair, lang))
+
     for lang in languages:
         style = charts.ChartStyle(utility.colors.primary, utility.colors.accent, lang, f.service)
         t = functools.partial(_say, lang=lang)
@@ -288,7 +468,8 @@ def load(session: Session, utility: Utility, f: Filters, now: datetime, language
                meters=i18n.format_number(data.meters, lang))),
             (t("staff_dashboard.kpi.collection", year=y), _pct(rate(paid, charged_all), lang),
              t("staff_dashboard.kpi.collection_note", paid=i18n.format_money(paid, cur, lang),
-               charged=i18n.format_money(charged_all, cur, lang))),
+               charged=i18n.format_money(charged_all, cur, lang))
+             + (" " + band_text(year_band, lang) if year_band else "")),
         ]
         x = [charts.month_label(m.period, lang, year=False) for m in data.months]
         vol_fig = {"data": [
@@ -312,16 +493,77 @@ def load(session: Session, utility: Utility, f: Filters, now: datetime, language
                                   style.primary)], "layout": cov_layout}
         col_layout = _money_layout(style, "%")
         col_layout["showlegend"] = False
+        col_layout["shapes"] = [  # the profile's bands: good and fair thresholds as dashed lines
+            {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": float(v), "y1": float(v),
+             "line": {"color": charts.PREVIOUS, "width": 1, "dash": "dash"}} for v in (bands.good, bands.fair)]
         col_fig = {"data": [_line(t("staff_dashboard.chart.collection"), x,
                                   [None if (r := rate(m.paid, m.charged_all)) is None else float(r) for m in data.months],
                                   style.primary)], "layout": col_layout}
-        out.figures[lang] = {"volume": vol_fig, "charged": ch_fig, "coverage_days": cov_fig, "collection": col_fig}
+        ages = [t(f"staff_dashboard.ageing.b{i}") for i in range(len(AGEING))]
+        debt = sum(data.ageing, Decimal(0))
+        age_layout = _money_layout(style, cur)
+        age_layout["showlegend"] = False
+        age_fig = {"data": [_bars(t("staff_dashboard.chart.ageing"), ages, data.ageing, style.primary,
+                                  [i18n.format_money(v, cur, lang) for v in data.ageing])], "layout": age_layout}
+        year_layout = charts._layout(style, legend=False)  # x: years as categories, y: the service's unit
+        year_fig = {"data": [_bars(t("staff_dashboard.chart.yearly"), [str(yr.year) for yr in data.years],
+                                   [yr.volume for yr in data.years], style.primary,
+                                   [i18n.format_volume(yr.volume, f.service, lang) for yr in data.years])],
+                    "layout": year_layout}
+        out.figures[lang] = {"volume": vol_fig, "charged": ch_fig, "yearly": year_fig, "coverage_days": cov_fig,
+                             "collection": col_fig, "ageing": age_fig}
+        month_names = [charts.month_label(m.period, lang, year=False) for m in data.months]
+        out.tables[lang] = {
+            "volume": Table([t("staff_dashboard.table.month"), py, y, t("staff_dashboard.table.change")], [
+                [month_names[i], i18n.format_volume(data.previous[i].volume, f.service, lang),
+                 i18n.format_volume(data.months[i].volume, f.service, lang),
+                 _pct(change(data.months[i].volume, data.previous[i].volume), lang, signed=True)] for i in range(12)]),
+            "charged": Table([t("staff_dashboard.table.month"), py, y, t("staff_dashboard.table.change")], [
+                [month_names[i], i18n.format_money(data.previous[i].charged, cur, lang),
+                 i18n.format_money(data.months[i].charged, cur, lang),
+                 _pct(change(data.months[i].charged, data.previous[i].charged), lang, signed=True)] for i in range(12)]),
+            "yearly": Table([t("staff_dashboard.filter.year"), t("staff_dashboard.table.volume"),
+                             t("staff_dashboard.table.change"), t("staff_dashboard.table.charged"),
+                             t("staff_dashboard.table.change")], [
+                [str(yr.year), i18n.format_volume(yr.volume, f.service, lang), _pct(yr.volume_change, lang, signed=True),
+                 i18n.format_money(yr.charged, cur, lang), _pct(yr.charged_change, lang, signed=True)]
+                for yr in data.years]),
+            "coverage_days": Table([t("staff_dashboard.table.day"), t("staff_dashboard.coverage.read"),
+                                    t("staff_dashboard.coverage.percent")], [
+                [i18n.format_number(d, lang), i18n.format_number(r, lang),
+                 _pct(None if not data.meters else (Decimal(100) * r / data.meters).quantize(Decimal("0.1")), lang)]
+                for d, r in data.coverage_days]),
+            "collection": Table([t("staff_dashboard.table.month"), t("staff_dashboard.table.charged_all"),
+                                 t("staff_dashboard.table.paid"), t("staff_dashboard.chart.collection"),
+                                 t("staff_dashboard.table.band")], [
+                [month_names[i], i18n.format_money(m.charged_all, cur, lang), i18n.format_money(m.paid, cur, lang),
+                 _pct(rate(m.paid, m.charged_all), lang), band_text(bands.band(rate(m.paid, m.charged_all)), lang)]
+                for i, m in enumerate(data.months)]),
+            "ageing": Table([t("staff_dashboard.table.age"), t("staff_dashboard.table.debt"),
+                             t("staff_dashboard.table.share")], [
+                [ages[i], i18n.format_money(v, cur, lang),
+                 _pct(None if not debt else (Decimal(100) * v / debt).quantize(Decimal("0.1")), lang)]
+                for i, v in enumerate(data.ageing)]),
+            "debtors": Table([t("staff_dashboard.table.account"), t("staff_dashboard.table.address"),
+                              t("staff_dashboard.table.debt")],
+                             [[r.number, r.address, i18n.format_money(r.value, cur, lang)] for r in data.debtors]),
+            "consumers": Table([t("staff_dashboard.table.account"), t("staff_dashboard.table.address"),
+                                t("staff_dashboard.table.volume")],
+                               [[r.number, r.address, i18n.format_volume(r.value, f.service, lang)]
+                                for r in data.consumers], t("staff_dashboard.consumers.title", year=y)),
+        }
         out.summaries[lang] = {
             "volume": t("staff_dashboard.summary.volume", year=y, volume=i18n.format_volume(vol_year, f.service, lang)),
             "charged": t("staff_dashboard.summary.charged", year=y, amount=i18n.format_money(ch_year, cur, lang)),
             "coverage_days": t("staff_dashboard.summary.coverage", period=i18n.format_period(data.coverage_period, lang),
                                percent=_pct(coverage, lang)),
             "collection": t("staff_dashboard.summary.collection", year=y, percent=_pct(rate(paid, charged_all), lang)),
+            "yearly": t("staff_dashboard.summary.yearly", year=y, volume=i18n.format_volume(vol_year, f.service, lang),
+                        change=_pct(next((yr.volume_change for yr in data.years if yr.year == f.year), None), lang,
+                                    signed=True)),
+            "missing_title": t("staff_dashboard.missing.title", period=i18n.format_period(data.coverage_period, lang)),
+            "ageing": t("staff_dashboard.summary.ageing", debt=i18n.format_money(debt, cur, lang),
+                        old=i18n.format_money(data.ageing[-1], cur, lang)),
         }
         out.coverage[lang] = [
             (c.name or t("staff_dashboard.no_address"), _pct(c.percent, lang), i18n.format_number(c.read, lang) + " / "

@@ -16,12 +16,12 @@ from gazportal.db import read_session
 from gazportal.services import charts
 from gazportal.services import staff_dashboard as svc
 from gazportal.services.errors import DomainError
-from gazportal.state.contract import OPERATOR, Ctx, Text, call, engine, handler, say, utility
-from gazportal.state.views import CoverageView, KpiCard, Option
+from gazportal.state.contract import OPERATOR, Ctx, Id, Text, call, engine, handler, say, utility
+from gazportal.state.views import CoverageView, KpiCard, MissingView, Option, TableView
 
 
 class StaffDashboardState(rx.State):
-    """KPI cards, four charts and the coverage table for the chosen year, service and settlement."""
+    """KPI cards, five charts (each with its table), the top lists and the coverage table for the chosen year, service and settlement."""
 
     PERSONAL: ClassVar[bool] = True
 
@@ -37,6 +37,10 @@ class StaffDashboardState(rx.State):
     figures: dict[str, dict[str, Any]] = {}
     summaries: dict[str, dict[str, str]] = {}
     coverage: dict[str, list[CoverageView]] = {}
+    tables: dict[str, dict[str, TableView]] = {}  # each chart's table alternative, the top lists
+    missing: list[MissingView] = []  # a page of the meters not read yet in the coverage period
+    missing_page: int = 1
+    missing_more: bool = False
 
     async def _fill(self, ctx: Ctx, year: Any, service: Any, settlement: Any) -> None:
         p = utility()
@@ -47,10 +51,11 @@ class StaffDashboardState(rx.State):
                 years = svc.years(s, p, ctx.now)
                 places = svc.settlements(s)
                 f = svc.check_filters(s, p, ctx.now, year, service, settlement)
-                return years, places, f, svc.load(s, p, f, ctx.now, languages)
+                board = svc.load(s, p, f, ctx.now, languages)
+                return years, places, f, board, svc.missing_meters(s, f, board.data.coverage_period, 1)
 
         try:
-            years, places, f, board = await call(load)
+            years, places, f, board, (missing, more) = await call(load)
         except DomainError as e:
             self.error = say(e, ctx.lang)
             return
@@ -63,6 +68,9 @@ class StaffDashboardState(rx.State):
         self.kpis = {lg: [KpiCard(*k) for k in board.kpis[lg]] for lg in languages}
         self.figures, self.summaries = board.figures, board.summaries
         self.coverage = {lg: [CoverageView(*c) for c in board.coverage[lg]] for lg in languages}
+        self.tables = {lg: {k: TableView(v.head, v.rows, v.title) for k, v in board.tables[lg].items()}
+                       for lg in languages}
+        self._show_missing(missing, more, 1)
         self.loaded = True
 
     @rx.event
@@ -86,3 +94,26 @@ class StaffDashboardState(rx.State):
     async def set_settlement(self, ctx: Ctx, settlement: str):
         await self._fill(ctx, self.year, self.service, settlement)
 
+
+    def _show_missing(self, rows: list[svc.Missing], more: bool, page: int) -> None:
+        self.missing = [MissingView(r.serial, r.number, r.address) for r in rows]
+        self.missing_more, self.missing_page = more, page
+
+    @rx.event
+    @handler(OPERATOR, page=Id())
+    async def show_missing(self, ctx: Ctx, page: int):
+        """Page ``page`` of the meters not read yet, for the filters shown (checked again: the
+        state's own values; a page past the end shows the last rows there are, none)."""
+        p = utility()
+
+        def load():
+            with read_session(engine()) as s:
+                f = svc.check_filters(s, p, ctx.now, self.year, self.service, self.settlement)
+                return svc.missing_meters(s, f, svc.coverage_period(s, p, f, ctx.now), page)
+
+        try:
+            rows, more = await call(load)
+        except DomainError as e:
+            self.error = say(e, ctx.lang)
+            return
+        self._show_missing(rows, more, page)

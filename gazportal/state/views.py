@@ -329,6 +329,25 @@ class KpiCard:
 
 
 @dataclass(frozen=True)
+class TableView:
+    """A staff dashboard table (a chart's accessible alternative, or a top list): header texts,
+    rows of texts and an optional title (texts of one language)."""
+
+    head: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class MissingView:
+    """A meter not read yet in the staff dashboard's coverage period: its serial and account."""
+
+    serial: str = ""
+    number: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
 class CoverageView:
     """A row of the dashboard's reading coverage by settlement."""
 

@@ -1,8 +1,10 @@
 """The staff dashboard in Chromium (issue 16 point 3): the demo operator (``cli demo-customer``)
 opens /staff/dashboard from the staff navigation, sees the KPI cards and the coverage table of the
 demo data (the same texts the service computes from the portal's database), changes the year, the
-service and the settlement, and the figures follow. Desktop and tablet screenshots, light and dark,
-in two languages; axe-core finds nothing serious.
+service and the settlement, and the figures follow; the debt ageing and the top debtors and
+consumers show what the service computes, and a chart's "Show as a table" opens its figures.
+Desktop, tablet and phone screenshots, light and dark, in English and Kazakh (phone: English
+only, see below); axe-core finds nothing serious.
 
 Run: python -m pytest -q tests/e2e/test_staff_dashboard.py -p no:asyncio   (see conftest.py)
 """
@@ -16,9 +18,12 @@ from gazportal.db import make_engine, read_session
 from gazportal.services import staff_dashboard as svc
 from gazportal.settings import load_utility
 from helpers import check_page, new_page, see_charts, sign_in, switch_lang
-from test_staff import DEVICES, _demo
+from test_staff import DEVICES as STAFF_DEVICES
+from test_staff import _demo
 
 TIMEOUT = 20_000
+DEVICES = {**STAFF_DEVICES, "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=1,
+                                          has_touch=True, is_mobile=True)}
 
 
 def _expected(portal, utility, year: int, service: str, settlement: str, lang: str):
@@ -43,7 +48,7 @@ def test_the_demo_operator_reads_the_dashboard_and_filters_it(portal, browser, a
     if portal.utility_id != "default":
         pytest.skip("one profile is enough for the staff dashboard")
     lang = utility.default_language
-    other = next(lg for lg in utility.languages if lg != lang)
+    other = "kk" if lang != "kk" else "en"
     _customer, operator, password = _demo(portal)
     year = datetime.now(UTC).year
     first = utility.services[0]
@@ -58,11 +63,27 @@ def test_the_demo_operator_reads_the_dashboard_and_filters_it(portal, browser, a
             want = _expected(portal, utility, year, first, "", lang)
             expect(page.locator("#dash-kpis .gp-kpi-value")).to_have_text([k[1] for k in want.kpis[lang]])
             expect(page.locator("#dash-coverage tbody tr")).to_have_count(len(want.coverage[lang]))
+            for name in ("debtors", "consumers"):
+                rows = want.tables[lang][name].rows
+                expect(page.locator(f"#dash-{name} tbody tr")).to_have_count(len(rows))
+                if rows:
+                    expect(page.locator(f"#dash-{name} tbody tr").first).to_contain_text(rows[0][0])
             _charts_drawn(page)
-            for lg in (lang, other):
+            # on a phone only English for now: in Kazakh the staff bottom bar cuts "Көрсеткіштер"
+            # (the staff navigation's own layout, not this page; reported, not fixed yet)
+            for lg in ((lang,) if device == "phone" else (lang, other)):
                 switch_lang(page, lg)
                 check_page(page, axe_source, screenshots, utility, "staff-dashboard", lg, device)
             switch_lang(page, lang)
+            # a chart's table alternative opens by a tap (or the keyboard) and holds the service's figures
+            ageing = page.locator("[data-chart=ageing] summary")
+            ageing.evaluate("e => e.scrollIntoView({block: 'center'})")  # clear of a phone's bottom tab bar
+            ageing.click()
+            expect(page.locator("#dash-ageing-table tbody tr")).to_have_count(4)
+            expect(page.locator("#dash-ageing-table tbody tr td").nth(0)).to_have_text(
+                want.tables[lang]["ageing"].rows[0][1])
+            # the meters not read yet, a page at a time
+            expect(page.locator("#dash-missing-page")).to_contain_text("1")
             if device == "desktop":
                 page.evaluate("document.documentElement.classList.replace('light','dark')||"
                               "document.documentElement.classList.add('dark')")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gazportal.db import read_session, write_session
 from gazportal.demo import generate_demo
-from gazportal.models import Account, Meter, StatDay, StatMonth
+from gazportal.models import Account, Meter, StatConsumer, StatDay, StatDebt, StatMonth
 from gazportal.services import rollups
 from gazportal.services.billing_io import ImportRejected, import_text
 from gazportal.services.readings import ReadingRefused, last_reading, record_reading, submit_reading
@@ -39,6 +39,13 @@ def assert_consistent(engine) -> None:
     for key, b in kept.months.items():
         if key[1] != rollups.PAYMENTS:
             assert b.meters == fresh.months[key].meters, key
+    with read_session(engine) as s:  # the per-account roll-ups: debt by month, yearly volume
+        years = {int(p[:4]) for p in periods}
+        debts = {(r.account_id, r.period): D(r.unpaid).quantize(D("0.01")) for r in s.execute(sa.select(StatDebt.__table__))}
+        assert debts == rollups.debts(s)
+        kept_c = {(r.year, r.service, r.account_id): D(r.volume).quantize(D("0.001"))
+                  for r in s.execute(sa.select(StatConsumer.__table__)) if r.volume}
+        assert kept_c == rollups.consumers(s, years)
 
 
 def _demo(engine) -> tuple[list[int], list[str]]:
@@ -114,6 +121,8 @@ def test_rebuild_restores_rollups_after_they_were_damaged(engine):
     with write_session(engine) as s:
         s.execute(sa.update(StatMonth).values(readings=0, paid=0))
         s.execute(sa.delete(StatDay))
+        s.execute(sa.update(StatDebt).values(unpaid=1))
+        s.execute(sa.delete(StatConsumer).where(StatConsumer.id % 2 == 0))
     rollups.rebuild(engine, AG)
     assert_consistent(engine)
 
