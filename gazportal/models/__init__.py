@@ -4,7 +4,7 @@ from gazportal.models.audit import AuditEntry
 from gazportal.models.auth import (
     AuthSession, KnownDevice, LoginThrottle, OneTimeSecret, RequestDocument, ReregistrationRequest, UsedSubmission,
 )
-from gazportal.models.billing import Charge, Payment, Tariff, TariffStep
+from gazportal.models.billing import Charge, Payment, PaymentIncident, PaymentOrder, Tariff, TariffStep
 from gazportal.models.messages import CustomerMessage, MessageEvent
 from gazportal.models.metering import (
     BuildingMeter, BuildingReading, Meter, Reading, ReadingReview, StatDay, StatMonth,
@@ -15,6 +15,7 @@ __all__ = [
     "AuthSession", "KnownDevice", "LoginThrottle", "OneTimeSecret", "RequestDocument", "ReregistrationRequest",
     "Account", "AccountLinkRemoval", "AuditEntry", "MessageEvent",
     "Branch", "BuildingMeter", "BuildingReading", "Charge", "CustomerMessage", "Flat",
-    "House", "Meter", "Payment", "Reading", "ReadingReview", "Settlement", "StatDay", "StatMonth", "Street", "Tariff", "TariffStep", "User",
+    "House", "Meter", "Payment", "PaymentIncident", "PaymentOrder",
+    "Reading", "ReadingReview", "Settlement", "StatDay", "StatMonth", "Street", "Tariff", "TariffStep", "User",
     "UsedSubmission", "UserAccountLink",
 ]
