@@ -9,6 +9,7 @@ from gazportal.web.frontend_errors import log_frontend_exception
 from gazportal.web.guard import guard
 from gazportal.web.routes import add_routes
 from gazportal.session_http import session_routes
+from gazportal.web.payments_http import payment_routes
 from gazportal.components.forms import ERROR_SUMMARY_JS
 from gazportal.components.theme import stylesheet
 from gazportal.services.i18n import t
@@ -27,8 +28,9 @@ app = rx.App(
     toaster=rx.toast.provider(position="top-center", close_button=True),
     # /accounts is served as it is asked for, not with a redirect to /accounts/ (gazportal/asgi.py);
     # outermost (the last one), limits before work and the security headers (gazportal/web/guard.py).
-    # The session cookie is set and cleared by HTTP answers (gazportal/session_http.py).
-    api_transformer=[serve_pages_without_slash_redirect, session_routes, guard],
+    # The session cookie is set and cleared by HTTP answers (gazportal/session_http.py); online
+    # payments' callbacks and pages are gazportal/web/payments_http.py.
+    api_transformer=[serve_pages_without_slash_redirect, session_routes, payment_routes, guard],
     # A browser's error report: one escaped, truncated, rate-limited line (gazportal/web/frontend_errors.py).
     frontend_exception_handler=log_frontend_exception,
     head_components=[

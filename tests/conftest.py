@@ -101,7 +101,8 @@ def sqlite_engine(tmp_path):
 # modules every test that takes ``app_db`` is parametrised by backend, like ``engine``.
 APP_DB_ON_BOTH_BACKENDS = {"test_dashboard_states.py", "test_account_states.py", "test_message_states.py",
                            "test_app_db.py", "test_login_states.py",
-                           "test_source_states.py", "test_staff_states.py", "test_review_states.py"}
+                           "test_source_states.py", "test_staff_states.py", "test_review_states.py",
+                           "test_payment_providers.py"}
 
 
 def pytest_generate_tests(metafunc):
