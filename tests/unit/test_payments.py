@@ -38,8 +38,8 @@ def setup_account(engine, debt=Decimal("250.40")):
         return uid, other, acc.id
 
 
-def order(engine, uid, acc, amount="250.40", provider="demo", now=NOW):
-    return payments.create_order(engine, KG, user_id=uid, account_id=acc, amount=amount, lang="uk",
+def order(engine, uid, acc, amount="250.40", provider="demo", now=NOW, utility=KG):
+    return payments.create_order(engine, utility, user_id=uid, account_id=acc, amount=amount, lang="uk",
                                  provider=provider, now=now)
 
 
@@ -200,3 +200,22 @@ def test_recheck_asks_the_provider_about_orders_older_than_15_minutes(engine):
     assert payments.apply(engine, KG, "demo", success(lost, tx="L1"), now=later) == "booked"
     with read_session(engine) as s:
         assert s.exec(select(PaymentOrder).where(PaymentOrder.public_id == lost.public_id)).one().late
+
+
+def test_cli_recheck_expires_what_the_provider_never_saw(sqlite_engine, capsys, monkeypatch):
+    from gazportal import cli
+
+    monkeypatch.delenv("GAZPORTAL_PROFILE", raising=False)
+    uid, _, acc = setup_account(sqlite_engine)
+    default = load_utility("default")  # open from the 1st: the test runs on any day
+    old = order(sqlite_engine, uid, acc, now=datetime.now(UTC) - timedelta(hours=1), utility=default)
+    new = order(sqlite_engine, uid, acc, now=datetime.now(UTC), utility=default)
+    payments.apply(sqlite_engine, KG, "demo", success(new, amount=Decimal("1.00")), now=NOW)  # a mismatch
+    url = str(sqlite_engine.url)
+    assert cli.main(["payments", "recheck", "--db-url", url]) == cli.EXIT_OK
+    assert "1 expired" in capsys.readouterr().out
+    with read_session(sqlite_engine) as s:
+        got = {o.public_id: o.status for o in s.exec(select(PaymentOrder)).all()}
+    assert (got[old.public_id], got[new.public_id]) == ("expired", "created")
+    assert cli.main(["payments", "incidents", "--db-url", url]) == cli.EXIT_OK
+    assert "mismatch demo" in capsys.readouterr().out
