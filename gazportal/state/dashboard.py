@@ -16,7 +16,7 @@ import reflex as rx
 
 from gazportal.db import read_session
 from gazportal.services import dashboard as svc
-from gazportal.services import i18n, readings
+from gazportal.services import i18n, payments, readings
 from gazportal.services import reviews as reviews_svc
 from gazportal.services.errors import DomainError
 from gazportal.services.readings import ReadingCheck, ReadingRefused, ReadingSentToReview
@@ -136,6 +136,9 @@ class DashboardState(FormMixin, rx.State):
     info: AccountInfo = AccountInfo()
     last_volumes: list[VolumeLine] = []  # last month's volume of each service, with its unit
     in_debt: bool = False
+    pay_default: str = ""  # the debt, as the "Pay" form's amount is pre-filled (state/payments.py)
+    pay_open: bool = False  # online payment is open today (the profile's payment window)
+    pay_text: str = ""  # when it is closed: from which day it opens
     window_open: bool = False
     window_text: str = ""
     meters: list[MeterView] = []
@@ -176,6 +179,10 @@ class DashboardState(FormMixin, rx.State):
         self.account_id = str(dash.account.id)
         self.shown_lang = lang
         balance, self.in_debt = balance_text(dash.balance, lang)
+        debt = -dash.balance if dash.balance < 0 else Decimal("0.00")
+        self.pay_default = i18n.format_number(debt, lang, places=2) if debt > 0 else ""
+        self.pay_open = payments.window_open(utility(), now())
+        self.pay_text = "" if self.pay_open else i18n.t("errors.payment_window", lang, day=utility().payment_from_day)
         self.info = AccountInfo(
             number=dash.account.number,
             holder=dash.account.holder_name,
