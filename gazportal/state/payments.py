@@ -8,6 +8,7 @@ gets it from the server and its callback must match it to be booked.
 """
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -45,4 +46,6 @@ class PayState(FormMixin, rx.State):
         order = await call(payments.create_order, engine(), utility(), user_id=ctx.user_id,
                            account_id=account_id, amount=form["amount"], lang=ctx.lang,
                            provider=get_settings().payments.provider, now=now())
-        return rx.redirect(f"/_gp/pay/go/{order.public_id}", is_external=True)
+        # A full page load of the hand-over address (it is not a Reflex page; rx.redirect would
+        # route it in the app, or open a new tab with is_external).
+        return rx.call_script(f"window.location.assign({json.dumps('/_gp/pay/go/' + order.public_id)})")

@@ -59,8 +59,10 @@ class CloudPayments:
         return Checkout(f"{self.public_url}/_gp/pay/cloudpayments/{order.public_id}")
 
     def widget_options(self, order: PaymentOrder, account_number: str, description: str) -> dict:
-        """The options of the widget's ``pay("charge", ...)`` call."""
-        return {"publicId": self.public_id, "description": description, "amount": str(order.amount),
+        """The options of the widget's ``pay("charge", ...)`` call (``amount`` is a JS number: the
+        shortest repr of a 2-place amount below 10^10 is exact; the notification's ``Amount`` is
+        compared with the order's as a Decimal)."""
+        return {"publicId": self.public_id, "description": description, "amount": float(order.amount),
                 "currency": order.currency, "invoiceId": order.public_id, "accountId": account_number,
                 "skin": "mini"}
 

@@ -35,7 +35,8 @@ def sign(private_key: str, data: str) -> str:
 
 
 def encode(params: dict) -> str:
-    """base64 of the JSON of ``params`` (Decimal amounts written as numbers with two places)."""
+    """base64 of the JSON of ``params``; a Decimal amount is written as a JSON number (LiqPay's
+    ``amount`` is a Number; the shortest repr of a 2-place amount below 10^10 is exact)."""
     raw = json.dumps(params, default=lambda d: float(d) if isinstance(d, Decimal) else str(d), ensure_ascii=False)
     return base64.b64encode(raw.encode()).decode()
 
@@ -66,7 +67,7 @@ class LiqPay:
     def checkout(self, order: PaymentOrder, *, result_url: str, callback_url: str, description: str) -> Checkout:
         """A form POST of the signed order to LiqPay's checkout page."""
         return Checkout(self.checkout_url, self._signed({
-            "action": "pay", "amount": str(order.amount), "currency": order.currency, "description": description,
+            "action": "pay", "amount": order.amount, "currency": order.currency, "description": description,
             "order_id": order.public_id, "result_url": result_url, "server_url": callback_url,
             "language": order.language if order.language in ("uk", "en") else "uk",
         }))
