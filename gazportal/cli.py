@@ -5,6 +5,7 @@
     python -m gazportal.cli [--db-url URL] [--profile ID] export-readings --period YYYY-MM [--out FILE]
     python -m gazportal.cli [--db-url URL] purge-unconfirmed [--batch N]
     python -m gazportal.cli [--db-url URL] [--profile ID] demo-customer
+    python -m gazportal.cli [--db-url URL] [--profile ID] payments {recheck,incidents} [--minutes N]
     python -m gazportal.cli [--db-url URL] [--profile ID] staff add --role {operator,supervisor,admin}
                             --login LOGIN --surname S --name N [--email E] [--password-stdin]
     python -m gazportal.cli [--db-url URL] [--profile ID] document {invoice,receipt,act,certificate}
@@ -93,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     ro = sub.add_parser("rollups", parents=[common], help="the staff dashboard's monthly roll-ups")
     ro_sub = ro.add_subparsers(dest="rollups_command", required=True, metavar="ACTION")
     ro_sub.add_parser("rebuild", parents=[common], help="recompute every period's roll-ups from the raw rows")
+
+    pa = sub.add_parser("payments", parents=[common], help="online payments (services/payments)")
+    pa_sub = pa.add_subparsers(dest="payments_command", required=True, metavar="ACTION")
+    prc = pa_sub.add_parser("recheck", parents=[common],
+                            help="ask the provider about orders pending for more than --minutes (run every few minutes)")
+    prc.add_argument("--minutes", type=_int, default=15)
+    pa_sub.add_parser("incidents", parents=[common], help="callbacks refused or flagged for staff, newest first")
 
     sub.add_parser("demo-customer", parents=[common],
                    help="make the demo customer and the demo operator (once) and print how to sign in as them "
@@ -327,6 +335,29 @@ def cmd_rollups(args) -> int:
     return EXIT_OK
 
 
+def cmd_payments(args) -> int:
+    """``payments recheck``: the status call for every order open longer than ``--minutes``
+    (``services.payments.recheck``); ``payments incidents``: what staff must look at."""
+    from datetime import UTC, datetime, timedelta
+
+    from gazportal.services import payments
+
+    engine = _engine(_db_url(args))
+    try:
+        if args.payments_command == "recheck":
+            counts = payments.recheck(engine, _utility(args), now=datetime.now(UTC),
+                                      older_than=timedelta(minutes=args.minutes))
+            done = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "nothing open"
+            print(f"payments recheck: {done}")
+            return EXIT_FAILED if counts.get("unreachable") else EXIT_OK
+        for i in payments.incidents(engine):
+            print(f"{i.created_at:%Y-%m-%d %H:%M} {i.kind} {i.provider} order={i.order_id} tx={i.transaction_id} "
+                  f"{i.amount} {i.currency} {i.detail}")
+        return EXIT_OK
+    finally:
+        engine.dispose()
+
+
 def _read_password(args) -> str:
     if args.password_stdin:
         line = sys.stdin.readline()
@@ -412,7 +443,7 @@ def cmd_document(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"document": cmd_document,
+COMMANDS = {"document": cmd_document, "payments": cmd_payments,
             "demo": cmd_demo, "staff": cmd_staff, "rollups": cmd_rollups, "refile-reading-periods": cmd_refile_periods,
             "import": cmd_import, "export-readings": cmd_export,
             "purge-unconfirmed": cmd_purge_unconfirmed, "demo-customer": cmd_demo_customer}

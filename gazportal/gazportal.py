@@ -11,6 +11,7 @@ from gazportal.web.routes import add_routes
 from gazportal.session_http import session_routes
 from gazportal.web.verify import verify_route
 from gazportal.web.documents import document_routes
+from gazportal.web.payments_http import payment_routes
 from gazportal.components.forms import ERROR_SUMMARY_JS
 from gazportal.components.theme import stylesheet
 from gazportal.services.i18n import t
@@ -31,8 +32,10 @@ app = rx.App(
     # outermost (the last one), limits before work and the security headers (gazportal/web/guard.py).
     # The session cookie is set and cleared by HTTP answers (gazportal/session_http.py); the public
     # check of a certificate of no debt is GET /verify (gazportal/web/verify.py); a customer's own
-    # invoice, act or receipt is GET /documents/<kind> (gazportal/web/documents.py).
-    api_transformer=[serve_pages_without_slash_redirect, session_routes, verify_route, document_routes, guard],
+    # invoice, act or receipt is GET /documents/<kind> (gazportal/web/documents.py); online
+    # payments' callbacks and pages are gazportal/web/payments_http.py.
+    api_transformer=[serve_pages_without_slash_redirect, session_routes, verify_route, document_routes, payment_routes,
+                     guard],
     # A browser's error report: one escaped, truncated, rate-limited line (gazportal/web/frontend_errors.py).
     frontend_exception_handler=log_frontend_exception,
     head_components=[

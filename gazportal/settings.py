@@ -255,6 +255,8 @@ class Utility(_Strict):
     readings: ReadingRules = Field(default_factory=ReadingRules)
     staff: StaffRules = Field(default_factory=StaffRules)
     payment_from_day: int = Field(ge=1, le=28)
+    # an online payment may exceed the debt (an advance) by at most this much (services/payments)
+    payment_advance_limit: Decimal = Field(default=Decimal("100000.00"), ge=0, decimal_places=2)
     account_number_pattern: str
     account_number_example: str
     legal_entities: bool
@@ -385,6 +387,42 @@ class Web:
 
 
 @dataclass(frozen=True)
+class Payments:
+    """Online payments (``services/payments``): which provider takes the customer's card, and its
+    credentials. ``demo`` (the default) is the portal's own test checkout; ``liqpay`` (Ukraine) and
+    ``cloudpayments`` (Kazakhstan) need their keys. The API URLs are overridable for tests."""
+
+    provider: str = "demo"  # GAZPORTAL_PAYMENT_PROVIDER
+    liqpay_public_key: str = ""  # LIQPAY_PUBLIC_KEY
+    liqpay_private_key: str = ""  # LIQPAY_PRIVATE_KEY
+    liqpay_api_url: str = "https://www.liqpay.ua/api/request"
+    liqpay_checkout_url: str = "https://www.liqpay.ua/api/3/checkout"
+    cloudpayments_public_id: str = ""  # CLOUDPAYMENTS_PUBLIC_ID
+    cloudpayments_api_secret: str = ""  # CLOUDPAYMENTS_API_SECRET
+    cloudpayments_api_url: str = "https://api.cloudpayments.kz"
+    cloudpayments_widget_url: str = "https://widget.cloudpayments.kz/bundles/cloudpayments.js"
+
+
+def _payments() -> Payments:
+    env = os.environ.get
+    provider = env("GAZPORTAL_PAYMENT_PROVIDER", "demo")
+    if provider not in ("demo", "liqpay", "cloudpayments"):
+        raise UtilityError(f"environment variable GAZPORTAL_PAYMENT_PROVIDER={provider!r}: use demo, liqpay or cloudpayments")
+    d = Payments()
+    return Payments(
+        provider=provider,
+        liqpay_public_key=env("LIQPAY_PUBLIC_KEY", ""),
+        liqpay_private_key=env("LIQPAY_PRIVATE_KEY", ""),
+        liqpay_api_url=env("LIQPAY_API_URL", d.liqpay_api_url),
+        liqpay_checkout_url=env("LIQPAY_CHECKOUT_URL", d.liqpay_checkout_url),
+        cloudpayments_public_id=env("CLOUDPAYMENTS_PUBLIC_ID", ""),
+        cloudpayments_api_secret=env("CLOUDPAYMENTS_API_SECRET", ""),
+        cloudpayments_api_url=env("CLOUDPAYMENTS_API_URL", d.cloudpayments_api_url),
+        cloudpayments_widget_url=env("CLOUDPAYMENTS_WIDGET_URL", d.cloudpayments_widget_url),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     utility: Utility
     db_url: str
@@ -402,6 +440,7 @@ class Settings:
     web: Web = Web()
     # demo mode (GAZPORTAL_DEMO=1; ./run.sh turns it on): the start page offers the demo customer
     demo: bool = False
+    payments: Payments = Payments()
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0")
@@ -546,4 +585,5 @@ def get_settings() -> Settings:
         session_remember_days=_int("GAZPORTAL_SESSION_REMEMBER_DAYS", 30, 1, 365),
         web=_web(env("GAZPORTAL_PUBLIC_URL", "http://localhost:3000")),
         demo=_flag("GAZPORTAL_DEMO"),
+        payments=_payments(),
     )

@@ -102,7 +102,7 @@ def sqlite_engine(tmp_path):
 APP_DB_ON_BOTH_BACKENDS = {"test_dashboard_states.py", "test_account_states.py", "test_message_states.py",
                            "test_app_db.py", "test_login_states.py",
                            "test_source_states.py", "test_staff_states.py", "test_review_states.py",
-                           "test_care_states.py"}
+                           "test_care_states.py", "test_payment_providers.py", "test_pay_states.py"}
 
 
 def pytest_generate_tests(metafunc):

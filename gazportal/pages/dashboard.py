@@ -8,8 +8,10 @@ from reflex.event import EventChain, no_args_event_spec
 from gazportal.components.account_choice import account_choice
 from gazportal.components.app_layout import app_layout, page_title
 from gazportal.components.forms import alert, button, submission_input
+from gazportal.state.dashboard import DashboardState
 from gazportal.state.dashboard import DashboardState as S
 from gazportal.state.i18n import I18nState
+from gazportal.state.payments import PayState as P
 
 T = I18nState.t
 DEBOUNCE_MS = 350
@@ -73,6 +75,7 @@ def summary(S=S) -> rx.Component:
             _kv("receipt", "dashboard.label.last_charged", S.info.last_charged),
             class_name="gp-dash-dl",
         ),
+        *([pay_form()] if S is DashboardState else []),  # the customer's own page only, not the staff view
         rx.el.p(
             rx.cond(S.window_open, rx.icon("calendar-check", size=18, aria_hidden="true"),
                     rx.icon("calendar-clock", size=18, aria_hidden="true")),
@@ -83,6 +86,36 @@ def summary(S=S) -> rx.Component:
         ),
         aria_labelledby="dash-account-h",
         class_name="gp-panel",
+    )
+
+
+def pay_form() -> rx.Component:
+    """"Pay" next to the balance: the debt pre-filled, any amount within the limits (the server
+    decides: state/payments.py); closed before the profile's payment day."""
+    return rx.cond(
+        S.pay_open,
+        rx.el.form(
+            rx.el.input(type="hidden", name="account", value=S.account_id),
+            rx.el.div(
+                rx.el.label(T["dashboard.pay.amount"], html_for="pay-amount", class_name="gp-label"),
+                rx.el.input(id="pay-amount", name="amount", default_value=S.pay_default, inputmode="decimal",
+                            autocomplete="off", class_name="gp-input gp-dash-pay-input",
+                            aria_invalid=rx.cond(P.error != "", "true", "false"), aria_describedby="pay-err"),
+                class_name="gp-field",
+            ),
+            button(T["dashboard.pay.button"], icon="credit-card", type="submit", id="pay-submit",
+                   loading=P.busy == "pay"),
+            rx.el.p(rx.cond(P.error != "", rx.fragment(rx.icon("circle-alert", size=16, aria_hidden="true"), P.error)),
+                    id="pay-err", class_name="gp-field-error", role="alert"),
+            submission_input(P),
+            on_submit=[P.begin("pay"), P.start],
+            reset_on_submit=False,
+            key=S.account_id + S.pay_default,
+            class_name="gp-dash-pay",
+            id="pay-form",
+        ),
+        rx.el.p(rx.icon("calendar-clock", size=18, aria_hidden="true"), rx.el.span(S.pay_text),
+                class_name="gp-alert gp-alert-info", id="pay-closed"),
     )
 
 
@@ -422,6 +455,10 @@ DASH_CSS = """
 .gp-check{width:1.35rem;height:1.35rem;flex:none}
 .gp-dash-table tr[data-replaced="true"] .gp-num{text-decoration:line-through;color:var(--gp-muted)}
 .gp-dash-repl{color:var(--gp-muted)}
+.gp-dash-pay{display:flex;flex-wrap:wrap;align-items:flex-end;gap:.4rem 1rem;margin:0 0 1rem}
+.gp-dash-pay .gp-field{margin:0}
+.gp-dash-pay-input{max-width:12rem;font-variant-numeric:tabular-nums}
+.gp-dash-pay .gp-field-error{flex-basis:100%;margin:0}
 @media (min-width:48rem){.gp-dash-dl{grid-template-columns:repeat(2,minmax(0,1fr))}}
 @media (min-width:64rem){.gp-dash-meters{grid-template-columns:repeat(2,minmax(0,1fr))}}
 """

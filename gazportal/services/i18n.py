@@ -118,7 +118,8 @@ def raw_messages(lang: str) -> dict[str, Any]:
 
 
 # Params formatted as money (with the profile's currency) when they are Decimals.
-MONEY_PARAMS = frozenset({"amount", "cost", "debt", "paid", "charged", "balance", "sum", "expected"})
+MONEY_PARAMS = frozenset({"amount", "cost", "debt", "paid", "charged", "balance", "sum", "expected",
+                          "min_amount", "max_amount"})
 # Decimal params shown with a fixed number of decimals (an average use a month: "10.3", not "10.333").
 FIXED_PLACES = {"usual": 1}
 # Params that are a volume or a meter reading: when the message carries its ``unit``, they are said

@@ -16,7 +16,7 @@ import reflex as rx
 
 from gazportal.db import read_session
 from gazportal.services import dashboard as svc
-from gazportal.services import i18n, readings
+from gazportal.services import i18n, payments, readings
 from gazportal.services import corrections as corrections_svc
 from gazportal.services import reviews as reviews_svc
 from gazportal.services.errors import DomainError
@@ -140,6 +140,9 @@ class DashboardState(FormMixin, rx.State):
     info: AccountInfo = AccountInfo()
     last_volumes: list[VolumeLine] = []  # last month's volume of each service, with its unit
     in_debt: bool = False
+    pay_default: str = ""  # the debt, as the "Pay" form's amount is pre-filled (state/payments.py)
+    pay_open: bool = False  # online payment is open today (the profile's payment window)
+    pay_text: str = ""  # when it is closed: from which day it opens
     window_open: bool = False
     window_text: str = ""
     meters: list[MeterView] = []
@@ -185,6 +188,10 @@ class DashboardState(FormMixin, rx.State):
         self.shown_lang = lang
         for name, value in dashboard_vars(dash, lang, user_id).items():
             setattr(self, name, value)
+        debt = -dash.balance if dash.balance < 0 else Decimal("0.00")
+        self.pay_default = i18n.format_number(debt, lang, places=2) if debt > 0 else ""
+        self.pay_open = payments.window_open(utility(), now())
+        self.pay_text = "" if self.pay_open else i18n.t("errors.payment_window", lang, day=utility().payment_from_day)
 
     async def _show(self, user_id: int, account_id: int | None, lang: str) -> bool:
         """Load the dashboard of ``account_id`` (None: the first account). False when refused."""

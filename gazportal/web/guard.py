@@ -42,7 +42,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from gazportal.asgi import ASGIApp, Message, Receive, Scope, Send
 from gazportal.settings import Settings, get_settings
@@ -121,9 +121,43 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 _REPLACED = {name for name, _ in SECURITY_HEADERS} | {b"server"}
 
 
-def with_security_headers(headers: Any) -> list[tuple[bytes, bytes]]:
+def with_security_headers(headers: Any, path: str = "") -> list[tuple[bytes, bytes]]:
     kept = [(k, v) for k, v in (headers or []) if bytes(k).lower() not in _REPLACED]
+    if path.startswith(PAYMENT_PAGES):
+        return [*kept, (b"content-security-policy", payment_csp().encode()),
+                *(h for h in SECURITY_HEADERS if h[0] != b"content-security-policy"), (b"server", b"")]
     return [*kept, *SECURITY_HEADERS, (b"server", b"")]
+
+
+# The pages that hand the browser to the payment provider (gazportal/web/payments_http.py): LiqPay's
+# checkout takes a form POST; CloudPayments' widget is a script that opens its own frame.
+PAYMENT_PAGES = ("/_gp/pay/go/", "/_gp/pay/cloudpayments/")
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def payment_csp() -> str:
+    """The CSP of the provider hand-over pages: ours plus the configured providers' origins."""
+    from gazportal.settings import get_settings
+
+    cfg = get_settings().payments
+    liqpay = _origin_of(cfg.liqpay_checkout_url)
+    widget = _origin_of(cfg.cloudpayments_widget_url)
+    extra = {
+        "form-action": f" {liqpay}",
+        "script-src": f" {widget}",
+        "frame-src": f" 'self' {widget} https://*.cloudpayments.kz",
+        "connect-src": f" {widget} https://*.cloudpayments.kz",
+    }
+    parts = []
+    for directive in CSP.split("; "):
+        name = directive.split(" ", 1)[0]
+        parts.append(directive + extra.pop(name, ""))
+    parts.extend(name + value for name, value in extra.items())
+    return "; ".join(parts)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -246,7 +280,7 @@ class Guard:
                 headers = message.get("headers")
                 if give_device and _is_page(headers):
                     headers = with_device_cookie(headers, secure=self.secure)
-                message = {**message, "headers": with_security_headers(headers)}
+                message = {**message, "headers": with_security_headers(headers, scope.get("path", ""))}
             await send(message)
 
         cap = self.web.max_request_bytes
