@@ -9,7 +9,7 @@ from gazportal.web.frontend_errors import log_frontend_exception
 from gazportal.web.guard import guard
 from gazportal.web.routes import add_routes
 from gazportal.session_http import session_routes
-from gazportal.web.verify import verify_route
+from gazportal.web.verify import pay_link_route, verify_route
 from gazportal.web.documents import document_routes
 from gazportal.web.payments_http import payment_routes
 from gazportal.components.forms import ERROR_SUMMARY_JS
@@ -34,8 +34,9 @@ app = rx.App(
     # check of a certificate of no debt is GET /verify (gazportal/web/verify.py); a customer's own
     # invoice, act or receipt is GET /documents/<kind> (gazportal/web/documents.py); online
     # payments' callbacks and pages are gazportal/web/payments_http.py.
-    api_transformer=[serve_pages_without_slash_redirect, session_routes, verify_route, document_routes, payment_routes,
-                     guard],
+    # A Kazakh invoice's QR is GET /pay?t=... (gazportal/web/verify.py): a valid link goes to the dashboard.
+    api_transformer=[serve_pages_without_slash_redirect, session_routes, verify_route, pay_link_route,
+                     document_routes, payment_routes, guard],
     # A browser's error report: one escaped, truncated, rate-limited line (gazportal/web/frontend_errors.py).
     frontend_exception_handler=log_frontend_exception,
     head_components=[

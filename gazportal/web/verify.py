@@ -1,5 +1,6 @@
-"""The public verification page of a certificate of no debt: ``GET /verify?c=<code>[&lang=xx]``
-(an ASGI wrapper, like ``session_http``; the QR on the certificate points here).
+"""The public pages the documents' QR codes point at (ASGI wrappers, like ``session_http``):
+the verification page of a certificate of no debt, ``GET /verify?c=<code>[&lang=xx]``, and the pay
+link of a Kazakh invoice, ``GET /pay?t=<token>[&lang=xx]`` (:func:`pay_link_route`).
 
 Server-rendered HTML with no script (``services.documents.verify_page``): 200 with the
 certificate's number and dates when the code is known, 404 with "no certificate" otherwise (a
@@ -53,15 +54,67 @@ def verify_route(app: ASGIApp) -> ASGIApp:
             return
         method = scope.get("method")
         if method not in ("GET", "HEAD"):
-            await send({"type": "http.response.start", "status": 405,
-                        "headers": [(b"allow", b"GET, HEAD"), (b"content-length", b"0")]})
-            await send({"type": "http.response.body", "body": b""})
+            await _not_allowed(send)
             return
         status, page = await asyncio.to_thread(_page, *_params(scope))
-        body = page.encode("utf-8")
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store"),
-            (b"x-robots-tag", b"noindex"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+        await _html(send, status, page, method)
+
+    return wrapped
+
+
+async def _html(send: Send, status: int, page: str, method: Any, headers: tuple = ()) -> None:
+    body = page.encode("utf-8")
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store"),
+        (b"x-robots-tag", b"noindex"), (b"content-length", str(len(body)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+
+async def _not_allowed(send: Send) -> None:
+    await send({"type": "http.response.start", "status": 405,
+                "headers": [(b"allow", b"GET, HEAD"), (b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
+
+
+PAY_PATH = "/pay"
+
+
+def _pay_answer(scope: Scope) -> tuple[int, str, tuple]:
+    """A valid, unexpired pay link: 303 to the dashboard, where the customer (signed in first if
+    need be) pays the live debt from the Pay form — the link's amount is only what the paper said,
+    and whose account it is is decided by the session, never by the link. Otherwise 400 (forged,
+    altered, malformed) or 410 (expired) with the reason in the page's language."""
+    from datetime import UTC, datetime
+
+    from gazportal.services.documents.qr import read_pay_link
+    from gazportal.services.errors import InvalidInput
+
+    settings = get_settings()
+    utility = settings.utility
+    raw = scope.get("query_string", b"")[:MAX_QUERY * 3 + 1]
+    q = parse_qs(raw.decode("latin-1"), max_num_fields=4) if len(raw) <= MAX_QUERY * 3 else {}
+    lang = (q.get("lang") or [None])[0]
+    lang = lang if lang in utility.languages else utility.default_language
+    try:
+        read_pay_link(settings, (q.get("t") or [None])[0], datetime.now(UTC))
+    except InvalidInput as e:
+        status = 410 if e.key == "errors.pay_link_expired" else 400
+        return status, documents.pay_link_page(utility, e.key, lang), ()
+    return 303, "", ((b"location", b"/dashboard"),)
+
+
+def pay_link_route(app: ASGIApp) -> ASGIApp:
+    """Wrap the portal's ASGI app with ``GET /pay?t=...`` (``rx.App(api_transformer=)``)."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http" or scope.get("path") not in (PAY_PATH, PAY_PATH + "/"):
+            await app(scope, receive, send)
+            return
+        method = scope.get("method")
+        if method not in ("GET", "HEAD"):
+            await _not_allowed(send)
+            return
+        status, page, headers = _pay_answer(scope)
+        await _html(send, status, page, method, headers)
 
     return wrapped

@@ -66,3 +66,30 @@ def test_unknown_altered_and_malformed_codes_are_not_found(app_db):
     assert client.post(f"/verify?c={code}").status_code == 405
     assert client.get("/verify-something").text == "page"  # not ours: passes through
     assert client.get("/").text == "page"
+
+
+def test_a_pay_link_goes_to_the_dashboard_and_a_bad_one_says_why():
+    """GET /pay?t=... (a Kazakh invoice's QR): valid → 303 to /dashboard (the session decides the
+    account, the dashboard the amount); forged or altered → 400, expired → 410, each with its reason
+    in the asked language and a link to the dashboard; nothing else of the link is shown."""
+    from gazportal.services.documents.qr import pay_link
+    from gazportal.web.verify import pay_link_route
+
+    settings = get_settings()
+    now = datetime.now(UTC)
+    live = pay_link(settings, NUMBER, "2026-10", D("1234.56"), now + timedelta(days=45))
+    token = live.split("?t=", 1)[1]
+    client = TestClient(pay_link_route(_app))
+    r = client.get(f"/pay?t={token}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard", r.text
+    altered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    for bad in (altered, "", "x" * 500):
+        r = client.get(f"/pay?t={bad}&lang=ru", follow_redirects=False)
+        assert r.status_code == 400 and "Ссылка на оплату недействительна." in r.text, r.text
+        assert 'href="/dashboard"' in r.text and "location" not in r.headers and NUMBER not in r.text
+    assert client.get("/pay", follow_redirects=False).status_code == 400
+    expired = pay_link(settings, NUMBER, "2026-10", D("1.00"), now - timedelta(seconds=1)).split("?t=", 1)[1]
+    r = client.get(f"/pay?t={expired}&lang=kk", follow_redirects=False)
+    assert r.status_code == 410 and 'lang="kk"' in r.text and "мерзімі өтті" in r.text and NUMBER not in r.text
+    assert client.post(f"/pay?t={token}").status_code == 405
+    assert client.get("/other").text == "page"  # other paths pass through

@@ -426,6 +426,24 @@ def verify_page(utility: Utility, check: CertificateCheck | None, lang: str) -> 
             f"<p><small>{e(f.t('documents.verify.note'))}</small></p></main></body></html>")
 
 
+def pay_link_page(utility: Utility, message_key: str, lang: str) -> str:
+    """The page of a Kazakh invoice's pay link (/pay?t=...) that cannot be used — forged, altered or
+    expired (``message_key``: errors.pay_link_invalid / errors.pay_link_expired) — as a small HTML
+    document with a link to the portal's dashboard, where the debt is paid from its live amount.
+    A valid link does not come here: it is sent to the dashboard."""
+    f = _fmt(utility, lang)
+    e = html.escape
+    name = utility.name.get(f.lang)
+    return (f'<!doctype html><html lang="{e(f.lang)}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="robots" content="noindex"><title>{e(f.t("dashboard.pay.button"))} · {e(name)}</title>'
+            "<style>body{font:1.125rem/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
+            "color:#1f2933}.no{color:#b42318;font-weight:600}a{color:#1d4ed8}</style></head>"
+            f'<body><main><p>{e(name)}</p><h1>{e(f.t("dashboard.pay.button"))}</h1>'
+            f'<p class="no">{e(f.t(message_key))}</p>'
+            f'<p><a href="/dashboard">{e(f.t("nav.dashboard"))}</a></p></main></body></html>')
+
+
 # --------------------------------------------------------------------------- customer downloads
 
 
