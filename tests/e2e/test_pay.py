@@ -68,7 +68,13 @@ def _pay(page, portal, who, card: str) -> None:
 def test_pay_the_debt_with_a_test_card(portal, browser, axe_source, screenshots, device):
     from playwright.sync_api import expect
 
+    from gazportal.services import payments
+
     utility = load_utility(portal.utility_id)
+    if utility.login_identifier != "email":
+        pytest.skip("the payers here sign in by e-mail; the phone and account-number profiles are not covered yet")
+    if not payments.window_open(utility, datetime.now(UTC)):  # the form is then replaced by the opening day
+        pytest.skip(f"online payment opens on day {utility.payment_from_day} of the month in this profile")
     lang = utility.default_language
     payer, unlucky = _customer(portal), _customer(portal)
     context = browser.new_context(**VIEWPORTS[device])
