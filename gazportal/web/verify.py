@@ -45,21 +45,30 @@ def _page(code: str | None, lang: str | None) -> tuple[int, str]:
     return (200 if check else 404), documents.verify_page(utility, check, lang)
 
 
-def verify_route(app: ASGIApp) -> ASGIApp:
-    """Wrap the portal's ASGI app with ``GET /verify`` (``rx.App(api_transformer=)``)."""
+def _get_route(path: str, answer: Callable[[Scope], tuple[int, str, tuple]]) -> Callable[[ASGIApp], ASGIApp]:
+    """An ``api_transformer`` serving ``GET``/``HEAD`` of ``path`` with ``answer(scope)`` →
+    (status, HTML page, extra headers), run in a worker thread; other methods get 405, other
+    paths pass through."""
 
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") != "http" or scope.get("path") not in (VERIFY_PATH, VERIFY_PATH + "/"):
-            await app(scope, receive, send)
-            return
-        method = scope.get("method")
-        if method not in ("GET", "HEAD"):
-            await _not_allowed(send)
-            return
-        status, page = await asyncio.to_thread(_page, *_params(scope))
-        await _html(send, status, page, method)
+    def route(app: ASGIApp) -> ASGIApp:
+        async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope.get("type") != "http" or scope.get("path") not in (path, path + "/"):
+                await app(scope, receive, send)
+                return
+            method = scope.get("method")
+            if method not in ("GET", "HEAD"):
+                await _not_allowed(send)
+                return
+            status, page, headers = await asyncio.to_thread(answer, scope)
+            await _html(send, status, page, method, headers)
 
-    return wrapped
+        return wrapped
+
+    return route
+
+
+def _verify_answer(scope: Scope) -> tuple[int, str, tuple]:
+    return (*_page(*_params(scope)), ())
 
 
 async def _html(send: Send, status: int, page: str, method: Any, headers: tuple = ()) -> None:
@@ -103,18 +112,7 @@ def _pay_answer(scope: Scope) -> tuple[int, str, tuple]:
     return 303, "", ((b"location", b"/dashboard"),)
 
 
-def pay_link_route(app: ASGIApp) -> ASGIApp:
-    """Wrap the portal's ASGI app with ``GET /pay?t=...`` (``rx.App(api_transformer=)``)."""
-
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") != "http" or scope.get("path") not in (PAY_PATH, PAY_PATH + "/"):
-            await app(scope, receive, send)
-            return
-        method = scope.get("method")
-        if method not in ("GET", "HEAD"):
-            await _not_allowed(send)
-            return
-        status, page, headers = _pay_answer(scope)
-        await _html(send, status, page, method, headers)
-
-    return wrapped
+verify_route = _get_route(VERIFY_PATH, _verify_answer)
+verify_route.__doc__ = "Wrap the portal's ASGI app with ``GET /verify`` (``rx.App(api_transformer=)``)."
+pay_link_route = _get_route(PAY_PATH, _pay_answer)
+pay_link_route.__doc__ = "Wrap the portal's ASGI app with ``GET /pay?t=...`` (``rx.App(api_transformer=)``)."
